@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Links, addresses and routes over rtnetlink, through libnl-route-3.
+ * Every function returns 0 (or a count) or -errno; libnl's NLE_* codes are
+ * converted here and never leave this module.
+ */
+#ifndef NSGATE_LINK_H
+#define NSGATE_LINK_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsgate/common.h"
+#include "nsgate/ip4.h"
+
+struct nl_sock;
+
+/* A NETLINK_ROUTE socket bound to the network namespace the caller is in. */
+int link_sock_open(struct nl_sock **ret);
+/* The same, bound to the namespace netns_fd refers to; the caller's own
+ * namespace is left unchanged (setns there and back). */
+int link_sock_open_in(int netns_fd, struct nl_sock **ret);
+void link_sock_close(struct nl_sock *sk);
+
+/* Create a veth pair: host_name in the socket's namespace, with ifalias
+ * alias (may be NULL), and peer_name created directly in peer_netns_fd.
+ * Both stay down. -EEXIST if either name is taken. */
+int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alias,
+		     const char *peer_name, int peer_netns_fd, struct nsg_err *e);
+/* Delete one link by name; -ENODEV when there is none. */
+int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e);
+int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e);
+/* ifindex (> 0) of name, or -ENODEV. */
+int link_index(struct nl_sock *sk, const char *name);
+/* Add addr/plen to name (the prefix route comes with it). */
+int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
+		  struct nsg_err *e);
+/* Default IPv4 route via gw on name. */
+int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
+			   struct nsg_err *e);
+
+/* What the kernel knows about one link, for list/show. */
+struct link_info {
+	char name[IF_NAMESIZE];
+	char alias[64];
+	int ifindex;
+	unsigned flags;           /* IFF_* */
+	unsigned mtu;
+	int link_netnsid;         /* veth peer's namespace id, -1 if unknown */
+	int peer_ifindex;         /* IFLA_LINK of a veth, 0 if unknown */
+	size_t n_addrs;
+	struct ip4_net addrs[8];  /* masked prefix + ... */
+	uint32_t addr_local[8];   /* the address itself (host byte order) */
+};
+
+/* Links whose ifalias starts with alias_prefix; *ret is malloc'ed. Returns count. */
+int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret);
+/* One link by name (with its IPv4 addresses); -ENODEV when absent. */
+int link_get(struct nl_sock *sk, const char *name, struct link_info *ret);
+
+/* Every IPv4 prefix in use in the socket's namespace: each address's prefix
+ * and the destination of every route in every table (default routes excluded).
+ * For the subnet allocator. *ret malloc'ed; returns count. */
+int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nftables over netlink (libmnl + libnftnl): one socket, batches that are
+ * committed atomically with every reply read back, and set-element dumps.
+ * This module knows nothing of nsgate's table layout: see ruleset.h.
+ */
+#ifndef NSGATE_NFT_H
+#define NSGATE_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsgate/common.h"
+
+struct nftx;
+struct nlmsghdr;
+
+int nftx_open(struct nftx **ret);
+void nftx_close(struct nftx *n);
+
+/* Start a new batch (drops anything queued and not committed). */
+void nftx_batch_begin(struct nftx *n);
+/* Room for one more message of the batch: its header is built with the next
+ * sequence number; what names the object for error messages. Finish it with
+ * nftx_msg_end after filling the payload. NULL on allocation failure. */
+struct nlmsghdr *nftx_msg_begin(struct nftx *n, uint16_t type, uint16_t flags,
+				const char *what);
+void nftx_msg_end(struct nftx *n, struct nlmsghdr *nlh);
+/* Number of messages queued in the current batch. */
+unsigned nftx_batch_size(const struct nftx *n);
+/* Send the batch as one transaction and read a reply for every message.
+ * The first failure is reported in e (its object and the kernel's
+ * extended-ack text) and the kernel has then applied nothing. */
+int nftx_batch_commit(struct nftx *n, struct nsg_err *e);
+
+/* 1 if the table exists, 0 if not, -errno. */
+int nftx_table_exists(struct nftx *n, uint16_t family, const char *table);
+
+/* One element of a set or map, as read back or to be written. */
+struct nftx_elem {
+	const void *key;
+	uint32_t key_len;
+	const void *data;       /* NULL for plain sets */
+	uint32_t data_len;
+	const char *comment;    /* the owning gateway's name; NULL for none */
+};
+
+/* Queue NEWSETELEM (del=false) or DELSETELEM messages for elems into the batch,
+ * as many elements per message as fit. */
+int nftx_elems_queue(struct nftx *n, uint16_t family, const char *table, const char *set,
+		     const struct nftx_elem *elems, size_t n_elems, bool del);
+
+/* Call cb for every element of a set (keys and data point into a buffer that
+ * lives only during the call). cb returns 0 to go on, < 0 to stop with that
+ * error. -ENOENT when the set (or table) does not exist. */
+typedef int (*nftx_elem_cb)(const struct nftx_elem *elem, void *userdata);
+int nftx_elems_dump(struct nftx *n, uint16_t family, const char *table, const char *set,
+		    nftx_elem_cb cb, void *userdata);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nsgate's one nftables table, "inet nsgate": its sets, maps, chains and
+ * rules (ruleset.c builds every rule, each with the nft line it stands for),
+ * and the set elements that make up one gateway. docs/design.md explains
+ * the layout.
+ */
+#ifndef NSGATE_RULESET_H
+#define NSGATE_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nsgate/common.h"
+
+struct nftx;
+
+#define RULESET_TABLE "nsgate"
+
+/* What a gateway contributes to the table. uplink empty: masquerade toward
+ * every interface that is not a gateway. */
+struct ruleset_gw {
+	const char *name;
+	const char *host_ifname;
+	const char *uplink;
+};
+
+/* Queue the table, its sets and chains, and (after flushing them) the chains'
+ * rules. Idempotent: on an existing table this only rewrites nsgate's own
+ * rules, which also repairs a table someone edited. Elements are kept. */
+int ruleset_queue_skeleton(struct nftx *n);
+/* Queue the addition (or deletion) of a gateway's elements. */
+int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del);
+/* Queue the deletion of every element whose comment names the gateway,
+ * found by reading the sets back. *n_found counts them. */
+int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found);
+/* Queue the deletion of the whole table. */
+int ruleset_queue_table_delete(struct nftx *n);
+/* 1 if the table exists. */
+int ruleset_table_exists(struct nftx *n);
+
+/* What the kernel holds for one gateway, for show/list. */
+struct ruleset_gw_state {
+	bool in_ifaces;          /* its veth is known as a gateway interface */
+	bool masq_any;           /* masquerades toward every non-gateway interface */
+	char masq_via[16];       /* or only toward this uplink ("" if none) */
+	size_t n_elems;          /* every element carrying its name */
+};
+/* Read the gateway's elements back. A missing table gives a zeroed state. */
+int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a gateway is asked to be, and the pure checks on user input.
+ * Nothing here touches the system, so all of it is unit-tested.
+ */
+#ifndef NSGATE_SPEC_H
+#define NSGATE_SPEC_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "nsgate/common.h"
+#include "nsgate/ip4.h"
+
+#define GW_NAME_MAX 15          /* like an interface name */
+#define GW_IFNAME_PREFIX "nsg-"
+#define GW_ALIAS_PREFIX "nsgate:"
+#define GW_PEER_IFNAME "eth0"
+#define GW_DNS_MAX 3            /* what the resolver reads (MAXNS) */
+#define GW_POOL_DEFAULT "10.200.0.0/16"
+#define GW_SUBNET_PLEN 30
+
+enum gw_netns_kind {
+	GW_NETNS_OWN,     /* nsgate creates /run/netns/NAME and deletes it at down */
+	GW_NETNS_NAMED,   /* an existing /run/netns/X */
+	GW_NETNS_PID,     /* /proc/PID/ns/net */
+	GW_NETNS_PATH,    /* any nsfs path */
+};
+
+enum gw_dns_mode { GW_DNS_AUTO, GW_DNS_NONE, GW_DNS_LIST };
+
+struct gw_spec {
+	char name[GW_NAME_MAX + 1];
+	char host_ifname[IF_NAMESIZE];   /* derived from name */
+	enum gw_netns_kind netns_kind;
+	char netns_arg[PATH_MAX];        /* as the user gave it (name, pid, path) */
+	char netns_path[PATH_MAX];       /* what nsgate opens */
+	bool subnet_given;
+	struct ip4_net subnet;           /* chosen or given */
+	char uplink[IF_NAMESIZE];        /* empty: every non-gateway interface */
+	enum gw_dns_mode dns_mode;
+	unsigned n_dns;
+	uint32_t dns[GW_DNS_MAX];
+};
+
+/* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..". -EINVAL/-ENAMETOOLONG with
+ * a reason in e. */
+int spec_name_check(const char *name, struct nsg_err *e);
+/* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
+ * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
+void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
+/* An interface name as the kernel accepts it (for --uplink). */
+int spec_ifname_check(const char *ifname, struct nsg_err *e);
+/* --netns ARG: a decimal PID, a path (contains '/'), or an `ip netns` name. */
+int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* --dns auto|none|ADDR[,ADDR]... */
+int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* --subnet CIDR: prefix length 8..30 (a /30 is the smallest that holds .1 and .2). */
+int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* The host (.1) and namespace (.2) addresses of a subnet. */
+static inline uint32_t spec_host_addr(const struct ip4_net *n) { return n->addr + 1; }
+static inline uint32_t spec_ns_addr(const struct ip4_net *n) { return n->addr + 2; }
+
+/* Decimal parsing with range check; -EINVAL or -ERANGE. */
+int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsgate/ipam.h"
+
+long ipam_find_overlap(const struct ip4_net *net, const struct ip4_net *used, size_t n_used)
+{
+	for (size_t i = 0; i < n_used; i++)
+		if (ip4_net_overlap(net, &used[i]))
+			return (long)i;
+	return -1;
+}
+
+struct span {
+	uint64_t first, last;  /* 64-bit so that last + 1 never wraps */
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
+	      size_t n_used, struct ip4_net *ret)
+{
+	uint64_t pool_first = pool->addr & ip4_mask(pool->plen);
+	uint64_t pool_last = pool_first + (UINT64_C(1) << (32 - pool->plen)) - 1;
+	uint64_t size = UINT64_C(1) << (32 - plen);
+	uint64_t cand = pool_first;
+	struct span *spans;
+	size_t n = 0;
+
+	if (plen < pool->plen || plen > 32)
+		return -EINVAL;
+	/* Sort the used ranges once and walk them: with a thousand gateways the
+	 * naive "try each /30 against every prefix" costs a million compares. */
+	spans = calloc(n_used ? n_used : 1, sizeof(*spans));
+	if (!spans)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_used; i++) {
+		uint64_t f = used[i].addr & ip4_mask(used[i].plen);
+		uint64_t l = f + (UINT64_C(1) << (32 - used[i].plen)) - 1;
+
+		if (l < pool_first || f > pool_last)
+			continue;
+		spans[n++] = (struct span){ f, l };
+	}
+	qsort(spans, n, sizeof(*spans), span_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (spans[i].last < cand)
+			continue;
+		if (spans[i].first >= cand + size)
+			break;  /* cand fits before this span */
+		/* Overlap: move to the first aligned block after this span. */
+		cand = (spans[i].last + size) & ~(size - 1);
+	}
+	free(spans);
+	if (cand + size - 1 > pool_last)
+		return -ENOSPC;
+	ret->addr = (uint32_t)cand;
+	ret->plen = plen;
+	return 0;
+}

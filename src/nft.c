@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nftables transport. Batches are built in one growing buffer and sent with a
+ * single sendmsg(), because nfnetlink only treats messages as one transaction
+ * when they arrive in the same skb. Every message asks for an ACK, and we read
+ * exactly one reply per message: reading just the first reply (as the libnftnl
+ * examples do) would leave later errors unreported and stale replies queued.
+ */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "nsgate/nft.h"
+
+/* Largest message libnftnl will build before it splits an element list
+ * (a netlink attribute nest is at most 64 KiB), plus headers. */
+#define MSG_ROOM (UINT16_MAX + 4096)
+
+struct msg_tag {
+	uint32_t seq;
+	char what[80];
+};
+
+struct nftx {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	char *buf;
+	size_t len, cap;
+	struct msg_tag *tags;     /* one per message that expects a reply */
+	size_t n_tags, cap_tags;
+	uint32_t batch_seq;
+	bool oom;
+};
+
+int nftx_open(struct nftx **ret)
+{
+	struct nftx *n = calloc(1, sizeof(*n));
+	int one = 1;
+
+	if (!n)
+		return -ENOMEM;
+	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!n->nl) {
+		int err = -errno;
+		free(n);
+		return err;
+	}
+	if (mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+		mnl_socket_close(n->nl);
+		free(n);
+		return err;
+	}
+	/* The kernel's reason for a refusal, and no echo of our message in it. */
+	mnl_socket_setsockopt(n->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->seq = (uint32_t)time(NULL);
+	*ret = n;
+	return 0;
+}
+
+void nftx_close(struct nftx *n)
+{
+	if (!n)
+		return;
+	mnl_socket_close(n->nl);
+	free(n->buf);
+	free(n->tags);
+	free(n);
+}
+
+static bool reserve(struct nftx *n, size_t room)
+{
+	char *b;
+	size_t cap;
+
+	if (n->cap - n->len >= room)
+		return true;
+	cap = n->cap ? n->cap : 16384;
+	while (cap - n->len < room)
+		cap *= 2;
+	b = realloc(n->buf, cap);
+	if (!b) {
+		n->oom = true;
+		return false;
+	}
+	n->buf = b;
+	n->cap = cap;
+	return true;
+}
+
+void nftx_batch_begin(struct nftx *n)
+{
+	n->len = 0;
+	n->n_tags = 0;
+	n->oom = false;
+	if (!reserve(n, MNL_NLMSG_HDRLEN + 64))
+		return;
+	n->batch_seq = n->seq++;
+	nftnl_batch_begin(n->buf, n->batch_seq);
+	n->len += ((struct nlmsghdr *)n->buf)->nlmsg_len;
+}
+
+struct nlmsghdr *nftx_msg_begin(struct nftx *n, uint16_t type, uint16_t flags, const char *what)
+{
+	struct msg_tag *t;
+
+	if (n->oom || !reserve(n, MSG_ROOM))
+		return NULL;
+	if (n->n_tags == n->cap_tags) {
+		size_t cap = n->cap_tags ? 2 * n->cap_tags : 32;
+		t = realloc(n->tags, cap * sizeof(*t));
+		if (!t) {
+			n->oom = true;
+			return NULL;
+		}
+		n->tags = t;
+		n->cap_tags = cap;
+	}
+	t = &n->tags[n->n_tags++];
+	t->seq = n->seq;
+	snprintf(t->what, sizeof(t->what), "%s", what ? what : "nftables");
+	/* The family is patched in by the builders (nftnl_*_nlmsg_build_hdr
+	 * takes it); AF_UNSPEC here is overwritten by the caller's payload. */
+	return nftnl_nlmsg_build_hdr(n->buf + n->len, type, NFPROTO_INET, flags | NLM_F_ACK,
+				     n->seq++);
+}
+
+void nftx_msg_end(struct nftx *n, struct nlmsghdr *nlh)
+{
+	n->len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+unsigned nftx_batch_size(const struct nftx *n)
+{
+	return n->n_tags;
+}
+
+static const char *tag_of(const struct nftx *n, uint32_t seq)
+{
+	for (size_t i = 0; i < n->n_tags; i++)
+		if (n->tags[i].seq == seq)
+			return n->tags[i].what;
+	return "nftables";
+}
+
+/* Record the first error of the batch with the kernel's text when it gave one. */
+static void note_error(struct nftx *n, const struct nlmsghdr *nlh, int err, struct nsg_err *e)
+{
+	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	size_t off;
+
+	if (!e || e->code)
+		return;
+	nsg_fail(e, err, NULL, "nftables: %s", tag_of(n, me->msg.nlmsg_seq));
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	/* With NETLINK_CAP_ACK only the request's header is echoed back. */
+	off = sizeof(*me);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += me->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	mnl_attr_for_each_payload((const void *)((const char *)me + off),
+				  nlh->nlmsg_len - MNL_NLMSG_HDRLEN - off) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			nsg_why(e, "%s (%s)", strerror(-err), mnl_attr_get_str(attr));
+	}
+}
+
+int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	size_t pending = n->n_tags;
+	int first_err = 0;
+	int sndbuf;
+
+	if (n->oom)
+		return nsg_fail(e, -ENOMEM, NULL, "nftables batch");
+	if (!n->n_tags)
+		return 0;
+	if (!reserve(n, MNL_NLMSG_HDRLEN + 64))
+		return nsg_fail(e, -ENOMEM, NULL, "nftables batch");
+	nftnl_batch_end(n->buf + n->len, n->seq++);
+	n->len += ((struct nlmsghdr *)(n->buf + n->len))->nlmsg_len;
+
+	/* A large batch must fit the socket's send buffer in one piece. */
+	sndbuf = n->len > INT32_MAX / 2 ? INT32_MAX : (int)n->len * 2;
+	if (n->len > 200000)
+		setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+			   sizeof(sndbuf));
+	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
+		return nsg_fail(e, -errno, NULL, "nftables: sending the batch");
+
+	while (pending > 0) {
+		ssize_t r = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ENOBUFS: replies were dropped; the outcome is unknown to us. */
+			return nsg_fail(e, -errno, NULL, "nftables: reading the batch's replies");
+		}
+		left = (int)r;
+		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *me;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			me = mnl_nlmsg_get_payload(nlh);
+			if (me->error) {
+				note_error(n, nlh, me->error, e);
+				if (!first_err)
+					first_err = me->error;
+			}
+			pending--;
+			/* A batch refused as a whole gets one reply only. */
+			if (me->msg.nlmsg_type == NFNL_MSG_BATCH_BEGIN ||
+			    me->msg.nlmsg_seq == n->batch_seq)
+				pending = 0;
+		}
+	}
+	n->len = 0;
+	n->n_tags = 0;
+	return first_err;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+/* One request and its reply or replies, outside any batch. */
+static int talk(struct nftx *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t r;
+
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		r = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		r = mnl_cb_run(rbuf, r, seq, n->portid, cb, data);
+		if (r <= MNL_CB_STOP)
+			return r < 0 ? -errno : 0;
+	}
+}
+
+int nftx_table_exists(struct nftx *n, uint16_t family, const char *table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	bool found = false;
+	int r;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, n->seq++);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	r = talk(n, nlh, table_cb, &found);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : found;
+}
+
+int nftx_elems_queue(struct nftx *n, uint16_t family, const char *table, const char *set,
+		     const struct nftx_elem *elems, size_t n_elems, bool del)
+{
+	struct nftnl_set *s;
+	struct nftnl_set_elems_iter *it;
+	char what[80];
+	int r = 0;
+
+	if (!n_elems)
+		return 0;
+	s = nftnl_set_alloc();
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	for (size_t i = 0; i < n_elems; i++) {
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+
+		if (!el) {
+			r = -ENOMEM;
+			goto out;
+		}
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, elems[i].key, elems[i].key_len);
+		if (elems[i].data && !del)
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, elems[i].data, elems[i].data_len);
+		if (elems[i].comment && !del) {
+			/* The comment is what `nft list` shows after the element;
+			 * it is also how nsgate finds a gateway's elements. */
+			struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+
+			if (!ud) {
+				nftnl_set_elem_free(el);
+				r = -ENOMEM;
+				goto out;
+			}
+			nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, elems[i].comment);
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud),
+					   nftnl_udata_buf_len(ud));
+			nftnl_udata_buf_free(ud);
+		}
+		nftnl_set_elem_add(s, el);
+	}
+	snprintf(what, sizeof(what), "%s elements of \"%s\"", del ? "deleting" : "adding", set);
+	it = nftnl_set_elems_iter_create(s);
+	if (!it) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		struct nlmsghdr *nlh = nftx_msg_begin(n, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+						      del ? 0 : NLM_F_CREATE, what);
+		int more;
+
+		if (!nlh) {
+			r = -ENOMEM;
+			break;
+		}
+		nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) |
+				  (del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM);
+		((struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family = family;
+		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
+		nftx_msg_end(n, nlh);
+		if (more <= 0)
+			break;
+	}
+	nftnl_set_elems_iter_destroy(it);
+out:
+	nftnl_set_free(s);
+	return r;
+}
+
+struct dump_ctx {
+	nftx_elem_cb cb;
+	void *userdata;
+	int err;
+};
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_ELEM_COMMENT) {
+		const char *s = nftnl_udata_get(attr);
+		uint8_t len = nftnl_udata_len(attr);
+
+		if (len > 0 && s[len - 1] == '\0')
+			*(const char **)data = s;
+	}
+	return 0;
+}
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *el;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	/* iter_next returns the current element, then advances. */
+	while (it && !ctx->err && (el = nftnl_set_elems_iter_next(it))) {
+		struct nftx_elem e = { 0 };
+		uint32_t len = 0;
+		const void *ud;
+
+		e.key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &e.key_len);
+		if (nftnl_set_elem_is_set(el, NFTNL_SET_ELEM_DATA))
+			e.data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &e.data_len);
+		ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &len);
+		if (ud && len)
+			nftnl_udata_parse(ud, len, comment_cb, &e.comment);
+		if (e.key)
+			ctx->err = ctx->cb(&e, ctx->userdata);
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return ctx->err ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+int nftx_elems_dump(struct nftx *n, uint16_t family, const char *table, const char *set,
+		    nftx_elem_cb cb, void *userdata)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct dump_ctx ctx = { cb, userdata, 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_DUMP | NLM_F_ACK,
+				    n->seq++);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	r = talk(n, nlh, elems_cb, &ctx);
+	if (ctx.err)
+		return ctx.err;
+	return r;
+}

@@ -1,0 +1,618 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "inet nsgate" table. Every packet decision nsgate makes is one of the
+ * rules below; gateways and published ports are only elements of the sets
+ * and maps they look up, so per-packet cost does not grow with their number.
+ *
+ *   table inet nsgate {
+ *     set ifaces    { type ifname; }            host sides of every gateway veth
+ *     set masq_any  { type ifname; }            gateways masqueraded toward any interface
+ *     set masq_via  { type ifname . ifname; }   gateway veth . the one uplink it may use
+ *     map ports4    { type inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     map ports4h   { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     chain prerouting/output/publish/postrouting/forward  (below)
+ *   }
+ */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "nsgate/nft.h"
+#include "nsgate/ruleset.h"
+
+#define FAMILY NFPROTO_INET
+
+/* nftables' datatype ids (nft's src/datatype.h), so that `nft list` prints
+ * our sets with their real types; concatenations shift by 6 bits a field. */
+enum {
+	DT_IPADDR = 7,
+	DT_INET_PROTOCOL = 12,
+	DT_INET_SERVICE = 13,
+	DT_IFNAME = 41,
+};
+#define DT_CONCAT(a, b) (((a) << 6) | (b))
+
+#define SET_IFACES "ifaces"
+#define SET_MASQ_ANY "masq_any"
+#define SET_MASQ_VIA "masq_via"
+#define MAP_PORTS4 "ports4"
+#define MAP_PORTS4H "ports4h"
+
+struct set_def {
+	const char *name;
+	uint32_t id;
+	uint32_t key_type, key_len;
+	uint32_t data_type, data_len;   /* 0: a plain set */
+};
+
+/* Concatenated fields take 4-byte aligned slots (one 32-bit register each). */
+static const struct set_def sets[] = {
+	{ SET_IFACES, 1, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_MASQ_ANY, 2, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_MASQ_VIA, 3, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * IFNAMSIZ, 0, 0 },
+	{ MAP_PORTS4, 4, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
+	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
+	{ MAP_PORTS4H, 5, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
+	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
+};
+
+static const struct set_def *set_by_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		if (!strcmp(sets[i].name, name))
+			return &sets[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ expressions */
+
+/* A rule under construction; oom is sticky so builders need no checks. */
+struct rb {
+	struct nftnl_rule *r;
+	bool oom;
+};
+
+static struct nftnl_expr *add_expr(struct rb *b, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (!e) {
+		b->oom = true;
+		return NULL;
+	}
+	nftnl_rule_add_expr(b->r, e);
+	return e;
+}
+
+static void meta(struct rb *b, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = add_expr(b, "meta");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+}
+
+static void cmp(struct rb *b, uint32_t sreg, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = add_expr(b, "cmp");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+static void payload(struct rb *b, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = add_expr(b, "payload");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+}
+
+/* dreg 0: a plain membership test; inv: "not in". */
+static void lookup(struct rb *b, uint32_t sreg, const char *set, uint32_t dreg, bool inv)
+{
+	struct nftnl_expr *e = add_expr(b, "lookup");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_by_name(set)->id);
+	if (dreg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+}
+
+static void ct(struct rb *b, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = add_expr(b, "ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+}
+
+/* "reg & mask != 0", the form nft gives flag tests such as "ct state x,y". */
+static void flags_any(struct rb *b, uint32_t reg, uint32_t mask)
+{
+	struct nftnl_expr *e = add_expr(b, "bitwise");
+	uint32_t zero = 0;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	cmp(b, reg, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+static void verdict(struct rb *b, int code, const char *chain)
+{
+	struct nftnl_expr *e = add_expr(b, "immediate");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, code);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+}
+
+static void is_ipv4(struct rb *b)
+{
+	uint8_t v4 = NFPROTO_IPV4;
+
+	meta(b, NFT_META_NFPROTO, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &v4, sizeof(v4));
+}
+
+static void masquerade(struct rb *b)
+{
+	add_expr(b, "masq");
+}
+
+static void dnat4(struct rb *b, uint32_t addr_reg, uint32_t port_reg)
+{
+	struct nftnl_expr *e = add_expr(b, "nat");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, addr_reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
+}
+
+/* ------------------------------------------------------------------ rules */
+
+/* nft: fib daddr type local jump publish */
+static void rule_local_jump_publish(struct rb *b)
+{
+	struct nftnl_expr *e = add_expr(b, "fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &local, sizeof(local));
+	verdict(b, NFT_JUMP, "publish");
+}
+
+/* nft: meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @ports4h */
+static void rule_publish_bound(struct rb *b)
+{
+	is_ipv4(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);          /* ip daddr */
+	meta(b, NFT_META_L4PROTO, NFT_REG32_01);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02);      /* th dport */
+	lookup(b, NFT_REG_1, MAP_PORTS4H, NFT_REG_1, false);
+	dnat4(b, NFT_REG_1, NFT_REG32_01);
+}
+
+/* nft: meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports4 */
+static void rule_publish_any(struct rb *b)
+{
+	is_ipv4(b);
+	meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	lookup(b, NFT_REG_1, MAP_PORTS4, NFT_REG_1, false);
+	dnat4(b, NFT_REG_1, NFT_REG32_01);
+}
+
+/* nft: iifname @masq_any oifname != @ifaces masquerade   (internet access) */
+static void rule_masq_any(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_MASQ_ANY, 0, false);
+	meta(b, NFT_META_OIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, true);
+	masquerade(b);
+}
+
+/* nft: iifname . oifname @masq_via masquerade   (internet access via --uplink) */
+static void rule_masq_via(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	meta(b, NFT_META_OIFNAME, NFT_REG_2);
+	lookup(b, NFT_REG_1, SET_MASQ_VIA, 0, false);
+	masquerade(b);
+}
+
+/* nft: ct status dnat ip saddr 127.0.0.0/8 masquerade   (host's 127.0.0.1 -> namespace) */
+static void rule_masq_loopback(struct rb *b)
+{
+	uint8_t net127 = 127;
+
+	ct(b, NFT_CT_STATUS, NFT_REG_1);
+	flags_any(b, NFT_REG_1, IPS_DST_NAT);
+	is_ipv4(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 1, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &net127, sizeof(net127));
+	masquerade(b);
+}
+
+/* nft: ct status dnat iifname @ifaces oifname @ifaces masquerade   (hairpin,
+ * and one gateway reaching another's published port) */
+static void rule_masq_hairpin(struct rb *b)
+{
+	ct(b, NFT_CT_STATUS, NFT_REG_1);
+	flags_any(b, NFT_REG_1, IPS_DST_NAT);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	meta(b, NFT_META_OIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	masquerade(b);
+}
+
+/* nft: oifname @ifaces ct state established,related accept */
+static void rule_fwd_replies(struct rb *b)
+{
+	meta(b, NFT_META_OIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	ct(b, NFT_CT_STATE, NFT_REG_1);
+	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	verdict(b, NF_ACCEPT, NULL);
+}
+
+/* nft: oifname @ifaces ct status dnat accept   (published ports) */
+static void rule_fwd_published(struct rb *b)
+{
+	meta(b, NFT_META_OIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	ct(b, NFT_CT_STATUS, NFT_REG_1);
+	flags_any(b, NFT_REG_1, IPS_DST_NAT);
+	verdict(b, NF_ACCEPT, NULL);
+}
+
+/* nft: oifname @ifaces drop   (no unsolicited connection into a namespace) */
+static void rule_fwd_drop_inbound(struct rb *b)
+{
+	meta(b, NFT_META_OIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	verdict(b, NF_DROP, NULL);
+}
+
+/* nft: iifname @ifaces accept */
+static void rule_fwd_outbound(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	verdict(b, NF_ACCEPT, NULL);
+}
+
+struct chain_def {
+	const char *name;
+	const char *type;   /* NULL: a regular chain */
+	uint32_t hook;
+	int32_t prio;
+	void (*rules[5])(struct rb *b);
+};
+
+static const struct chain_def chains[] = {
+	/* "publish" first: base chains jump to it, so it must exist before them. */
+	{ "publish", NULL, 0, 0, { rule_publish_bound, rule_publish_any } },
+	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
+	{ "output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
+	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
+	  { rule_masq_any, rule_masq_via, rule_masq_loopback, rule_masq_hairpin } },
+	{ "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
+	  { rule_fwd_replies, rule_fwd_published, rule_fwd_drop_inbound, rule_fwd_outbound } },
+};
+
+/* ---------------------------------------------------------------- batches */
+
+static int queue_table(struct nftx *n, uint16_t type, uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, RULESET_TABLE);
+	nlh = nftx_msg_begin(n, type, flags, type == NFT_MSG_DELTABLE ?
+			     "deleting table inet " RULESET_TABLE : "table inet " RULESET_TABLE);
+	if (!nlh) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftx_msg_end(n, nlh);
+	nftnl_table_free(t);
+	return 0;
+}
+
+static int queue_set(struct nftx *n, const struct set_def *d)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *ud;
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, RULESET_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, d->id);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	/* nft reads a plain key's byte order from the set's userdata; without
+	 * it, `nft list` would print ifnames as integers. */
+	ud = nftnl_udata_buf_alloc(32);
+	if (!ud) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, d->key_type == DT_IFNAME ? 1 : 0);
+	if (d->data_len)
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, 0);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	if (d->data_len) {
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
+	} else {
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
+	}
+	snprintf(what, sizeof(what), "set \"%s\"", d->name);
+	nlh = nftx_msg_begin(n, NFT_MSG_NEWSET, NLM_F_CREATE, what);
+	if (!nlh) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftx_msg_end(n, nlh);
+	nftnl_set_free(s);
+	return 0;
+}
+
+static int queue_chain(struct nftx *n, const struct chain_def *d)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, RULESET_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
+	if (d->type) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	snprintf(what, sizeof(what), "chain \"%s\"", d->name);
+	nlh = nftx_msg_begin(n, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
+	if (!nlh) {
+		nftnl_chain_free(c);
+		return -ENOMEM;
+	}
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftx_msg_end(n, nlh);
+	nftnl_chain_free(c);
+	return 0;
+}
+
+/* Build one rule (or, with build NULL, a flush of the chain) into the batch. */
+static int queue_rule(struct nftx *n, const char *chain, void (*build)(struct rb *b))
+{
+	struct rb b = { .r = nftnl_rule_alloc() };
+	struct nlmsghdr *nlh;
+	char what[64];
+	int r = 0;
+
+	if (!b.r)
+		return -ENOMEM;
+	nftnl_rule_set_str(b.r, NFTNL_RULE_TABLE, RULESET_TABLE);
+	nftnl_rule_set_str(b.r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(b.r, NFTNL_RULE_FAMILY, FAMILY);
+	if (build)
+		build(&b);
+	if (b.oom) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(what, sizeof(what), "%s chain \"%s\"", build ? "rule in" : "flushing", chain);
+	nlh = build ? nftx_msg_begin(n, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what)
+		    : nftx_msg_begin(n, NFT_MSG_DELRULE, 0, what);
+	if (!nlh) {
+		r = -ENOMEM;
+		goto out;
+	}
+	nftnl_rule_nlmsg_build_payload(nlh, b.r);
+	nftx_msg_end(n, nlh);
+out:
+	nftnl_rule_free(b.r);
+	return r;
+}
+
+int ruleset_queue_skeleton(struct nftx *n)
+{
+	int r = queue_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(sets); i++)
+		r = queue_set(n, &sets[i]);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(chains); i++)
+		r = queue_chain(n, &chains[i]);
+	/* Flush and refill in the same transaction: no packet ever sees the
+	 * chains half-built, and rules someone deleted come back. */
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(chains); i++) {
+		r = queue_rule(n, chains[i].name, NULL);
+		for (size_t j = 0; r == 0 && j < ARRAY_SIZE(chains[i].rules) && chains[i].rules[j]; j++)
+			r = queue_rule(n, chains[i].name, chains[i].rules[j]);
+	}
+	return r;
+}
+
+int ruleset_queue_table_delete(struct nftx *n)
+{
+	return queue_table(n, NFT_MSG_DELTABLE, 0);
+}
+
+int ruleset_table_exists(struct nftx *n)
+{
+	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
+}
+
+static void ifname_key(const char *ifname, char key[IFNAMSIZ])
+{
+	memset(key, 0, IFNAMSIZ);
+	strncpy(key, ifname, IFNAMSIZ - 1);
+}
+
+int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
+{
+	char veth[IFNAMSIZ], via[2 * IFNAMSIZ];
+	struct nftx_elem e = { .key = veth, .key_len = IFNAMSIZ, .comment = gw->name };
+	int r;
+
+	ifname_key(gw->host_ifname, veth);
+	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_IFACES, &e, 1, del);
+	if (r < 0)
+		return r;
+	if (!gw->uplink || !gw->uplink[0])
+		return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, &e, 1, del);
+	memcpy(via, veth, IFNAMSIZ);
+	ifname_key(gw->uplink, via + IFNAMSIZ);
+	e.key = via;
+	e.key_len = sizeof(via);
+	return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_VIA, &e, 1, del);
+}
+
+/* Elements are collected per set, then queued for deletion in one go. */
+struct owned {
+	const char *name;
+	struct nftx_elem *elems;
+	char *keys;               /* copies: the dump's buffers do not outlive the callback */
+	size_t n, cap;
+	uint32_t key_len;
+	struct ruleset_gw_state *state;
+	const char *set;
+};
+
+static int collect_owned(const struct nftx_elem *el, void *userdata)
+{
+	struct owned *o = userdata;
+
+	if (!el->comment || strcmp(el->comment, o->name))
+		return 0;
+	if (o->state) {
+		o->state->n_elems++;
+		if (!strcmp(o->set, SET_IFACES))
+			o->state->in_ifaces = true;
+		else if (!strcmp(o->set, SET_MASQ_ANY))
+			o->state->masq_any = true;
+		else if (!strcmp(o->set, SET_MASQ_VIA) && el->key_len == 2 * IFNAMSIZ)
+			snprintf(o->state->masq_via, sizeof(o->state->masq_via), "%.15s",
+				 (const char *)el->key + IFNAMSIZ);
+		return 0;
+	}
+	if (el->key_len > 64)
+		return -EINVAL;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 16;
+		struct nftx_elem *e = realloc(o->elems, cap * sizeof(*e));
+		char *k;
+
+		if (!e)
+			return -ENOMEM;
+		o->elems = e;
+		k = realloc(o->keys, cap * 64);
+		if (!k)
+			return -ENOMEM;
+		o->keys = k;
+		o->cap = cap;
+	}
+	memcpy(o->keys + o->n * 64, el->key, el->key_len);
+	o->elems[o->n] = (struct nftx_elem){ .key_len = el->key_len };
+	o->n++;
+	return 0;
+}
+
+static int walk_owned(struct nftx *n, const char *name, struct ruleset_gw_state *state,
+		      size_t *n_found)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sets) && r == 0; i++) {
+		struct owned o = { .name = name, .state = state, .set = sets[i].name };
+
+		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, sets[i].name, collect_owned, &o);
+		if (r == -ENOENT)
+			r = 0;  /* no table (or set): nothing of ours there */
+		if (r == 0 && o.n) {
+			for (size_t j = 0; j < o.n; j++)
+				o.elems[j].key = o.keys + j * 64;
+			r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, sets[i].name, o.elems, o.n, true);
+			if (n_found)
+				*n_found += o.n;
+		}
+		free(o.elems);
+		free(o.keys);
+	}
+	return r;
+}
+
+int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found)
+{
+	*n_found = 0;
+	return walk_owned(n, name, NULL, n_found);
+}
+
+int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	return walk_owned(n, name, ret, NULL);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "nsgate/spec.h"
+
+int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul would accept " 12", "+12" and "-1" (wrapping); we do not. */
+	if (!s || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int spec_name_check(const char *name, struct nsg_err *e)
+{
+	size_t len = strlen(name);
+
+	if (len == 0)
+		return nsg_fail(e, -EINVAL, "must not be empty", "name \"\"");
+	if (len > GW_NAME_MAX)
+		return nsg_fail(e, -ENAMETOOLONG, "longer than 15 bytes", "name \"%s\"", name);
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return nsg_fail(e, -EINVAL, "is not a usable name", "name \"%s\"", name);
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || c == '.')
+			continue;
+		nsg_fail(e, -EINVAL, NULL, "name \"%s\"", name);
+		nsg_why(e, "character '%c' not allowed (use A-Z a-z 0-9 _ . -)", c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint32_t fnv1a32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void spec_host_ifname(const char *name, char ret[IF_NAMESIZE])
+{
+	size_t room = IF_NAMESIZE - 1 - strlen(GW_IFNAME_PREFIX);
+
+	if (strlen(name) <= room) {
+		snprintf(ret, IF_NAMESIZE, GW_IFNAME_PREFIX "%s", name);
+		return;
+	}
+	/* "nsg-" + 5 chars + "~" + 5 hex = 15. '~' is not allowed in gateway
+	 * names, so a shortened name never equals an unshortened one. */
+	snprintf(ret, IF_NAMESIZE, GW_IFNAME_PREFIX "%.5s~%05x", name,
+		 fnv1a32(name) & 0xfffff);
+}
+
+int spec_ifname_check(const char *ifname, struct nsg_err *e)
+{
+	size_t len = strlen(ifname);
+
+	if (len == 0 || len >= IF_NAMESIZE)
+		return nsg_fail(e, -EINVAL, "interface names have 1 to 15 bytes",
+				"interface \"%s\"", ifname);
+	if (!strcmp(ifname, ".") || !strcmp(ifname, ".."))
+		return nsg_fail(e, -EINVAL, "is not a valid interface name", "interface \"%s\"",
+				ifname);
+	for (const char *p = ifname; *p; p++)
+		if (*p == '/' || *p == ':' || *p <= ' ')
+			return nsg_fail(e, -EINVAL, "is not a valid interface name",
+					"interface \"%s\"", ifname);
+	return 0;
+}
+
+int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	unsigned long pid;
+	int r;
+
+	if (!arg[0])
+		return nsg_fail(e, -EINVAL, "must not be empty", "--netns \"\"");
+	if (strlen(arg) >= sizeof(s->netns_arg))
+		return nsg_fail(e, -ENAMETOOLONG, NULL, "--netns");
+	snprintf(s->netns_arg, sizeof(s->netns_arg), "%s", arg);
+
+	if (arg[0] >= '0' && arg[0] <= '9' && spec_parse_uint(arg, INT32_MAX, &pid) == 0) {
+		if (pid == 0)
+			return nsg_fail(e, -EINVAL, "is not a process id", "--netns \"%s\"", arg);
+		s->netns_kind = GW_NETNS_PID;
+		snprintf(s->netns_path, sizeof(s->netns_path), "/proc/%lu/ns/net", pid);
+		return 0;
+	}
+	if (strchr(arg, '/')) {
+		s->netns_kind = GW_NETNS_PATH;
+		snprintf(s->netns_path, sizeof(s->netns_path), "%s", arg);
+		return 0;
+	}
+	/* iproute2 names follow the same rules as ours, more or less: refuse
+	 * what could escape /run/netns. */
+	r = spec_name_check(arg, e);
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "--netns \"%s\"", arg);
+		return r;
+	}
+	s->netns_kind = GW_NETNS_NAMED;
+	snprintf(s->netns_path, sizeof(s->netns_path), "/run/netns/%s", arg);
+	return 0;
+}
+
+int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	char buf[256];
+	char *save = NULL;
+
+	s->n_dns = 0;
+	if (!strcmp(arg, "auto")) {
+		s->dns_mode = GW_DNS_AUTO;
+		return 0;
+	}
+	if (!strcmp(arg, "none")) {
+		s->dns_mode = GW_DNS_NONE;
+		return 0;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		return nsg_fail(e, -EINVAL, "too long", "--dns");
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t a;
+
+		if (ip4_addr_parse(tok, &a) < 0)
+			return nsg_fail(e, -EINVAL, "expected auto, none or IPv4 addresses separated by commas",
+					"--dns \"%s\"", tok);
+		if (s->n_dns == GW_DNS_MAX)
+			return nsg_fail(e, -EINVAL, "at most 3 nameservers (the resolver reads no more)",
+					"--dns \"%s\"", arg);
+		s->dns[s->n_dns++] = a;
+	}
+	if (s->n_dns == 0 || arg[strlen(arg) - 1] == ',' || arg[0] == ',' || strstr(arg, ",,"))
+		return nsg_fail(e, -EINVAL, "expected auto, none or IPv4 addresses separated by commas",
+				"--dns \"%s\"", arg);
+	s->dns_mode = GW_DNS_LIST;
+	return 0;
+}
+
+int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	struct ip4_net n;
+	char buf[IP4_NET_STRLEN];
+
+	if (ip4_net_parse(arg, &n) < 0) {
+		/* Say which rule was broken: a frequent one is host bits. */
+		uint32_t a;
+		const char *slash = strchr(arg, '/');
+		if (slash && (size_t)(slash - arg) < 16) {
+			char addr[16];
+			memcpy(addr, arg, slash - arg);
+			addr[slash - arg] = '\0';
+			unsigned long plen;
+			if (ip4_addr_parse(addr, &a) == 0 && spec_parse_uint(slash + 1, 32, &plen) == 0) {
+				n.addr = a & ip4_mask(plen);
+				n.plen = plen;
+				nsg_fail(e, -EINVAL, NULL, "--subnet \"%s\"", arg);
+				nsg_why(e, "host bits set (did you mean %s?)", ip4_net_str(&n, buf));
+				return -EINVAL;
+			}
+		}
+		return nsg_fail(e, -EINVAL, "expected an IPv4 prefix such as 10.200.7.0/30",
+				"--subnet \"%s\"", arg);
+	}
+	if (n.plen < 8 || n.plen > 30)
+		return nsg_fail(e, -EINVAL, "prefix length must be 8 to 30", "--subnet \"%s\"", arg);
+	s->subnet = n;
+	s->subnet_given = true;
+	return 0;
+}
