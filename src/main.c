@@ -1,1 +1,7 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: MIT */
+#include "nsgate/cli.h"
+
+int main(int argc, char *argv[])
+{
+	return cli_main(argc, argv);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The only orchestrator: up, down and the read-back views of gateways.
+ * up is a list of steps, each with its undo; a failing step undoes the ones
+ * done, in reverse, so a failed up leaves nothing behind.
+ */
+#ifndef NSGATE_GATEWAY_H
+#define NSGATE_GATEWAY_H
+
+#include <stdbool.h>
+
+#include "nsgate/link.h"
+#include "nsgate/ruleset.h"
+#include "nsgate/state.h"
+
+/* The environment variable that makes up fail after a named step (tests). */
+#define GW_FAIL_STEP_ENV "NSGATE_TEST_FAIL_STEP"
+
+struct gw_up_result {
+	bool unchanged;          /* it was up already with these settings */
+	struct gw_state state;   /* what is up now */
+	const char *warning;     /* something the user should know, or NULL */
+};
+
+/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns). */
+int gateway_up(const struct gw_spec *req, struct gw_up_result *res, struct nsg_err *e);
+/* Remove everything of one gateway; *found is false when there was nothing. */
+int gateway_down(const char *name, bool *found, struct nsg_err *e);
+/* Remove every gateway; *count says how many there were. */
+int gateway_down_all(size_t *count, struct nsg_err *e);
+
+/* One gateway as the kernel shows it, with the state file beside it. */
+struct gw_view {
+	char name[GW_NAME_MAX + 1];
+	bool have_state;
+	bool state_damaged;
+	struct gw_state state;
+	bool link_present;
+	struct link_info link;
+	struct ruleset_gw_state nft;
+	bool netns_present;
+	bool dns_present;
+	const char *status;      /* "up" or what is broken */
+};
+
+int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e);
+/* Every gateway known from state files or from links nsgate labelled. */
+int gateway_list(struct gw_view **ret, size_t *n, struct nsg_err *e);
+/* Run argv inside the gateway's namespace; returns only on failure. */
+int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
+
+#endif

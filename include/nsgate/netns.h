@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Network namespaces: iproute2-compatible /run/netns entries, opening, exec. */
+#ifndef NSGATE_NETNS_H
+#define NSGATE_NETNS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nsgate/common.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+#define NETNS_ETC_DIR "/etc/netns"
+
+/* Create /run/netns/NAME holding a new, empty network namespace, the way
+ * `ip netns add` does (so `ip netns exec NAME` works). -EEXIST if taken. */
+int netns_create(const char *name, struct nsg_err *e);
+/* Unmount and remove /run/netns/NAME. -ENOENT if absent. */
+int netns_delete(const char *name);
+/* Open a network namespace file; refuses anything that is not a network
+ * namespace (-EINVAL) and the caller's own one (-EBUSY). A /proc/PID path
+ * whose process is gone gives -ESRCH. */
+int netns_open(const char *path, int *ret_fd, struct nsg_err *e);
+/* Device and inode that identify a namespace (to notice a reused PID). */
+int netns_ident(int fd, uint64_t *ret_ino);
+/* Enter the namespace like `ip netns exec`: own mount namespace, /sys
+ * remounted, /etc/netns/NAME/ files bind-mounted over /etc; then exec argv.
+ * Returns only on failure. */
+int netns_exec(const char *path, const char *etc_name, char *const argv[], struct nsg_err *e);
+
+#endif

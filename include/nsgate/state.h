@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the kernel cannot tell us about a gateway, kept in
+ * /run/nsgate/NAME.state: the request as given, whether nsgate created the
+ * namespace, and which namespace it was. Written atomically (tmp + rename),
+ * parsed strictly. One flock on /run/nsgate/lock serialises nsgate runs.
+ */
+#ifndef NSGATE_STATE_H
+#define NSGATE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsgate/spec.h"
+
+#define STATE_DIR "/run/nsgate"
+
+struct gw_state {
+	struct gw_spec spec;
+	bool netns_created;     /* nsgate made /run/netns/NAME: delete it at down */
+	uint64_t netns_ino;     /* the namespace's nsfs inode, to notice a reused PID */
+};
+
+int state_lock(int *ret_fd, struct nsg_err *e);
+int state_save(const struct gw_state *st, struct nsg_err *e);
+/* -ENOENT when there is none, -EBADMSG when it is damaged. */
+int state_load(const char *name, struct gw_state *ret);
+int state_remove(const char *name);
+/* Names of all state files, sorted; *ret malloc'ed. Returns the count. */
+int state_names(char (**ret)[GW_NAME_MAX + 1]);
+
+/* Pure halves, for tests. */
+int state_format(const struct gw_state *st, char *buf, size_t len);
+int state_parse(const char *text, struct gw_state *ret);
+
+/* ip_forward as it was before nsgate turned it on; kept until the last down. */
+int state_forward_get(char *buf, size_t len);
+int state_forward_set(const char *value);
+int state_forward_clear(void);
+
+#endif

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nsgate/dns.h"
+#include "nsgate/netns.h"
+
+struct servers {
+	uint32_t addr[GW_DNS_MAX];
+	unsigned n;
+	bool had_loopback;
+};
+
+static void add_server(struct servers *s, uint32_t a)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->addr[i] == a)
+			return;
+	if (s->n < GW_DNS_MAX)
+		s->addr[s->n++] = a;
+}
+
+/* Collect the IPv4 nameservers of a resolv.conf text; the namespace has no
+ * IPv6 route, so IPv6 servers are left out. Other lines go to *other when
+ * non-NULL (search, domain, options), so the namespace resolves names alike. */
+static void parse_resolv(const char *text, struct servers *s, char *other, size_t other_len)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[512];
+
+		if (len < sizeof(line)) {
+			char kw[16], val[256];
+
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (sscanf(line, "%15s %255s", kw, val) == 2) {
+				uint32_t a;
+
+				if (!strcmp(kw, "nameserver")) {
+					if (ip4_addr_parse(val, &a) == 0) {
+						if ((a >> 24) == 127)
+							s->had_loopback = true;
+						else
+							add_server(s, a);
+					}
+				} else if (other && (!strcmp(kw, "search") || !strcmp(kw, "domain") ||
+						     !strcmp(kw, "options"))) {
+					size_t l = strlen(other);
+					snprintf(other + l, other_len - l, "%s\n", line);
+				}
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+int dns_render(const struct gw_spec *spec, const char *host, const char *upstream, char **ret,
+	       const char **ret_warn)
+{
+	struct servers s = { 0 };
+	char other[1024] = "";
+	char *buf;
+	size_t len;
+
+	*ret = NULL;
+	*ret_warn = NULL;
+	if (spec->dns_mode == GW_DNS_NONE)
+		return 0;
+	if (spec->dns_mode == GW_DNS_LIST) {
+		for (unsigned i = 0; i < spec->n_dns; i++)
+			add_server(&s, spec->dns[i]);
+	} else {
+		parse_resolv(host ? host : "", &s, other, sizeof(other));
+		if (s.had_loopback && upstream) {
+			struct servers up = { 0 };
+
+			parse_resolv(upstream, &up, NULL, 0);
+			for (unsigned i = 0; i < up.n; i++)
+				add_server(&s, up.addr[i]);
+		}
+		if (s.n == 0) {
+			*ret_warn = s.had_loopback
+				? "the host uses a loopback resolver and no upstream servers were found in "
+				  DNS_UPSTREAM_RESOLV "; no resolv.conf written (use --dns ADDR)"
+				: "no IPv4 nameserver in " DNS_HOST_RESOLV "; no resolv.conf written (use --dns ADDR)";
+			return 0;
+		}
+	}
+	len = 64 + strlen(other) + s.n * (IP4_STRLEN + 12);
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	snprintf(buf, len, "# written by nsgate for gateway %s\n%s", spec->name, other);
+	for (unsigned i = 0; i < s.n; i++) {
+		char a[IP4_STRLEN];
+		size_t l = strlen(buf);
+
+		snprintf(buf + l, len - l, "nameserver %s\n", ip4_addr_str(s.addr[i], a));
+	}
+	*ret = buf;
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(65536);
+	if (!buf)
+		return NULL;
+	n = read(fd, buf, 65535);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int dns_render_host(const struct gw_spec *spec, char **ret, const char **ret_warn)
+{
+	_cleanup_free_ char *host = NULL, *upstream = NULL;
+
+	if (spec->dns_mode == GW_DNS_AUTO) {
+		host = slurp(DNS_HOST_RESOLV);
+		upstream = slurp(DNS_UPSTREAM_RESOLV);
+	}
+	return dns_render(spec, host, upstream, ret, ret_warn);
+}
+
+int dns_write(const char *name, const char *content, struct nsg_err *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	size_t len = strlen(content);
+	int fd, r = 0;
+
+	snprintf(dir, sizeof(dir), NETNS_ETC_DIR "/%s", name);
+	if (mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
+		return nsg_fail(e, -errno, NULL, "%s", NETNS_ETC_DIR);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return nsg_fail(e, -errno, NULL, "%s", dir);
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	snprintf(tmp, sizeof(tmp), "%s.nsgate-tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return nsg_fail(e, -errno, NULL, "%s", tmp);
+	if (write(fd, content, len) != (ssize_t)len)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		rmdir(dir);
+		return nsg_fail(e, r, NULL, "%s", path);
+	}
+	return 0;
+}
+
+int dns_remove(const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	int r = 0;
+
+	snprintf(dir, sizeof(dir), NETNS_ETC_DIR "/%s", name);
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	if (unlink(path) < 0 && errno != ENOENT)
+		r = -errno;
+	/* Other files a user put there keep the directory (ENOTEMPTY). */
+	rmdir(dir);
+	return r;
+}
+
+int dns_exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), NETNS_ETC_DIR "/%s/resolv.conf", name);
+	return access(path, F_OK) < 0 ? -errno : 0;
+}

@@ -1,0 +1,747 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nsgate/dns.h"
+#include "nsgate/gateway.h"
+#include "nsgate/ipam.h"
+#include "nsgate/netns.h"
+#include "nsgate/nft.h"
+#include "nsgate/sysctl.h"
+
+/* The ifalias that marks a link as a gateway's host side, so list, down and
+ * gc find gateways from the kernel even when a state file is gone. */
+static void gw_alias(const struct gw_state *st, char *buf, size_t len)
+{
+	snprintf(buf, len, GW_ALIAS_PREFIX "%s%s", st->spec.name,
+		 st->netns_created ? " own-netns" : "");
+}
+
+/* The gateway name an alias carries, or false if it is not ours. */
+static bool alias_name(const char *alias, char name[GW_NAME_MAX + 1], bool *own_netns)
+{
+	size_t plen = strlen(GW_ALIAS_PREFIX), n;
+
+	if (strncmp(alias, GW_ALIAS_PREFIX, plen))
+		return false;
+	alias += plen;
+	n = strcspn(alias, " ");
+	if (n == 0 || n > GW_NAME_MAX)
+		return false;
+	memcpy(name, alias, n);
+	name[n] = '\0';
+	if (own_netns)
+		*own_netns = !strcmp(alias + n, " own-netns");
+	return spec_name_check(name, NULL) == 0;
+}
+
+/* ------------------------------------------------------------------- up */
+
+struct up_ctx {
+	struct gw_state st;
+	int netns_fd;
+	struct nl_sock *host;
+	struct nl_sock *ns;
+	struct nftx *nft;
+	bool forward_changed;
+	char forward_old[16];
+	bool table_existed;
+	bool other_gateways;
+	const char *warning;
+	struct nsg_err *e;
+};
+
+static int step_netns(struct up_ctx *c)
+{
+	struct gw_spec *s = &c->st.spec;
+	int r;
+
+	if (s->netns_kind == GW_NETNS_OWN) {
+		r = netns_create(s->name, c->e);
+		if (r < 0)
+			return r;
+		c->st.netns_created = true;
+		r = netns_open(s->netns_path, &c->netns_fd, c->e);
+		if (r < 0)
+			return r;
+	}
+	/* An attached namespace was opened (and checked) before any change. */
+	return netns_ident(c->netns_fd, &c->st.netns_ino);
+}
+
+static void undo_netns(struct up_ctx *c)
+{
+	if (c->st.netns_created)
+		netns_delete(c->st.spec.name);
+}
+
+static int step_ip_forward(struct up_ctx *c)
+{
+	char cur[16];
+	int r = sysctl_read(SYSCTL_IP_FORWARD, cur, sizeof(cur));
+
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "sysctl net.ipv4.ip_forward");
+	if (!strcmp(cur, "1"))
+		return 0;
+	/* Remember the value only the first time: a later gateway finds 1. */
+	r = state_forward_set(cur);
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "%s", STATE_DIR "/ip_forward.saved");
+	r = sysctl_write(SYSCTL_IP_FORWARD, "1");
+	if (r < 0) {
+		state_forward_clear();
+		return nsg_fail(c->e, r, NULL, "sysctl net.ipv4.ip_forward");
+	}
+	c->forward_changed = true;
+	snprintf(c->forward_old, sizeof(c->forward_old), "%s", cur);
+	return 0;
+}
+
+static void undo_ip_forward(struct up_ctx *c)
+{
+	if (!c->forward_changed)
+		return;
+	sysctl_write(SYSCTL_IP_FORWARD, c->forward_old);
+	state_forward_clear();
+}
+
+static int step_veth(struct up_ctx *c)
+{
+	char alias[64];
+
+	gw_alias(&c->st, alias, sizeof(alias));
+	return link_veth_create(c->host, c->st.spec.host_ifname, alias, GW_PEER_IFNAME,
+				c->netns_fd, c->e);
+}
+
+static void undo_veth(struct up_ctx *c)
+{
+	link_delete(c->host, c->st.spec.host_ifname, NULL);
+}
+
+static int step_host_link(struct up_ctx *c)
+{
+	const struct gw_spec *s = &c->st.spec;
+	int r;
+
+	r = link_addr_add(c->host, s->host_ifname, spec_host_addr(&s->subnet), s->subnet.plen, c->e);
+	if (r < 0)
+		return r;
+	return link_set_up(c->host, s->host_ifname, c->e);
+}
+
+static int step_ns_link(struct up_ctx *c)
+{
+	const struct gw_spec *s = &c->st.spec;
+	int r;
+
+	if (!c->ns) {
+		r = link_sock_open_in(c->netns_fd, &c->ns);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
+	}
+	r = link_set_up(c->ns, "lo", c->e);
+	if (r == 0)
+		r = link_addr_add(c->ns, GW_PEER_IFNAME, spec_ns_addr(&s->subnet), s->subnet.plen, c->e);
+	if (r == 0)
+		r = link_set_up(c->ns, GW_PEER_IFNAME, c->e);
+	if (r == 0)
+		r = link_route_default_add(c->ns, GW_PEER_IFNAME, spec_host_addr(&s->subnet), c->e);
+	return r;
+}
+
+static struct ruleset_gw ruleset_gw_of(const struct gw_spec *s)
+{
+	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname, .uplink = s->uplink };
+}
+
+static int step_nft(struct up_ctx *c)
+{
+	struct ruleset_gw gw = ruleset_gw_of(&c->st.spec);
+	int r;
+
+	nftx_batch_begin(c->nft);
+	r = ruleset_queue_skeleton(c->nft);
+	if (r == 0)
+		r = ruleset_queue_gateway(c->nft, &gw, false);
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "nftables batch");
+	return nftx_batch_commit(c->nft, c->e);
+}
+
+static void undo_nft(struct up_ctx *c)
+{
+	size_t found;
+
+	nftx_batch_begin(c->nft);
+	if (!c->table_existed && !c->other_gateways)
+		ruleset_queue_table_delete(c->nft);
+	else
+		ruleset_queue_owned_delete(c->nft, c->st.spec.name, &found);
+	nftx_batch_commit(c->nft, NULL);
+}
+
+static int step_dns(struct up_ctx *c)
+{
+	_cleanup_free_ char *content = NULL;
+	int r = dns_render_host(&c->st.spec, &content, &c->warning);
+
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "resolv.conf for \"%s\"", c->st.spec.name);
+	if (!content)
+		return 0;
+	return dns_write(c->st.spec.name, content, c->e);
+}
+
+static void undo_dns(struct up_ctx *c)
+{
+	dns_remove(c->st.spec.name);
+}
+
+static int step_state(struct up_ctx *c)
+{
+	return state_save(&c->st, c->e);
+}
+
+static void undo_state(struct up_ctx *c)
+{
+	state_remove(c->st.spec.name);
+}
+
+struct up_step {
+	const char *name;
+	int (*run)(struct up_ctx *c);
+	void (*undo)(struct up_ctx *c);
+};
+
+/* Undo of the veth also takes the addresses and routes on both of its ends. */
+static const struct up_step up_steps[] = {
+	{ "netns", step_netns, undo_netns },
+	{ "ip_forward", step_ip_forward, undo_ip_forward },
+	{ "veth", step_veth, undo_veth },
+	{ "host_link", step_host_link, NULL },
+	{ "ns_link", step_ns_link, NULL },
+	{ "nft", step_nft, undo_nft },
+	{ "dns", step_dns, undo_dns },
+	{ "state", step_state, undo_state },
+};
+
+static bool same_request(const struct gw_spec *req, const struct gw_state *have)
+{
+	const struct gw_spec *h = &have->spec;
+
+	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path))
+		return false;
+	if (req->subnet_given &&
+	    (req->subnet.addr != h->subnet.addr || req->subnet.plen != h->subnet.plen))
+		return false;
+	if (strcmp(req->uplink, h->uplink) || req->dns_mode != h->dns_mode)
+		return false;
+	if (req->dns_mode == GW_DNS_LIST &&
+	    (req->n_dns != h->n_dns || memcmp(req->dns, h->dns, req->n_dns * sizeof(req->dns[0]))))
+		return false;
+	return true;
+}
+
+/* Pick or check the subnet against everything the host and the namespace use. */
+static int choose_subnet(struct up_ctx *c)
+{
+	struct gw_spec *s = &c->st.spec;
+	_cleanup_free_ struct ip4_net *used = NULL, *used_ns = NULL;
+	struct ip4_net pool;
+	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
+	int n, n_ns = 0;
+	long hit;
+
+	n = link_used_prefixes(c->host, &used);
+	if (n < 0)
+		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
+	if (c->ns) {
+		n_ns = link_used_prefixes(c->ns, &used_ns);
+		if (n_ns < 0)
+			return nsg_fail(c->e, n_ns, NULL, "reading the namespace's addresses and routes");
+		if (n_ns > 0) {
+			struct ip4_net *all = realloc(used, (n + n_ns) * sizeof(*all));
+			if (!all)
+				return -ENOMEM;
+			memcpy(all + n, used_ns, n_ns * sizeof(*all));
+			used = all;
+			n += n_ns;
+		}
+	}
+	if (s->subnet_given) {
+		hit = ipam_find_overlap(&s->subnet, used, n);
+		if (hit >= 0) {
+			nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(&s->subnet, a));
+			nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&used[hit], b));
+			return -EADDRINUSE;
+		}
+		return 0;
+	}
+	ip4_net_parse(GW_POOL_DEFAULT, &pool);
+	if (ipam_pick(&pool, GW_SUBNET_PLEN, used, n, &s->subnet) < 0)
+		return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
+				"address pool %s", GW_POOL_DEFAULT);
+	return 0;
+}
+
+static bool other_gateways_exist(const char *name);
+
+/* Everything that can be refused is refused here, before the first change. */
+static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_result *res)
+{
+	struct gw_spec *s = &c->st.spec;
+	struct link_info li;
+	struct gw_state have;
+	int r;
+
+	r = state_load(req->name, &have);
+	if (r == 0) {
+		struct gw_view v;
+
+		if (!same_request(req, &have))
+			return nsg_fail(c->e, -EEXIST, "is up with other settings (down it first)",
+					"gateway \"%s\"", req->name);
+		r = gateway_view(req->name, &v, NULL);
+		if (r == 0 && !strcmp(v.status, "up")) {
+			res->unchanged = true;
+			res->state = have;
+			return 1;
+		}
+	}
+	if (r == 0 || r == -EBADMSG || link_index(c->host, req->host_ifname) > 0) {
+		/* Left over from a crash, or broken: clear it and start again. */
+		bool found;
+		r = link_get(c->host, req->host_ifname, &li);
+		if (r == 0) {
+			char owner[GW_NAME_MAX + 1];
+			if (!alias_name(li.alias, owner, NULL) || strcmp(owner, req->name))
+				return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
+						"interface \"%s\"", req->host_ifname);
+		}
+		r = gateway_down(req->name, &found, c->e);
+		if (r < 0)
+			return r;
+	}
+
+	if (req->uplink[0]) {
+		r = link_get(c->host, req->uplink, &li);
+		if (r < 0)
+			return nsg_fail(c->e, -ENODEV, "no such interface", "--uplink \"%s\"", req->uplink);
+		char owner[GW_NAME_MAX + 1];
+		if (alias_name(li.alias, owner, NULL))
+			return nsg_fail(c->e, -EINVAL, "is a gateway's own interface",
+					"--uplink \"%s\"", req->uplink);
+	}
+
+	if (s->netns_kind == GW_NETNS_OWN) {
+		if (access(s->netns_path, F_OK) == 0)
+			return nsg_fail(c->e, -EEXIST, "a namespace of that name exists already "
+					"(attach it with --netns)", "netns \"%s\"", s->name);
+	} else {
+		r = netns_open(s->netns_path, &c->netns_fd, c->e);
+		if (r < 0)
+			return r;
+		r = link_sock_open_in(c->netns_fd, &c->ns);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
+		if (link_index(c->ns, GW_PEER_IFNAME) > 0)
+			return nsg_fail(c->e, -EEXIST, "the namespace has an interface of that name already",
+					"interface \"%s\" in netns \"%s\"", GW_PEER_IFNAME, s->netns_arg);
+	}
+
+	r = choose_subnet(c);
+	if (r < 0)
+		return r;
+	r = ruleset_table_exists(c->nft);
+	if (r < 0)
+		return nsg_fail(c->e, r, r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ?
+				"the kernel has no nf_tables support" : NULL, "nftables");
+	c->table_existed = r > 0;
+	c->other_gateways = other_gateways_exist(s->name);
+	return 0;
+}
+
+static void up_ctx_free(struct up_ctx *c)
+{
+	if (c->netns_fd >= 0)
+		close(c->netns_fd);
+	link_sock_close(c->ns);
+	link_sock_close(c->host);
+	nftx_close(c->nft);
+}
+
+static int open_sockets(struct nl_sock **host, struct nftx **nft, struct nsg_err *e)
+{
+	int r = link_sock_open(host);
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "rtnetlink socket");
+	r = nftx_open(nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables netlink socket");
+	return 0;
+}
+
+int gateway_up(const struct gw_spec *req, struct gw_up_result *res, struct nsg_err *e)
+{
+	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e };
+	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
+	_cleanup_close_ int lock = -1;
+	size_t done = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = open_sockets(&c.host, &c.nft, e);
+	if (r < 0)
+		goto out;
+	r = up_check(&c, req, res);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	for (done = 0; done < ARRAY_SIZE(up_steps); done++) {
+		r = up_steps[done].run(&c);
+		if (r == 0 && fail_at && !strcmp(fail_at, up_steps[done].name))
+			r = nsg_fail(e, -ECANCELED, "injected failure (" GW_FAIL_STEP_ENV ")",
+				     "up \"%s\": step %s", req->name, up_steps[done].name);
+		if (r < 0) {
+			done++;  /* a failed step may have done part of its work */
+			break;
+		}
+	}
+	if (r < 0) {
+		while (done-- > 0)
+			if (up_steps[done].undo)
+				up_steps[done].undo(&c);
+		goto out;
+	}
+	res->state = c.st;
+	res->warning = c.warning;
+out:
+	up_ctx_free(&c);
+	return r;
+}
+
+/* ----------------------------------------------------------------- down */
+
+/* Gateway names from state files and from labelled links, sorted, unique. */
+static int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1])
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	_cleanup_free_ struct link_info *links = NULL;
+	int n, nl;
+
+	n = state_names(&names);
+	if (n < 0)
+		return n;
+	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
+	if (nl < 0) {
+		free(names);
+		return nl;
+	}
+	for (int i = 0; i < nl; i++) {
+		char name[GW_NAME_MAX + 1];
+		bool dup = false;
+
+		if (!alias_name(links[i].alias, name, NULL))
+			continue;
+		for (int j = 0; j < n && !dup; j++)
+			dup = !strcmp(names[j], name);
+		if (dup)
+			continue;
+		void *p = realloc(names, (n + 1) * sizeof(*names));
+		if (!p) {
+			free(names);
+			return -ENOMEM;
+		}
+		names = p;
+		memcpy(names[n++], name, sizeof(name));
+	}
+	*ret = names;
+	return n;
+}
+
+static bool other_gateways_exist(const char *name)
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	struct nl_sock *sk = NULL;
+	bool other = false;
+	int n;
+
+	if (link_sock_open(&sk) < 0)
+		return true;  /* when unsure, keep shared things */
+	n = known_names(sk, &names);
+	link_sock_close(sk);
+	if (n < 0)
+		return true;
+	for (int i = 0; i < n && !other; i++)
+		other = strcmp(names[i], name) != 0;
+	free(names);
+	return other;
+}
+
+/* Put ip_forward back if nsgate changed it and no gateway needs it any more. */
+static void forward_restore_if_last(void)
+{
+	char old[16];
+
+	if (other_gateways_exist(""))
+		return;
+	if (state_forward_get(old, sizeof(old)) == 0) {
+		sysctl_write(SYSCTL_IP_FORWARD, old);
+		state_forward_clear();
+	}
+}
+
+static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
+		       struct nsg_err *e)
+{
+	struct gw_state st;
+	char ifname[IF_NAMESIZE];
+	struct link_info li;
+	bool own_netns = false, have_state, link_present, others;
+	size_t n_elems = 0;
+	int r;
+
+	*found = false;
+	have_state = state_load(name, &st) == 0;
+	if (have_state)
+		snprintf(ifname, sizeof(ifname), "%s", st.spec.host_ifname);
+	else
+		spec_host_ifname(name, ifname);
+	link_present = link_get(host, ifname, &li) == 0;
+	if (link_present) {
+		char owner[GW_NAME_MAX + 1];
+		if (!alias_name(li.alias, owner, &own_netns) || strcmp(owner, name))
+			link_present = false;  /* not ours: never touch it */
+	}
+	if (have_state)
+		own_netns = st.netns_created;
+	others = other_gateways_exist(name);
+
+	/* Rules first, so traffic stops before the links go. */
+	nftx_batch_begin(nft);
+	r = ruleset_queue_owned_delete(nft, name, &n_elems);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading nftables elements of \"%s\"", name);
+	if (!others) {
+		nftx_batch_begin(nft);
+		r = ruleset_table_exists(nft);
+		if (r > 0)
+			ruleset_queue_table_delete(nft);
+	}
+	r = nftx_batch_commit(nft, e);
+	if (r < 0)
+		return r;
+
+	if (link_present) {
+		r = link_delete(host, ifname, e);
+		if (r < 0 && r != -ENODEV)
+			return r;
+	}
+	if (own_netns) {
+		r = netns_delete(name);
+		if (r < 0 && r != -ENOENT)
+			return nsg_fail(e, r, NULL, "netns \"%s\"", name);
+	}
+	if (dns_exists(name) == 0 && (have_state || link_present || n_elems)) {
+		r = dns_remove(name);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "/etc/netns/%s/resolv.conf", name);
+	}
+	r = state_remove(name);
+	*found = have_state || link_present || n_elems > 0 || r == 0;
+	if (r < 0 && r != -ENOENT)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.state", name);
+	if (!others)
+		forward_restore_if_last();
+	return 0;
+}
+
+int gateway_down(const char *name, bool *found, struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	/* flock is per open file: a nested call (up clearing leftovers) would
+	 * deadlock on its own lock, so take it only when not held. */
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = open_sockets(&host, &nft, e);
+	if (r == 0)
+		r = down_locked(host, nft, name, found, e);
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+int gateway_down_all(size_t *count, struct nsg_err *e)
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	int n, r;
+
+	*count = 0;
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = open_sockets(&host, &nft, e);
+	if (r < 0)
+		goto out;
+	n = known_names(host, &names);
+	if (n < 0) {
+		r = nsg_fail(e, n, NULL, "listing gateways");
+		goto out;
+	}
+	for (int i = 0; i < n && r == 0; i++) {
+		bool found;
+
+		r = down_locked(host, nft, names[i], &found, e);
+		if (r == 0 && found)
+			(*count)++;
+	}
+out:
+	free(names);
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+/* ----------------------------------------------------------------- views */
+
+static bool netns_alive(const struct gw_state *st)
+{
+	struct stat sb;
+
+	if (stat(st->spec.netns_path, &sb) < 0)
+		return false;
+	/* A PID can be reused by a process in another namespace. */
+	return !st->netns_ino || (uint64_t)sb.st_ino == st->netns_ino;
+}
+
+static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v)
+{
+	char ifname[IF_NAMESIZE];
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	r = state_load(name, &v->state);
+	v->have_state = r == 0;
+	v->state_damaged = r == -EBADMSG;
+	if (v->have_state)
+		snprintf(ifname, sizeof(ifname), "%s", v->state.spec.host_ifname);
+	else
+		spec_host_ifname(name, ifname);
+	v->link_present = link_get(host, ifname, &v->link) == 0;
+	r = ruleset_gateway_state(nft, name, &v->nft);
+	if (r < 0)
+		return r;
+	v->netns_present = v->have_state && netns_alive(&v->state);
+	v->dns_present = dns_exists(name) == 0;
+
+	if (!v->have_state && !v->link_present && !v->nft.n_elems)
+		return -ENOENT;
+	if (v->state_damaged)
+		v->status = "state-damaged";
+	else if (!v->have_state)
+		v->status = "no-state";
+	else if (!v->link_present)
+		v->status = "link-missing";
+	else if (!(v->link.flags & IFF_UP) || v->link.n_addrs == 0)
+		v->status = "link-down";
+	else if (!v->nft.in_ifaces)
+		v->status = "rules-missing";
+	else if (!v->netns_present)
+		v->status = "netns-gone";
+	else
+		v->status = "up";
+	return 0;
+}
+
+int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	int r = open_sockets(&host, &nft, e);
+
+	if (r == 0) {
+		r = view_with(host, nft, name, ret);
+		if (r < 0)
+			nsg_fail(e, r, r == -ENOENT ? "no such gateway" : NULL, "gateway \"%s\"", name);
+	}
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	struct gw_view *views = NULL;
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	size_t k = 0;
+	int n, r;
+
+	r = open_sockets(&host, &nft, e);
+	if (r < 0)
+		goto out;
+	n = known_names(host, &names);
+	if (n < 0) {
+		r = nsg_fail(e, n, NULL, "listing gateways");
+		goto out;
+	}
+	views = calloc(n ? n : 1, sizeof(*views));
+	if (!views) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		r = view_with(host, nft, names[i], &views[k]);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0) {
+			nsg_fail(e, r, NULL, "gateway \"%s\"", names[i]);
+			goto out;
+		}
+		k++;
+	}
+	*ret = TAKE_PTR(views);
+	*n_ret = k;
+out:
+	free(views);
+	free(names);
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+int gateway_exec(const char *name, char *const argv[], struct nsg_err *e)
+{
+	struct gw_state st;
+	char path[PATH_MAX];
+	int r = state_load(name, &st);
+
+	if (r == 0)
+		snprintf(path, sizeof(path), "%s", st.spec.netns_path);
+	else if (r == -ENOENT)
+		return nsg_fail(e, -ENOENT, "no such gateway", "gateway \"%s\"", name);
+	else
+		return nsg_fail(e, r, NULL, "state of gateway \"%s\"", name);
+	return netns_exec(path, name, argv, e);
+}

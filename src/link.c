@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Links, addresses and routes over rtnetlink, through libnl-route-3.
+ *
+ * Requests are built with libnl's rtnl_*_build_*_request() and sent by one
+ * small transaction helper instead of rtnl_link_add() and friends: libnl folds
+ * kernel errors into its own NLE_* codes, losing information (EADDRINUSE and
+ * EEXIST both become NLE_EXIST, ENETUNREACH becomes NLE_FAILURE), and drops
+ * the kernel's extended ack text. The helper keeps the exact errno and the
+ * text, and costs the same single round trip per request. Replies are turned
+ * into libnl objects with nl_msg_parse(), so no cache is ever built.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/attr.h>
+#include <netlink/handlers.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/object.h>
+#include <netlink/socket.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+
+#include "nsgate/common.h"
+#include "nsgate/ip4.h"
+#include "nsgate/link.h"
+
+/* A dump that raced with a change is redone; this bounds the retries. */
+#define DUMP_ATTEMPTS 4
+
+static void nlmsg_freep(struct nl_msg **p)
+{
+	if (*p)
+		nlmsg_free(*p);
+}
+
+static void nl_cb_putp(struct nl_cb **p)
+{
+	if (*p)
+		nl_cb_put(*p);
+}
+
+static void nl_addr_putp(struct nl_addr **p)
+{
+	if (*p)
+		nl_addr_put(*p);
+}
+
+static void rtnl_link_putp(struct rtnl_link **p)
+{
+	if (*p)
+		rtnl_link_put(*p);
+}
+
+static void rtnl_addr_putp(struct rtnl_addr **p)
+{
+	if (*p)
+		rtnl_addr_put(*p);
+}
+
+static void rtnl_route_putp(struct rtnl_route **p)
+{
+	if (*p)
+		rtnl_route_put(*p);
+}
+
+static void rtnl_route_nh_freep(struct rtnl_nexthop **p)
+{
+	if (*p)
+		rtnl_route_nh_free(*p);
+}
+
+static int nle_to_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case NLE_SUCCESS:
+		return 0;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_AGAIN:
+	case NLE_DUMP_INTR:
+		return -EAGAIN;
+	case NLE_MSGSIZE:
+		return -EMSGSIZE;
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
+	default:
+		return -EIO;
+	}
+}
+
+/* libnl truncates long names silently, which could aim a request at another
+ * link that happens to share the first 15 characters. */
+static int check_ifname(const char *name)
+{
+	if (!name || !name[0])
+		return -EINVAL;
+	if (strlen(name) >= IF_NAMESIZE)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* State of one request/reply exchange. */
+struct nl_txn {
+	/* Called for each object in the reply; may be NULL. */
+	void (*on_object)(struct nl_object *obj, void *userdata);
+	void *userdata;
+	bool done;
+	int kernel_error;    /* the kernel's errno, negative; 0 when it acked */
+	int parse_error;     /* first NLE_* from parsing a reply */
+	char why[256];       /* the kernel's extended ack message, if any */
+};
+
+/* libnl hands the error callback a pointer into the received message, so the
+ * header and any extended ack attributes around it are there to read. */
+static void extack_message(const struct nlmsgerr *err, char *buf, size_t size)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)err - NLMSG_HDRLEN);
+	const struct nlattr *a;
+	size_t payload, off;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (h->nlmsg_flags & NLM_F_CAPPED)
+		payload = sizeof(*err);
+	else
+		payload = sizeof(err->error) + err->msg.nlmsg_len;
+	off = NLMSG_ALIGN(NLMSG_HDRLEN + payload);
+	if (off >= h->nlmsg_len)
+		return;
+	a = nla_find((const struct nlattr *)((const char *)h + off), h->nlmsg_len - off,
+		     NLMSGERR_ATTR_MSG);
+	if (!a || nla_len(a) <= 0)
+		return;
+	snprintf(buf, size, "%.*s", nla_len(a), (const char *)nla_data(a));
+	/* The attribute's NUL may be counted in its length; drop a stray newline too. */
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static int txn_on_valid(struct nl_msg *msg, void *arg)
+{
+	struct nl_txn *t = arg;
+	int r;
+
+	if (!t->on_object)
+		return NL_SKIP;
+	r = nl_msg_parse(msg, t->on_object, t->userdata);
+	if (r < 0 && r != -NLE_MSGTYPE_NOSUPPORT && !t->parse_error)
+		t->parse_error = r;
+	/* Keep going either way: what is left of the reply must be drained, or it
+	 * would be read as the answer to the next request. */
+	return NL_OK;
+}
+
+static int txn_on_end(struct nl_msg *msg, void *arg)
+{
+	struct nl_txn *t = arg;
+
+	(void)msg;
+	t->done = true;
+	return NL_STOP;
+}
+
+static int txn_on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+{
+	struct nl_txn *t = arg;
+
+	(void)nla;
+	t->done = true;
+	t->kernel_error = err->error < 0 ? err->error : -err->error;
+	extack_message(err, t->why, sizeof(t->why));
+	return NL_STOP;
+}
+
+/*
+ * Send msg and read until its ack, error or end of dump. A dump is sent
+ * without NLM_F_ACK: it ends with NLMSG_DONE, and an ack would only be noise
+ * left behind in the socket.
+ */
+static int txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct nl_txn *t)
+{
+	_cleanup_(nl_cb_putp) struct nl_cb *cb = NULL;
+	struct nl_cb *base;
+	int r;
+
+	base = nl_socket_get_cb(sk);
+	if (!base)
+		return -ENOMEM;
+	cb = nl_cb_clone(base);
+	nl_cb_put(base);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, txn_on_valid, t);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, txn_on_end, t);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, txn_on_end, t);
+	nl_cb_err(cb, NL_CB_CUSTOM, txn_on_error, t);
+
+	nl_complete_msg(sk, msg);
+	if (dump)
+		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+	r = nl_send(sk, msg);
+	if (r < 0)
+		return nle_to_errno(r);
+
+	/* A reply to a plain GET and its ack can arrive in separate reads. */
+	while (!t->done) {
+		r = nl_recvmsgs(sk, cb);
+		if (r < 0)
+			break;
+	}
+	if (t->kernel_error)
+		return t->kernel_error;
+	if (r < 0)
+		return nle_to_errno(r);
+	if (t->parse_error)
+		return nle_to_errno(t->parse_error);
+	return 0;
+}
+
+/* Run a request whose only answer is an ack. The message is consumed. */
+static int txn_simple(struct nl_sock *sk, struct nl_msg *msg, char *why, size_t why_size)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *m = msg;
+	struct nl_txn t = {};
+	int r;
+
+	r = txn_run(sk, m, false, &t);
+	if (why && why_size)
+		snprintf(why, why_size, "%s", t.why);
+	return r;
+}
+
+static const char *why_or_null(const char *why)
+{
+	return why && why[0] ? why : NULL;
+}
+
+int link_sock_open(struct nl_sock **ret)
+{
+	struct nl_sock *sk;
+	int r, one = 1;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return nle_to_errno(r);
+	}
+	/* Both are best effort: old kernels just give less detail. The receive
+	 * buffer stays at libnl's default, as dumps are paced by the reader and
+	 * cannot overflow it however many links there are. */
+	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	*ret = sk;
+	return 0;
+}
+
+int link_sock_open_in(int netns_fd, struct nl_sock **ret)
+{
+	_cleanup_close_ int self = -1;
+	int r;
+
+	/* thread-self, not self: setns() moves only the calling thread, and
+	 * that thread's namespace is the one to return to. */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+
+	/* The socket is bound to the namespace it was created in, for good. */
+	r = link_sock_open(ret);
+
+	/* Carrying on in the wrong namespace would misconfigure whatever comes next. */
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort();
+	return r;
+}
+
+void link_sock_close(struct nl_sock *sk)
+{
+	nl_socket_free(sk);
+}
+
+/* RTM_GETLINK for one name, without statistics nobody here reads. */
+static int link_get_kernel(struct nl_sock *sk, const char *name,
+			   void (*on_object)(struct nl_object *, void *), void *userdata)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_txn t = { .on_object = on_object, .userdata = userdata };
+	int r;
+
+	r = check_ifname(name);
+	if (r < 0)
+		return r;
+	msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		return -EMSGSIZE;
+	return txn_run(sk, msg, false, &t);
+}
+
+static void on_link_index(struct nl_object *obj, void *userdata)
+{
+	int *ifindex = userdata;
+
+	*ifindex = rtnl_link_get_ifindex((struct rtnl_link *)obj);
+}
+
+int link_index(struct nl_sock *sk, const char *name)
+{
+	int r, ifindex = 0;
+
+	r = link_get_kernel(sk, name, on_link_index, &ifindex);
+	if (r < 0)
+		return r;
+	return ifindex > 0 ? ifindex : -ENODEV;
+}
+
+/* Set the ifalias of an existing link, addressed by name. */
+static int link_set_alias(struct nl_sock *sk, const char *name, const char *alias,
+			  char *why, size_t why_size)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	struct nl_msg *msg;
+	int r;
+
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_ifalias(link, alias);
+	/* NEWLINK without NLM_F_CREATE looks the name up and changes that link. */
+	r = rtnl_link_build_add_request(link, 0, &msg);
+	if (r < 0)
+		return nle_to_errno(r);
+	return txn_simple(sk, msg, why, why_size);
+}
+
+static int link_delete_by_name(struct nl_sock *sk, const char *name, char *why, size_t why_size)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	struct nl_msg *msg;
+	int r;
+
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	r = rtnl_link_build_delete_request(link, &msg);
+	if (r < 0)
+		return nle_to_errno(r);
+	return txn_simple(sk, msg, why, why_size);
+}
+
+int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alias,
+		     const char *peer_name, int peer_netns_fd, struct nsg_err *e)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
+	struct nl_msg *msg;
+	char why[256] = "";
+	int r;
+
+	r = check_ifname(host_name);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "link \"%s\"", host_name ? host_name : "");
+	r = check_ifname(peer_name);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "link \"%s\"", peer_name ? peer_name : "");
+
+	link = rtnl_link_veth_alloc();
+	if (!link)
+		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", host_name);
+	rtnl_link_set_name(link, host_name);
+	peer = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(peer, peer_name);
+	if (peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, peer_netns_fd);
+	/* No ifalias here: the kernel ignores IFLA_IFALIAS when it creates a
+	 * link (it only applies it to existing ones), so it is set just after. */
+	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if (r < 0)
+		return nsg_fail(e, nle_to_errno(r), NULL, "link \"%s\"", host_name);
+	r = txn_simple(sk, msg, why, sizeof(why));
+	if (r == -EEXIST && link_index(sk, host_name) == -ENODEV)
+		/* Only an error path pays for finding out which end clashed. */
+		return nsg_fail(e, r, NULL, "link \"%s\" in the target namespace", peer_name);
+	if (r < 0)
+		return nsg_fail(e, r, why_or_null(why), "link \"%s\"", host_name);
+
+	if (alias) {
+		r = link_set_alias(sk, host_name, alias, why, sizeof(why));
+		if (r < 0) {
+			/* Without its alias nsgate could never find the pair again; the
+			 * peer goes away with it. */
+			(void)link_delete_by_name(sk, host_name, NULL, 0);
+			return nsg_fail(e, r, why_or_null(why), "alias \"%s\" of link \"%s\"",
+					alias, host_name);
+		}
+	}
+	return 0;
+}
+
+int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e)
+{
+	char why[256] = "";
+	int r;
+
+	r = check_ifname(name);
+	if (r >= 0)
+		r = link_delete_by_name(sk, name, why, sizeof(why));
+	if (r < 0)
+		return nsg_fail(e, r, why_or_null(why), "link \"%s\"", name ? name : "");
+	return 0;
+}
+
+int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	struct nl_msg *msg;
+	char why[256] = "";
+	int r;
+
+	r = check_ifname(name);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
+	link = rtnl_link_alloc();
+	if (!link)
+		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_flags(link, IFF_UP);
+	/* One NEWLINK by name changes just IFF_UP, with no lookup first. */
+	r = rtnl_link_build_add_request(link, 0, &msg);
+	if (r < 0)
+		return nsg_fail(e, nle_to_errno(r), NULL, "link \"%s\"", name);
+	r = txn_simple(sk, msg, why, sizeof(why));
+	if (r < 0)
+		return nsg_fail(e, r, why_or_null(why), "link \"%s\"", name);
+	return 0;
+}
+
+static struct nl_addr *ip4_nl_addr(uint32_t addr, uint8_t plen)
+{
+	struct in_addr a = ip4_in_addr(addr);
+	struct nl_addr *na;
+
+	na = nl_addr_build(AF_INET, &a, sizeof(a));
+	if (na)
+		nl_addr_set_prefixlen(na, plen);
+	return na;
+}
+
+int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
+		  struct nsg_err *e)
+{
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL, *brd = NULL;
+	struct ip4_net net = { .addr = addr, .plen = plen };
+	char buf[IP4_NET_STRLEN], why[256] = "";
+	struct nl_msg *msg;
+	int r, ifindex;
+
+	ip4_net_str(&net, buf);
+	if (plen > 32)
+		return nsg_fail(e, -EINVAL, NULL, "address %s on \"%s\"", buf, name ? name : "");
+	/* RTM_NEWADDR only takes an ifindex, never a name. */
+	ifindex = link_index(sk, name);
+	if (ifindex < 0)
+		return nsg_fail(e, ifindex, NULL, "link \"%s\"", name ? name : "");
+
+	ra = rtnl_addr_alloc();
+	local = ip4_nl_addr(addr, plen);
+	if (!ra || !local) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	rtnl_addr_set_ifindex(ra, ifindex);
+	r = rtnl_addr_set_local(ra, local);
+	if (r < 0) {
+		r = nle_to_errno(r);
+		goto fail;
+	}
+	rtnl_addr_set_prefixlen(ra, plen);
+	/* What "ip addr add ... brd +" does; /31 and /32 have no broadcast. */
+	if (plen <= 30) {
+		brd = ip4_nl_addr(addr | ~ip4_mask(plen), 32);
+		if (!brd) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		r = rtnl_addr_set_broadcast(ra, brd);
+		if (r < 0) {
+			r = nle_to_errno(r);
+			goto fail;
+		}
+	}
+	r = rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if (r < 0) {
+		r = nle_to_errno(r);
+		goto fail;
+	}
+	r = txn_simple(sk, msg, why, sizeof(why));
+	if (r < 0)
+		goto fail;
+	return 0;
+
+fail:
+	return nsg_fail(e, r, why_or_null(why), "address %s on \"%s\"", buf, name);
+}
+
+int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
+			   struct nsg_err *e)
+{
+	_cleanup_(rtnl_route_putp) struct rtnl_route *route = NULL;
+	_cleanup_(rtnl_route_nh_freep) struct rtnl_nexthop *nh = NULL;
+	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL, *via = NULL;
+	char buf[IP4_STRLEN], why[256] = "";
+	struct nl_msg *msg;
+	int r, ifindex;
+
+	ip4_addr_str(gw, buf);
+	ifindex = link_index(sk, name);
+	if (ifindex < 0)
+		return nsg_fail(e, ifindex, NULL, "link \"%s\"", name ? name : "");
+
+	route = rtnl_route_alloc();
+	nh = rtnl_route_nh_alloc();
+	dst = ip4_nl_addr(0, 0);
+	via = ip4_nl_addr(gw, 32);
+	if (!route || !nh || !dst || !via) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = rtnl_route_set_family(route, AF_INET);
+	if (r >= 0)
+		r = rtnl_route_set_dst(route, dst);
+	if (r >= 0)
+		r = rtnl_route_set_type(route, RTN_UNICAST);
+	if (r < 0) {
+		r = nle_to_errno(r);
+		goto fail;
+	}
+	rtnl_route_set_table(route, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(route, RTPROT_STATIC);
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, via);
+	/* The route owns the nexthop from here on. */
+	rtnl_route_add_nexthop(route, TAKE_PTR(nh));
+
+	r = rtnl_route_build_add_request(route, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if (r < 0) {
+		r = nle_to_errno(r);
+		goto fail;
+	}
+	r = txn_simple(sk, msg, why, sizeof(why));
+	if (r < 0)
+		goto fail;
+	return 0;
+
+fail:
+	return nsg_fail(e, r, why_or_null(why), "default route via %s", buf);
+}
+
+/* Dump every object of one type and family. The request carries the full
+ * header of its type, as kernels with strict checking reject the one-byte
+ * rtgenmsg form that libnl's caches send. */
+static int dump_run(struct nl_sock *sk, int type, int family,
+		    void (*on_object)(struct nl_object *, void *), void *userdata)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+	struct nl_txn t = { .on_object = on_object, .userdata = userdata };
+	int r;
+
+	msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	switch (type) {
+	case RTM_GETLINK: {
+		struct ifinfomsg ifi = { .ifi_family = family };
+
+		r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+		if (r >= 0)
+			r = nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+		break;
+	}
+	case RTM_GETADDR: {
+		struct ifaddrmsg ifa = { .ifa_family = family };
+
+		r = nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
+		break;
+	}
+	case RTM_GETROUTE: {
+		struct rtmsg rtm = { .rtm_family = family };
+
+		r = nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO);
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		return -EMSGSIZE;
+	return txn_run(sk, msg, true, &t);
+}
+
+/* Address and mask of an IPv4 rtnl_addr; false for anything else. */
+static bool addr_ip4(struct rtnl_addr *a, uint32_t *addr, uint8_t *plen)
+{
+	struct nl_addr *local;
+	uint32_t be;
+
+	if (rtnl_addr_get_family(a) != AF_INET)
+		return false;
+	local = rtnl_addr_get_local(a);
+	if (!local || nl_addr_get_len(local) != sizeof(be))
+		return false;
+	memcpy(&be, nl_addr_get_binary_addr(local), sizeof(be));
+	*addr = ntohl(be);
+	*plen = rtnl_addr_get_prefixlen(a);
+	return *plen <= 32;
+}
+
+static void link_info_fill(struct link_info *li, struct rtnl_link *link)
+{
+	const char *s;
+	int32_t nsid;
+
+	memset(li, 0, sizeof(*li));
+	s = rtnl_link_get_name(link);
+	snprintf(li->name, sizeof(li->name), "%s", s ? s : "");
+	s = rtnl_link_get_ifalias(link);
+	snprintf(li->alias, sizeof(li->alias), "%s", s ? s : "");
+	li->ifindex = rtnl_link_get_ifindex(link);
+	li->flags = rtnl_link_get_flags(link);
+	li->mtu = rtnl_link_get_mtu(link);
+	li->link_netnsid = rtnl_link_get_link_netnsid(link, &nsid) >= 0 ? nsid : -1;
+	li->peer_ifindex = rtnl_link_get_link(link);
+}
+
+static void link_info_add_addr(struct link_info *li, uint32_t addr, uint8_t plen)
+{
+	if (li->n_addrs >= ARRAY_SIZE(li->addrs))
+		return;
+	li->addrs[li->n_addrs] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
+	li->addr_local[li->n_addrs] = addr;
+	li->n_addrs++;
+}
+
+/* Links gathered by a dump, then matched with addresses by ifindex. */
+struct link_set {
+	const char *alias_prefix;
+	size_t prefix_len;
+	struct link_info *v;
+	size_t n, cap;
+	int error;
+};
+
+static int link_info_cmp(const void *a, const void *b)
+{
+	const struct link_info *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static void on_link_object(struct nl_object *obj, void *userdata)
+{
+	struct link_set *set = userdata;
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	const char *alias;
+
+	if (set->error || nl_object_get_msgtype(obj) != RTM_NEWLINK)
+		return;
+	alias = rtnl_link_get_ifalias(link);
+	if (strncmp(alias ? alias : "", set->alias_prefix, set->prefix_len) != 0)
+		return;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct link_info *v = reallocarray(set->v, cap, sizeof(*v));
+
+		if (!v) {
+			set->error = -ENOMEM;
+			return;
+		}
+		set->v = v;
+		set->cap = cap;
+	}
+	link_info_fill(&set->v[set->n++], link);
+}
+
+static void on_link_addr(struct nl_object *obj, void *userdata)
+{
+	struct link_set *set = userdata;
+	struct link_info key, *li;
+	uint32_t addr;
+	uint8_t plen;
+
+	if (nl_object_get_msgtype(obj) != RTM_NEWADDR ||
+	    !addr_ip4((struct rtnl_addr *)obj, &addr, &plen))
+		return;
+	key.ifindex = rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
+	li = bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp);
+	if (li)
+		link_info_add_addr(li, addr, plen);
+}
+
+/* Fill set->v[] with their IPv4 addresses, from one dump for all links. */
+static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set)
+{
+	if (set->n == 0)
+		return 0;
+	qsort(set->v, set->n, sizeof(*set->v), link_info_cmp);
+	return dump_run(sk, RTM_GETADDR, AF_INET, on_link_addr, set);
+}
+
+int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret)
+{
+	struct link_set set = {
+		.alias_prefix = alias_prefix ? alias_prefix : "",
+		.prefix_len = alias_prefix ? strlen(alias_prefix) : 0,
+	};
+	int r = -EAGAIN;
+
+	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+		set.n = 0;
+		set.error = 0;
+		r = dump_run(sk, RTM_GETLINK, AF_UNSPEC, on_link_object, &set);
+		if (r >= 0)
+			r = set.error;
+		if (r >= 0)
+			r = link_set_add_addrs(sk, &set);
+	}
+	if (r < 0) {
+		free(set.v);
+		return r;
+	}
+	if (set.n == 0) {
+		free(set.v);
+		set.v = NULL;
+	}
+	*ret = set.v;
+	return (int)set.n;
+}
+
+static void on_one_link(struct nl_object *obj, void *userdata)
+{
+	struct link_set *set = userdata;
+
+	if (nl_object_get_msgtype(obj) != RTM_NEWLINK || set->n >= set->cap)
+		return;
+	link_info_fill(&set->v[set->n++], (struct rtnl_link *)obj);
+}
+
+int link_get(struct nl_sock *sk, const char *name, struct link_info *ret)
+{
+	struct link_info li;
+	struct link_set set = { .v = &li, .cap = 1 };
+	int r = -EAGAIN;
+
+	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+		set.n = 0;
+		r = link_get_kernel(sk, name, on_one_link, &set);
+		if (r >= 0 && set.n == 0)
+			r = -ENODEV;
+		if (r >= 0)
+			r = link_set_add_addrs(sk, &set);
+	}
+	if (r < 0)
+		return r;
+	*ret = li;
+	return 0;
+}
+
+/* Prefixes collected from address and route dumps. */
+struct prefix_set {
+	struct ip4_net *v;
+	size_t n, cap;
+	int error;
+};
+
+static void prefix_set_add(struct prefix_set *set, uint32_t addr, uint8_t plen)
+{
+	if (set->error)
+		return;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		struct ip4_net *v = reallocarray(set->v, cap, sizeof(*v));
+
+		if (!v) {
+			set->error = -ENOMEM;
+			return;
+		}
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
+}
+
+static void on_prefix_addr(struct nl_object *obj, void *userdata)
+{
+	uint32_t addr;
+	uint8_t plen;
+
+	if (nl_object_get_msgtype(obj) == RTM_NEWADDR &&
+	    addr_ip4((struct rtnl_addr *)obj, &addr, &plen))
+		prefix_set_add(userdata, addr, plen);
+}
+
+static void on_prefix_route(struct nl_object *obj, void *userdata)
+{
+	struct rtnl_route *route = (struct rtnl_route *)obj;
+	struct nl_addr *dst;
+	uint32_t be = 0;
+	unsigned plen;
+
+	if (nl_object_get_msgtype(obj) != RTM_NEWROUTE || rtnl_route_get_family(route) != AF_INET)
+		return;
+	dst = rtnl_route_get_dst(route);
+	if (!dst)
+		return;
+	plen = nl_addr_get_prefixlen(dst);
+	/* A default route claims no prefix; it is where everything else goes. */
+	if (plen == 0 || plen > 32)
+		return;
+	if (nl_addr_get_len(dst) == sizeof(be))
+		memcpy(&be, nl_addr_get_binary_addr(dst), sizeof(be));
+	prefix_set_add(userdata, ntohl(be), plen);
+}
+
+static int ip4_net_cmp(const void *a, const void *b)
+{
+	const struct ip4_net *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (x->plen > y->plen) - (x->plen < y->plen);
+}
+
+int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
+{
+	struct prefix_set set = {};
+	size_t n = 0;
+	int r = -EAGAIN;
+
+	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+		set.n = 0;
+		set.error = 0;
+		r = dump_run(sk, RTM_GETADDR, AF_INET, on_prefix_addr, &set);
+		if (r >= 0)
+			r = dump_run(sk, RTM_GETROUTE, AF_INET, on_prefix_route, &set);
+		if (r >= 0)
+			r = set.error;
+	}
+	if (r < 0) {
+		free(set.v);
+		return r;
+	}
+
+	/* Every address's prefix also shows up as its kernel route: sort and
+	 * keep each prefix once. */
+	if (set.n > 0) {
+		qsort(set.v, set.n, sizeof(*set.v), ip4_net_cmp);
+		for (size_t i = 0; i < set.n; i++)
+			if (n == 0 || ip4_net_cmp(&set.v[n - 1], &set.v[i]) != 0)
+				set.v[n++] = set.v[i];
+	}
+	if (n == 0) {
+		free(set.v);
+		set.v = NULL;
+	}
+	*ret = set.v;
+	return (int)n;
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "nsgate/state.h"
+
+#define STATE_VERSION 1
+#define FORWARD_FILE STATE_DIR "/ip_forward.saved"
+
+static const char *const netns_kinds[] = {
+	[GW_NETNS_OWN] = "own", [GW_NETNS_NAMED] = "named",
+	[GW_NETNS_PID] = "pid", [GW_NETNS_PATH] = "path",
+};
+
+static int dir_ensure(void)
+{
+	if (mkdir(STATE_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int state_lock(int *ret_fd, struct nsg_err *e)
+{
+	int fd, r = dir_ensure();
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "%s", STATE_DIR);
+	fd = open(STATE_DIR "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return nsg_fail(e, -errno, NULL, "%s/lock", STATE_DIR);
+	if (flock(fd, LOCK_EX) < 0) {
+		r = -errno;
+		close(fd);
+		return nsg_fail(e, r, NULL, "%s/lock", STATE_DIR);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int state_format(const struct gw_state *st, char *buf, size_t len)
+{
+	const struct gw_spec *s = &st->spec;
+	char net[IP4_NET_STRLEN], dns[GW_DNS_MAX * IP4_STRLEN + 8] = "";
+	int n;
+
+	if (s->dns_mode == GW_DNS_AUTO)
+		snprintf(dns, sizeof(dns), "auto");
+	else if (s->dns_mode == GW_DNS_NONE)
+		snprintf(dns, sizeof(dns), "none");
+	for (unsigned i = 0; s->dns_mode == GW_DNS_LIST && i < s->n_dns; i++) {
+		char a[IP4_STRLEN];
+		size_t l = strlen(dns);
+		snprintf(dns + l, sizeof(dns) - l, "%s%s", i ? "," : "", ip4_addr_str(s->dns[i], a));
+	}
+	n = snprintf(buf, len,
+		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
+		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n",
+		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
+		     s->netns_path, st->netns_created, st->netns_ino, ip4_net_str(&s->subnet, net),
+		     s->subnet_given, s->uplink, dns);
+	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
+}
+
+static int copy_str(char *dst, size_t len, const char *v)
+{
+	if (strlen(v) >= len)
+		return -EBADMSG;
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *ret)
+{
+	if (strcmp(v, "0") && strcmp(v, "1"))
+		return -EBADMSG;
+	*ret = v[0] == '1';
+	return 0;
+}
+
+static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned *seen)
+{
+	struct gw_spec *s = &st->spec;
+	unsigned long ul;
+	int r = 0;
+
+	if (!strcmp(k, "version")) {
+		r = spec_parse_uint(v, 1000, &ul) < 0 || ul != STATE_VERSION ? -EBADMSG : 0;
+		*seen |= 1;
+	} else if (!strcmp(k, "name")) {
+		r = spec_name_check(v, NULL) < 0 ? -EBADMSG : copy_str(s->name, sizeof(s->name), v);
+		*seen |= 2;
+	} else if (!strcmp(k, "host_ifname")) {
+		r = copy_str(s->host_ifname, sizeof(s->host_ifname), v);
+		*seen |= 4;
+	} else if (!strcmp(k, "netns_kind")) {
+		r = -EBADMSG;
+		for (size_t i = 0; i < ARRAY_SIZE(netns_kinds); i++)
+			if (!strcmp(v, netns_kinds[i])) {
+				s->netns_kind = i;
+				r = 0;
+			}
+	} else if (!strcmp(k, "netns_arg")) {
+		r = copy_str(s->netns_arg, sizeof(s->netns_arg), v);
+	} else if (!strcmp(k, "netns_path")) {
+		r = copy_str(s->netns_path, sizeof(s->netns_path), v);
+	} else if (!strcmp(k, "netns_created")) {
+		r = parse_bool(v, &st->netns_created);
+	} else if (!strcmp(k, "netns_ino")) {
+		char *end;
+		errno = 0;
+		st->netns_ino = strtoull(v, &end, 10);
+		r = errno || *end || !*v ? -EBADMSG : 0;
+	} else if (!strcmp(k, "subnet")) {
+		r = ip4_net_parse(v, &s->subnet) < 0 ? -EBADMSG : 0;
+		*seen |= 8;
+	} else if (!strcmp(k, "subnet_given")) {
+		r = parse_bool(v, &s->subnet_given);
+	} else if (!strcmp(k, "uplink")) {
+		r = copy_str(s->uplink, sizeof(s->uplink), v);
+	} else if (!strcmp(k, "dns")) {
+		r = spec_dns_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
+	}
+	/* Unknown keys are ignored: a newer nsgate may add some. */
+	return r;
+}
+
+int state_parse(const char *text, struct gw_state *ret)
+{
+	struct gw_state st = { 0 };
+	unsigned seen = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n'), *eq;
+		char k[32], v[PATH_MAX];
+		size_t kl, vl;
+		int r;
+
+		if (!nl)
+			return -EBADMSG;   /* a truncated file ends mid-line */
+		eq = memchr(p, '=', nl - p);
+		if (!eq)
+			return -EBADMSG;
+		kl = eq - p;
+		vl = nl - eq - 1;
+		if (kl == 0 || kl >= sizeof(k) || vl >= sizeof(v))
+			return -EBADMSG;
+		memcpy(k, p, kl);
+		k[kl] = '\0';
+		memcpy(v, eq + 1, vl);
+		v[vl] = '\0';
+		r = parse_kv(&st, k, v, &seen);
+		if (r < 0)
+			return r;
+		p = nl + 1;
+	}
+	if (seen != 15)
+		return -EBADMSG;
+	*ret = st;
+	return 0;
+}
+
+static void state_path(const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, STATE_DIR "/%s.state", name);
+}
+
+/* Write path atomically: readers see the old file or the new one, never half. */
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX + 8];
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len)
+		r = errno ? -errno : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int state_save(const struct gw_state *st, struct nsg_err *e)
+{
+	char path[PATH_MAX], buf[3 * PATH_MAX + 512];
+	int n, r;
+
+	r = dir_ensure();
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "%s", STATE_DIR);
+	n = state_format(st, buf, sizeof(buf));
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "state of \"%s\"", st->spec.name);
+	state_path(st->spec.name, path);
+	r = write_atomic(path, buf, n);
+	return r < 0 ? nsg_fail(e, r, NULL, "%s", path) : 0;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf + n, len - 1 - n)) > 0)
+		n += r;
+	if (r < 0)
+		return -errno;
+	if (n == len - 1)
+		return -EFBIG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int state_load(const char *name, struct gw_state *ret)
+{
+	char path[PATH_MAX], buf[3 * PATH_MAX + 512];
+	int r;
+
+	state_path(name, path);
+	r = read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return r == -EFBIG ? -EBADMSG : r;
+	if (strlen(buf) != (size_t)r)
+		return -EBADMSG;  /* NUL bytes: not ours */
+	r = state_parse(buf, ret);
+	if (r == 0 && strcmp(ret->spec.name, name))
+		return -EBADMSG;
+	return r;
+}
+
+int state_remove(const char *name)
+{
+	char path[PATH_MAX];
+
+	state_path(name, path);
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int state_names(char (**ret)[GW_NAME_MAX + 1])
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(STATE_DIR);
+
+	*ret = NULL;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l <= 6 || strcmp(de->d_name + l - 6, ".state") || l - 6 > GW_NAME_MAX)
+			continue;
+		if (n == cap) {
+			void *p = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*names));
+			if (!p) {
+				free(names);
+				closedir(d);
+				return -ENOMEM;
+			}
+			names = p;
+		}
+		memcpy(names[n], de->d_name, l - 6);
+		names[n][l - 6] = '\0';
+		if (spec_name_check(names[n], NULL) == 0)
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	*ret = names;
+	return (int)n;
+}
+
+int state_forward_get(char *buf, size_t len)
+{
+	int r = read_file(FORWARD_FILE, buf, len);
+
+	if (r < 0)
+		return r;
+	while (r > 0 && buf[r - 1] == '\n')
+		buf[--r] = '\0';
+	return 0;
+}
+
+int state_forward_set(const char *value)
+{
+	char buf[32];
+	int r = dir_ensure();
+
+	if (r < 0)
+		return r;
+	snprintf(buf, sizeof(buf), "%s\n", value);
+	return write_atomic(FORWARD_FILE, buf, strlen(buf));
+}
+
+int state_forward_clear(void)
+{
+	return unlink(FORWARD_FILE) < 0 && errno != ENOENT ? -errno : 0;
+}
