@@ -164,7 +164,9 @@ static int step_nft(struct up_ctx *c)
 	int r;
 
 	nftx_batch_begin(c->nft);
-	r = ruleset_queue_skeleton(c->nft);
+	/* The table's rules are written when it is created; later gateways only
+	 * add elements, the cheapest transaction there is. */
+	r = c->table_existed ? 0 : ruleset_queue_skeleton(c->nft);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r < 0)

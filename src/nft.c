@@ -42,6 +42,7 @@ struct nftx {
 	size_t n_tags, cap_tags;
 	uint32_t batch_seq;
 	bool oom;
+	bool committed;           /* a transaction went through on this socket */
 };
 
 int nftx_open(struct nftx **ret)
@@ -72,10 +73,39 @@ int nftx_open(struct nftx **ret)
 	return 0;
 }
 
+/*
+ * Releasing an nfnetlink socket makes nf_tables flush its transaction-destroy
+ * work first (nft_rcv_nl_event on NETLINK_URELEASE), and that work waits for
+ * an RCU grace period: 10-20 ms on a small VM, longer than everything else
+ * `up` does. The commit itself is complete and visible; only the freeing of
+ * the old objects is pending. So after a commit, the last reference goes to
+ * a child that owns nothing else and waits for that on its own, and the
+ * command returns at once.
+ */
+static void release_deferred(struct nftx *n)
+{
+	int fd = mnl_socket_get_fd(n->nl);
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return;  /* parent (or fork failed: the close below then just waits) */
+	/* Hold nothing the caller may wait on: no stdout pipe, no lock. */
+	for (int i = 0; i < 3; i++)
+		if (i != fd)
+			close(i);
+	if (fd > 3)
+		close_range(3, fd - 1, 0);
+	close_range(fd + 1, ~0U, 0);
+	close(fd);
+	_exit(0);
+}
+
 void nftx_close(struct nftx *n)
 {
 	if (!n)
 		return;
+	if (n->committed)
+		release_deferred(n);
 	mnl_socket_close(n->nl);
 	free(n->buf);
 	free(n->tags);
@@ -238,6 +268,7 @@ int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
 	}
 	n->len = 0;
 	n->n_tags = 0;
+	n->committed = true;
 	return first_err;
 }
 
