@@ -44,7 +44,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "nsgate: %s: ", cmd);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'nsgate %s --help'.\n", cmd);
+	fprintf(stderr, " (see 'nsgate %s --help')\n", cmd);
 	return EXIT_USAGE;
 }
 
@@ -99,7 +99,7 @@ static int cmd_up(int argc, char *argv[])
 	char net[IP4_NET_STRLEN], a[IP4_STRLEN];
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': r = spec_subnet_parse(optarg, &s, &e); break;
 		case 'u':
@@ -148,7 +148,7 @@ static int cmd_down(int argc, char *argv[])
 	bool all = false, found;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'a')
 			return usage_error("down", "%s", "bad option");
 		all = true;
@@ -200,9 +200,9 @@ static json_object *view_json(const struct gw_view *v)
 		json_object_object_add(o, "uplink", s->uplink[0] ? json_object_new_string(s->uplink) : NULL);
 		json_object_object_add(o, "dns_mode", json_object_new_string(
 			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
-		for (unsigned i = 0; i < s->n_dns; i++)
-			json_object_array_add(dns, json_object_new_string(ip4_addr_str(s->dns[i], a)));
 	}
+	for (unsigned i = 0; i < v->n_dns; i++)
+		json_object_array_add(dns, json_object_new_string(ip4_addr_str(v->dns[i], a)));
 	json_object_object_add(o, "dns", dns);
 	json_object_object_add(o, "resolv_conf", json_object_new_boolean(v->dns_present));
 	json_object_object_add(o, "netns_present", json_object_new_boolean(v->netns_present));
@@ -247,7 +247,7 @@ static bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_co
 	int c;
 
 	*ret_code = -1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'j') {
 			*ret_code = usage_error(cmd, "%s", "bad option");
 			return false;
@@ -343,8 +343,12 @@ static int cmd_show(int argc, char *argv[])
 	       v.nft.in_ifaces ? "gateway interface" : "not a gateway interface",
 	       v.nft.masq_any ? "to any interface" : v.nft.masq_via[0] ? v.nft.masq_via : "none",
 	       v.nft.n_elems, v.nft.n_elems == 1 ? "" : "s");
-	if (v.dns_present)
-		printf("  dns        /etc/netns/%s/resolv.conf\n", v.name);
+	if (v.dns_present) {
+		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);
+		for (unsigned i = 0; i < v.n_dns; i++)
+			printf(" %s", ip4_addr_str(v.dns[i], a));
+		printf("\n");
+	}
 	else
 		printf("  dns        none\n");
 	return EXIT_OK;
@@ -436,7 +440,7 @@ int cli_main(int argc, char *argv[])
 	const struct command *c;
 
 	if (argc < 2) {
-		fprintf(stderr, "nsgate: missing command\nTry 'nsgate help'.\n");
+		fprintf(stderr, "nsgate: missing command (see 'nsgate help')\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -445,7 +449,7 @@ int cli_main(int argc, char *argv[])
 		return cmd_version(0, NULL);
 	c = commands_find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "nsgate: unknown command \"%s\"\nTry 'nsgate help'.\n", argv[1]);
+		fprintf(stderr, "nsgate: unknown command \"%s\" (see 'nsgate help')\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	/* exec's own arguments may carry --help for CMD: only look before "--". */

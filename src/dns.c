@@ -182,6 +182,22 @@ int dns_remove(const char *name)
 	return r;
 }
 
+int dns_read_servers(const char *name, uint32_t *ret, unsigned max)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	struct servers s = { 0 };
+
+	snprintf(path, sizeof(path), NETNS_ETC_DIR "/%s/resolv.conf", name);
+	text = slurp(path);
+	if (!text)
+		return -ENOENT;
+	parse_resolv(text, &s, NULL, 0);
+	for (unsigned i = 0; i < s.n && i < max; i++)
+		ret[i] = s.addr[i];
+	return (int)(s.n < max ? s.n : max);
+}
+
 int dns_exists(const char *name)
 {
 	char path[PATH_MAX];

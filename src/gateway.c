@@ -652,7 +652,9 @@ static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, s
 	if (r < 0)
 		return r;
 	v->netns_present = v->have_state && netns_alive(&v->state);
-	v->dns_present = dns_exists(name) == 0;
+	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
+	v->dns_present = r >= 0;
+	v->n_dns = r > 0 ? (unsigned)r : 0;
 
 	if (!v->have_state && !v->link_present && !v->nft.n_elems)
 		return -ENOENT;

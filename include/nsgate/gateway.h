@@ -40,6 +40,8 @@ struct gw_view {
 	struct ruleset_gw_state nft;
 	bool netns_present;
 	bool dns_present;
+	unsigned n_dns;          /* nameservers in its resolv.conf */
+	uint32_t dns[GW_DNS_MAX];
 	const char *status;      /* "up" or what is broken */
 };
 

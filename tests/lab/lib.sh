@@ -1,0 +1,197 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+#
+# Helpers for the nsgate lab tests. Sourced by lab.sh inside the hermetic lab
+# (fresh network, mount and PID namespaces: see lab.sh), never on the real host.
+
+if [ "${LAB_READY:-}" != yes ] || [ "${NSGATE_IN_LAB:-}" != 1 ]; then
+	echo "FAIL: lib.sh is only for use inside lab.sh's lab" >&2
+	exit 1
+fi
+
+INET_ADDR=198.51.100.2      # the lab's "internet", in netns inet
+UPLINK_ADDR=198.51.100.1    # the lab host's address on its uplink up0
+LAB_TMP=/run/lab            # tmpfs, private to this lab
+SERVER_PORT=7000            # the peer-address echo server in inet
+
+# ------------------------------------------------------------------ verdicts
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+pass() { echo "PASS: $*"; }
+note() { echo "  .. $*"; }
+
+# need_tools TOOL... : fail loudly when a tool the test uses is missing.
+need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || fail "$t is not installed (see README: Debian packages for the lab tests)"
+	done
+}
+
+# nsg ARGS... : run nsgate, bounded in time (exit 124 when it hangs).
+nsg() { timeout -k 2 30 "$NSGATE" "$@"; }
+
+# must CMD... : run CMD, fail with its output unless it succeeds.
+must() {
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] || fail "'$*' exited $rc: $out"
+	[ -z "$out" ] || printf '%s\n' "$out"
+}
+
+# expect_exit CODE CMD... : run CMD, assert its exit status. Its stdout is kept
+# in $LAST_OUT, its stderr in $LAST_ERR, its status in $LAST_RC.
+expect_exit() {
+	local want=$1
+	shift
+	LAST_OUT=$("$@" 2>"$LAB_TMP/last.err")
+	LAST_RC=$?
+	LAST_ERR=$(cat "$LAB_TMP/last.err")
+	if [ "$LAST_RC" != "$want" ]; then
+		fail "'$*' exited $LAST_RC, expected $want
+  stdout: $LAST_OUT
+  stderr: $LAST_ERR"
+	fi
+}
+
+# assert_error_line : $LAST_ERR is one line "nsgate: <what>: <why>".
+assert_error_line() {
+	local lines
+	lines=$(printf '%s' "$LAST_ERR" | grep -c '')
+	[ "$lines" = 1 ] || fail "expected one line on stderr, got $lines: $LAST_ERR"
+	case $LAST_ERR in
+	"nsgate: "?*": "?*) ;;
+	*) fail "stderr is not 'nsgate: <what>: <why>': $LAST_ERR" ;;
+	esac
+}
+
+# assert_usage_error : $LAST_ERR starts with a line "nsgate: ..."; a usage
+# error may add a hint line ("Try 'nsgate help'.") after it.
+assert_usage_error() {
+	case $LAST_ERR in
+	"nsgate: "?*) ;;
+	*) fail "stderr does not start with 'nsgate: ': $LAST_ERR" ;;
+	esac
+}
+
+# assert_json JSON JQ_EXPR [WHAT] : the jq expression is true on JSON.
+assert_json() {
+	jq -e "$2" >/dev/null 2>&1 <<<"$1" || fail "${3:-json check} failed: $2 on: $1"
+}
+
+# wait_for CMD... : poll CMD until it succeeds (bounded: 300 x 10 ms plus the
+# commands' own time). Returns 1 when it never does.
+wait_for() {
+	local i
+	for i in $(seq "${WAIT_TRIES:-300}"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# ------------------------------------------------------------------ addresses
+ip2int() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- $1
+	echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4))
+}
+int2ip() { echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"; }
+
+# subnets_overlap A/LEN B/LEN : true when the two prefixes share an address.
+subnets_overlap() {
+	local a=${1%/*} al=${1#*/} b=${2%/*} bl=${2#*/} l mask
+	l=$((al < bl ? al : bl))
+	mask=$(((0xffffffff << (32 - l)) & 0xffffffff))
+	[ $(($(ip2int "$a") & mask)) = $(($(ip2int "$b") & mask)) ]
+}
+
+# ------------------------------------------------------------------ residue
+# assert_gone NAME : nothing of gateway NAME is left (other gateways may be).
+assert_gone() {
+	local name=$1 links
+	links=$(ip -o link show)
+	if grep -q "alias nsgate:$name\$" <<<"$(ip -d -o link show | sed 's/\\ */\n/g')"; then
+		fail "a link with ifalias nsgate:$name is left: $links"
+	fi
+	grep -q ": nsg-${name}[@:]" <<<"$links" && fail "link nsg-$name is left: $links"
+	[ -e "/run/netns/$name" ] && fail "/run/netns/$name is left"
+	[ -e "/run/nsgate/$name.state" ] && fail "/run/nsgate/$name.state is left"
+	[ -e "/etc/netns/$name/resolv.conf" ] && fail "/etc/netns/$name/resolv.conf is left"
+	if nft list table inet nsgate >"$LAB_TMP/table" 2>/dev/null; then
+		grep -qwF -- "$name" "$LAB_TMP/table" &&
+			fail "table inet nsgate still mentions $name: $(cat "$LAB_TMP/table")"
+	fi
+	return 0
+}
+
+# assert_no_residue NAME... : no gateway at all is left, and nothing of NAMEs:
+# no nsg-* link, no table inet nsgate, ip_forward as the lab started.
+assert_no_residue() {
+	local name links fwd
+	for name in "$@"; do assert_gone "$name"; done
+	links=$(ip -o link show)
+	grep -q ': nsg-' <<<"$links" && fail "an nsg-* link is left: $links"
+	if nft list table inet nsgate >"$LAB_TMP/table" 2>&1; then
+		fail "table inet nsgate is left: $(cat "$LAB_TMP/table")"
+	fi
+	fwd=$(cat /proc/sys/net/ipv4/ip_forward)
+	[ "$fwd" = "$LAB_IP_FORWARD" ] || fail "net.ipv4.ip_forward is $fwd, was $LAB_IP_FORWARD before the test"
+	return 0
+}
+
+# ------------------------------------------------------------------ traffic
+# start_server_in NS PORT [ADDR] : a TCP server in netns NS that answers each
+# connection with the peer address it sees. Returns once it listens.
+start_server_in() {
+	local ns=$1 port=$2 addr=${3:-0.0.0.0}
+	ip netns exec "$ns" socat -T5 "TCP-LISTEN:$port,bind=$addr,reuseaddr,fork" \
+		SYSTEM:'echo $SOCAT_PEERADDR' >"$LAB_TMP/server-$ns-$port.log" 2>&1 &
+	wait_for server_listening "$ns" "$port" ||
+		fail "server in $ns on port $port did not start: $(cat "$LAB_TMP/server-$ns-$port.log")"
+}
+server_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+
+# peer_seen ADDR PORT PREFIX... : connect to ADDR:PORT through the command
+# prefix (e.g. "run_in_gw web", "nsenter -t PID -n", nothing for the lab host)
+# and print what the echo server answered: the source address it saw.
+peer_seen() {
+	local addr=$1 port=$2
+	shift 2
+	"$@" timeout -k 1 10 socat -T5 -u "TCP:$addr:$port,connect-timeout=3" STDOUT </dev/null
+}
+
+# expect_internet PREFIX... : through PREFIX, the inet echo server is reached
+# and sees the lab host's uplink address (the connection was masqueraded).
+expect_internet() {
+	local seen
+	seen=$(peer_seen "$INET_ADDR" "$SERVER_PORT" "$@" 2>"$LAB_TMP/peer.err")
+	[ "$seen" = "$UPLINK_ADDR" ] ||
+		fail "via '$*': inet saw '$seen', expected $UPLINK_ADDR (masquerade): $(cat "$LAB_TMP/peer.err")"
+}
+
+# run_in_gw NAME CMD... : run CMD in gateway NAME's namespace through nsgate.
+run_in_gw() {
+	local name=$1
+	shift
+	nsg exec "$name" -- "$@"
+}
+
+# gw_json NAME : `nsgate show NAME --json` into $GW_JSON (fails the test if not).
+gw_json() {
+	expect_exit 0 nsg show "$1" --json
+	GW_JSON=$LAST_OUT
+	jq -e 'type == "object"' >/dev/null 2>&1 <<<"$GW_JSON" ||
+		fail "show $1 --json did not print a JSON object: $GW_JSON"
+}
+# gw_field NAME KEY : print one field of show --json (after gw_json NAME).
+gw_field() { jq -r --arg k "$2" '.[$k]' <<<"$GW_JSON"; }
+
+# up_ok NAME ARGS... : `nsgate up NAME ARGS...` must succeed.
+up_ok() { expect_exit 0 nsg up "$@"; }
+# down_ok NAME : `nsgate down NAME` must succeed.
+down_ok() { expect_exit 0 nsg down "$@"; }

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+# test-exec.sh: `nsgate exec` runs a command in the gateway's namespace with
+# its /etc/netns files, and passes its exit status through.
+# Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces).
+[ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
+
+up_ok web --dns 192.0.2.53
+gw_json web
+NS_ADDR=$(gw_field web ns_addr)
+
+# The command's exit status is nsgate's.
+status_passthrough() {
+	expect_exit 7 run_in_gw web sh -c 'exit 7'
+	expect_exit 0 run_in_gw web true
+	pass "exec passes the command's exit status through (7, 0)"
+}
+
+# Arguments arrive verbatim, options after -- belong to the command.
+arguments() {
+	expect_exit 0 run_in_gw web sh -c 'printf "[%s]" "$@"' sh 'a b' '--help' ''
+	[ "$LAST_OUT" = '[a b][--help][]' ] || fail "arguments arrived as $LAST_OUT"
+	pass "exec passes arguments verbatim"
+}
+
+# The command sees the namespace's network: eth0 with the gateway's address.
+sees_namespace() {
+	expect_exit 0 run_in_gw web ip -o -4 addr show dev eth0
+	grep -q " $NS_ADDR/" <<<"$LAST_OUT" || fail "eth0 in exec lacks $NS_ADDR: $LAST_OUT"
+	expect_exit 0 run_in_gw web ip -o link show
+	grep -q ': up0[@:]' <<<"$LAST_OUT" && fail "exec sees the lab host's up0: $LAST_OUT"
+	pass "exec runs in the namespace (eth0 $NS_ADDR, no up0)"
+}
+
+# /etc/resolv.conf inside is the gateway's file; outside it is unchanged.
+resolv_conf() {
+	expect_exit 0 run_in_gw web cat /etc/resolv.conf
+	[ "$LAST_OUT" = "$(cat /etc/netns/web/resolv.conf)" ] ||
+		fail "resolv.conf in exec differs from /etc/netns/web/resolv.conf: $LAST_OUT"
+	grep -q '^nameserver 192.0.2.53' <<<"$LAST_OUT" || fail "resolv.conf in exec lacks 192.0.2.53: $LAST_OUT"
+	grep -q 192.0.2.53 /etc/resolv.conf && fail "exec leaked its resolv.conf into the lab host"
+	pass "exec sees /etc/netns/web/resolv.conf as /etc/resolv.conf"
+}
+
+# Unknown gateway: exec fails without running anything.
+unknown_gateway() {
+	LAST_OUT=$(nsg exec nosuch -- sh -c 'echo ran' 2>/dev/null)
+	rc=$?
+	[ "$rc" != 0 ] || fail "exec nosuch exited 0"
+	[ "$LAST_OUT" != ran ] || fail "exec nosuch ran the command"
+	pass "exec of an unknown gateway fails (exit $rc) without running the command"
+}
+
+status_passthrough
+arguments
+sees_namespace
+resolv_conf
+unknown_gateway
+down_ok web
+assert_no_residue web
