@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -291,6 +292,8 @@ static int choose_subnet(struct up_ctx *c)
 }
 
 static bool other_gateways_exist(const char *name);
+static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
+		       struct nsg_err *e);
 
 /* Everything that can be refused is refused here, before the first change. */
 static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_result *res)
@@ -324,7 +327,8 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 				return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
 						"interface \"%s\"", req->host_ifname);
 		}
-		r = gateway_down(req->name, &found, c->e);
+		/* We hold the lock already: flock on a second descriptor would wait forever. */
+		r = down_locked(c->host, c->nft, req->name, &found, c->e);
 		if (r < 0)
 			return r;
 	}
@@ -502,14 +506,39 @@ static void forward_restore_if_last(void)
 	}
 }
 
+struct link_job {
+	struct nl_sock *host;
+	const char *ifname;
+	struct nsg_err e;
+	int r;
+};
+
+static void *link_job_run(void *arg)
+{
+	struct link_job *j = arg;
+
+	j->r = link_delete(j->host, j->ifname, &j->e);
+	return NULL;
+}
+
+/*
+ * down's three kernel operations each can wait for an RCU grace period
+ * (15-20 ms here): deleting the veth (netdev unregister), unmounting the
+ * namespace, and the nftables commit (which waits for commit_mutex while a
+ * recently closed nfnetlink socket flushes nf_tables' destroy work). Done one
+ * after the other they cost up to three; the link goes in a thread while the
+ * rules and the namespace go here, so the waits overlap.
+ */
 static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
 		       struct nsg_err *e)
 {
 	struct gw_state st;
 	char ifname[IF_NAMESIZE];
 	struct link_info li;
-	bool own_netns = false, have_state, link_present, others;
+	bool own_netns = false, have_state, link_present, others, threaded = false;
+	struct link_job job = { .host = host, .ifname = ifname };
 	size_t n_elems = 0;
+	pthread_t t;
 	int r;
 
 	*found = false;
@@ -528,7 +557,8 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		own_netns = st.netns_created;
 	others = other_gateways_exist(name);
 
-	/* Rules first, so traffic stops before the links go. */
+	/* The elements to delete are read before the link goes (not that they
+	 * need it: they are found by their comment). */
 	nftx_batch_begin(nft);
 	r = ruleset_queue_owned_delete(nft, name, &n_elems);
 	if (r < 0)
@@ -539,20 +569,28 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		if (r > 0)
 			ruleset_queue_table_delete(nft);
 	}
-	r = nftx_batch_commit(nft, e);
-	if (r < 0)
-		return r;
 
-	if (link_present) {
-		r = link_delete(host, ifname, e);
-		if (r < 0 && r != -ENODEV)
-			return r;
-	}
-	if (own_netns) {
+	if (link_present)
+		threaded = pthread_create(&t, NULL, link_job_run, &job) == 0;
+	if (link_present && !threaded)
+		link_job_run(&job);
+	r = nftx_batch_commit(nft, e);
+	if (r == 0 && own_netns) {
 		r = netns_delete(name);
 		if (r < 0 && r != -ENOENT)
-			return nsg_fail(e, r, NULL, "netns \"%s\"", name);
+			nsg_fail(e, r, NULL, "netns \"%s\"", name);
+		else
+			r = 0;
 	}
+	if (threaded)
+		pthread_join(t, NULL);
+	if (r < 0)
+		return r;
+	if (link_present && job.r < 0 && job.r != -ENODEV) {
+		*e = job.e;
+		return job.r;
+	}
+
 	if (dns_exists(name) == 0 && (have_state || link_present || n_elems)) {
 		r = dns_remove(name);
 		if (r < 0)
@@ -574,8 +612,6 @@ int gateway_down(const char *name, bool *found, struct nsg_err *e)
 	_cleanup_close_ int lock = -1;
 	int r;
 
-	/* flock is per open file: a nested call (up clearing leftovers) would
-	 * deadlock on its own lock, so take it only when not held. */
 	r = state_lock(&lock, e);
 	if (r < 0)
 		return r;

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel's floor for one gateway: the wall time of creating one veth pair
+ * and of deleting it again (one RTM_NEWLINK, one RTM_DELLINK), in-process, so
+ * no process start is counted. `nsgate down` is judged against the delete.
+ *   veth-floor RUNS   -> prints "create_us_p50 N" and "delete_us_p50 N"
+ * Runs only inside a lab (bench/lab-run.sh): it makes links in its netns.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "nsgate/link.h"
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char *argv[])
+{
+	int runs = argc > 1 ? atoi(argv[1]) : 50;
+	double *mk = calloc(runs, sizeof(double)), *del = calloc(runs, sizeof(double));
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct nl_sock *sk;
+
+	if (!mk || !del || self < 0 || runs < 1 || link_sock_open(&sk) < 0) {
+		fprintf(stderr, "veth-floor: setup failed\n");
+		return 1;
+	}
+	for (int i = 0; i < runs; i++) {
+		double t0 = now_us(), t1, t2;
+
+		if (link_veth_create(sk, "floor0", NULL, "floor1", self, NULL) < 0)
+			return fprintf(stderr, "veth-floor: create failed\n"), 1;
+		t1 = now_us();
+		if (link_delete(sk, "floor0", NULL) < 0)
+			return fprintf(stderr, "veth-floor: delete failed\n"), 1;
+		t2 = now_us();
+		mk[i] = t1 - t0;
+		del[i] = t2 - t1;
+	}
+	qsort(mk, runs, sizeof(double), cmp_double);
+	qsort(del, runs, sizeof(double), cmp_double);
+	printf("create_us_p50 %.0f\ndelete_us_p50 %.0f\n", mk[runs / 2], del[runs / 2]);
+	link_sock_close(sk);
+	return 0;
+}
