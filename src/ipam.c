@@ -27,15 +27,16 @@ static int span_cmp(const void *a, const void *b)
 int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
 	      size_t n_used, struct ip4_net *ret)
 {
-	uint64_t pool_first = pool->addr & ip4_mask(pool->plen);
-	uint64_t pool_last = pool_first + (UINT64_C(1) << (32 - pool->plen)) - 1;
-	uint64_t size = UINT64_C(1) << (32 - plen);
-	uint64_t cand = pool_first;
+	uint64_t pool_first, pool_last, size, cand;
 	struct span *spans;
 	size_t n = 0;
 
-	if (plen < pool->plen || plen > 32)
+	if (pool->plen > 32 || plen < pool->plen || plen > 32)
 		return -EINVAL;
+	pool_first = pool->addr & ip4_mask(pool->plen);
+	pool_last = pool_first + (UINT64_C(1) << (32 - pool->plen)) - 1;
+	size = UINT64_C(1) << (32 - plen);
+	cand = pool_first;
 	/* Sort the used ranges once and walk them: with a thousand gateways the
 	 * naive "try each /30 against every prefix" costs a million compares. */
 	spans = calloc(n_used ? n_used : 1, sizeof(*spans));

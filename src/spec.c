@@ -39,7 +39,10 @@ int spec_name_check(const char *name, struct nsg_err *e)
 		    c == '_' || c == '-' || c == '.')
 			continue;
 		nsg_fail(e, -EINVAL, NULL, "name \"%s\"", name);
-		nsg_why(e, "character '%c' not allowed (use A-Z a-z 0-9 _ . -)", c);
+		if (c >= ' ' && c < 0x7f)
+			nsg_why(e, "character '%c' not allowed (use A-Z a-z 0-9 _ . -)", c);
+		else
+			nsg_why(e, "byte 0x%02x not allowed (use A-Z a-z 0-9 _ . -)", (unsigned char)c);
 		return -EINVAL;
 	}
 	return 0;
@@ -106,6 +109,14 @@ int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 		return 0;
 	}
 	if (strchr(arg, '/')) {
+		/* Stored and compared as text: it must mean the same file from
+		 * any directory, and fit on one line of the state file. */
+		if (arg[0] != '/')
+			return nsg_fail(e, -EINVAL, "a namespace path must be absolute", "--netns \"%s\"", arg);
+		for (const char *p = arg; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				return nsg_fail(e, -EINVAL, "control characters are not allowed",
+						"--netns \"%s\"", arg);
 		s->netns_kind = GW_NETNS_PATH;
 		snprintf(s->netns_path, sizeof(s->netns_path), "%s", arg);
 		return 0;
@@ -171,7 +182,8 @@ int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 			memcpy(addr, arg, slash - arg);
 			addr[slash - arg] = '\0';
 			unsigned long plen;
-			if (ip4_addr_parse(addr, &a) == 0 && spec_parse_uint(slash + 1, 32, &plen) == 0) {
+			if (ip4_addr_parse(addr, &a) == 0 && spec_parse_uint(slash + 1, 32, &plen) == 0 &&
+			    plen >= 8 && plen <= 30) {
 				n.addr = a & ip4_mask(plen);
 				n.plen = plen;
 				nsg_fail(e, -EINVAL, NULL, "--subnet \"%s\"", arg);

@@ -48,6 +48,10 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	char net[IP4_NET_STRLEN], dns[GW_DNS_MAX * IP4_STRLEN + 8] = "";
 	int n;
 
+	/* One key a line: a newline inside a value would forge keys. */
+	if (strpbrk(s->netns_arg, "\n\r") || strpbrk(s->netns_path, "\n\r") ||
+	    strpbrk(s->uplink, "\n\r") || strpbrk(s->host_ifname, "\n\r"))
+		return -EINVAL;
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
 	else if (s->dns_mode == GW_DNS_NONE)
@@ -113,9 +117,12 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = parse_bool(v, &st->netns_created);
 	} else if (!strcmp(k, "netns_ino")) {
 		char *end;
+		/* strtoull alone would take " 5", "+5" and "-1". */
+		if (v[0] < '0' || v[0] > '9')
+			return -EBADMSG;
 		errno = 0;
 		st->netns_ino = strtoull(v, &end, 10);
-		r = errno || *end || !*v ? -EBADMSG : 0;
+		r = errno || *end ? -EBADMSG : 0;
 	} else if (!strcmp(k, "subnet")) {
 		r = ip4_net_parse(v, &s->subnet) < 0 ? -EBADMSG : 0;
 		*seen |= 8;

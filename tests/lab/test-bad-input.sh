@@ -80,11 +80,15 @@ down_unknown() {
 }
 
 # snapshot : what the kernel and nsgate say about the lab host and web.
+# (IPv4 only, link flags and state left out: IPv6 DAD and carrier settle by
+# themselves and are no change of nsgate's.)
 snapshot() {
-	ip -o addr show
-	ip -o link show | sed 's/ state [A-Z]* / /'
+	ip -4 -o addr show
+	ip -4 route show table all
+	ip -o link show | sed -E 's/<[^>]*>//; s/ state [A-Z]+ / /'
 	nft list table inet nsgate 2>&1
-	ip -n web -o addr show
+	ip -n web -4 -o addr show
+	ip -n web -4 route show
 	nsg show web --json
 	cat /etc/netns/web/resolv.conf 2>&1
 }

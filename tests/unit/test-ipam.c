@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/* ipam: picking the first free /plen of a pool around what the host uses. */
+#include "unit.h"
+
+#include <stdio.h>
+
+#include "nsgate/common.h"
+#include "nsgate/ipam.h"
+
+static struct ip4_net net(const char *s)
+{
+	struct ip4_net n;
+
+	if (ip4_net_parse(s, &n) < 0)
+		fail_msg("cannot parse \"%s\"", s);
+	return n;
+}
+
+/* Pick from pool with the used prefixes given as strings (NULL-terminated);
+ * return the error, or 0 with the result printed in out. */
+static int pick(const char *pool, uint8_t plen, const char *const *used, char out[IP4_NET_STRLEN])
+{
+	struct ip4_net p = net(pool), list[16], ret = { 0 };
+	size_t n = 0;
+	int r;
+
+	for (; used && used[n]; n++) {
+		assert_true(n < ARRAY_SIZE(list));
+		list[n] = net(used[n]);
+	}
+	r = ipam_pick(&p, plen, list, n, &ret);
+	snprintf(out, IP4_NET_STRLEN, "-");
+	if (r == 0)
+		ip4_net_str(&ret, out);
+	return r;
+}
+
+#define POOL "10.200.0.0/16"
+#define USED(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Nothing used: the first /30 of the pool. */
+static void test_empty(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, NULL, got), 0);
+	assert_string_equal(got, "10.200.0.0/30");
+}
+
+/* A used /30 is stepped over to the next aligned /30. */
+static void test_skip_one(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/30"), got), 0);
+	assert_string_equal(got, "10.200.0.4/30");
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/30", "10.200.0.4/30"), got), 0);
+	assert_string_equal(got, "10.200.0.8/30");
+}
+
+/* A used /24 at the start pushes the pick past it. */
+static void test_skip_wide(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/24"), got), 0);
+	assert_string_equal(got, "10.200.1.0/30");
+}
+
+/* A prefix covering the whole pool (10.0.0.0/8, or a default route) exhausts it. */
+static void test_covering(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, USED("10.0.0.0/8"), got), -ENOSPC);
+	assert_int_equal(pick(POOL, 30, USED("0.0.0.0/0"), got), -ENOSPC);
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/16"), got), -ENOSPC);
+}
+
+/* A single host address makes its whole /30 unusable, not just itself. */
+static void test_host_route(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/30", "10.200.0.5/32"), got), 0);
+	assert_string_equal(got, "10.200.0.8/30");
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.3/32"), got), 0);
+	assert_string_equal(got, "10.200.0.4/30");
+}
+
+/* The order of the used list does not matter, nor do overlapping entries. */
+static void test_unsorted(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.8/30", "10.200.0.4/30", "10.200.0.0/30"), got), 0);
+	assert_string_equal(got, "10.200.0.12/30");
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.12/30", "10.200.0.0/30", "10.200.0.4/30"), got), 0);
+	assert_string_equal(got, "10.200.0.8/30");
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.128/25", "10.200.0.0/30", "10.200.0.0/24",
+					     "10.200.0.4/30"), got), 0);
+	assert_string_equal(got, "10.200.1.0/30");
+	/* A long span followed by a short one inside it. */
+	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/23", "10.200.0.100/30"), got), 0);
+	assert_string_equal(got, "10.200.2.0/30");
+}
+
+/* Prefixes outside the pool are ignored, even adjacent ones; one holding the
+ * pool counts. */
+static void test_outside_pool(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 30, USED("192.168.1.0/24", "10.199.255.252/30",
+					     "10.201.0.0/16", "172.17.0.0/16"), got), 0);
+	assert_string_equal(got, "10.200.0.0/30");
+	assert_int_equal(pick(POOL, 30, USED("10.192.0.0/12"), got), -ENOSPC);
+	assert_int_equal(pick("10.200.0.0/23", 30, USED("10.200.1.0/24", "10.200.0.0/25",
+							"10.199.0.0/16"), got), 0);
+	assert_string_equal(got, "10.200.0.128/30");
+}
+
+/* Every /30 of the pool in use: -ENOSPC; free one and exactly it is found. */
+static void test_full_pool(void **state)
+{
+	const size_t n = 1u << 14;  /* /16 divided in /30s */
+	struct ip4_net pool = net(POOL), ret = { 0 };
+	struct ip4_net *used = calloc(n, sizeof(*used));
+	const size_t hole = 12345;
+
+	assert_non_null(used);
+	/* Backwards, so the order really has to be sorted out. */
+	for (size_t i = 0; i < n; i++)
+		used[i] = (struct ip4_net){ pool.addr + 4 * (uint32_t)(n - 1 - i), 30 };
+	assert_int_equal(ipam_pick(&pool, 30, used, n, &ret), -ENOSPC);
+	used[n - 1 - hole] = used[n - 1];   /* a duplicate where the hole was */
+	assert_int_equal(ipam_pick(&pool, 30, used, n, &ret), 0);
+	assert_int_equal(ret.addr, pool.addr + 4 * hole);
+	assert_int_equal(ret.plen, 30);
+	free(used);
+}
+
+/* A pool ending at 255.255.255.255: its last /30 can be picked, and when it
+ * is taken the search ends there instead of wrapping around to 0.0.0.0. */
+static void test_top_of_space(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick("255.255.255.0/24", 30,
+			      USED("255.255.255.0/25", "255.255.255.128/26", "255.255.255.192/27",
+				   "255.255.255.224/28", "255.255.255.240/29", "255.255.255.248/30"),
+			      got), 0);
+	assert_string_equal(got, "255.255.255.252/30");
+	assert_int_equal(pick("255.255.255.0/24", 30,
+			      USED("255.255.255.0/25", "255.255.255.128/26", "255.255.255.192/27",
+				   "255.255.255.224/28", "255.255.255.240/29", "255.255.255.248/30",
+				   "255.255.255.255/32"),
+			      got), -ENOSPC);
+	assert_int_equal(pick("255.255.255.252/30", 30, NULL, got), 0);
+	assert_string_equal(got, "255.255.255.252/30");
+	assert_int_equal(pick("255.255.255.252/30", 30, USED("255.255.255.252/30"), got), -ENOSPC);
+	assert_int_equal(pick("0.0.0.0/0", 30, USED("0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"), got), 0);
+	assert_string_equal(got, "224.0.0.0/30");
+}
+
+/* Other sizes: a /24 out of the pool, and a pick as large as the pool. */
+static void test_other_plen(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 24, USED("10.200.0.0/30"), got), 0);
+	assert_string_equal(got, "10.200.1.0/24");
+	assert_int_equal(pick(POOL, 16, NULL, got), 0);
+	assert_string_equal(got, "10.200.0.0/16");
+	assert_int_equal(pick(POOL, 16, USED("10.200.77.0/24"), got), -ENOSPC);
+	assert_int_equal(pick(POOL, 32, USED("10.200.0.0/31"), got), 0);
+	assert_string_equal(got, "10.200.0.2/32");
+}
+
+/* A prefix length shorter than the pool's cannot fit: -EINVAL. */
+static void test_plen_shorter(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 15, NULL, got), -EINVAL);
+	assert_int_equal(pick(POOL, 8, NULL, got), -EINVAL);
+}
+
+/* plen > 32 is refused before any shift by 32 - plen (which would be
+ * undefined: the sanitizer build would abort). */
+static void test_plen_too_long(void **state)
+{
+	char got[IP4_NET_STRLEN];
+
+	assert_int_equal(pick(POOL, 33, NULL, got), -EINVAL);
+}
+
+/* find_overlap: index of the first overlapping entry, or -1. */
+static void test_find_overlap(void **state)
+{
+	struct ip4_net used[] = { net("192.168.0.0/16"), net("10.200.0.4/30"), net("10.0.0.0/8") };
+	struct ip4_net a = net("10.200.0.4/30"), b = net("10.200.0.8/30"), c = net("172.16.0.0/12"),
+		       d = net("192.168.7.0/24");
+
+	assert_int_equal(ipam_find_overlap(&a, used, ARRAY_SIZE(used)), 1);
+	assert_int_equal(ipam_find_overlap(&b, used, ARRAY_SIZE(used)), 2);
+	assert_int_equal(ipam_find_overlap(&c, used, ARRAY_SIZE(used)), -1);
+	assert_int_equal(ipam_find_overlap(&d, used, ARRAY_SIZE(used)), 0);
+	assert_int_equal(ipam_find_overlap(&a, used, 0), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_skip_one),
+		cmocka_unit_test(test_skip_wide),
+		cmocka_unit_test(test_covering),
+		cmocka_unit_test(test_host_route),
+		cmocka_unit_test(test_unsorted),
+		cmocka_unit_test(test_outside_pool),
+		cmocka_unit_test(test_full_pool),
+		cmocka_unit_test(test_top_of_space),
+		cmocka_unit_test(test_other_plen),
+		cmocka_unit_test(test_plen_shorter),
+		cmocka_unit_test(test_plen_too_long),
+		cmocka_unit_test(test_find_overlap),
+	};
+
+	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);
+}

@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* spec: checks on names, interfaces, --netns, --dns, --subnet and numbers. */
+#include "unit.h"
+
+#include <stdio.h>
+
+#include "nsgate/spec.h"
+
+#define A(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
+
+/* ------------------------------------------------------------------ names */
+
+/* Valid names, up to 15 bytes, pass and leave the error untouched. */
+static void test_name_ok(void **state)
+{
+	static const char *const ok[] = { "web", "a.b-c_1", "A", "123456789012345", "..a", "a..",
+					  "-x", "_" };
+	struct nsg_err e = { 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (spec_name_check(ok[i], &e) != 0)
+			fail_msg("\"%s\" refused: %s", ok[i], e.why);
+	assert_int_equal(e.code, 0);
+	assert_string_equal(e.what, "");
+}
+
+/* Empty, 16 bytes, "." and ".." and foreign characters are refused with
+ * the right code and a filled what and why. */
+static void test_name_bad(void **state)
+{
+	static const struct {
+		const char *name;
+		int err;
+		const char *why;
+	} bad[] = {
+		{ "", -EINVAL, "empty" },
+		{ "1234567890123456", -ENAMETOOLONG, "15" },
+		{ "a-very-long-name-indeed", -ENAMETOOLONG, "15" },
+		{ ".", -EINVAL, "name" },
+		{ "..", -EINVAL, "name" },
+		{ "a/b", -EINVAL, "'/'" },
+		{ "a b", -EINVAL, "' '" },
+		{ "\xc3\xa9", -EINVAL, "not allowed" },
+		{ "web~1", -EINVAL, "'~'" },
+		{ "a:b", -EINVAL, "':'" },
+		{ "a\nb", -EINVAL, "not allowed" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct nsg_err e = { 0 };
+
+		if (spec_name_check(bad[i].name, &e) != bad[i].err)
+			fail_msg("\"%s\" not refused with %d", bad[i].name, bad[i].err);
+		assert_int_equal(e.code, bad[i].err);
+		assert_contains(e.what, "name \"");
+		assert_contains(e.why, bad[i].why);
+	}
+	/* And without an error to fill. */
+	assert_int_equal(spec_name_check("a b", NULL), -EINVAL);
+}
+
+/* ------------------------------------------------------- host interfaces */
+
+/* Short names are used as they are, up to exactly 15 bytes. */
+static void test_host_ifname_short(void **state)
+{
+	char ifname[IF_NAMESIZE];
+
+	spec_host_ifname("web", ifname);
+	assert_string_equal(ifname, "nsg-web");
+	spec_host_ifname("abcdefghijk", ifname);
+	assert_string_equal(ifname, "nsg-abcdefghijk");
+	assert_int_equal(strlen(ifname), IF_NAMESIZE - 1);
+}
+
+/* Longer names are shortened to exactly 15 bytes, stably, differently for
+ * names sharing a prefix, and never to something an unshortened name gives. */
+static void test_host_ifname_long(void **state)
+{
+	static const char *const names[] = { "abcdefghijkl", "abcdefghijkm", "abcdefghijklmno",
+					     "abcdefghijklmnp", "abcdeXghijkl" };
+	char got[ARRAY_SIZE(names)][IF_NAMESIZE], again[IF_NAMESIZE];
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		spec_host_ifname(names[i], got[i]);
+		assert_int_equal(strlen(got[i]), IF_NAMESIZE - 1);
+		assert_memory_equal(got[i], "nsg-abcde", 9);
+		assert_contains(got[i], "~");
+		/* What follows "nsg-" is no valid name, so no short name maps here. */
+		assert_int_not_equal(spec_name_check(got[i] + 4, NULL), 0);
+		assert_int_equal(spec_ifname_check(got[i], NULL), 0);
+		spec_host_ifname(names[i], again);
+		assert_string_equal(again, got[i]);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(got[i], got[j]))
+				fail_msg("\"%s\" and \"%s\" both give %s", names[i], names[j], got[i]);
+	}
+}
+
+/* Every name of every length yields a valid interface name. */
+static void test_host_ifname_lengths(void **state)
+{
+	char name[GW_NAME_MAX + 1], ifname[IF_NAMESIZE];
+
+	for (size_t len = 1; len <= GW_NAME_MAX; len++) {
+		memset(name, 'n', len);
+		name[len] = '\0';
+		spec_host_ifname(name, ifname);
+		assert_int_equal(spec_ifname_check(ifname, NULL), 0);
+		assert_true(strlen(ifname) <= IF_NAMESIZE - 1);
+		assert_int_equal(strncmp(ifname, GW_IFNAME_PREFIX, 4), 0);
+		if (len <= 11)
+			assert_string_equal(ifname + 4, name);
+	}
+}
+
+/* Interface names as the kernel takes them, for --uplink. */
+static void test_ifname_check(void **state)
+{
+	static const char *const ok[] = { "eth0", "wlp0s20f3", "enp0s31f6.100", "x",
+					  "123456789012345", "br-lan_1" };
+	static const char *const bad[] = { "", "1234567890123456", ".", "..", "a/b", "a:b",
+					   "a b", "a\tb", "a\nb" };
+	struct nsg_err e = { 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (spec_ifname_check(ok[i], NULL) != 0)
+			fail_msg("\"%s\" refused", ok[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&e, 0, sizeof(e));
+		if (spec_ifname_check(bad[i], &e) != -EINVAL)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_int_equal(e.code, -EINVAL);
+		assert_contains(e.what, "interface \"");
+		assert_true(e.why[0] != '\0');
+	}
+}
+
+/* ------------------------------------------------------------------ netns */
+
+/* A decimal is a PID, opened through /proc. */
+static void test_netns_pid(void **state)
+{
+	struct gw_spec s = { 0 };
+
+	assert_int_equal(spec_netns_parse("1234", &s, NULL), 0);
+	assert_int_equal(s.netns_kind, GW_NETNS_PID);
+	assert_string_equal(s.netns_path, "/proc/1234/ns/net");
+	assert_string_equal(s.netns_arg, "1234");
+	assert_int_equal(spec_netns_parse("2147483647", &s, NULL), 0);
+	assert_string_equal(s.netns_path, "/proc/2147483647/ns/net");
+}
+
+/* PID 0 is no process. */
+static void test_netns_pid_zero(void **state)
+{
+	struct gw_spec s = { 0 };
+	struct nsg_err e = { 0 };
+
+	assert_int_equal(spec_netns_parse("0", &s, &e), -EINVAL);
+	assert_int_equal(e.code, -EINVAL);
+	assert_contains(e.what, "--netns \"0\"");
+	assert_true(e.why[0] != '\0');
+}
+
+/* Anything with a '/' is a path, kept as given. */
+static void test_netns_path(void **state)
+{
+	struct gw_spec s = { 0 };
+
+	assert_int_equal(spec_netns_parse("/var/run/netns/x", &s, NULL), 0);
+	assert_int_equal(s.netns_kind, GW_NETNS_PATH);
+	assert_string_equal(s.netns_path, "/var/run/netns/x");
+	assert_string_equal(s.netns_arg, "/var/run/netns/x");
+	assert_int_equal(spec_netns_parse("/proc/1/ns/net", &s, NULL), 0);
+	assert_int_equal(s.netns_kind, GW_NETNS_PATH);
+}
+
+/* Anything else is an `ip netns` name under /run/netns. */
+static void test_netns_named(void **state)
+{
+	struct gw_spec s = { 0 };
+
+	assert_int_equal(spec_netns_parse("other", &s, NULL), 0);
+	assert_int_equal(s.netns_kind, GW_NETNS_NAMED);
+	assert_string_equal(s.netns_path, "/run/netns/other");
+	assert_string_equal(s.netns_arg, "other");
+}
+
+/* Empty, spaces and what could leave /run/netns are refused, naming --netns. */
+static void test_netns_bad(void **state)
+{
+	static const char *const bad[] = { "", "a b", ".", "..", "x\ny" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct gw_spec s = { 0 };
+		struct nsg_err e = { 0 };
+
+		if (spec_netns_parse(bad[i], &s, &e) >= 0)
+			fail_msg("\"%s\" accepted as kind %d path %s", bad[i], s.netns_kind,
+				 s.netns_path);
+		assert_contains(e.what, "--netns");
+		assert_true(e.why[0] != '\0');
+		assert_string_equal(s.netns_path, "");
+	}
+}
+
+/* "../x" names no namespace under /run/netns and is relative: it is taken
+ * as a PATH kept verbatim, so its meaning depends on the working directory of
+ * each later nsgate run (same_request() compares the string, not the file). */
+static void test_netns_relative(void **state)
+{
+	static const char *const rel[] = { "../x", "./ns", "netns/x" };
+	bool ok = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+		struct gw_spec s = { 0 };
+
+		if (spec_netns_parse(rel[i], &s, NULL) == 0 && s.netns_path[0] != '/')
+			ok = false;
+	}
+	assert_true(ok);
+}
+
+/* A path longer than PATH_MAX is refused, not cut. */
+static void test_netns_too_long(void **state)
+{
+	struct gw_spec s = { 0 };
+	char *arg = malloc(PATH_MAX + 2);
+
+	assert_non_null(arg);
+	memset(arg, 'a', PATH_MAX + 1);
+	arg[0] = '/';
+	arg[PATH_MAX + 1] = '\0';
+	assert_true(spec_netns_parse(arg, &s, NULL) < 0);
+	free(arg);
+}
+
+/* -------------------------------------------------------------------- dns */
+
+/* auto and none, with no servers. */
+static void test_dns_modes(void **state)
+{
+	struct gw_spec s = { .n_dns = 2 };
+
+	assert_int_equal(spec_dns_parse("auto", &s, NULL), 0);
+	assert_int_equal(s.dns_mode, GW_DNS_AUTO);
+	assert_int_equal(s.n_dns, 0);
+	assert_int_equal(spec_dns_parse("none", &s, NULL), 0);
+	assert_int_equal(s.dns_mode, GW_DNS_NONE);
+	assert_int_equal(s.n_dns, 0);
+}
+
+/* A list of up to three IPv4 addresses, in order. */
+static void test_dns_list(void **state)
+{
+	struct gw_spec s = { 0 };
+
+	assert_int_equal(spec_dns_parse("1.1.1.1,8.8.8.8", &s, NULL), 0);
+	assert_int_equal(s.dns_mode, GW_DNS_LIST);
+	assert_int_equal(s.n_dns, 2);
+	assert_int_equal(s.dns[0], A(1, 1, 1, 1));
+	assert_int_equal(s.dns[1], A(8, 8, 8, 8));
+	assert_int_equal(spec_dns_parse("9.9.9.9", &s, NULL), 0);
+	assert_int_equal(s.n_dns, 1);
+	assert_int_equal(s.dns[0], A(9, 9, 9, 9));
+	assert_int_equal(spec_dns_parse("1.0.0.1,1.1.1.1,8.8.4.4", &s, NULL), 0);
+	assert_int_equal(s.n_dns, 3);
+	assert_int_equal(s.dns[2], A(8, 8, 4, 4));
+}
+
+/* Four servers, empty items, IPv6, host names and junk are refused. */
+static void test_dns_bad(void **state)
+{
+	static const char *const bad[] = { "1.1.1.1,8.8.8.8,9.9.9.9,1.0.0.1", "1.1.1.1,",
+					   ",1.1.1.1", "1.1.1.1,,8.8.8.8", "::1", "dns.example",
+					   "", ",", "AUTO", "1.1.1.1 ", "1.1.1.1;8.8.8.8" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct gw_spec s = { .dns_mode = GW_DNS_AUTO };
+		struct nsg_err e = { 0 };
+
+		if (spec_dns_parse(bad[i], &s, &e) != -EINVAL)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_int_equal(s.dns_mode, GW_DNS_AUTO);
+		assert_contains(e.what, "--dns");
+		assert_true(e.why[0] != '\0');
+	}
+}
+
+/* The why of a fourth server says how many are allowed. */
+static void test_dns_too_many_why(void **state)
+{
+	struct gw_spec s = { 0 };
+	struct nsg_err e = { 0 };
+
+	assert_int_equal(spec_dns_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", &s, &e), -EINVAL);
+	assert_contains(e.why, "3");
+}
+
+/* ----------------------------------------------------------------- subnet */
+
+/* /8 to /30 prefixes are taken and marked as given. */
+static void test_subnet_ok(void **state)
+{
+	struct gw_spec s = { 0 };
+
+	assert_int_equal(spec_subnet_parse("10.9.0.0/30", &s, NULL), 0);
+	assert_true(s.subnet_given);
+	assert_int_equal(s.subnet.addr, A(10, 9, 0, 0));
+	assert_int_equal(s.subnet.plen, 30);
+	assert_int_equal(spec_host_addr(&s.subnet), A(10, 9, 0, 1));
+	assert_int_equal(spec_ns_addr(&s.subnet), A(10, 9, 0, 2));
+	assert_int_equal(spec_subnet_parse("10.9.0.0/24", &s, NULL), 0);
+	assert_int_equal(s.subnet.plen, 24);
+	assert_int_equal(spec_subnet_parse("10.0.0.0/8", &s, NULL), 0);
+	assert_int_equal(s.subnet.plen, 8);
+}
+
+/* Malformed prefixes and lengths outside 8..30 are refused, leaving s alone. */
+static void test_subnet_bad(void **state)
+{
+	static const char *const bad[] = { "10.0.0.0/33", "abc", "10.0.0.0/", "10.0.0.0/-1",
+					   "10.0.0.0/ 30", "1.2.3/24", "10.0.0.0/7", "0.0.0.0/0",
+					   "10.0.0.0/31", "10.0.0.0/32", "10.0.0.0", "", "/30",
+					   "10.0.0.0/30x" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct gw_spec s = { 0 };
+		struct nsg_err e = { 0 };
+
+		if (spec_subnet_parse(bad[i], &s, &e) != -EINVAL)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_false(s.subnet_given);
+		assert_int_equal(s.subnet.plen, 0);
+		assert_contains(e.what, "--subnet");
+		assert_true(e.why[0] != '\0');
+	}
+}
+
+/* Host bits set: the reason suggests the prefix that was probably meant. */
+static void test_subnet_host_bits(void **state)
+{
+	struct gw_spec s = { 0 };
+	struct nsg_err e = { 0 };
+
+	assert_int_equal(spec_subnet_parse("10.0.0.1/30", &s, &e), -EINVAL);
+	assert_contains(e.why, "host bits");
+	assert_contains(e.why, "10.0.0.0/30");
+	assert_contains(e.what, "10.0.0.1/30");
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(spec_subnet_parse("192.168.1.77/24", &s, &e), -EINVAL);
+	assert_contains(e.why, "192.168.1.0/24");
+}
+
+/* A length out of range says the allowed range. */
+static void test_subnet_range_why(void **state)
+{
+	struct gw_spec s = { 0 };
+	struct nsg_err e = { 0 };
+
+	assert_int_equal(spec_subnet_parse("10.0.0.0/31", &s, &e), -EINVAL);
+	assert_contains(e.why, "8 to 30");
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(spec_subnet_parse("8.0.0.0/7", &s, &e), -EINVAL);
+	assert_contains(e.why, "8 to 30");
+}
+
+/* --------------------------------------------------------------- numbers */
+
+/* Plain decimals only; too large is -ERANGE; the result is left alone on error. */
+static void test_parse_uint(void **state)
+{
+	static const char *const bad[] = { "", "-1", "+1", " 1", "1 ", "1x", "0x10", "x" };
+	unsigned long v = 77;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (spec_parse_uint(bad[i], 1000, &v) != -EINVAL)
+			fail_msg("\"%s\" accepted", bad[i]);
+	assert_int_equal(spec_parse_uint(NULL, 1000, &v), -EINVAL);
+	assert_int_equal(v, 77);
+	assert_int_equal(spec_parse_uint("11", 10, &v), -ERANGE);
+	assert_int_equal(spec_parse_uint("4294967296", UINT32_MAX, &v), -ERANGE);
+	assert_int_equal(spec_parse_uint("99999999999999999999999", ULONG_MAX, &v), -ERANGE);
+	assert_int_equal(v, 77);
+	assert_int_equal(spec_parse_uint("0", 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(spec_parse_uint("10", 10, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(spec_parse_uint("007", 10, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(spec_parse_uint("18446744073709551615", ULONG_MAX, &v), 0);
+	assert_true(v == ULONG_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name_ok),
+		cmocka_unit_test(test_name_bad),
+		cmocka_unit_test(test_host_ifname_short),
+		cmocka_unit_test(test_host_ifname_long),
+		cmocka_unit_test(test_host_ifname_lengths),
+		cmocka_unit_test(test_ifname_check),
+		cmocka_unit_test(test_netns_pid),
+		cmocka_unit_test(test_netns_pid_zero),
+		cmocka_unit_test(test_netns_path),
+		cmocka_unit_test(test_netns_named),
+		cmocka_unit_test(test_netns_bad),
+		cmocka_unit_test(test_netns_relative),
+		cmocka_unit_test(test_netns_too_long),
+		cmocka_unit_test(test_dns_modes),
+		cmocka_unit_test(test_dns_list),
+		cmocka_unit_test(test_dns_bad),
+		cmocka_unit_test(test_dns_too_many_why),
+		cmocka_unit_test(test_subnet_ok),
+		cmocka_unit_test(test_subnet_bad),
+		cmocka_unit_test(test_subnet_host_bits),
+		cmocka_unit_test(test_subnet_range_why),
+		cmocka_unit_test(test_parse_uint),
+	};
+
+	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
+}

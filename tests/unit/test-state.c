@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* state: the state file's text, formatted and parsed back strictly. */
+#include "unit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "nsgate/state.h"
+
+#define A(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
+
+#define GOLDEN                                  \
+	"version=1\n"                           \
+	"name=web\n"                            \
+	"host_ifname=nsg-web\n"                 \
+	"netns_kind=pid\n"                      \
+	"netns_arg=1234\n"                      \
+	"netns_path=/proc/1234/ns/net\n"        \
+	"netns_created=0\n"                     \
+	"netns_ino=4026532281\n"                \
+	"subnet=10.200.0.4/30\n"                \
+	"subnet_given=1\n"                      \
+	"uplink=eth0\n"                         \
+	"dns=1.1.1.1,8.8.8.8\n"
+
+/* The state GOLDEN stands for. */
+static void golden_state(struct gw_state *st)
+{
+	struct gw_spec *s = &st->spec;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(s->name, sizeof(s->name), "web");
+	snprintf(s->host_ifname, sizeof(s->host_ifname), "nsg-web");
+	s->netns_kind = GW_NETNS_PID;
+	snprintf(s->netns_arg, sizeof(s->netns_arg), "1234");
+	snprintf(s->netns_path, sizeof(s->netns_path), "/proc/1234/ns/net");
+	st->netns_created = false;
+	st->netns_ino = 4026532281u;
+	s->subnet = (struct ip4_net){ A(10, 200, 0, 4), 30 };
+	s->subnet_given = true;
+	snprintf(s->uplink, sizeof(s->uplink), "eth0");
+	s->dns_mode = GW_DNS_LIST;
+	s->n_dns = 2;
+	s->dns[0] = A(1, 1, 1, 1);
+	s->dns[1] = A(8, 8, 8, 8);
+}
+
+/* Every field a state file carries, compared one by one. */
+static void assert_state_equal(const struct gw_state *a, const struct gw_state *b)
+{
+	assert_string_equal(a->spec.name, b->spec.name);
+	assert_string_equal(a->spec.host_ifname, b->spec.host_ifname);
+	assert_int_equal(a->spec.netns_kind, b->spec.netns_kind);
+	assert_string_equal(a->spec.netns_arg, b->spec.netns_arg);
+	assert_string_equal(a->spec.netns_path, b->spec.netns_path);
+	assert_int_equal(a->netns_created, b->netns_created);
+	assert_true(a->netns_ino == b->netns_ino);
+	assert_int_equal(a->spec.subnet.addr, b->spec.subnet.addr);
+	assert_int_equal(a->spec.subnet.plen, b->spec.subnet.plen);
+	assert_int_equal(a->spec.subnet_given, b->spec.subnet_given);
+	assert_string_equal(a->spec.uplink, b->spec.uplink);
+	assert_int_equal(a->spec.dns_mode, b->spec.dns_mode);
+	assert_int_equal(a->spec.n_dns, b->spec.n_dns);
+	for (unsigned i = 0; i < a->spec.n_dns && i < GW_DNS_MAX; i++)
+		assert_int_equal(a->spec.dns[i], b->spec.dns[i]);
+}
+
+/* GOLDEN with the line of key replaced by line (NULL: removed). */
+static char *golden_with(const char *key, const char *line)
+{
+	static char out[4096];
+	const char *p = GOLDEN;
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl - p + 1;
+
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			if (line)
+				snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s\n", line);
+		} else {
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), "%.*s", (int)len, p);
+		}
+		p += len;
+	}
+	return out;
+}
+
+/* The on-disk format is exactly this; changing it breaks existing files. */
+static void test_format_golden(void **state)
+{
+	struct gw_state st;
+	char buf[4096];
+
+	golden_state(&st);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN));
+	assert_string_equal(buf, GOLDEN);
+}
+
+/* Parsing GOLDEN gives the state it was written from. */
+static void test_parse_golden(void **state)
+{
+	struct gw_state want, got;
+
+	golden_state(&want);
+	memset(&got, 0xa5, sizeof(got));
+	assert_int_equal(state_parse(GOLDEN, &got), 0);
+	assert_state_equal(&got, &want);
+}
+
+/* Format then parse is the identity, for every kind of namespace and DNS
+ * mode, with and without uplink, and at the limits of the numbers. */
+static void test_round_trip(void **state)
+{
+	static const struct {
+		enum gw_netns_kind kind;
+		const char *arg, *path;
+	} ns[] = {
+		{ GW_NETNS_OWN, "", "/run/netns/web" },
+		{ GW_NETNS_NAMED, "other", "/run/netns/other" },
+		{ GW_NETNS_PID, "99", "/proc/99/ns/net" },
+		{ GW_NETNS_PATH, "/var/run/netns/x y=z", "/var/run/netns/x y=z" },
+	};
+	static const uint64_t inos[] = { 0, 4026531840u, UINT64_MAX };
+	char buf[3 * PATH_MAX + 512];
+	int cases = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(ns); k++)
+		for (int dns = 0; dns < 5; dns++)
+			for (size_t i = 0; i < ARRAY_SIZE(inos); i++) {
+				struct gw_state st, got;
+				struct gw_spec *s = &st.spec;
+				int n;
+
+				memset(&st, 0, sizeof(st));
+				snprintf(s->name, sizeof(s->name), "%s", i ? "a.b-c_123456789" : "web");
+				spec_host_ifname(s->name, s->host_ifname);
+				s->netns_kind = ns[k].kind;
+				snprintf(s->netns_arg, sizeof(s->netns_arg), "%s", ns[k].arg);
+				snprintf(s->netns_path, sizeof(s->netns_path), "%s", ns[k].path);
+				st.netns_created = ns[k].kind == GW_NETNS_OWN;
+				st.netns_ino = inos[i];
+				s->subnet = i == 1 ? (struct ip4_net){ A(10, 9, 0, 0), 24 }
+						   : (struct ip4_net){ A(10, 200, 255, 252), 30 };
+				s->subnet_given = i == 1;
+				snprintf(s->uplink, sizeof(s->uplink), "%s", dns & 1 ? "wlp0s20f3" : "");
+				s->dns_mode = dns == 0 ? GW_DNS_AUTO : dns == 1 ? GW_DNS_NONE : GW_DNS_LIST;
+				s->n_dns = dns >= 2 ? (unsigned)dns - 1 : 0;
+				for (unsigned d = 0; d < s->n_dns; d++)
+					s->dns[d] = A(192, 0, 2, 10 + d);
+
+				n = state_format(&st, buf, sizeof(buf));
+				assert_true(n > 0);
+				assert_int_equal((size_t)n, strlen(buf));
+				memset(&got, 0x5a, sizeof(got));
+				if (state_parse(buf, &got) != 0)
+					fail_msg("cannot parse back:\n%s", buf);
+				assert_state_equal(&got, &st);
+				cases++;
+			}
+	assert_int_equal(cases, 4 * 5 * 3);
+}
+
+/* A buffer too small is an error, never a cut file. */
+static void test_format_small(void **state)
+{
+	struct gw_state st;
+	char buf[4096];
+	size_t n = strlen(GOLDEN);
+
+	golden_state(&st);
+	assert_int_equal(state_format(&st, buf, n), -ENOBUFS);
+	assert_int_equal(state_format(&st, buf, 10), -ENOBUFS);
+	assert_int_equal(state_format(&st, buf, n + 1), n);
+}
+
+/* Damaged text is refused with -EBADMSG and the result left untouched. */
+static void test_parse_damaged(void **state)
+{
+	static const struct {
+		const char *key, *line;   /* line NULL: the key's line removed */
+	} bad[] = {
+		/* missing keys */
+		{ "version", NULL }, { "name", NULL }, { "host_ifname", NULL }, { "subnet", NULL },
+		/* lines without '=' or key */
+		{ "uplink", "uplink eth0" }, { "uplink", "" }, { "uplink", "=eth0" },
+		/* bad values */
+		{ "version", "version=2" }, { "version", "version=0" }, { "version", "version=" },
+		{ "version", "version=one" }, { "name", "name=" }, { "name", "name=a/b" },
+		{ "name", "name=web\r" }, { "name", "name=1234567890123456" },
+		{ "host_ifname", "host_ifname=nsg-1234567890123" },
+		{ "netns_kind", "netns_kind=bogus" }, { "netns_kind", "netns_kind=" },
+		{ "netns_kind", "netns_kind=PID" }, { "netns_created", "netns_created=2" },
+		{ "netns_created", "netns_created=yes" }, { "netns_created", "netns_created=" },
+		{ "netns_ino", "netns_ino=abc" }, { "netns_ino", "netns_ino=" },
+		{ "netns_ino", "netns_ino=12x" },
+		{ "netns_ino", "netns_ino=99999999999999999999999" },
+		{ "subnet", "subnet=10.200.0.5/30" }, { "subnet", "subnet=abc" },
+		{ "subnet", "subnet=" }, { "subnet_given", "subnet_given=true" },
+		{ "uplink", "uplink=1234567890123456" }, { "dns", "dns=bogus" }, { "dns", "dns=" },
+		{ "dns", "dns=1.1.1.1," }, { "dns", "dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct gw_state got;
+		const char *text = golden_with(bad[i].key, bad[i].line);
+
+		memset(&got, 0, sizeof(got));
+		snprintf(got.spec.name, sizeof(got.spec.name), "untouched");
+		if (state_parse(text, &got) != -EBADMSG)
+			fail_msg("accepted (%s -> %s):\n%s", bad[i].key,
+				 bad[i].line ? bad[i].line : "removed", text);
+		assert_string_equal(got.spec.name, "untouched");
+	}
+}
+
+/* A file cut short (no final newline, or mid-line anywhere) is refused. */
+static void test_parse_truncated(void **state)
+{
+	char buf[sizeof(GOLDEN)];
+	struct gw_state got;
+
+	for (size_t len = 1; len < strlen(GOLDEN); len++) {
+		if (GOLDEN[len - 1] == '\n')
+			continue;  /* cut at a line end: covered by the missing-key cases */
+		memcpy(buf, GOLDEN, len);
+		buf[len] = '\0';
+		if (state_parse(buf, &got) != -EBADMSG)
+			fail_msg("accepted a file cut at %zu bytes:\n%s", len, buf);
+	}
+	assert_int_equal(state_parse("", &got), -EBADMSG);
+}
+
+/* Unknown keys (from a newer nsgate) are skipped; known ones still count. */
+static void test_parse_unknown_keys(void **state)
+{
+	struct gw_state want, got;
+	char text[4096];
+
+	golden_state(&want);
+	snprintf(text, sizeof(text), "future_key=1\n%sports=tcp:80:8080\nx=\n", GOLDEN);
+	assert_int_equal(state_parse(text, &got), 0);
+	assert_state_equal(&got, &want);
+}
+
+/* Order of the lines does not matter. */
+static void test_parse_order(void **state)
+{
+	struct gw_state want, got;
+	char text[4096];
+
+	golden_state(&want);
+	snprintf(text, sizeof(text), "%s%s", golden_with("version", NULL), "version=1\n");
+	assert_int_equal(state_parse(text, &got), 0);
+	assert_state_equal(&got, &want);
+}
+
+/* A netns path is any path, so it may hold a newline: the file then gets an
+ * extra line (here one that overrides name=) and no longer parses back to
+ * the same state. state_format should refuse (or escape) such values. */
+static void test_format_newline_in_path(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+	int n;
+	bool ok;
+
+	golden_state(&st);
+	st.spec.netns_kind = GW_NETNS_PATH;
+	snprintf(st.spec.netns_arg, sizeof(st.spec.netns_arg), "/tmp/x\nname=evil");
+	snprintf(st.spec.netns_path, sizeof(st.spec.netns_path), "/tmp/x\nname=evil");
+	n = state_format(&st, buf, sizeof(buf));
+	ok = n < 0 || (state_parse(buf, &got) == 0 && !strcmp(got.spec.name, st.spec.name) &&
+		       !strcmp(got.spec.netns_path, st.spec.netns_path));
+	assert_true(ok);
+}
+
+/* netns_ino is read with strtoull, which takes "-1" (as UINT64_MAX), " 5"
+ * and "+5": the only number field not parsed strictly. */
+static void test_parse_ino_strict(void **state)
+{
+	static const char *const lines[] = { "netns_ino=-1", "netns_ino= 5", "netns_ino=+5" };
+	bool ok = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		struct gw_state got;
+
+		if (state_parse(golden_with("netns_ino", lines[i]), &got) != -EBADMSG)
+			ok = false;
+	}
+	assert_true(ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_golden),
+		cmocka_unit_test(test_parse_golden),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_format_small),
+		cmocka_unit_test(test_parse_damaged),
+		cmocka_unit_test(test_parse_truncated),
+		cmocka_unit_test(test_parse_unknown_keys),
+		cmocka_unit_test(test_parse_order),
+		cmocka_unit_test(test_format_newline_in_path),
+		cmocka_unit_test(test_parse_ino_strict),
+	};
+
+	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
