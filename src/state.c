@@ -293,7 +293,8 @@ int state_names(char (**ret)[GW_NAME_MAX + 1])
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	*ret = names;
 	return (int)n;
 }

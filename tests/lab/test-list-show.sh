@@ -71,7 +71,40 @@ long_name() {
 	pass "15-byte name gets the stable host interface $ifname"
 }
 
+# --subnet CIDR is used as given: host .1, namespace .2, with its length.
+given_subnet() {
+	up_ok web --subnet 10.99.0.0/24
+	gw_json web
+	assert_json "$GW_JSON" '.subnet == "10.99.0.0/24" and .host_addr == "10.99.0.1" and .ns_addr == "10.99.0.2"' \
+		"show with --subnet 10.99.0.0/24"
+	ip -o -4 addr show dev nsg-web | grep -q ' 10.99.0.1/24 ' || fail "nsg-web lacks 10.99.0.1/24"
+	ip -n web -o -4 addr show dev eth0 | grep -q ' 10.99.0.2/24 ' || fail "eth0 in web lacks 10.99.0.2/24"
+	down_ok web
+	assert_no_residue web
+	pass "--subnet 10.99.0.0/24: host 10.99.0.1, namespace 10.99.0.2"
+}
+
+# The allocator skips prefixes the host already uses (here a route over the
+# start of 10.200.0.0/16 and an address just after it).
+avoids_used_prefixes() {
+	local subnet
+	must ip route add 10.200.0.0/29 via 198.51.100.2
+	must ip addr add 10.200.0.9/32 dev up0
+	up_ok web
+	gw_json web
+	subnet=$(gw_field web subnet)
+	subnets_overlap "$subnet" 10.200.0.0/29 && fail "allocated $subnet overlaps the host route 10.200.0.0/29"
+	subnets_overlap "$subnet" 10.200.0.9/32 && fail "allocated $subnet overlaps the host address 10.200.0.9"
+	down_ok web
+	must ip addr del 10.200.0.9/32 dev up0
+	must ip route del 10.200.0.0/29 via 198.51.100.2
+	assert_no_residue web
+	pass "allocation skips used prefixes: got $subnet"
+}
+
 empty_list
+given_subnet
+avoids_used_prefixes
 fields
 damaged
 long_name
