@@ -13,6 +13,9 @@
  *     chain prerouting/output/publish/postrouting/forward  (below)
  *   }
  */
+/* glibc's netinet/in.h first: then linux/in.h steps aside. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -615,4 +618,157 @@ int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_st
 {
 	memset(ret, 0, sizeof(*ret));
 	return walk_owned(n, name, ret, NULL);
+}
+
+/* ------------------------------------------------------------ published ports */
+
+/* Map keys and data use one 4-byte register slot per concatenated field,
+ * network byte order, zero padded. */
+static void put_proto_port(uint8_t *slot, uint8_t proto, uint16_t port)
+{
+	uint16_t be = htons(port);
+
+	memset(slot, 0, 8);
+	slot[0] = proto;
+	memcpy(slot + 4, &be, 2);
+}
+
+static void put_addr_port(uint8_t *slot, uint32_t addr, uint16_t port)
+{
+	uint32_t a = htonl(addr);
+	uint16_t be = htons(port);
+
+	memset(slot, 0, 8);
+	memcpy(slot, &a, 4);
+	memcpy(slot + 4, &be, 2);
+}
+
+int ruleset_queue_publish(struct nftx *n, const char *name, uint32_t to_addr,
+			  const struct publish *pubs, size_t n_pubs, bool del)
+{
+	size_t total = 0, n_any = 0, n_bound = 0;
+	struct nftx_elem *any = NULL, *bound = NULL;
+	uint8_t *buf = NULL;
+	int r = -ENOMEM;
+
+	for (size_t i = 0; i < n_pubs; i++)
+		total += pubs[i].count;
+	if (!total)
+		return 0;
+	/* Per port: a 12-byte key slot and an 8-byte data slot. */
+	any = calloc(total, sizeof(*any));
+	bound = calloc(total, sizeof(*bound));
+	buf = malloc(total * 20);
+	if (!any || !bound || !buf)
+		goto out;
+	for (size_t i = 0, k = 0; i < n_pubs; i++) {
+		const struct publish *p = &pubs[i];
+
+		for (uint32_t j = 0; j < p->count; j++, k++) {
+			uint8_t *key = buf + k * 20, *data = key + 12;
+			struct nftx_elem *e = p->host_addr ? &bound[n_bound++] : &any[n_any++];
+
+			if (p->host_addr) {
+				uint32_t a = htonl(p->host_addr);
+				memcpy(key, &a, 4);
+				put_proto_port(key + 4, p->proto, p->host_port + j);
+				e->key_len = 12;
+			} else {
+				put_proto_port(key, p->proto, p->host_port + j);
+				e->key_len = 8;
+			}
+			put_addr_port(data, to_addr, p->port + j);
+			e->key = key;
+			e->data = data;
+			e->data_len = 8;
+			e->comment = name;
+		}
+	}
+	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, MAP_PORTS4, any, n_any, del);
+	if (r == 0)
+		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, bound, n_bound, del);
+out:
+	free(any);
+	free(bound);
+	free(buf);
+	return r;
+}
+
+struct pub_list {
+	const char *name;
+	bool bound;
+	struct published *v;
+	size_t n, cap;
+};
+
+static int collect_published(const struct nftx_elem *el, void *userdata)
+{
+	struct pub_list *l = userdata;
+	const uint8_t *k = el->key, *d = el->data;
+	struct published p = { 0 };
+	uint32_t a;
+	uint16_t port;
+
+	if (l->name && (!el->comment || strcmp(el->comment, l->name)))
+		return 0;
+	if (!d || el->data_len != 8 || el->key_len != (l->bound ? 12u : 8u))
+		return 0;  /* not an element nsgate wrote */
+	if (l->bound) {
+		memcpy(&a, k, 4);
+		p.host_addr = ntohl(a);
+		k += 4;
+	}
+	p.proto = k[0];
+	memcpy(&port, k + 4, 2);
+	p.host_port = ntohs(port);
+	memcpy(&a, d, 4);
+	p.to_addr = ntohl(a);
+	memcpy(&port, d + 4, 2);
+	p.to_port = ntohs(port);
+	snprintf(p.owner, sizeof(p.owner), "%s", el->comment ? el->comment : "");
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct published *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static int published_cmp(const void *a, const void *b)
+{
+	const struct published *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_port != y->host_port)
+		return x->host_port < y->host_port ? -1 : 1;
+	return x->host_addr < y->host_addr ? -1 : x->host_addr > y->host_addr;
+}
+
+int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret)
+{
+	struct pub_list l = { .name = name };
+	int r;
+
+	*ret = NULL;
+	*n_ret = 0;
+	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4, collect_published, &l);
+	if (r == 0 || r == -ENOENT) {
+		l.bound = true;
+		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
+	}
+	if (r < 0 && r != -ENOENT) {
+		free(l.v);
+		return r;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), published_cmp);
+	*ret = l.v;
+	*n_ret = l.n;
+	return 0;
 }

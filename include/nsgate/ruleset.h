@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "nsgate/common.h"
+#include "nsgate/spec.h"
 
 struct nftx;
 
@@ -38,6 +39,25 @@ int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found
 int ruleset_queue_table_delete(struct nftx *n);
 /* 1 if the table exists. */
 int ruleset_table_exists(struct nftx *n);
+
+/* Queue the addition (or deletion) of published ports: one element per port
+ * in ports4 (any host address) or ports4h (one host address), mapping to
+ * to_addr, each commented with the gateway's name. */
+int ruleset_queue_publish(struct nftx *n, const char *name, uint32_t to_addr,
+			  const struct publish *pubs, size_t n_pubs, bool del);
+
+/* One published port as the kernel holds it. Host byte order. */
+struct published {
+	uint32_t host_addr;      /* 0: every host address */
+	uint8_t proto;
+	uint16_t host_port;
+	uint32_t to_addr;
+	uint16_t to_port;
+	char owner[GW_NAME_MAX + 1];
+};
+/* Every published port of gateway name (NULL: of all gateways), read back
+ * from the maps, sorted by (proto, host_port, host_addr). *ret malloc'ed. */
+int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret);
 
 /* What the kernel holds for one gateway, for show/list. */
 struct ruleset_gw_state {

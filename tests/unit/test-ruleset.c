@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 #include <sys/socket.h>
+/* glibc's netinet/in.h before the kernel headers, which then step aside. */
+#include <netinet/in.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
