@@ -11,7 +11,13 @@
 #include "nsgate/spec.h"
 
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
-		 "                 [--dns auto|none|ADDR[,ADDR]...]"
+		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]"
+#define USAGE_PUBLISH "nsgate publish NAME SPEC... [--force]"
+#define USAGE_UNPUBLISH "nsgate unpublish NAME SPEC..."
+#define SPEC_HELP \
+	"SPEC is [HOSTADDR:]HOSTPORT[-HOSTEND]:PORT[-END][/tcp|udp|sctp] (default tcp),\n" \
+	"as with docker or podman -p. Without HOSTADDR the port answers on every host\n" \
+	"address, 127.0.0.1 included; with it, only there.\n"
 #define USAGE_DOWN "nsgate down NAME | --all"
 #define USAGE_LIST "nsgate list [--json]"
 #define USAGE_SHOW "nsgate show NAME [--json]"
@@ -91,13 +97,22 @@ static int cmd_up(int argc, char *argv[])
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "netns", required_argument, NULL, 'n' },
 		{ "dns", required_argument, NULL, 'd' },
+		{ "publish", required_argument, NULL, 'p' },
+		{ "force", no_argument, NULL, 'f' },
 		{ 0 }
 	};
 	struct gw_spec s = { .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
+	_cleanup_free_ struct publish *pubs = NULL;
+	size_t n_pubs = 0;
+	bool force = false;
 	struct gw_up_result res;
 	struct nsg_err e = { 0 };
 	char net[IP4_NET_STRLEN], a[IP4_STRLEN];
 	int c, r;
+
+	pubs = calloc(argc, sizeof(*pubs));
+	if (!pubs)
+		return report(&e, -ENOMEM);
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -109,6 +124,8 @@ static int cmd_up(int argc, char *argv[])
 			break;
 		case 'n': r = spec_netns_parse(optarg, &s, &e); break;
 		case 'd': r = spec_dns_parse(optarg, &s, &e); break;
+		case 'p': r = spec_publish_parse(optarg, &pubs[n_pubs++], &e); break;
+		case 'f': force = true; r = 0; break;
 		default: return usage_error("up", "%s", "bad option");
 		}
 		if (r < 0)
@@ -126,7 +143,7 @@ static int cmd_up(int argc, char *argv[])
 	if (need_privileges("up"))
 		return EXIT_FAIL;
 
-	r = gateway_up(&s, &res, &e);
+	r = gateway_up(&s, pubs, n_pubs, force, &res, &e);
 	if (r < 0)
 		return report(&e, r);
 	if (res.warning)
@@ -177,9 +194,92 @@ static int cmd_down(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+/* ------------------------------------------------------ publish/unpublish */
+
+static int cmd_publish_common(int argc, char *argv[], bool add)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	const char *cmd = add ? "publish" : "unpublish";
+	_cleanup_free_ struct publish *pubs = NULL;
+	struct nsg_err e = { 0 };
+	bool force = false;
+	size_t n = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'f' || !add)
+			return usage_error(cmd, "%s", "bad option");
+		force = true;
+	}
+	if (optind + 2 > argc)
+		return usage_error(cmd, "%s", optind >= argc ? "missing NAME" : "missing SPEC");
+	r = spec_name_check(argv[optind], &e);
+	if (r < 0)
+		return report(&e, r);
+	pubs = calloc(argc, sizeof(*pubs));
+	if (!pubs)
+		return report(&e, -ENOMEM);
+	for (int i = optind + 1; i < argc; i++) {
+		r = spec_publish_parse(argv[i], &pubs[n++], &e);
+		if (r < 0)
+			return report(&e, r);
+	}
+	if (need_privileges(cmd))
+		return EXIT_FAIL;
+	r = add ? gateway_publish(argv[optind], pubs, n, force, &e)
+		: gateway_unpublish(argv[optind], pubs, n, &e);
+	if (r < 0)
+		return report(&e, r);
+	return EXIT_OK;
+}
+
+static int cmd_publish(int argc, char *argv[])
+{
+	return cmd_publish_common(argc, argv, true);
+}
+
+static int cmd_unpublish(int argc, char *argv[])
+{
+	return cmd_publish_common(argc, argv, false);
+}
+
+/* Consecutive ports mapped to consecutive ports print as one range. */
+static size_t published_run(const struct published *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < n && p[j].proto == p[i].proto && p[j].host_addr == p[i].host_addr &&
+	       p[j].to_addr == p[i].to_addr && p[j].host_port == p[j - 1].host_port + 1 &&
+	       p[j].to_port == p[j - 1].to_port + 1)
+		j++;
+	return j - i;
+}
+
+static json_object *published_json(const struct published *p, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	char a[IP4_STRLEN];
+
+	for (size_t i = 0, run; i < n; i += run) {
+		json_object *o = json_object_new_object();
+
+		run = published_run(p, n, i);
+		json_object_object_add(o, "host_addr", json_object_new_string(ip4_addr_str(p[i].host_addr, a)));
+		json_object_object_add(o, "host_port", json_object_new_int(p[i].host_port));
+		json_object_object_add(o, "host_end", json_object_new_int(p[i].host_port + run - 1));
+		json_object_object_add(o, "port", json_object_new_int(p[i].to_port));
+		json_object_object_add(o, "end", json_object_new_int(p[i].to_port + run - 1));
+		json_object_object_add(o, "proto", json_object_new_string(spec_proto_name(p[i].proto)));
+		json_object_object_add(o, "to", json_object_new_string(ip4_addr_str(p[i].to_addr, a)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 /* -------------------------------------------------------------- list/show */
 
-static json_object *view_json(const struct gw_view *v)
+/* ports: include the published ports themselves (show), not just their count. */
+static json_object *view_json(const struct gw_view *v, bool ports)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
 	const struct gw_spec *s = &v->state.spec;
@@ -230,6 +330,9 @@ static json_object *view_json(const struct gw_view *v)
 				: v->nft.masq_via[0] ? json_object_new_string(v->nft.masq_via) : NULL);
 	json_object_object_add(n, "elements", json_object_new_int64((int64_t)v->nft.n_elems));
 	json_object_object_add(o, "nftables", n);
+	if (ports)
+		json_object_object_add(o, "published", published_json(v->pub, v->n_pub));
+	json_object_object_add(o, "published_ports", json_object_new_int64((int64_t)v->n_pub));
 	return o;
 }
 
@@ -277,7 +380,7 @@ static int cmd_list(int argc, char *argv[])
 	if (json) {
 		json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, view_json(&views[i]));
+			json_object_array_add(arr, view_json(&views[i], false));
 		print_json(arr);
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -317,7 +420,8 @@ static int cmd_show(int argc, char *argv[])
 	if (r < 0)
 		return report(&e, r);
 	if (json) {
-		print_json(view_json(&v));
+		print_json(view_json(&v, true));
+		gateway_view_clear(&v);
 		return EXIT_OK;
 	}
 	const struct gw_spec *s = &v.state.spec;
@@ -343,6 +447,16 @@ static int cmd_show(int argc, char *argv[])
 	       v.nft.in_ifaces ? "gateway interface" : "not a gateway interface",
 	       v.nft.masq_any ? "to any interface" : v.nft.masq_via[0] ? v.nft.masq_via : "none",
 	       v.nft.n_elems, v.nft.n_elems == 1 ? "" : "s");
+	for (size_t i = 0, run; i < v.n_pub; i += run) {
+		struct publish p = { .host_addr = v.pub[i].host_addr, .proto = v.pub[i].proto,
+				     .host_port = v.pub[i].host_port, .port = v.pub[i].to_port };
+		char spec[PUBLISH_STRLEN];
+
+		run = published_run(v.pub, v.n_pub, i);
+		p.count = run;
+		printf("  %-10s %s -> %s\n", i ? "" : "published", spec_publish_str(&p, spec),
+		       ip4_addr_str(v.pub[i].to_addr, a));
+	}
 	if (v.dns_present) {
 		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);
 		for (unsigned i = 0; i < v.n_dns; i++)
@@ -413,7 +527,18 @@ static const struct command commands[] = {
 	  "  --netns NAME|PID|PATH  attach an existing namespace: an ip-netns name, a\n"
 	  "                    process id (its /proc/PID/ns/net) or an nsfs path\n"
 	  "  --dns MODE        auto (the host's servers; loopback ones replaced by their\n"
-	  "                    upstream), none, or a comma-separated list of addresses\n" },
+	  "                    upstream), none, or a comma-separated list of addresses\n"
+	  "  --publish SPEC    publish a port of the namespace on the host (repeatable)\n"
+	  "  --force           publish even where a host process listens on the port\n\n"
+	  SPEC_HELP },
+	{ "publish", cmd_publish, USAGE_PUBLISH,
+	  "Publish ports of a running gateway, in one transaction: nothing changes if one\n"
+	  "SPEC cannot be published (claimed by another gateway, or a host process\n"
+	  "listens there: --force takes it anyway). Publishing what is there is a no-op.\n\n"
+	  SPEC_HELP },
+	{ "unpublish", cmd_unpublish, USAGE_UNPUBLISH,
+	  "Stop publishing ports, in one transaction, and delete their connection\n"
+	  "tracking entries so established flows stop too.\n\n" SPEC_HELP },
 	{ "down", cmd_down, USAGE_DOWN,
 	  "Remove gateway NAME (or all): rules, veth, addresses, resolv.conf, state, the\n"
 	  "namespace if nsgate created it, and ip_forward as it was before the first up.\n" },

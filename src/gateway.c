@@ -10,6 +10,7 @@
 #include "nsgate/ipam.h"
 #include "nsgate/netns.h"
 #include "nsgate/nft.h"
+#include "nsgate/publish.h"
 #include "nsgate/sysctl.h"
 
 /* The ifalias that marks a link as a gateway's host side, so list, down and
@@ -51,6 +52,9 @@ struct up_ctx {
 	bool table_existed;
 	bool other_gateways;
 	const char *warning;
+	const struct publish *pubs;
+	size_t n_pubs;
+	bool force;
 	struct nsg_err *e;
 };
 
@@ -128,9 +132,18 @@ static int step_host_link(struct up_ctx *c)
 	const struct gw_spec *s = &c->st.spec;
 	int r;
 
+	char key[64];
+
 	r = link_addr_add(c->host, s->host_ifname, spec_host_addr(&s->subnet), s->subnet.plen, c->e);
 	if (r < 0)
 		return r;
+	/* Lets the host reach published ports at 127.0.0.1: the DNATed packet
+	 * leaves through this link with its loopback source (masqueraded in
+	 * postrouting). The setting lives and dies with the link. */
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", s->host_ifname);
+	r = sysctl_write(key, "1");
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
 	return link_set_up(c->host, s->host_ifname, c->e);
 }
 
@@ -170,6 +183,9 @@ static int step_nft(struct up_ctx *c)
 	r = c->table_existed ? 0 : ruleset_queue_skeleton(c->nft);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
+	if (r == 0)
+		r = ruleset_queue_publish(c->nft, c->st.spec.name, spec_ns_addr(&c->st.spec.subnet),
+					  c->pubs, c->n_pubs, false);
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "nftables batch");
 	return nftx_batch_commit(c->nft, c->e);
@@ -312,10 +328,22 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 					"gateway \"%s\"", req->name);
 		r = gateway_view(req->name, &v, NULL);
 		if (r == 0 && !strcmp(v.status, "up")) {
+			size_t ports = 0;
+			bool same;
+
+			for (size_t i = 0; i < c->n_pubs; i++)
+				ports += c->pubs[i].count;
+			same = ports == v.n_pub && publish_match(c->pubs, c->n_pubs, v.pub, v.n_pub, NULL) == 0;
+			gateway_view_clear(&v);
+			if (!same)
+				return nsg_fail(c->e, -EEXIST, "is up with other published ports "
+						"(use nsgate publish or unpublish)", "gateway \"%s\"", req->name);
 			res->unchanged = true;
 			res->state = have;
 			return 1;
 		}
+		if (r == 0)
+			gateway_view_clear(&v);
 	}
 	if (r == 0 || r == -EBADMSG || link_index(c->host, req->host_ifname) > 0) {
 		/* Left over from a crash, or broken: clear it and start again. */
@@ -362,6 +390,19 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	r = choose_subnet(c);
 	if (r < 0)
 		return r;
+	if (c->n_pubs) {
+		struct published *all;
+		size_t n_all;
+
+		r = ruleset_published(c->nft, NULL, &all, &n_all);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "reading published ports");
+		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all, n_all,
+				  c->force, c->e);
+		free(all);
+		if (r < 0)
+			return r;
+	}
 	r = ruleset_table_exists(c->nft);
 	if (r < 0)
 		return nsg_fail(c->e, r, r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ?
@@ -392,9 +433,11 @@ static int open_sockets(struct nl_sock **host, struct nftx **nft, struct nsg_err
 	return 0;
 }
 
-int gateway_up(const struct gw_spec *req, struct gw_up_result *res, struct nsg_err *e)
+int gateway_up(const struct gw_spec *req, const struct publish *pubs, size_t n_pubs, bool force,
+	       struct gw_up_result *res, struct nsg_err *e)
 {
-	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e };
+	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e, .pubs = pubs, .n_pubs = n_pubs,
+			    .force = force };
 	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
 	_cleanup_close_ int lock = -1;
 	size_t done = 0;
@@ -537,7 +580,8 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 	struct link_info li;
 	bool own_netns = false, have_state, link_present, others, threaded = false;
 	struct link_job job = { .host = host, .ifname = ifname };
-	size_t n_elems = 0;
+	size_t n_elems = 0, n_pub = 0;
+	_cleanup_free_ struct published *pub = NULL;
 	pthread_t t;
 	int r;
 
@@ -557,8 +601,11 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		own_netns = st.netns_created;
 	others = other_gateways_exist(name);
 
-	/* The elements to delete are read before the link goes (not that they
-	 * need it: they are found by their comment). */
+	/* Its published ports, whose connections are forgotten once the
+	 * elements are gone. */
+	r = ruleset_published(nft, name, &pub, &n_pub);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", name);
 	nftx_batch_begin(nft);
 	r = ruleset_queue_owned_delete(nft, name, &n_elems);
 	if (r < 0)
@@ -586,6 +633,11 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		pthread_join(t, NULL);
 	if (r < 0)
 		return r;
+	if (n_pub) {
+		r = publish_forget_flows(pub, n_pub, e);
+		if (r < 0)
+			return r;
+	}
 	if (link_present && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;
 		return job.r;
@@ -688,12 +740,17 @@ static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, s
 	if (r < 0)
 		return r;
 	v->netns_present = v->have_state && netns_alive(&v->state);
+	r = ruleset_published(nft, name, &v->pub, &v->n_pub);
+	if (r < 0)
+		return r;
 	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;
 	v->n_dns = r > 0 ? (unsigned)r : 0;
 
-	if (!v->have_state && !v->link_present && !v->nft.n_elems)
+	if (!v->have_state && !v->link_present && !v->nft.n_elems) {
+		gateway_view_clear(v);
 		return -ENOENT;
+	}
 	if (v->state_damaged)
 		v->status = "state-damaged";
 	else if (!v->have_state)
@@ -709,6 +766,13 @@ static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, s
 	else
 		v->status = "up";
 	return 0;
+}
+
+void gateway_view_clear(struct gw_view *v)
+{
+	free(v->pub);
+	v->pub = NULL;
+	v->n_pub = 0;
 }
 
 int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e)
@@ -759,6 +823,9 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 			nsg_fail(e, r, NULL, "gateway \"%s\"", names[i]);
 			goto out;
 		}
+		/* list shows how many ports; the ports themselves are show's. */
+		free(views[k].pub);
+		views[k].pub = NULL;
 		k++;
 	}
 	*ret = TAKE_PTR(views);
@@ -784,4 +851,108 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e)
 	else
 		return nsg_fail(e, r, NULL, "state of gateway \"%s\"", name);
 	return netns_exec(path, name, argv, e);
+}
+
+/* --------------------------------------------------------- publish/unpublish */
+
+/* The gateway's state, for commands that change a running gateway. */
+static int load_running(const char *name, struct gw_state *st, struct nsg_err *e)
+{
+	int r = state_load(name, st);
+
+	if (r == -ENOENT)
+		return nsg_fail(e, -ENODEV, "no such gateway", "gateway \"%s\"", name);
+	if (r < 0)
+		return nsg_fail(e, r, "its state file is damaged (down it and up again)",
+				"gateway \"%s\"", name);
+	return 0;
+}
+
+int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+		    struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ struct published *have = NULL;
+	size_t n_have;
+	struct gw_state st;
+	uint32_t to;
+	int r;
+
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = load_running(name, &st, e);
+	if (r < 0)
+		return r;
+	to = spec_ns_addr(&st.spec.subnet);
+	r = open_sockets(&host, &nft, e);
+	if (r < 0)
+		goto out;
+	r = ruleset_published(nft, NULL, &have, &n_have);
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "reading published ports");
+		goto out;
+	}
+	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
+	if (r < 0)
+		goto out;
+	nftx_batch_begin(nft);
+	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, false);
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "nftables batch");
+		goto out;
+	}
+	r = nftx_batch_commit(nft, e);
+out:
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
+		      struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ struct published *have = NULL;
+	size_t n_have;
+	struct gw_state st;
+	uint32_t to;
+	int r;
+
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = load_running(name, &st, e);
+	if (r < 0)
+		return r;
+	to = spec_ns_addr(&st.spec.subnet);
+	r = open_sockets(&host, &nft, e);
+	if (r < 0)
+		goto out;
+	r = ruleset_published(nft, name, &have, &n_have);
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "reading published ports");
+		goto out;
+	}
+	r = publish_match(pubs, n_pubs, have, n_have, e);
+	if (r < 0)
+		goto out;
+	nftx_batch_begin(nft);
+	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, true);
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "nftables batch");
+		goto out;
+	}
+	r = nftx_batch_commit(nft, e);
+	if (r == 0)
+		r = publish_forget_flows_req(pubs, n_pubs, to, e);
+	r = r < 0 ? r : 0;
+out:
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
 }

@@ -54,7 +54,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 static inline bool nsg_err_is_usage(int err)
 {
 	return err == -EINVAL || err == -EEXIST || err == -ENODEV || err == -ESRCH ||
-	       err == -EADDRINUSE || err == -ENAMETOOLONG || err == -ERANGE;
+	       err == -EADDRINUSE || err == -ENAMETOOLONG || err == -ERANGE ||
+	       err == -EADDRNOTAVAIL;
 }
 
 #endif

@@ -22,8 +22,17 @@ struct gw_up_result {
 	const char *warning;     /* something the user should know, or NULL */
 };
 
-/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns). */
-int gateway_up(const struct gw_spec *req, struct gw_up_result *res, struct nsg_err *e);
+/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns);
+ * pubs: ports to publish with it (force: even where a host socket listens). */
+int gateway_up(const struct gw_spec *req, const struct publish *pubs, size_t n_pubs, bool force,
+	       struct gw_up_result *res, struct nsg_err *e);
+/* Publish more ports of a running gateway, in one transaction. */
+int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+		    struct nsg_err *e);
+/* Stop publishing ports (each must be published by this gateway as given),
+ * and forget their connections. */
+int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
+		      struct nsg_err *e);
 /* Remove everything of one gateway; *found is false when there was nothing. */
 int gateway_down(const char *name, bool *found, struct nsg_err *e);
 /* Remove every gateway; *count says how many there were. */
@@ -43,7 +52,10 @@ struct gw_view {
 	unsigned n_dns;          /* nameservers in its resolv.conf */
 	uint32_t dns[GW_DNS_MAX];
 	const char *status;      /* "up" or what is broken */
+	struct published *pub;   /* its published ports, per port (gateway_view only) */
+	size_t n_pub;
 };
+void gateway_view_clear(struct gw_view *v);
 
 int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e);
 /* Every gateway known from state files or from links nsgate labelled. */

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host sockets in the way of a published port, over sock_diag.
+ *
+ * Each protocol asked about is dumped once per address family and every
+ * socket is checked against all queries (sorted by first port, with a
+ * running maximum of last ports, so a lookup is a binary search plus the
+ * ranges that really contain the port). Only the socket finally reported
+ * gets the expensive part: finding its process by scanning /proc.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+
+#include "nsgate/common.h"
+#include "nsgate/listeners.h"
+
+/* The kernel sizes dump skbs by our largest read, capped at 32 KiB. */
+#define RECV_ROOM 65536
+/* Descriptors looked at when finding a socket's process: a host with more
+ * than this many open files gets "unknown process" rather than a long
+ * stall (a readlink costs about a microsecond). */
+#define PROC_FD_BUDGET 1000000
+
+/* One query of a protocol, in the order ports are searched. */
+struct qref {
+	uint16_t lo, hi;
+	uint16_t max_hi;        /* the largest hi of this and all earlier refs */
+	uint32_t addr;
+	size_t idx;             /* index in the caller's array */
+};
+
+struct scan {
+	const struct qref *refs;
+	size_t n_refs;
+	uint8_t proto;
+	bool found;
+	size_t best;            /* query index of hit */
+	struct listener hit;
+	int err;
+};
+
+static int qref_cmp(const void *a, const void *b)
+{
+	const struct qref *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The IPv4 address an IPv6 socket receives for: 0 for [::] (if not v6only),
+ * a.b.c.d for ::ffff:a.b.c.d; false when it gets no IPv4 traffic at all. */
+static bool v6_takes_v4(const void *in6, bool v6only, uint32_t *ret)
+{
+	struct in6_addr a;
+
+	memcpy(&a, in6, sizeof(a));
+	if (IN6_IS_ADDR_UNSPECIFIED(&a) && !v6only) {
+		*ret = 0;
+		return true;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&a)) {
+		*ret = ntohl(a.s6_addr32[3]);
+		return true;
+	}
+	return false;
+}
+
+/* Lowest query index that (addr, port) meets; SIZE_MAX for none. */
+static size_t query_for(const struct scan *s, uint32_t addr, uint16_t port)
+{
+	size_t lo = 0, hi = s->n_refs, best = SIZE_MAX;
+
+	/* k = number of refs with lo <= port */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->refs[mid].lo <= port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k > 0 && s->refs[k - 1].max_hi >= port; k--) {
+		const struct qref *q = &s->refs[k - 1];
+
+		if (q->hi >= port && q->idx < best && (!addr || !q->addr || addr == q->addr))
+			best = q->idx;
+	}
+	return best;
+}
+
+static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t addr, bool v6)
+{
+	uint16_t port = ntohs(m->id.idiag_sport);
+	size_t idx;
+
+	if (!port)
+		return;
+	idx = query_for(s, addr, port);
+	if (idx == SIZE_MAX || (s->found && idx >= s->best))
+		return;
+	s->found = true;
+	s->best = idx;
+	s->hit = (struct listener){ .proto = s->proto, .addr = addr, .v6 = v6, .port = port,
+				    .inode = m->idiag_inode };
+}
+
+/* SCTP sockets may be bound to several addresses: an array of
+ * sockaddr_storage, one per address. */
+static void consider_locals(struct scan *s, const struct inet_diag_msg *m,
+			    const struct nlattr *locals, bool v6only)
+{
+	const char *p = mnl_attr_get_payload(locals);
+	size_t len = mnl_attr_get_payload_len(locals);
+
+	for (size_t off = 0; off + sizeof(struct sockaddr_storage) <= len;
+	     off += sizeof(struct sockaddr_storage)) {
+		struct sockaddr_storage ss;
+		uint32_t addr;
+
+		memcpy(&ss, p + off, sizeof(ss));
+		if (ss.ss_family == AF_INET)
+			consider(s, m, ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), false);
+		else if (ss.ss_family == AF_INET6 &&
+			 v6_takes_v4(&((struct sockaddr_in6 *)&ss)->sin6_addr, v6only, &addr))
+			consider(s, m, addr, true);
+	}
+}
+
+static int sock_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *s = data;
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a, *locals = NULL;
+	bool v6only = false;
+	uint32_t addr;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return MNL_CB_OK;
+	/* A UDP socket in any state has its port; TCP and SCTP take new
+	 * connections only in LISTEN (the dump asks for that state alone,
+	 * but an SCTP dump also lists endpoints that are merely bound). */
+	if (s->proto != IPPROTO_UDP && m->idiag_state != TCP_LISTEN)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*m)) {
+		if (mnl_attr_get_type(a) == INET_DIAG_SKV6ONLY &&
+		    mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+			v6only = mnl_attr_get_u8(a);
+		else if (mnl_attr_get_type(a) == INET_DIAG_LOCALS)
+			locals = a;
+	}
+	if (locals)
+		consider_locals(s, m, locals, v6only);
+	else if (m->idiag_family == AF_INET)
+		consider(s, m, ntohl(m->id.idiag_src[0]), false);
+	else if (m->idiag_family == AF_INET6 && v6_takes_v4(m->id.idiag_src, v6only, &addr))
+		consider(s, m, addr, true);
+	return MNL_CB_OK;
+}
+
+/* NLMSG_DONE of a dump carries the dump's own error, which libmnl ignores. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *s = data;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+		int err = *(const int *)mnl_nlmsg_get_payload(nlh);
+
+		if (err < 0) {
+			s->err = err;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_STOP;
+}
+
+static int dump(struct mnl_socket *nl, uint32_t portid, uint32_t seq, uint8_t family,
+		uint16_t only_port, char *buf, struct scan *s)
+{
+	/* libmnl takes the array non-const, so it lives on the stack. */
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *req;
+	ssize_t r;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = family;
+	req->sdiag_protocol = s->proto;
+	req->idiag_states = s->proto == IPPROTO_UDP ? ~0U : 1U << TCP_LISTEN;
+	/* The kernel filters on the local port itself when told one. */
+	req->id.idiag_sport = htons(only_port);
+	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	s->err = 0;
+	for (;;) {
+		r = mnl_socket_recvfrom(nl, buf, RECV_ROOM);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		errno = 0;
+		r = mnl_cb_run2(buf, r, seq, portid, sock_cb, s, ctl, ARRAY_SIZE(ctl));
+		if (r == MNL_CB_ERROR)
+			return s->err ? s->err : errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+/* The first process (in /proc order) holding socket inode, within budget. */
+static void find_owner(uint32_t inode, struct listener *l)
+{
+	_cleanup_close_ int proc_fd = -1;
+	char want[32], link[64];
+	size_t budget = PROC_FD_BUDGET;
+	int want_len;
+	struct dirent *de;
+	DIR *proc;
+
+	want_len = snprintf(want, sizeof(want), "socket:[%u]", inode);
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	while (!l->pid && budget > 0 && (de = readdir(proc))) {
+		char path[64], *end;
+		struct dirent *fe;
+		long pid;
+		DIR *fds;
+		int fd;
+
+		errno = 0;
+		pid = strtol(de->d_name, &end, 10);
+		if (errno || *end || pid <= 0 || pid > INT32_MAX)
+			continue;  /* not a process */
+		snprintf(path, sizeof(path), "%ld/fd", pid);
+		fd = openat(dirfd(proc), path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;  /* gone, or not ours to look at */
+		fds = fdopendir(fd);
+		if (!fds) {
+			close(fd);
+			continue;
+		}
+		while (budget > 0 && (fe = readdir(fds))) {
+			ssize_t n;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			budget--;
+			n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link));
+			if (n == want_len && !memcmp(link, want, (size_t)n)) {
+				l->pid = (pid_t)pid;
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	if (l->pid) {
+		char path[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%d/comm", (int)l->pid);
+		proc_fd = openat(dirfd(proc), path, O_RDONLY | O_CLOEXEC);
+		n = proc_fd < 0 ? -1 : read(proc_fd, l->comm, sizeof(l->comm) - 1);
+		if (n > 0) {
+			l->comm[n] = '\0';
+			l->comm[strcspn(l->comm, "\n")] = '\0';
+		} else
+			l->comm[0] = '\0';
+	}
+	closedir(proc);
+}
+
+static bool proto_ok(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+/* Dump proto in both families against its queries; the best hit so far
+ * (lowest query index) is in s. */
+static int scan_proto(struct mnl_socket *nl, uint32_t portid, uint32_t *seq,
+		      const struct listen_query *q, size_t n, struct qref *refs, char *buf,
+		      struct scan *s)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	uint16_t only_port = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (q[i].proto == s->proto)
+			refs[k++] = (struct qref){ .lo = q[i].lo, .hi = q[i].hi, .addr = q[i].addr,
+						   .idx = i };
+	if (!k)
+		return 0;
+	qsort(refs, k, sizeof(*refs), qref_cmp);
+	for (size_t i = 0; i < k; i++)
+		refs[i].max_hi = i && refs[i - 1].max_hi > refs[i].hi ? refs[i - 1].max_hi : refs[i].hi;
+	if (k == 1 && refs[0].lo == refs[0].hi)
+		only_port = refs[0].lo;
+	s->refs = refs;
+	s->n_refs = k;
+
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+		int r = dump(nl, portid, (*seq)++, families[f], only_port, buf, s);
+
+		/* No sctp_diag (or no SCTP at all): no SCTP sockets to find. */
+		if (s->proto == IPPROTO_SCTP && (r == -ENOENT || r == -EOPNOTSUPP || r == -EINVAL))
+			return 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int listeners_find_any(const struct listen_query *q, size_t n, struct listener *ret,
+		       size_t *which)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	_cleanup_free_ struct qref *refs = NULL;
+	_cleanup_free_ char *buf = NULL;
+	struct listener best = { 0 };
+	size_t best_idx = SIZE_MAX;
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!proto_ok(q[i].proto) || q[i].lo > q[i].hi)
+			return -EINVAL;
+	if (!n)
+		return 0;
+	refs = reallocarray(NULL, n, sizeof(*refs));
+	buf = malloc(RECV_ROOM);
+	if (!refs || !buf)
+		return -ENOMEM;
+
+	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		mnl_socket_close(nl);
+		return r;
+	}
+	portid = mnl_socket_get_portid(nl);
+	seq = (uint32_t)time(NULL);
+
+	for (size_t p = 0; p < ARRAY_SIZE(protos); p++) {
+		struct scan s = { .proto = protos[p] };
+
+		r = scan_proto(nl, portid, &seq, q, n, refs, buf, &s);
+		if (r < 0)
+			break;
+		if (s.found && s.best < best_idx) {
+			best_idx = s.best;
+			best = s.hit;
+		}
+	}
+	mnl_socket_close(nl);
+	if (r < 0)
+		return r;
+	if (best_idx == SIZE_MAX)
+		return 0;
+	find_owner(best.inode, &best);
+	if (ret)
+		*ret = best;
+	if (which)
+		*which = best_idx;
+	return 1;
+}
+
+int listeners_find(uint8_t proto, uint32_t addr, uint16_t lo, uint16_t hi, struct listener *ret)
+{
+	struct listen_query q = { .proto = proto, .addr = addr, .lo = lo, .hi = hi };
+
+	return listeners_find_any(&q, 1, ret, NULL);
+}
