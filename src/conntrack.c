@@ -287,10 +287,13 @@ static int dump_table(struct mnl_socket *nl, uint32_t portid, uint32_t seq, char
 
 static struct nlmsghdr *put_delete(char *buf, uint32_t seq, const struct ct_victim *v)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct nlattr *tuple, *nest;
 	struct nfgenmsg *nfg;
 
+	/* libmnl does not clear the padding after a u8 or u16 attribute. */
+	memset(buf, 0, DELETE_MSG_ROOM);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = seq;

@@ -222,12 +222,20 @@ static void undo_dns(struct up_ctx *c)
 
 static int step_state(struct up_ctx *c)
 {
-	return state_save(&c->st, c->e);
+	int r = state_ports_save(c->st.spec.name, c->pubs, c->n_pubs);
+
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, STATE_DIR "/%s.ports", c->st.spec.name);
+	r = state_save(&c->st, c->e);
+	if (r < 0)
+		state_ports_remove(c->st.spec.name);
+	return r;
 }
 
 static void undo_state(struct up_ctx *c)
 {
 	state_remove(c->st.spec.name);
+	state_ports_remove(c->st.spec.name);
 }
 
 struct up_step {
@@ -648,6 +656,7 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		if (r < 0)
 			return nsg_fail(e, r, NULL, "/etc/netns/%s/resolv.conf", name);
 	}
+	state_ports_remove(name);
 	r = state_remove(name);
 	*found = have_state || link_present || n_elems > 0 || r == 0;
 	if (r < 0 && r != -ENOENT)
@@ -855,6 +864,36 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e)
 
 /* --------------------------------------------------------- publish/unpublish */
 
+/* Rewrite the gateway's ports file from what the maps now hold, merged into
+ * ranges: the kernel, not the request, says what is published. */
+static int save_ports_from_kernel(struct nftx *nft, const char *name, struct nsg_err *e)
+{
+	_cleanup_free_ struct published *have = NULL;
+	_cleanup_free_ struct publish *list = NULL;
+	size_t n_have, n = 0;
+	int r = ruleset_published(nft, name, &have, &n_have);
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", name);
+	list = calloc(n_have ? n_have : 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_have; i++) {
+		struct publish *last = n ? &list[n - 1] : NULL;
+		const struct published *h = &have[i];
+
+		if (last && last->proto == h->proto && last->host_addr == h->host_addr &&
+		    last->host_port + last->count == h->host_port && last->port + last->count == h->to_port) {
+			last->count++;
+			continue;
+		}
+		list[n++] = (struct publish){ .host_addr = h->host_addr, .proto = h->proto,
+					      .host_port = h->host_port, .port = h->to_port, .count = 1 };
+	}
+	r = state_ports_save(name, list, n);
+	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name) : 0;
+}
+
 /* The gateway's state, for commands that change a running gateway. */
 static int load_running(const char *name, struct gw_state *st, struct nsg_err *e)
 {
@@ -905,6 +944,8 @@ int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs,
 		goto out;
 	}
 	r = nftx_batch_commit(nft, e);
+	if (r == 0)
+		r = save_ports_from_kernel(nft, name, e);
 out:
 	link_sock_close(host);
 	nftx_close(nft);
@@ -948,6 +989,8 @@ int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pub
 		goto out;
 	}
 	r = nftx_batch_commit(nft, e);
+	if (r == 0)
+		r = save_ports_from_kernel(nft, name, e);
 	if (r == 0)
 		r = publish_forget_flows_req(pubs, n_pubs, to, e);
 	r = r < 0 ? r : 0;

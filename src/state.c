@@ -299,6 +299,99 @@ int state_names(char (**ret)[GW_NAME_MAX + 1])
 	return (int)n;
 }
 
+static void ports_path(const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, STATE_DIR "/%s.ports", name);
+}
+
+int state_ports_save(const char *name, const struct publish *p, size_t n)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	ports_path(name, path);
+	if (n == 0)
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	r = dir_ensure();
+	if (r < 0)
+		return r;
+	buf = malloc(n * PUBLISH_STRLEN + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char spec[PUBLISH_STRLEN];
+
+		len += sprintf(buf + len, "%s\n", spec_publish_str(&p[i], spec));
+	}
+	return write_atomic(path, buf, len);
+}
+
+int state_ports_load(const char *name, struct publish **ret, size_t *n_ret)
+{
+	char path[PATH_MAX];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct publish *v = NULL;
+	size_t n = 0, vcap = 0, len = 0, cap = 0;
+	ssize_t r;
+
+	*ret = NULL;
+	*n_ret = 0;
+	ports_path(name, path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *b = realloc(buf, cap = 2 * cap + 8192);
+			if (!b)
+				return -ENOMEM;
+			buf = b;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		len += r;
+	}
+	buf[len] = '\0';
+	for (char *line = buf, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl) {
+			free(v);
+			return -EBADMSG;   /* truncated */
+		}
+		*nl = '\0';
+		if (n == vcap) {
+			struct publish *w = realloc(v, (vcap = 2 * vcap + 64) * sizeof(*v));
+			if (!w) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = w;
+		}
+		if (spec_publish_parse(line, &v[n], NULL) < 0) {
+			free(v);
+			return -EBADMSG;
+		}
+		n++;
+	}
+	*ret = v;
+	*n_ret = n;
+	return 0;
+}
+
+int state_ports_remove(const char *name)
+{
+	char path[PATH_MAX];
+
+	ports_path(name, path);
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int state_forward_get(char *buf, size_t len)
 {
 	int r = read_file(FORWARD_FILE, buf, len);

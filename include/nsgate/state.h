@@ -34,6 +34,14 @@ int state_names(char (**ret)[GW_NAME_MAX + 1]);
 int state_format(const struct gw_state *st, char *buf, size_t len);
 int state_parse(const char *text, struct gw_state *ret);
 
+/* The published ports of a gateway, as requested: /run/nsgate/NAME.ports,
+ * one SPEC a line, rewritten atomically after each change. Restores the
+ * maps when someone flushed the ruleset. Missing file: no ports. */
+int state_ports_save(const char *name, const struct publish *p, size_t n);
+/* *ret malloc'ed (NULL when none); -EBADMSG when a line does not parse. */
+int state_ports_load(const char *name, struct publish **ret, size_t *n_ret);
+int state_ports_remove(const char *name);
+
 /* ip_forward as it was before nsgate turned it on; kept until the last down. */
 int state_forward_get(char *buf, size_t len);
 int state_forward_set(const char *value);
