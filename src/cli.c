@@ -278,8 +278,7 @@ static json_object *published_json(const struct published *p, size_t n)
 
 /* -------------------------------------------------------------- list/show */
 
-/* ports: include the published ports themselves (show), not just their count. */
-static json_object *view_json(const struct gw_view *v, bool ports)
+static json_object *view_json(const struct gw_view *v)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
 	const struct gw_spec *s = &v->state.spec;
@@ -330,8 +329,7 @@ static json_object *view_json(const struct gw_view *v, bool ports)
 				: v->nft.masq_via[0] ? json_object_new_string(v->nft.masq_via) : NULL);
 	json_object_object_add(n, "elements", json_object_new_int64((int64_t)v->nft.n_elems));
 	json_object_object_add(o, "nftables", n);
-	if (ports)
-		json_object_object_add(o, "published", published_json(v->pub, v->n_pub));
+	json_object_object_add(o, "published", published_json(v->pub, v->n_pub));
 	json_object_object_add(o, "published_ports", json_object_new_int64((int64_t)v->n_pub));
 	return o;
 }
@@ -380,7 +378,7 @@ static int cmd_list(int argc, char *argv[])
 	if (json) {
 		json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, view_json(&views[i], false));
+			json_object_array_add(arr, view_json(&views[i]));
 		print_json(arr);
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -394,6 +392,8 @@ static int cmd_list(int argc, char *argv[])
 			       v->have_state ? v->state.spec.netns_path : "-");
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		gateway_view_clear(&views[i]);
 	free(views);
 	return EXIT_OK;
 }
@@ -420,7 +420,7 @@ static int cmd_show(int argc, char *argv[])
 	if (r < 0)
 		return report(&e, r);
 	if (json) {
-		print_json(view_json(&v, true));
+		print_json(view_json(&v));
 		gateway_view_clear(&v);
 		return EXIT_OK;
 	}

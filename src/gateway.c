@@ -832,9 +832,6 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 			nsg_fail(e, r, NULL, "gateway \"%s\"", names[i]);
 			goto out;
 		}
-		/* list shows how many ports; the ports themselves are show's. */
-		free(views[k].pub);
-		views[k].pub = NULL;
 		k++;
 	}
 	*ret = TAKE_PTR(views);

@@ -52,13 +52,14 @@ struct gw_view {
 	unsigned n_dns;          /* nameservers in its resolv.conf */
 	uint32_t dns[GW_DNS_MAX];
 	const char *status;      /* "up" or what is broken */
-	struct published *pub;   /* its published ports, per port (gateway_view only) */
+	struct published *pub;   /* its published ports, one per port */
 	size_t n_pub;
 };
 void gateway_view_clear(struct gw_view *v);
 
 int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e);
-/* Every gateway known from state files or from links nsgate labelled. */
+/* Every gateway known from state files or from links nsgate labelled;
+ * gateway_view_clear each view, then free the array. */
 int gateway_list(struct gw_view **ret, size_t *n, struct nsg_err *e);
 /* Run argv inside the gateway's namespace; returns only on failure. */
 int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
