@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
+#include <pwd.h>
 #include <json-c/json.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -8,10 +9,14 @@
 
 #include "nsgate/cli.h"
 #include "nsgate/gateway.h"
+#include "nsgate/run.h"
 #include "nsgate/spec.h"
 
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
 		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]"
+#define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
+		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] -- CMD [ARG]..."
+#define USAGE_GC "nsgate gc"
 #define USAGE_PUBLISH "nsgate publish NAME SPEC... [--force]"
 #define USAGE_UNPUBLISH "nsgate unpublish NAME SPEC..."
 #define SPEC_HELP \
@@ -90,7 +95,18 @@ static bool wants_help(int argc, char *argv[])
 
 /* --------------------------------------------------------------------- up */
 
-static int cmd_up(int argc, char *argv[])
+/* What up and run share: the gateway's options. */
+struct up_args {
+	struct gw_spec spec;
+	struct publish *pubs;     /* malloc'ed */
+	struct gw_up_opts opts;
+	const char *user;         /* run --user */
+	bool named;               /* run --name */
+};
+
+/* run: options stop at the first non-option (CMD) or "--". Returns -1 to go
+ * on, or the exit code to return. */
+static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args *a)
 {
 	static const struct option opts[] = {
 		{ "subnet", required_argument, NULL, 's' },
@@ -99,61 +115,149 @@ static int cmd_up(int argc, char *argv[])
 		{ "dns", required_argument, NULL, 'd' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "user", required_argument, NULL, 'U' },
 		{ 0 }
 	};
-	struct gw_spec s = { .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
-	_cleanup_free_ struct publish *pubs = NULL;
-	size_t n_pubs = 0;
-	bool force = false;
-	struct gw_up_result res;
+	bool run = !strcmp(cmd, "run");
+	struct gw_spec *s = &a->spec;
 	struct nsg_err e = { 0 };
-	char net[IP4_NET_STRLEN], a[IP4_STRLEN];
+	size_t n_pubs = 0;
 	int c, r;
 
-	pubs = calloc(argc, sizeof(*pubs));
-	if (!pubs)
+	*s = (struct gw_spec){ .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
+	a->pubs = calloc(argc, sizeof(*a->pubs));
+	if (!a->pubs)
 		return report(&e, -ENOMEM);
-
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, run ? "+" : "", opts, NULL)) != -1) {
+		r = 0;
 		switch (c) {
-		case 's': r = spec_subnet_parse(optarg, &s, &e); break;
+		case 's': r = spec_subnet_parse(optarg, s, &e); break;
 		case 'u':
 			r = spec_ifname_check(optarg, &e);
 			if (r == 0)
-				snprintf(s.uplink, sizeof(s.uplink), "%s", optarg);
+				snprintf(s->uplink, sizeof(s->uplink), "%s", optarg);
 			break;
-		case 'n': r = spec_netns_parse(optarg, &s, &e); break;
-		case 'd': r = spec_dns_parse(optarg, &s, &e); break;
-		case 'p': r = spec_publish_parse(optarg, &pubs[n_pubs++], &e); break;
-		case 'f': force = true; r = 0; break;
-		default: return usage_error("up", "%s", "bad option");
+		case 'n':
+			if (run)
+				return usage_error(cmd, "%s", "run makes its own namespace (no --netns)");
+			r = spec_netns_parse(optarg, s, &e);
+			break;
+		case 'd': r = spec_dns_parse(optarg, s, &e); break;
+		case 'p': r = spec_publish_parse(optarg, &a->pubs[n_pubs++], &e); break;
+		case 'f': a->opts.force = true; break;
+		case 'N':
+		case 'U':
+			if (!run)
+				return usage_error(cmd, "%s", "bad option");
+			if (c == 'U') {
+				if (!getpwnam(optarg))
+					return report(&e, nsg_fail(&e, -EINVAL, "no such user", "--user \"%s\"",
+								   optarg));
+				a->user = optarg;
+				break;
+			}
+			r = spec_name_check(optarg, &e);
+			if (r == 0)
+				snprintf(s->name, sizeof(s->name), "%s", optarg);
+			a->named = true;
+			break;
+		default: return usage_error(cmd, "%s", "bad option");
 		}
 		if (r < 0)
 			return report(&e, r);
 	}
-	if (optind + 1 != argc)
-		return usage_error("up", "%s", optind >= argc ? "missing NAME" : "expected one NAME");
-	r = spec_name_check(argv[optind], &e);
-	if (r < 0)
-		return report(&e, r);
-	snprintf(s.name, sizeof(s.name), "%s", argv[optind]);
-	spec_host_ifname(s.name, s.host_ifname);
-	if (s.netns_kind == GW_NETNS_OWN)
-		snprintf(s.netns_path, sizeof(s.netns_path), "/run/netns/%s", s.name);
-	if (need_privileges("up"))
-		return EXIT_FAIL;
+	a->opts.pubs = a->pubs;
+	a->opts.n_pubs = n_pubs;
+	if (!run) {
+		if (optind + 1 != argc)
+			return usage_error(cmd, "%s", optind >= argc ? "missing NAME" : "expected one NAME");
+		r = spec_name_check(argv[optind], &e);
+		if (r < 0)
+			return report(&e, r);
+		snprintf(s->name, sizeof(s->name), "%s", argv[optind]);
+	} else {
+		if (optind >= argc)
+			return usage_error(cmd, "%s", "missing CMD");
+		if (!a->named)  /* run-PID: unique while this process lives */
+			snprintf(s->name, sizeof(s->name), "run-%d", (int)getpid());
+	}
+	spec_host_ifname(s->name, s->host_ifname);
+	if (s->netns_kind == GW_NETNS_OWN)
+		snprintf(s->netns_path, sizeof(s->netns_path), "/run/netns/%s", s->name);
+	return -1;
+}
 
-	r = gateway_up(&s, pubs, n_pubs, force, &res, &e);
-	if (r < 0)
-		return report(&e, r);
+static int cmd_up(int argc, char *argv[])
+{
+	struct up_args a = { 0 };
+	struct gw_up_result res;
+	struct nsg_err e = { 0 };
+	char net[IP4_NET_STRLEN], addr[IP4_STRLEN];
+	int r, code = up_args_parse(argc, argv, "up", &a);
+
+	if (code >= 0)
+		goto out;
+	code = EXIT_FAIL;
+	if (need_privileges("up"))
+		goto out;
+	r = gateway_up(&a.spec, &a.opts, &res, &e);
+	if (r < 0) {
+		code = report(&e, r);
+		goto out;
+	}
 	if (res.warning)
 		fprintf(stderr, "nsgate: warning: dns: %s\n", res.warning);
-	printf("%s: %s %s, namespace %s via %s %s%s\n", s.name,
-	       res.unchanged ? "unchanged" : "up",
+	printf("%s: %s %s, namespace %s via %s %s\n", a.spec.name, res.unchanged ? "unchanged" : "up",
 	       ip4_net_str(&res.state.spec.subnet, net), res.state.spec.netns_path,
-	       res.state.spec.host_ifname, ip4_addr_str(spec_host_addr(&res.state.spec.subnet), a),
-	       "");
-	return EXIT_OK;
+	       res.state.spec.host_ifname, ip4_addr_str(spec_host_addr(&res.state.spec.subnet), addr));
+	code = EXIT_OK;
+out:
+	free(a.pubs);
+	return code;
+}
+
+/* -------------------------------------------------------------------- run */
+
+static int cmd_run(int argc, char *argv[])
+{
+	struct up_args a = { 0 };
+	struct gw_up_result res;
+	struct nsg_err e = { 0 };
+	bool found;
+	int r, status, code = up_args_parse(argc, argv, "run", &a);
+
+	if (code >= 0)
+		goto out;
+	code = EXIT_FAIL;
+	if (need_privileges("run"))
+		goto out;
+	a.opts.run_pid = getpid();
+	r = gateway_up(&a.spec, &a.opts, &res, &e);
+	if (r < 0) {
+		code = report(&e, r);
+		goto out;
+	}
+	if (res.unchanged) {
+		/* Someone else's gateway: running in it would tear it down after. */
+		fprintf(stderr, "nsgate: run: gateway \"%s\" exists already\n", a.spec.name);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (res.warning)
+		fprintf(stderr, "nsgate: warning: dns: %s\n", res.warning);
+	r = run_command(res.state.spec.netns_path, a.spec.name, a.user, argv + optind, &status, &e);
+	code = r < 0 ? report(&e, r) : status;
+	memset(&e, 0, sizeof(e));
+	r = gateway_down(a.spec.name, &found, &e);
+	if (r < 0) {
+		report(&e, r);
+		if (code == 0)
+			code = EXIT_FAIL;
+	}
+out:
+	free(a.pubs);
+	return code;
 }
 
 /* ------------------------------------------------------------------- down */
@@ -493,6 +597,28 @@ static int cmd_exec(int argc, char *argv[])
 	return r == -ENOENT && !strncmp(e.what, "exec", 4) ? 127 : r == -ENOENT ? EXIT_FAIL : 126;
 }
 
+/* --------------------------------------------------------------------- gc */
+
+static int cmd_gc(int argc, char *argv[])
+{
+	struct gw_gc_item *items = NULL;
+	struct nsg_err e = { 0 };
+	size_t n;
+	int r;
+
+	if (argc > 1)
+		return usage_error("gc", "unexpected argument \"%s\"", argv[1]);
+	if (need_privileges("gc"))
+		return EXIT_FAIL;
+	r = gateway_gc(&items, &n, &e);
+	if (r < 0)
+		return report(&e, r);
+	for (size_t i = 0; i < n; i++)
+		printf("%s: removed, %s\n", items[i].name, items[i].reason);
+	free(items);
+	return EXIT_OK;
+}
+
 /* ---------------------------------------------------------- help, version */
 
 static const struct command commands[];
@@ -531,6 +657,18 @@ static const struct command commands[] = {
 	  "  --publish SPEC    publish a port of the namespace on the host (repeatable)\n"
 	  "  --force           publish even where a host process listens on the port\n\n"
 	  SPEC_HELP },
+	{ "run", cmd_run, USAGE_RUN,
+	  "Run CMD in a new namespace with its own gateway (the options of up), and take\n"
+	  "everything down when CMD exits; exit with CMD's status (128+N for signal N).\n"
+	  "SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to CMD. If nsgate itself is\n"
+	  "killed, the next 'nsgate gc', 'up' or 'run' removes what it left.\n\n"
+	  "  --name NAME       the gateway's name (default run-PID)\n"
+	  "  --user USER       run CMD as USER (groups, uid, HOME), after the namespace\n"
+	  "                    is set up as root\n" },
+	{ "gc", cmd_gc, USAGE_GC,
+	  "Remove gateways whose namespace, link or run is gone, whose state file is\n"
+	  "damaged, or that only left kernel objects behind; restore nsgate's table if\n"
+	  "someone flushed the ruleset. One line per gateway removed.\n" },
 	{ "publish", cmd_publish, USAGE_PUBLISH,
 	  "Publish ports of a running gateway, in one transaction: nothing changes if one\n"
 	  "SPEC cannot be published (claimed by another gateway, or a host process\n"

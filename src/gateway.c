@@ -55,6 +55,7 @@ struct up_ctx {
 	const struct publish *pubs;
 	size_t n_pubs;
 	bool force;
+	pid_t run_pid;
 	struct nsg_err *e;
 };
 
@@ -167,9 +168,39 @@ static int step_ns_link(struct up_ctx *c)
 	return r;
 }
 
+
 static struct ruleset_gw ruleset_gw_of(const struct gw_spec *s)
 {
 	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname, .uplink = s->uplink };
+}
+
+/* Queue every gateway's elements and ports from the state files, but for
+ * except's. *n counts the gateways. */
+static int queue_restore(struct nftx *nft, const char *except, size_t *n)
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	int count = state_names(&names), r = 0;
+
+	if (count < 0)
+		return count;
+	for (int i = 0; i < count && r == 0; i++) {
+		struct gw_state st;
+		struct ruleset_gw gw;
+		_cleanup_free_ struct publish *pubs = NULL;
+		size_t n_pubs;
+
+		if ((except && !strcmp(names[i], except)) || state_load(names[i], &st) < 0)
+			continue;  /* a damaged state is gc's to clear */
+		gw = ruleset_gw_of(&st.spec);
+		r = ruleset_queue_gateway(nft, &gw, false);
+		if (r == 0 && state_ports_load(names[i], &pubs, &n_pubs) == 0)
+			r = ruleset_queue_publish(nft, st.spec.name, spec_ns_addr(&st.spec.subnet), pubs,
+						  n_pubs, false);
+		if (n)
+			(*n)++;
+	}
+	free(names);
+	return r;
 }
 
 static int step_nft(struct up_ctx *c)
@@ -181,6 +212,10 @@ static int step_nft(struct up_ctx *c)
 	/* The table's rules are written when it is created; later gateways only
 	 * add elements, the cheapest transaction there is. */
 	r = c->table_existed ? 0 : ruleset_queue_skeleton(c->nft);
+	/* No table but other gateways: someone flushed the ruleset. Theirs
+	 * come back in the same transaction. */
+	if (r == 0 && !c->table_existed && c->other_gateways)
+		r = queue_restore(c->nft, c->st.spec.name, NULL);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0)
@@ -222,8 +257,15 @@ static void undo_dns(struct up_ctx *c)
 
 static int step_state(struct up_ctx *c)
 {
-	int r = state_ports_save(c->st.spec.name, c->pubs, c->n_pubs);
+	int r;
 
+	/* The run mark first: a run killed right after it is still found by gc. */
+	if (c->run_pid) {
+		r = state_run_mark(c->st.spec.name, c->run_pid);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, STATE_DIR "/%s.run", c->st.spec.name);
+	}
+	r = state_ports_save(c->st.spec.name, c->pubs, c->n_pubs);
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, STATE_DIR "/%s.ports", c->st.spec.name);
 	r = state_save(&c->st, c->e);
@@ -236,6 +278,7 @@ static void undo_state(struct up_ctx *c)
 {
 	state_remove(c->st.spec.name);
 	state_ports_remove(c->st.spec.name);
+	state_run_clear(c->st.spec.name);
 }
 
 struct up_step {
@@ -316,6 +359,8 @@ static int choose_subnet(struct up_ctx *c)
 }
 
 static bool other_gateways_exist(const char *name);
+static int gc_locked(struct nl_sock *host, struct nftx *nft, bool runs_only,
+		     struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e);
 static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
 		       struct nsg_err *e);
 
@@ -441,11 +486,11 @@ static int open_sockets(struct nl_sock **host, struct nftx **nft, struct nsg_err
 	return 0;
 }
 
-int gateway_up(const struct gw_spec *req, const struct publish *pubs, size_t n_pubs, bool force,
-	       struct gw_up_result *res, struct nsg_err *e)
+int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
+	       struct nsg_err *e)
 {
-	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e, .pubs = pubs, .n_pubs = n_pubs,
-			    .force = force };
+	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e, .pubs = o->pubs,
+			    .n_pubs = o->n_pubs, .force = o->force, .run_pid = o->run_pid };
 	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
 	_cleanup_close_ int lock = -1;
 	size_t done = 0;
@@ -456,6 +501,10 @@ int gateway_up(const struct gw_spec *req, const struct publish *pubs, size_t n_p
 	if (r < 0)
 		return r;
 	r = open_sockets(&c.host, &c.nft, e);
+	if (r < 0)
+		goto out;
+	/* What a killed `nsgate run` left goes first: it may hold our name. */
+	r = gc_locked(c.host, c.nft, true, NULL, NULL, e);
 	if (r < 0)
 		goto out;
 	r = up_check(&c, req, res);
@@ -657,6 +706,7 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 			return nsg_fail(e, r, NULL, "/etc/netns/%s/resolv.conf", name);
 	}
 	state_ports_remove(name);
+	state_run_clear(name);
 	r = state_remove(name);
 	*found = have_state || link_present || n_elems > 0 || r == 0;
 	if (r < 0 && r != -ENOENT)
@@ -772,6 +822,8 @@ static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, s
 		v->status = "rules-missing";
 	else if (!v->netns_present)
 		v->status = "netns-gone";
+	else if (state_run_alive(name) == 0)
+		v->status = "run-ended";
 	else
 		v->status = "up";
 	return 0;
@@ -993,6 +1045,146 @@ int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pub
 	r = r < 0 ? r : 0;
 out:
 	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+/* -------------------------------------------------------------- gc, restore */
+
+static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v);
+
+/* Why gateway name should go, or NULL. runs_only: only a dead run's. */
+static const char *gc_reason(struct nl_sock *host, struct nftx *nft, const char *name,
+			     bool runs_only)
+{
+	const char *reason = NULL;
+	struct gw_view v;
+
+	if (state_run_alive(name) == 0)
+		return "its run ended";
+	if (runs_only)
+		return NULL;
+	if (view_with(host, nft, name, &v) < 0)
+		return NULL;
+	if (v.state_damaged)
+		reason = "its state file is damaged";
+	else if (!v.have_state)
+		reason = "it has no state file (left behind by a crash)";
+	else if (!v.netns_present)
+		reason = "its namespace is gone";
+	else if (!v.link_present)
+		reason = "its link is gone";
+	gateway_view_clear(&v);
+	return reason;
+}
+
+static int gc_locked(struct nl_sock *host, struct nftx *nft, bool runs_only,
+		     struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e)
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	struct gw_gc_item *items = NULL;
+	size_t k = 0;
+	int n, r = 0;
+
+	n = runs_only ? state_run_names(&names) : known_names(host, &names);
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "listing gateways");
+	if (ret) {
+		items = calloc(n ? n : 1, sizeof(*items));
+		if (!items) {
+			free(names);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < n && r == 0; i++) {
+		const char *reason = gc_reason(host, nft, names[i], runs_only);
+		bool found;
+
+		if (!reason)
+			continue;
+		r = down_locked(host, nft, names[i], &found, e);
+		if (r == 0 && items) {
+			snprintf(items[k].name, sizeof(items[k].name), "%s", names[i]);
+			items[k++].reason = reason;
+		}
+	}
+	free(names);
+	if (ret && r == 0) {
+		*ret = items;
+		*n_ret = k;
+	} else {
+		free(items);
+	}
+	return r;
+}
+
+static int restore_locked(struct nftx *nft, bool *restored, struct nsg_err *e)
+{
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	size_t n_gw = 0;
+	int n, r;
+
+	*restored = false;
+	n = state_names(&names);
+	free(names);
+	if (n <= 0)
+		return n < 0 ? nsg_fail(e, n, NULL, "listing gateways") : 0;
+	r = ruleset_table_exists(nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables");
+	if (r > 0 && ruleset_complete(nft) > 0)
+		return 0;
+	/* Idempotent: on a table that is there but damaged, the skeleton
+	 * rewrites nsgate's rules and element adds keep what exists. */
+	nftx_batch_begin(nft);
+	r = ruleset_queue_skeleton(nft);
+	if (r == 0)
+		r = queue_restore(nft, NULL, &n_gw);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	r = nftx_batch_commit(nft, e);
+	if (r == 0)
+		*restored = n_gw > 0;
+	return r;
+}
+
+int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	bool restored;
+	int r;
+
+	*ret = NULL;
+	*n_ret = 0;
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = open_sockets(&host, &nft, e);
+	if (r == 0)
+		r = gc_locked(host, nft, false, ret, n_ret, e);
+	if (r == 0)
+		r = restore_locked(nft, &restored, e);
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
+
+int gateway_restore(bool *restored, struct nsg_err *e)
+{
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	*restored = false;
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = nftx_open(&nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables netlink socket");
+	r = restore_locked(nft, restored, e);
 	nftx_close(nft);
 	return r;
 }

@@ -141,7 +141,7 @@ static int bind_etc(const char *name)
 	return 0;
 }
 
-int netns_exec(const char *path, const char *etc_name, char *const argv[], struct nsg_err *e)
+int netns_enter(const char *path, const char *etc_name, struct nsg_err *e)
 {
 	_cleanup_close_ int fd = -1;
 	unsigned long sysflags = 0;
@@ -168,6 +168,15 @@ int netns_exec(const char *path, const char *etc_name, char *const argv[], struc
 	r = bind_etc(etc_name);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "/etc/netns/%s", etc_name);
+	return 0;
+}
+
+int netns_exec(const char *path, const char *etc_name, char *const argv[], struct nsg_err *e)
+{
+	int r = netns_enter(path, etc_name, e);
+
+	if (r < 0)
+		return r;
 	execvp(argv[0], argv);
 	return nsg_fail(e, -errno, NULL, "exec \"%s\"", argv[0]);
 }

@@ -17,6 +17,7 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
@@ -464,4 +465,39 @@ int nftx_elems_dump(struct nftx *n, uint16_t family, const char *table, const ch
 	if (ctx.err)
 		return ctx.err;
 	return r;
+}
+
+struct rules_ctx {
+	nftx_rule_cb cb;
+	void *userdata;
+};
+
+static int rules_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rules_ctx *ctx = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && nftnl_rule_is_set(r, NFTNL_RULE_CHAIN))
+		ctx->cb(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), ctx->userdata);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+int nftx_rules_dump(struct nftx *n, uint16_t family, const char *table, nftx_rule_cb cb,
+		    void *userdata)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct rules_ctx ctx = { cb, userdata };
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP | NLM_F_ACK, n->seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return talk(n, nlh, rules_cb, &ctx);
 }

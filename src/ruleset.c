@@ -509,6 +509,37 @@ int ruleset_table_exists(struct nftx *n)
 	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
 }
 
+static void count_rule(const char *chain, void *userdata)
+{
+	unsigned *counts = userdata;
+
+	for (size_t i = 0; i < ARRAY_SIZE(chains); i++)
+		if (!strcmp(chains[i].name, chain))
+			counts[i]++;
+}
+
+int ruleset_complete(struct nftx *n)
+{
+	unsigned counts[ARRAY_SIZE(chains)] = { 0 };
+	int r = nftx_rules_dump(n, FAMILY, RULESET_TABLE, count_rule, counts);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	/* A deleted chain takes its rules with it, and a deleted set the rules
+	 * that use it: counting rules per chain sees all three. */
+	for (size_t i = 0; i < ARRAY_SIZE(chains); i++) {
+		unsigned want = 0;
+
+		while (want < ARRAY_SIZE(chains[i].rules) && chains[i].rules[want])
+			want++;
+		if (counts[i] != want)
+			return 0;
+	}
+	return 1;
+}
+
 static void ifname_key(const char *ifname, char key[IFNAMSIZ])
 {
 	memset(key, 0, IFNAMSIZ);

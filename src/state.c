@@ -263,7 +263,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int state_names(char (**ret)[GW_NAME_MAX + 1])
+static int names_with_suffix(const char *suffix, char (**ret)[GW_NAME_MAX + 1])
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	size_t n = 0, cap = 0;
@@ -276,7 +276,9 @@ int state_names(char (**ret)[GW_NAME_MAX + 1])
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 
-		if (l <= 6 || strcmp(de->d_name + l - 6, ".state") || l - 6 > GW_NAME_MAX)
+		size_t sl = strlen(suffix);
+
+		if (l <= sl || strcmp(de->d_name + l - sl, suffix) || l - sl > GW_NAME_MAX)
 			continue;
 		if (n == cap) {
 			void *p = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*names));
@@ -287,8 +289,8 @@ int state_names(char (**ret)[GW_NAME_MAX + 1])
 			}
 			names = p;
 		}
-		memcpy(names[n], de->d_name, l - 6);
-		names[n][l - 6] = '\0';
+		memcpy(names[n], de->d_name, l - sl);
+		names[n][l - sl] = '\0';
 		if (spec_name_check(names[n], NULL) == 0)
 			n++;
 	}
@@ -389,6 +391,82 @@ int state_ports_remove(const char *name)
 	char path[PATH_MAX];
 
 	ports_path(name, path);
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int state_names(char (**ret)[GW_NAME_MAX + 1])
+{
+	return names_with_suffix(".state", ret);
+}
+
+int state_run_names(char (**ret)[GW_NAME_MAX + 1])
+{
+	return names_with_suffix(".run", ret);
+}
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
+static int proc_start_time(pid_t pid, unsigned long long *ret)
+{
+	char path[64], buf[1024], *p;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EBADMSG;
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", ret) != 1)
+		return -EBADMSG;
+	return 0;
+}
+
+static void run_path(const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, STATE_DIR "/%s.run", name);
+}
+
+int state_run_mark(const char *name, pid_t pid)
+{
+	char path[PATH_MAX], buf[64];
+	unsigned long long start;
+	int r = proc_start_time(pid, &start);
+
+	if (r < 0)
+		return r;
+	r = dir_ensure();
+	if (r < 0)
+		return r;
+	run_path(name, path);
+	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, start);
+	return write_atomic(path, buf, strlen(buf));
+}
+
+int state_run_alive(const char *name)
+{
+	char path[PATH_MAX], buf[64];
+	unsigned long long start, now;
+	int pid, r;
+
+	run_path(name, path);
+	r = read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
+		return 0;  /* damaged: nobody can be shown to own it */
+	r = proc_start_time(pid, &now);
+	return r == 0 && now == start;
+}
+
+int state_run_clear(const char *name)
+{
+	char path[PATH_MAX];
+
+	run_path(name, path);
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 

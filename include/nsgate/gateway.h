@@ -22,10 +22,18 @@ struct gw_up_result {
 	const char *warning;     /* something the user should know, or NULL */
 };
 
-/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns);
- * pubs: ports to publish with it (force: even where a host socket listens). */
-int gateway_up(const struct gw_spec *req, const struct publish *pubs, size_t n_pubs, bool force,
-	       struct gw_up_result *res, struct nsg_err *e);
+struct gw_up_opts {
+	const struct publish *pubs;   /* ports to publish with it */
+	size_t n_pubs;
+	bool force;                   /* publish even where a host socket listens */
+	pid_t run_pid;                /* nonzero: owned by this `nsgate run` process */
+};
+
+/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns).
+ * Before anything, gateways of dead runs are removed, and a ruleset someone
+ * flushed is restored from the state files. */
+int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
+	       struct nsg_err *e);
 /* Publish more ports of a running gateway, in one transaction. */
 int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
 		    struct nsg_err *e);
@@ -37,6 +45,20 @@ int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pub
 int gateway_down(const char *name, bool *found, struct nsg_err *e);
 /* Remove every gateway; *count says how many there were. */
 int gateway_down_all(size_t *count, struct nsg_err *e);
+
+/* One gateway gc removed, and why. */
+struct gw_gc_item {
+	char name[GW_NAME_MAX + 1];
+	const char *reason;
+};
+/* Remove gateways whose namespace, link or run is gone, whose state is
+ * damaged, or that only left kernel objects behind; restore a flushed
+ * ruleset for the rest. *ret malloc'ed. */
+int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e);
+/* Bring nsgate's table back to what the state files say, if someone deleted
+ * or flushed it: the table, its rules, every gateway's elements and ports.
+ * *restored tells whether anything had to be written. */
+int gateway_restore(bool *restored, struct nsg_err *e);
 
 /* One gateway as the kernel shows it, with the state file beside it. */
 struct gw_view {

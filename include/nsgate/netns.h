@@ -22,6 +22,9 @@ int netns_delete(const char *name);
 int netns_open(const char *path, int *ret_fd, struct nsg_err *e);
 /* Device and inode that identify a namespace (to notice a reused PID). */
 int netns_ident(int fd, uint64_t *ret_ino);
+/* Enter the namespace like `ip netns exec` (own mount namespace, /sys
+ * remounted, /etc/netns/NAME/ files bound over /etc), without exec. */
+int netns_enter(const char *path, const char *etc_name, struct nsg_err *e);
 /* Enter the namespace like `ip netns exec`: own mount namespace, /sys
  * remounted, /etc/netns/NAME/ files bind-mounted over /etc; then exec argv.
  * Returns only on failure. */

@@ -39,6 +39,9 @@ int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found
 int ruleset_queue_table_delete(struct nftx *n);
 /* 1 if the table exists. */
 int ruleset_table_exists(struct nftx *n);
+/* 1 if the table has every chain with exactly nsgate's rules (by count), 0 if
+ * something was deleted or added, -errno. */
+int ruleset_complete(struct nftx *n);
 
 /* Queue the addition (or deletion) of published ports: one element per port
  * in ports4 (any host address) or ports4h (one host address), mapping to

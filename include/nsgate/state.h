@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "nsgate/spec.h"
 
@@ -41,6 +42,16 @@ int state_ports_save(const char *name, const struct publish *p, size_t n);
 /* *ret malloc'ed (NULL when none); -EBADMSG when a line does not parse. */
 int state_ports_load(const char *name, struct publish **ret, size_t *n_ret);
 int state_ports_remove(const char *name);
+
+/* Gateways of `nsgate run` carry /run/nsgate/NAME.run: the pid of the nsgate
+ * process that owns them and its start time (a pid alone can be reused).
+ * When that process is gone, gc removes the gateway. */
+int state_run_mark(const char *name, pid_t pid);
+/* 1 while the owning process lives, 0 when it is gone, -ENOENT without a mark. */
+int state_run_alive(const char *name);
+int state_run_clear(const char *name);
+/* Names with a run mark; *ret malloc'ed. Returns the count. */
+int state_run_names(char (**ret)[GW_NAME_MAX + 1]);
 
 /* ip_forward as it was before nsgate turned it on; kept until the last down. */
 int state_forward_get(char *buf, size_t len);

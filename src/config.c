@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The config file of `nsgate apply`, parsed with libinih.
+ *
+ * inih is driven through ini_parse_stream with our own line reader, which
+ * feeds it exactly one line per call. That gives the handler the current line
+ * number (inih's handler has none), and fixes what inih would get wrong for
+ * us: an indented line would continue the previous value (multi-line values),
+ * an over-long line would be split into two lines, a NUL byte would end the
+ * text, a "[NAME]" without keys would never reach the handler, and "[a] junk"
+ * or "[]" would pass. So the reader strips leading blanks and the trailing
+ * CR, refuses long lines, and handles section headers itself; inih parses
+ * "KEY = VALUE" lines (blanks around both trimmed, "; " inline comments) and
+ * reports lines it cannot parse.
+ */
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nsgate/config.h"
+
+enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_COUNT };
+
+static const char *const key_names[K_COUNT] = {
+	[K_SUBNET] = "subnet", [K_UPLINK] = "uplink", [K_NETNS] = "netns",
+	[K_DNS] = "dns",       [K_PUBLISH] = "publish",
+};
+
+/* Where each gateway's keys were, for messages; parallel to config.gw. */
+struct gw_lines {
+	unsigned key[K_COUNT];    /* first line of each key, 0: not given */
+	unsigned *pub;            /* line of each publish */
+	size_t cap_pubs;
+};
+
+struct parser {
+	const char *file;
+	const char *text;
+	size_t len, pos;
+	unsigned lineno;          /* of the line inih is working on */
+	struct config cfg;
+	struct gw_lines *lines;
+	size_t cap;
+	/* The first error; errors come in line order but for the checks
+	 * across sections, so the earliest line wins. */
+	int err;
+	unsigned err_line;
+	char why[sizeof(((struct nsg_err *)0)->why)];
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Record an error at line (the earliest wins) and return 0, which is what an
+ * inih handler returns for "error". */
+_printf_(3, 4) static int fail_at(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->err && p->err_line <= line)
+		return 0;
+	p->err = -EINVAL;
+	p->err_line = line;
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int fail_nomem(struct parser *p)
+{
+	p->err = -ENOMEM;
+	p->err_line = 0;
+	p->why[0] = '\0';
+	return 0;
+}
+
+/* A spec_* error, reworded for a file: the option's "--subnet" becomes the
+ * key "subnet", and a hint is added where a '#' was taken for a comment. */
+static int fail_spec(struct parser *p, const char *value, const struct nsg_err *se)
+{
+	const char *what = se->what, *hint = "";
+
+	if (!strncmp(what, "--", 2))
+		what += 2;
+	for (const char *h = strchr(value, '#'); h; h = strchr(h + 1, '#'))
+		if (h > value && is_blank(h[-1])) {
+			hint = " ('#' starts a comment only at the start of a line)";
+			break;
+		}
+	return fail_at(p, p->lineno, "%s: %s%s", what, nsg_err_reason(se), hint);
+}
+
+static struct config_gw *cur_gw(struct parser *p)
+{
+	return p->cfg.n ? &p->cfg.gw[p->cfg.n - 1] : NULL;
+}
+
+/* A "[NAME]" line (n bytes, blanks stripped): check it, start a gateway. */
+static int section_start(struct parser *p, const char *line, size_t n)
+{
+	const char *close = memchr(line, ']', n), *rest;
+	_cleanup_free_ char *name = NULL;
+	struct nsg_err se = { 0 };
+	struct config_gw *gw;
+	int r;
+
+	if (!close)
+		return fail_at(p, p->lineno, "section header without closing ']'");
+	for (rest = close + 1; rest < line + n && is_blank(*rest); rest++)
+		;
+	if (rest < line + n && *rest != '#' && *rest != ';')
+		return fail_at(p, p->lineno, "unexpected text after ']': \"%.*s\"",
+			       (int)(line + n - rest > 40 ? 40 : line + n - rest), rest);
+	name = strndup(line + 1, close - line - 1);
+	if (!name)
+		return fail_nomem(p);
+	r = spec_name_check(name, &se);
+	if (r < 0)
+		return fail_at(p, p->lineno, "section [%s]: %s", name, nsg_err_reason(&se));
+	for (size_t i = 0; i < p->cfg.n; i++)
+		if (!strcmp(p->cfg.gw[i].spec.name, name))
+			return fail_at(p, p->lineno, "section [%s] appears twice (first on line %u)",
+				       name, p->cfg.gw[i].line);
+
+	if (p->cfg.n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 8;
+		struct config_gw *g = reallocarray(p->cfg.gw, cap, sizeof(*g));
+
+		if (!g)
+			return fail_nomem(p);
+		p->cfg.gw = g;
+		struct gw_lines *l = reallocarray(p->lines, cap, sizeof(*l));
+		if (!l)
+			return fail_nomem(p);
+		p->lines = l;
+		p->cap = cap;
+	}
+	p->lines[p->cfg.n] = (struct gw_lines){ 0 };
+	gw = &p->cfg.gw[p->cfg.n++];
+	*gw = (struct config_gw){
+		.spec = { .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO },
+		.line = p->lineno,
+	};
+	/* As `nsgate up NAME` fills it. */
+	snprintf(gw->spec.name, sizeof(gw->spec.name), "%s", name);
+	spec_host_ifname(gw->spec.name, gw->spec.host_ifname);
+	snprintf(gw->spec.netns_path, sizeof(gw->spec.netns_path), "/run/netns/%s", name);
+	return 1;
+}
+
+/* fgets() for inih: one line of the text per call, see the top. */
+static char *read_line(char *buf, int num, void *stream)
+{
+	struct parser *p = stream;
+	const char *line, *end, *nl;
+	size_t n;
+
+	if (p->err || p->pos >= p->len)
+		return NULL;
+	line = p->text + p->pos;
+	nl = memchr(line, '\n', p->len - p->pos);
+	end = nl ? nl : p->text + p->len;
+	p->pos = end - p->text + (nl ? 1 : 0);
+	p->lineno++;
+
+	if (p->lineno == 1 && end - line >= 3 && !memcmp(line, "\xef\xbb\xbf", 3))
+		line += 3;    /* a UTF-8 byte order mark */
+	while (line < end && is_blank(*line))
+		line++;
+	while (end > line && is_blank(end[-1]))
+		end--;
+	n = end - line;
+	if (memchr(line, '\0', n)) {
+		fail_at(p, p->lineno, "NUL byte in the line");
+		return NULL;
+	}
+	if (num < 1 || n > (size_t)num - 1) {
+		fail_at(p, p->lineno, "line longer than %d bytes", num - 1);
+		return NULL;
+	}
+	if (*line == '[' && !section_start(p, line, n))
+		return NULL;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int add_publish(struct parser *p, struct config_gw *gw, struct gw_lines *l,
+		       const struct publish *pub)
+{
+	if (gw->n_pubs == l->cap_pubs) {
+		size_t cap = l->cap_pubs ? 2 * l->cap_pubs : 4;
+		struct publish *np = reallocarray(gw->pubs, cap, sizeof(*np));
+
+		if (!np)
+			return fail_nomem(p);
+		gw->pubs = np;
+		unsigned *nl = reallocarray(l->pub, cap, sizeof(*nl));
+		if (!nl)
+			return fail_nomem(p);
+		l->pub = nl;
+		l->cap_pubs = cap;
+	}
+	gw->pubs[gw->n_pubs] = *pub;
+	l->pub[gw->n_pubs++] = p->lineno;
+	return 1;
+}
+
+/* inih's callback for each "KEY = VALUE" line: nonzero for success. */
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	struct config_gw *gw = cur_gw(p);
+	struct nsg_err se = { 0 };
+	struct publish pub;
+	struct gw_lines *l;
+	int k, r = 0;
+
+	if (p->err)
+		return 0;
+	if (!name[0])
+		return fail_at(p, p->lineno, "missing key before '='");
+	for (k = 0; k < K_COUNT; k++)
+		if (!strcmp(name, key_names[k]))
+			break;
+	if (k == K_COUNT)
+		return fail_at(p, p->lineno,
+			       "unknown key \"%s\" (expected subnet, uplink, netns, dns or publish)%s",
+			       name, strpbrk(name, " \t") ? "; missing '='?" : "");
+	if (!gw)
+		return fail_at(p, p->lineno,
+			       "\"%s\" outside a section (a gateway starts with a [NAME] line)", name);
+	l = &p->lines[p->cfg.n - 1];
+	if (k != K_PUBLISH && l->key[k])
+		return fail_at(p, p->lineno, "\"%s\" given twice in [%s] (first on line %u)", name,
+			       gw->spec.name, l->key[k]);
+	if (!value[0])
+		return fail_at(p, p->lineno, "%s: empty value", name);
+
+	switch (k) {
+	case K_SUBNET: r = spec_subnet_parse(value, &gw->spec, &se); break;
+	case K_NETNS: r = spec_netns_parse(value, &gw->spec, &se); break;
+	case K_DNS: r = spec_dns_parse(value, &gw->spec, &se); break;
+	case K_UPLINK:
+		r = spec_ifname_check(value, &se);
+		if (r < 0)
+			snprintf(se.what, sizeof(se.what), "uplink \"%s\"", value);
+		else
+			snprintf(gw->spec.uplink, sizeof(gw->spec.uplink), "%s", value);
+		break;
+	case K_PUBLISH:
+		r = spec_publish_parse(value, &pub, &se);
+		if (r == 0 && !add_publish(p, gw, l, &pub))
+			return 0;
+		break;
+	}
+	if (r < 0)
+		return fail_spec(p, value, &se);
+	if (!l->key[k])
+		l->key[k] = p->lineno;
+	return 1;
+}
+
+/* ------------------------------------------------------ across sections */
+
+static void check_publishes(struct parser *p)
+{
+	char a[PUBLISH_STRLEN], b[PUBLISH_STRLEN];
+
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		const struct config_gw *gw = &p->cfg.gw[i];
+
+		for (size_t j = 0; j < gw->n_pubs; j++)
+			for (size_t i2 = 0; i2 <= i; i2++) {
+				const struct config_gw *o = &p->cfg.gw[i2];
+
+				for (size_t j2 = 0; j2 < (i2 == i ? j : o->n_pubs); j2++) {
+					if (!spec_publish_overlap(&gw->pubs[j], &o->pubs[j2]))
+						continue;
+					spec_publish_str(&gw->pubs[j], a);
+					spec_publish_str(&o->pubs[j2], b);
+					if (i2 == i)
+						fail_at(p, p->lines[i].pub[j],
+							"publish \"%s\": overlaps \"%s\" on line %u", a, b,
+							p->lines[i2].pub[j2]);
+					else
+						fail_at(p, p->lines[i].pub[j],
+							"publish \"%s\": overlaps \"%s\" of [%s] (line %u)", a,
+							b, o->spec.name, p->lines[i2].pub[j2]);
+					return;   /* later ones are on later lines */
+				}
+			}
+	}
+}
+
+static void check_subnets(struct parser *p)
+{
+	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
+
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		const struct gw_spec *s = &p->cfg.gw[i].spec;
+
+		if (!s->subnet_given)
+			continue;
+		for (size_t i2 = 0; i2 < i; i2++) {
+			const struct gw_spec *o = &p->cfg.gw[i2].spec;
+
+			if (!o->subnet_given || !ip4_net_overlap(&s->subnet, &o->subnet))
+				continue;
+			fail_at(p, p->lines[i].key[K_SUBNET], "subnet \"%s\": overlaps %s of [%s] (line %u)",
+				ip4_net_str(&s->subnet, a), ip4_net_str(&o->subnet, b), o->name,
+				p->lines[i2].key[K_SUBNET]);
+			return;
+		}
+	}
+}
+
+static void check_netns(struct parser *p)
+{
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		const struct config_gw *gw = &p->cfg.gw[i];
+		unsigned line = p->lines[i].key[K_NETNS] ?: gw->line;
+
+		for (size_t i2 = 0; i2 < i; i2++) {
+			const struct config_gw *o = &p->cfg.gw[i2];
+			unsigned oline = p->lines[i2].key[K_NETNS] ?: o->line;
+
+			if (strcmp(gw->spec.netns_path, o->spec.netns_path))
+				continue;
+			if (gw->spec.netns_kind == GW_NETNS_OWN)
+				fail_at(p, line, "section [%s]: its namespace %s is also the one of [%s] (line %u)",
+					gw->spec.name, gw->spec.netns_path, o->spec.name, oline);
+			else
+				fail_at(p, line, "netns \"%s\": %s is also the namespace of [%s] (line %u)",
+					gw->spec.netns_arg, gw->spec.netns_path, o->spec.name, oline);
+			return;
+		}
+	}
+}
+
+/* ----------------------------------------------------------------- parse */
+
+static void lines_free(struct gw_lines *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i].pub);
+	free(l);
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		free(c->gw[i].pubs);
+	free(c->gw);
+	c->gw = NULL;
+	c->n = 0;
+}
+
+const struct config_gw *config_find(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->gw[i].spec.name, name))
+			return &c->gw[i];
+	return NULL;
+}
+
+/* The text of line `line`, blanks stripped, for a message. */
+static void line_text(const char *text, size_t len, unsigned line, const char **ret, int *ret_len)
+{
+	const char *s = text, *end = text + len, *nl;
+
+	for (unsigned i = 1; i < line && s < end; i++) {
+		nl = memchr(s, '\n', end - s);
+		s = nl ? nl + 1 : end;
+	}
+	nl = memchr(s, '\n', end - s);
+	if (nl)
+		end = nl;
+	while (s < end && is_blank(*s))
+		s++;
+	while (end > s && is_blank(end[-1]))
+		end--;
+	*ret = s;
+	*ret_len = end - s > 40 ? 40 : (int)(end - s);
+}
+
+static int parse_mem(const char *text, size_t len, const char *file, struct config *ret,
+		     struct nsg_err *e)
+{
+	struct parser p = { .file = file ?: "config", .text = text, .len = len };
+	int r;
+
+	*ret = (struct config){ 0 };
+	r = ini_parse_stream(read_line, &p, on_key, &p);
+	if (r < 0 && !p.err)
+		fail_nomem(&p);   /* -2: inih could not allocate its line */
+	if (r > 0 && (!p.err || (unsigned)r < p.err_line) && p.err != -ENOMEM) {
+		/* A line inih could not parse (ours are all handled above). */
+		const char *s;
+		int n;
+
+		line_text(text, len, r, &s, &n);
+		fail_at(&p, r, "cannot parse \"%.*s%s\" (expected [NAME], KEY = VALUE or a # comment)",
+			n, s, n == 40 ? "..." : "");
+	}
+	if (!p.err) {
+		check_publishes(&p);
+		check_subnets(&p);
+		check_netns(&p);
+	}
+	lines_free(p.lines, p.cfg.n);
+	if (p.err) {
+		config_free(&p.cfg);
+		if (p.err == -ENOMEM)
+			return nsg_fail(e, -ENOMEM, NULL, "%s", p.file);
+		return nsg_fail(e, p.err, p.why, "%s:%u", p.file, p.err_line);
+	}
+	*ret = p.cfg;
+	return 0;
+}
+
+int config_parse_string(const char *text, const char *name_for_errors, struct config *ret,
+			struct nsg_err *e)
+{
+	return parse_mem(text, strlen(text), name_for_errors, ret, e);
+}
+
+int config_parse_file(const char *path, struct config *ret, struct nsg_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	struct stat st;
+
+	*ret = (struct config){ 0 };
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return nsg_fail(e, -errno, NULL, "%s", path);
+	if (fstat(fd, &st) < 0)
+		return nsg_fail(e, -errno, NULL, "%s", path);
+	if (S_ISDIR(st.st_mode))
+		return nsg_fail(e, -EISDIR, NULL, "%s", path);
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > CONFIG_FILE_MAX)
+		return nsg_fail(e, -EFBIG, "larger than 16 MiB", "%s", path);
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			cap = cap ? 2 * cap : (S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096);
+			nb = realloc(buf, cap);
+			if (!nb)
+				return nsg_fail(e, -ENOMEM, NULL, "%s", path);
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nsg_fail(e, -errno, NULL, "%s", path);
+		if (n == 0)
+			break;
+		len += n;
+		if (len > CONFIG_FILE_MAX)
+			return nsg_fail(e, -EFBIG, "larger than 16 MiB", "%s", path);
+	}
+	return parse_mem(buf ?: "", len, path, ret, e);
+}
