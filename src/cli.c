@@ -10,6 +10,7 @@
 #include "nsgate/cli.h"
 #include "nsgate/gateway.h"
 #include "nsgate/run.h"
+#include "nsgate/watch.h"
 #include "nsgate/spec.h"
 
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
@@ -17,6 +18,7 @@
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
+#define USAGE_WATCH "nsgate watch"
 #define USAGE_PUBLISH "nsgate publish NAME SPEC... [--force]"
 #define USAGE_UNPUBLISH "nsgate unpublish NAME SPEC..."
 #define SPEC_HELP \
@@ -619,6 +621,19 @@ static int cmd_gc(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+static int cmd_watch(int argc, char *argv[])
+{
+	struct nsg_err e = { 0 };
+	int r;
+
+	if (argc > 1)
+		return usage_error("watch", "unexpected argument \"%s\"", argv[1]);
+	if (need_privileges("watch"))
+		return EXIT_FAIL;
+	r = watch_run(stdout, &e);
+	return r < 0 ? report(&e, r) : EXIT_OK;
+}
+
 /* ---------------------------------------------------------- help, version */
 
 static const struct command commands[];
@@ -669,6 +684,11 @@ static const struct command commands[] = {
 	  "Remove gateways whose namespace, link or run is gone, whose state file is\n"
 	  "damaged, or that only left kernel objects behind; restore nsgate's table if\n"
 	  "someone flushed the ruleset. One line per gateway removed.\n" },
+	{ "watch", cmd_watch, USAGE_WATCH,
+	  "Stay in the foreground and keep gateways whole: when someone deletes or\n"
+	  "flushes nsgate's table (a firewall reload), restore it at once; when a\n"
+	  "gateway's namespace dies, remove what is left of it. Event-driven (netlink\n"
+	  "notifications), no polling. Stops on SIGINT or SIGTERM.\n" },
 	{ "publish", cmd_publish, USAGE_PUBLISH,
 	  "Publish ports of a running gateway, in one transaction: nothing changes if one\n"
 	  "SPEC cannot be published (claimed by another gateway, or a host process\n"

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+#include <linux/if_link.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "nsgate/gateway.h"
+#include "nsgate/ruleset.h"
+#include "nsgate/spec.h"
+#include "nsgate/watch.h"
+
+struct events {
+	bool restore;   /* something of our table was deleted */
+	bool gc;        /* a gateway's link went away */
+};
+
+static int open_group_socket(int proto, unsigned group, struct mnl_socket **ret)
+{
+	struct mnl_socket *nl = mnl_socket_open2(proto, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int err;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		err = -errno;
+		mnl_socket_close(nl);
+		return err;
+	}
+	*ret = nl;
+	return 0;
+}
+
+/* nf_tables DEL* messages carry their table's name as attribute 1 (TABLE_NAME,
+ * CHAIN_TABLE, RULE_TABLE, SET_TABLE, SET_ELEM_LIST_TABLE alike). */
+static void nft_event(const struct nlmsghdr *nlh, struct events *ev)
+{
+	uint16_t type = nlh->nlmsg_type & 0xff;
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES)
+		return;
+	if (type != NFT_MSG_DELTABLE && type != NFT_MSG_DELCHAIN && type != NFT_MSG_DELRULE &&
+	    type != NFT_MSG_DELSET)
+		return;
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) == 1 && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 &&
+		    !strcmp(mnl_attr_get_str(attr), RULESET_TABLE))
+			ev->restore = true;
+	}
+}
+
+/* A gateway's host link disappears when someone deletes it or when its
+ * namespace dies (the veth goes with it). */
+static void link_event(const struct nlmsghdr *nlh, struct events *ev)
+{
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_type != RTM_DELLINK)
+		return;
+	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg)) {
+		uint16_t t = mnl_attr_get_type(attr);
+
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			continue;
+		if ((t == IFLA_IFALIAS && !strncmp(mnl_attr_get_str(attr), GW_ALIAS_PREFIX,
+						   strlen(GW_ALIAS_PREFIX))) ||
+		    (t == IFLA_IFNAME && !strncmp(mnl_attr_get_str(attr), GW_IFNAME_PREFIX,
+						  strlen(GW_IFNAME_PREFIX))))
+			ev->gc = true;
+	}
+}
+
+/* Read everything queued; an overrun means events were lost: check all. */
+static int drain(struct mnl_socket *nl, void (*handle)(const struct nlmsghdr *, struct events *),
+		 struct events *ev, bool *lost)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		const struct nlmsghdr *nlh;
+		int left;
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				*lost = true;
+				continue;
+			}
+			return -errno;
+		}
+		left = (int)n;
+		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left))
+			handle(nlh, ev);
+	}
+}
+
+static int act(FILE *log, bool gc, struct nsg_err *e)
+{
+	struct gw_gc_item *items = NULL;
+	size_t n = 0;
+	bool restored = false;
+	int r;
+
+	if (gc) {
+		/* gc restores the table too, after removing the dead. */
+		r = gateway_gc(&items, &n, e);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			fprintf(log, "watch: %s: removed, %s\n", items[i].name, items[i].reason);
+		free(items);
+		if (r < 0)
+			return r;
+	}
+	r = gateway_restore(&restored, e);
+	if (r == 0 && restored)
+		fprintf(log, "watch: restored table inet " RULESET_TABLE "\n");
+	fflush(log);
+	return r;
+}
+
+int watch_run(FILE *log, struct nsg_err *e)
+{
+	struct mnl_socket *nft = NULL, *rt = NULL;
+	_cleanup_close_ int sfd = -1;
+	sigset_t set;
+	int r;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return nsg_fail(e, -errno, NULL, "signalfd");
+	r = open_group_socket(NETLINK_NETFILTER, NFNLGRP_NFTABLES, &nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables event socket");
+	r = open_group_socket(NETLINK_ROUTE, RTNLGRP_LINK, &rt);
+	if (r < 0) {
+		mnl_socket_close(nft);
+		return nsg_fail(e, r, NULL, "link event socket");
+	}
+	/* Subscribed first, then checked: nothing can slip between the two. */
+	fprintf(log, "watch: listening for nftables and link events\n");
+	r = act(log, true, e);
+
+	while (r == 0) {
+		struct pollfd fds[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = mnl_socket_get_fd(nft), .events = POLLIN },
+			{ .fd = mnl_socket_get_fd(rt), .events = POLLIN },
+		};
+		struct events ev = { 0 };
+		bool lost = false;
+
+		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = nsg_fail(e, -errno, NULL, "poll");
+			break;
+		}
+		if (fds[0].revents)
+			break;
+		r = drain(nft, nft_event, &ev, &lost);
+		if (r == 0)
+			r = drain(rt, link_event, &ev, &lost);
+		if (r < 0) {
+			nsg_fail(e, r, NULL, "reading netlink events");
+			break;
+		}
+		if (ev.gc || ev.restore || lost)
+			r = act(log, ev.gc || lost, e);
+	}
+	mnl_socket_close(nft);
+	mnl_socket_close(rt);
+	return r;
+}
