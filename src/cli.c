@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 
 #include "nsgate/cli.h"
+#include "nsgate/config.h"
 #include "nsgate/gateway.h"
 #include "nsgate/run.h"
 #include "nsgate/watch.h"
@@ -18,6 +19,7 @@
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
+#define USAGE_APPLY "nsgate apply FILE [--prune]"
 #define USAGE_WATCH "nsgate watch"
 #define USAGE_PUBLISH "nsgate publish NAME SPEC... [--force]"
 #define USAGE_UNPUBLISH "nsgate unpublish NAME SPEC..."
@@ -599,6 +601,50 @@ static int cmd_exec(int argc, char *argv[])
 	return r == -ENOENT && !strncmp(e.what, "exec", 4) ? 127 : r == -ENOENT ? EXIT_FAIL : 126;
 }
 
+/* ------------------------------------------------------------------ apply */
+
+static int cmd_apply(int argc, char *argv[])
+{
+	static const struct option opts[] = { { "prune", no_argument, NULL, 'p' }, { 0 } };
+	struct gw_apply_item *items = NULL;
+	struct config cfg = { 0 };
+	struct nsg_err e = { 0 };
+	bool prune = false;
+	size_t n = 0, changes = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'p')
+			return usage_error("apply", "%s", "bad option");
+		prune = true;
+	}
+	if (optind + 1 != argc)
+		return usage_error("apply", "%s", optind >= argc ? "missing FILE" : "expected one FILE");
+	/* The whole file is checked before anything is touched. */
+	r = config_parse_file(argv[optind], &cfg, &e);
+	if (r < 0)
+		return report(&e, r);
+	if (need_privileges("apply")) {
+		config_free(&cfg);
+		return EXIT_FAIL;
+	}
+	r = gateway_apply(&cfg, prune, &items, &n, &e);
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].action)
+			continue;
+		if (strcmp(items[i].action, "unchanged"))
+			changes++;
+		printf("%s: %s%s%s%s\n", items[i].name, items[i].action, items[i].detail[0] ? " (" : "",
+		       items[i].detail, items[i].detail[0] ? ")" : "");
+	}
+	free(items);
+	config_free(&cfg);
+	if (r < 0)
+		return report(&e, r);
+	printf("%zu change%s\n", changes, changes == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 /* --------------------------------------------------------------------- gc */
 
 static int cmd_gc(int argc, char *argv[])
@@ -680,6 +726,13 @@ static const struct command commands[] = {
 	  "  --name NAME       the gateway's name (default run-PID)\n"
 	  "  --user USER       run CMD as USER (groups, uid, HOME), after the namespace\n"
 	  "                    is set up as root\n" },
+	{ "apply", cmd_apply, USAGE_APPLY,
+	  "Bring the kernel to exactly the gateways FILE declares (see nsgate.conf in\n"
+	  "conf/): create the missing, change what changed with the fewest operations\n"
+	  "(published ports, uplink and DNS in place; a new subnet or namespace\n"
+	  "re-creates the gateway), leave the rest untouched. The whole file is checked\n"
+	  "first (errors as FILE:LINE: ...); a bad file changes nothing.\n\n"
+	  "  --prune           also remove gateways the file does not name\n" },
 	{ "gc", cmd_gc, USAGE_GC,
 	  "Remove gateways whose namespace, link or run is gone, whose state file is\n"
 	  "damaged, or that only left kernel objects behind; restore nsgate's table if\n"

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nsgate/config.h"
 #include "nsgate/dns.h"
 #include "nsgate/gateway.h"
 #include "nsgate/ipam.h"
@@ -465,13 +466,12 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	return 0;
 }
 
+/* The host and nftables sockets belong to the caller. */
 static void up_ctx_free(struct up_ctx *c)
 {
 	if (c->netns_fd >= 0)
 		close(c->netns_fd);
 	link_sock_close(c->ns);
-	link_sock_close(c->host);
-	nftx_close(c->nft);
 }
 
 static int open_sockets(struct nl_sock **host, struct nftx **nft, struct nsg_err *e)
@@ -486,27 +486,17 @@ static int open_sockets(struct nl_sock **host, struct nftx **nft, struct nsg_err
 	return 0;
 }
 
-int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
-	       struct nsg_err *e)
+static int up_locked(struct nl_sock *host, struct nftx *nft, const struct gw_spec *req,
+		     const struct gw_up_opts *o, struct gw_up_result *res, struct nsg_err *e)
 {
 	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e, .pubs = o->pubs,
-			    .n_pubs = o->n_pubs, .force = o->force, .run_pid = o->run_pid };
+			    .n_pubs = o->n_pubs, .force = o->force, .run_pid = o->run_pid,
+			    .host = host, .nft = nft };
 	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
-	_cleanup_close_ int lock = -1;
 	size_t done = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = state_lock(&lock, e);
-	if (r < 0)
-		return r;
-	r = open_sockets(&c.host, &c.nft, e);
-	if (r < 0)
-		goto out;
-	/* What a killed `nsgate run` left goes first: it may hold our name. */
-	r = gc_locked(c.host, c.nft, true, NULL, NULL, e);
-	if (r < 0)
-		goto out;
 	r = up_check(&c, req, res);
 	if (r != 0) {
 		r = r > 0 ? 0 : r;
@@ -532,6 +522,29 @@ int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_
 	res->warning = c.warning;
 out:
 	up_ctx_free(&c);
+	return r;
+}
+
+int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
+	       struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = open_sockets(&host, &nft, e);
+	/* What a killed `nsgate run` left goes first: it may hold our name. */
+	if (r == 0)
+		r = gc_locked(host, nft, true, NULL, NULL, e);
+	if (r == 0)
+		r = up_locked(host, nft, req, o, res, e);
+	link_sock_close(host);
+	nftx_close(nft);
 	return r;
 }
 
@@ -956,97 +969,103 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 	return 0;
 }
 
-int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
-		    struct nsg_err *e)
+static int publish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
+			  size_t n_pubs, bool force, struct nsg_err *e)
 {
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_close_ int lock = -1;
 	_cleanup_free_ struct published *have = NULL;
 	size_t n_have;
 	struct gw_state st;
 	uint32_t to;
 	int r;
 
-	r = state_lock(&lock, e);
-	if (r < 0)
-		return r;
 	r = load_running(name, &st, e);
 	if (r < 0)
 		return r;
 	to = spec_ns_addr(&st.spec.subnet);
-	r = open_sockets(&host, &nft, e);
-	if (r < 0)
-		goto out;
 	r = ruleset_published(nft, NULL, &have, &n_have);
-	if (r < 0) {
-		nsg_fail(e, r, NULL, "reading published ports");
-		goto out;
-	}
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
 	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
-		goto out;
+		return r;
 	nftx_batch_begin(nft);
 	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, false);
-	if (r < 0) {
-		nsg_fail(e, r, NULL, "nftables batch");
-		goto out;
-	}
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
 	r = nftx_batch_commit(nft, e);
 	if (r == 0)
 		r = save_ports_from_kernel(nft, name, e);
-out:
-	link_sock_close(host);
-	nftx_close(nft);
 	return r;
 }
 
-int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
-		      struct nsg_err *e)
+static int unpublish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
+			    size_t n_pubs, struct nsg_err *e)
 {
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_close_ int lock = -1;
 	_cleanup_free_ struct published *have = NULL;
 	size_t n_have;
 	struct gw_state st;
 	uint32_t to;
 	int r;
 
-	r = state_lock(&lock, e);
-	if (r < 0)
-		return r;
 	r = load_running(name, &st, e);
 	if (r < 0)
 		return r;
 	to = spec_ns_addr(&st.spec.subnet);
-	r = open_sockets(&host, &nft, e);
-	if (r < 0)
-		goto out;
 	r = ruleset_published(nft, name, &have, &n_have);
-	if (r < 0) {
-		nsg_fail(e, r, NULL, "reading published ports");
-		goto out;
-	}
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
 	r = publish_match(pubs, n_pubs, have, n_have, e);
 	if (r < 0)
-		goto out;
+		return r;
 	nftx_batch_begin(nft);
 	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, true);
-	if (r < 0) {
-		nsg_fail(e, r, NULL, "nftables batch");
-		goto out;
-	}
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
 	r = nftx_batch_commit(nft, e);
 	if (r == 0)
 		r = save_ports_from_kernel(nft, name, e);
 	if (r == 0)
 		r = publish_forget_flows_req(pubs, n_pubs, to, e);
-	r = r < 0 ? r : 0;
-out:
-	link_sock_close(host);
+	return r < 0 ? r : 0;
+}
+
+/* Run fn with the lock held and an nftables socket. */
+static int with_nft(int (*fn)(struct nftx *, const char *, const struct publish *, size_t, bool,
+			      struct nsg_err *),
+		    const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+		    struct nsg_err *e)
+{
+	_cleanup_close_ int lock = -1;
+	struct nftx *nft = NULL;
+	int r;
+
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = nftx_open(&nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables netlink socket");
+	r = fn(nft, name, pubs, n_pubs, force, e);
 	nftx_close(nft);
 	return r;
+}
+
+static int unpublish_fn(struct nftx *nft, const char *name, const struct publish *pubs,
+			size_t n_pubs, bool force, struct nsg_err *e)
+{
+	return unpublish_locked(nft, name, pubs, n_pubs, e);
+}
+
+int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+		    struct nsg_err *e)
+{
+	return with_nft(publish_locked, name, pubs, n_pubs, force, e);
+}
+
+int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
+		      struct nsg_err *e)
+{
+	return with_nft(unpublish_fn, name, pubs, n_pubs, false, e);
 }
 
 /* -------------------------------------------------------------- gc, restore */
@@ -1186,5 +1205,267 @@ int gateway_restore(bool *restored, struct nsg_err *e)
 		return nsg_fail(e, r, NULL, "nftables netlink socket");
 	r = restore_locked(nft, restored, e);
 	nftx_close(nft);
+	return r;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+/* One port of a publish list: what a host port maps to. */
+struct port_map {
+	uint32_t host_addr;
+	uint8_t proto;
+	uint16_t host_port;
+	uint16_t to_port;
+};
+
+static int port_map_cmp(const void *a, const void *b)
+{
+	const struct port_map *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_addr != y->host_addr)
+		return x->host_addr < y->host_addr ? -1 : 1;
+	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
+}
+
+static struct port_map *expand(const struct publish *p, size_t n, size_t *ret_n)
+{
+	size_t total = 0, k = 0;
+	struct port_map *v;
+
+	for (size_t i = 0; i < n; i++)
+		total += p[i].count;
+	v = calloc(total ? total : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < p[i].count; j++)
+			v[k++] = (struct port_map){ p[i].host_addr, p[i].proto, p[i].host_port + j,
+						    p[i].port + j };
+	qsort(v, k, sizeof(*v), port_map_cmp);
+	*ret_n = k;
+	return v;
+}
+
+static void add_port(struct publish *list, size_t *n, const struct port_map *m)
+{
+	list[(*n)++] = (struct publish){ .host_addr = m->host_addr, .proto = m->proto,
+					 .host_port = m->host_port, .port = m->to_port, .count = 1 };
+}
+
+/* The ports to unpublish and to publish to go from what the gateway has to
+ * what cfg wants; a port mapped elsewhere is in both. */
+static int diff_ports(const struct published *have, size_t n_have, const struct publish *want,
+		      size_t n_want, struct publish **del, size_t *n_del, struct publish **add,
+		      size_t *n_add)
+{
+	_cleanup_free_ struct port_map *h = calloc(n_have ? n_have : 1, sizeof(*h));
+	_cleanup_free_ struct port_map *w = NULL;
+	size_t nw = 0, i = 0, j = 0;
+
+	*del = *add = NULL;
+	*n_del = *n_add = 0;
+	if (!h)
+		return -ENOMEM;
+	for (size_t k = 0; k < n_have; k++)
+		h[k] = (struct port_map){ have[k].host_addr, have[k].proto, have[k].host_port,
+					  have[k].to_port };
+	qsort(h, n_have, sizeof(*h), port_map_cmp);
+	w = expand(want, n_want, &nw);
+	*del = calloc(n_have + 1, sizeof(**del));
+	*add = calloc(nw + 1, sizeof(**add));
+	if (!w || !*del || !*add) {
+		free(*del);
+		free(*add);
+		return -ENOMEM;
+	}
+	while (i < n_have || j < nw) {
+		int c = i == n_have ? 1 : j == nw ? -1 : port_map_cmp(&h[i], &w[j]);
+
+		if (c < 0) {
+			add_port(*del, n_del, &h[i++]);
+		} else if (c > 0) {
+			add_port(*add, n_add, &w[j++]);
+		} else {
+			if (h[i].to_port != w[j].to_port) {
+				add_port(*del, n_del, &h[i]);
+				add_port(*add, n_add, &w[j]);
+			}
+			i++, j++;
+		}
+	}
+	return 0;
+}
+
+/* Uplink or DNS changed: change them in place. */
+static int update_in_place(struct nftx *nft, struct gw_state *have, const struct gw_spec *want,
+			   char *detail, size_t len, struct nsg_err *e)
+{
+	struct gw_state next = *have;
+	int r;
+
+	if (strcmp(have->spec.uplink, want->uplink)) {
+		struct ruleset_gw old = ruleset_gw_of(&have->spec), neu;
+
+		snprintf(next.spec.uplink, sizeof(next.spec.uplink), "%s", want->uplink);
+		neu = ruleset_gw_of(&next.spec);
+		/* One transaction: the veth's elements go and come back with the
+		 * new masquerade element, so no packet sees the gateway half-done. */
+		nftx_batch_begin(nft);
+		r = ruleset_queue_gateway(nft, &old, true);
+		if (r == 0)
+			r = ruleset_queue_gateway(nft, &neu, false);
+		if (r == 0)
+			r = nftx_batch_commit(nft, e);
+		if (r < 0)
+			return r;
+		snprintf(detail + strlen(detail), len - strlen(detail), "%suplink %s",
+			 detail[0] ? ", " : "", want->uplink[0] ? want->uplink : "any");
+	}
+	if (have->spec.dns_mode != want->dns_mode || have->spec.n_dns != want->n_dns ||
+	    memcmp(have->spec.dns, want->dns, sizeof(want->dns))) {
+		_cleanup_free_ char *content = NULL;
+		const char *warning;
+
+		next.spec.dns_mode = want->dns_mode;
+		next.spec.n_dns = want->n_dns;
+		memcpy(next.spec.dns, want->dns, sizeof(want->dns));
+		r = dns_render_host(&next.spec, &content, &warning);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "resolv.conf for \"%s\"", want->name);
+		r = content ? dns_write(want->name, content, e) : dns_remove(want->name);
+		if (r < 0)
+			return r;
+		snprintf(detail + strlen(detail), len - strlen(detail), "%sdns", detail[0] ? ", " : "");
+	}
+	return state_save(&next, e);
+}
+
+static bool same_base(const struct gw_spec *want, const struct gw_state *have)
+{
+	const struct gw_spec *h = &have->spec;
+
+	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path))
+		return false;
+	return !want->subnet_given ||
+	       (want->subnet.addr == h->subnet.addr && want->subnet.plen == h->subnet.plen);
+}
+
+static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config_gw *cg,
+		     struct gw_apply_item *it, struct nsg_err *e)
+{
+	struct gw_up_opts o = { .pubs = cg->pubs, .n_pubs = cg->n_pubs };
+	struct gw_up_result res;
+	struct gw_state have;
+	struct gw_view v;
+	_cleanup_free_ struct publish *del = NULL, *add = NULL;
+	size_t n_del, n_add;
+	bool found, healthy;
+	int r;
+
+	snprintf(it->name, sizeof(it->name), "%s", cg->spec.name);
+	r = state_load(cg->spec.name, &have);
+	if (r == -ENOENT) {
+		it->action = "created";
+		return up_locked(host, nft, &cg->spec, &o, &res, e);
+	}
+	healthy = r == 0 && view_with(host, nft, cg->spec.name, &v) == 0 && !strcmp(v.status, "up");
+	if (r == 0 && healthy)
+		gateway_view_clear(&v);
+	if (r < 0 || !healthy || !same_base(&cg->spec, &have)) {
+		snprintf(it->detail, sizeof(it->detail), "%s", r < 0 ? "its state was damaged" :
+			 !healthy ? "it was broken" : "its subnet or namespace changed");
+		it->action = "recreated";
+		r = down_locked(host, nft, cg->spec.name, &found, e);
+		return r < 0 ? r : up_locked(host, nft, &cg->spec, &o, &res, e);
+	}
+
+	it->action = "unchanged";
+	if (strcmp(have.spec.uplink, cg->spec.uplink) || have.spec.dns_mode != cg->spec.dns_mode ||
+	    have.spec.n_dns != cg->spec.n_dns || memcmp(have.spec.dns, cg->spec.dns, sizeof(have.spec.dns))) {
+		it->action = "updated";
+		r = update_in_place(nft, &have, &cg->spec, it->detail, sizeof(it->detail), e);
+		if (r < 0)
+			return r;
+	}
+	{
+		_cleanup_free_ struct published *pub = NULL;
+		size_t n_pub;
+
+		r = ruleset_published(nft, cg->spec.name, &pub, &n_pub);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", cg->spec.name);
+		r = diff_ports(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
+		if (r < 0)
+			return r;
+	}
+	if (n_del) {
+		r = unpublish_locked(nft, cg->spec.name, del, n_del, e);
+		if (r < 0)
+			return r;
+	}
+	if (n_add) {
+		r = publish_locked(nft, cg->spec.name, add, n_add, false, e);
+		if (r < 0)
+			return r;
+	}
+	if (n_del || n_add) {
+		it->action = "updated";
+		snprintf(it->detail + strlen(it->detail), sizeof(it->detail) - strlen(it->detail),
+			 "%s%zu port%s unpublished, %zu published", it->detail[0] ? ", " : "", n_del,
+			 n_del == 1 ? "" : "s", n_add);
+	}
+	return 0;
+}
+
+int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **ret, size_t *n_ret,
+		  struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	struct gw_apply_item *items;
+	size_t k = 0;
+	bool restored;
+	int r, n = 0;
+
+	*ret = NULL;
+	*n_ret = 0;
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	n = state_names(&names);
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "listing gateways");
+	items = calloc(cfg->n + n + 1, sizeof(*items));
+	if (!items) {
+		free(names);
+		return -ENOMEM;
+	}
+	r = open_sockets(&host, &nft, e);
+	if (r == 0)
+		r = gc_locked(host, nft, true, NULL, NULL, e);
+	if (r == 0)
+		r = restore_locked(nft, &restored, e);
+	for (size_t i = 0; r == 0 && i < cfg->n; i++) {
+		r = apply_one(host, nft, &cfg->gw[i], &items[k], e);
+		k++;
+	}
+	for (int i = 0; r == 0 && prune && i < n; i++) {
+		bool found;
+
+		if (config_find(cfg, names[i]))
+			continue;
+		r = down_locked(host, nft, names[i], &found, e);
+		snprintf(items[k].name, sizeof(items[k].name), "%s", names[i]);
+		items[k++].action = "removed";
+	}
+	free(names);
+	link_sock_close(host);
+	nftx_close(nft);
+	*ret = items;
+	*n_ret = k;
 	return r;
 }

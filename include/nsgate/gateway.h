@@ -60,6 +60,22 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e);
  * *restored tells whether anything had to be written. */
 int gateway_restore(bool *restored, struct nsg_err *e);
 
+struct config;
+
+/* What apply did to one gateway. */
+struct gw_apply_item {
+	char name[GW_NAME_MAX + 1];
+	const char *action;       /* "created", "recreated", "updated", "unchanged", "removed" */
+	char detail[192];
+};
+/* Bring the kernel to exactly the gateways cfg declares: create the missing,
+ * change the changed with the fewest operations (ports, uplink and DNS in
+ * place; a new subnet or namespace re-creates), leave the same untouched
+ * (no netlink writes), and with prune remove gateways cfg does not name.
+ * *ret malloc'ed, one item per gateway. */
+int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **ret, size_t *n_ret,
+		  struct nsg_err *e);
+
 /* One gateway as the kernel shows it, with the state file beside it. */
 struct gw_view {
 	char name[GW_NAME_MAX + 1];
