@@ -420,6 +420,9 @@ static int parse_mem(const char *text, size_t len, const char *file, struct conf
 		config_free(&p.cfg);
 		if (p.err == -ENOMEM)
 			return nsg_fail(e, -ENOMEM, NULL, "%s", p.file);
+		if (strlen(p.file) > 150)   /* keep the line number in e->what */
+			return nsg_fail(e, p.err, p.why, "...%s:%u", p.file + strlen(p.file) - 150,
+					p.err_line);
 		return nsg_fail(e, p.err, p.why, "%s:%u", p.file, p.err_line);
 	}
 	*ret = p.cfg;

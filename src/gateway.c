@@ -747,6 +747,138 @@ int gateway_down(const char *name, bool *found, struct nsg_err *e)
 	return r;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+struct group_job {
+	struct nl_sock *host;
+	uint32_t group;
+	struct nsg_err e;
+	int r;
+};
+
+static void *group_job_run(void *arg)
+{
+	struct group_job *j = arg;
+
+	j->r = link_delete_group(j->host, j->group, &j->e);
+	return NULL;
+}
+
+/*
+ * Remove many gateways at once (down --all, gc): one nftables transaction,
+ * and their links moved into one link group and deleted with one request,
+ * so the kernel unregisters them together and waits for its RCU grace
+ * periods once, not once per link (1,000 veths: well under a second instead
+ * of ~20 s). names[] is sorted in place.
+ */
+static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names)[GW_NAME_MAX + 1],
+			    size_t n, size_t *n_found, struct nsg_err *e)
+{
+	_cleanup_free_ struct link_info *links = NULL;
+	_cleanup_free_ struct published *pub = NULL;
+	char (*all)[GW_NAME_MAX + 1] = NULL;
+	struct group_job job = { .host = host, .group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
+	size_t n_pub = 0, k = 0, n_elems, n_links = 0;
+	bool others = false, threaded = false;
+	pthread_t t;
+	int nl, n_all, r;
+
+	*n_found = 0;
+	if (n == 0)
+		return 0;
+	qsort(names, n, sizeof(*names), name_cmp);
+	n_all = known_names(host, &all);
+	if (n_all < 0)
+		return nsg_fail(e, n_all, NULL, "listing gateways");
+	for (int i = 0; i < n_all && !others; i++)
+		others = !bsearch(all[i], names, n, sizeof(*names), name_cmp);
+	free(all);
+
+	/* Their ports, whose flows are forgotten after. */
+	r = ruleset_published(nft, NULL, &pub, &n_pub);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	for (size_t i = 0; i < n_pub; i++)
+		if (bsearch(pub[i].owner, names, n, sizeof(*names), name_cmp))
+			pub[k++] = pub[i];
+	n_pub = k;
+
+	nftx_batch_begin(nft);
+	if (others) {
+		r = ruleset_queue_owned_delete_many(nft, (const char (*)[GW_NAME_MAX + 1])names, n, &n_elems);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "reading nftables elements");
+	} else if (ruleset_table_exists(nft) > 0) {
+		ruleset_queue_table_delete(nft);
+	}
+	r = nftx_batch_commit(nft, e);
+	if (r < 0)
+		return r;
+
+	/* Links: only those labelled as one of these gateways. */
+	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
+	if (nl < 0)
+		return nsg_fail(e, nl, NULL, "listing links");
+	for (int i = 0; i < nl && r == 0; i++) {
+		char owner[GW_NAME_MAX + 1];
+
+		if (!alias_name(links[i].alias, owner, NULL) ||
+		    !bsearch(owner, names, n, sizeof(*names), name_cmp))
+			continue;
+		r = link_set_group(host, links[i].name, job.group, e);
+		n_links++;
+	}
+	if (r < 0)
+		return r;
+	if (n_links)
+		threaded = pthread_create(&t, NULL, group_job_run, &job) == 0;
+	if (n_links && !threaded)
+		group_job_run(&job);
+
+	/* Namespaces and files meanwhile. */
+	for (size_t i = 0; i < n; i++) {
+		struct gw_state st;
+		bool have_state = state_load(names[i], &st) == 0, own = have_state && st.netns_created;
+
+		if (!have_state) {
+			/* The label says whether nsgate made the namespace. */
+			for (int j = 0; j < nl; j++) {
+				char owner[GW_NAME_MAX + 1];
+				bool own_netns;
+
+				if (alias_name(links[j].alias, owner, &own_netns) && !strcmp(owner, names[i]))
+					own = own_netns;
+			}
+		}
+		if (own) {
+			int rr = netns_delete(names[i]);
+			if (rr < 0 && rr != -ENOENT && r == 0)
+				r = nsg_fail(e, rr, NULL, "netns \"%s\"", names[i]);
+		}
+		dns_remove(names[i]);
+		state_ports_remove(names[i]);
+		state_run_clear(names[i]);
+		if (state_remove(names[i]) == 0 || have_state)
+			(*n_found)++;
+	}
+	if (threaded)
+		pthread_join(t, NULL);
+	if (r == 0 && n_links && job.r < 0) {
+		*e = job.e;
+		r = job.r;
+	}
+	if (r == 0 && n_pub) {
+		int rr = publish_forget_flows(pub, n_pub, e);
+		r = rr < 0 ? rr : 0;
+	}
+	if (!others)
+		forward_restore_if_last();
+	return r;
+}
+
 int gateway_down_all(size_t *count, struct nsg_err *e)
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
@@ -767,13 +899,7 @@ int gateway_down_all(size_t *count, struct nsg_err *e)
 		r = nsg_fail(e, n, NULL, "listing gateways");
 		goto out;
 	}
-	for (int i = 0; i < n && r == 0; i++) {
-		bool found;
-
-		r = down_locked(host, nft, names[i], &found, e);
-		if (r == 0 && found)
-			(*count)++;
-	}
+	r = down_many_locked(host, nft, names, n, count, e);
 out:
 	free(names);
 	link_sock_close(host);
@@ -1115,17 +1241,28 @@ static int gc_locked(struct nl_sock *host, struct nftx *nft, bool runs_only,
 			return -ENOMEM;
 		}
 	}
-	for (int i = 0; i < n && r == 0; i++) {
+	/* Decide first, remove together: one transaction, one link group. */
+	for (int i = 0; i < n; i++) {
 		const char *reason = gc_reason(host, nft, names[i], runs_only);
-		bool found;
 
 		if (!reason)
 			continue;
-		r = down_locked(host, nft, names[i], &found, e);
-		if (r == 0 && items) {
+		if (items) {
 			snprintf(items[k].name, sizeof(items[k].name), "%s", names[i]);
-			items[k++].reason = reason;
+			items[k].reason = reason;
 		}
+		memmove(names[k], names[i], sizeof(names[k]));
+		k++;
+	}
+	if (k == 1) {
+		bool found;
+		r = down_locked(host, nft, names[0], &found, e);
+	} else if (k > 1) {
+		size_t gone;
+		r = down_many_locked(host, nft, names, k, &gone, e);
+		/* down_many sorts names: the items follow the same order. */
+		if (items)
+			qsort(items, k, sizeof(*items), name_cmp);
 	}
 	free(names);
 	if (ret && r == 0) {

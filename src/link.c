@@ -485,6 +485,51 @@ int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
 	return 0;
 }
 
+int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	struct nl_msg *msg;
+	char why[256] = "";
+	int r;
+
+	r = check_ifname(name);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
+	link = rtnl_link_alloc();
+	if (!link)
+		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_group(link, group);
+	r = rtnl_link_build_add_request(link, 0, &msg);
+	if (r < 0)
+		return nsg_fail(e, nle_to_errno(r), NULL, "link \"%s\"", name);
+	r = txn_simple(sk, msg, why, sizeof(why));
+	if (r < 0)
+		return nsg_fail(e, r, why_or_null(why), "link \"%s\": group %u", name, group);
+	return 0;
+}
+
+int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
+	char why[256] = "";
+	int r;
+
+	if (!msg)
+		return nsg_fail(e, -ENOMEM, NULL, "link group %u", group);
+	/* No index and no name: the kernel deletes by IFLA_GROUP. */
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return nsg_fail(e, -ENOMEM, NULL, "link group %u", group);
+	}
+	r = txn_simple(sk, msg, why, sizeof(why));
+	if (r < 0)
+		return nsg_fail(e, r, why_or_null(why), "deleting link group %u", group);
+	return 0;
+}
+
 static struct nl_addr *ip4_nl_addr(uint32_t addr, uint8_t plen)
 {
 	struct in_addr a = ip4_in_addr(addr);

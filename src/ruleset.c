@@ -568,6 +568,8 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 /* Elements are collected per set, then queued for deletion in one go. */
 struct owned {
 	const char *name;
+	const char (*names)[GW_NAME_MAX + 1];  /* or any of these, sorted */
+	size_t n_names;
 	struct nftx_elem *elems;
 	char *keys;               /* copies: the dump's buffers do not outlive the callback */
 	size_t n, cap;
@@ -576,11 +578,25 @@ struct owned {
 	const char *set;
 };
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool owned_by(const struct owned *o, const char *comment)
+{
+	if (!comment)
+		return false;
+	if (o->names)
+		return bsearch(comment, o->names, o->n_names, sizeof(*o->names), name_cmp) != NULL;
+	return !strcmp(comment, o->name);
+}
+
 static int collect_owned(const struct nftx_elem *el, void *userdata)
 {
 	struct owned *o = userdata;
 
-	if (!el->comment || strcmp(el->comment, o->name))
+	if (!owned_by(o, el->comment))
 		return 0;
 	if (o->state) {
 		o->state->n_elems++;
@@ -615,13 +631,14 @@ static int collect_owned(const struct nftx_elem *el, void *userdata)
 	return 0;
 }
 
-static int walk_owned(struct nftx *n, const char *name, struct ruleset_gw_state *state,
-		      size_t *n_found)
+static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_NAME_MAX + 1],
+		      size_t n_names, struct ruleset_gw_state *state, size_t *n_found)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(sets) && r == 0; i++) {
-		struct owned o = { .name = name, .state = state, .set = sets[i].name };
+		struct owned o = { .name = name, .names = names, .n_names = n_names, .state = state,
+				   .set = sets[i].name };
 
 		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, sets[i].name, collect_owned, &o);
 		if (r == -ENOENT)
@@ -642,13 +659,20 @@ static int walk_owned(struct nftx *n, const char *name, struct ruleset_gw_state 
 int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found)
 {
 	*n_found = 0;
-	return walk_owned(n, name, NULL, n_found);
+	return walk_owned(n, name, NULL, 0, NULL, n_found);
+}
+
+int ruleset_queue_owned_delete_many(struct nftx *n, const char (*names)[GW_NAME_MAX + 1],
+				    size_t n_names, size_t *n_found)
+{
+	*n_found = 0;
+	return walk_owned(n, NULL, names, n_names, NULL, n_found);
 }
 
 int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	return walk_owned(n, name, ret, NULL);
+	return walk_owned(n, name, NULL, 0, ret, NULL);
 }
 
 /* ------------------------------------------------------------ published ports */

@@ -31,6 +31,11 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 /* Delete one link by name; -ENODEV when there is none. */
 int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e);
 int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e);
+/* Move a link into link group group (IFLA_GROUP). */
+int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e);
+/* Delete every link of group in one request: the kernel unregisters them as
+ * one batch, paying its RCU grace periods once instead of once a link. */
+int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e);
 /* ifindex (> 0) of name, or -ENODEV. */
 int link_index(struct nl_sock *sk, const char *name);
 /* Add addr/plen to name (the prefix route comes with it). */

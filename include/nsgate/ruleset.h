@@ -35,6 +35,10 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 /* Queue the deletion of every element whose comment names the gateway,
  * found by reading the sets back. *n_found counts them. */
 int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found);
+/* The same for the elements of any of names[] (sorted with strcmp), read
+ * back once for all of them. */
+int ruleset_queue_owned_delete_many(struct nftx *n, const char (*names)[GW_NAME_MAX + 1],
+				    size_t n_names, size_t *n_found);
 /* Queue the deletion of the whole table. */
 int ruleset_queue_table_delete(struct nftx *n);
 /* 1 if the table exists. */
