@@ -587,23 +587,11 @@ static int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1])
 	return n;
 }
 
+/* Shared things (the table, ip_forward) stay while another gateway has state;
+ * one that left only kernel objects is gc's. */
 static bool other_gateways_exist(const char *name)
 {
-	char (*names)[GW_NAME_MAX + 1] = NULL;
-	struct nl_sock *sk = NULL;
-	bool other = false;
-	int n;
-
-	if (link_sock_open(&sk) < 0)
-		return true;  /* when unsure, keep shared things */
-	n = known_names(sk, &names);
-	link_sock_close(sk);
-	if (n < 0)
-		return true;
-	for (int i = 0; i < n && !other; i++)
-		other = strcmp(names[i], name) != 0;
-	free(names);
-	return other;
+	return state_other_exists(name);
 }
 
 /* Put ip_forward back if nsgate changed it and no gateway needs it any more. */

@@ -399,6 +399,25 @@ int state_names(char (**ret)[GW_NAME_MAX + 1])
 	return names_with_suffix(".state", ret);
 }
 
+bool state_other_exists(const char *name)
+{
+	size_t nl = strlen(name);
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(STATE_DIR);
+
+	if (!d)
+		return errno != ENOENT;  /* when unsure, keep what is shared */
+	while (!found && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l > 6 && !strcmp(de->d_name + l - 6, ".state"))
+			found = l - 6 != nl || strncmp(de->d_name, name, nl);
+	}
+	closedir(d);
+	return found;
+}
+
 int state_run_names(char (**ret)[GW_NAME_MAX + 1])
 {
 	return names_with_suffix(".run", ret);

@@ -31,6 +31,9 @@ int state_remove(const char *name);
 /* Names of all state files, sorted; *ret malloc'ed. Returns the count. */
 int state_names(char (**ret)[GW_NAME_MAX + 1]);
 
+/* Whether any gateway but name has a state file (stops at the first). */
+bool state_other_exists(const char *name);
+
 /* Pure halves, for tests. */
 int state_format(const struct gw_state *st, char *buf, size_t len);
 int state_parse(const char *text, struct gw_state *ret);
