@@ -2,7 +2,6 @@
 /* config: the file of `nsgate apply`, parsed with libinih. */
 #include "unit.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -283,6 +282,15 @@ static void test_error_format(void **state)
 	assert_int_equal(config_parse_string(text, NULL, &c, NULL), -EINVAL);
 	assert_int_equal(config_parse_string("[a b]\n", NULL, &c, &e), -EINVAL);
 	assert_string_equal(e.what, "config:1");
+
+	/* A long file name is cut at the front, not the line number. */
+	char name[400];
+	memset(name, 'd', sizeof(name));
+	memcpy(name + sizeof(name) - 8, "/x.conf", 8);
+	assert_int_equal(config_parse_string("\n\n[a b]\n", name, &c, &e), -EINVAL);
+	assert_int_equal(strncmp(e.what, "...ddd", 6), 0);
+	assert_contains(e.what, "ddd/x.conf:3");
+	assert_true(strlen(e.what) < sizeof(e.what) - 1);
 }
 
 static void test_structure_errors(void **state)
@@ -512,6 +520,61 @@ static void test_file(void **state)
 	assert_int_equal(rmdir(tmpdir), 0);
 }
 
+/* conf/nsgate.conf, the installed example, is valid as shipped (every
+ * gateway commented out) and with its examples uncommented ("#[", "#key"). */
+static void test_example(void **state)
+{
+	static const char self[] = "tests/unit/test-config.c";
+	char path[4096];
+	struct config c;
+	struct nsg_err e = { 0 };
+	size_t len = strlen(__FILE__);
+	_cleanup_free_ char *text = NULL;
+	char *out;
+	FILE *f;
+	long size;
+
+	if (len < sizeof(self) || strcmp(__FILE__ + len - strlen(self), self) || __FILE__[0] != '/')
+		skip();
+	snprintf(path, sizeof(path), "%.*sconf/nsgate.conf", (int)(len - strlen(self)), __FILE__);
+	if (config_parse_file(path, &c, &e) != 0)
+		fail_msg("%s: %s", e.what, nsg_err_reason(&e));
+	assert_int_equal(c.n, 0);
+	config_free(&c);
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	rewind(f);
+	text = calloc(1, size + 1);
+	assert_non_null(text);
+	assert_int_equal(fread(text, 1, size, f), size);
+	fclose(f);
+	/* Uncomment in place: drop the '#' of lines "#[..." and "#key...". */
+	out = text;
+	for (const char *in = text; *in;) {
+		const char *nl = strchr(in, '\n'), *from = in;
+		size_t n = nl ? (size_t)(nl - in + 1) : strlen(in);
+
+		if (in[0] == '#' && (in[1] == '[' || (in[1] >= 'a' && in[1] <= 'z')))
+			from++;
+		memmove(out, from, n - (from - in));
+		out += n - (from - in);
+		in += n;
+	}
+	*out = '\0';
+	if (config_parse_string(text, "example", &c, &e) != 0)
+		fail_msg("%s: %s", e.what, nsg_err_reason(&e));
+	assert_int_equal(c.n, 4);
+	assert_non_null(config_find(&c, "web"));
+	assert_int_equal(config_find(&c, "web")->n_pubs, 2);
+	assert_string_equal(config_find(&c, "builder")->spec.uplink, "eth0");
+	assert_int_equal(config_find(&c, "media")->spec.dns_mode, GW_DNS_NONE);
+	assert_string_equal(config_find(&c, "sandbox")->spec.netns_path, "/run/netns/sandbox");
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

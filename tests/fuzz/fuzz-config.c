@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the config parser and the publish SPEC parser.
+ * Besides "no crash, no leak, no undefined behaviour" it checks properties:
+ * an accepted config holds valid gateways; an error names "FILE:LINE" with a
+ * reason; an accepted SPEC prints to text that parses back to the same.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsgate/config.h"
+
+/* Not CHECK(): release builds define NDEBUG. */
+#define CHECK(x)                                                         \
+	do {                                                             \
+		if (!(x)) {                                              \
+			fprintf(stderr, "check failed: %s\n", #x);       \
+			abort();                                         \
+		}                                                        \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_config(const char *text)
+{
+	struct config c;
+	struct nsg_err e = { 0 };
+	int r = config_parse_string(text, "f", &c, &e);
+
+	if (r < 0) {
+		CHECK(r == -EINVAL || r == -ENOMEM);
+		CHECK(c.n == 0 && !c.gw);
+		if (r == -EINVAL) {
+			CHECK(!strncmp(e.what, "f:", 2) && e.what[2] >= '1' && e.what[2] <= '9');
+			CHECK(e.why[0]);
+		}
+		return;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		const struct config_gw *g = &c.gw[i];
+
+		CHECK(spec_name_check(g->spec.name, NULL) == 0);
+		CHECK(g->line >= 1);
+		CHECK(config_find(&c, g->spec.name) == g);
+		CHECK(g->spec.netns_path[0] == '/');
+		for (size_t j = 0; j < g->n_pubs; j++)
+			CHECK(g->pubs[j].count >= 1 &&
+			       g->pubs[j].host_port + g->pubs[j].count - 1 <= 65535);
+	}
+	config_free(&c);
+}
+
+static void check_publish(const char *text)
+{
+	struct publish p, q;
+	struct nsg_err e = { 0 };
+	char buf[PUBLISH_STRLEN];
+
+	if (spec_publish_parse(text, &p, &e) < 0) {
+		CHECK(e.code < 0 && e.what[0]);
+		return;
+	}
+	spec_publish_str(&p, buf);
+	CHECK(spec_publish_parse(buf, &q, NULL) == 0);
+	CHECK(p.host_addr == q.host_addr && p.proto == q.proto && p.host_port == q.host_port &&
+	       p.port == q.port && p.count == q.count);
+	CHECK(spec_publish_overlap(&p, &q));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	check_config(text);
+	if (size <= 128)
+		check_publish(text);
+	free(text);
+	return 0;
+}
