@@ -235,6 +235,23 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* With a control array of our own, libmnl calls nothing else for control
+ * messages: an error reply must be handled here too. */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*me)) {
+		d->err = -EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!me->error)
+		return MNL_CB_STOP;
+	d->err = me->error;
+	return MNL_CB_ERROR;
+}
+
 /* NLMSG_DONE of a dump carries the dump's own error, which libmnl ignores. */
 static int done_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -255,7 +272,7 @@ static int dump_table(struct mnl_socket *nl, uint32_t portid, uint32_t seq, char
 		      struct dump_ctx *d)
 {
 	/* libmnl takes the array non-const, so it lives on the stack. */
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb, [NLMSG_DONE] = done_cb };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
 	ssize_t r;

@@ -143,6 +143,9 @@ static int check_ifname(const char *name)
 struct nl_txn {
 	/* Called for each object in the reply; may be NULL. */
 	void (*on_object)(struct nl_object *obj, void *userdata);
+	/* Or for each raw message: for dumps of thousands of entries, where
+	 * building a libnl object per entry costs more than the kernel does. */
+	void (*on_msg)(struct nlmsghdr *nlh, void *userdata);
 	void *userdata;
 	bool done;
 	int kernel_error;    /* the kernel's errno, negative; 0 when it acked */
@@ -181,6 +184,10 @@ static int txn_on_valid(struct nl_msg *msg, void *arg)
 	struct nl_txn *t = arg;
 	int r;
 
+	if (t->on_msg) {
+		t->on_msg(nlmsg_hdr(msg), t->userdata);
+		return NL_OK;
+	}
 	if (!t->on_object)
 		return NL_SKIP;
 	r = nl_msg_parse(msg, t->on_object, t->userdata);
@@ -292,6 +299,10 @@ int link_sock_open(struct nl_sock **ret)
 	 * cannot overflow it however many links there are. */
 	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* Strict checking makes the kernel honour a dump's filters (an address
+	 * dump of one interface), so reading one link costs the same with a
+	 * thousand gateways as with one. */
+	(void)setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	*ret = sk;
 	return 0;
 }
@@ -656,11 +667,28 @@ fail:
 /* Dump every object of one type and family. The request carries the full
  * header of its type, as kernels with strict checking reject the one-byte
  * rtgenmsg form that libnl's caches send. */
+static int dump_run_txn(struct nl_sock *sk, int type, int family, int ifindex, struct nl_txn *txn);
+
 static int dump_run(struct nl_sock *sk, int type, int family,
 		    void (*on_object)(struct nl_object *, void *), void *userdata)
 {
-	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
 	struct nl_txn t = { .on_object = on_object, .userdata = userdata };
+
+	return dump_run_txn(sk, type, family, 0, &t);
+}
+
+static int dump_run_raw(struct nl_sock *sk, int type, int family,
+			void (*on_msg)(struct nlmsghdr *, void *), void *userdata)
+{
+	struct nl_txn t = { .on_msg = on_msg, .userdata = userdata };
+
+	return dump_run_txn(sk, type, family, 0, &t);
+}
+
+/* ifindex: only that interface's entries (address dumps), 0 for all. */
+static int dump_run_txn(struct nl_sock *sk, int type, int family, int ifindex, struct nl_txn *txn)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
 	int r;
 
 	msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
@@ -676,7 +704,7 @@ static int dump_run(struct nl_sock *sk, int type, int family,
 		break;
 	}
 	case RTM_GETADDR: {
-		struct ifaddrmsg ifa = { .ifa_family = family };
+		struct ifaddrmsg ifa = { .ifa_family = family, .ifa_index = ifindex };
 
 		r = nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO);
 		break;
@@ -692,7 +720,7 @@ static int dump_run(struct nl_sock *sk, int type, int family,
 	}
 	if (r < 0)
 		return -EMSGSIZE;
-	return txn_run(sk, msg, true, &t);
+	return txn_run(sk, msg, true, txn);
 }
 
 /* Address and mask of an IPv4 rtnl_addr; false for anything else. */
@@ -798,10 +826,14 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 /* Fill set->v[] with their IPv4 addresses, from one dump for all links. */
 static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set)
 {
+	struct nl_txn t = { .on_object = on_link_addr, .userdata = set };
+
 	if (set->n == 0)
 		return 0;
 	qsort(set->v, set->n, sizeof(*set->v), link_info_cmp);
-	return dump_run(sk, RTM_GETADDR, AF_INET, on_link_addr, set);
+	/* One link: ask for its addresses only (the filter needs strict
+	 * checking; without it the kernel sends all and bsearch sorts them out). */
+	return dump_run_txn(sk, RTM_GETADDR, AF_INET, set->n == 1 ? set->v[0].ifindex : 0, &t);
 }
 
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret)
@@ -887,35 +919,39 @@ static void prefix_set_add(struct prefix_set *set, uint32_t addr, uint8_t plen)
 	set->v[set->n++] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
 }
 
-static void on_prefix_addr(struct nl_object *obj, void *userdata)
+static void on_prefix_addr_raw(struct nlmsghdr *nlh, void *userdata)
 {
-	uint32_t addr;
-	uint8_t plen;
+	const struct ifaddrmsg *ifa = nlmsg_data(nlh);
+	struct nlattr *a;
+	uint32_t be;
 
-	if (nl_object_get_msgtype(obj) == RTM_NEWADDR &&
-	    addr_ip4((struct rtnl_addr *)obj, &addr, &plen))
-		prefix_set_add(userdata, addr, plen);
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET || ifa->ifa_prefixlen > 32)
+		return;
+	/* IFA_LOCAL is the address itself; IFA_ADDRESS the peer on point-to-point. */
+	a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_LOCAL);
+	if (!a)
+		a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_ADDRESS);
+	if (!a || nla_len(a) != sizeof(be))
+		return;
+	memcpy(&be, nla_data(a), sizeof(be));
+	prefix_set_add(userdata, ntohl(be) & ip4_mask(ifa->ifa_prefixlen), ifa->ifa_prefixlen);
 }
 
-static void on_prefix_route(struct nl_object *obj, void *userdata)
+static void on_prefix_route_raw(struct nlmsghdr *nlh, void *userdata)
 {
-	struct rtnl_route *route = (struct rtnl_route *)obj;
-	struct nl_addr *dst;
-	uint32_t be = 0;
-	unsigned plen;
+	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct nlattr *a;
+	uint32_t be;
 
-	if (nl_object_get_msgtype(obj) != RTM_NEWROUTE || rtnl_route_get_family(route) != AF_INET)
-		return;
-	dst = rtnl_route_get_dst(route);
-	if (!dst)
-		return;
-	plen = nl_addr_get_prefixlen(dst);
 	/* A default route claims no prefix; it is where everything else goes. */
-	if (plen == 0 || plen > 32)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
+	    rtm->rtm_dst_len == 0 || rtm->rtm_dst_len > 32)
 		return;
-	if (nl_addr_get_len(dst) == sizeof(be))
-		memcpy(&be, nl_addr_get_binary_addr(dst), sizeof(be));
-	prefix_set_add(userdata, ntohl(be), plen);
+	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
+	if (!a || nla_len(a) != sizeof(be))
+		return;
+	memcpy(&be, nla_data(a), sizeof(be));
+	prefix_set_add(userdata, ntohl(be) & ip4_mask(rtm->rtm_dst_len), rtm->rtm_dst_len);
 }
 
 static int ip4_net_cmp(const void *a, const void *b)
@@ -936,9 +972,9 @@ int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
 	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
 		set.n = 0;
 		set.error = 0;
-		r = dump_run(sk, RTM_GETADDR, AF_INET, on_prefix_addr, &set);
+		r = dump_run_raw(sk, RTM_GETADDR, AF_INET, on_prefix_addr_raw, &set);
 		if (r >= 0)
-			r = dump_run(sk, RTM_GETROUTE, AF_INET, on_prefix_route, &set);
+			r = dump_run_raw(sk, RTM_GETROUTE, AF_INET, on_prefix_route_raw, &set);
 		if (r >= 0)
 			r = set.error;
 	}

@@ -109,7 +109,9 @@ static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t add
 	if (!port)
 		return;
 	idx = query_for(s, addr, port);
-	if (idx == SIZE_MAX || (s->found && idx >= s->best))
+	/* The lowest port of the first query that has one: the same answer
+	 * whatever order the kernel's hash tables list sockets in. */
+	if (idx == SIZE_MAX || (s->found && (idx > s->best || (idx == s->best && port >= s->hit.port))))
 		return;
 	s->found = true;
 	s->best = idx;
@@ -170,6 +172,23 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* With a control array of our own, libmnl calls nothing else for control
+ * messages: an error reply must be handled here too. */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *s = data;
+	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*me)) {
+		s->err = -EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!me->error)
+		return MNL_CB_STOP;
+	s->err = me->error;
+	return MNL_CB_ERROR;
+}
+
 /* NLMSG_DONE of a dump carries the dump's own error, which libmnl ignores. */
 static int done_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -190,7 +209,7 @@ static int dump(struct mnl_socket *nl, uint32_t portid, uint32_t seq, uint8_t fa
 		uint16_t only_port, char *buf, struct scan *s)
 {
 	/* libmnl takes the array non-const, so it lives on the stack. */
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb, [NLMSG_DONE] = done_cb };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct inet_diag_req_v2 *req;
 	ssize_t r;
