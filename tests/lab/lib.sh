@@ -195,3 +195,151 @@ gw_field() { jq -r --arg k "$2" '.[$k]' <<<"$GW_JSON"; }
 up_ok() { expect_exit 0 nsg up "$@"; }
 # down_ok NAME : `nsgate down NAME` must succeed.
 down_ok() { expect_exit 0 nsg down "$@"; }
+
+# ------------------------------------------------------------------ published ports
+# Servers and clients for any protocol of `nsgate publish` (tcp, udp, sctp).
+# A tagged server answers each connection (tcp, sctp) or datagram (udp) with
+# one line "TAG PEERADDR", so a test knows which server answered and which
+# source address it saw.
+
+# in_ns NS CMD... : run CMD in netns NS; NS "host" is the lab host itself.
+in_ns() {
+	local ns=$1
+	shift
+	if [ "$ns" = host ]; then "$@"; else ip netns exec "$ns" "$@"; fi
+}
+
+# listening_in NS PROTO PORT : something in NS listens on PROTO port PORT.
+listening_in() {
+	local ns=$1 proto=$2 port=$3
+	case $proto in
+	tcp) in_ns "$ns" ss -Hltn "sport = :$port" | grep -q . ;;
+	udp) in_ns "$ns" ss -Hlun "sport = :$port" | grep -q . ;;
+	sctp) # ss needs sctp_diag; /proc/net/sctp/eps lists listeners (LPORT, 6th)
+		in_ns "$ns" ss -Hln --sctp "sport = :$port" 2>/dev/null | grep -q . ||
+			in_ns "$ns" awk -v p="$port" 'NR > 1 && $6 == p { f = 1 } END { exit !f }' /proc/net/sctp/eps 2>/dev/null ;;
+	*) return 1 ;;
+	esac
+}
+
+# start_tagged_server_in NS PROTO PORT TAG [BIND] : a server in NS ("host" for
+# the lab host) on PROTO port PORT answering "TAG PEERADDR". Returns once it
+# listens. Its pid is in $LAST_SERVER_PID.
+start_tagged_server_in() {
+	local ns=$1 proto=$2 port=$3 tag=$4 bind=${5:-0.0.0.0} listen log
+	case $proto in
+	tcp) listen="TCP4-LISTEN:$port,bind=$bind,reuseaddr,fork" ;;
+	udp) listen="UDP4-RECVFROM:$port,bind=$bind,fork" ;;
+	sctp) listen="SCTP4-LISTEN:$port,bind=$bind,reuseaddr,fork" ;;
+	*) fail "start_tagged_server_in: unknown protocol $proto" ;;
+	esac
+	log="$LAB_TMP/tserver-$ns-$proto-$port.log"
+	# udp: read the datagram before answering, else socat may write it into
+	# the pipe of an echo that has already exited (EPIPE) and never answer.
+	# tcp/sctp clients (ask) send nothing, so those answer at once.
+	if [ "$proto" = udp ]; then
+		in_ns "$ns" socat -T5 "$listen" SYSTEM:"read -r line; echo $tag \$SOCAT_PEERADDR" >"$log" 2>&1 &
+	else
+		in_ns "$ns" socat -T5 "$listen" SYSTEM:"echo $tag \$SOCAT_PEERADDR" >"$log" 2>&1 &
+	fi
+	LAST_SERVER_PID=$!
+	wait_for listening_in "$ns" "$proto" "$port" ||
+		fail "$proto server in $ns on port $port did not start: $(cat "$log")"
+}
+
+# ask PROTO ADDR PORT PREFIX... : connect (tcp, sctp) or send one datagram
+# (udp) to ADDR:PORT through the command prefix (as for peer_seen) and print
+# the answer. Bounded: at most a few seconds. $ASK_OPTS is appended to the
+# client address (e.g. ",sourceport=40000").
+ask() {
+	local proto=$1 addr=$2 port=$3
+	shift 3
+	case $proto in
+	tcp) "$@" timeout -k 1 8 socat -T3 -u "TCP4:$addr:$port,connect-timeout=2${ASK_OPTS:-}" STDOUT </dev/null ;;
+	sctp) "$@" timeout -k 1 8 socat -T3 -u "SCTP4:$addr:$port,connect-timeout=2${ASK_OPTS:-}" STDOUT </dev/null ;;
+	udp) echo ping | "$@" timeout -k 1 8 socat -T2 -t1 - "UDP4:$addr:$port${ASK_OPTS:-}" ;;
+	*) fail "ask: unknown protocol $proto" ;;
+	esac
+}
+
+# expect_answer PROTO ADDR PORT WANT PREFIX... : the answer is exactly WANT.
+expect_answer() {
+	local proto=$1 addr=$2 port=$3 want=$4 got
+	shift 4
+	got=$(ask "$proto" "$addr" "$port" "$@" 2>"$LAB_TMP/ask.err")
+	[ "$got" = "$want" ] ||
+		fail "$proto to $addr:$port via '${*:-lab host}'${ASK_OPTS:+ ($ASK_OPTS)}: answer '$got', expected '$want' $(head -c 300 "$LAB_TMP/ask.err")"
+}
+
+# expect_no_answer PROTO ADDR PORT PREFIX... : nothing answers at all.
+expect_no_answer() {
+	local proto=$1 addr=$2 port=$3 got
+	shift 3
+	got=$(ask "$proto" "$addr" "$port" "$@" 2>/dev/null)
+	[ -z "$got" ] ||
+		fail "$proto to $addr:$port via '${*:-lab host}'${ASK_OPTS:+ ($ASK_OPTS)} must not be answered; answer: '$got'"
+}
+
+# sctp_supported : the kernel can make an SCTP socket here (the lab host).
+# Without SCTP, $SCTP_WHY holds socat's error.
+sctp_supported() {
+	SCTP_WHY=$(timeout -k 1 5 socat -u OPEN:/dev/null SCTP4-CONNECT:127.0.0.1:9 2>&1)
+	case $SCTP_WHY in
+	*"socket("*"not supported"*) return 1 ;;
+	esac
+	return 0
+}
+
+# published_json NAME : the "published" array of `show NAME --json`, compact
+# and sorted by (host_addr, proto, host_port), into $PUB_JSON.
+published_json() {
+	gw_json "$1"
+	PUB_JSON=$(jq -c '.published | sort_by(.host_addr, .proto, .host_port)' <<<"$GW_JSON") ||
+		fail "show $1 --json has no usable \"published\" array: $GW_JSON"
+	jq -e 'type == "array"' >/dev/null 2>&1 <<<"$PUB_JSON" ||
+		fail "show $1 --json: \"published\" is not an array: $GW_JSON"
+}
+
+# pub_entry HOST_ADDR HOST_PORT HOST_END PORT END PROTO TO : one "published"
+# object as show --json prints it (compact, jq key order of the spec).
+pub_entry() {
+	jq -cn --arg a "$1" --argjson hp "$2" --argjson he "$3" --argjson p "$4" \
+		--argjson e "$5" --arg pr "$6" --arg to "$7" \
+		'{host_addr: $a, host_port: $hp, host_end: $he, port: $p, end: $e, proto: $pr, to: $to}'
+}
+
+# expect_published NAME ENTRY... : show NAME --json lists exactly these
+# published ports (pub_entry objects, any order; keys compared, not layout).
+expect_published() {
+	local name=$1 want
+	shift
+	published_json "$name"
+	want=$(printf '%s\n' "$@" | jq -sc 'sort_by(.host_addr, .proto, .host_port)')
+	jq -e --argjson w "$want" '. == $w' >/dev/null <<<"$PUB_JSON" ||
+		fail "show $name --json: published is $PUB_JSON, expected $want"
+}
+
+# nft_rule_count : number of rules in table inet nsgate (lines of
+# `nft -a list table` with a handle that are not table, chain, set or map heads).
+nft_rule_count() {
+	nft -a list table inet nsgate 2>/dev/null |
+		grep -E '# handle [0-9]+$' | grep -cvE '^[[:space:]]*(table|chain|set|map|flowtable)[[:space:]]'
+}
+
+# nft_map_elems MAP [COMMENT] : number of elements of map MAP in table inet
+# nsgate (with that comment when given); 0 when there is no such map.
+nft_map_elems() {
+	local n
+	n=$(nft -j list map inet nsgate "$1" 2>/dev/null |
+		jq --arg c "${2:-}" '[.nftables[] | select(.map) | .map.elem // [] | .[]
+			| select($c == "" or .[0].elem.comment == $c)] | length' 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# nft_table_snapshot : the whole table inet nsgate as text (or a marker when
+# there is none), to compare before and after a command that must change nothing.
+nft_table_snapshot() { nft list table inet nsgate 2>/dev/null || echo "(no table inet nsgate)"; }
+
+# ct_entries ARGS... : conntrack entries (one per line) matching conntrack -L
+# filters ARGS (e.g. -p udp --orig-port-src 40000); empty when none.
+ct_entries() { conntrack -L "$@" 2>/dev/null; }
