@@ -318,41 +318,99 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 }
 
 /* Pick or check the subnet against everything the host and the namespace use. */
+/* A given subnet is checked against every address and route of the host
+ * (and of an attached namespace). */
+static int check_given_subnet(struct up_ctx *c, const struct ip4_net *used, int n)
+{
+	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
+	long hit = ipam_find_overlap(&c->st.spec.subnet, used, n);
+
+	if (hit < 0)
+		return 0;
+	nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(&c->st.spec.subnet, a));
+	nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&used[hit], b));
+	return -EADDRINUSE;
+}
+
+/* Append src[0..n) to *dst (of *n_dst entries). */
+static int append_prefixes(struct ip4_net **dst, int *n_dst, const struct ip4_net *src, int n)
+{
+	struct ip4_net *all;
+
+	if (n <= 0)
+		return 0;
+	all = realloc(*dst, (*n_dst + n) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all + *n_dst, src, n * sizeof(*all));
+	*dst = all;
+	*n_dst += n;
+	return 0;
+}
+
+/*
+ * Pick a free /30. Dumping every route costs O(gateways) per up (each has a
+ * prefix route and local entries), which made the thousandth up twice as
+ * slow as the first. Instead: the host's addresses (all of them, links down
+ * included) and a hint where the last pick ended give a candidate; the FIB
+ * then says, for each of its four addresses, which route it would use. A
+ * match other than the default route is a route in the way: it joins the
+ * used list and the next candidate is tried. Bounded; beyond the bound, the
+ * full dump decides.
+ */
 static int choose_subnet(struct up_ctx *c)
 {
 	struct gw_spec *s = &c->st.spec;
 	_cleanup_free_ struct ip4_net *used = NULL, *used_ns = NULL;
 	struct ip4_net pool;
-	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
-	int n, n_ns = 0;
-	long hit;
+	uint32_t hint = 0;
+	int n, n_ns = 0, r;
 
-	n = link_used_prefixes(c->host, &used);
+	n = s->subnet_given ? link_used_prefixes(c->host, &used) : link_addr_prefixes(c->host, &used);
 	if (n < 0)
 		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
 	if (c->ns) {
 		n_ns = link_used_prefixes(c->ns, &used_ns);
 		if (n_ns < 0)
 			return nsg_fail(c->e, n_ns, NULL, "reading the namespace's addresses and routes");
-		if (n_ns > 0) {
-			struct ip4_net *all = realloc(used, (n + n_ns) * sizeof(*all));
-			if (!all)
-				return -ENOMEM;
-			memcpy(all + n, used_ns, n_ns * sizeof(*all));
-			used = all;
-			n += n_ns;
-		}
+		if (append_prefixes(&used, &n, used_ns, n_ns) < 0)
+			return -ENOMEM;
 	}
-	if (s->subnet_given) {
-		hit = ipam_find_overlap(&s->subnet, used, n);
-		if (hit >= 0) {
-			nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(&s->subnet, a));
-			nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&used[hit], b));
-			return -EADDRINUSE;
-		}
-		return 0;
-	}
+	if (s->subnet_given)
+		return check_given_subnet(c, used, n);
+
 	ip4_net_parse(GW_POOL_DEFAULT, &pool);
+	state_hint_get(&hint);
+	for (int round = 0; round < 64; round++) {
+		struct ip4_net in_way;
+		bool clear = true;
+
+		if (ipam_pick_from(&pool, GW_SUBNET_PLEN, used, n, hint, &s->subnet) < 0)
+			return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
+					"address pool %s", GW_POOL_DEFAULT);
+		for (uint32_t a = s->subnet.addr; clear && a < s->subnet.addr + 4; a++) {
+			r = link_route_match(c->host, a, &in_way);
+			if (r < 0)
+				return nsg_fail(c->e, r, NULL, "route lookup");
+			if (r > 0) {
+				clear = false;
+				if (append_prefixes(&used, &n, &in_way, 1) < 0)
+					return -ENOMEM;
+			}
+		}
+		if (clear) {
+			state_hint_set(s->subnet.addr + 4);
+			return 0;
+		}
+	}
+	/* Many routes in the pool: let the full list decide. */
+	free(used);
+	used = NULL;
+	n = link_used_prefixes(c->host, &used);
+	if (n < 0)
+		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
+	if (append_prefixes(&used, &n, used_ns, c->ns ? n_ns : 0) < 0)
+		return -ENOMEM;
 	if (ipam_pick(&pool, GW_SUBNET_PLEN, used, n, &s->subnet) < 0)
 		return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
 				"address pool %s", GW_POOL_DEFAULT);
@@ -462,7 +520,8 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		return nsg_fail(c->e, r, r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ?
 				"the kernel has no nf_tables support" : NULL, "nftables");
 	c->table_existed = r > 0;
-	c->other_gateways = other_gateways_exist(s->name);
+	/* Only without a table does it matter (restore, or undo deleting it). */
+	c->other_gateways = !c->table_existed && other_gateways_exist(s->name);
 	return 0;
 }
 
@@ -601,6 +660,7 @@ static void forward_restore_if_last(void)
 
 	if (other_gateways_exist(""))
 		return;
+	state_hint_clear();
 	if (state_forward_get(old, sizeof(old)) == 0) {
 		sysctl_write(SYSCTL_IP_FORWARD, old);
 		state_forward_clear();
@@ -1040,33 +1100,22 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e)
 
 /* --------------------------------------------------------- publish/unpublish */
 
-/* Rewrite the gateway's ports file from what the maps now hold, merged into
- * ranges: the kernel, not the request, says what is published. */
-static int save_ports_from_kernel(struct nftx *nft, const char *name, struct nsg_err *e)
+/* The ports file after a publish (or unpublish) of pubs[]: its old list with
+ * these ports added (or taken out), merged into ranges. The maps are not
+ * read back: with 10,000 ports that would cost more than the change. */
+static int update_ports_file(const char *name, const struct publish *pubs, size_t n_pubs,
+			     bool remove, struct nsg_err *e)
 {
-	_cleanup_free_ struct published *have = NULL;
-	_cleanup_free_ struct publish *list = NULL;
-	size_t n_have, n = 0;
-	int r = ruleset_published(nft, name, &have, &n_have);
+	_cleanup_free_ struct publish *old = NULL, *next = NULL;
+	size_t n_old = 0, n_next;
+	int r = state_ports_load(name, &old, &n_old);
 
+	if (r < 0 && r != -EBADMSG)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	r = publish_list_combine(old, n_old, pubs, n_pubs, remove, &next, &n_next);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", name);
-	list = calloc(n_have ? n_have : 1, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	for (size_t i = 0; i < n_have; i++) {
-		struct publish *last = n ? &list[n - 1] : NULL;
-		const struct published *h = &have[i];
-
-		if (last && last->proto == h->proto && last->host_addr == h->host_addr &&
-		    last->host_port + last->count == h->host_port && last->port + last->count == h->to_port) {
-			last->count++;
-			continue;
-		}
-		list[n++] = (struct publish){ .host_addr = h->host_addr, .proto = h->proto,
-					      .host_port = h->host_port, .port = h->to_port, .count = 1 };
-	}
-	r = state_ports_save(name, list, n);
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	r = state_ports_save(name, next, n_next);
 	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name) : 0;
 }
 
@@ -1108,7 +1157,7 @@ static int publish_locked(struct nftx *nft, const char *name, const struct publi
 		return nsg_fail(e, r, NULL, "nftables batch");
 	r = nftx_batch_commit(nft, e);
 	if (r == 0)
-		r = save_ports_from_kernel(nft, name, e);
+		r = update_ports_file(name, pubs, n_pubs, false, e);
 	return r;
 }
 
@@ -1137,7 +1186,7 @@ static int unpublish_locked(struct nftx *nft, const char *name, const struct pub
 		return nsg_fail(e, r, NULL, "nftables batch");
 	r = nftx_batch_commit(nft, e);
 	if (r == 0)
-		r = save_ports_from_kernel(nft, name, e);
+		r = update_ports_file(name, pubs, n_pubs, true, e);
 	if (r == 0)
 		r = publish_forget_flows_req(pubs, n_pubs, to, e);
 	return r < 0 ? r : 0;

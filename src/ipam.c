@@ -24,19 +24,39 @@ static int span_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
-	      size_t n_used, struct ip4_net *ret)
+/* The first aligned block of size at or after from that no span overlaps. */
+static int first_free(const struct span *spans, size_t n, uint64_t from, uint64_t last, uint64_t size,
+		      uint64_t *ret)
+{
+	uint64_t cand = (from + size - 1) & ~(size - 1);
+
+	for (size_t i = 0; i < n; i++) {
+		if (spans[i].last < cand)
+			continue;
+		if (spans[i].first >= cand + size)
+			break;  /* cand fits before this span */
+		/* Overlap: move to the first aligned block after this span. */
+		cand = (spans[i].last + size) & ~(size - 1);
+	}
+	if (cand + size - 1 > last)
+		return -ENOSPC;
+	*ret = cand;
+	return 0;
+}
+
+int ipam_pick_from(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
+		   size_t n_used, uint32_t from, struct ip4_net *ret)
 {
 	uint64_t pool_first, pool_last, size, cand;
 	struct span *spans;
 	size_t n = 0;
+	int r;
 
 	if (pool->plen > 32 || plen < pool->plen || plen > 32)
 		return -EINVAL;
 	pool_first = pool->addr & ip4_mask(pool->plen);
 	pool_last = pool_first + (UINT64_C(1) << (32 - pool->plen)) - 1;
 	size = UINT64_C(1) << (32 - plen);
-	cand = pool_first;
 	/* Sort the used ranges once and walk them: with a thousand gateways the
 	 * naive "try each /30 against every prefix" costs a million compares. */
 	spans = calloc(n_used ? n_used : 1, sizeof(*spans));
@@ -51,18 +71,23 @@ int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *us
 		spans[n++] = (struct span){ f, l };
 	}
 	qsort(spans, n, sizeof(*spans), span_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (spans[i].last < cand)
-			continue;
-		if (spans[i].first >= cand + size)
-			break;  /* cand fits before this span */
-		/* Overlap: move to the first aligned block after this span. */
-		cand = (spans[i].last + size) & ~(size - 1);
-	}
+	/* From the hint to the end, then from the start: holes are reused
+	 * once the pool has been gone through. */
+	r = -ENOSPC;
+	if (from > pool_first && from <= pool_last)
+		r = first_free(spans, n, from, pool_last, size, &cand);
+	if (r < 0)
+		r = first_free(spans, n, pool_first, pool_last, size, &cand);
 	free(spans);
-	if (cand + size - 1 > pool_last)
-		return -ENOSPC;
+	if (r < 0)
+		return r;
 	ret->addr = (uint32_t)cand;
 	ret->plen = plen;
 	return 0;
+}
+
+int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
+	      size_t n_used, struct ip4_net *ret)
+{
+	return ipam_pick_from(pool, plen, used, n_used, 0, ret);
 }

@@ -963,7 +963,19 @@ static int ip4_net_cmp(const void *a, const void *b)
 	return (x->plen > y->plen) - (x->plen < y->plen);
 }
 
+static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret);
+
 int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
+{
+	return prefixes(sk, true, ret);
+}
+
+int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret)
+{
+	return prefixes(sk, false, ret);
+}
+
+static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret)
 {
 	struct prefix_set set = {};
 	size_t n = 0;
@@ -973,7 +985,7 @@ int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
 		set.n = 0;
 		set.error = 0;
 		r = dump_run_raw(sk, RTM_GETADDR, AF_INET, on_prefix_addr_raw, &set);
-		if (r >= 0)
+		if (r >= 0 && routes)
 			r = dump_run_raw(sk, RTM_GETROUTE, AF_INET, on_prefix_route_raw, &set);
 		if (r >= 0)
 			r = set.error;
@@ -997,4 +1009,57 @@ int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
 	}
 	*ret = set.v;
 	return (int)n;
+}
+
+struct match_ctx {
+	struct ip4_net net;
+	bool found;
+};
+
+static void on_route_match(struct nlmsghdr *nlh, void *userdata)
+{
+	struct match_ctx *m = userdata;
+	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct nlattr *a;
+	uint32_t be = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET || rtm->rtm_dst_len == 0 ||
+	    rtm->rtm_dst_len > 32)
+		return;
+	/* "unreachable default"-like answers carry no prefix: nothing claims it. */
+	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
+	if (a && nla_len(a) == sizeof(be))
+		memcpy(&be, nla_data(a), sizeof(be));
+	m->net.plen = rtm->rtm_dst_len;
+	m->net.addr = ntohl(be) & ip4_mask(rtm->rtm_dst_len);
+	m->found = true;
+}
+
+int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = RTM_F_FIB_MATCH };
+	struct match_ctx m = { 0 };
+	struct nl_txn t = { .on_msg = on_route_match, .userdata = &m };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
+	uint32_t be = htonl(addr);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(msg, RTA_DST, sizeof(be), &be) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	r = txn_run(sk, msg, false, &t);
+	nlmsg_free(msg);
+	/* No route at all (not even a default): nothing claims the address. */
+	if (r == -ENETUNREACH || r == -EHOSTUNREACH)
+		return 0;
+	if (r < 0)
+		return r;
+	if (!m.found)
+		return 0;
+	*ret = m.net;
+	return 1;
 }

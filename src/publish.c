@@ -47,12 +47,77 @@ static bool addrs_meet(uint32_t a, uint32_t b)
 	return !a || !b || a == b;
 }
 
+/* Host sockets that would silently lose their traffic to the DNAT: one
+ * sock_diag dump per protocol for all of req[], however many there are. */
+static int check_listeners(const struct publish *req, size_t n_req, struct nsg_err *e)
+{
+	_cleanup_free_ struct listen_query *q = calloc(n_req ? n_req : 1, sizeof(*q));
+	char spec[PUBLISH_STRLEN];
+	struct listener l;
+	size_t which = 0;
+	int r;
+
+	if (!q)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_req; i++)
+		q[i] = (struct listen_query){ .proto = req[i].proto, .addr = req[i].host_addr,
+					      .lo = req[i].host_port,
+					      .hi = req[i].host_port + req[i].count - 1 };
+	r = listeners_find_any(q, n_req, &l, &which);
+	if (r <= 0)
+		return r < 0 ? nsg_fail(e, r, NULL, "looking for host listeners") : 0;
+	nsg_fail(e, -EADDRINUSE, NULL, "publish \"%s\"", spec_publish_str(&req[which], spec));
+	if (l.pid)
+		nsg_why(e, "host port %u/%s is in use by %s (pid %d); --force takes it anyway", l.port,
+			spec_proto_name(req[which].proto), l.comm, (int)l.pid);
+	else
+		nsg_why(e, "host port %u/%s is in use by a host socket; --force takes it anyway", l.port,
+			spec_proto_name(req[which].proto));
+	return -EADDRINUSE;
+}
+
+static int by_proto_port(const void *a, const void *b)
+{
+	const struct publish *x = *(const struct publish *const *)a, *y = *(const struct publish *const *)b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
+}
+
+/* Two SPECs of one command claiming a common host port. Sorted by (proto,
+ * port), each range only needs comparing with those starting inside it:
+ * 10,000 SPECs cost a sort, not 50 million comparisons. */
+static int check_overlaps_within(const struct publish *req, size_t n, struct nsg_err *e)
+{
+	_cleanup_free_ const struct publish **v = calloc(n ? n : 1, sizeof(*v));
+	char a[PUBLISH_STRLEN], b[PUBLISH_STRLEN];
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &req[i];
+	qsort(v, n, sizeof(*v), by_proto_port);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n && v[j]->proto == v[i]->proto &&
+				       v[j]->host_port < v[i]->host_port + v[i]->count; j++)
+			if (spec_publish_overlap(v[i], v[j])) {
+				nsg_fail(e, -EINVAL, NULL, "publish \"%s\"", spec_publish_str(v[j], a));
+				nsg_why(e, "overlaps \"%s\" in the same command", spec_publish_str(v[i], b));
+				return -EINVAL;
+			}
+	return 0;
+}
+
 int publish_check(const char *name, uint32_t to_addr, const struct publish *req, size_t n_req,
 		  const struct published *have, size_t n_have, bool force, struct nsg_err *e)
 {
 	char spec[PUBLISH_STRLEN], a[IP4_STRLEN];
 	int r;
 
+	r = check_overlaps_within(req, n_req, e);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n_req; i++) {
 		const struct publish *p = &req[i];
 		uint32_t end = p->host_port + p->count;
@@ -68,13 +133,6 @@ int publish_check(const char *name, uint32_t to_addr, const struct publish *req,
 				return -EADDRNOTAVAIL;
 			}
 		}
-		for (size_t j = 0; j < i; j++)
-			if (spec_publish_overlap(p, &req[j])) {
-				char other[PUBLISH_STRLEN];
-				nsg_fail(e, -EINVAL, NULL, "publish \"%s\"", spec);
-				nsg_why(e, "overlaps \"%s\" in the same command", spec_publish_str(&req[j], other));
-				return -EINVAL;
-			}
 		for (size_t k = lower_bound(have, n_have, p->proto, p->host_port);
 		     k < n_have && have[k].proto == p->proto && have[k].host_port < end; k++) {
 			const struct published *h = &have[k];
@@ -94,25 +152,8 @@ int publish_check(const char *name, uint32_t to_addr, const struct publish *req,
 					h->host_port, spec_proto_name(h->proto), h->to_port);
 			return -EADDRINUSE;
 		}
-		if (!force) {
-			struct listener l;
-
-			r = listeners_find(p->proto, p->host_addr, p->host_port, end - 1, &l);
-			if (r < 0)
-				return nsg_fail(e, r, NULL, "publish \"%s\": looking for host listeners", spec);
-			if (r > 0) {
-				nsg_fail(e, -EADDRINUSE, NULL, "publish \"%s\"", spec);
-				if (l.pid)
-					nsg_why(e, "host port %u/%s is in use by %s (pid %d); --force takes it anyway",
-						l.port, spec_proto_name(p->proto), l.comm, (int)l.pid);
-				else
-					nsg_why(e, "host port %u/%s is in use by a host socket; --force takes it anyway",
-						l.port, spec_proto_name(p->proto));
-				return -EADDRINUSE;
-			}
-		}
 	}
-	return 0;
+	return force ? 0 : check_listeners(req, n_req, e);
 }
 
 int publish_match(const struct publish *req, size_t n_req, const struct published *have,
@@ -184,4 +225,85 @@ int publish_forget_flows_req(const struct publish *req, size_t n_req, uint32_t t
 	r = publish_forget_flows(v, n, e);
 	free(v);
 	return r;
+}
+
+struct port1 {
+	uint32_t host_addr;
+	uint8_t proto;
+	uint16_t host_port;
+	uint16_t port;
+};
+
+static int port1_cmp(const void *a, const void *b)
+{
+	const struct port1 *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_addr != y->host_addr)
+		return x->host_addr < y->host_addr ? -1 : 1;
+	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
+}
+
+static size_t expand_into(struct port1 *v, const struct publish *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < p[i].count; j++)
+			v[k++] = (struct port1){ p[i].host_addr, p[i].proto, p[i].host_port + j, p[i].port + j };
+	return k;
+}
+
+static size_t total_ports(const struct publish *p, size_t n)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		t += p[i].count;
+	return t;
+}
+
+int publish_list_combine(const struct publish *a, size_t na, const struct publish *b, size_t nb,
+			 bool subtract, struct publish **ret, size_t *n_ret)
+{
+	size_t ta = total_ports(a, na), tb = total_ports(b, nb), n = 0;
+	_cleanup_free_ struct port1 *va = calloc(ta + tb + 1, sizeof(*va));
+	_cleanup_free_ struct port1 *vb = calloc(tb + 1, sizeof(*vb));
+	struct publish *out;
+
+	if (!va || !vb)
+		return -ENOMEM;
+	expand_into(va, a, na);
+	if (subtract) {
+		expand_into(vb, b, nb);
+		qsort(vb, tb, sizeof(*vb), port1_cmp);
+	} else {
+		expand_into(va + ta, b, nb);  /* b wins on equal keys: it comes later */
+		ta += tb;
+	}
+	qsort(va, ta, sizeof(*va), port1_cmp);
+	out = calloc(ta + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < ta; i++) {
+		struct publish *last = n ? &out[n - 1] : NULL;
+
+		/* Equal keys: keep the last one (the newer mapping). */
+		if (i + 1 < ta && !port1_cmp(&va[i], &va[i + 1]))
+			continue;
+		if (subtract && bsearch(&va[i], vb, tb, sizeof(*vb), port1_cmp))
+			continue;
+		if (last && last->proto == va[i].proto && last->host_addr == va[i].host_addr &&
+		    last->host_port + last->count == va[i].host_port &&
+		    last->port + last->count == va[i].port) {
+			last->count++;
+			continue;
+		}
+		out[n++] = (struct publish){ .host_addr = va[i].host_addr, .proto = va[i].proto,
+					     .host_port = va[i].host_port, .port = va[i].port, .count = 1 };
+	}
+	*ret = out;
+	*n_ret = n;
+	return 0;
 }

@@ -489,6 +489,36 @@ int state_run_clear(const char *name)
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+#define HINT_FILE STATE_DIR "/next-subnet"
+
+int state_hint_get(uint32_t *ret)
+{
+	char buf[32];
+	int r = read_file(HINT_FILE, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = '\0';
+	return ip4_addr_parse(buf, ret);
+}
+
+int state_hint_set(uint32_t addr)
+{
+	char buf[IP4_STRLEN + 1];
+	int r = dir_ensure();
+
+	if (r < 0)
+		return r;
+	ip4_addr_str(addr, buf);
+	strcat(buf, "\n");
+	return write_atomic(HINT_FILE, buf, strlen(buf));
+}
+
+int state_hint_clear(void)
+{
+	return unlink(HINT_FILE) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 int state_forward_get(char *buf, size_t len)
 {
 	int r = read_file(FORWARD_FILE, buf, len);

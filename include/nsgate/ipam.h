@@ -12,6 +12,9 @@
  * the pool's. Cost O(n_used log n_used), whatever the pool size. */
 int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
 	      size_t n_used, struct ip4_net *ret);
+/* The same, looking first at and after from (a hint), then from the start. */
+int ipam_pick_from(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
+		   size_t n_used, uint32_t from, struct ip4_net *ret);
 /* Index of the first entry of used[] that overlaps net, or -1. */
 long ipam_find_overlap(const struct ip4_net *net, const struct ip4_net *used, size_t n_used);
 

@@ -64,9 +64,19 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link
 /* One link by name (with its IPv4 addresses); -ENODEV when absent. */
 int link_get(struct nl_sock *sk, const char *name, struct link_info *ret);
 
+/* Ask the FIB which route the namespace would use for addr (RTM_GETROUTE
+ * with RTM_F_FIB_MATCH: the route itself, not the next hop). Returns 1 and
+ * the route's prefix when one other than a default route matches (a local
+ * address matches its /32 local route), 0 when only a default route or
+ * none does, -errno. */
+int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret);
+
 /* Every IPv4 prefix in use in the socket's namespace: each address's prefix
  * and the destination of every route in every table (default routes excluded).
  * For the subnet allocator. *ret malloc'ed; returns count. */
 int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
+/* Only the prefixes of the namespace's addresses (also those on links that
+ * are down, which have no routes yet). */
+int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret);
 
 #endif

@@ -36,8 +36,8 @@ struct listen_query {
  * (any state). A socket bound to 0.0.0.0 (or [::] without v6only) matches
  * any addr; one bound to a specific address matches when addr is 0 or equal.
  * One dump per protocol and family, whatever n is. Of all matches, ret gets
- * the one of the lowest query index (*which, may be NULL), and only for it
- * is the owning process looked up in /proc. Kernels without sctp_diag count
+ * the one of the lowest query index (*which, may be NULL), lowest port
+ * first, and only for it is the owning process looked up in /proc. Kernels without sctp_diag count
  * as having no SCTP sockets. Returns 1, 0 when none, -errno (-EINVAL for a
  * bad query).
  */

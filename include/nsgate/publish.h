@@ -31,4 +31,9 @@ int publish_forget_flows(const struct published *p, size_t n, struct nsg_err *e)
 int publish_forget_flows_req(const struct publish *req, size_t n_req, uint32_t to_addr,
 			     struct nsg_err *e);
 
+/* a[] plus b[] (or a[] less b[]), port by port, merged back into ranges
+ * (sorted). For the ports file: no need to read the maps back. */
+int publish_list_combine(const struct publish *a, size_t na, const struct publish *b, size_t nb,
+			 bool subtract, struct publish **ret, size_t *n_ret);
+
 #endif

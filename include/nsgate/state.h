@@ -34,6 +34,11 @@ int state_names(char (**ret)[GW_NAME_MAX + 1]);
 /* Whether any gateway but name has a state file (stops at the first). */
 bool state_other_exists(const char *name);
 
+/* Where the subnet allocator starts looking next (a hint, nothing more). */
+int state_hint_get(uint32_t *ret);
+int state_hint_set(uint32_t addr);
+int state_hint_clear(void);
+
 /* Pure halves, for tests. */
 int state_format(const struct gw_state *st, char *buf, size_t len);
 int state_parse(const char *text, struct gw_state *ret);
