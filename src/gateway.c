@@ -264,7 +264,7 @@ static int step_state(struct up_ctx *c)
 	if (c->run_pid) {
 		r = state_run_mark(c->st.spec.name, c->run_pid);
 		if (r < 0)
-			return nsg_fail(c->e, r, NULL, STATE_DIR "/%s.run", c->st.spec.name);
+			return nsg_fail(c->e, r, NULL, STATE_DIR "/runs/%s.run", c->st.spec.name);
 	}
 	r = state_ports_save(c->st.spec.name, c->pubs, c->n_pubs);
 	if (r < 0)

@@ -263,12 +263,12 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int names_with_suffix(const char *suffix, char (**ret)[GW_NAME_MAX + 1])
+static int names_in(const char *dir, const char *suffix, char (**ret)[GW_NAME_MAX + 1])
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d = opendir(STATE_DIR);
+	DIR *d = opendir(dir);
 
 	*ret = NULL;
 	if (!d)
@@ -396,7 +396,7 @@ int state_ports_remove(const char *name)
 
 int state_names(char (**ret)[GW_NAME_MAX + 1])
 {
-	return names_with_suffix(".state", ret);
+	return names_in(STATE_DIR, ".state", ret);
 }
 
 bool state_other_exists(const char *name)
@@ -418,9 +418,13 @@ bool state_other_exists(const char *name)
 	return found;
 }
 
+/* Run marks have a directory of their own: every up looks for dead runs,
+ * and should not read a thousand gateways' files to find none. */
+#define RUN_DIR STATE_DIR "/runs"
+
 int state_run_names(char (**ret)[GW_NAME_MAX + 1])
 {
-	return names_with_suffix(".run", ret);
+	return names_in(RUN_DIR, ".run", ret);
 }
 
 /* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
@@ -446,7 +450,7 @@ static int proc_start_time(pid_t pid, unsigned long long *ret)
 
 static void run_path(const char *name, char path[PATH_MAX])
 {
-	snprintf(path, PATH_MAX, STATE_DIR "/%s.run", name);
+	snprintf(path, PATH_MAX, RUN_DIR "/%s.run", name);
 }
 
 int state_run_mark(const char *name, pid_t pid)
@@ -460,6 +464,8 @@ int state_run_mark(const char *name, pid_t pid)
 	r = dir_ensure();
 	if (r < 0)
 		return r;
+	if (mkdir(RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
 	run_path(name, path);
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, start);
 	return write_atomic(path, buf, strlen(buf));

@@ -51,7 +51,7 @@ int state_ports_save(const char *name, const struct publish *p, size_t n);
 int state_ports_load(const char *name, struct publish **ret, size_t *n_ret);
 int state_ports_remove(const char *name);
 
-/* Gateways of `nsgate run` carry /run/nsgate/NAME.run: the pid of the nsgate
+/* Gateways of `nsgate run` carry /run/nsgate/runs/NAME.run: the pid of the nsgate
  * process that owns them and its start time (a pid alone can be reused).
  * When that process is gone, gc removes the gateway. */
 int state_run_mark(const char *name, pid_t pid);
