@@ -1132,22 +1132,33 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 	return 0;
 }
 
+/* A running gateway's namespace address, and the published ports of owner
+ * (NULL: of every gateway). */
+static int running_and_ports(struct nftx *nft, const char *name, const char *owner, uint32_t *to,
+			     struct published **have, size_t *n_have, struct nsg_err *e)
+{
+	struct gw_state st;
+	int r = load_running(name, &st, e);
+
+	if (r < 0)
+		return r;
+	*to = spec_ns_addr(&st.spec.subnet);
+	r = ruleset_published(nft, owner, have, n_have);
+	return r < 0 ? nsg_fail(e, r, NULL, "reading published ports") : 0;
+}
+
 static int publish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
 			  size_t n_pubs, bool force, struct nsg_err *e)
 {
 	_cleanup_free_ struct published *have = NULL;
 	size_t n_have;
-	struct gw_state st;
 	uint32_t to;
 	int r;
 
-	r = load_running(name, &st, e);
+	/* Every gateway's ports: a claim by another is a conflict. */
+	r = running_and_ports(nft, name, NULL, &to, &have, &n_have, e);
 	if (r < 0)
 		return r;
-	to = spec_ns_addr(&st.spec.subnet);
-	r = ruleset_published(nft, NULL, &have, &n_have);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports");
 	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
 		return r;
@@ -1166,17 +1177,12 @@ static int unpublish_locked(struct nftx *nft, const char *name, const struct pub
 {
 	_cleanup_free_ struct published *have = NULL;
 	size_t n_have;
-	struct gw_state st;
 	uint32_t to;
 	int r;
 
-	r = load_running(name, &st, e);
+	r = running_and_ports(nft, name, name, &to, &have, &n_have, e);
 	if (r < 0)
 		return r;
-	to = spec_ns_addr(&st.spec.subnet);
-	r = ruleset_published(nft, name, &have, &n_have);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports");
 	r = publish_match(pubs, n_pubs, have, n_have, e);
 	if (r < 0)
 		return r;
@@ -1384,94 +1390,6 @@ int gateway_restore(bool *restored, struct nsg_err *e)
 
 /* ------------------------------------------------------------------ apply */
 
-/* One port of a publish list: what a host port maps to. */
-struct port_map {
-	uint32_t host_addr;
-	uint8_t proto;
-	uint16_t host_port;
-	uint16_t to_port;
-};
-
-static int port_map_cmp(const void *a, const void *b)
-{
-	const struct port_map *x = a, *y = b;
-
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->host_addr != y->host_addr)
-		return x->host_addr < y->host_addr ? -1 : 1;
-	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
-}
-
-static struct port_map *expand(const struct publish *p, size_t n, size_t *ret_n)
-{
-	size_t total = 0, k = 0;
-	struct port_map *v;
-
-	for (size_t i = 0; i < n; i++)
-		total += p[i].count;
-	v = calloc(total ? total : 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		for (uint32_t j = 0; j < p[i].count; j++)
-			v[k++] = (struct port_map){ p[i].host_addr, p[i].proto, p[i].host_port + j,
-						    p[i].port + j };
-	qsort(v, k, sizeof(*v), port_map_cmp);
-	*ret_n = k;
-	return v;
-}
-
-static void add_port(struct publish *list, size_t *n, const struct port_map *m)
-{
-	list[(*n)++] = (struct publish){ .host_addr = m->host_addr, .proto = m->proto,
-					 .host_port = m->host_port, .port = m->to_port, .count = 1 };
-}
-
-/* The ports to unpublish and to publish to go from what the gateway has to
- * what cfg wants; a port mapped elsewhere is in both. */
-static int diff_ports(const struct published *have, size_t n_have, const struct publish *want,
-		      size_t n_want, struct publish **del, size_t *n_del, struct publish **add,
-		      size_t *n_add)
-{
-	_cleanup_free_ struct port_map *h = calloc(n_have ? n_have : 1, sizeof(*h));
-	_cleanup_free_ struct port_map *w = NULL;
-	size_t nw = 0, i = 0, j = 0;
-
-	*del = *add = NULL;
-	*n_del = *n_add = 0;
-	if (!h)
-		return -ENOMEM;
-	for (size_t k = 0; k < n_have; k++)
-		h[k] = (struct port_map){ have[k].host_addr, have[k].proto, have[k].host_port,
-					  have[k].to_port };
-	qsort(h, n_have, sizeof(*h), port_map_cmp);
-	w = expand(want, n_want, &nw);
-	*del = calloc(n_have + 1, sizeof(**del));
-	*add = calloc(nw + 1, sizeof(**add));
-	if (!w || !*del || !*add) {
-		free(*del);
-		free(*add);
-		return -ENOMEM;
-	}
-	while (i < n_have || j < nw) {
-		int c = i == n_have ? 1 : j == nw ? -1 : port_map_cmp(&h[i], &w[j]);
-
-		if (c < 0) {
-			add_port(*del, n_del, &h[i++]);
-		} else if (c > 0) {
-			add_port(*add, n_add, &w[j++]);
-		} else {
-			if (h[i].to_port != w[j].to_port) {
-				add_port(*del, n_del, &h[i]);
-				add_port(*add, n_add, &w[j]);
-			}
-			i++, j++;
-		}
-	}
-	return 0;
-}
-
 /* Uplink or DNS changed: change them in place. */
 static int update_in_place(struct nftx *nft, struct gw_state *have, const struct gw_spec *want,
 			   char *detail, size_t len, struct nsg_err *e)
@@ -1570,7 +1488,7 @@ static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config
 		r = ruleset_published(nft, cg->spec.name, &pub, &n_pub);
 		if (r < 0)
 			return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", cg->spec.name);
-		r = diff_ports(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
+		r = publish_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
 		if (r < 0)
 			return r;
 	}

@@ -307,3 +307,49 @@ int publish_list_combine(const struct publish *a, size_t na, const struct publis
 	*n_ret = n;
 	return 0;
 }
+
+static void add_port(struct publish *list, size_t *n, const struct port1 *m)
+{
+	list[(*n)++] = (struct publish){ .host_addr = m->host_addr, .proto = m->proto,
+					 .host_port = m->host_port, .port = m->port, .count = 1 };
+}
+
+int publish_diff(const struct published *have, size_t n_have, const struct publish *want,
+		 size_t n_want, struct publish **del, size_t *n_del, struct publish **add,
+		 size_t *n_add)
+{
+	size_t nw = total_ports(want, n_want), i = 0, j = 0;
+	_cleanup_free_ struct port1 *h = calloc(n_have + 1, sizeof(*h));
+	_cleanup_free_ struct port1 *w = calloc(nw + 1, sizeof(*w));
+
+	*del = calloc(n_have + 1, sizeof(**del));
+	*add = calloc(nw + 1, sizeof(**add));
+	*n_del = *n_add = 0;
+	if (!h || !w || !*del || !*add) {
+		free(*del);
+		free(*add);
+		*del = *add = NULL;
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < n_have; k++)
+		h[k] = (struct port1){ have[k].host_addr, have[k].proto, have[k].host_port, have[k].to_port };
+	expand_into(w, want, n_want);
+	qsort(h, n_have, sizeof(*h), port1_cmp);
+	qsort(w, nw, sizeof(*w), port1_cmp);
+	while (i < n_have || j < nw) {
+		int c = i == n_have ? 1 : j == nw ? -1 : port1_cmp(&h[i], &w[j]);
+
+		if (c < 0) {
+			add_port(*del, n_del, &h[i++]);
+		} else if (c > 0) {
+			add_port(*add, n_add, &w[j++]);
+		} else {
+			if (h[i].port != w[j].port) {
+				add_port(*del, n_del, &h[i]);
+				add_port(*add, n_add, &w[j]);
+			}
+			i++, j++;
+		}
+	}
+	return 0;
+}

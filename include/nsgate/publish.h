@@ -36,4 +36,11 @@ int publish_forget_flows_req(const struct publish *req, size_t n_req, uint32_t t
 int publish_list_combine(const struct publish *a, size_t na, const struct publish *b, size_t nb,
 			 bool subtract, struct publish **ret, size_t *n_ret);
 
+/* What to unpublish (*del) and to publish (*add) to go from have[] (one
+ * gateway's, as the maps hold them) to want[]; a port mapped elsewhere is in
+ * both. Both lists malloc'ed, one entry a port. */
+int publish_diff(const struct published *have, size_t n_have, const struct publish *want,
+		 size_t n_want, struct publish **del, size_t *n_del, struct publish **add,
+		 size_t *n_add);
+
 #endif
