@@ -683,12 +683,11 @@ static void *link_job_run(void *arg)
 }
 
 /*
- * down's three kernel operations each can wait for an RCU grace period
- * (15-20 ms here): deleting the veth (netdev unregister), unmounting the
- * namespace, and the nftables commit (which waits for commit_mutex while a
- * recently closed nfnetlink socket flushes nf_tables' destroy work). Done one
- * after the other they cost up to three; the link goes in a thread while the
- * rules and the namespace go here, so the waits overlap.
+ * down's two slow kernel operations each can wait for an RCU grace period
+ * (15-20 ms here): deleting the veth (netdev unregister) and the nftables
+ * commit (which waits for commit_mutex while a recently closed nfnetlink
+ * socket flushes nf_tables' destroy work). The link goes in a thread while
+ * the rules go here, so the waits overlap.
  */
 static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
 		       struct nsg_err *e)
@@ -740,6 +739,11 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 	if (link_present && !threaded)
 		link_job_run(&job);
 	r = nftx_batch_commit(nft, e);
+	if (threaded)
+		pthread_join(t, NULL);
+	/* Only now the namespace: unmounting it starts the kernel's cleanup of
+	 * the namespace, which takes RTNL for a while and would hold up the
+	 * link's deletion had it still been going. */
 	if (r == 0 && own_netns) {
 		r = netns_delete(name);
 		if (r < 0 && r != -ENOENT)
@@ -747,8 +751,6 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		else
 			r = 0;
 	}
-	if (threaded)
-		pthread_join(t, NULL);
 	if (r < 0)
 		return r;
 	if (n_pub) {

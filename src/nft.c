@@ -13,6 +13,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -83,20 +84,34 @@ int nftx_open(struct nftx **ret)
  * a child that owns nothing else and waits for that on its own, and the
  * command returns at once.
  */
-static void release_deferred(struct nftx *n)
+static int release_deferred(struct nftx *n)
 {
-	int fd = mnl_socket_get_fd(n->nl);
-	pid_t pid = fork();
+	int fd = mnl_socket_get_fd(n->nl), wake[2];
+	pid_t pid;
 
-	if (pid != 0)
-		return;  /* parent (or fork failed: the close below then just waits) */
+	if (pipe2(wake, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid != 0) {
+		close(wake[0]);
+		if (pid < 0) {
+			close(wake[1]);
+			return -1;  /* the close below then just waits */
+		}
+		return wake[1];
+	}
 	/* Hold nothing the caller may wait on: no stdout pipe, no lock. */
-	for (int i = 0; i < 3; i++)
-		if (i != fd)
-			close(i);
-	if (fd > 3)
-		close_range(3, fd - 1, 0);
-	close_range(fd + 1, ~0U, 0);
+	{
+		int lo = fd < wake[0] ? fd : wake[0], hi = fd < wake[0] ? wake[0] : fd;
+
+		close_range(0, lo - 1, 0);
+		close_range(lo + 1, hi - 1, 0);
+		close_range(hi + 1, ~0U, 0);
+	}
+	/* Ours must be the last reference, or the caller's close would pay the
+	 * wait after all: hold on until it has closed (EOF on the pipe). */
+	while (read(wake[0], &pid, 1) < 0 && errno == EINTR)
+		;
 	close(fd);
 	_exit(0);
 }
@@ -105,9 +120,11 @@ void nftx_close(struct nftx *n)
 {
 	if (!n)
 		return;
-	if (n->committed)
-		release_deferred(n);
+	int wake = n->committed ? release_deferred(n) : -1;
+
 	mnl_socket_close(n->nl);
+	if (wake >= 0)
+		close(wake);
 	free(n->buf);
 	free(n->tags);
 	free(n);

@@ -3,12 +3,18 @@
  * The kernel's floor for one gateway: the wall time of creating one veth pair
  * and of deleting it again (one RTM_NEWLINK, one RTM_DELLINK), in-process, so
  * no process start is counted. `nsgate down` is judged against the delete.
- *   veth-floor RUNS   -> prints "create_us_p50 N" and "delete_us_p50 N"
+ *   veth-floor RUNS [NETNS_PATH]  -> prints "create_us_p50 N" and "delete_us_p50 N"
+ * With NETNS_PATH the peer is created in that namespace, as a gateway's is
+ * (deleting a pair that spans two namespaces costs more than one that does not).
+ * With a third argument "up", both ends are up and addressed before the
+ * delete, as a gateway's are: closing an up device costs the kernel another
+ * RCU grace period (dev_deactivate) before the unregister's own.
  * Runs only inside a lab (bench/lab-run.sh): it makes links in its netns.
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "nsgate/link.h"
@@ -32,10 +38,12 @@ int main(int argc, char *argv[])
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 50;
 	double *mk = calloc(runs, sizeof(double)), *del = calloc(runs, sizeof(double));
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	struct nl_sock *sk;
+	int self = open(argc > 2 ? argv[2] : "/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct nl_sock *sk, *peer_sk = NULL;
+	int up = argc > 3 && !strcmp(argv[3], "up");
 
-	if (!mk || !del || self < 0 || runs < 1 || link_sock_open(&sk) < 0) {
+	if (!mk || !del || self < 0 || runs < 1 || link_sock_open(&sk) < 0 ||
+	    (up && link_sock_open_in(self, &peer_sk) < 0)) {
 		fprintf(stderr, "veth-floor: setup failed\n");
 		return 1;
 	}
@@ -44,6 +52,12 @@ int main(int argc, char *argv[])
 
 		if (link_veth_create(sk, "floor0", NULL, "floor1", self, NULL) < 0)
 			return fprintf(stderr, "veth-floor: create failed\n"), 1;
+		t1 = now_us();
+		if (up && (link_addr_add(sk, "floor0", 0x0a090001, 30, NULL) < 0 ||
+			   link_set_up(sk, "floor0", NULL) < 0 ||
+			   link_addr_add(peer_sk, "floor1", 0x0a090002, 30, NULL) < 0 ||
+			   link_set_up(peer_sk, "floor1", NULL) < 0))
+			return fprintf(stderr, "veth-floor: configure failed\n"), 1;
 		t1 = now_us();
 		if (link_delete(sk, "floor0", NULL) < 0)
 			return fprintf(stderr, "veth-floor: delete failed\n"), 1;
