@@ -24,6 +24,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nsgate/conntrack.h"
+#include "nsgate/nft.h"
 
 /*
  * Deletes in flight at once. Every ack is its own skb in our receive queue
@@ -486,6 +487,8 @@ out:
 	if (n_deleted)
 		*n_deleted = deleted;
 	free(d.v);
-	mnl_socket_close(nl);
+	/* It is a netfilter socket too: its release would wait for the
+	 * nftables work of the commit just before (see nft.c). */
+	nftx_netfilter_close(nl, true);
 	return r;
 }

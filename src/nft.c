@@ -76,17 +76,17 @@ int nftx_open(struct nftx **ret)
 }
 
 /*
- * Releasing an nfnetlink socket makes nf_tables flush its transaction-destroy
- * work first (nft_rcv_nl_event on NETLINK_URELEASE), and that work waits for
- * an RCU grace period: 10-20 ms on a small VM, longer than everything else
- * `up` does. The commit itself is complete and visible; only the freeing of
+ * Releasing any NETLINK_NETFILTER socket (nftables' or ctnetlink's) makes
+ * nf_tables flush its transaction-destroy work first (nft_rcv_nl_event on
+ * NETLINK_URELEASE), and that work waits for an RCU grace period: 10-20 ms
+ * on a small VM, longer than everything else `up` does. The commit itself is complete and visible; only the freeing of
  * the old objects is pending. So after a commit, the last reference goes to
  * a child that owns nothing else and waits for that on its own, and the
  * command returns at once.
  */
-static int release_deferred(struct nftx *n)
+static int release_deferred(int fd)
 {
-	int fd = mnl_socket_get_fd(n->nl), wake[2];
+	int wake[2];
 	pid_t pid;
 
 	if (pipe2(wake, O_CLOEXEC) < 0)
@@ -116,15 +116,20 @@ static int release_deferred(struct nftx *n)
 	_exit(0);
 }
 
+void nftx_netfilter_close(struct mnl_socket *nl, bool changed)
+{
+	int wake = changed ? release_deferred(mnl_socket_get_fd(nl)) : -1;
+
+	mnl_socket_close(nl);
+	if (wake >= 0)
+		close(wake);
+}
+
 void nftx_close(struct nftx *n)
 {
 	if (!n)
 		return;
-	int wake = n->committed ? release_deferred(n) : -1;
-
-	mnl_socket_close(n->nl);
-	if (wake >= 0)
-		close(wake);
+	nftx_netfilter_close(n->nl, n->committed);
 	free(n->buf);
 	free(n->tags);
 	free(n);

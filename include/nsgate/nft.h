@@ -17,6 +17,11 @@ struct nlmsghdr;
 
 int nftx_open(struct nftx **ret);
 void nftx_close(struct nftx *n);
+struct mnl_socket;
+/* Close a NETLINK_NETFILTER socket. After a change (changed), the kernel
+ * would make the closer wait for nf_tables' pending work: the last
+ * reference is handed to a short-lived child instead. */
+void nftx_netfilter_close(struct mnl_socket *nl, bool changed);
 
 /* Start a new batch (drops anything queued and not committed). */
 void nftx_batch_begin(struct nftx *n);
