@@ -38,6 +38,11 @@ static void child(const char *netns_path, const char *etc_name, const char *user
 
 	/* If nsgate dies, so does the command: its network is going away. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* The signals nsgate passes on must be able to end the command, even
+	 * when nsgate was started ignoring them (a shell's background job
+	 * ignores SIGINT and SIGQUIT). */
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		signal(forwarded[i], SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	/* The mounts need root: the user switch comes after them. */
 	r = netns_enter(netns_path, etc_name, &e);
