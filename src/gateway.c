@@ -667,9 +667,11 @@ static void forward_restore_if_last(void)
 	}
 }
 
+/* A link deletion run in a thread: one link by name, or a whole link group. */
 struct link_job {
 	struct nl_sock *host;
-	const char *ifname;
+	const char *ifname;       /* NULL: delete group */
+	uint32_t group;
 	struct nsg_err e;
 	int r;
 };
@@ -678,7 +680,8 @@ static void *link_job_run(void *arg)
 {
 	struct link_job *j = arg;
 
-	j->r = link_delete(j->host, j->ifname, &j->e);
+	j->r = j->ifname ? link_delete(j->host, j->ifname, &j->e)
+			 : link_delete_group(j->host, j->group, &j->e);
 	return NULL;
 }
 
@@ -802,21 +805,6 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-struct group_job {
-	struct nl_sock *host;
-	uint32_t group;
-	struct nsg_err e;
-	int r;
-};
-
-static void *group_job_run(void *arg)
-{
-	struct group_job *j = arg;
-
-	j->r = link_delete_group(j->host, j->group, &j->e);
-	return NULL;
-}
-
 /*
  * Remove many gateways at once (down --all, gc): one nftables transaction,
  * and their links moved into one link group and deleted with one request,
@@ -830,7 +818,7 @@ static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names
 	_cleanup_free_ struct link_info *links = NULL;
 	_cleanup_free_ struct published *pub = NULL;
 	char (*all)[GW_NAME_MAX + 1] = NULL;
-	struct group_job job = { .host = host, .group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
+	struct link_job job = { .host = host, .group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
 	size_t n_pub = 0, k = 0, n_elems, n_links = 0;
 	bool others = false, threaded = false;
 	pthread_t t;
@@ -884,9 +872,9 @@ static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names
 	if (r < 0)
 		return r;
 	if (n_links)
-		threaded = pthread_create(&t, NULL, group_job_run, &job) == 0;
+		threaded = pthread_create(&t, NULL, link_job_run, &job) == 0;
 	if (n_links && !threaded)
-		group_job_run(&job);
+		link_job_run(&job);
 
 	/* Namespaces and files meanwhile. */
 	for (size_t i = 0; i < n; i++) {

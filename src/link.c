@@ -41,47 +41,13 @@
 /* A dump that raced with a change is redone; this bounds the retries. */
 #define DUMP_ATTEMPTS 4
 
-static void nlmsg_freep(struct nl_msg **p)
-{
-	if (*p)
-		nlmsg_free(*p);
-}
-
-static void nl_cb_putp(struct nl_cb **p)
-{
-	if (*p)
-		nl_cb_put(*p);
-}
-
-static void nl_addr_putp(struct nl_addr **p)
-{
-	if (*p)
-		nl_addr_put(*p);
-}
-
-static void rtnl_link_putp(struct rtnl_link **p)
-{
-	if (*p)
-		rtnl_link_put(*p);
-}
-
-static void rtnl_addr_putp(struct rtnl_addr **p)
-{
-	if (*p)
-		rtnl_addr_put(*p);
-}
-
-static void rtnl_route_putp(struct rtnl_route **p)
-{
-	if (*p)
-		rtnl_route_put(*p);
-}
-
-static void rtnl_route_nh_freep(struct rtnl_nexthop **p)
-{
-	if (*p)
-		rtnl_route_nh_free(*p);
-}
+DEFINE_CLEANUP(struct nl_msg, nlmsg_free)
+DEFINE_CLEANUP(struct nl_cb, nl_cb_put)
+DEFINE_CLEANUP(struct nl_addr, nl_addr_put)
+DEFINE_CLEANUP(struct rtnl_link, rtnl_link_put)
+DEFINE_CLEANUP(struct rtnl_addr, rtnl_addr_put)
+DEFINE_CLEANUP(struct rtnl_route, rtnl_route_put)
+DEFINE_CLEANUP(struct rtnl_nexthop, rtnl_route_nh_free)
 
 static int nle_to_errno(int nle)
 {

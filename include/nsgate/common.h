@@ -23,6 +23,15 @@ static inline void closep(int *fd)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
+/* A cleanup function for _cleanup_ from a library's free function:
+ * DEFINE_CLEANUP(struct nl_msg, nlmsg_free) gives nlmsg_freep(). */
+#define DEFINE_CLEANUP(type, fn)                  \
+	static inline void fn##p(type **p)        \
+	{                                          \
+		if (*p)                            \
+			fn(*p);                    \
+	}
+
 /* Hand a pointer (or descriptor) out of a scope that would otherwise free it. */
 #define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
 #define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
