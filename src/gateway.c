@@ -1501,6 +1501,31 @@ static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config
 	return 0;
 }
 
+/* Ports the file gives a gateway while a gateway the file does not keep
+ * (or does not name) publishes them: refused before anything changes, as
+ * a bad file is. Gateways the file names sort their ports out in order. */
+static int apply_precheck(struct nftx *nft, const struct config *cfg, struct nsg_err *e)
+{
+	_cleanup_free_ struct published *all = NULL;
+	size_t n_all, k = 0;
+	int r = ruleset_published(nft, NULL, &all, &n_all);
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	for (size_t i = 0; i < n_all; i++)
+		if (!config_find(cfg, all[i].owner))
+			all[k++] = all[i];
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct config_gw *cg = &cfg->gw[i];
+
+		/* Target address 0 and no listener check: only other owners count. */
+		r = publish_check(cg->spec.name, 0, cg->pubs, cg->n_pubs, all, k, true, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **ret, size_t *n_ret,
 		  struct nsg_err *e)
 {
@@ -1510,7 +1535,7 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	struct gw_apply_item *items;
 	size_t k = 0;
-	bool restored;
+	bool restored = false;
 	int r, n = 0;
 
 	*ret = NULL;
@@ -1521,19 +1546,28 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 	n = state_names(&names);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
-	items = calloc(cfg->n + n + 1, sizeof(*items));
+	items = calloc(cfg->n + n + 2, sizeof(*items));
 	if (!items) {
 		free(names);
 		return -ENOMEM;
 	}
 	r = open_sockets(&host, &nft, e);
 	if (r == 0)
+		r = apply_precheck(nft, cfg, e);
+	if (r == 0)
 		r = gc_locked(host, nft, true, NULL, NULL, e);
 	if (r == 0)
 		r = restore_locked(nft, &restored, e);
+	if (r == 0 && restored) {
+		snprintf(items[k].name, sizeof(items[k].name), "table");
+		snprintf(items[k].detail, sizeof(items[k].detail), "inet " RULESET_TABLE);
+		items[k++].action = "restored";
+	}
+	/* Only what was done is reported: a failing gateway has no line. */
 	for (size_t i = 0; r == 0 && i < cfg->n; i++) {
 		r = apply_one(host, nft, &cfg->gw[i], &items[k], e);
-		k++;
+		if (r == 0)
+			k++;
 	}
 	for (int i = 0; r == 0 && prune && i < n; i++) {
 		bool found;
@@ -1541,6 +1575,8 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 		if (config_find(cfg, names[i]))
 			continue;
 		r = down_locked(host, nft, names[i], &found, e);
+		if (r < 0)
+			break;
 		snprintf(items[k].name, sizeof(items[k].name), "%s", names[i]);
 		items[k++].action = "removed";
 	}

@@ -136,6 +136,9 @@ int watch_run(FILE *log, struct nsg_err *e)
 	sigset_t set;
 	int r;
 
+	/* Each change hands a netfilter socket to a short-lived child (nft.c);
+	 * a long-running watch must not collect them as zombies. */
+	signal(SIGCHLD, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -343,3 +343,137 @@ nft_table_snapshot() { nft list table inet nsgate 2>/dev/null || echo "(no table
 # ct_entries ARGS... : conntrack entries (one per line) matching conntrack -L
 # filters ARGS (e.g. -p udp --orig-port-src 40000); empty when none.
 ct_entries() { conntrack -L "$@" 2>/dev/null; }
+
+# ------------------------------------------------------------------ lifecycle
+# Helpers for the run / apply / gc / watch / concurrency / damaged-state tests
+# (test-lifecycle-*.sh).
+
+# defer_fail MSG : record a failure but let the test go on (so one finding does
+# not hide the next); deferred_verdict fails the test at its end if any was
+# recorded. Call both from the test's main shell, not from $(...).
+defer_fail() {
+	echo "FAIL (deferred): $*" >&2
+	DEFERRED_FAILS=$((${DEFERRED_FAILS:-0} + 1))
+}
+deferred_verdict() {
+	[ "${DEFERRED_FAILS:-0}" = 0 ] ||
+		fail "${DEFERRED_FAILS} deferred check(s) failed (see 'FAIL (deferred)' above)"
+}
+
+# start_nsgate_bg LOG ARGS... : start `nsgate ARGS` in the background, stdout
+# and stderr into LOG, with every signal at its default disposition (a
+# script's `cmd &` starts cmd with SIGINT and SIGQUIT ignored). Pid in $BG_PID.
+start_nsgate_bg() {
+	local log=$1
+	shift
+	env --default-signal "$NSGATE" "$@" >"$log" 2>&1 &
+	BG_PID=$!
+}
+
+# proc_gone PID : no such process any more (or only its zombie is left).
+proc_gone() {
+	[ -e "/proc/$1" ] || return 0
+	grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# wait_exit PID SECONDS : wait (bounded) for background job PID of this shell
+# to end; its exit status in $BG_RC. When it outlives SECONDS it is killed
+# (SIGKILL), $BG_RC is "timeout" and wait_exit returns 1.
+wait_exit() {
+	local pid=$1 secs=$2
+	for _ in $(seq $((secs * 100))); do
+		proc_gone "$pid" && break
+		sleep 0.01
+	done
+	if ! proc_gone "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		BG_RC=timeout
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	BG_RC=$?
+	return 0
+}
+
+# zombie_children PID : the pids of PID's children that are zombies (none: empty).
+zombie_children() { ps -o pid=,stat= --ppid "$1" 2>/dev/null | awk '$2 ~ /^Z/ { print $1 }'; }
+
+# gw_status NAME : the status `show NAME --json` reports (empty when show fails).
+gw_status() { nsg show "$1" --json 2>/dev/null | jq -r '.status' 2>/dev/null; }
+# gw_is_up NAME : show NAME reports status "up" (for wait_for).
+gw_is_up() { [ "$(gw_status "$1")" = up ]; }
+
+# gw_names : the names `nsgate list --json` reports, sorted, one a line.
+gw_names() { nsg list --json | jq -r '.[].name' | sort; }
+
+# nft_elements : every element of every set and map of table inet nsgate, one
+# a line "SET<TAB>COMMENT<TAB>KEY[ : VALUE]" (concatenations as "a . b"),
+# sorted; nothing when there is no table.
+nft_elements() {
+	nft -j list table inet nsgate 2>/dev/null | jq -r '
+		def s: if type == "object" and has("concat") then (.concat | map(tostring) | join(" . "))
+			elif type == "object" and has("range") then (.range | map(tostring) | join("-"))
+			elif type == "object" and has("prefix") then "\(.prefix.addr)/\(.prefix.len)"
+			else tostring end;
+		.nftables[] | (.set // .map // empty) as $s | ($s.elem // [])[]
+		| (if type == "array" then [.[0], (.[1] | s)] else [., null] end) as [$k, $v]
+		| (if ($k | type) == "object" and ($k | has("elem"))
+			then [$k.elem.val, ($k.elem.comment // "")] else [$k, ""] end) as [$kv, $c]
+		| "\($s.name)\t\($c)\t\($kv | s)" + (if $v == null then "" else " : \($v)" end)' |
+		LC_ALL=C sort
+}
+
+# expected_elements : read `nsgate list --json` (or show --json objects in an
+# array) on stdin and print the elements the kernel must hold for those
+# gateways, in nft_elements' format: ifaces and masq_any / masq_via per
+# gateway, one ports4 / ports4h element per published port.
+expected_elements() {
+	jq -r '.[] | .name as $n | .host_ifname as $ifn
+		| "ifaces\t\($n)\t\($ifn)",
+		  (if .uplink == null then "masq_any\t\($n)\t\($ifn)" else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
+		  ((.published // [])[] | . as $p | range(0; $p.host_end - $p.host_port + 1) as $i
+			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp
+			| if $p.host_addr == "0.0.0.0"
+			  then "ports4\t\($n)\t\($p.proto) . \($p.host_port + $i) : \($p.to) . \($tp)"
+			  else "ports4h\t\($n)\t\($p.host_addr) . \($p.proto) . \($p.host_port + $i) : \($p.to) . \($tp)" end)' |
+		LC_ALL=C sort
+}
+
+# assert_kernel_matches_list : the elements of table inet nsgate are exactly
+# those `nsgate list --json` implies (nothing duplicated, lost or stale).
+assert_kernel_matches_list() {
+	local json want got
+	json=$(nsg list --json) || fail "nsgate list --json failed"
+	want=$(expected_elements <<<"$json")
+	got=$(nft_elements)
+	[ "$want" = "$got" ] ||
+		fail "table inet nsgate does not match nsgate list --json:
+$(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") | sed 's/^/    /')
+  (< from list --json, > in the kernel)"
+}
+
+# strace_nsg LOG ARGS... : run `nsgate ARGS` (bounded) under strace -f,
+# recording its netlink sends (sendto, sendmsg) in LOG; nsgate's output and
+# exit status pass through.
+strace_nsg() {
+	local log=$1
+	shift
+	timeout -k 2 60 strace -f -qq -e trace=sendto,sendmsg -o "$log" "$NSGATE" "$@"
+}
+# nl_writes LOG : how many netlink messages in an strace_nsg LOG change the
+# kernel (rtnetlink RTM_NEW*/RTM_DEL*/RTM_SET*, any nftables batch).
+nl_writes() { grep -cE 'RTM_NEW|RTM_DEL|RTM_SET|BATCH_BEGIN' "$1"; }
+
+# lab_snapshot : the lab host's gateway-relevant state as text (table inet
+# nsgate, links, addresses, routes, named namespaces, nsgate's files and their
+# content), to compare before and after a command that must change nothing.
+lab_snapshot() {
+	echo "# table"; nft_table_snapshot
+	echo "# links"; ip -o link show | sed 's/ state [A-Z]* / /'
+	echo "# addresses"; ip -4 -o addr show
+	echo "# routes"; ip route show
+	echo "# namespaces"; ls /run/netns /etc/netns
+	echo "# /run/nsgate"
+	(cd /run/nsgate && find . -type f ! -name lock -print0 | LC_ALL=C sort -z | xargs -0 -r md5sum)
+}
