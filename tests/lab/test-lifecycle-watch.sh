@@ -76,8 +76,9 @@ namespace_dies() {
 	local holder t0 ms
 	unshare -n sleep 60 &
 	holder=$!
-	wait_for test "$(readlink "/proc/$holder/ns/net")" != "$(readlink /proc/self/ns/net)" ||
-		fail "holder $holder never entered its own netns"
+	# A function, so that each poll reads the link again.
+	in_own_netns() { [ "$(readlink "/proc/$holder/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
+	wait_for in_own_netns || fail "holder $holder never entered its own netns"
 	up_ok held --netns "$holder"
 	expect_internet nsenter -t "$holder" -n
 	t0=$(date +%s%N)
