@@ -295,7 +295,7 @@ static const struct up_step up_steps[] = {
 	{ "veth", step_veth, undo_veth },
 	{ "host_link", step_host_link, NULL },
 	{ "ns_link", step_ns_link, NULL },
-	{ "nft", step_nft, undo_nft },
+	{ "nftables", step_nft, undo_nft },
 	{ "dns", step_dns, undo_dns },
 	{ "state", step_state, undo_state },
 };

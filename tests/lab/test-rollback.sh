@@ -4,7 +4,7 @@
 # NSGATE_TEST_FAIL_STEP makes up fail right after the named step.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
-STEPS="netns ip_forward veth host_link ns_link nft dns state"
+STEPS="netns ip_forward veth host_link ns_link nftables dns state"
 start_server_in inet "$SERVER_PORT"
 
 # fail_at STEP ARGS... : up web fails at STEP with exit 1 and one error line.

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* spec: checks on names, interfaces, --netns, --dns, --subnet and numbers. */
+/* spec: checks on names, interfaces, --netns, --dns, --subnet and numbers.
+ * Pure parsing: runs anywhere, needs no lab and no privileges. */
 #include "unit.h"
 
 #include <stdio.h>
