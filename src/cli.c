@@ -573,6 +573,7 @@ static int cmd_show(int argc, char *argv[])
 	}
 	else
 		printf("  dns        none\n");
+	gateway_view_clear(&v);
 	return EXIT_OK;
 }
 

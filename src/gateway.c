@@ -1489,9 +1489,11 @@ static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config
 		it->action = "created";
 		return up_locked(host, nft, &cg->spec, &o, &res, e);
 	}
-	healthy = r == 0 && view_with(host, nft, cg->spec.name, &v) == 0 && !strcmp(v.status, "up");
-	if (r == 0 && healthy)
+	healthy = false;
+	if (r == 0 && view_with(host, nft, cg->spec.name, &v) == 0) {
+		healthy = !strcmp(v.status, "up");
 		gateway_view_clear(&v);
+	}
 	if (r < 0 || !healthy || !same_base(&cg->spec, &have)) {
 		snprintf(it->detail, sizeof(it->detail), "%s", r < 0 ? "its state was damaged" :
 			 !healthy ? "it was broken" : "its subnet or namespace changed");
