@@ -509,7 +509,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		struct published *all;
 		size_t n_all;
 
-		r = ruleset_published(c->nft, NULL, &all, &n_all);
+		r = ruleset_published_near(c->nft, c->pubs, c->n_pubs, &all, &n_all);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "reading published ports");
 		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all, n_all,
@@ -1125,8 +1125,8 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 	return 0;
 }
 
-/* A running gateway's namespace address, and the published ports of owner
- * (NULL: of every gateway). */
+/* A running gateway's namespace address, and (have non-NULL) the published
+ * ports of owner (NULL: of every gateway). */
 static int running_and_ports(struct nftx *nft, const char *name, const char *owner, uint32_t *to,
 			     struct published **have, size_t *n_have, struct nsg_err *e)
 {
@@ -1136,6 +1136,8 @@ static int running_and_ports(struct nftx *nft, const char *name, const char *own
 	if (r < 0)
 		return r;
 	*to = spec_ns_addr(&st.spec.subnet);
+	if (!have)
+		return 0;
 	r = ruleset_published(nft, owner, have, n_have);
 	return r < 0 ? nsg_fail(e, r, NULL, "reading published ports") : 0;
 }
@@ -1148,10 +1150,13 @@ static int publish_locked(struct nftx *nft, const char *name, const struct publi
 	uint32_t to;
 	int r;
 
-	/* Every gateway's ports: a claim by another is a conflict. */
-	r = running_and_ports(nft, name, NULL, &to, &have, &n_have, e);
+	/* Other gateways' ports where these would go: a claim is a conflict. */
+	r = running_and_ports(nft, name, NULL, &to, NULL, NULL, e);
 	if (r < 0)
 		return r;
+	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
 	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
 		return r;

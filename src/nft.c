@@ -523,3 +523,33 @@ int nftx_rules_dump(struct nftx *n, uint16_t family, const char *table, nftx_rul
 	nftnl_rule_free(r);
 	return talk(n, nlh, rules_cb, &ctx);
 }
+
+int nftx_elem_get(struct nftx *n, uint16_t family, const char *table, const char *set,
+		  const void *key, uint32_t key_len, nftx_elem_cb cb, void *userdata)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	struct dump_ctx ctx = { cb, userdata, 0 };
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (!s || !el) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(el);
+		return -ENOMEM;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, key_len);
+	nftnl_set_elem_add(s, el);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family, NLM_F_ACK, n->seq++);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	r = talk(n, nlh, elems_cb, &ctx);
+	if (ctx.err)
+		return ctx.err;
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}

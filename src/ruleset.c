@@ -827,3 +827,41 @@ int ruleset_published(struct nftx *n, const char *name, struct published **ret, 
 	*n_ret = l.n;
 	return 0;
 }
+
+int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_req,
+			   struct published **ret, size_t *n_ret)
+{
+	struct pub_list l = { .bound = true };
+	size_t total = 0;
+	int r;
+
+	for (size_t i = 0; i < n_req; i++)
+		total += req[i].count;
+	/* Past a few dozen lookups one dump is cheaper. */
+	if (total > 64)
+		return ruleset_published(n, NULL, ret, n_ret);
+	*ret = NULL;
+	*n_ret = 0;
+	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
+	l.bound = false;
+	for (size_t i = 0; (r == 0 || r == -ENOENT) && i < n_req; i++)
+		for (uint32_t j = 0; j < req[i].count; j++) {
+			uint8_t key[8];
+
+			put_proto_port(key, req[i].proto, req[i].host_port + j);
+			r = nftx_elem_get(n, FAMILY, RULESET_TABLE, MAP_PORTS4, key, sizeof(key),
+					  collect_published, &l);
+			if (r < 0)
+				break;
+			r = 0;
+		}
+	if (r < 0 && r != -ENOENT) {
+		free(l.v);
+		return r;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), published_cmp);
+	*ret = l.v;
+	*n_ret = l.n;
+	return 0;
+}

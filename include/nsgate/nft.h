@@ -62,6 +62,10 @@ typedef int (*nftx_elem_cb)(const struct nftx_elem *elem, void *userdata);
 int nftx_elems_dump(struct nftx *n, uint16_t family, const char *table, const char *set,
 		    nftx_elem_cb cb, void *userdata);
 
+/* Look one element up by its key: 1 (cb called with it), 0 when absent, -errno. */
+int nftx_elem_get(struct nftx *n, uint16_t family, const char *table, const char *set,
+		  const void *key, uint32_t key_len, nftx_elem_cb cb, void *userdata);
+
 /* Call cb with the chain name of every rule of a table. -ENOENT without one. */
 typedef void (*nftx_rule_cb)(const char *chain, void *userdata);
 int nftx_rules_dump(struct nftx *n, uint16_t family, const char *table, nftx_rule_cb cb,

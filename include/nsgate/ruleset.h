@@ -66,6 +66,13 @@ struct published {
  * from the maps, sorted by (proto, host_port, host_addr). *ret malloc'ed. */
 int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret);
 
+/* The published ports that could clash with req[]: every port bound to an
+ * address, and the unbound ones with req's protocols and ports, looked up
+ * by key; for many ports, simply all. Sorted as ruleset_published. Keeps a
+ * one-port publish from reading every gateway's ports. */
+int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_req,
+			   struct published **ret, size_t *n_ret);
+
 /* What the kernel holds for one gateway, for show/list. */
 struct ruleset_gw_state {
 	bool in_ifaces;          /* its veth is known as a gateway interface */
