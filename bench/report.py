@@ -280,6 +280,20 @@ if sc.order:
              "gc, all namespaces gone, ms", "gc removed", "left after", "gc peak RSS KiB"], rows))
     P("")
     big = sc.order[-1]
+    curve = load(os.path.join(R, "scale_curve.tsv"))
+    if len(curve) >= 200:
+        P(f"Per-command medians over the first and the last 100 of the {len(curve)} (steadier than 10; the curve is in setup-scaling.png):")
+        P("")
+        rows = []
+        for col, label in ((1, "up (A)"), (2, "up (B)"), (3, "down one by one (B)")):
+            v = [num(r[col]) for r in curve if num(r[col]) is not None]
+            a, b = statistics.median(v[:100]), statistics.median(v[-100:])
+            rows.append([label, f"{a / 1000:.2f}", f"{b / 1000:.2f}", f"{b / a:.2f}"])
+            if col != 3:
+                targets.append((f"{len(curve)} gateways: {label}, median of the last 100 within 1.2x of the first 100",
+                                f"{a / 1000:.2f} -> {b / 1000:.2f} ms: {b / a:.2f}x", verdict(b / a <= 1.2)))
+        P(table(["series", "first 100 ms", "last 100 ms", "last/first"], rows))
+        P("")
     for s, label in (("up", "up"), ("up2", "up"), ("down", "down one by one")):
         a, b = sc.med(big, s + "_first10_mean_us"), sc.med(big, s + "_last10_mean_us")
         if a and b:

@@ -15,6 +15,11 @@
 . "$BENCH_DIR/common-steps.sh"
 need_tools ip nft /usr/bin/time
 SIZES=${SIZES:-10 100 1000}
+# HOST_IPV6=0: IPv6 off in the lab host's namespace (to show the kernel's
+# per-link IPv6 work: bringing a link up walks the whole IPv6 FIB)
+if [ "${HOST_IPV6:-1}" = 0 ]; then
+	sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1 || fail "disable IPv6"
+fi
 start_inet_echo
 MAXN=0
 for n in $SIZES; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
