@@ -692,8 +692,10 @@ static void *link_job_run(void *arg)
  * down's two slow kernel operations each can wait for an RCU grace period
  * (15-20 ms here): deleting the veth (netdev unregister) and the nftables
  * commit (which waits for commit_mutex while a recently closed nfnetlink
- * socket flushes nf_tables' destroy work). The link goes in a thread while
- * the rules go here, so the waits overlap.
+ * socket flushes nf_tables' destroy work); with published ports a third,
+ * the conntrack dump, walks every bucket of the table (~10 ms). The link
+ * goes in a thread while the rules and then the flows go here, so the
+ * three overlap.
  */
 static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
 		       struct nsg_err *e)
@@ -706,7 +708,7 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 	size_t n_elems = 0, n_pub = 0;
 	_cleanup_free_ struct published *pub = NULL;
 	pthread_t t;
-	int r;
+	int r, forgot = 0;
 
 	*found = false;
 	have_state = state_load(name, &st) == 0;
@@ -745,6 +747,13 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 	if (link_present && !threaded)
 		link_job_run(&job);
 	r = nftx_batch_commit(nft, e);
+	/* The mappings are gone, so no new flow can use them: forget the
+	 * existing ones while the link's deletion waits in the kernel. */
+	if (r == 0 && n_pub) {
+		forgot = publish_forget_flows(pub, n_pub, e);
+		if (forgot > 0)
+			forgot = 0;
+	}
 	if (threaded)
 		pthread_join(t, NULL);
 	/* Only now the namespace: unmounting it starts the kernel's cleanup of
@@ -757,13 +766,10 @@ static int down_locked(struct nl_sock *host, struct nftx *nft, const char *name,
 		else
 			r = 0;
 	}
+	if (r == 0 && forgot < 0)
+		r = forgot;
 	if (r < 0)
 		return r;
-	if (n_pub) {
-		r = publish_forget_flows(pub, n_pub, e);
-		if (r < 0)
-			return r;
-	}
 	if (link_present && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;
 		return job.r;

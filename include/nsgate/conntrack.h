@@ -27,7 +27,8 @@ struct ct_dnat {
  * zone) that was destination-NATed by one of the n mappings: its original
  * tuple has proto, destination port host_port (and destination address
  * host_addr unless 0), and its reply tuple comes from to_addr:to_port.
- * One dump of the table, then deletes by tuple and entry id, pipelined.
+ * One dump of the table, then deletes by tuple and entry id, pipelined;
+ * no dump when the namespace has no conntrack entry at all.
  * An entry that went away meanwhile is not an error. *n_deleted (may be
  * NULL) counts the entries deleted, also when an error is returned.
  * 0 or -errno (-EPERM without CAP_NET_ADMIN), with detail in e.
