@@ -317,18 +317,38 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	return true;
 }
 
-/* Pick or check the subnet against everything the host and the namespace use. */
-/* A given subnet is checked against every address and route of the host
- * (and of an attached namespace). */
+/* A given subnet is checked against every address and route of an attached
+ * namespace (if any) and of the host: routes by FIB lookups for a small
+ * subnet (see choose_subnet), the full list otherwise. */
+#define SUBNET_FIB_PLEN_MIN 28  /* at most 16 lookups */
+
 static int check_given_subnet(struct up_ctx *c, const struct ip4_net *used, int n)
 {
+	const struct ip4_net *s = &c->st.spec.subnet;
 	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
-	long hit = ipam_find_overlap(&c->st.spec.subnet, used, n);
+	struct ip4_net in_way;
+	long hit = ipam_find_overlap(s, used, n);
+	int r;
 
-	if (hit < 0)
-		return 0;
-	nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(&c->st.spec.subnet, a));
-	nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&used[hit], b));
+	if (hit >= 0) {
+		in_way = used[hit];
+		goto overlap;
+	}
+	if (s->plen < SUBNET_FIB_PLEN_MIN)
+		return 0;  /* the caller's list had the host's prefixes too */
+	/* Every prefix that overlaps s either holds s or lies inside it, so it
+	 * holds one of s's addresses, and the FIB finds it. */
+	for (uint64_t addr = s->addr; addr < (uint64_t)s->addr + (1ULL << (32 - s->plen)); addr++) {
+		r = link_route_match(c->host, (uint32_t)addr, &in_way);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "route lookup");
+		if (r > 0)
+			goto overlap;
+	}
+	return 0;
+overlap:
+	nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(s, a));
+	nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&in_way, b));
 	return -EADDRINUSE;
 }
 
@@ -368,8 +388,9 @@ static int choose_subnet(struct up_ctx *c)
 	uint32_t hint = 0;
 	int n, n_ns = 0, r;
 
-	/* Given: checked against the full list. Picked: the FIB checks it. */
-	n = s->subnet_given ? link_used_prefixes(c->host, &used) : 0;
+	/* Given and small, or picked: the FIB checks it. Given and large: the
+	 * full list of the host's prefixes. */
+	n = s->subnet_given && s->subnet.plen < SUBNET_FIB_PLEN_MIN ? link_used_prefixes(c->host, &used) : 0;
 	if (n < 0)
 		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
 	if (c->ns) {
@@ -613,11 +634,27 @@ int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_
 /* ----------------------------------------------------------------- down */
 
 /* Gateway names from state files and from labelled links, sorted, unique. */
-static int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1])
+static int link_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct link_info *)a)->name, ((const struct link_info *)b)->name);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Every gateway known from state files or from links nsgate labelled,
+ * sorted and unique; the labelled links themselves in *links_ret when
+ * wanted (sorted by name).
+ */
+static int known_names_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
+			     struct link_info **links_ret, size_t *n_links_ret)
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	_cleanup_free_ struct link_info *links = NULL;
-	int n, nl;
+	int n, nl, k = 0;
 
 	n = state_names(&names);
 	if (n < 0)
@@ -627,26 +664,37 @@ static int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1])
 		free(names);
 		return nl;
 	}
-	for (int i = 0; i < nl; i++) {
-		char name[GW_NAME_MAX + 1];
-		bool dup = false;
+	if (nl > 0) {
+		void *p = realloc(names, (n + nl) * sizeof(*names));
 
-		if (!alias_name(links[i].alias, name, NULL))
-			continue;
-		for (int j = 0; j < n && !dup; j++)
-			dup = !strcmp(names[j], name);
-		if (dup)
-			continue;
-		void *p = realloc(names, (n + 1) * sizeof(*names));
 		if (!p) {
 			free(names);
 			return -ENOMEM;
 		}
 		names = p;
-		memcpy(names[n++], name, sizeof(name));
+	}
+	for (int i = 0; i < nl; i++)
+		if (alias_name(links[i].alias, names[n], NULL))
+			n++;
+	if (n > 0) {
+		qsort(names, n, sizeof(*names), name_cmp);
+		for (int i = 0; i < n; i++)
+			if (k == 0 || strcmp(names[k - 1], names[i]))
+				memmove(names[k++], names[i], sizeof(*names));
+	}
+	if (links_ret) {
+		if (nl > 0)
+			qsort(links, nl, sizeof(*links), link_name_cmp);
+		*links_ret = TAKE_PTR(links);
+		*n_links_ret = nl > 0 ? (size_t)nl : 0;
 	}
 	*ret = names;
-	return n;
+	return k;
+}
+
+static int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1])
+{
+	return known_names_links(host, ret, NULL, NULL);
 }
 
 /* Shared things (the table, ip_forward) stay while another gateway has state;
@@ -809,11 +857,6 @@ int gateway_down(const char *name, bool *found, struct nsg_err *e)
 	return r;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 /*
  * Remove many gateways at once (down --all, gc): one nftables transaction,
  * and their links moved into one link group and deleted with one request,
@@ -966,7 +1009,22 @@ static bool netns_alive(const struct gw_state *st)
 	return !st->netns_ino || (uint64_t)sb.st_ino == st->netns_ino;
 }
 
-static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v)
+/*
+ * What list reads once for all gateways (one dump each of links, sets and
+ * maps) instead of once per gateway: per gateway, every dump would read
+ * every gateway's elements, and list would grow with the square of their
+ * number (2.2 s for 1,000).
+ */
+struct view_snapshot {
+	const struct link_info *links;          /* nsgate's links, sorted by name */
+	size_t n_links;
+	const struct ruleset_gw_state *nft;     /* this gateway's elements */
+	const struct published *pub;            /* its ports */
+	size_t n_pub;
+};
+
+static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v,
+		     const struct view_snapshot *snap)
 {
 	char ifname[IF_NAMESIZE];
 	int r;
@@ -980,14 +1038,33 @@ static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, s
 		snprintf(ifname, sizeof(ifname), "%s", v->state.spec.host_ifname);
 	else
 		spec_host_ifname(name, ifname);
-	v->link_present = link_get(host, ifname, &v->link) == 0;
-	r = ruleset_gateway_state(nft, name, &v->nft);
-	if (r < 0)
-		return r;
+	if (snap) {
+		struct link_info key;
+		const struct link_info *li;
+
+		snprintf(key.name, sizeof(key.name), "%s", ifname);
+		li = bsearch(&key, snap->links, snap->n_links, sizeof(key), link_name_cmp);
+		v->link_present = li != NULL;
+		if (li)
+			v->link = *li;
+		v->nft = *snap->nft;
+		if (snap->n_pub) {
+			v->pub = malloc(snap->n_pub * sizeof(*v->pub));
+			if (!v->pub)
+				return -ENOMEM;
+			memcpy(v->pub, snap->pub, snap->n_pub * sizeof(*v->pub));
+			v->n_pub = snap->n_pub;
+		}
+	} else {
+		v->link_present = link_get(host, ifname, &v->link) == 0;
+		r = ruleset_gateway_state(nft, name, &v->nft);
+		if (r < 0)
+			return r;
+		r = ruleset_published(nft, name, &v->pub, &v->n_pub);
+		if (r < 0)
+			return r;
+	}
 	v->netns_present = v->have_state && netns_alive(&v->state);
-	r = ruleset_published(nft, name, &v->pub, &v->n_pub);
-	if (r < 0)
-		return r;
 	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;
 	v->n_dns = r > 0 ? (unsigned)r : 0;
@@ -1029,7 +1106,7 @@ int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e)
 	int r = open_sockets(&host, &nft, e);
 
 	if (r == 0) {
-		r = view_with(host, nft, name, ret);
+		r = view_with(host, nft, name, ret, NULL);
 		if (r < 0)
 			nsg_fail(e, r, r == -ENOENT ? "no such gateway" : NULL, "gateway \"%s\"", name);
 	}
@@ -1044,24 +1121,49 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 	struct gw_view *views = NULL;
 	struct nl_sock *host = NULL;
 	struct nftx *nft = NULL;
-	size_t k = 0;
+	_cleanup_free_ struct link_info *links = NULL;
+	_cleanup_free_ struct ruleset_gw_state *states = NULL;
+	_cleanup_free_ struct published *pub = NULL;
+	size_t k = 0, n_links = 0, n_pub = 0, j = 0;
 	int n, r;
 
 	r = open_sockets(&host, &nft, e);
 	if (r < 0)
 		goto out;
-	n = known_names(host, &names);
+	n = known_names_links(host, &names, &links, &n_links);
 	if (n < 0) {
 		r = nsg_fail(e, n, NULL, "listing gateways");
 		goto out;
 	}
 	views = calloc(n ? n : 1, sizeof(*views));
-	if (!views) {
+	states = calloc(n ? n : 1, sizeof(*states));
+	if (!views || !states) {
 		r = -ENOMEM;
 		goto out;
 	}
+	r = ruleset_gateway_states(nft, (const char (*)[GW_NAME_MAX + 1])names, n, states);
+	if (r == 0)
+		r = ruleset_published(nft, NULL, &pub, &n_pub);
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "reading table inet nsgate");
+		goto out;
+	}
+	ruleset_published_sort_by_owner(pub, n_pub);
 	for (int i = 0; i < n; i++) {
-		r = view_with(host, nft, names[i], &views[k]);
+		struct view_snapshot snap = { .links = links, .n_links = n_links, .nft = &states[i] };
+		size_t first;
+
+		/* names and owners are both sorted: one merge pass. */
+
+		while (j < n_pub && strcmp(pub[j].owner, names[i]) < 0)
+			j++;
+		first = j;
+		while (j < n_pub && !strcmp(pub[j].owner, names[i]))
+			j++;
+		snap.pub = j > first ? pub + first : NULL;
+		snap.n_pub = j - first;
+
+		r = view_with(host, nft, names[i], &views[k], &snap);
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
@@ -1075,6 +1177,9 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 	*ret = TAKE_PTR(views);
 	*n_ret = k;
 out:
+	if (views)
+		for (size_t i = 0; i < k; i++)
+			gateway_view_clear(&views[i]);
 	free(views);
 	free(names);
 	link_sock_close(host);
@@ -1243,7 +1348,9 @@ int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pub
 
 /* -------------------------------------------------------------- gc, restore */
 
-static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v);
+struct view_snapshot;
+static int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v,
+		     const struct view_snapshot *snap);
 
 /* The gateways whose labelled host link exists, from one link dump. */
 struct live_links {
@@ -1501,7 +1608,7 @@ static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config
 		return up_locked(host, nft, &cg->spec, &o, &res, e);
 	}
 	healthy = false;
-	if (r == 0 && view_with(host, nft, cg->spec.name, &v) == 0) {
+	if (r == 0 && view_with(host, nft, cg->spec.name, &v, NULL) == 0) {
 		healthy = !strcmp(v.status, "up");
 		gateway_view_clear(&v);
 	}

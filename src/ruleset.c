@@ -592,6 +592,17 @@ static bool owned_by(const struct owned *o, const char *comment)
 	return !strcmp(comment, o->name);
 }
 
+static void note_state(struct ruleset_gw_state *st, const char *set, const struct nftx_elem *el)
+{
+	st->n_elems++;
+	if (!strcmp(set, SET_IFACES))
+		st->in_ifaces = true;
+	else if (!strcmp(set, SET_MASQ_ANY))
+		st->masq_any = true;
+	else if (!strcmp(set, SET_MASQ_VIA) && el->key_len == 2 * IFNAMSIZ)
+		snprintf(st->masq_via, sizeof(st->masq_via), "%.15s", (const char *)el->key + IFNAMSIZ);
+}
+
 static int collect_owned(const struct nftx_elem *el, void *userdata)
 {
 	struct owned *o = userdata;
@@ -599,14 +610,7 @@ static int collect_owned(const struct nftx_elem *el, void *userdata)
 	if (!owned_by(o, el->comment))
 		return 0;
 	if (o->state) {
-		o->state->n_elems++;
-		if (!strcmp(o->set, SET_IFACES))
-			o->state->in_ifaces = true;
-		else if (!strcmp(o->set, SET_MASQ_ANY))
-			o->state->masq_any = true;
-		else if (!strcmp(o->set, SET_MASQ_VIA) && el->key_len == 2 * IFNAMSIZ)
-			snprintf(o->state->masq_via, sizeof(o->state->masq_via), "%.15s",
-				 (const char *)el->key + IFNAMSIZ);
+		note_state(o->state, o->set, el);
 		return 0;
 	}
 	if (el->key_len > 64)
@@ -673,6 +677,43 @@ int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_st
 {
 	memset(ret, 0, sizeof(*ret));
 	return walk_owned(n, name, NULL, 0, ret, NULL);
+}
+
+struct many_states {
+	const char (*names)[GW_NAME_MAX + 1];
+	size_t n_names;
+	struct ruleset_gw_state *states;
+	const char *set;
+};
+
+static int collect_states(const struct nftx_elem *el, void *userdata)
+{
+	struct many_states *m = userdata;
+	const char (*hit)[GW_NAME_MAX + 1];
+
+	if (!el->comment)
+		return 0;
+	hit = bsearch(el->comment, m->names, m->n_names, sizeof(*m->names), name_cmp);
+	if (hit)
+		note_state(&m->states[hit - m->names], m->set, el);
+	return 0;
+}
+
+int ruleset_gateway_states(struct nftx *n, const char (*names)[GW_NAME_MAX + 1], size_t n_names,
+			   struct ruleset_gw_state *states)
+{
+	int r = 0;
+
+	memset(states, 0, n_names * sizeof(*states));
+	for (size_t i = 0; i < ARRAY_SIZE(sets) && r == 0; i++) {
+		struct many_states m = { .names = names, .n_names = n_names, .states = states,
+					 .set = sets[i].name };
+
+		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, sets[i].name, collect_states, &m);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	return r;
 }
 
 /* ------------------------------------------------------------ published ports */
@@ -803,6 +844,20 @@ static int published_cmp(const void *a, const void *b)
 	if (x->host_port != y->host_port)
 		return x->host_port < y->host_port ? -1 : 1;
 	return x->host_addr < y->host_addr ? -1 : x->host_addr > y->host_addr;
+}
+
+static int published_owner_cmp(const void *a, const void *b)
+{
+	const struct published *x = a, *y = b;
+	int c = strcmp(x->owner, y->owner);
+
+	return c ? c : published_cmp(a, b);
+}
+
+void ruleset_published_sort_by_owner(struct published *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), published_owner_cmp);
 }
 
 int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret)

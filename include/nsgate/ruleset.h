@@ -65,6 +65,8 @@ struct published {
 /* Every published port of gateway name (NULL: of all gateways), read back
  * from the maps, sorted by (proto, host_port, host_addr). *ret malloc'ed. */
 int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret);
+/* Reorder by owner, then as above: each gateway's ports become one run. */
+void ruleset_published_sort_by_owner(struct published *v, size_t n);
 
 /* The published ports that could clash with req[]: every port bound to an
  * address, and the unbound ones with req's protocols and ports, looked up
@@ -82,5 +84,9 @@ struct ruleset_gw_state {
 };
 /* Read the gateway's elements back. A missing table gives a zeroed state. */
 int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret);
+/* The same for many gateways, each set read once: states[i] for names[i];
+ * names sorted by strcmp. */
+int ruleset_gateway_states(struct nftx *n, const char (*names)[GW_NAME_MAX + 1], size_t n_names,
+			   struct ruleset_gw_state *states);
 
 #endif

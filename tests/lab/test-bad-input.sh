@@ -62,10 +62,18 @@ overlapping_subnets() {
 	must ip route add 192.0.2.0/24 via 198.51.100.2
 	rejected up web --subnet 192.0.2.8/30
 	must ip route del 192.0.2.0/24 via 198.51.100.2
+	# A route inside the subnet that does not hold its first address.
+	must ip route add 192.0.2.10/32 via 198.51.100.2
+	rejected up web --subnet 192.0.2.8/30
+	must ip route del 192.0.2.10/32 via 198.51.100.2
 	assert_no_residue web
-	up_ok first --subnet 10.99.0.0/30
+	up_ok first --subnet 10.99.0.4/30
 	rejected up web --subnet 10.99.0.0/29
-	rejected up web --subnet 10.99.0.0/30
+	rejected up web --subnet 10.99.0.4/30
+	rejected up web --subnet 10.99.0.0/28
+	rejected up web --subnet 10.99.0.0/16
+	up_ok web --subnet 10.99.0.8/30
+	down_ok web
 	down_ok first
 	assert_no_residue web first
 	pass "--subnet overlapping a host address, a host route or another gateway exits 2"
