@@ -633,7 +633,6 @@ int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_
 
 /* ----------------------------------------------------------------- down */
 
-/* Gateway names from state files and from labelled links, sorted, unique. */
 static int link_name_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct link_info *)a)->name, ((const struct link_info *)b)->name);
