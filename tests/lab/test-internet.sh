@@ -24,6 +24,13 @@ without_uplink() {
 	expect_internet run_in_gw web
 	gw_json web
 	assert_json "$GW_JSON" '.uplink == null' "show: uplink without --uplink"
+	# IPv4 only: the host side carries no IPv6 (no routes in the host's
+	# IPv6 FIB per gateway), the namespace keeps its own.
+	[ "$(cat /proc/sys/net/ipv6/conf/nsg-web/disable_ipv6)" = 1 ] ||
+		fail "nsg-web: IPv6 still on"
+	[ -z "$(ip -6 -o addr show dev nsg-web)" ] || fail "nsg-web has IPv6 addresses"
+	[ "$(cat /proc/sys/net/ipv4/conf/nsg-web/route_localnet)" = 1 ] ||
+		fail "nsg-web: route_localnet not set"
 	down_ok web
 	assert_no_residue web
 	pass "up without --uplink: inet sees $UPLINK_ADDR; down leaves nothing"
