@@ -1243,10 +1243,8 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 	return 0;
 }
 
-/* A running gateway's namespace address, and (have non-NULL) the published
- * ports of owner (NULL: of every gateway). */
-static int running_and_ports(struct nftx *nft, const char *name, const char *owner, uint32_t *to,
-			     struct published **have, size_t *n_have, struct nsg_err *e)
+/* A running gateway's namespace address: where its ports lead. */
+static int running_addr(const char *name, uint32_t *to, struct nsg_err *e)
 {
 	struct gw_state st;
 	int r = load_running(name, &st, e);
@@ -1254,10 +1252,7 @@ static int running_and_ports(struct nftx *nft, const char *name, const char *own
 	if (r < 0)
 		return r;
 	*to = spec_ns_addr(&st.spec.subnet);
-	if (!have)
-		return 0;
-	r = ruleset_published(nft, owner, have, n_have);
-	return r < 0 ? nsg_fail(e, r, NULL, "reading published ports") : 0;
+	return 0;
 }
 
 static int publish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
@@ -1269,7 +1264,7 @@ static int publish_locked(struct nftx *nft, const char *name, const struct publi
 	int r;
 
 	/* Other gateways' ports where these would go: a claim is a conflict. */
-	r = running_and_ports(nft, name, NULL, &to, NULL, NULL, e);
+	r = running_addr(name, &to, e);
 	if (r < 0)
 		return r;
 	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
@@ -1296,10 +1291,20 @@ static int unpublish_locked(struct nftx *nft, const char *name, const struct pub
 	uint32_t to;
 	int r;
 
-	r = running_and_ports(nft, name, name, &to, &have, &n_have, e);
+	size_t n_own = 0;
+
+	r = running_addr(name, &to, e);
 	if (r < 0)
 		return r;
-	r = publish_match(pubs, n_pubs, have, n_have, e);
+	/* Only the requested keys are looked up (unless there are many), so
+	 * unpublishing a port does not read every gateway's ports. */
+	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	for (size_t i = 0; i < n_have; i++)
+		if (!strcmp(have[i].owner, name))
+			have[n_own++] = have[i];
+	r = publish_match(pubs, n_pubs, have, n_own, e);
 	if (r < 0)
 		return r;
 	nftx_batch_begin(nft);

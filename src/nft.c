@@ -6,6 +6,7 @@
  * exactly one reply per message: reading just the first reply (as the libnftnl
  * examples do) would leave later errors unreported and stale replies queued.
  */
+#include <linux/membarrier.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <time.h>
 
@@ -112,6 +114,11 @@ static int release_deferred(int fd)
 	 * wait after all: hold on until it has closed (EOF on the pipe). */
 	while (read(wake[0], &pid, 1) < 0 && errno == EINTR)
 		;
+	/* The release flushes the destroy work under commit_mutex only if
+	 * some is pending; the next command's commit would wait on that mutex.
+	 * Wait one grace period of our own first (membarrier's global command
+	 * is a synchronize_rcu), so our commit's work has run by the close. */
+	syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 	close(fd);
 	_exit(0);
 }
