@@ -547,7 +547,9 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		if (r < 0)
 			return r;
 	}
-	r = ruleset_table_exists(c->nft);
+	/* A table of an older nsgate's layout counts as missing: the skeleton
+	 * then rebuilds its chains in place (flush and refill). */
+	r = ruleset_layout_current(c->nft);
 	if (r < 0)
 		return nsg_fail(c->e, r, r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ?
 				"the kernel has no nf_tables support" : NULL, "nftables");

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -347,6 +348,27 @@ int nftx_table_exists(struct nftx *n, uint16_t family, const char *table)
 	r = talk(n, nlh, table_cb, &found);
 	if (r == -ENOENT)
 		return 0;
+	return r < 0 ? r : found;
+}
+
+int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const char *chain)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+	bool found = false;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_ACK, n->seq++);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	r = talk(n, nlh, table_cb, &found);
+	if (r == -ENOENT)
+		return 0;  /* no table, or no such chain in it */
 	return r < 0 ? r : found;
 }
 

@@ -10,7 +10,7 @@
  *     set masq_via  { type ifname . ifname; }   gateway veth . the one uplink it may use
  *     map ports4    { type inet_proto . inet_service : ipv4_addr . inet_service; }
  *     map ports4h   { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
- *     chain prerouting/output/publish/postrouting/forward  (below)
+ *     chain prerouting/output/publish/postrouting/forward/to_gateway  (below)
  *   }
  */
 /* glibc's netinet/in.h first: then linux/in.h steps aside. */
@@ -297,40 +297,40 @@ static void rule_masq_hairpin(struct rb *b)
 	masquerade(b);
 }
 
-/* nft: oifname @ifaces ct state established,related accept */
-static void rule_fwd_replies(struct rb *b)
+/*
+ * The forward hook sees every forwarded packet of the host, not only
+ * gateways'. One lookup sends the packets bound for a gateway on; all else
+ * (a namespace's own outbound traffic, docker's, anything) leaves at once
+ * by the chain's accept policy.
+ */
+/* nft: oifname @ifaces jump to_gateway */
+static void rule_fwd_to_gateway(struct rb *b)
 {
 	meta(b, NFT_META_OIFNAME, NFT_REG_1);
 	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	verdict(b, NFT_JUMP, "to_gateway");
+}
+
+/* nft: ct state established,related accept   (replies) */
+static void rule_to_gw_replies(struct rb *b)
+{
 	ct(b, NFT_CT_STATE, NFT_REG_1);
 	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
 	verdict(b, NF_ACCEPT, NULL);
 }
 
-/* nft: oifname @ifaces ct status dnat accept   (published ports) */
-static void rule_fwd_published(struct rb *b)
+/* nft: ct status dnat accept   (published ports) */
+static void rule_to_gw_published(struct rb *b)
 {
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
 	ct(b, NFT_CT_STATUS, NFT_REG_1);
 	flags_any(b, NFT_REG_1, IPS_DST_NAT);
 	verdict(b, NF_ACCEPT, NULL);
 }
 
-/* nft: oifname @ifaces drop   (no unsolicited connection into a namespace) */
-static void rule_fwd_drop_inbound(struct rb *b)
+/* nft: drop   (no unsolicited connection into a namespace) */
+static void rule_to_gw_drop(struct rb *b)
 {
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
 	verdict(b, NF_DROP, NULL);
-}
-
-/* nft: iifname @ifaces accept */
-static void rule_fwd_outbound(struct rb *b)
-{
-	meta(b, NFT_META_IIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
-	verdict(b, NF_ACCEPT, NULL);
 }
 
 struct chain_def {
@@ -342,14 +342,16 @@ struct chain_def {
 };
 
 static const struct chain_def chains[] = {
-	/* "publish" first: base chains jump to it, so it must exist before them. */
+	/* Regular chains first: base chains jump to them, so they must exist
+	 * before them. */
 	{ "publish", NULL, 0, 0, { rule_publish_bound, rule_publish_any } },
+	{ "to_gateway", NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_to_gw_drop } },
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
 	  { rule_masq_any, rule_masq_via, rule_masq_loopback, rule_masq_hairpin } },
 	{ "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
-	  { rule_fwd_replies, rule_fwd_published, rule_fwd_drop_inbound, rule_fwd_outbound } },
+	  { rule_fwd_to_gateway } },
 };
 
 /* ---------------------------------------------------------------- batches */
@@ -507,6 +509,12 @@ int ruleset_queue_table_delete(struct nftx *n)
 int ruleset_table_exists(struct nftx *n)
 {
 	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
+}
+
+int ruleset_layout_current(struct nftx *n)
+{
+	/* The chain the newest layout added: an older nsgate's table lacks it. */
+	return nftx_chain_exists(n, FAMILY, RULESET_TABLE, "to_gateway");
 }
 
 static void count_rule(const char *chain, void *userdata)

@@ -40,6 +40,8 @@ int nftx_batch_commit(struct nftx *n, struct nsg_err *e);
 
 /* 1 if the table exists, 0 if not, -errno. */
 int nftx_table_exists(struct nftx *n, uint16_t family, const char *table);
+/* 1 if the chain exists in the table, 0 if either is missing, or -errno. */
+int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const char *chain);
 
 /* One element of a set or map, as read back or to be written. */
 struct nftx_elem {

@@ -43,6 +43,9 @@ int ruleset_queue_owned_delete_many(struct nftx *n, const char (*names)[GW_NAME_
 int ruleset_queue_table_delete(struct nftx *n);
 /* 1 if the table exists. */
 int ruleset_table_exists(struct nftx *n);
+/* 1 if the table exists with this nsgate's layout (an older one lacks its
+ * newest chain), 0 if not (or no table), or -errno. */
+int ruleset_layout_current(struct nftx *n);
 /* 1 if the table has every chain with exactly nsgate's rules (by count), 0 if
  * something was deleted or added, -errno. */
 int ruleset_complete(struct nftx *n);

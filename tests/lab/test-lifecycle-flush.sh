@@ -101,7 +101,30 @@ table_deleted() {
 	pass "nft delete table inet nsgate, then nsgate up c: restored"
 }
 
+# A table in an older nsgate's layout (no to_gateway chain, four rules in
+# forward, as 0.1 before the change): the next up rebuilds the chains in place,
+# every gateway keeps its elements.
+older_layout() {
+	must nft -f - <<-'EOF'
+		flush chain inet nsgate forward
+		delete chain inet nsgate to_gateway
+		add rule inet nsgate forward oifname @ifaces ct state established,related accept
+		add rule inet nsgate forward oifname @ifaces ct status dnat accept
+		add rule inet nsgate forward oifname @ifaces drop
+		add rule inet nsgate forward iifname @ifaces accept
+	EOF
+	up_ok c
+	nft list chain inet nsgate to_gateway >/dev/null 2>&1 || fail "up left the older layout: no chain to_gateway"
+	[ "$(nft -a list chain inet nsgate forward | grep -v 'chain forward' | grep -c '# handle')" = 1 ] ||
+		fail "forward does not hold exactly the one jump rule:
+$(nft list chain inet nsgate forward)"
+	restored "an older layout + nsgate up c"
+	down_ok c
+	pass "a table in an older layout is rebuilt in place by the next up; gateways keep working"
+}
+
 setup
+older_layout
 via_apply
 via_up
 via_gc
