@@ -21,7 +21,8 @@
 #   ports     bench/ports.sh: 10,000 ports one per command, nsgate vs iptables vs nft
 #   rules     bench/rules.sh: connection latency / throughput with 1 ... 100,000 ports
 #   A, B      harness a-/b-throughput: iperf3 out and in, nsgate vs plain vs pasta vs slirp4netns
-# then bench/report.py (markdown tables) and bench/plot.gp (PNG curves).
+# then bench/report.py (markdown tables), bench/plot.gp (PNG curves) and, for
+# the full run, bench/splice-report.py (the report into bench/README.md).
 # STEPS="latency peers ..." runs a subset (the report covers what is there).
 # Needs root and the Debian packages of bench/README.md.
 set -u
@@ -116,7 +117,13 @@ echo "finished: $(date -u '+%Y-%m-%d %H:%M:%S UTC')" >>"$R/run-info.txt"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$R/run-info.txt"
 
 python3 "$BENCH_DIR/report.py" "$R" >"$R/report.md" || echo "run-all: report failed" >&2
-PNG_DIR=$BENCH_DIR/results
-[ "$QUICK" = 1 ] && PNG_DIR=$R
+# Only the full run into bench/results/full publishes: the plots next to it
+# and the report pasted into bench/README.md. Other runs keep theirs in $R.
+PNG_DIR=$R
+if [ "$QUICK" != 1 ] && [ "$R" = "$BENCH_DIR/results/full" ]; then
+	PNG_DIR=$BENCH_DIR/results
+	python3 "$BENCH_DIR/splice-report.py" "$R/report.md" "$BENCH_DIR/README.md" ||
+		echo "run-all: pasting the report into bench/README.md failed" >&2
+fi
 gnuplot -e "R='$R'; OUT='$PNG_DIR'; LABEL='bench/results/$MODE, $(date -u +%Y-%m-%d)'" "$BENCH_DIR/plot.gp" 2>>"$LOG" || echo "run-all: plot failed (see $LOG)" >&2
 echo "run-all: report $R/report.md, plots $PNG_DIR/*.png, log $LOG" >&2
