@@ -18,7 +18,6 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -455,7 +454,7 @@ static bool table_is_empty(void)
 	if (len <= 0)
 		return false;
 	buf[len] = '\0';
-	return strtoul(buf, NULL, 10) == 0 && buf[0] == '0';
+	return !strcmp(buf, "0\n") || !strcmp(buf, "0");
 }
 
 int conntrack_delete_dnat(const struct ct_dnat *maps, size_t n, size_t *n_deleted,

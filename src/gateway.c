@@ -1163,7 +1163,6 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 		size_t first;
 
 		/* names and owners are both sorted: one merge pass. */
-
 		while (j < n_pub && strcmp(pub[j].owner, names[i]) < 0)
 			j++;
 		first = j;

@@ -303,7 +303,7 @@ int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
 	return first_err;
 }
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+static int found_cb(const struct nlmsghdr *nlh, void *data)
 {
 	*(bool *)data = true;
 	return MNL_CB_OK;
@@ -345,7 +345,7 @@ int nftx_table_exists(struct nftx *n, uint16_t family, const char *table)
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, n->seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = talk(n, nlh, table_cb, &found);
+	r = talk(n, nlh, found_cb, &found);
 	if (r == -ENOENT)
 		return 0;
 	return r < 0 ? r : found;
@@ -366,7 +366,7 @@ int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_ACK, n->seq++);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	r = talk(n, nlh, table_cb, &found);
+	r = talk(n, nlh, found_cb, &found);
 	if (r == -ENOENT)
 		return 0;  /* no table, or no such chain in it */
 	return r < 0 ? r : found;

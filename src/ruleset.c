@@ -39,6 +39,8 @@
 #include "nsgate/ruleset.h"
 
 #define FAMILY NFPROTO_INET
+/* The newest chain: its presence tells this layout from an older one. */
+#define CHAIN_TO_GATEWAY "to_gateway"
 
 /* nftables' datatype ids (nft's src/datatype.h), so that `nft list` prints
  * our sets with their real types; concatenations shift by 6 bits a field. */
@@ -308,7 +310,7 @@ static void rule_fwd_to_gateway(struct rb *b)
 {
 	meta(b, NFT_META_OIFNAME, NFT_REG_1);
 	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
-	verdict(b, NFT_JUMP, "to_gateway");
+	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
 }
 
 /* nft: ct state established,related accept   (replies) */
@@ -345,7 +347,7 @@ static const struct chain_def chains[] = {
 	/* Regular chains first: base chains jump to them, so they must exist
 	 * before them. */
 	{ "publish", NULL, 0, 0, { rule_publish_bound, rule_publish_any } },
-	{ "to_gateway", NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_to_gw_drop } },
+	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_to_gw_drop } },
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
@@ -514,7 +516,7 @@ int ruleset_table_exists(struct nftx *n)
 int ruleset_layout_current(struct nftx *n)
 {
 	/* The chain the newest layout added: an older nsgate's table lacks it. */
-	return nftx_chain_exists(n, FAMILY, RULESET_TABLE, "to_gateway");
+	return nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_TO_GATEWAY);
 }
 
 static void count_rule(const char *chain, void *userdata)
