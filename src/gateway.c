@@ -880,23 +880,24 @@ static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names
 	_cleanup_free_ struct published *pub = NULL;
 	char (*all)[GW_NAME_MAX + 1] = NULL;
 	struct link_job job = { .host = host, .group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
-	size_t n_pub = 0, k = 0, n_elems, n_links = 0;
+	size_t n_pub = 0, k = 0, n_elems, n_links = 0, nl = 0;
 	bool others = false, threaded = false;
 	pthread_t t;
-	int nl, n_all, r;
+	int n_all, r;
 
 	*n_found = 0;
 	if (n == 0)
 		return 0;
 	qsort(names, n, sizeof(*names), name_cmp);
-	n_all = known_names(host, &all);
+	/* Every gateway (are there others?) and every labelled link, one dump. */
+	n_all = known_names_links(host, &all, &links, &nl);
 	if (n_all < 0)
 		return nsg_fail(e, n_all, NULL, "listing gateways");
 	for (int i = 0; i < n_all && !others; i++)
 		others = !bsearch(all[i], names, n, sizeof(*names), name_cmp);
 	free(all);
 
-	/* Their ports, whose flows are forgotten after. */
+	/* Their ports, whose flows are forgotten once the elements are gone. */
 	r = ruleset_published(nft, NULL, &pub, &n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading published ports");
@@ -918,10 +919,7 @@ static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names
 		return r;
 
 	/* Links: only those labelled as one of these gateways. */
-	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
-	if (nl < 0)
-		return nsg_fail(e, nl, NULL, "listing links");
-	for (int i = 0; i < nl && r == 0; i++) {
+	for (size_t i = 0; i < nl && r == 0; i++) {
 		char owner[GW_NAME_MAX + 1];
 
 		if (!alias_name(links[i].alias, owner, NULL) ||
@@ -944,7 +942,7 @@ static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names
 
 		if (!have_state) {
 			/* The label says whether nsgate made the namespace. */
-			for (int j = 0; j < nl; j++) {
+			for (size_t j = 0; j < nl; j++) {
 				char owner[GW_NAME_MAX + 1];
 				bool own_netns;
 
@@ -960,18 +958,19 @@ static int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names
 		dns_remove(names[i]);
 		state_ports_remove(names[i]);
 		state_run_clear(names[i]);
-		if (state_remove(names[i]) == 0 || have_state)
-			(*n_found)++;
+		state_remove(names[i]);
+		(*n_found)++;  /* a state file or a labelled link named it */
+	}
+	/* Their flows too, while the links' deletion waits in the kernel. */
+	if (r == 0 && n_pub) {
+		int rr = publish_forget_flows(pub, n_pub, e);
+		r = rr < 0 ? rr : 0;
 	}
 	if (threaded)
 		pthread_join(t, NULL);
 	if (r == 0 && n_links && job.r < 0) {
 		*e = job.e;
 		r = job.r;
-	}
-	if (r == 0 && n_pub) {
-		int rr = publish_forget_flows(pub, n_pub, e);
-		r = rr < 0 ? rr : 0;
 	}
 	if (!others)
 		forward_restore_if_last();

@@ -50,12 +50,17 @@ down_first() {
 	pass "down gw-a leaves gw-b working and the table in place; down gw-b leaves nothing"
 }
 
-# down --all removes every gateway at once.
+# down --all removes every gateway at once, also those known only by their
+# link (state file lost) or only by their state (link gone), and counts them.
 down_all() {
 	up_ok gw-a
 	up_ok gw-b
+	up_ok gw-c
+	must rm /run/nsgate/gw-b.state
+	must ip link del nsg-gw-c
 	down_ok --all
-	assert_no_residue gw-a gw-b
+	[[ "$LAST_OUT" == *"3 gateways down"* ]] || fail "down --all said '$LAST_OUT', expected 3 gateways down"
+	assert_no_residue gw-a gw-b gw-c
 	expect_exit 0 nsg list --json
 	assert_json "$LAST_OUT" '. == []' "list --json after down --all"
 	down_ok --all
