@@ -870,6 +870,21 @@ void ruleset_published_sort_by_owner(struct published *v, size_t n)
 		qsort(v, n, sizeof(*v), published_owner_cmp);
 }
 
+/* Hand the collected ports over sorted, or drop them on an error (a missing
+ * table or map is none: nothing published). */
+static int pub_list_finish(struct pub_list *l, int r, struct published **ret, size_t *n_ret)
+{
+	if (r < 0 && r != -ENOENT) {
+		free(l->v);
+		return r;
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), published_cmp);
+	*ret = l->v;
+	*n_ret = l->n;
+	return 0;
+}
+
 int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret)
 {
 	struct pub_list l = { .name = name };
@@ -882,15 +897,7 @@ int ruleset_published(struct nftx *n, const char *name, struct published **ret, 
 		l.bound = true;
 		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
 	}
-	if (r < 0 && r != -ENOENT) {
-		free(l.v);
-		return r;
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), published_cmp);
-	*ret = l.v;
-	*n_ret = l.n;
-	return 0;
+	return pub_list_finish(&l, r, ret, n_ret);
 }
 
 int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_req,
@@ -920,13 +927,5 @@ int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_r
 				break;
 			r = 0;
 		}
-	if (r < 0 && r != -ENOENT) {
-		free(l.v);
-		return r;
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), published_cmp);
-	*ret = l.v;
-	*n_ret = l.n;
-	return 0;
+	return pub_list_finish(&l, r, ret, n_ret);
 }

@@ -15,7 +15,7 @@
  *         n=OK fail=F p50_us=.. p90_us=.. p99_us=.. mean_us=.. min_us=.. max_us=..
  *       and exits 1 when any connection failed or none succeeded.
  *
- * Runs inside a lab only (bench/publish-scale.sh): the addresses it is given
+ * Runs inside a lab only (bench/rules.sh): the addresses it is given
  * are the lab's own.
  */
 #include <arpa/inet.h>
