@@ -331,13 +331,23 @@ static int talk(struct nftx *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	}
 }
 
+/* Send a GET for one object: 1 if the kernel has it, 0 if not (ENOENT:
+ * the object or its table is missing), or -errno. */
+static int ask_exists(struct nftx *n, struct nlmsghdr *nlh)
+{
+	bool found = false;
+	int r = talk(n, nlh, found_cb, &found);
+
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : found;
+}
+
 int nftx_table_exists(struct nftx *n, uint16_t family, const char *table)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
-	bool found = false;
-	int r;
 
 	if (!t)
 		return -ENOMEM;
@@ -345,10 +355,7 @@ int nftx_table_exists(struct nftx *n, uint16_t family, const char *table)
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, n->seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	r = talk(n, nlh, found_cb, &found);
-	if (r == -ENOENT)
-		return 0;
-	return r < 0 ? r : found;
+	return ask_exists(n, nlh);
 }
 
 int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const char *chain)
@@ -356,8 +363,6 @@ int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const 
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
-	bool found = false;
-	int r;
 
 	if (!c)
 		return -ENOMEM;
@@ -366,10 +371,7 @@ int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, family, NLM_F_ACK, n->seq++);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	nftnl_chain_free(c);
-	r = talk(n, nlh, found_cb, &found);
-	if (r == -ENOENT)
-		return 0;  /* no table, or no such chain in it */
-	return r < 0 ? r : found;
+	return ask_exists(n, nlh);
 }
 
 int nftx_elems_queue(struct nftx *n, uint16_t family, const char *table, const char *set,
