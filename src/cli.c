@@ -41,18 +41,41 @@ struct command {
 
 static const struct command *commands_find(const char *name);
 
-/* "nsgate: <what>: <why>" on stderr; the only error format nsgate has. */
+/* Exit codes (documented in nsgate.8). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CMD_CANNOT_RUN = 126,
+       EXIT_CMD_NOT_FOUND = 127 };
+
+/* The one place an error's kind becomes an exit code, for every command. */
+static int exit_code_of(enum nsg_kind kind)
+{
+	switch (kind) {
+	case NSG_KIND_INPUT:
+	case NSG_KIND_CONFLICT:
+		return EXIT_USAGE;
+	case NSG_KIND_CMD_NOT_FOUND:
+		return EXIT_CMD_NOT_FOUND;
+	case NSG_KIND_CMD_CANNOT_RUN:
+		return EXIT_CMD_CANNOT_RUN;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+/* "nsgate: <what>: <why>" on stderr; the only error format nsgate has.
+ * An error the core returned without detail is fallback's errno. */
 static int report(const struct nsg_err *e, int fallback)
 {
-	int code = e->code ? e->code : fallback;
 	struct nsg_err tmp = *e;
 
-	tmp.code = code;
+	if (!tmp.code) {
+		tmp.code = fallback;
+		tmp.kind = nsg_kind_of(fallback);
+	}
 	if (e->what[0])
 		fprintf(stderr, "nsgate: %s: %s\n", e->what, nsg_err_reason(&tmp));
 	else
 		fprintf(stderr, "nsgate: %s\n", nsg_err_reason(&tmp));
-	return nsg_err_is_usage(code) ? EXIT_USAGE : EXIT_FAIL;
+	return exit_code_of(tmp.kind);
 }
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)

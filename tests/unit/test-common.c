@@ -2,6 +2,7 @@
 /* common: the error detail helpers every module reports through. */
 #include "unit.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "nsgate/common.h"
@@ -85,17 +86,56 @@ static void test_truncation(void **state)
 	assert_int_equal(strlen(e.why), sizeof(e.why) - 1);
 }
 
-/* Usage errors (exit 2) against system failures (exit 1). */
-static void test_is_usage(void **state)
+/* The default kind of an errno: bad input and conflicts (exit 2) against
+ * system failures (exit 1). */
+static void test_kind_of(void **state)
 {
-	assert_true(nsg_err_is_usage(-EINVAL));
-	assert_true(nsg_err_is_usage(-EEXIST));
-	assert_true(nsg_err_is_usage(-ENAMETOOLONG));
-	assert_true(nsg_err_is_usage(-ERANGE));
-	assert_false(nsg_err_is_usage(-EIO));
-	assert_false(nsg_err_is_usage(-EPERM));
-	assert_false(nsg_err_is_usage(0));
-	assert_false(nsg_err_is_usage(EINVAL));
+	assert_int_equal(nsg_kind_of(-EINVAL), NSG_KIND_INPUT);
+	assert_int_equal(nsg_kind_of(-ENAMETOOLONG), NSG_KIND_INPUT);
+	assert_int_equal(nsg_kind_of(-ERANGE), NSG_KIND_INPUT);
+	assert_int_equal(nsg_kind_of(-EEXIST), NSG_KIND_CONFLICT);
+	assert_int_equal(nsg_kind_of(-EADDRINUSE), NSG_KIND_CONFLICT);
+	assert_int_equal(nsg_kind_of(-EPERM), NSG_KIND_PERM);
+	assert_int_equal(nsg_kind_of(-EIO), NSG_KIND_SYSTEM);
+	assert_int_equal(nsg_kind_of(0), NSG_KIND_SYSTEM);
+	assert_int_equal(nsg_kind_of(EINVAL), NSG_KIND_SYSTEM);
+}
+
+/* A site's kind sticks: re-labelling the same error keeps it, a new error
+ * takes its errno's kind. */
+static void test_kind_kept(void **state)
+{
+	struct nsg_err e = { 0 };
+
+	nsg_fail_kind(&e, NSG_KIND_NOT_FOUND, -ENOENT, "no such gateway", "gateway \"%s\"", "x");
+	assert_int_equal(e.kind, NSG_KIND_NOT_FOUND);
+	nsg_fail(&e, -ENOENT, NULL, "outer");
+	assert_int_equal(e.kind, NSG_KIND_NOT_FOUND);
+	assert_string_equal(e.why, "no such gateway");
+	nsg_fail(&e, -EEXIST, NULL, "other");
+	assert_int_equal(e.kind, NSG_KIND_CONFLICT);
+}
+
+/* The grow-array helper: room for need, doubling, untouched on overflow. */
+static void test_grow(void **state)
+{
+	int *v = NULL;
+	size_t cap = 0;
+
+	assert_int_equal(GROW(v, cap, 1), 0);
+	assert_int_equal(cap, 16);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(GROW(v, cap, (size_t)i + 1), 0);
+		v[i] = i;
+	}
+	assert_int_equal(cap, 128);
+	assert_int_equal(v[99], 99);
+	assert_int_equal(GROW(v, cap, 50), 0);
+	assert_int_equal(cap, 128);
+	assert_int_equal(GROW(v, cap, SIZE_MAX), -ENOMEM);
+	assert_int_equal(cap, 128);
+	assert_int_equal(v[42], 42);
+	free(v);
 }
 
 int main(void)
@@ -107,7 +147,9 @@ int main(void)
 		cmocka_unit_test(test_why),
 		cmocka_unit_test(test_reason),
 		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_is_usage),
+		cmocka_unit_test(test_kind_of),
+		cmocka_unit_test(test_kind_kept),
+		cmocka_unit_test(test_grow),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);

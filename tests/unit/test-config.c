@@ -276,7 +276,7 @@ static void test_error_format(void **state)
 	assert_int_equal(e.code, -EINVAL);
 	assert_string_equal(e.what, "nsgate.conf:7");
 	assert_string_equal(e.why, "subnet \"10.0.0.1/30\": host bits set (did you mean 10.0.0.0/30?)");
-	assert_true(nsg_err_is_usage(e.code));
+	assert_int_equal(e.kind, NSG_KIND_INPUT);
 
 	/* Without an error to fill, and without a name. */
 	assert_int_equal(config_parse_string(text, NULL, &c, NULL), -EINVAL);
@@ -511,7 +511,7 @@ static void test_file(void **state)
 	assert_int_equal(config_parse_file(path, &c, &e), -ENOENT);
 	assert_string_equal(e.what, path);
 	assert_string_equal(nsg_err_reason(&e), strerror(ENOENT));
-	assert_false(nsg_err_is_usage(e.code));
+	assert_int_equal(e.kind, NSG_KIND_SYSTEM);
 	assert_int_equal(config_parse_file(tmpdir, &c, &e), -EISDIR);
 	assert_null(c.gw);
 
