@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+#include "core.h"
+
+/* Uplink or DNS changed: change them in place. */
+static int update_in_place(struct nftx *nft, struct gw_state *have, const struct gw_spec *want,
+			   char *detail, size_t len, struct nsg_err *e)
+{
+	struct gw_state next = *have;
+	int r;
+
+	if (strcmp(have->spec.uplink, want->uplink)) {
+		struct ruleset_gw old = ruleset_gw_of(&have->spec), neu;
+
+		snprintf(next.spec.uplink, sizeof(next.spec.uplink), "%s", want->uplink);
+		neu = ruleset_gw_of(&next.spec);
+		/* One transaction: the veth's elements go and come back with the
+		 * new masquerade element, so no packet sees the gateway half-done. */
+		nftx_batch_begin(nft);
+		r = ruleset_queue_gateway(nft, &old, true);
+		if (r == 0)
+			r = ruleset_queue_gateway(nft, &neu, false);
+		if (r == 0)
+			r = nftx_batch_commit(nft, e);
+		if (r < 0)
+			return r;
+		snprintf(detail + strlen(detail), len - strlen(detail), "%suplink %s",
+			 detail[0] ? ", " : "", want->uplink[0] ? want->uplink : "any");
+	}
+	if (have->spec.dns_mode != want->dns_mode || have->spec.n_dns != want->n_dns ||
+	    memcmp(have->spec.dns, want->dns, sizeof(want->dns))) {
+		_cleanup_free_ char *content = NULL;
+		const char *warning;
+
+		next.spec.dns_mode = want->dns_mode;
+		next.spec.n_dns = want->n_dns;
+		memcpy(next.spec.dns, want->dns, sizeof(want->dns));
+		r = dns_render_host(&next.spec, &content, &warning);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "resolv.conf for \"%s\"", want->name);
+		r = content ? dns_write(want->name, content, e) : dns_remove(want->name);
+		if (r < 0)
+			return r;
+		snprintf(detail + strlen(detail), len - strlen(detail), "%sdns", detail[0] ? ", " : "");
+	}
+	return state_save(&next, e);
+}
+
+static bool same_base(const struct gw_spec *want, const struct gw_state *have)
+{
+	const struct gw_spec *h = &have->spec;
+
+	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path))
+		return false;
+	return !want->subnet_given ||
+	       (want->subnet.addr == h->subnet.addr && want->subnet.plen == h->subnet.plen);
+}
+
+static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config_gw *cg,
+		     struct gw_apply_item *it, struct nsg_err *e)
+{
+	struct gw_up_opts o = { .pubs = cg->pubs, .n_pubs = cg->n_pubs };
+	struct gw_up_result res;
+	struct gw_state have;
+	struct gw_view v;
+	_cleanup_free_ struct publish *del = NULL, *add = NULL;
+	size_t n_del, n_add;
+	bool found, healthy;
+	int r;
+
+	snprintf(it->name, sizeof(it->name), "%s", cg->spec.name);
+	r = state_load(cg->spec.name, &have);
+	if (r == -ENOENT) {
+		it->action = "created";
+		return up_locked(host, nft, &cg->spec, &o, &res, e);
+	}
+	healthy = false;
+	if (r == 0 && view_with(host, nft, cg->spec.name, &v, NULL) == 0) {
+		healthy = !strcmp(v.status, "up");
+		gateway_view_clear(&v);
+	}
+	if (r < 0 || !healthy || !same_base(&cg->spec, &have)) {
+		snprintf(it->detail, sizeof(it->detail), "%s", r < 0 ? "its state was damaged" :
+			 !healthy ? "it was broken" : "its subnet or namespace changed");
+		it->action = "recreated";
+		r = down_locked(host, nft, cg->spec.name, &found, e);
+		return r < 0 ? r : up_locked(host, nft, &cg->spec, &o, &res, e);
+	}
+
+	it->action = "unchanged";
+	if (strcmp(have.spec.uplink, cg->spec.uplink) || have.spec.dns_mode != cg->spec.dns_mode ||
+	    have.spec.n_dns != cg->spec.n_dns || memcmp(have.spec.dns, cg->spec.dns, sizeof(have.spec.dns))) {
+		it->action = "updated";
+		r = update_in_place(nft, &have, &cg->spec, it->detail, sizeof(it->detail), e);
+		if (r < 0)
+			return r;
+	}
+	{
+		_cleanup_free_ struct published *pub = NULL;
+		size_t n_pub;
+
+		r = ruleset_published(nft, cg->spec.name, &pub, &n_pub);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", cg->spec.name);
+		r = publish_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
+		if (r < 0)
+			return r;
+	}
+	if (n_del) {
+		r = unpublish_locked(nft, cg->spec.name, del, n_del, e);
+		if (r < 0)
+			return r;
+	}
+	if (n_add) {
+		r = publish_locked(nft, cg->spec.name, add, n_add, false, e);
+		if (r < 0)
+			return r;
+	}
+	if (n_del || n_add) {
+		it->action = "updated";
+		snprintf(it->detail + strlen(it->detail), sizeof(it->detail) - strlen(it->detail),
+			 "%s%zu port%s unpublished, %zu published", it->detail[0] ? ", " : "", n_del,
+			 n_del == 1 ? "" : "s", n_add);
+	}
+	return 0;
+}
+
+/* Ports the file gives a gateway while a gateway the file does not keep
+ * (or does not name) publishes them: refused before anything changes, as
+ * a bad file is. Gateways the file names sort their ports out in order. */
+static int apply_precheck(struct nftx *nft, const struct config *cfg, struct nsg_err *e)
+{
+	_cleanup_free_ struct published *all = NULL;
+	size_t n_all, k = 0;
+	int r = ruleset_published(nft, NULL, &all, &n_all);
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	for (size_t i = 0; i < n_all; i++)
+		if (!config_find(cfg, all[i].owner))
+			all[k++] = all[i];
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct config_gw *cg = &cfg->gw[i];
+
+		/* Target address 0 and no listener check: only other owners count. */
+		r = publish_check(cg->spec.name, 0, cg->pubs, cg->n_pubs, all, k, true, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **ret, size_t *n_ret,
+		  struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	char (*names)[GW_NAME_MAX + 1] = NULL;
+	struct gw_apply_item *items;
+	size_t k = 0;
+	bool restored = false;
+	int r, n = 0;
+
+	*ret = NULL;
+	*n_ret = 0;
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	n = state_names(&names);
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "listing gateways");
+	items = calloc(cfg->n + n + 2, sizeof(*items));
+	if (!items) {
+		free(names);
+		return -ENOMEM;
+	}
+	r = open_sockets(&host, &nft, e);
+	if (r == 0)
+		r = apply_precheck(nft, cfg, e);
+	if (r == 0)
+		r = gc_locked(host, nft, true, NULL, NULL, e);
+	if (r == 0)
+		r = restore_locked(nft, &restored, e);
+	if (r == 0 && restored) {
+		snprintf(items[k].name, sizeof(items[k].name), "table");
+		snprintf(items[k].detail, sizeof(items[k].detail), "inet " RULESET_TABLE);
+		items[k++].action = "restored";
+	}
+	/* Only what was done is reported: a failing gateway has no line. */
+	for (size_t i = 0; r == 0 && i < cfg->n; i++) {
+		r = apply_one(host, nft, &cfg->gw[i], &items[k], e);
+		if (r == 0)
+			k++;
+	}
+	for (int i = 0; r == 0 && prune && i < n; i++) {
+		bool found;
+
+		if (config_find(cfg, names[i]))
+			continue;
+		r = down_locked(host, nft, names[i], &found, e);
+		if (r < 0)
+			break;
+		snprintf(items[k].name, sizeof(items[k].name), "%s", names[i]);
+		items[k++].action = "removed";
+	}
+	free(names);
+	link_sock_close(host);
+	nftx_close(nft);
+	*ret = items;
+	*n_ret = k;
+	return r;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+#include "core.h"
+
+/* The ports file after a publish (or unpublish) of pubs[]: its old list with
+ * these ports added (or taken out), merged into ranges. The maps are not
+ * read back: with 10,000 ports that would cost more than the change. */
+static int update_ports_file(const char *name, const struct publish *pubs, size_t n_pubs,
+			     bool remove, struct nsg_err *e)
+{
+	_cleanup_free_ struct publish *old = NULL, *next = NULL;
+	size_t n_old = 0, n_next;
+	int r = state_ports_load(name, &old, &n_old);
+
+	if (r < 0 && r != -EBADMSG)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	r = publish_list_combine(old, n_old, pubs, n_pubs, remove, &next, &n_next);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	r = state_ports_save(name, next, n_next);
+	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name) : 0;
+}
+
+/* The gateway's state, for commands that change a running gateway. */
+static int load_running(const char *name, struct gw_state *st, struct nsg_err *e)
+{
+	int r = state_load(name, st);
+
+	if (r == -ENOENT)
+		return nsg_fail(e, -ENODEV, "no such gateway", "gateway \"%s\"", name);
+	if (r < 0)
+		return nsg_fail(e, r, "its state file is damaged (down it and up again)",
+				"gateway \"%s\"", name);
+	return 0;
+}
+
+/* A running gateway's namespace address: where its ports lead. */
+static int running_addr(const char *name, uint32_t *to, struct nsg_err *e)
+{
+	struct gw_state st;
+	int r = load_running(name, &st, e);
+
+	if (r < 0)
+		return r;
+	*to = spec_ns_addr(&st.spec.subnet);
+	return 0;
+}
+
+int publish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
+			  size_t n_pubs, bool force, struct nsg_err *e)
+{
+	_cleanup_free_ struct published *have = NULL;
+	size_t n_have;
+	uint32_t to;
+	int r;
+
+	/* Other gateways' ports where these would go: a claim is a conflict. */
+	r = running_addr(name, &to, e);
+	if (r < 0)
+		return r;
+	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
+	if (r < 0)
+		return r;
+	nftx_batch_begin(nft);
+	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, false);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	r = nftx_batch_commit(nft, e);
+	if (r == 0)
+		r = update_ports_file(name, pubs, n_pubs, false, e);
+	return r;
+}
+
+int unpublish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
+			    size_t n_pubs, struct nsg_err *e)
+{
+	_cleanup_free_ struct published *have = NULL;
+	size_t n_have;
+	uint32_t to;
+	int r;
+
+	size_t n_own = 0;
+
+	r = running_addr(name, &to, e);
+	if (r < 0)
+		return r;
+	/* Only the requested keys are looked up (unless there are many), so
+	 * unpublishing a port does not read every gateway's ports. */
+	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	for (size_t i = 0; i < n_have; i++)
+		if (!strcmp(have[i].owner, name))
+			have[n_own++] = have[i];
+	r = publish_match(pubs, n_pubs, have, n_own, e);
+	if (r < 0)
+		return r;
+	nftx_batch_begin(nft);
+	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, true);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	r = nftx_batch_commit(nft, e);
+	if (r == 0)
+		r = update_ports_file(name, pubs, n_pubs, true, e);
+	if (r == 0)
+		r = publish_forget_flows_req(pubs, n_pubs, to, e);
+	return r < 0 ? r : 0;
+}
+
+/* Run fn with the lock held and an nftables socket. */
+static int with_nft(int (*fn)(struct nftx *, const char *, const struct publish *, size_t, bool,
+			      struct nsg_err *),
+		    const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+		    struct nsg_err *e)
+{
+	_cleanup_close_ int lock = -1;
+	struct nftx *nft = NULL;
+	int r;
+
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = nftx_open(&nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables netlink socket");
+	r = fn(nft, name, pubs, n_pubs, force, e);
+	nftx_close(nft);
+	return r;
+}
+
+static int unpublish_fn(struct nftx *nft, const char *name, const struct publish *pubs,
+			size_t n_pubs, bool force, struct nsg_err *e)
+{
+	return unpublish_locked(nft, name, pubs, n_pubs, e);
+}
+
+int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+		    struct nsg_err *e)
+{
+	return with_nft(publish_locked, name, pubs, n_pubs, force, e);
+}
+
+int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
+		      struct nsg_err *e)
+{
+	return with_nft(unpublish_fn, name, pubs, n_pubs, false, e);
+}

@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: MIT */
+#include "core.h"
+
+struct up_ctx {
+	struct gw_state st;
+	int netns_fd;
+	struct nl_sock *host;
+	struct nl_sock *ns;
+	struct nftx *nft;
+	bool forward_changed;
+	char forward_old[16];
+	bool table_existed;
+	bool other_gateways;
+	const char *warning;
+	const struct publish *pubs;
+	size_t n_pubs;
+	bool force;
+	pid_t run_pid;
+	struct nsg_err *e;
+};
+
+static int step_netns(struct up_ctx *c)
+{
+	struct gw_spec *s = &c->st.spec;
+	int r;
+
+	if (s->netns_kind == GW_NETNS_OWN) {
+		r = netns_create(s->name, c->e);
+		if (r < 0)
+			return r;
+		c->st.netns_created = true;
+		r = netns_open(s->netns_path, &c->netns_fd, c->e);
+		if (r < 0)
+			return r;
+	}
+	/* An attached namespace was opened (and checked) before any change. */
+	return netns_ident(c->netns_fd, &c->st.netns_ino);
+}
+
+static void undo_netns(struct up_ctx *c)
+{
+	if (c->st.netns_created)
+		netns_delete(c->st.spec.name);
+}
+
+static int step_ip_forward(struct up_ctx *c)
+{
+	char cur[16];
+	int r = sysctl_read(SYSCTL_IP_FORWARD, cur, sizeof(cur));
+
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "sysctl net.ipv4.ip_forward");
+	if (!strcmp(cur, "1"))
+		return 0;
+	/* Remember the value only the first time: a later gateway finds 1. */
+	r = state_forward_set(cur);
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "%s", STATE_DIR "/ip_forward.saved");
+	r = sysctl_write(SYSCTL_IP_FORWARD, "1");
+	if (r < 0) {
+		state_forward_clear();
+		return nsg_fail(c->e, r, NULL, "sysctl net.ipv4.ip_forward");
+	}
+	c->forward_changed = true;
+	snprintf(c->forward_old, sizeof(c->forward_old), "%s", cur);
+	return 0;
+}
+
+static void undo_ip_forward(struct up_ctx *c)
+{
+	if (!c->forward_changed)
+		return;
+	sysctl_write(SYSCTL_IP_FORWARD, c->forward_old);
+	state_forward_clear();
+}
+
+static int step_veth(struct up_ctx *c)
+{
+	char alias[64];
+
+	gw_alias(&c->st, alias, sizeof(alias));
+	return link_veth_create(c->host, c->st.spec.host_ifname, alias, GW_PEER_IFNAME,
+				c->netns_fd, c->e);
+}
+
+static void undo_veth(struct up_ctx *c)
+{
+	link_delete(c->host, c->st.spec.host_ifname, NULL);
+}
+
+static int step_host_link(struct up_ctx *c)
+{
+	const struct gw_spec *s = &c->st.spec;
+	int r;
+
+	char key[64];
+
+	r = link_addr_add(c->host, s->host_ifname, spec_host_addr(&s->subnet), s->subnet.plen, c->e);
+	if (r < 0)
+		return r;
+	/* Lets the host reach published ports at 127.0.0.1: the DNATed packet
+	 * leaves through this link with its loopback source (masqueraded in
+	 * postrouting). The setting lives and dies with the link. */
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", s->host_ifname);
+	r = sysctl_write(key, "1");
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
+	/* The gateway is IPv4 only. With IPv6 on, bringing the link up adds
+	 * link-local, multicast and local routes to the host's IPv6 FIB, and
+	 * each later link's up walks that FIB: the thousandth gateway's up
+	 * took 1.2-1.5x as long as the first. No kernel IPv6 (ENOENT): fine. */
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", s->host_ifname);
+	r = sysctl_write(key, "1");
+	if (r < 0 && r != -ENOENT)
+		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
+	return link_set_up(c->host, s->host_ifname, c->e);
+}
+
+static int step_ns_link(struct up_ctx *c)
+{
+	const struct gw_spec *s = &c->st.spec;
+	int r;
+
+	if (!c->ns) {
+		r = link_sock_open_in(c->netns_fd, &c->ns);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
+	}
+	r = link_set_up(c->ns, "lo", c->e);
+	if (r == 0)
+		r = link_addr_add(c->ns, GW_PEER_IFNAME, spec_ns_addr(&s->subnet), s->subnet.plen, c->e);
+	if (r == 0)
+		r = link_set_up(c->ns, GW_PEER_IFNAME, c->e);
+	if (r == 0)
+		r = link_route_default_add(c->ns, GW_PEER_IFNAME, spec_host_addr(&s->subnet), c->e);
+	return r;
+}
+
+static int step_nft(struct up_ctx *c)
+{
+	struct ruleset_gw gw = ruleset_gw_of(&c->st.spec);
+	int r;
+
+	nftx_batch_begin(c->nft);
+	/* The table's rules are written when it is created; later gateways only
+	 * add elements, the cheapest transaction there is. */
+	r = c->table_existed ? 0 : ruleset_queue_skeleton(c->nft);
+	/* No table but other gateways: someone flushed the ruleset. Theirs
+	 * come back in the same transaction. */
+	if (r == 0 && !c->table_existed && c->other_gateways)
+		r = queue_restore(c->nft, c->st.spec.name, NULL);
+	if (r == 0)
+		r = ruleset_queue_gateway(c->nft, &gw, false);
+	if (r == 0)
+		r = ruleset_queue_publish(c->nft, c->st.spec.name, spec_ns_addr(&c->st.spec.subnet),
+					  c->pubs, c->n_pubs, false);
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "nftables batch");
+	return nftx_batch_commit(c->nft, c->e);
+}
+
+static void undo_nft(struct up_ctx *c)
+{
+	size_t found;
+
+	nftx_batch_begin(c->nft);
+	if (!c->table_existed && !c->other_gateways)
+		ruleset_queue_table_delete(c->nft);
+	else
+		ruleset_queue_owned_delete(c->nft, c->st.spec.name, &found);
+	nftx_batch_commit(c->nft, NULL);
+}
+
+static int step_dns(struct up_ctx *c)
+{
+	_cleanup_free_ char *content = NULL;
+	int r = dns_render_host(&c->st.spec, &content, &c->warning);
+
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "resolv.conf for \"%s\"", c->st.spec.name);
+	if (!content)
+		return 0;
+	return dns_write(c->st.spec.name, content, c->e);
+}
+
+static void undo_dns(struct up_ctx *c)
+{
+	dns_remove(c->st.spec.name);
+}
+
+static int step_state(struct up_ctx *c)
+{
+	int r;
+
+	/* The run mark first: a run killed right after it is still found by gc. */
+	if (c->run_pid) {
+		r = state_run_mark(c->st.spec.name, c->run_pid);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, STATE_DIR "/runs/%s.run", c->st.spec.name);
+	}
+	r = state_ports_save(c->st.spec.name, c->pubs, c->n_pubs);
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, STATE_DIR "/%s.ports", c->st.spec.name);
+	r = state_save(&c->st, c->e);
+	if (r < 0)
+		state_ports_remove(c->st.spec.name);
+	return r;
+}
+
+static void undo_state(struct up_ctx *c)
+{
+	state_remove(c->st.spec.name);
+	state_ports_remove(c->st.spec.name);
+	state_run_clear(c->st.spec.name);
+}
+
+struct up_step {
+	const char *name;
+	int (*run)(struct up_ctx *c);
+	void (*undo)(struct up_ctx *c);
+};
+
+/* Undo of the veth also takes the addresses and routes on both of its ends. */
+static const struct up_step up_steps[] = {
+	{ "netns", step_netns, undo_netns },
+	{ "ip_forward", step_ip_forward, undo_ip_forward },
+	{ "veth", step_veth, undo_veth },
+	{ "host_link", step_host_link, NULL },
+	{ "ns_link", step_ns_link, NULL },
+	{ "nftables", step_nft, undo_nft },
+	{ "dns", step_dns, undo_dns },
+	{ "state", step_state, undo_state },
+};
+
+static bool same_request(const struct gw_spec *req, const struct gw_state *have)
+{
+	const struct gw_spec *h = &have->spec;
+
+	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path))
+		return false;
+	if (req->subnet_given &&
+	    (req->subnet.addr != h->subnet.addr || req->subnet.plen != h->subnet.plen))
+		return false;
+	if (strcmp(req->uplink, h->uplink) || req->dns_mode != h->dns_mode)
+		return false;
+	if (req->dns_mode == GW_DNS_LIST &&
+	    (req->n_dns != h->n_dns || memcmp(req->dns, h->dns, req->n_dns * sizeof(req->dns[0]))))
+		return false;
+	return true;
+}
+
+/* A given subnet is checked against every address and route of an attached
+ * namespace (if any) and of the host: routes by FIB lookups for a small
+ * subnet (see choose_subnet), the full list otherwise. */
+#define SUBNET_FIB_PLEN_MIN 28  /* at most 16 lookups */
+
+static int check_given_subnet(struct up_ctx *c, const struct ip4_net *used, int n)
+{
+	const struct ip4_net *s = &c->st.spec.subnet;
+	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
+	struct ip4_net in_way;
+	long hit = ipam_find_overlap(s, used, n);
+	int r;
+
+	if (hit >= 0) {
+		in_way = used[hit];
+		goto overlap;
+	}
+	if (s->plen < SUBNET_FIB_PLEN_MIN)
+		return 0;  /* the caller's list had the host's prefixes too */
+	/* Every prefix that overlaps s either holds s or lies inside it, so it
+	 * holds one of s's addresses, and the FIB finds it. */
+	for (uint64_t addr = s->addr; addr < (uint64_t)s->addr + (1ULL << (32 - s->plen)); addr++) {
+		r = link_route_match(c->host, (uint32_t)addr, &in_way);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "route lookup");
+		if (r > 0)
+			goto overlap;
+	}
+	return 0;
+overlap:
+	nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(s, a));
+	nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&in_way, b));
+	return -EADDRINUSE;
+}
+
+/* Append src[0..n) to *dst (of *n_dst entries). */
+static int append_prefixes(struct ip4_net **dst, int *n_dst, const struct ip4_net *src, int n)
+{
+	struct ip4_net *all;
+
+	if (n <= 0)
+		return 0;
+	all = realloc(*dst, (*n_dst + n) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all + *n_dst, src, n * sizeof(*all));
+	*dst = all;
+	*n_dst += n;
+	return 0;
+}
+
+/*
+ * Pick a free /30. Dumping every address and route costs O(gateways) per up
+ * (each has an address, a prefix route and local entries), which made the
+ * thousandth up 1.5-2x as slow as the first. Instead a hint where the last
+ * pick ended gives a candidate, and the FIB says, for each of its four
+ * addresses, which route it would use: a match other than the default route
+ * (an address's local route, a prefix route, any route the policy uses) is
+ * in the way; it joins the used list and the next candidate is tried. Like
+ * docker's overlap check, this sees routes, not addresses on links that are
+ * down (they have no route, so nothing of theirs is reachable either).
+ * Bounded; beyond the bound, the full dump decides.
+ */
+static int choose_subnet(struct up_ctx *c)
+{
+	struct gw_spec *s = &c->st.spec;
+	_cleanup_free_ struct ip4_net *used = NULL, *used_ns = NULL;
+	struct ip4_net pool;
+	uint32_t hint = 0;
+	int n, n_ns = 0, r;
+
+	/* Given and small, or picked: the FIB checks it. Given and large: the
+	 * full list of the host's prefixes. */
+	n = s->subnet_given && s->subnet.plen < SUBNET_FIB_PLEN_MIN ? link_used_prefixes(c->host, &used) : 0;
+	if (n < 0)
+		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
+	if (c->ns) {
+		n_ns = link_used_prefixes(c->ns, &used_ns);
+		if (n_ns < 0)
+			return nsg_fail(c->e, n_ns, NULL, "reading the namespace's addresses and routes");
+		if (append_prefixes(&used, &n, used_ns, n_ns) < 0)
+			return -ENOMEM;
+	}
+	if (s->subnet_given)
+		return check_given_subnet(c, used, n);
+
+	ip4_net_parse(GW_POOL_DEFAULT, &pool);
+	state_hint_get(&hint);
+	for (int round = 0; round < 64; round++) {
+		struct ip4_net in_way;
+		bool clear = true;
+
+		if (ipam_pick_from(&pool, GW_SUBNET_PLEN, used, n, hint, &s->subnet) < 0)
+			return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
+					"address pool %s", GW_POOL_DEFAULT);
+		for (uint32_t a = s->subnet.addr; clear && a < s->subnet.addr + 4; a++) {
+			r = link_route_match(c->host, a, &in_way);
+			if (r < 0)
+				return nsg_fail(c->e, r, NULL, "route lookup");
+			if (r > 0) {
+				clear = false;
+				if (append_prefixes(&used, &n, &in_way, 1) < 0)
+					return -ENOMEM;
+			}
+		}
+		if (clear) {
+			state_hint_set(s->subnet.addr + 4);
+			return 0;
+		}
+	}
+	/* Many routes in the pool: let the full list decide. */
+	free(used);
+	used = NULL;
+	n = link_used_prefixes(c->host, &used);
+	if (n < 0)
+		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
+	if (append_prefixes(&used, &n, used_ns, c->ns ? n_ns : 0) < 0)
+		return -ENOMEM;
+	if (ipam_pick(&pool, GW_SUBNET_PLEN, used, n, &s->subnet) < 0)
+		return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
+				"address pool %s", GW_POOL_DEFAULT);
+	return 0;
+}
+
+/* Everything that can be refused is refused here, before the first change. */
+static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_result *res)
+{
+	struct gw_spec *s = &c->st.spec;
+	struct link_info li;
+	struct gw_state have;
+	int r;
+
+	r = state_load(req->name, &have);
+	if (r == 0) {
+		struct gw_view v;
+
+		if (!same_request(req, &have))
+			return nsg_fail(c->e, -EEXIST, "is up with other settings (down it first)",
+					"gateway \"%s\"", req->name);
+		r = gateway_view(req->name, &v, NULL);
+		if (r == 0 && !strcmp(v.status, "up")) {
+			size_t ports = 0;
+			bool same;
+
+			for (size_t i = 0; i < c->n_pubs; i++)
+				ports += c->pubs[i].count;
+			same = ports == v.n_pub && publish_match(c->pubs, c->n_pubs, v.pub, v.n_pub, NULL) == 0;
+			gateway_view_clear(&v);
+			if (!same)
+				return nsg_fail(c->e, -EEXIST, "is up with other published ports "
+						"(use nsgate publish or unpublish)", "gateway \"%s\"", req->name);
+			res->unchanged = true;
+			res->state = have;
+			return 1;
+		}
+		if (r == 0)
+			gateway_view_clear(&v);
+	}
+	if (r == 0 || r == -EBADMSG || link_index(c->host, req->host_ifname) > 0) {
+		/* Left over from a crash, or broken: clear it and start again. */
+		bool found;
+		r = link_get(c->host, req->host_ifname, &li);
+		if (r == 0) {
+			char owner[GW_NAME_MAX + 1];
+			if (!alias_name(li.alias, owner, NULL) || strcmp(owner, req->name))
+				return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
+						"interface \"%s\"", req->host_ifname);
+		}
+		/* We hold the lock already: flock on a second descriptor would wait forever. */
+		r = down_locked(c->host, c->nft, req->name, &found, c->e);
+		if (r < 0)
+			return r;
+	}
+
+	if (req->uplink[0]) {
+		r = link_get(c->host, req->uplink, &li);
+		if (r < 0)
+			return nsg_fail(c->e, -ENODEV, "no such interface", "--uplink \"%s\"", req->uplink);
+		char owner[GW_NAME_MAX + 1];
+		if (alias_name(li.alias, owner, NULL))
+			return nsg_fail(c->e, -EINVAL, "is a gateway's own interface",
+					"--uplink \"%s\"", req->uplink);
+	}
+
+	if (s->netns_kind == GW_NETNS_OWN) {
+		if (access(s->netns_path, F_OK) == 0)
+			return nsg_fail(c->e, -EEXIST, "a namespace of that name exists already "
+					"(attach it with --netns)", "netns \"%s\"", s->name);
+	} else {
+		r = netns_open(s->netns_path, &c->netns_fd, c->e);
+		if (r < 0)
+			return r;
+		r = link_sock_open_in(c->netns_fd, &c->ns);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
+		if (link_index(c->ns, GW_PEER_IFNAME) > 0)
+			return nsg_fail(c->e, -EEXIST, "the namespace has an interface of that name already",
+					"interface \"%s\" in netns \"%s\"", GW_PEER_IFNAME, s->netns_arg);
+	}
+
+	r = choose_subnet(c);
+	if (r < 0)
+		return r;
+	if (c->n_pubs) {
+		struct published *all;
+		size_t n_all;
+
+		r = ruleset_published_near(c->nft, c->pubs, c->n_pubs, &all, &n_all);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "reading published ports");
+		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all, n_all,
+				  c->force, c->e);
+		free(all);
+		if (r < 0)
+			return r;
+	}
+	/* A table of an older nsgate's layout counts as missing: the skeleton
+	 * then rebuilds its chains in place (flush and refill). */
+	r = ruleset_layout_current(c->nft);
+	if (r < 0)
+		return nsg_fail(c->e, r, r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ?
+				"the kernel has no nf_tables support" : NULL, "nftables");
+	c->table_existed = r > 0;
+	/* Only without a table does it matter (restore, or undo deleting it). */
+	c->other_gateways = !c->table_existed && other_gateways_exist(s->name);
+	return 0;
+}
+
+/* The host and nftables sockets belong to the caller. */
+static void up_ctx_free(struct up_ctx *c)
+{
+	if (c->netns_fd >= 0)
+		close(c->netns_fd);
+	link_sock_close(c->ns);
+}
+
+int up_locked(struct nl_sock *host, struct nftx *nft, const struct gw_spec *req,
+		     const struct gw_up_opts *o, struct gw_up_result *res, struct nsg_err *e)
+{
+	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e, .pubs = o->pubs,
+			    .n_pubs = o->n_pubs, .force = o->force, .run_pid = o->run_pid,
+			    .host = host, .nft = nft };
+	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
+	size_t done = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = up_check(&c, req, res);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	for (done = 0; done < ARRAY_SIZE(up_steps); done++) {
+		r = up_steps[done].run(&c);
+		if (r == 0 && fail_at && !strcmp(fail_at, up_steps[done].name))
+			r = nsg_fail(e, -ECANCELED, "injected failure (" GW_FAIL_STEP_ENV ")",
+				     "up \"%s\": step %s", req->name, up_steps[done].name);
+		if (r < 0) {
+			done++;  /* a failed step may have done part of its work */
+			break;
+		}
+	}
+	if (r < 0) {
+		while (done-- > 0)
+			if (up_steps[done].undo)
+				up_steps[done].undo(&c);
+		goto out;
+	}
+	res->state = c.st;
+	res->warning = c.warning;
+out:
+	up_ctx_free(&c);
+	return r;
+}
+
+int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
+	       struct nsg_err *e)
+{
+	struct nl_sock *host = NULL;
+	struct nftx *nft = NULL;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = state_lock(&lock, e);
+	if (r < 0)
+		return r;
+	r = open_sockets(&host, &nft, e);
+	/* What a killed `nsgate run` left goes first: it may hold our name. */
+	if (r == 0)
+		r = gc_locked(host, nft, true, NULL, NULL, e);
+	if (r == 0)
+		r = up_locked(host, nft, req, o, res, e);
+	link_sock_close(host);
+	nftx_close(nft);
+	return r;
+}
