@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* apply: bring the kernel to the gateways a config file declares. */
 #include "core.h"
 
 /* Uplink or DNS changed: change them in place. */
@@ -9,10 +10,10 @@ static int update_in_place(struct nftx *nft, struct gw_state *have, const struct
 	int r;
 
 	if (strcmp(have->spec.uplink, want->uplink)) {
-		struct ruleset_gw old = ruleset_gw_of(&have->spec), neu;
+		struct ruleset_gw old = gw_rules_of(&have->spec), neu;
 
 		snprintf(next.spec.uplink, sizeof(next.spec.uplink), "%s", want->uplink);
-		neu = ruleset_gw_of(&next.spec);
+		neu = gw_rules_of(&next.spec);
 		/* One transaction: the veth's elements go and come back with the
 		 * new masquerade element, so no packet sees the gateway half-done. */
 		nftx_batch_begin(nft);
@@ -55,63 +56,29 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 	       (want->subnet.addr == h->subnet.addr && want->subnet.plen == h->subnet.plen);
 }
 
-static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config_gw *cg,
-		     struct gw_apply_item *it, struct nsg_err *e)
+/* The ports of a gateway in place: what it publishes and the file does not
+ * goes, what the file adds comes. */
+static int apply_ports(struct session *s, const struct config_gw *cg, struct gw_apply_item *it,
+		       struct nsg_err *e)
 {
-	struct gw_up_opts o = { .pubs = cg->pubs, .n_pubs = cg->n_pubs };
-	struct gw_up_result res;
-	struct gw_state have;
-	struct gw_view v;
 	_cleanup_free_ struct publish *del = NULL, *add = NULL;
-	size_t n_del, n_add;
-	bool found, healthy;
+	_cleanup_free_ struct published *pub = NULL;
+	size_t n_del, n_add, n_pub;
 	int r;
 
-	snprintf(it->name, sizeof(it->name), "%s", cg->spec.name);
-	r = state_load(cg->spec.name, &have);
-	if (r == -ENOENT) {
-		it->action = "created";
-		return up_locked(host, nft, &cg->spec, &o, &res, e);
-	}
-	healthy = false;
-	if (r == 0 && view_with(host, nft, cg->spec.name, &v, NULL) == 0) {
-		healthy = !strcmp(v.status, "up");
-		gateway_view_clear(&v);
-	}
-	if (r < 0 || !healthy || !same_base(&cg->spec, &have)) {
-		snprintf(it->detail, sizeof(it->detail), "%s", r < 0 ? "its state was damaged" :
-			 !healthy ? "it was broken" : "its subnet or namespace changed");
-		it->action = "recreated";
-		r = down_locked(host, nft, cg->spec.name, &found, e);
-		return r < 0 ? r : up_locked(host, nft, &cg->spec, &o, &res, e);
-	}
-
-	it->action = "unchanged";
-	if (strcmp(have.spec.uplink, cg->spec.uplink) || have.spec.dns_mode != cg->spec.dns_mode ||
-	    have.spec.n_dns != cg->spec.n_dns || memcmp(have.spec.dns, cg->spec.dns, sizeof(have.spec.dns))) {
-		it->action = "updated";
-		r = update_in_place(nft, &have, &cg->spec, it->detail, sizeof(it->detail), e);
-		if (r < 0)
-			return r;
-	}
-	{
-		_cleanup_free_ struct published *pub = NULL;
-		size_t n_pub;
-
-		r = ruleset_published(nft, cg->spec.name, &pub, &n_pub);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", cg->spec.name);
-		r = publish_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
-		if (r < 0)
-			return r;
-	}
+	r = ruleset_published(s->nft, cg->spec.name, &pub, &n_pub);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", cg->spec.name);
+	r = publish_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
+	if (r < 0)
+		return r;
 	if (n_del) {
-		r = unpublish_locked(nft, cg->spec.name, del, n_del, e);
+		r = ports_unpublish(s, cg->spec.name, del, n_del, e);
 		if (r < 0)
 			return r;
 	}
 	if (n_add) {
-		r = publish_locked(nft, cg->spec.name, add, n_add, false, e);
+		r = ports_publish(s, cg->spec.name, add, n_add, false, e);
 		if (r < 0)
 			return r;
 	}
@@ -122,6 +89,47 @@ static int apply_one(struct nl_sock *host, struct nftx *nft, const struct config
 			 n_del == 1 ? "" : "s", n_add);
 	}
 	return 0;
+}
+
+static int apply_one(struct session *s, const struct config_gw *cg, struct gw_apply_item *it,
+		     struct nsg_err *e)
+{
+	struct gw_up_opts o = { .pubs = cg->pubs, .n_pubs = cg->n_pubs };
+	struct gw_up_result res;
+	struct gw_state have;
+	struct gw_view v;
+	bool found, healthy;
+	int r;
+
+	snprintf(it->name, sizeof(it->name), "%s", cg->spec.name);
+	r = state_load(cg->spec.name, &have);
+	if (r == -ENOENT) {
+		it->action = "created";
+		return up_run(s, &cg->spec, &o, &res, e);
+	}
+	healthy = false;
+	if (r == 0 && view_one(s, cg->spec.name, &v, NULL) == 0) {
+		healthy = !strcmp(v.status, "up");
+		gateway_view_clear(&v);
+	}
+	if (r < 0 || !healthy || !same_base(&cg->spec, &have)) {
+		snprintf(it->detail, sizeof(it->detail), "%s", r < 0 ? "its state was damaged" :
+			 !healthy ? "it was broken" : "its subnet or namespace changed");
+		it->action = "recreated";
+		r = teardown_one(s, cg->spec.name, &found, e);
+		return r < 0 ? r : up_run(s, &cg->spec, &o, &res, e);
+	}
+
+	it->action = "unchanged";
+	if (strcmp(have.spec.uplink, cg->spec.uplink) || have.spec.dns_mode != cg->spec.dns_mode ||
+	    have.spec.n_dns != cg->spec.n_dns ||
+	    memcmp(have.spec.dns, cg->spec.dns, sizeof(have.spec.dns))) {
+		it->action = "updated";
+		r = update_in_place(s->nft, &have, &cg->spec, it->detail, sizeof(it->detail), e);
+		if (r < 0)
+			return r;
+	}
+	return apply_ports(s, cg, it, e);
 }
 
 /* Ports the file gives a gateway while a gateway the file does not keep
@@ -152,10 +160,8 @@ static int apply_precheck(struct nftx *nft, const struct config *cfg, struct nsg
 int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **ret, size_t *n_ret,
 		  struct nsg_err *e)
 {
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_close_ int lock = -1;
-	char (*names)[GW_NAME_MAX + 1] = NULL;
+	_cleanup_session_ struct session s = SESSION_INIT;
+	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	struct gw_apply_item *items;
 	size_t k = 0;
 	bool restored = false;
@@ -163,24 +169,20 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 
 	*ret = NULL;
 	*n_ret = 0;
-	r = state_lock(&lock, e);
+	r = session_open(&s, SESSION_ALL, e);
 	if (r < 0)
 		return r;
 	n = state_names(&names);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
 	items = calloc(cfg->n + n + 2, sizeof(*items));
-	if (!items) {
-		free(names);
+	if (!items)
 		return -ENOMEM;
-	}
-	r = open_sockets(&host, &nft, e);
+	r = apply_precheck(s.nft, cfg, e);
 	if (r == 0)
-		r = apply_precheck(nft, cfg, e);
+		r = gc_run(&s, true, NULL, NULL, e);
 	if (r == 0)
-		r = gc_locked(host, nft, true, NULL, NULL, e);
-	if (r == 0)
-		r = restore_locked(nft, &restored, e);
+		r = restore_run(&s, &restored, e);
 	if (r == 0 && restored) {
 		snprintf(items[k].name, sizeof(items[k].name), "table");
 		snprintf(items[k].detail, sizeof(items[k].detail), "inet " RULESET_TABLE);
@@ -188,7 +190,7 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 	}
 	/* Only what was done is reported: a failing gateway has no line. */
 	for (size_t i = 0; r == 0 && i < cfg->n; i++) {
-		r = apply_one(host, nft, &cfg->gw[i], &items[k], e);
+		r = apply_one(&s, &cfg->gw[i], &items[k], e);
 		if (r == 0)
 			k++;
 	}
@@ -197,15 +199,12 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 
 		if (config_find(cfg, names[i]))
 			continue;
-		r = down_locked(host, nft, names[i], &found, e);
+		r = teardown_one(&s, names[i], &found, e);
 		if (r < 0)
 			break;
 		snprintf(items[k].name, sizeof(items[k].name), "%s", names[i]);
 		items[k++].action = "removed";
 	}
-	free(names);
-	link_sock_close(host);
-	nftx_close(nft);
 	*ret = items;
 	*n_ret = k;
 	return r;

@@ -1,68 +1,122 @@
 /* SPDX-License-Identifier: MIT */
-/* What the core's operation files share; not for front ends. */
+/*
+ * What the core's operation files share; front ends never include it.
+ * Each public operation (nsgate/gateway.h) opens one session and hands it to
+ * the internal functions below, which never open sockets or take the lock.
+ */
 #ifndef NSGATE_CORE_H
 #define NSGATE_CORE_H
 
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nsgate/config.h"
 #include "nsgate/dns.h"
 #include "nsgate/gateway.h"
-#include "nsgate/ipam.h"
 #include "nsgate/netns.h"
 #include "nsgate/nft.h"
 #include "nsgate/publish.h"
 #include "nsgate/sysctl.h"
 
-/* inventory.c */
-void gw_alias(const struct gw_state *st, char *buf, size_t len);
-bool alias_name(const char *alias, char name[GW_NAME_MAX + 1], bool *own_netns);
-struct ruleset_gw ruleset_gw_of(const struct gw_spec *s);
-int link_name_cmp(const void *a, const void *b);
-int name_cmp(const void *a, const void *b);
-int known_names_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
-		      struct link_info **links_ret, size_t *n_links_ret);
-int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1]);
-bool other_gateways_exist(const char *name);
-bool netns_alive(const struct gw_state *st);
-struct live_links {
-	char (*names)[GW_NAME_MAX + 1];   /* sorted */
-	size_t n;
+/* ------------------------------------------------------------ session.c */
+
+/* The lock and the sockets one operation works with. */
+struct session {
+	int lock;               /* flock on STATE_DIR/lock, -1 when not taken */
+	struct nl_sock *host;   /* rtnetlink in the caller's (the host's) namespace */
+	struct nftx *nft;       /* nftables */
 };
-int live_links_read(struct nl_sock *host, struct live_links *ret);
+#define SESSION_INIT { .lock = -1 }
 
-/* session.c */
-int open_sockets(struct nl_sock **host, struct nftx **nft, struct nsg_err *e);
+enum {
+	SESSION_LOCK = 1 << 0,  /* every operation that changes something */
+	SESSION_RTNL = 1 << 1,
+	SESSION_NFT = 1 << 2,
+	SESSION_ALL = SESSION_LOCK | SESSION_RTNL | SESSION_NFT,
+};
+/* Open what `what` names; on failure what was opened stays for
+ * session_close, which is always called (a _cleanup_ does it). */
+int session_open(struct session *s, unsigned what, struct nsg_err *e);
+void session_close(struct session *s);
+#define _cleanup_session_ _cleanup_(session_close)
 
-/* up.c */
-int up_locked(struct nl_sock *host, struct nftx *nft, const struct gw_spec *req,
-	      const struct gw_up_opts *o, struct gw_up_result *res, struct nsg_err *e);
+/* ---------------------------------------------------------- inventory.c */
 
-/* teardown.c */
-int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
-		struct nsg_err *e);
-int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names)[GW_NAME_MAX + 1],
-		     size_t n, size_t *n_found, struct nsg_err *e);
+/* The ifalias that labels a gateway's host-side link. */
+void inventory_alias(const struct gw_state *st, char *buf, size_t len);
+/* The gateway an alias names, or false when it is not nsgate's. */
+bool inventory_alias_owner(const char *alias, char name[GW_NAME_MAX + 1], bool *own_netns);
+/* Whether li is the host link of gateway name (its label says so). */
+bool inventory_link_is(const struct link_info *li, const char *name, bool *own_netns);
+/* Every gateway known from state files or from links nsgate labelled,
+ * sorted and unique (returns the count); the labelled links themselves in
+ * *links_ret (sorted by name) unless links_ret is NULL. */
+int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], struct link_info **links_ret,
+		   size_t *n_links_ret);
+/* Whether a gateway but name has a state file: shared things (the table,
+ * ip_forward) stay while one does. */
+bool inventory_others_exist(const char *name);
+/* Whether the gateway's namespace is still the one it was made for. */
+bool inventory_netns_alive(const struct gw_state *st);
+/* The gateways whose labelled link exists, sorted; *ret malloc'ed. */
+int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], size_t *n_ret);
+int inventory_name_cmp(const void *a, const void *b);
+int inventory_link_cmp(const void *a, const void *b);
 
-/* view.c */
+/* What a gateway contributes to the table. */
+static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
+{
+	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname,
+				    .uplink = s->uplink };
+}
+
+/* ------------------------------------------------------------- subnet.c */
+
+/* Check a given subnet (s->subnet_given), or pick a free one into s->subnet,
+ * against the host (host) and an attached namespace (ns, may be NULL). */
+int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
+		  struct nsg_err *e);
+
+/* ----------------------------------------------------------------- up.c */
+
+int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts *o,
+	   struct gw_up_result *res, struct nsg_err *e);
+
+/* ----------------------------------------------------------- teardown.c */
+
+/* Remove everything of one gateway; *found is false when there was nothing. */
+int teardown_one(struct session *s, const char *name, bool *found, struct nsg_err *e);
+/* Remove many together (one transaction, one link group); names sorted in place. */
+int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, size_t *n_found,
+		  struct nsg_err *e);
+/* A gateway's files: its resolv.conf (when resolv), ports, run mark, and
+ * state, the last. 1 if a state file was removed, 0 if there was none, or
+ * -errno (detail in e, may be NULL). */
+int teardown_files(const char *name, bool resolv, struct nsg_err *e);
+
+/* --------------------------------------------------------------- view.c */
+
 struct view_snapshot;
-int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v,
-	      const struct view_snapshot *snap);
+/* One gateway's view; snap NULL reads it from the kernel, else from what
+ * list read once for all. -ENOENT when nothing at all is left of it. */
+int view_one(struct session *s, const char *name, struct gw_view *v,
+	     const struct view_snapshot *snap);
 
-/* ports.c */
-int publish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
-		   size_t n_pubs, bool force, struct nsg_err *e);
-int unpublish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
-		     size_t n_pubs, struct nsg_err *e);
+/* -------------------------------------------------------------- ports.c */
 
-/* gc.c */
-int queue_restore(struct nftx *nft, const char *except, size_t *n);
-int gc_locked(struct nl_sock *host, struct nftx *nft, bool runs_only,
-	      struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e);
-int restore_locked(struct nftx *nft, bool *restored, struct nsg_err *e);
+int ports_publish(struct session *s, const char *name, const struct publish *pubs,
+		  size_t n_pubs, bool force, struct nsg_err *e);
+int ports_unpublish(struct session *s, const char *name, const struct publish *pubs,
+		    size_t n_pubs, struct nsg_err *e);
+
+/* ----------------------------------------------------------------- gc.c */
+
+/* Queue every gateway's elements and ports from the state files, but for
+ * except's; *n (may be NULL) counts the gateways. */
+int restore_queue(struct nftx *nft, const char *except, size_t *n);
+/* runs_only: only gateways of dead `nsgate run`s (what up checks first). */
+int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n_ret,
+	   struct nsg_err *e);
+int restore_run(struct session *s, bool *restored, struct nsg_err *e);
 
 #endif

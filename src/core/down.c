@@ -1,48 +1,28 @@
 /* SPDX-License-Identifier: MIT */
+/* down NAME and down --all: the public face of teardown.c. */
 #include "core.h"
 
 int gateway_down(const char *name, bool *found, struct nsg_err *e)
 {
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_close_ int lock = -1;
-	int r;
+	_cleanup_session_ struct session s = SESSION_INIT;
+	int r = session_open(&s, SESSION_ALL, e);
 
-	r = state_lock(&lock, e);
-	if (r < 0)
-		return r;
-	r = open_sockets(&host, &nft, e);
-	if (r == 0)
-		r = down_locked(host, nft, name, found, e);
-	link_sock_close(host);
-	nftx_close(nft);
-	return r;
+	*found = false;
+	return r < 0 ? r : teardown_one(&s, name, found, e);
 }
 
 int gateway_down_all(size_t *count, struct nsg_err *e)
 {
-	char (*names)[GW_NAME_MAX + 1] = NULL;
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_close_ int lock = -1;
+	_cleanup_session_ struct session s = SESSION_INIT;
+	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	int n, r;
 
 	*count = 0;
-	r = state_lock(&lock, e);
+	r = session_open(&s, SESSION_ALL, e);
 	if (r < 0)
 		return r;
-	r = open_sockets(&host, &nft, e);
-	if (r < 0)
-		goto out;
-	n = known_names(host, &names);
-	if (n < 0) {
-		r = nsg_fail(e, n, NULL, "listing gateways");
-		goto out;
-	}
-	r = down_many_locked(host, nft, names, n, count, e);
-out:
-	free(names);
-	link_sock_close(host);
-	nftx_close(nft);
-	return r;
+	n = inventory_list(s.host, &names, NULL, NULL);
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "listing gateways");
+	return teardown_many(&s, names, n, count, e);
 }

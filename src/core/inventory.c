@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Which gateways exist: from the state files and from the links nsgate
+ * labelled (the ifalias "nsgate:NAME"), so list, down and gc find a gateway
+ * from the kernel even when its state file is gone.
+ */
+#include <sys/stat.h>
+
 #include "core.h"
 
-/* The ifalias that marks a link as a gateway's host side, so list, down and
- * gc find gateways from the kernel even when a state file is gone. */
-void gw_alias(const struct gw_state *st, char *buf, size_t len)
+#define OWN_NETNS_MARK " own-netns"
+
+void inventory_alias(const struct gw_state *st, char *buf, size_t len)
 {
 	snprintf(buf, len, GW_ALIAS_PREFIX "%s%s", st->spec.name,
-		 st->netns_created ? " own-netns" : "");
+		 st->netns_created ? OWN_NETNS_MARK : "");
 }
 
-/* The gateway name an alias carries, or false if it is not ours. */
-bool alias_name(const char *alias, char name[GW_NAME_MAX + 1], bool *own_netns)
+bool inventory_alias_owner(const char *alias, char name[GW_NAME_MAX + 1], bool *own_netns)
 {
 	size_t plen = strlen(GW_ALIAS_PREFIX), n;
 
@@ -23,66 +29,56 @@ bool alias_name(const char *alias, char name[GW_NAME_MAX + 1], bool *own_netns)
 	memcpy(name, alias, n);
 	name[n] = '\0';
 	if (own_netns)
-		*own_netns = !strcmp(alias + n, " own-netns");
+		*own_netns = !strcmp(alias + n, OWN_NETNS_MARK);
 	return spec_name_check(name, NULL) == 0;
 }
 
-struct ruleset_gw ruleset_gw_of(const struct gw_spec *s)
+bool inventory_link_is(const struct link_info *li, const char *name, bool *own_netns)
 {
-	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname, .uplink = s->uplink };
+	char owner[GW_NAME_MAX + 1];
+
+	return inventory_alias_owner(li->alias, owner, own_netns) && !strcmp(owner, name);
 }
 
-int link_name_cmp(const void *a, const void *b)
+int inventory_link_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct link_info *)a)->name, ((const struct link_info *)b)->name);
 }
 
-int name_cmp(const void *a, const void *b)
+int inventory_name_cmp(const void *a, const void *b)
 {
 	return strcmp(a, b);
 }
 
-/*
- * Every gateway known from state files or from links nsgate labelled,
- * sorted and unique; the labelled links themselves in *links_ret when
- * wanted (sorted by name).
- */
-int known_names_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
-			     struct link_info **links_ret, size_t *n_links_ret)
+int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
+		   struct link_info **links_ret, size_t *n_links_ret)
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	_cleanup_free_ struct link_info *links = NULL;
+	size_t cap;
 	int n, nl, k = 0;
 
 	n = state_names(&names);
 	if (n < 0)
 		return n;
+	cap = n;
 	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
-	if (nl < 0) {
+	if (nl < 0 || GROW(names, cap, (size_t)n + (nl > 0 ? nl : 0)) < 0) {
 		free(names);
-		return nl;
-	}
-	if (nl > 0) {
-		void *p = realloc(names, (n + nl) * sizeof(*names));
-
-		if (!p) {
-			free(names);
-			return -ENOMEM;
-		}
-		names = p;
+		return nl < 0 ? nl : -ENOMEM;
 	}
 	for (int i = 0; i < nl; i++)
-		if (alias_name(links[i].alias, names[n], NULL))
+		if (inventory_alias_owner(links[i].alias, names[n], NULL))
 			n++;
 	if (n > 0) {
-		qsort(names, n, sizeof(*names), name_cmp);
+		qsort(names, n, sizeof(*names), inventory_name_cmp);
 		for (int i = 0; i < n; i++)
 			if (k == 0 || strcmp(names[k - 1], names[i]))
 				memmove(names[k++], names[i], sizeof(*names));
 	}
 	if (links_ret) {
 		if (nl > 0)
-			qsort(links, nl, sizeof(*links), link_name_cmp);
+			qsort(links, nl, sizeof(*links), inventory_link_cmp);
 		*links_ret = TAKE_PTR(links);
 		*n_links_ret = nl > 0 ? (size_t)nl : 0;
 	}
@@ -90,19 +86,14 @@ int known_names_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
 	return k;
 }
 
-int known_names(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1])
-{
-	return known_names_links(host, ret, NULL, NULL);
-}
-
-/* Shared things (the table, ip_forward) stay while another gateway has state;
- * one that left only kernel objects is gc's. */
-bool other_gateways_exist(const char *name)
+/* One that left only kernel objects (no state file) is gc's, not a reason
+ * to keep the shared things. */
+bool inventory_others_exist(const char *name)
 {
 	return state_other_exists(name);
 }
 
-bool netns_alive(const struct gw_state *st)
+bool inventory_netns_alive(const struct gw_state *st)
 {
 	struct stat sb;
 
@@ -112,22 +103,23 @@ bool netns_alive(const struct gw_state *st)
 	return !st->netns_ino || (uint64_t)sb.st_ino == st->netns_ino;
 }
 
-/* The gateways whose labelled host link exists, from one link dump. */
-int live_links_read(struct nl_sock *host, struct live_links *ret)
+int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], size_t *n_ret)
 {
 	_cleanup_free_ struct link_info *links = NULL;
+	char (*names)[GW_NAME_MAX + 1];
 	int n = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
+	size_t k = 0;
 
-	ret->n = 0;
-	ret->names = NULL;
 	if (n < 0)
 		return n;
-	ret->names = calloc(n ? n : 1, sizeof(*ret->names));
-	if (!ret->names)
+	names = calloc(n ? n : 1, sizeof(*names));
+	if (!names)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++)
-		if (alias_name(links[i].alias, ret->names[ret->n], NULL))
-			ret->n++;
-	qsort(ret->names, ret->n, sizeof(*ret->names), name_cmp);
+		if (inventory_alias_owner(links[i].alias, names[k], NULL))
+			k++;
+	qsort(names, k, sizeof(*names), inventory_name_cmp);
+	*ret = names;
+	*n_ret = k;
 	return 0;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* publish and unpublish: a running gateway's ports, one transaction each. */
 #include "core.h"
 
 /* The ports file after a publish (or unpublish) of pubs[]: its old list with
@@ -26,7 +27,8 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 	int r = state_load(name, st);
 
 	if (r == -ENOENT)
-		return nsg_fail(e, -ENODEV, "no such gateway", "gateway \"%s\"", name);
+		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT, "no such gateway",
+				     "gateway \"%s\"", name);
 	if (r < 0)
 		return nsg_fail(e, r, "its state file is damaged (down it and up again)",
 				"gateway \"%s\"", name);
@@ -45,9 +47,10 @@ static int running_addr(const char *name, uint32_t *to, struct nsg_err *e)
 	return 0;
 }
 
-int publish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
-			  size_t n_pubs, bool force, struct nsg_err *e)
+int ports_publish(struct session *s, const char *name, const struct publish *pubs,
+		  size_t n_pubs, bool force, struct nsg_err *e)
 {
+	struct nftx *nft = s->nft;
 	_cleanup_free_ struct published *have = NULL;
 	size_t n_have;
 	uint32_t to;
@@ -73,15 +76,14 @@ int publish_locked(struct nftx *nft, const char *name, const struct publish *pub
 	return r;
 }
 
-int unpublish_locked(struct nftx *nft, const char *name, const struct publish *pubs,
-			    size_t n_pubs, struct nsg_err *e)
+int ports_unpublish(struct session *s, const char *name, const struct publish *pubs,
+		    size_t n_pubs, struct nsg_err *e)
 {
+	struct nftx *nft = s->nft;
 	_cleanup_free_ struct published *have = NULL;
-	size_t n_have;
+	size_t n_have, n_own = 0;
 	uint32_t to;
 	int r;
-
-	size_t n_own = 0;
 
 	r = running_addr(name, &to, e);
 	if (r < 0)
@@ -109,41 +111,20 @@ int unpublish_locked(struct nftx *nft, const char *name, const struct publish *p
 	return r < 0 ? r : 0;
 }
 
-/* Run fn with the lock held and an nftables socket. */
-static int with_nft(int (*fn)(struct nftx *, const char *, const struct publish *, size_t, bool,
-			      struct nsg_err *),
-		    const char *name, const struct publish *pubs, size_t n_pubs, bool force,
-		    struct nsg_err *e)
-{
-	_cleanup_close_ int lock = -1;
-	struct nftx *nft = NULL;
-	int r;
-
-	r = state_lock(&lock, e);
-	if (r < 0)
-		return r;
-	r = nftx_open(&nft);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "nftables netlink socket");
-	r = fn(nft, name, pubs, n_pubs, force, e);
-	nftx_close(nft);
-	return r;
-}
-
-static int unpublish_fn(struct nftx *nft, const char *name, const struct publish *pubs,
-			size_t n_pubs, bool force, struct nsg_err *e)
-{
-	return unpublish_locked(nft, name, pubs, n_pubs, e);
-}
-
 int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
 		    struct nsg_err *e)
 {
-	return with_nft(publish_locked, name, pubs, n_pubs, force, e);
+	_cleanup_session_ struct session s = SESSION_INIT;
+	int r = session_open(&s, SESSION_LOCK | SESSION_NFT, e);
+
+	return r < 0 ? r : ports_publish(&s, name, pubs, n_pubs, force, e);
 }
 
 int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
 		      struct nsg_err *e)
 {
-	return with_nft(unpublish_fn, name, pubs, n_pubs, false, e);
+	_cleanup_session_ struct session s = SESSION_INIT;
+	int r = session_open(&s, SESSION_LOCK | SESSION_NFT, e);
+
+	return r < 0 ? r : ports_unpublish(&s, name, pubs, n_pubs, e);
 }

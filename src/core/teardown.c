@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Removing gateways: one (down, gc of one, up clearing what a crash left,
+ * apply re-creating) or many together (down --all, gc). Only what nsgate
+ * labelled is touched: a link whose ifalias names another owner stays.
+ */
+#include <pthread.h>
+
 #include "core.h"
 
 /* Put ip_forward back if nsgate changed it and no gateway needs it any more. */
@@ -6,13 +13,31 @@ static void forward_restore_if_last(void)
 {
 	char old[16];
 
-	if (other_gateways_exist(""))
+	if (inventory_others_exist(""))
 		return;
 	state_hint_clear();
 	if (state_forward_get(old, sizeof(old)) == 0) {
 		sysctl_write(SYSCTL_IP_FORWARD, old);
 		state_forward_clear();
 	}
+}
+
+int teardown_files(const char *name, bool resolv, struct nsg_err *e)
+{
+	int r;
+
+	if (resolv) {
+		r = dns_remove(name);
+		if (r < 0 && r != -ENOENT)
+			return nsg_fail(e, r, NULL, "/etc/netns/%s/resolv.conf", name);
+	}
+	state_ports_remove(name);
+	state_run_clear(name);
+	/* The state file last: while it is there, the gateway is known. */
+	r = state_remove(name);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.state", name) : 1;
 }
 
 /* A link deletion run in a thread: one link by name, or a whole link group. */
@@ -22,6 +47,8 @@ struct link_job {
 	uint32_t group;
 	struct nsg_err e;
 	int r;
+	pthread_t thread;
+	bool threaded;
 };
 
 static void *link_job_run(void *arg)
@@ -33,6 +60,68 @@ static void *link_job_run(void *arg)
 	return NULL;
 }
 
+/* Start the deletion; without a thread, it runs here and now. */
+static void link_job_start(struct link_job *j)
+{
+	j->threaded = pthread_create(&j->thread, NULL, link_job_run, j) == 0;
+	if (!j->threaded)
+		link_job_run(j);
+}
+
+static void link_job_wait(struct link_job *j)
+{
+	if (j->threaded)
+		pthread_join(j->thread, NULL);
+	j->threaded = false;
+}
+
+/* What is left of a gateway to remove. */
+struct leftovers {
+	char ifname[IF_NAMESIZE];
+	bool have_state;
+	bool link_present;     /* its host link, labelled as its own */
+	bool own_netns;        /* nsgate made its namespace: delete it too */
+};
+
+static void leftovers_find(struct nl_sock *host, const char *name, struct leftovers *l)
+{
+	struct gw_state st;
+	struct link_info li;
+
+	*l = (struct leftovers){ 0 };
+	l->have_state = state_load(name, &st) == 0;
+	if (l->have_state)
+		snprintf(l->ifname, sizeof(l->ifname), "%s", st.spec.host_ifname);
+	else
+		spec_host_ifname(name, l->ifname);
+	/* A link of that name that is not ours is never touched. */
+	l->link_present = link_get(host, l->ifname, &li) == 0 &&
+			  inventory_link_is(&li, name, &l->own_netns);
+	if (!l->link_present)
+		l->own_netns = false;
+	if (l->have_state)
+		l->own_netns = st.netns_created;
+}
+
+/* Queue the deletion of the gateway's elements, or of the whole table when
+ * no other gateway needs it. *n_elems counts its elements. */
+static int queue_rules_delete(struct nftx *nft, const char *name, bool others, size_t *n_elems,
+			      struct nsg_err *e)
+{
+	int r;
+
+	nftx_batch_begin(nft);
+	r = ruleset_queue_owned_delete(nft, name, n_elems);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading nftables elements of \"%s\"", name);
+	if (!others) {
+		nftx_batch_begin(nft);
+		if (ruleset_table_exists(nft) > 0)
+			ruleset_queue_table_delete(nft);
+	}
+	return 0;
+}
+
 /*
  * down's two slow kernel operations each can wait for an RCU grace period
  * (15-20 ms here): deleting the veth (netdev unregister) and the nftables
@@ -42,56 +131,31 @@ static void *link_job_run(void *arg)
  * goes in a thread while the rules and then the flows go here, so the
  * three overlap.
  */
-int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *found,
-		       struct nsg_err *e)
+int teardown_one(struct session *s, const char *name, bool *found, struct nsg_err *e)
 {
-	struct gw_state st;
-	char ifname[IF_NAMESIZE];
-	struct link_info li;
-	bool own_netns = false, have_state, link_present, others, threaded = false;
-	struct link_job job = { .host = host, .ifname = ifname };
-	size_t n_elems = 0, n_pub = 0;
+	struct leftovers l;
+	struct link_job job = { .host = s->host, .ifname = l.ifname };
 	_cleanup_free_ struct published *pub = NULL;
-	pthread_t t;
+	size_t n_elems = 0, n_pub = 0;
+	bool others;
 	int r, forgot = 0;
 
 	*found = false;
-	have_state = state_load(name, &st) == 0;
-	if (have_state)
-		snprintf(ifname, sizeof(ifname), "%s", st.spec.host_ifname);
-	else
-		spec_host_ifname(name, ifname);
-	link_present = link_get(host, ifname, &li) == 0;
-	if (link_present) {
-		char owner[GW_NAME_MAX + 1];
-		if (!alias_name(li.alias, owner, &own_netns) || strcmp(owner, name))
-			link_present = false;  /* not ours: never touch it */
-	}
-	if (have_state)
-		own_netns = st.netns_created;
-	others = other_gateways_exist(name);
+	leftovers_find(s->host, name, &l);
+	others = inventory_others_exist(name);
 
 	/* Its published ports, whose connections are forgotten once the
 	 * elements are gone. */
-	r = ruleset_published(nft, name, &pub, &n_pub);
+	r = ruleset_published(s->nft, name, &pub, &n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", name);
-	nftx_batch_begin(nft);
-	r = ruleset_queue_owned_delete(nft, name, &n_elems);
+	r = queue_rules_delete(s->nft, name, others, &n_elems, e);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading nftables elements of \"%s\"", name);
-	if (!others) {
-		nftx_batch_begin(nft);
-		r = ruleset_table_exists(nft);
-		if (r > 0)
-			ruleset_queue_table_delete(nft);
-	}
+		return r;
 
-	if (link_present)
-		threaded = pthread_create(&t, NULL, link_job_run, &job) == 0;
-	if (link_present && !threaded)
-		link_job_run(&job);
-	r = nftx_batch_commit(nft, e);
+	if (l.link_present)
+		link_job_start(&job);
+	r = nftx_batch_commit(s->nft, e);
 	/* The mappings are gone, so no new flow can use them: forget the
 	 * existing ones while the link's deletion waits in the kernel. */
 	if (r == 0 && n_pub) {
@@ -99,12 +163,11 @@ int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *
 		if (forgot > 0)
 			forgot = 0;
 	}
-	if (threaded)
-		pthread_join(t, NULL);
+	link_job_wait(&job);
 	/* Only now the namespace: unmounting it starts the kernel's cleanup of
 	 * the namespace, which takes RTNL for a while and would hold up the
 	 * link's deletion had it still been going. */
-	if (r == 0 && own_netns) {
+	if (r == 0 && l.own_netns) {
 		r = netns_delete(name);
 		if (r < 0 && r != -ENOENT)
 			nsg_fail(e, r, NULL, "netns \"%s\"", name);
@@ -115,25 +178,57 @@ int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *
 		r = forgot;
 	if (r < 0)
 		return r;
-	if (link_present && job.r < 0 && job.r != -ENODEV) {
+	if (l.link_present && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;
 		return job.r;
 	}
 
-	if (dns_exists(name) == 0 && (have_state || link_present || n_elems)) {
-		r = dns_remove(name);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "/etc/netns/%s/resolv.conf", name);
-	}
-	state_ports_remove(name);
-	state_run_clear(name);
-	r = state_remove(name);
-	*found = have_state || link_present || n_elems > 0 || r == 0;
-	if (r < 0 && r != -ENOENT)
-		return nsg_fail(e, r, NULL, STATE_DIR "/%s.state", name);
+	/* A resolv.conf only when something was ours: /etc/netns/NAME may
+	 * belong to a namespace nsgate never made. */
+	r = teardown_files(name, dns_exists(name) == 0 && (l.have_state || l.link_present || n_elems),
+			   e);
+	*found = l.have_state || l.link_present || n_elems > 0 || r > 0;
+	if (r < 0)
+		return r;
 	if (!others)
 		forward_restore_if_last();
 	return 0;
+}
+
+/* Move the labelled links of names[] into the job's link group. */
+static int group_links(struct nl_sock *host, const struct link_info *links, size_t nl,
+		       char (*names)[GW_NAME_MAX + 1], size_t n, struct link_job *job,
+		       size_t *n_links, struct nsg_err *e)
+{
+	*n_links = 0;
+	for (size_t i = 0; i < nl; i++) {
+		char owner[GW_NAME_MAX + 1];
+		int r;
+
+		if (!inventory_alias_owner(links[i].alias, owner, NULL) ||
+		    !bsearch(owner, names, n, sizeof(*names), inventory_name_cmp))
+			continue;
+		r = link_set_group(host, links[i].name, job->group, e);
+		if (r < 0)
+			return r;
+		(*n_links)++;
+	}
+	return 0;
+}
+
+/* Whether nsgate made name's namespace: its state says so, or, without one,
+ * its link's label. */
+static bool made_netns(const char *name, const struct link_info *links, size_t nl)
+{
+	struct gw_state st;
+	bool own = false;
+
+	if (state_load(name, &st) == 0)
+		return st.netns_created;
+	for (size_t j = 0; j < nl; j++)
+		if (inventory_link_is(&links[j], name, &own))
+			return own;
+	return false;
 }
 
 /*
@@ -143,92 +238,64 @@ int down_locked(struct nl_sock *host, struct nftx *nft, const char *name, bool *
  * periods once, not once per link (1,000 veths: well under a second instead
  * of ~20 s). names[] is sorted in place.
  */
-int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names)[GW_NAME_MAX + 1],
-			    size_t n, size_t *n_found, struct nsg_err *e)
+int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, size_t *n_found,
+		  struct nsg_err *e)
 {
 	_cleanup_free_ struct link_info *links = NULL;
 	_cleanup_free_ struct published *pub = NULL;
 	char (*all)[GW_NAME_MAX + 1] = NULL;
-	struct link_job job = { .host = host, .group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
+	struct link_job job = { .host = s->host,
+				.group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
 	size_t n_pub = 0, k = 0, n_elems, n_links = 0, nl = 0;
-	bool others = false, threaded = false;
-	pthread_t t;
+	bool others = false;
 	int n_all, r;
 
 	*n_found = 0;
 	if (n == 0)
 		return 0;
-	qsort(names, n, sizeof(*names), name_cmp);
+	qsort(names, n, sizeof(*names), inventory_name_cmp);
 	/* Every gateway (are there others?) and every labelled link, one dump. */
-	n_all = known_names_links(host, &all, &links, &nl);
+	n_all = inventory_list(s->host, &all, &links, &nl);
 	if (n_all < 0)
 		return nsg_fail(e, n_all, NULL, "listing gateways");
 	for (int i = 0; i < n_all && !others; i++)
-		others = !bsearch(all[i], names, n, sizeof(*names), name_cmp);
+		others = !bsearch(all[i], names, n, sizeof(*names), inventory_name_cmp);
 	free(all);
 
 	/* Their ports, whose flows are forgotten once the elements are gone. */
-	r = ruleset_published(nft, NULL, &pub, &n_pub);
+	r = ruleset_published(s->nft, NULL, &pub, &n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading published ports");
 	for (size_t i = 0; i < n_pub; i++)
-		if (bsearch(pub[i].owner, names, n, sizeof(*names), name_cmp))
+		if (bsearch(pub[i].owner, names, n, sizeof(*names), inventory_name_cmp))
 			pub[k++] = pub[i];
 	n_pub = k;
 
-	nftx_batch_begin(nft);
+	nftx_batch_begin(s->nft);
 	if (others) {
-		r = ruleset_queue_owned_delete_many(nft, (const char (*)[GW_NAME_MAX + 1])names, n, &n_elems);
+		r = ruleset_queue_owned_delete_many(s->nft, (const char (*)[GW_NAME_MAX + 1])names, n,
+						    &n_elems);
 		if (r < 0)
 			return nsg_fail(e, r, NULL, "reading nftables elements");
-	} else if (ruleset_table_exists(nft) > 0) {
-		ruleset_queue_table_delete(nft);
+	} else if (ruleset_table_exists(s->nft) > 0) {
+		ruleset_queue_table_delete(s->nft);
 	}
-	r = nftx_batch_commit(nft, e);
-	if (r < 0)
-		return r;
-
-	/* Links: only those labelled as one of these gateways. */
-	for (size_t i = 0; i < nl && r == 0; i++) {
-		char owner[GW_NAME_MAX + 1];
-
-		if (!alias_name(links[i].alias, owner, NULL) ||
-		    !bsearch(owner, names, n, sizeof(*names), name_cmp))
-			continue;
-		r = link_set_group(host, links[i].name, job.group, e);
-		n_links++;
-	}
+	r = nftx_batch_commit(s->nft, e);
+	if (r == 0)
+		r = group_links(s->host, links, nl, names, n, &job, &n_links, e);
 	if (r < 0)
 		return r;
 	if (n_links)
-		threaded = pthread_create(&t, NULL, link_job_run, &job) == 0;
-	if (n_links && !threaded)
-		link_job_run(&job);
+		link_job_start(&job);
 
 	/* Namespaces and files meanwhile. */
 	for (size_t i = 0; i < n; i++) {
-		struct gw_state st;
-		bool have_state = state_load(names[i], &st) == 0, own = have_state && st.netns_created;
-
-		if (!have_state) {
-			/* The label says whether nsgate made the namespace. */
-			for (size_t j = 0; j < nl; j++) {
-				char owner[GW_NAME_MAX + 1];
-				bool own_netns;
-
-				if (alias_name(links[j].alias, owner, &own_netns) && !strcmp(owner, names[i]))
-					own = own_netns;
-			}
-		}
-		if (own) {
+		if (made_netns(names[i], links, nl)) {
 			int rr = netns_delete(names[i]);
 			if (rr < 0 && rr != -ENOENT && r == 0)
 				r = nsg_fail(e, rr, NULL, "netns \"%s\"", names[i]);
 		}
-		dns_remove(names[i]);
-		state_ports_remove(names[i]);
-		state_run_clear(names[i]);
-		state_remove(names[i]);
+		teardown_files(names[i], true, NULL);
 		(*n_found)++;  /* a state file or a labelled link named it */
 	}
 	/* Their flows too, while the links' deletion waits in the kernel. */
@@ -236,8 +303,7 @@ int down_many_locked(struct nl_sock *host, struct nftx *nft, char (*names)[GW_NA
 		int rr = publish_forget_flows(pub, n_pub, e);
 		r = rr < 0 ? rr : 0;
 	}
-	if (threaded)
-		pthread_join(t, NULL);
+	link_job_wait(&job);
 	if (r == 0 && n_links && job.r < 0) {
 		*e = job.e;
 		r = job.r;

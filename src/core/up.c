@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * up: a list of steps, each with its undo; a failing step undoes the ones
+ * done, in reverse, so a failed up leaves nothing behind. Everything that
+ * can be refused is refused in up_check, before the first step.
+ */
 #include "core.h"
 
 struct up_ctx {
 	struct gw_state st;
 	int netns_fd;
-	struct nl_sock *host;
-	struct nl_sock *ns;
-	struct nftx *nft;
+	struct nl_sock *host;   /* the session's */
+	struct nl_sock *ns;     /* in the gateway's namespace: ours */
+	struct nftx *nft;       /* the session's */
+	struct session *s;
 	bool forward_changed;
 	char forward_old[16];
 	bool table_existed;
@@ -78,7 +84,7 @@ static int step_veth(struct up_ctx *c)
 {
 	char alias[64];
 
-	gw_alias(&c->st, alias, sizeof(alias));
+	inventory_alias(&c->st, alias, sizeof(alias));
 	return link_veth_create(c->host, c->st.spec.host_ifname, alias, GW_PEER_IFNAME,
 				c->netns_fd, c->e);
 }
@@ -138,7 +144,7 @@ static int step_ns_link(struct up_ctx *c)
 
 static int step_nft(struct up_ctx *c)
 {
-	struct ruleset_gw gw = ruleset_gw_of(&c->st.spec);
+	struct ruleset_gw gw = gw_rules_of(&c->st.spec);
 	int r;
 
 	nftx_batch_begin(c->nft);
@@ -148,7 +154,7 @@ static int step_nft(struct up_ctx *c)
 	/* No table but other gateways: someone flushed the ruleset. Theirs
 	 * come back in the same transaction. */
 	if (r == 0 && !c->table_existed && c->other_gateways)
-		r = queue_restore(c->nft, c->st.spec.name, NULL);
+		r = restore_queue(c->nft, c->st.spec.name, NULL);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0)
@@ -209,9 +215,7 @@ static int step_state(struct up_ctx *c)
 
 static void undo_state(struct up_ctx *c)
 {
-	state_remove(c->st.spec.name);
-	state_ports_remove(c->st.spec.name);
-	state_run_clear(c->st.spec.name);
+	teardown_files(c->st.spec.name, false, NULL);
 }
 
 struct up_step {
@@ -249,134 +253,13 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	return true;
 }
 
-/* A given subnet is checked against every address and route of an attached
- * namespace (if any) and of the host: routes by FIB lookups for a small
- * subnet (see choose_subnet), the full list otherwise. */
-#define SUBNET_FIB_PLEN_MIN 28  /* at most 16 lookups */
 
-static int check_given_subnet(struct up_ctx *c, const struct ip4_net *used, int n)
+/* A gateway of that name already: 1 when it is up as asked (nothing to
+ * do), 0 when there is none or what was left of it (a crash, a broken
+ * gateway) has been cleared, -EEXIST when it is up otherwise. */
+static int up_check_existing(struct up_ctx *c, const struct gw_spec *req,
+			     struct gw_up_result *res)
 {
-	const struct ip4_net *s = &c->st.spec.subnet;
-	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
-	struct ip4_net in_way;
-	long hit = ipam_find_overlap(s, used, n);
-	int r;
-
-	if (hit >= 0) {
-		in_way = used[hit];
-		goto overlap;
-	}
-	if (s->plen < SUBNET_FIB_PLEN_MIN)
-		return 0;  /* the caller's list had the host's prefixes too */
-	/* Every prefix that overlaps s either holds s or lies inside it, so it
-	 * holds one of s's addresses, and the FIB finds it. */
-	for (uint64_t addr = s->addr; addr < (uint64_t)s->addr + (1ULL << (32 - s->plen)); addr++) {
-		r = link_route_match(c->host, (uint32_t)addr, &in_way);
-		if (r < 0)
-			return nsg_fail(c->e, r, NULL, "route lookup");
-		if (r > 0)
-			goto overlap;
-	}
-	return 0;
-overlap:
-	nsg_fail(c->e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(s, a));
-	nsg_why(c->e, "overlaps %s, already in use", ip4_net_str(&in_way, b));
-	return -EADDRINUSE;
-}
-
-/* Append src[0..n) to *dst (of *n_dst entries). */
-static int append_prefixes(struct ip4_net **dst, int *n_dst, const struct ip4_net *src, int n)
-{
-	struct ip4_net *all;
-
-	if (n <= 0)
-		return 0;
-	all = realloc(*dst, (*n_dst + n) * sizeof(*all));
-	if (!all)
-		return -ENOMEM;
-	memcpy(all + *n_dst, src, n * sizeof(*all));
-	*dst = all;
-	*n_dst += n;
-	return 0;
-}
-
-/*
- * Pick a free /30. Dumping every address and route costs O(gateways) per up
- * (each has an address, a prefix route and local entries), which made the
- * thousandth up 1.5-2x as slow as the first. Instead a hint where the last
- * pick ended gives a candidate, and the FIB says, for each of its four
- * addresses, which route it would use: a match other than the default route
- * (an address's local route, a prefix route, any route the policy uses) is
- * in the way; it joins the used list and the next candidate is tried. Like
- * docker's overlap check, this sees routes, not addresses on links that are
- * down (they have no route, so nothing of theirs is reachable either).
- * Bounded; beyond the bound, the full dump decides.
- */
-static int choose_subnet(struct up_ctx *c)
-{
-	struct gw_spec *s = &c->st.spec;
-	_cleanup_free_ struct ip4_net *used = NULL, *used_ns = NULL;
-	struct ip4_net pool;
-	uint32_t hint = 0;
-	int n, n_ns = 0, r;
-
-	/* Given and small, or picked: the FIB checks it. Given and large: the
-	 * full list of the host's prefixes. */
-	n = s->subnet_given && s->subnet.plen < SUBNET_FIB_PLEN_MIN ? link_used_prefixes(c->host, &used) : 0;
-	if (n < 0)
-		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
-	if (c->ns) {
-		n_ns = link_used_prefixes(c->ns, &used_ns);
-		if (n_ns < 0)
-			return nsg_fail(c->e, n_ns, NULL, "reading the namespace's addresses and routes");
-		if (append_prefixes(&used, &n, used_ns, n_ns) < 0)
-			return -ENOMEM;
-	}
-	if (s->subnet_given)
-		return check_given_subnet(c, used, n);
-
-	ip4_net_parse(GW_POOL_DEFAULT, &pool);
-	state_hint_get(&hint);
-	for (int round = 0; round < 64; round++) {
-		struct ip4_net in_way;
-		bool clear = true;
-
-		if (ipam_pick_from(&pool, GW_SUBNET_PLEN, used, n, hint, &s->subnet) < 0)
-			return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
-					"address pool %s", GW_POOL_DEFAULT);
-		for (uint32_t a = s->subnet.addr; clear && a < s->subnet.addr + 4; a++) {
-			r = link_route_match(c->host, a, &in_way);
-			if (r < 0)
-				return nsg_fail(c->e, r, NULL, "route lookup");
-			if (r > 0) {
-				clear = false;
-				if (append_prefixes(&used, &n, &in_way, 1) < 0)
-					return -ENOMEM;
-			}
-		}
-		if (clear) {
-			state_hint_set(s->subnet.addr + 4);
-			return 0;
-		}
-	}
-	/* Many routes in the pool: let the full list decide. */
-	free(used);
-	used = NULL;
-	n = link_used_prefixes(c->host, &used);
-	if (n < 0)
-		return nsg_fail(c->e, n, NULL, "reading the host's addresses and routes");
-	if (append_prefixes(&used, &n, used_ns, c->ns ? n_ns : 0) < 0)
-		return -ENOMEM;
-	if (ipam_pick(&pool, GW_SUBNET_PLEN, used, n, &s->subnet) < 0)
-		return nsg_fail(c->e, -EADDRINUSE, "no free /30 left (use --subnet)",
-				"address pool %s", GW_POOL_DEFAULT);
-	return 0;
-}
-
-/* Everything that can be refused is refused here, before the first change. */
-static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_result *res)
-{
-	struct gw_spec *s = &c->st.spec;
 	struct link_info li;
 	struct gw_state have;
 	int r;
@@ -388,7 +271,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		if (!same_request(req, &have))
 			return nsg_fail(c->e, -EEXIST, "is up with other settings (down it first)",
 					"gateway \"%s\"", req->name);
-		r = gateway_view(req->name, &v, NULL);
+		r = view_one(c->s, req->name, &v, NULL);
 		if (r == 0 && !strcmp(v.status, "up")) {
 			size_t ports = 0;
 			bool same;
@@ -410,25 +293,35 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	if (r == 0 || r == -EBADMSG || link_index(c->host, req->host_ifname) > 0) {
 		/* Left over from a crash, or broken: clear it and start again. */
 		bool found;
-		r = link_get(c->host, req->host_ifname, &li);
-		if (r == 0) {
-			char owner[GW_NAME_MAX + 1];
-			if (!alias_name(li.alias, owner, NULL) || strcmp(owner, req->name))
-				return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
-						"interface \"%s\"", req->host_ifname);
-		}
-		/* We hold the lock already: flock on a second descriptor would wait forever. */
-		r = down_locked(c->host, c->nft, req->name, &found, c->e);
-		if (r < 0)
-			return r;
+
+		if (link_get(c->host, req->host_ifname, &li) == 0 &&
+		    !inventory_link_is(&li, req->name, NULL))
+			return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
+					"interface \"%s\"", req->host_ifname);
+		return teardown_one(c->s, req->name, &found, c->e);
 	}
+	return 0;
+}
+
+/* Everything that can be refused is refused here, before the first change.
+ * 1: up already as asked. */
+static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_result *res)
+{
+	struct gw_spec *s = &c->st.spec;
+	struct link_info li;
+	int r;
+
+	r = up_check_existing(c, req, res);
+	if (r != 0)
+		return r;
 
 	if (req->uplink[0]) {
 		r = link_get(c->host, req->uplink, &li);
 		if (r < 0)
 			return nsg_fail(c->e, -ENODEV, "no such interface", "--uplink \"%s\"", req->uplink);
 		char owner[GW_NAME_MAX + 1];
-		if (alias_name(li.alias, owner, NULL))
+
+		if (inventory_alias_owner(li.alias, owner, NULL))
 			return nsg_fail(c->e, -EINVAL, "is a gateway's own interface",
 					"--uplink \"%s\"", req->uplink);
 	}
@@ -449,7 +342,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 					"interface \"%s\" in netns \"%s\"", GW_PEER_IFNAME, s->netns_arg);
 	}
 
-	r = choose_subnet(c);
+	r = subnet_choose(c->host, c->ns, s, c->e);
 	if (r < 0)
 		return r;
 	if (c->n_pubs) {
@@ -473,11 +366,11 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 				"the kernel has no nf_tables support" : NULL, "nftables");
 	c->table_existed = r > 0;
 	/* Only without a table does it matter (restore, or undo deleting it). */
-	c->other_gateways = !c->table_existed && other_gateways_exist(s->name);
+	c->other_gateways = !c->table_existed && inventory_others_exist(s->name);
 	return 0;
 }
 
-/* The host and nftables sockets belong to the caller. */
+/* The host and nftables sockets are the session's. */
 static void up_ctx_free(struct up_ctx *c)
 {
 	if (c->netns_fd >= 0)
@@ -485,12 +378,12 @@ static void up_ctx_free(struct up_ctx *c)
 	link_sock_close(c->ns);
 }
 
-int up_locked(struct nl_sock *host, struct nftx *nft, const struct gw_spec *req,
-		     const struct gw_up_opts *o, struct gw_up_result *res, struct nsg_err *e)
+int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts *o,
+	   struct gw_up_result *res, struct nsg_err *e)
 {
 	struct up_ctx c = { .st.spec = *req, .netns_fd = -1, .e = e, .pubs = o->pubs,
 			    .n_pubs = o->n_pubs, .force = o->force, .run_pid = o->run_pid,
-			    .host = host, .nft = nft };
+			    .host = s->host, .nft = s->nft, .s = s };
 	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
 	size_t done = 0;
 	int r;
@@ -527,22 +420,13 @@ out:
 int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
 	       struct nsg_err *e)
 {
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_close_ int lock = -1;
+	_cleanup_session_ struct session s = SESSION_INIT;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = state_lock(&lock, e);
-	if (r < 0)
-		return r;
-	r = open_sockets(&host, &nft, e);
+	r = session_open(&s, SESSION_ALL, e);
 	/* What a killed `nsgate run` left goes first: it may hold our name. */
 	if (r == 0)
-		r = gc_locked(host, nft, true, NULL, NULL, e);
-	if (r == 0)
-		r = up_locked(host, nft, req, o, res, e);
-	link_sock_close(host);
-	nftx_close(nft);
-	return r;
+		r = gc_run(&s, true, NULL, NULL, e);
+	return r < 0 ? r : up_run(&s, req, o, res, e);
 }

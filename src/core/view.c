@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* show and list: gateways as the kernel and the state files show them. */
 #include "core.h"
 
 /*
@@ -15,8 +16,28 @@ struct view_snapshot {
 	size_t n_pub;
 };
 
-int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct gw_view *v,
-		     const struct view_snapshot *snap)
+/* The first thing broken, or "up". */
+static const char *view_status(const struct gw_view *v)
+{
+	if (v->state_damaged)
+		return "state-damaged";
+	if (!v->have_state)
+		return "no-state";
+	if (!v->link_present)
+		return "link-missing";
+	if (!(v->link.flags & IFF_UP) || v->link.n_addrs == 0)
+		return "link-down";
+	if (!v->nft.in_ifaces)
+		return "rules-missing";
+	if (!v->netns_present)
+		return "netns-gone";
+	if (state_run_alive(v->name) == 0)
+		return "run-ended";
+	return "up";
+}
+
+int view_one(struct session *s, const char *name, struct gw_view *v,
+	     const struct view_snapshot *snap)
 {
 	char ifname[IF_NAMESIZE];
 	int r;
@@ -35,7 +56,7 @@ int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct g
 		const struct link_info *li;
 
 		snprintf(key.name, sizeof(key.name), "%s", ifname);
-		li = bsearch(&key, snap->links, snap->n_links, sizeof(key), link_name_cmp);
+		li = bsearch(&key, snap->links, snap->n_links, sizeof(key), inventory_link_cmp);
 		v->link_present = li != NULL;
 		if (li)
 			v->link = *li;
@@ -48,15 +69,15 @@ int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct g
 			v->n_pub = snap->n_pub;
 		}
 	} else {
-		v->link_present = link_get(host, ifname, &v->link) == 0;
-		r = ruleset_gateway_state(nft, name, &v->nft);
+		v->link_present = link_get(s->host, ifname, &v->link) == 0;
+		r = ruleset_gateway_state(s->nft, name, &v->nft);
 		if (r < 0)
 			return r;
-		r = ruleset_published(nft, name, &v->pub, &v->n_pub);
+		r = ruleset_published(s->nft, name, &v->pub, &v->n_pub);
 		if (r < 0)
 			return r;
 	}
-	v->netns_present = v->have_state && netns_alive(&v->state);
+	v->netns_present = v->have_state && inventory_netns_alive(&v->state);
 	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;
 	v->n_dns = r > 0 ? (unsigned)r : 0;
@@ -65,22 +86,7 @@ int view_with(struct nl_sock *host, struct nftx *nft, const char *name, struct g
 		gateway_view_clear(v);
 		return -ENOENT;
 	}
-	if (v->state_damaged)
-		v->status = "state-damaged";
-	else if (!v->have_state)
-		v->status = "no-state";
-	else if (!v->link_present)
-		v->status = "link-missing";
-	else if (!(v->link.flags & IFF_UP) || v->link.n_addrs == 0)
-		v->status = "link-down";
-	else if (!v->nft.in_ifaces)
-		v->status = "rules-missing";
-	else if (!v->netns_present)
-		v->status = "netns-gone";
-	else if (state_run_alive(name) == 0)
-		v->status = "run-ended";
-	else
-		v->status = "up";
+	v->status = view_status(v);
 	return 0;
 }
 
@@ -93,55 +99,39 @@ void gateway_view_clear(struct gw_view *v)
 
 int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e)
 {
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	int r = open_sockets(&host, &nft, e);
+	_cleanup_session_ struct session s = SESSION_INIT;
+	int r = session_open(&s, SESSION_RTNL | SESSION_NFT, e);
 
-	if (r == 0) {
-		r = view_with(host, nft, name, ret, NULL);
-		if (r < 0)
-			nsg_fail(e, r, r == -ENOENT ? "no such gateway" : NULL, "gateway \"%s\"", name);
-	}
-	link_sock_close(host);
-	nftx_close(nft);
-	return r;
+	if (r < 0)
+		return r;
+	r = view_one(&s, name, ret, NULL);
+	if (r == -ENOENT)
+		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, r, "no such gateway", "gateway \"%s\"",
+				     name);
+	return r < 0 ? nsg_fail(e, r, NULL, "gateway \"%s\"", name) : 0;
 }
 
-int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
+/* The views of names[] (sorted), from one read of the links, sets and maps
+ * for all: *n_views of them (a name with nothing left has none). */
+static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+		    const struct link_info *links, size_t n_links, struct gw_view *views,
+		    size_t *n_views, struct nsg_err *e)
 {
-	char (*names)[GW_NAME_MAX + 1] = NULL;
-	struct gw_view *views = NULL;
-	struct nl_sock *host = NULL;
-	struct nftx *nft = NULL;
-	_cleanup_free_ struct link_info *links = NULL;
-	_cleanup_free_ struct ruleset_gw_state *states = NULL;
+	_cleanup_free_ struct ruleset_gw_state *states = calloc(n ? n : 1, sizeof(*states));
 	_cleanup_free_ struct published *pub = NULL;
-	size_t k = 0, n_links = 0, n_pub = 0, j = 0;
-	int n, r;
+	size_t n_pub = 0, j = 0;
+	int r;
 
-	r = open_sockets(&host, &nft, e);
-	if (r < 0)
-		goto out;
-	n = known_names_links(host, &names, &links, &n_links);
-	if (n < 0) {
-		r = nsg_fail(e, n, NULL, "listing gateways");
-		goto out;
-	}
-	views = calloc(n ? n : 1, sizeof(*views));
-	states = calloc(n ? n : 1, sizeof(*states));
-	if (!views || !states) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = ruleset_gateway_states(nft, (const char (*)[GW_NAME_MAX + 1])names, n, states);
+	*n_views = 0;
+	if (!states)
+		return -ENOMEM;
+	r = ruleset_gateway_states(s->nft, (const char (*)[GW_NAME_MAX + 1])names, n, states);
 	if (r == 0)
-		r = ruleset_published(nft, NULL, &pub, &n_pub);
-	if (r < 0) {
-		nsg_fail(e, r, NULL, "reading table inet nsgate");
-		goto out;
-	}
+		r = ruleset_published(s->nft, NULL, &pub, &n_pub);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading table inet " RULESET_TABLE);
 	ruleset_published_sort_by_owner(pub, n_pub);
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct view_snapshot snap = { .links = links, .n_links = n_links, .nft = &states[i] };
 		size_t first;
 
@@ -154,26 +144,42 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 		snap.pub = j > first ? pub + first : NULL;
 		snap.n_pub = j - first;
 
-		r = view_with(host, nft, names[i], &views[k], &snap);
-		if (r == -ENOENT) {
-			r = 0;
+		r = view_one(s, names[i], &views[*n_views], &snap);
+		if (r == -ENOENT)
 			continue;
-		}
-		if (r < 0) {
-			nsg_fail(e, r, NULL, "gateway \"%s\"", names[i]);
-			goto out;
-		}
-		k++;
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "gateway \"%s\"", names[i]);
+		(*n_views)++;
 	}
-	*ret = TAKE_PTR(views);
-	*n_ret = k;
-out:
-	if (views)
+	return 0;
+}
+
+int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
+{
+	_cleanup_session_ struct session s = SESSION_INIT;
+	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
+	_cleanup_free_ struct link_info *links = NULL;
+	struct gw_view *views;
+	size_t n_links = 0, k = 0;
+	int n, r;
+
+	r = session_open(&s, SESSION_RTNL | SESSION_NFT, e);
+	if (r < 0)
+		return r;
+	n = inventory_list(s.host, &names, &links, &n_links);
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "listing gateways");
+	views = calloc(n ? n : 1, sizeof(*views));
+	if (!views)
+		return -ENOMEM;
+	r = view_all(&s, names, n, links, n_links, views, &k, e);
+	if (r < 0) {
 		for (size_t i = 0; i < k; i++)
 			gateway_view_clear(&views[i]);
-	free(views);
-	free(names);
-	link_sock_close(host);
-	nftx_close(nft);
-	return r;
+		free(views);
+		return r;
+	}
+	*ret = views;
+	*n_ret = k;
+	return 0;
 }
