@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "nsgate/config.h"
 #include "nsgate/gateway.h"
+#include "nsgate/ruleset.h"
 #include "nsgate/watch.h"
 
 /* ------------------------------------------------------------------ apply */
@@ -74,6 +75,26 @@ int cmd_gc(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+/* One line per event, flushed at once: whoever reads watch's output (a
+ * service manager's journal, a pipe) sees each action as it happens. */
+static void watch_print(const struct watch_event *ev, void *userdata)
+{
+	FILE *out = userdata;
+
+	switch (ev->type) {
+	case WATCH_LISTENING:
+		fprintf(out, "watch: listening for nftables and link events\n");
+		break;
+	case WATCH_REMOVED:
+		fprintf(out, "watch: %s: removed, %s\n", ev->name, ev->reason);
+		break;
+	case WATCH_RESTORED:
+		fprintf(out, "watch: restored table inet " RULESET_TABLE "\n");
+		break;
+	}
+	fflush(out);
+}
+
 int cmd_watch(int argc, char *argv[])
 {
 	struct nsg_err e = { 0 };
@@ -83,6 +104,6 @@ int cmd_watch(int argc, char *argv[])
 		return usage_error("watch", "unexpected argument \"%s\"", argv[1]);
 	if (need_privileges("watch"))
 		return EXIT_FAIL;
-	r = watch_run(stdout, &e);
+	r = watch_run(watch_print, stdout, &e);
 	return r < 0 ? report(&e, r) : EXIT_OK;
 }
