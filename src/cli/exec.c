@@ -24,8 +24,8 @@ int cmd_exec(int argc, char *argv[])
 		return usage_error("exec", "%s", "missing CMD");
 	if (need_privileges("exec"))
 		return EXIT_FAIL;
+	/* Returns only when CMD did not run; the error's kind says why (127:
+	 * not found, 126: cannot run, as shells and ip netns exec exit). */
 	r = gateway_exec(argv[1], argv + i, &e);
-	report(&e, r);
-	/* What shells and ip netns exec return when the command cannot run. */
-	return r == -ENOENT && !strncmp(e.what, "exec", 4) ? 127 : r == -ENOENT ? EXIT_FAIL : 126;
+	return report(&e, r);
 }
