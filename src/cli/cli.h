@@ -12,7 +12,7 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CMD_CANNOT_RUN = 126,
        EXIT_CMD_NOT_FOUND = 127 };
 
-int exit_code_of(enum nsg_kind kind);
+/* "nsgate: <what>: <why>" on stderr; returns the exit code of e's kind. */
 int report(const struct nsg_err *e, int fallback);
 int usage_error(const char *cmd, const char *fmt, const char *arg);
 int need_privileges(const char *cmd);

@@ -6,7 +6,7 @@
 #include "cli.h"
 
 /* The one place an error's kind becomes an exit code, for every command. */
-int exit_code_of(enum nsg_kind kind)
+static int exit_code_of(enum nsg_kind kind)
 {
 	switch (kind) {
 	case NSG_KIND_INPUT:

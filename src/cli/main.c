@@ -159,8 +159,10 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "nsgate: unknown command \"%s\" (see 'nsgate help')\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	/* exec's own arguments may carry --help for CMD: only look before "--". */
-	if (strcmp(c->name, "help") && wants_help(strcmp(c->name, "exec") ? argc - 1 : 2, argv + 1))
+	/* exec's own arguments may carry --help for CMD: only look at NAME
+	 * (there may be none). */
+	if (strcmp(c->name, "help") &&
+	    wants_help(strcmp(c->name, "exec") || argc < 3 ? argc - 1 : 2, argv + 1))
 		return help_of(c->name);
 	optind = 1;
 	opterr = 0;
