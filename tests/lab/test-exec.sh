@@ -51,6 +51,17 @@ unknown_gateway() {
 	pass "exec of an unknown gateway fails (exit 1, '$LAST_ERR') without running the command"
 }
 
+# Without NAME or CMD, exec is a usage error (it once crashed without NAME).
+missing_arguments() {
+	expect_exit 2 nsg exec
+	assert_usage_error
+	expect_exit 2 nsg exec web
+	assert_usage_error
+	expect_exit 2 nsg exec web --
+	assert_usage_error
+	pass "exec without NAME or CMD is a usage error (exit 2)"
+}
+
 # A command that cannot run exits as in a shell: 127 when there is none of
 # that name, 126 when it is there but cannot be executed (a file without the
 # x bit, a directory); each time one error line, nothing else.
@@ -79,6 +90,7 @@ arguments
 sees_namespace
 resolv_conf
 unknown_gateway
+missing_arguments
 cannot_run
 down_ok web
 assert_no_residue web
