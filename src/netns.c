@@ -173,10 +173,20 @@ int netns_enter(const char *path, const char *etc_name, struct nsg_err *e)
 
 int netns_exec(const char *path, const char *etc_name, char *const argv[], struct nsg_err *e)
 {
-	int r = netns_enter(path, etc_name, e);
+	int err, r = netns_enter(path, etc_name, e);
 
-	if (r < 0)
+	/* The command cannot run (126) when the namespace cannot be entered;
+	 * a namespace that is gone is a failure like a gateway that is gone. */
+	if (r < 0) {
+		if (e && r != -ENOENT)
+			e->kind = NSG_KIND_CMD_CANNOT_RUN;
 		return r;
+	}
 	execvp(argv[0], argv);
-	return nsg_fail(e, -errno, NULL, "exec \"%s\"", argv[0]);
+	err = errno;
+	/* A detail netns_enter got past is no part of this error. */
+	if (e)
+		*e = (struct nsg_err){ 0 };
+	return nsg_fail_kind(e, err == ENOENT ? NSG_KIND_CMD_NOT_FOUND : NSG_KIND_CMD_CANNOT_RUN,
+			     -err, NULL, "exec \"%s\"", argv[0]);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -11,6 +11,8 @@
 #include "nsgate/run.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+_Static_assert(sizeof(struct nsg_err) <= PIPE_BUF, "the child's error must fit one pipe write");
 
 /* Drop to user: groups, gid, uid, in that order (each needs the one before's
  * privilege), and the environment a login would give. */
@@ -29,9 +31,11 @@ static int become(const char *user)
 	return 0;
 }
 
-/* In the child: never returns. Exit codes 126/127 as a shell gives them. */
+/* In the child: never returns. A failure before the command runs goes to
+ * the parent as the struct nsg_err itself, over err_fd (close-on-exec: the
+ * parent reads EOF once execvp succeeded), for the CLI to report. */
 static void child(const char *netns_path, const char *etc_name, const char *user,
-		  char *const argv[], const sigset_t *old)
+		  char *const argv[], const sigset_t *old, int err_fd)
 {
 	struct nsg_err e = { 0 };
 	int r;
@@ -52,20 +56,54 @@ static void child(const char *netns_path, const char *etc_name, const char *user
 			nsg_fail(&e, r, r == -ESRCH ? "no such user" : NULL, "--user \"%s\"", user);
 	}
 	if (r == 0) {
+		int err;
+
 		execvp(argv[0], argv);
-		r = nsg_fail(&e, -errno, NULL, "exec \"%s\"", argv[0]);
+		err = errno;
+		/* As a shell tells them apart (127 and 126): a command that is not
+		 * there, and anything else that keeps it from running. A detail
+		 * netns_enter got past is no part of this error. */
+		e = (struct nsg_err){ 0 };
+		nsg_fail_kind(&e, err == ENOENT ? NSG_KIND_CMD_NOT_FOUND : NSG_KIND_CMD_CANNOT_RUN,
+			      -err, NULL, "exec \"%s\"", argv[0]);
+	} else {
+		e.kind = NSG_KIND_CMD_CANNOT_RUN;
 	}
-	fprintf(stderr, "nsgate: %s: %s\n", e.what, nsg_err_reason(&e));
-	_exit(r == -ENOENT && !strncmp(e.what, "exec", 4) ? 127 : 126);
+	/* At most PIPE_BUF bytes: written at once, and the pipe holds it until
+	 * the parent, done waiting, reads it. */
+	if (write(err_fd, &e, sizeof(e)) != sizeof(e))
+		_exit(126);
+	_exit(e.kind == NSG_KIND_CMD_NOT_FOUND ? 127 : 126);
+}
+
+/* After the child is gone: the error it sent, if it never ran the command. */
+static int child_error(int fd, struct nsg_err *e)
+{
+	struct nsg_err ce;
+	ssize_t n;
+
+	do
+		n = read(fd, &ce, sizeof(ce));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return nsg_fail(e, -errno, NULL, "reading the command's start-up error");
+	if (n != sizeof(ce) || ce.code >= 0)
+		return 0;  /* EOF: execvp succeeded (or the child died before it) */
+	ce.what[sizeof(ce.what) - 1] = '\0';
+	ce.why[sizeof(ce.why) - 1] = '\0';
+	if (e)
+		*e = ce;
+	return ce.code;
 }
 
 int run_command(const char *netns_path, const char *etc_name, const char *user,
 		char *const argv[], int *ret_status, struct nsg_err *e)
 {
 	sigset_t set, old;
+	_cleanup_close_ int rfd = -1, wfd = -1;
+	int err_pipe[2], status, r;
 	siginfo_t si;
 	pid_t pid;
-	int status;
 
 	/* Signals are taken synchronously with sigwaitinfo: blocked from before
 	 * the fork, so none is lost in between. */
@@ -75,6 +113,13 @@ int run_command(const char *netns_path, const char *etc_name, const char *user,
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 
+	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+		int err = -errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return nsg_fail(e, err, NULL, "pipe");
+	}
+	rfd = err_pipe[0];
+	wfd = err_pipe[1];
 	pid = fork();
 	if (pid < 0) {
 		int err = -errno;
@@ -82,7 +127,10 @@ int run_command(const char *netns_path, const char *etc_name, const char *user,
 		return nsg_fail(e, err, NULL, "fork");
 	}
 	if (pid == 0)
-		child(netns_path, etc_name, user, argv, &old);
+		child(netns_path, etc_name, user, argv, &old, wfd);
+	/* Only the child may hold the write end, so that its exec (or exit)
+	 * ends the pipe. */
+	close(TAKE_FD(wfd));
 
 	for (;;) {
 		if (sigwaitinfo(&set, &si) < 0)
@@ -98,6 +146,11 @@ int run_command(const char *netns_path, const char *etc_name, const char *user,
 			kill(pid, si.si_signo);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* Read only now, so that signals are passed on all along, the time the
+	 * child takes to enter the namespace included. */
+	r = child_error(rfd, e);
+	if (r < 0)
+		return r;
 	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
 }

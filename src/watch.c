@@ -106,7 +106,21 @@ static int drain(struct mnl_socket *nl, void (*handle)(const struct nlmsghdr *, 
 	}
 }
 
-static int act(FILE *log, bool gc, struct nsg_err *e)
+/* The caller's report function and its data, for act() to tell it. */
+struct reporter {
+	void (*fn)(const struct watch_event *ev, void *userdata);
+	void *userdata;
+};
+
+static void tell(const struct reporter *rep, enum watch_event_type type, const char *name,
+		 const char *reason)
+{
+	struct watch_event ev = { .type = type, .name = name, .reason = reason };
+
+	rep->fn(&ev, rep->userdata);
+}
+
+static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 {
 	struct gw_gc_item *items = NULL;
 	size_t n = 0;
@@ -117,20 +131,21 @@ static int act(FILE *log, bool gc, struct nsg_err *e)
 		/* gc restores the table too, after removing the dead. */
 		r = gateway_gc(&items, &n, e);
 		for (size_t i = 0; r == 0 && i < n; i++)
-			fprintf(log, "watch: %s: removed, %s\n", items[i].name, items[i].reason);
+			tell(rep, WATCH_REMOVED, items[i].name, items[i].reason);
 		free(items);
 		if (r < 0)
 			return r;
 	}
 	r = gateway_restore(&restored, e);
 	if (r == 0 && restored)
-		fprintf(log, "watch: restored table inet " RULESET_TABLE "\n");
-	fflush(log);
+		tell(rep, WATCH_RESTORED, NULL, NULL);
 	return r;
 }
 
-int watch_run(FILE *log, struct nsg_err *e)
+int watch_run(void (*report)(const struct watch_event *ev, void *userdata), void *userdata,
+	      struct nsg_err *e)
 {
+	const struct reporter rep = { report, userdata };
 	struct mnl_socket *nft = NULL, *rt = NULL;
 	_cleanup_close_ int sfd = -1;
 	sigset_t set;
@@ -155,8 +170,8 @@ int watch_run(FILE *log, struct nsg_err *e)
 		return nsg_fail(e, r, NULL, "link event socket");
 	}
 	/* Subscribed first, then checked: nothing can slip between the two. */
-	fprintf(log, "watch: listening for nftables and link events\n");
-	r = act(log, true, e);
+	tell(&rep, WATCH_LISTENING, NULL, NULL);
+	r = act(&rep, true, e);
 
 	while (r == 0) {
 		struct pollfd fds[3] = {
@@ -183,7 +198,7 @@ int watch_run(FILE *log, struct nsg_err *e)
 			break;
 		}
 		if (ev.gc || ev.restore || lost)
-			r = act(log, ev.gc || lost, e);
+			r = act(&rep, ev.gc || lost, e);
 	}
 	mnl_socket_close(nft);
 	mnl_socket_close(rt);

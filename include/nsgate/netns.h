@@ -27,7 +27,9 @@ int netns_ident(int fd, uint64_t *ret_ino);
 int netns_enter(const char *path, const char *etc_name, struct nsg_err *e);
 /* Enter the namespace like `ip netns exec`: own mount namespace, /sys
  * remounted, /etc/netns/NAME/ files bind-mounted over /etc; then exec argv.
- * Returns only on failure. */
+ * Returns only on failure, of kind NSG_KIND_CMD_NOT_FOUND when execvp finds
+ * no such command, NSG_KIND_CMD_CANNOT_RUN when it or entering the namespace
+ * fails otherwise; a namespace that is gone (-ENOENT) keeps its own kind. */
 int netns_exec(const char *path, const char *etc_name, char *const argv[], struct nsg_err *e);
 
 #endif

@@ -41,13 +41,48 @@ resolv_conf() {
 	pass "exec sees /etc/netns/web/resolv.conf as /etc/resolv.conf"
 }
 
-# Unknown gateway: exec fails without running anything.
+# Unknown gateway: exec fails (exit 1, one error line) without running anything.
 unknown_gateway() {
-	LAST_OUT=$(nsg exec nosuch -- sh -c 'echo ran' 2>/dev/null)
-	rc=$?
-	[ "$rc" != 0 ] || fail "exec nosuch exited 0"
+	expect_exit 1 nsg exec nosuch -- sh -c 'echo ran'
 	[ "$LAST_OUT" != ran ] || fail "exec nosuch ran the command"
-	pass "exec of an unknown gateway fails (exit $rc) without running the command"
+	assert_error_line
+	[ "$LAST_ERR" = 'nsgate: gateway "nosuch": no such gateway' ] ||
+		fail "exec nosuch: unexpected error line: $LAST_ERR"
+	pass "exec of an unknown gateway fails (exit 1, '$LAST_ERR') without running the command"
+}
+
+# Without NAME or CMD, exec is a usage error (it once crashed without NAME).
+missing_arguments() {
+	expect_exit 2 nsg exec
+	assert_usage_error
+	expect_exit 2 nsg exec web
+	assert_usage_error
+	expect_exit 2 nsg exec web --
+	assert_usage_error
+	pass "exec without NAME or CMD is a usage error (exit 2)"
+}
+
+# A command that cannot run exits as in a shell: 127 when there is none of
+# that name, 126 when it is there but cannot be executed (a file without the
+# x bit, a directory); each time one error line, nothing else.
+cannot_run() {
+	expect_exit 127 run_in_gw web nsgate-no-such-command
+	assert_error_line
+	[ "$LAST_ERR" = 'nsgate: exec "nsgate-no-such-command": No such file or directory' ] ||
+		fail "exec of a missing command: unexpected error line: $LAST_ERR"
+	[ -z "$LAST_OUT" ] || fail "exec of a missing command printed on stdout: $LAST_OUT"
+	printf 'echo ran\n' >"$LAB_TMP/no-x-bit"
+	chmod 644 "$LAB_TMP/no-x-bit"
+	expect_exit 126 run_in_gw web "$LAB_TMP/no-x-bit"
+	assert_error_line
+	[ "$LAST_ERR" = "nsgate: exec \"$LAB_TMP/no-x-bit\": Permission denied" ] ||
+		fail "exec of a file without x bit: unexpected error line: $LAST_ERR"
+	[ -z "$LAST_OUT" ] || fail "exec of a file without x bit printed on stdout: $LAST_OUT"
+	expect_exit 126 run_in_gw web "$LAB_TMP"
+	assert_error_line
+	[ "$LAST_ERR" = "nsgate: exec \"$LAB_TMP\": Permission denied" ] ||
+		fail "exec of a directory: unexpected error line: $LAST_ERR"
+	pass "exec: no such command exits 127, a file without x bit or a directory 126, with one error line"
 }
 
 status_passthrough
@@ -55,5 +90,7 @@ arguments
 sees_namespace
 resolv_conf
 unknown_gateway
+missing_arguments
+cannot_run
 down_ok web
 assert_no_residue web

@@ -142,7 +142,33 @@ sigint_when_started_ignored() {
 	pass "run started with SIGINT ignored still passes SIGINT on (exit 130)"
 }
 
+# 8. A command that cannot run exits as in a shell: 127 when there is none
+# of that name, 126 when it cannot be executed (a file without the x bit, a
+# directory), with one error line; the gateway goes away all the same.
+cannot_run() {
+	expect_exit 127 nsg run --name nocmd -- nsgate-no-such-command
+	assert_error_line
+	[ "$LAST_ERR" = 'nsgate: exec "nsgate-no-such-command": No such file or directory' ] ||
+		fail "run of a missing command: unexpected error line: $LAST_ERR"
+	assert_no_residue nocmd
+	printf 'echo ran\n' >"$LAB_TMP/no-x-bit"
+	chmod 644 "$LAB_TMP/no-x-bit"
+	expect_exit 126 nsg run --name nox -- "$LAB_TMP/no-x-bit"
+	assert_error_line
+	[ "$LAST_ERR" = "nsgate: exec \"$LAB_TMP/no-x-bit\": Permission denied" ] ||
+		fail "run of a file without x bit: unexpected error line: $LAST_ERR"
+	[ -z "$LAST_OUT" ] || fail "run of a file without x bit printed on stdout: $LAST_OUT"
+	assert_no_residue nox
+	expect_exit 126 nsg run --name dir -- "$LAB_TMP"
+	assert_error_line
+	[ "$LAST_ERR" = "nsgate: exec \"$LAB_TMP\": Permission denied" ] ||
+		fail "run of a directory: unexpected error line: $LAST_ERR"
+	assert_no_residue dir
+	pass "run: no such command exits 127, a file without x bit or a directory 126, one error line each; nothing left"
+}
+
 exit_status
+cannot_run
 internet
 signals
 published_port

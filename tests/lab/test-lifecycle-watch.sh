@@ -16,6 +16,14 @@ table_whole() {
 	[ "$(nft_elements)" = "$ELEMENTS" ] && [ "$(nft_rule_count)" = "$RULES" ]
 }
 
+# The lines watch prints, one per event (checked whole in log_lines_known).
+LINE_LISTENING='watch: listening for nftables and link events'
+LINE_RESTORED='watch: restored table inet nsgate'
+# restored_lines : how many times watch said it restored the table.
+restored_lines() { grep -cxF "$LINE_RESTORED" "$WLOG"; }
+# more_restored N : it said so more than N times.
+more_restored() { [ "$(restored_lines)" -gt "$1" ]; }
+
 # ms_since T0 : milliseconds since T0 (date +%s%N).
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
@@ -27,6 +35,10 @@ expect_restored() {
 $(diff <(echo "$ELEMENTS") <(nft_elements) | sed 's/^/    /')
   rules: $(nft_rule_count) (had $RULES); watch log: $(cat "$WLOG")"
 	ms=$(ms_since "$t0")
+	# The line follows the restore: the table may be whole a moment before.
+	wait_for more_restored "$RESTORED_SEEN" ||
+		fail "watch restored the table after $what without saying '$LINE_RESTORED': $(cat "$WLOG")"
+	RESTORED_SEEN=$(restored_lines)
 	kill -0 "$WATCH" 2>/dev/null || fail "watch died after $what: $(cat "$WLOG")"
 	expect_answer tcp "$UPLINK_ADDR" 8080 "a $INET_ADDR" ip netns exec inet
 	expect_internet run_in_gw a
@@ -44,6 +56,9 @@ setup() {
 	start_nsgate_bg "$WLOG" watch
 	WATCH=$BG_PID
 	wait_for grep -q listening "$WLOG" || fail "watch never printed its 'listening' line: $(cat "$WLOG")"
+	[ "$(head -1 "$WLOG")" = "$LINE_LISTENING" ] ||
+		fail "watch's first line is not '$LINE_LISTENING': $(cat "$WLOG")"
+	RESTORED_SEEN=$(restored_lines)
 	note "watch: $(head -1 "$WLOG")"
 }
 
@@ -87,6 +102,8 @@ namespace_dies() {
 	WAIT_TRIES=$WAIT_1S wait_for held_gone ||
 		fail "watch did not remove gateway held within 1 s of its namespace's death: state $(ls /run/nsgate), links $(ip -o link show | grep -o 'nsg-[^:@]*' | tr '\n' ' '); watch log: $(cat "$WLOG")"
 	ms=$(ms_since "$t0")
+	wait_for grep -qE '^watch: held: removed, [^ ].*$' "$WLOG" ||
+		fail "watch removed gateway held without a line 'watch: held: removed, REASON': $(cat "$WLOG")"
 	assert_gone held
 	kill -0 "$WATCH" 2>/dev/null || fail "watch died after removing held: $(cat "$WLOG")"
 	{ gw_is_up a && gw_is_up b; } || fail "removing held touched a or b: $(nsg list 2>&1)"
@@ -107,6 +124,16 @@ no_zombies() {
 	else
 		pass "watch has no zombie children after its restores"
 	fi
+}
+
+# Every line watch printed is one of its three: listening (first, once),
+# NAME: removed, REASON, and restored; nothing else (no error, no warning).
+log_lines_known() {
+	local odd
+	odd=$(tail -n +2 "$WLOG" | grep -vxF "$LINE_RESTORED" | grep -vxE 'watch: [^: ]+: removed, [^ ].*')
+	[ "$(head -1 "$WLOG")" = "$LINE_LISTENING" ] && [ -z "$odd" ] ||
+		fail "watch printed lines other than its three kinds: ${odd:-$(cat "$WLOG")}"
+	pass "watch's output: '$LINE_LISTENING', then $(restored_lines) x '$LINE_RESTORED' and $(grep -c ': removed, ' "$WLOG") 'NAME: removed, REASON' lines, nothing else"
 }
 
 stop() {
@@ -139,6 +166,7 @@ rule_deleted
 namespace_dies
 no_zombies
 stop
+log_lines_known
 stop_sigint_inherited_ignored
 expect_exit 0 nsg down --all
 assert_no_residue a b held

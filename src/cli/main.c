@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
+		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]"
+#define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
+		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] -- CMD [ARG]..."
+#define USAGE_GC "nsgate gc"
+#define USAGE_APPLY "nsgate apply FILE [--prune]"
+#define USAGE_WATCH "nsgate watch"
+#define USAGE_PUBLISH "nsgate publish NAME SPEC... [--force]"
+#define USAGE_UNPUBLISH "nsgate unpublish NAME SPEC..."
+#define SPEC_HELP \
+	"SPEC is [HOSTADDR:]HOSTPORT[-HOSTEND]:PORT[-END][/tcp|udp|sctp] (default tcp),\n" \
+	"as with docker or podman -p. Without HOSTADDR the port answers on every host\n" \
+	"address, 127.0.0.1 included; with it, only there.\n"
+#define USAGE_DOWN "nsgate down NAME | --all"
+#define USAGE_LIST "nsgate list [--json]"
+#define USAGE_SHOW "nsgate show NAME [--json]"
+#define USAGE_EXEC "nsgate exec NAME -- CMD [ARG]..."
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char *argv[]);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command *commands_find(const char *name);
+
+static int help_of(const char *cmd)
+{
+	const struct command *c = commands_find(cmd);
+
+	printf("Usage: %s\n\n%s", c->usage, c->help);
+	return EXIT_OK;
+}
+
+static bool wants_help(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------- help, version */
+
+static const struct command commands[];
+
+static int cmd_help(int argc, char *argv[])
+{
+	if (argc > 1 && commands_find(argv[1]))
+		return help_of(argv[1]);
+	printf("Usage: nsgate COMMAND [ARGS]\n\n"
+	       "Give Linux network namespaces a NAT gateway: a veth pair, addresses,\n"
+	       "masquerade and DNS, all through netlink.\n\nCommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		printf("  %s\n", c->usage);
+	printf("\n'nsgate COMMAND --help' describes one command. Exit status: 0 success,\n"
+	       "1 failure, 2 bad usage or input.\n");
+	return EXIT_OK;
+}
+
+static int cmd_version(int argc, char *argv[])
+{
+	printf("nsgate %s\n", NSGATE_VERSION);
+	return EXIT_OK;
+}
+
+static const struct command commands[] = {
+	{ "up", cmd_up, USAGE_UP,
+	  "Bring gateway NAME up: a network namespace (/run/netns/NAME, or the one given\n"
+	  "by --netns), a veth pair (nsg-NAME on the host, eth0 inside), a /30 from\n"
+	  "10.200.0.0/16, a default route, ip_forward, masquerade and resolv.conf.\n\n"
+	  "  --subnet CIDR     use this prefix (8..30) instead of allocating a /30\n"
+	  "  --uplink IFACE    masquerade only toward IFACE (default: any non-gateway interface)\n"
+	  "  --netns NAME|PID|PATH  attach an existing namespace: an ip-netns name, a\n"
+	  "                    process id (its /proc/PID/ns/net) or an nsfs path\n"
+	  "  --dns MODE        auto (the host's servers; loopback ones replaced by their\n"
+	  "                    upstream), none, or a comma-separated list of addresses\n"
+	  "  --publish SPEC    publish a port of the namespace on the host (repeatable)\n"
+	  "  --force           publish even where a host process listens on the port\n\n"
+	  SPEC_HELP },
+	{ "run", cmd_run, USAGE_RUN,
+	  "Run CMD in a new namespace with its own gateway (the options of up), and take\n"
+	  "everything down when CMD exits; exit with CMD's status (128+N for signal N).\n"
+	  "SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to CMD. If nsgate itself is\n"
+	  "killed, the next 'nsgate gc', 'up' or 'run' removes what it left.\n\n"
+	  "  --name NAME       the gateway's name (default run-PID)\n"
+	  "  --user USER       run CMD as USER (groups, uid, HOME), after the namespace\n"
+	  "                    is set up as root\n" },
+	{ "apply", cmd_apply, USAGE_APPLY,
+	  "Bring the kernel to exactly the gateways FILE declares (see nsgate.conf in\n"
+	  "conf/): create the missing, change what changed with the fewest operations\n"
+	  "(published ports, uplink and DNS in place; a new subnet or namespace\n"
+	  "re-creates the gateway), leave the rest untouched. The whole file is checked\n"
+	  "first (errors as FILE:LINE: ...); a bad file changes nothing.\n\n"
+	  "  --prune           also remove gateways the file does not name\n" },
+	{ "gc", cmd_gc, USAGE_GC,
+	  "Remove gateways whose namespace, link or run is gone, whose state file is\n"
+	  "damaged, or that only left kernel objects behind; restore nsgate's table if\n"
+	  "someone flushed the ruleset. One line per gateway removed.\n" },
+	{ "watch", cmd_watch, USAGE_WATCH,
+	  "Stay in the foreground and keep gateways whole: when someone deletes or\n"
+	  "flushes nsgate's table (a firewall reload), restore it at once; when a\n"
+	  "gateway's namespace dies, remove what is left of it. Event-driven (netlink\n"
+	  "notifications), no polling. Stops on SIGINT or SIGTERM.\n" },
+	{ "publish", cmd_publish, USAGE_PUBLISH,
+	  "Publish ports of a running gateway, in one transaction: nothing changes if one\n"
+	  "SPEC cannot be published (claimed by another gateway, or a host process\n"
+	  "listens there: --force takes it anyway). Publishing what is there is a no-op.\n\n"
+	  SPEC_HELP },
+	{ "unpublish", cmd_unpublish, USAGE_UNPUBLISH,
+	  "Stop publishing ports, in one transaction, and delete their connection\n"
+	  "tracking entries so established flows stop too.\n\n" SPEC_HELP },
+	{ "down", cmd_down, USAGE_DOWN,
+	  "Remove gateway NAME (or all): rules, veth, addresses, resolv.conf, state, the\n"
+	  "namespace if nsgate created it, and ip_forward as it was before the first up.\n" },
+	{ "list", cmd_list, USAGE_LIST, "One line per gateway, read back from the kernel.\n" },
+	{ "show", cmd_show, USAGE_SHOW, "Everything about one gateway, read back from the kernel.\n" },
+	{ "exec", cmd_exec, USAGE_EXEC,
+	  "Run CMD inside the gateway's namespace with /etc/netns/NAME files bound over\n"
+	  "/etc, like 'ip netns exec'; exits with CMD's status.\n" },
+	{ "help", cmd_help, "nsgate help [COMMAND]", "Describe nsgate or one command.\n" },
+	{ "version", cmd_version, "nsgate version", "Print the version.\n" },
+	{ 0 }
+};
+
+static const struct command *commands_find(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+int main(int argc, char *argv[])
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		fprintf(stderr, "nsgate: missing command (see 'nsgate help')\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(0, NULL);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	c = commands_find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "nsgate: unknown command \"%s\" (see 'nsgate help')\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	/* exec's own arguments may carry --help for CMD: only look at NAME
+	 * (there may be none). */
+	if (strcmp(c->name, "help") &&
+	    wants_help(strcmp(c->name, "exec") || argc < 3 ? argc - 1 : 2, argv + 1))
+		return help_of(c->name);
+	optind = 1;
+	opterr = 0;
+	return c->run(argc - 1, argv + 1);
+}

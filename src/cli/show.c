@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "nsgate/gateway.h"
+#include "nsgate/spec.h"
+
+/* Consecutive ports mapped to consecutive ports print as one range. */
+static size_t published_run(const struct published *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < n && p[j].proto == p[i].proto && p[j].host_addr == p[i].host_addr &&
+	       p[j].to_addr == p[i].to_addr && p[j].host_port == p[j - 1].host_port + 1 &&
+	       p[j].to_port == p[j - 1].to_port + 1)
+		j++;
+	return j - i;
+}
+
+static json_object *published_json(const struct published *p, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	char a[IP4_STRLEN];
+
+	for (size_t i = 0, run; i < n; i += run) {
+		json_object *o = json_object_new_object();
+
+		run = published_run(p, n, i);
+		json_object_object_add(o, "host_addr", json_object_new_string(ip4_addr_str(p[i].host_addr, a)));
+		json_object_object_add(o, "host_port", json_object_new_int(p[i].host_port));
+		json_object_object_add(o, "host_end", json_object_new_int(p[i].host_port + run - 1));
+		json_object_object_add(o, "port", json_object_new_int(p[i].to_port));
+		json_object_object_add(o, "end", json_object_new_int(p[i].to_port + run - 1));
+		json_object_object_add(o, "proto", json_object_new_string(spec_proto_name(p[i].proto)));
+		json_object_object_add(o, "to", json_object_new_string(ip4_addr_str(p[i].to_addr, a)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* -------------------------------------------------------------- list/show */
+
+static json_object *view_json(const struct gw_view *v)
+{
+	json_object *o = json_object_new_object(), *dns = json_object_new_array();
+	const struct gw_spec *s = &v->state.spec;
+	char net[IP4_NET_STRLEN], a[IP4_STRLEN];
+
+	json_object_object_add(o, "name", json_object_new_string(v->name));
+	json_object_object_add(o, "status", json_object_new_string(v->status));
+	json_object_object_add(o, "host_ifname", json_object_new_string(
+		v->have_state ? s->host_ifname : v->link.name));
+	if (v->have_state) {
+		json_object_object_add(o, "subnet", json_object_new_string(ip4_net_str(&s->subnet, net)));
+		json_object_object_add(o, "host_addr",
+			json_object_new_string(ip4_addr_str(spec_host_addr(&s->subnet), a)));
+		json_object_object_add(o, "ns_addr",
+			json_object_new_string(ip4_addr_str(spec_ns_addr(&s->subnet), a)));
+		json_object_object_add(o, "netns", json_object_new_string(s->netns_path));
+		json_object_object_add(o, "netns_created", json_object_new_boolean(v->state.netns_created));
+		json_object_object_add(o, "uplink", s->uplink[0] ? json_object_new_string(s->uplink) : NULL);
+		json_object_object_add(o, "dns_mode", json_object_new_string(
+			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
+	}
+	for (unsigned i = 0; i < v->n_dns; i++)
+		json_object_array_add(dns, json_object_new_string(ip4_addr_str(v->dns[i], a)));
+	json_object_object_add(o, "dns", dns);
+	json_object_object_add(o, "resolv_conf", json_object_new_boolean(v->dns_present));
+	json_object_object_add(o, "netns_present", json_object_new_boolean(v->netns_present));
+	if (v->link_present) {
+		json_object *l = json_object_new_object(), *addrs = json_object_new_array();
+
+		json_object_object_add(l, "ifname", json_object_new_string(v->link.name));
+		json_object_object_add(l, "ifindex", json_object_new_int(v->link.ifindex));
+		json_object_object_add(l, "up", json_object_new_boolean(v->link.flags & IFF_UP));
+		json_object_object_add(l, "mtu", json_object_new_int(v->link.mtu));
+		for (size_t i = 0; i < v->link.n_addrs; i++) {
+			char buf[IP4_NET_STRLEN + 4];
+			snprintf(buf, sizeof(buf), "%s/%u", ip4_addr_str(v->link.addr_local[i], a),
+				 v->link.addrs[i].plen);
+			json_object_array_add(addrs, json_object_new_string(buf));
+		}
+		json_object_object_add(l, "addresses", addrs);
+		json_object_object_add(o, "link", l);
+	} else {
+		json_object_object_add(o, "link", NULL);
+	}
+	json_object *n = json_object_new_object();
+	json_object_object_add(n, "interface", json_object_new_boolean(v->nft.in_ifaces));
+	json_object_object_add(n, "masquerade", v->nft.masq_any ? json_object_new_string("any")
+				: v->nft.masq_via[0] ? json_object_new_string(v->nft.masq_via) : NULL);
+	json_object_object_add(n, "elements", json_object_new_int64((int64_t)v->nft.n_elems));
+	json_object_object_add(o, "nftables", n);
+	json_object_object_add(o, "published", published_json(v->pub, v->n_pub));
+	json_object_object_add(o, "published_ports", json_object_new_int64((int64_t)v->n_pub));
+	return o;
+}
+
+static void print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	bool json = false;
+	int c;
+
+	*ret_code = -1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j') {
+			*ret_code = usage_error(cmd, "%s", "bad option");
+			return false;
+		}
+		json = true;
+	}
+	return json;
+}
+
+int cmd_list(int argc, char *argv[])
+{
+	struct gw_view *views = NULL;
+	struct nsg_err e = { 0 };
+	size_t n;
+	int code, r;
+	bool json = parse_json_flag(argc, argv, "list", &code);
+
+	if (code >= 0)
+		return code;
+	if (optind != argc)
+		return usage_error("list", "unexpected argument \"%s\"", argv[optind]);
+	if (need_privileges("list"))
+		return EXIT_FAIL;
+	r = gateway_list(&views, &n, &e);
+	if (r < 0)
+		return report(&e, r);
+	if (json) {
+		json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, view_json(&views[i]));
+		print_json(arr);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			char net[IP4_NET_STRLEN] = "-";
+			const struct gw_view *v = &views[i];
+
+			if (v->have_state)
+				ip4_net_str(&v->state.spec.subnet, net);
+			printf("%-15s %-13s %-18s %-15s %s\n", v->name, v->status, net,
+			       v->have_state ? v->state.spec.host_ifname : v->link.name,
+			       v->have_state ? v->state.spec.netns_path : "-");
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		gateway_view_clear(&views[i]);
+	free(views);
+	return EXIT_OK;
+}
+
+int cmd_show(int argc, char *argv[])
+{
+	struct nsg_err e = { 0 };
+	struct gw_view v;
+	int code, r;
+	bool json = parse_json_flag(argc, argv, "show", &code);
+
+	if (code >= 0)
+		return code;
+	if (optind + 1 != argc)
+		return usage_error("show", "%s", "expected one NAME");
+	r = spec_name_check(argv[optind], &e);
+	if (r < 0)
+		return report(&e, r);
+	if (need_privileges("show"))
+		return EXIT_FAIL;
+	r = gateway_view(argv[optind], &v, &e);
+	if (r < 0)
+		return report(&e, r);
+	if (json) {
+		print_json(view_json(&v));
+		gateway_view_clear(&v);
+		return EXIT_OK;
+	}
+	const struct gw_spec *s = &v.state.spec;
+	char net[IP4_NET_STRLEN], a[IP4_STRLEN], b[IP4_STRLEN];
+	printf("gateway %s: %s\n", v.name, v.status);
+	if (v.have_state) {
+		printf("  subnet     %s (host %s, namespace %s)\n", ip4_net_str(&s->subnet, net),
+		       ip4_addr_str(spec_host_addr(&s->subnet), a), ip4_addr_str(spec_ns_addr(&s->subnet), b));
+		printf("  netns      %s%s%s\n", s->netns_path, v.state.netns_created ? " (created by nsgate)" : "",
+		       v.netns_present ? "" : " (gone)");
+		printf("  uplink     %s\n", s->uplink[0] ? s->uplink : "any");
+	}
+	if (v.link_present) {
+		printf("  link       %s index %d %s mtu %u", v.link.name, v.link.ifindex,
+		       v.link.flags & IFF_UP ? "up" : "down", v.link.mtu);
+		for (size_t i = 0; i < v.link.n_addrs; i++)
+			printf(" %s/%u", ip4_addr_str(v.link.addr_local[i], a), v.link.addrs[i].plen);
+		printf("\n");
+	} else {
+		printf("  link       missing\n");
+	}
+	printf("  nftables   %s, masquerade %s, %zu element%s\n",
+	       v.nft.in_ifaces ? "gateway interface" : "not a gateway interface",
+	       v.nft.masq_any ? "to any interface" : v.nft.masq_via[0] ? v.nft.masq_via : "none",
+	       v.nft.n_elems, v.nft.n_elems == 1 ? "" : "s");
+	for (size_t i = 0, run; i < v.n_pub; i += run) {
+		struct publish p = { .host_addr = v.pub[i].host_addr, .proto = v.pub[i].proto,
+				     .host_port = v.pub[i].host_port, .port = v.pub[i].to_port };
+		char spec[PUBLISH_STRLEN];
+
+		run = published_run(v.pub, v.n_pub, i);
+		p.count = run;
+		printf("  %-10s %s -> %s\n", i ? "" : "published", spec_publish_str(&p, spec),
+		       ip4_addr_str(v.pub[i].to_addr, a));
+	}
+	if (v.dns_present) {
+		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);
+		for (unsigned i = 0; i < v.n_dns; i++)
+			printf(" %s", ip4_addr_str(v.dns[i], a));
+		printf("\n");
+	}
+	else
+		printf("  dns        none\n");
+	gateway_view_clear(&v);
+	return EXIT_OK;
+}

@@ -1,7 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-#include "nsgate/cli.h"
-
-int main(int argc, char *argv[])
-{
-	return cli_main(argc, argv);
-}
