@@ -13,13 +13,12 @@
  * "KEY = VALUE" lines (blanks around both trimmed, "; " inline comments) and
  * reports lines it cannot parse.
  */
-#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nsgate/config.h"
+#include "nsgate/fileio.h"
 
 enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_COUNT };
 
@@ -437,43 +436,15 @@ int config_parse_string(const char *text, const char *name_for_errors, struct co
 
 int config_parse_file(const char *path, struct config *ret, struct nsg_err *e)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	struct stat st;
+	size_t len;
+	int r;
 
 	*ret = (struct config){ 0 };
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return nsg_fail(e, -errno, NULL, "%s", path);
-	if (fstat(fd, &st) < 0)
-		return nsg_fail(e, -errno, NULL, "%s", path);
-	if (S_ISDIR(st.st_mode))
-		return nsg_fail(e, -EISDIR, NULL, "%s", path);
-	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > CONFIG_FILE_MAX)
-		return nsg_fail(e, -EFBIG, "larger than 16 MiB", "%s", path);
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			cap = cap ? 2 * cap : (S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096);
-			nb = realloc(buf, cap);
-			if (!nb)
-				return nsg_fail(e, -ENOMEM, NULL, "%s", path);
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return nsg_fail(e, -errno, NULL, "%s", path);
-		if (n == 0)
-			break;
-		len += n;
-		if (len > CONFIG_FILE_MAX)
-			return nsg_fail(e, -EFBIG, "larger than 16 MiB", "%s", path);
-	}
-	return parse_mem(buf ?: "", len, path, ret, e);
+	r = file_read_all(path, CONFIG_FILE_MAX, &buf, &len);
+	if (r == -EFBIG)
+		return nsg_fail(e, r, "larger than 16 MiB", "%s", path);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "%s", path);
+	return parse_mem(buf, len, path, ret, e);
 }
