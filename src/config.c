@@ -31,7 +31,7 @@ static const char *const key_names[K_COUNT] = {
 struct gw_lines {
 	unsigned key[K_COUNT];    /* first line of each key, 0: not given */
 	unsigned *pub;            /* line of each publish */
-	size_t cap_pubs;
+	size_t cap_pubs, cap_pub; /* of config_gw.pubs, of pub */
 };
 
 struct parser {
@@ -41,7 +41,7 @@ struct parser {
 	unsigned lineno;          /* of the line inih is working on */
 	struct config cfg;
 	struct gw_lines *lines;
-	size_t cap;
+	size_t cap_gw, cap_lines; /* of cfg.gw, of lines */
 	/* The first error; errors come in line order but for the checks
 	 * across sections, so the earliest line wins. */
 	int err;
@@ -126,19 +126,9 @@ static int section_start(struct parser *p, const char *line, size_t n)
 			return fail_at(p, p->lineno, "section [%s] appears twice (first on line %u)",
 				       name, p->cfg.gw[i].line);
 
-	if (p->cfg.n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 8;
-		struct config_gw *g = reallocarray(p->cfg.gw, cap, sizeof(*g));
-
-		if (!g)
-			return fail_nomem(p);
-		p->cfg.gw = g;
-		struct gw_lines *l = reallocarray(p->lines, cap, sizeof(*l));
-		if (!l)
-			return fail_nomem(p);
-		p->lines = l;
-		p->cap = cap;
-	}
+	if (GROW(p->cfg.gw, p->cap_gw, p->cfg.n + 1) < 0 ||
+	    GROW(p->lines, p->cap_lines, p->cfg.n + 1) < 0)
+		return fail_nomem(p);
 	p->lines[p->cfg.n] = (struct gw_lines){ 0 };
 	gw = &p->cfg.gw[p->cfg.n++];
 	*gw = (struct config_gw){
@@ -192,19 +182,9 @@ static char *read_line(char *buf, int num, void *stream)
 static int add_publish(struct parser *p, struct config_gw *gw, struct gw_lines *l,
 		       const struct publish *pub)
 {
-	if (gw->n_pubs == l->cap_pubs) {
-		size_t cap = l->cap_pubs ? 2 * l->cap_pubs : 4;
-		struct publish *np = reallocarray(gw->pubs, cap, sizeof(*np));
-
-		if (!np)
-			return fail_nomem(p);
-		gw->pubs = np;
-		unsigned *nl = reallocarray(l->pub, cap, sizeof(*nl));
-		if (!nl)
-			return fail_nomem(p);
-		l->pub = nl;
-		l->cap_pubs = cap;
-	}
+	if (GROW(gw->pubs, l->cap_pubs, gw->n_pubs + 1) < 0 ||
+	    GROW(l->pub, l->cap_pub, gw->n_pubs + 1) < 0)
+		return fail_nomem(p);
 	gw->pubs[gw->n_pubs] = *pub;
 	l->pub[gw->n_pubs++] = p->lineno;
 	return 1;

@@ -48,8 +48,8 @@ struct owned {
 	const char (*names)[GW_NAME_MAX + 1];  /* or any of these, sorted */
 	size_t n_names;
 	struct nftx_elem *elems;
-	char *keys;               /* copies: the dump's buffers do not outlive the callback */
-	size_t n, cap;
+	uint8_t (*keys)[64];      /* copies: the dump's buffers do not outlive the callback */
+	size_t n, cap_elems, cap_keys;
 	uint32_t key_len;
 	struct ruleset_gw_state *state;
 	const char *set;
@@ -90,23 +90,11 @@ static int collect_owned(const struct nftx_elem *el, void *userdata)
 		note_state(o->state, o->set, el);
 		return 0;
 	}
-	if (el->key_len > 64)
+	if (el->key_len > sizeof(*o->keys))
 		return -EINVAL;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 16;
-		struct nftx_elem *e = realloc(o->elems, cap * sizeof(*e));
-		char *k;
-
-		if (!e)
-			return -ENOMEM;
-		o->elems = e;
-		k = realloc(o->keys, cap * 64);
-		if (!k)
-			return -ENOMEM;
-		o->keys = k;
-		o->cap = cap;
-	}
-	memcpy(o->keys + o->n * 64, el->key, el->key_len);
+	if (GROW(o->elems, o->cap_elems, o->n + 1) < 0 || GROW(o->keys, o->cap_keys, o->n + 1) < 0)
+		return -ENOMEM;
+	memcpy(o->keys[o->n], el->key, el->key_len);
 	o->elems[o->n] = (struct nftx_elem){ .key_len = el->key_len };
 	o->n++;
 	return 0;
@@ -126,7 +114,7 @@ static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_N
 			r = 0;  /* no table (or set): nothing of ours there */
 		if (r == 0 && o.n) {
 			for (size_t j = 0; j < o.n; j++)
-				o.elems[j].key = o.keys + j * 64;
+				o.elems[j].key = o.keys[j];
 			r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, o.elems, o.n, true);
 			if (n_found)
 				*n_found += o.n;
@@ -299,15 +287,8 @@ static int collect_published(const struct nftx_elem *el, void *userdata)
 	memcpy(&port, d + 4, 2);
 	p.to_port = ntohs(port);
 	snprintf(p.owner, sizeof(p.owner), "%s", el->comment ? el->comment : "");
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct published *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (GROW(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = p;
 	return 0;
 }

@@ -242,14 +242,10 @@ static int names_in(const char *dir, const char *suffix, char (**ret)[GW_NAME_MA
 
 		if (l <= sl || strcmp(de->d_name + l - sl, suffix) || l - sl > GW_NAME_MAX)
 			continue;
-		if (n == cap) {
-			void *p = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*names));
-			if (!p) {
-				free(names);
-				closedir(d);
-				return -ENOMEM;
-			}
-			names = p;
+		if (GROW(names, cap, n + 1) < 0) {
+			free(names);
+			closedir(d);
+			return -ENOMEM;
 		}
 		memcpy(names[n], de->d_name, l - sl);
 		names[n][l - sl] = '\0';
@@ -314,13 +310,9 @@ int state_ports_load(const char *name, struct publish **ret, size_t *n_ret)
 			return -EBADMSG;   /* truncated */
 		}
 		*nl = '\0';
-		if (n == vcap) {
-			struct publish *w = realloc(v, (vcap = 2 * vcap + 64) * sizeof(*v));
-			if (!w) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = w;
+		if (GROW(v, vcap, n + 1) < 0) {
+			free(v);
+			return -ENOMEM;
 		}
 		if (spec_publish_parse(line, &v[n], NULL) < 0) {
 			free(v);
