@@ -50,7 +50,6 @@ struct owned {
 	struct nftx_elem *elems;
 	uint8_t (*keys)[64];      /* copies: the dump's buffers do not outlive the callback */
 	size_t n, cap_elems, cap_keys;
-	uint32_t key_len;
 	struct ruleset_gw_state *state;
 	const char *set;
 };

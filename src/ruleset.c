@@ -14,7 +14,6 @@
  *   }
  */
 /* glibc's netinet/in.h first: then linux/in.h steps aside. */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
