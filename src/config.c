@@ -13,13 +13,12 @@
  * "KEY = VALUE" lines (blanks around both trimmed, "; " inline comments) and
  * reports lines it cannot parse.
  */
-#include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nsgate/config.h"
+#include "nsgate/fileio.h"
 
 enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_COUNT };
 
@@ -32,7 +31,7 @@ static const char *const key_names[K_COUNT] = {
 struct gw_lines {
 	unsigned key[K_COUNT];    /* first line of each key, 0: not given */
 	unsigned *pub;            /* line of each publish */
-	size_t cap_pubs;
+	size_t cap_pubs, cap_pub; /* of config_gw.pubs, of pub */
 };
 
 struct parser {
@@ -42,7 +41,7 @@ struct parser {
 	unsigned lineno;          /* of the line inih is working on */
 	struct config cfg;
 	struct gw_lines *lines;
-	size_t cap;
+	size_t cap_gw, cap_lines; /* of cfg.gw, of lines */
 	/* The first error; errors come in line order but for the checks
 	 * across sections, so the earliest line wins. */
 	int err;
@@ -127,19 +126,9 @@ static int section_start(struct parser *p, const char *line, size_t n)
 			return fail_at(p, p->lineno, "section [%s] appears twice (first on line %u)",
 				       name, p->cfg.gw[i].line);
 
-	if (p->cfg.n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 8;
-		struct config_gw *g = reallocarray(p->cfg.gw, cap, sizeof(*g));
-
-		if (!g)
-			return fail_nomem(p);
-		p->cfg.gw = g;
-		struct gw_lines *l = reallocarray(p->lines, cap, sizeof(*l));
-		if (!l)
-			return fail_nomem(p);
-		p->lines = l;
-		p->cap = cap;
-	}
+	if (GROW(p->cfg.gw, p->cap_gw, p->cfg.n + 1) < 0 ||
+	    GROW(p->lines, p->cap_lines, p->cfg.n + 1) < 0)
+		return fail_nomem(p);
 	p->lines[p->cfg.n] = (struct gw_lines){ 0 };
 	gw = &p->cfg.gw[p->cfg.n++];
 	*gw = (struct config_gw){
@@ -193,19 +182,9 @@ static char *read_line(char *buf, int num, void *stream)
 static int add_publish(struct parser *p, struct config_gw *gw, struct gw_lines *l,
 		       const struct publish *pub)
 {
-	if (gw->n_pubs == l->cap_pubs) {
-		size_t cap = l->cap_pubs ? 2 * l->cap_pubs : 4;
-		struct publish *np = reallocarray(gw->pubs, cap, sizeof(*np));
-
-		if (!np)
-			return fail_nomem(p);
-		gw->pubs = np;
-		unsigned *nl = reallocarray(l->pub, cap, sizeof(*nl));
-		if (!nl)
-			return fail_nomem(p);
-		l->pub = nl;
-		l->cap_pubs = cap;
-	}
+	if (GROW(gw->pubs, l->cap_pubs, gw->n_pubs + 1) < 0 ||
+	    GROW(l->pub, l->cap_pub, gw->n_pubs + 1) < 0)
+		return fail_nomem(p);
 	gw->pubs[gw->n_pubs] = *pub;
 	l->pub[gw->n_pubs++] = p->lineno;
 	return 1;
@@ -437,43 +416,15 @@ int config_parse_string(const char *text, const char *name_for_errors, struct co
 
 int config_parse_file(const char *path, struct config *ret, struct nsg_err *e)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-	struct stat st;
+	size_t len;
+	int r;
 
 	*ret = (struct config){ 0 };
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return nsg_fail(e, -errno, NULL, "%s", path);
-	if (fstat(fd, &st) < 0)
-		return nsg_fail(e, -errno, NULL, "%s", path);
-	if (S_ISDIR(st.st_mode))
-		return nsg_fail(e, -EISDIR, NULL, "%s", path);
-	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > CONFIG_FILE_MAX)
-		return nsg_fail(e, -EFBIG, "larger than 16 MiB", "%s", path);
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			cap = cap ? 2 * cap : (S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096);
-			nb = realloc(buf, cap);
-			if (!nb)
-				return nsg_fail(e, -ENOMEM, NULL, "%s", path);
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return nsg_fail(e, -errno, NULL, "%s", path);
-		if (n == 0)
-			break;
-		len += n;
-		if (len > CONFIG_FILE_MAX)
-			return nsg_fail(e, -EFBIG, "larger than 16 MiB", "%s", path);
-	}
-	return parse_mem(buf ?: "", len, path, ret, e);
+	r = file_read_all(path, CONFIG_FILE_MAX, &buf, &len);
+	if (r == -EFBIG)
+		return nsg_fail(e, r, "larger than 16 MiB", "%s", path);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "%s", path);
+	return parse_mem(buf, len, path, ret, e);
 }

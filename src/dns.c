@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "nsgate/dns.h"
+#include "nsgate/fileio.h"
 #include "nsgate/netns.h"
+
+/* What slurp reads of a resolver file. */
+#define RESOLV_MAX 65535
 
 struct servers {
 	uint32_t addr[GW_DNS_MAX];
@@ -107,24 +110,19 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 	return 0;
 }
 
+/* The text of path, or NULL when it cannot be read (then there is none).
+ * Only the first 64 KiB count: a resolver file is a few lines. */
 static char *slurp(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf;
-	ssize_t n;
+	_cleanup_free_ char *buf = malloc(RESOLV_MAX + 1);
+	int r;
 
-	if (fd < 0)
-		return NULL;
-	buf = malloc(65536);
 	if (!buf)
 		return NULL;
-	n = read(fd, buf, 65535);
-	if (n < 0) {
-		free(buf);
+	r = file_read_small(path, buf, RESOLV_MAX + 1);
+	if (r < 0 && r != -EFBIG)
 		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	return TAKE_PTR(buf);
 }
 
 int dns_render_host(const struct gw_spec *spec, char **ret, const char **ret_warn)
@@ -140,9 +138,8 @@ int dns_render_host(const struct gw_spec *spec, char **ret, const char **ret_war
 
 int dns_write(const char *name, const char *content, struct nsg_err *e)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16], tmp[PATH_MAX + 32];
-	size_t len = strlen(content);
-	int fd, r = 0;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	int r;
 
 	snprintf(dir, sizeof(dir), NETNS_ETC_DIR "/%s", name);
 	if (mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
@@ -150,18 +147,8 @@ int dns_write(const char *name, const char *content, struct nsg_err *e)
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return nsg_fail(e, -errno, NULL, "%s", dir);
 	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
-	snprintf(tmp, sizeof(tmp), "%s.nsgate-tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return nsg_fail(e, -errno, NULL, "%s", tmp);
-	if (write(fd, content, len) != (ssize_t)len)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r) {
-		unlink(tmp);
+	r = file_write_atomic(path, content, strlen(content), 0644, 0);
+	if (r < 0) {
 		rmdir(dir);
 		return nsg_fail(e, r, NULL, "%s", path);
 	}

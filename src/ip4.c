@@ -50,11 +50,6 @@ int ip4_net_parse(const char *s, struct ip4_net *ret)
 	return 0;
 }
 
-bool ip4_net_contains(const struct ip4_net *net, uint32_t addr)
-{
-	return (addr & ip4_mask(net->plen)) == net->addr;
-}
-
 bool ip4_net_overlap(const struct ip4_net *a, const struct ip4_net *b)
 {
 	uint8_t plen = a->plen < b->plen ? a->plen : b->plen;

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "nsgate/fileio.h"
 #include "nsgate/state.h"
 
 #define STATE_VERSION 1
@@ -178,27 +179,6 @@ static void state_path(const char *name, char path[PATH_MAX])
 	snprintf(path, PATH_MAX, STATE_DIR "/%s.state", name);
 }
 
-/* Write path atomically: readers see the old file or the new one, never half. */
-static int write_atomic(const char *path, const char *data, size_t len)
-{
-	char tmp[PATH_MAX + 8];
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, data, len) != (ssize_t)len)
-		r = errno ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 int state_save(const struct gw_state *st, struct nsg_err *e)
 {
 	char path[PATH_MAX], buf[3 * PATH_MAX + 512];
@@ -211,26 +191,8 @@ int state_save(const struct gw_state *st, struct nsg_err *e)
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "state of \"%s\"", st->spec.name);
 	state_path(st->spec.name, path);
-	r = write_atomic(path, buf, n);
+	r = file_write_atomic(path, buf, n, 0644, 0);
 	return r < 0 ? nsg_fail(e, r, NULL, "%s", path) : 0;
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	while ((r = read(fd, buf + n, len - 1 - n)) > 0)
-		n += r;
-	if (r < 0)
-		return -errno;
-	if (n == len - 1)
-		return -EFBIG;
-	buf[n] = '\0';
-	return (int)n;
 }
 
 int state_load(const char *name, struct gw_state *ret)
@@ -239,7 +201,7 @@ int state_load(const char *name, struct gw_state *ret)
 	int r;
 
 	state_path(name, path);
-	r = read_file(path, buf, sizeof(buf));
+	r = file_read_small(path, buf, sizeof(buf));
 	if (r < 0)
 		return r == -EFBIG ? -EBADMSG : r;
 	if (strlen(buf) != (size_t)r)
@@ -280,14 +242,10 @@ static int names_in(const char *dir, const char *suffix, char (**ret)[GW_NAME_MA
 
 		if (l <= sl || strcmp(de->d_name + l - sl, suffix) || l - sl > GW_NAME_MAX)
 			continue;
-		if (n == cap) {
-			void *p = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*names));
-			if (!p) {
-				free(names);
-				closedir(d);
-				return -ENOMEM;
-			}
-			names = p;
+		if (GROW(names, cap, n + 1) < 0) {
+			free(names);
+			closedir(d);
+			return -ENOMEM;
 		}
 		memcpy(names[n], de->d_name, l - sl);
 		names[n][l - sl] = '\0';
@@ -327,39 +285,24 @@ int state_ports_save(const char *name, const struct publish *p, size_t n)
 
 		len += sprintf(buf + len, "%s\n", spec_publish_str(&p[i], spec));
 	}
-	return write_atomic(path, buf, len);
+	return file_write_atomic(path, buf, len, 0644, 0);
 }
 
 int state_ports_load(const char *name, struct publish **ret, size_t *n_ret)
 {
 	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	struct publish *v = NULL;
-	size_t n = 0, vcap = 0, len = 0, cap = 0;
-	ssize_t r;
+	size_t n = 0, vcap = 0;
+	int r;
 
 	*ret = NULL;
 	*n_ret = 0;
 	ports_path(name, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *b = realloc(buf, cap = 2 * cap + 8192);
-			if (!b)
-				return -ENOMEM;
-			buf = b;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
+	/* No cap: one line a SPEC, and a gateway may publish any number. */
+	r = file_read_all(path, SIZE_MAX, &buf, NULL);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
 	for (char *line = buf, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl) {
@@ -367,13 +310,9 @@ int state_ports_load(const char *name, struct publish **ret, size_t *n_ret)
 			return -EBADMSG;   /* truncated */
 		}
 		*nl = '\0';
-		if (n == vcap) {
-			struct publish *w = realloc(v, (vcap = 2 * vcap + 64) * sizeof(*v));
-			if (!w) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = w;
+		if (GROW(v, vcap, n + 1) < 0) {
+			free(v);
+			return -ENOMEM;
 		}
 		if (spec_publish_parse(line, &v[n], NULL) < 0) {
 			free(v);
@@ -434,7 +373,7 @@ static int proc_start_time(pid_t pid, unsigned long long *ret)
 	int n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	n = read_file(path, buf, sizeof(buf));
+	n = file_read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	/* comm may hold spaces and parentheses: fields start after the last ')'. */
@@ -468,7 +407,7 @@ int state_run_mark(const char *name, pid_t pid)
 		return -errno;
 	run_path(name, path);
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, start);
-	return write_atomic(path, buf, strlen(buf));
+	return file_write_atomic(path, buf, strlen(buf), 0644, 0);
 }
 
 int state_run_alive(const char *name)
@@ -478,7 +417,7 @@ int state_run_alive(const char *name)
 	int pid, r;
 
 	run_path(name, path);
-	r = read_file(path, buf, sizeof(buf));
+	r = file_read_small(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
@@ -500,7 +439,7 @@ int state_run_clear(const char *name)
 int state_hint_get(uint32_t *ret)
 {
 	char buf[32];
-	int r = read_file(HINT_FILE, buf, sizeof(buf));
+	int r = file_read_small(HINT_FILE, buf, sizeof(buf));
 
 	if (r < 0)
 		return r;
@@ -517,7 +456,7 @@ int state_hint_set(uint32_t addr)
 		return r;
 	ip4_addr_str(addr, buf);
 	strcat(buf, "\n");
-	return write_atomic(HINT_FILE, buf, strlen(buf));
+	return file_write_atomic(HINT_FILE, buf, strlen(buf), 0644, 0);
 }
 
 int state_hint_clear(void)
@@ -527,7 +466,7 @@ int state_hint_clear(void)
 
 int state_forward_get(char *buf, size_t len)
 {
-	int r = read_file(FORWARD_FILE, buf, len);
+	int r = file_read_small(FORWARD_FILE, buf, len);
 
 	if (r < 0)
 		return r;
@@ -544,7 +483,7 @@ int state_forward_set(const char *value)
 	if (r < 0)
 		return r;
 	snprintf(buf, sizeof(buf), "%s\n", value);
-	return write_atomic(FORWARD_FILE, buf, strlen(buf));
+	return file_write_atomic(FORWARD_FILE, buf, strlen(buf), 0644, 0);
 }
 
 int state_forward_clear(void)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nsgate/common.h"
+#include "nsgate/fileio.h"
 #include "nsgate/sysctl.h"
 
 static void key_path(const char *key, char path[256])
@@ -14,16 +15,16 @@ static void key_path(const char *key, char path[256])
 int sysctl_read(const char *key, char *buf, size_t len)
 {
 	char path[256];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	int n;
 
 	key_path(key, path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
+	n = file_read_small(path, buf, len);
+	/* A value longer than buf is cut to fit, as a single read() cut it
+	 * before: callers read short values. */
+	if (n == -EFBIG)
+		n = (int)len - 1;
 	if (n < 0)
-		return -errno;
+		return n;
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		n--;
 	buf[n] = '\0';

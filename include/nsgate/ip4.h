@@ -22,7 +22,6 @@ int ip4_net_parse(const char *s, struct ip4_net *ret);
 /* Parse a dotted quad. 0 or -EINVAL. */
 int ip4_addr_parse(const char *s, uint32_t *ret);
 bool ip4_net_overlap(const struct ip4_net *a, const struct ip4_net *b);
-bool ip4_net_contains(const struct ip4_net *net, uint32_t addr);
 char *ip4_addr_str(uint32_t addr, char buf[IP4_STRLEN]);
 char *ip4_net_str(const struct ip4_net *net, char buf[IP4_NET_STRLEN]);
 static inline struct in_addr ip4_in_addr(uint32_t a) { return (struct in_addr){ .s_addr = htonl(a) }; }

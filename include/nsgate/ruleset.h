@@ -2,8 +2,8 @@
 /*
  * nsgate's one nftables table, "inet nsgate": its sets, maps, chains and
  * rules (ruleset.c builds every rule, each with the nft line it stands for),
- * and the set elements that make up one gateway. docs/design.md explains
- * the layout.
+ * and the set elements that make up one gateway and its published ports
+ * (ruleset-elems.c). docs/design.md explains the layout.
  */
 #ifndef NSGATE_RULESET_H
 #define NSGATE_RULESET_H

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The elements of the "inet nsgate" table: what one gateway puts into the
+ * sets (its veth, and how it is masqueraded) and what its published ports
+ * put into the maps, each commented with the gateway's name; and reading
+ * them back, to delete a gateway's elements, show its state or list its
+ * ports. The sets and maps themselves are built in ruleset.c.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsgate/nft.h"
+#include "nsgate/ruleset.h"
+#include "ruleset-internal.h"
+
+static void ifname_key(const char *ifname, char key[IFNAMSIZ])
+{
+	memset(key, 0, IFNAMSIZ);
+	strncpy(key, ifname, IFNAMSIZ - 1);
+}
+
+int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
+{
+	char veth[IFNAMSIZ], via[2 * IFNAMSIZ];
+	struct nftx_elem e = { .key = veth, .key_len = IFNAMSIZ, .comment = gw->name };
+	int r;
+
+	ifname_key(gw->host_ifname, veth);
+	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_IFACES, &e, 1, del);
+	if (r < 0)
+		return r;
+	if (!gw->uplink || !gw->uplink[0])
+		return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, &e, 1, del);
+	memcpy(via, veth, IFNAMSIZ);
+	ifname_key(gw->uplink, via + IFNAMSIZ);
+	e.key = via;
+	e.key_len = sizeof(via);
+	return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_VIA, &e, 1, del);
+}
+
+/* Elements are collected per set, then queued for deletion in one go. */
+struct owned {
+	const char *name;
+	const char (*names)[GW_NAME_MAX + 1];  /* or any of these, sorted */
+	size_t n_names;
+	struct nftx_elem *elems;
+	uint8_t (*keys)[64];      /* copies: the dump's buffers do not outlive the callback */
+	size_t n, cap_elems, cap_keys;
+	struct ruleset_gw_state *state;
+	const char *set;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool owned_by(const struct owned *o, const char *comment)
+{
+	if (!comment)
+		return false;
+	if (o->names)
+		return bsearch(comment, o->names, o->n_names, sizeof(*o->names), name_cmp) != NULL;
+	return !strcmp(comment, o->name);
+}
+
+static void note_state(struct ruleset_gw_state *st, const char *set, const struct nftx_elem *el)
+{
+	st->n_elems++;
+	if (!strcmp(set, SET_IFACES))
+		st->in_ifaces = true;
+	else if (!strcmp(set, SET_MASQ_ANY))
+		st->masq_any = true;
+	else if (!strcmp(set, SET_MASQ_VIA) && el->key_len == 2 * IFNAMSIZ)
+		snprintf(st->masq_via, sizeof(st->masq_via), "%.15s", (const char *)el->key + IFNAMSIZ);
+}
+
+static int collect_owned(const struct nftx_elem *el, void *userdata)
+{
+	struct owned *o = userdata;
+
+	if (!owned_by(o, el->comment))
+		return 0;
+	if (o->state) {
+		note_state(o->state, o->set, el);
+		return 0;
+	}
+	if (el->key_len > sizeof(*o->keys))
+		return -EINVAL;
+	if (GROW(o->elems, o->cap_elems, o->n + 1) < 0 || GROW(o->keys, o->cap_keys, o->n + 1) < 0)
+		return -ENOMEM;
+	memcpy(o->keys[o->n], el->key, el->key_len);
+	o->elems[o->n] = (struct nftx_elem){ .key_len = el->key_len };
+	o->n++;
+	return 0;
+}
+
+static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_NAME_MAX + 1],
+		      size_t n_names, struct ruleset_gw_state *state, size_t *n_found)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ruleset_n_sets && r == 0; i++) {
+		struct owned o = { .name = name, .names = names, .n_names = n_names, .state = state,
+				   .set = ruleset_sets[i].name };
+
+		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, collect_owned, &o);
+		if (r == -ENOENT)
+			r = 0;  /* no table (or set): nothing of ours there */
+		if (r == 0 && o.n) {
+			for (size_t j = 0; j < o.n; j++)
+				o.elems[j].key = o.keys[j];
+			r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, o.elems, o.n, true);
+			if (n_found)
+				*n_found += o.n;
+		}
+		free(o.elems);
+		free(o.keys);
+	}
+	return r;
+}
+
+int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found)
+{
+	*n_found = 0;
+	return walk_owned(n, name, NULL, 0, NULL, n_found);
+}
+
+int ruleset_queue_owned_delete_many(struct nftx *n, const char (*names)[GW_NAME_MAX + 1],
+				    size_t n_names, size_t *n_found)
+{
+	*n_found = 0;
+	return walk_owned(n, NULL, names, n_names, NULL, n_found);
+}
+
+int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	return walk_owned(n, name, NULL, 0, ret, NULL);
+}
+
+struct many_states {
+	const char (*names)[GW_NAME_MAX + 1];
+	size_t n_names;
+	struct ruleset_gw_state *states;
+	const char *set;
+};
+
+static int collect_states(const struct nftx_elem *el, void *userdata)
+{
+	struct many_states *m = userdata;
+	const char (*hit)[GW_NAME_MAX + 1];
+
+	if (!el->comment)
+		return 0;
+	hit = bsearch(el->comment, m->names, m->n_names, sizeof(*m->names), name_cmp);
+	if (hit)
+		note_state(&m->states[hit - m->names], m->set, el);
+	return 0;
+}
+
+int ruleset_gateway_states(struct nftx *n, const char (*names)[GW_NAME_MAX + 1], size_t n_names,
+			   struct ruleset_gw_state *states)
+{
+	int r = 0;
+
+	memset(states, 0, n_names * sizeof(*states));
+	for (size_t i = 0; i < ruleset_n_sets && r == 0; i++) {
+		struct many_states m = { .names = names, .n_names = n_names, .states = states,
+					 .set = ruleset_sets[i].name };
+
+		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, collect_states, &m);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------ published ports */
+
+/* Map keys and data use one 4-byte register slot per concatenated field,
+ * network byte order, zero padded. */
+static void put_proto_port(uint8_t *slot, uint8_t proto, uint16_t port)
+{
+	uint16_t be = htons(port);
+
+	memset(slot, 0, 8);
+	slot[0] = proto;
+	memcpy(slot + 4, &be, 2);
+}
+
+static void put_addr_port(uint8_t *slot, uint32_t addr, uint16_t port)
+{
+	uint32_t a = htonl(addr);
+	uint16_t be = htons(port);
+
+	memset(slot, 0, 8);
+	memcpy(slot, &a, 4);
+	memcpy(slot + 4, &be, 2);
+}
+
+int ruleset_queue_publish(struct nftx *n, const char *name, uint32_t to_addr,
+			  const struct publish *pubs, size_t n_pubs, bool del)
+{
+	size_t total = 0, n_any = 0, n_bound = 0;
+	struct nftx_elem *any = NULL, *bound = NULL;
+	uint8_t *buf = NULL;
+	int r = -ENOMEM;
+
+	for (size_t i = 0; i < n_pubs; i++)
+		total += pubs[i].count;
+	if (!total)
+		return 0;
+	/* Per port: a 12-byte key slot and an 8-byte data slot. */
+	any = calloc(total, sizeof(*any));
+	bound = calloc(total, sizeof(*bound));
+	buf = malloc(total * 20);
+	if (!any || !bound || !buf)
+		goto out;
+	for (size_t i = 0, k = 0; i < n_pubs; i++) {
+		const struct publish *p = &pubs[i];
+
+		for (uint32_t j = 0; j < p->count; j++, k++) {
+			uint8_t *key = buf + k * 20, *data = key + 12;
+			struct nftx_elem *e = p->host_addr ? &bound[n_bound++] : &any[n_any++];
+
+			if (p->host_addr) {
+				uint32_t a = htonl(p->host_addr);
+				memcpy(key, &a, 4);
+				put_proto_port(key + 4, p->proto, p->host_port + j);
+				e->key_len = 12;
+			} else {
+				put_proto_port(key, p->proto, p->host_port + j);
+				e->key_len = 8;
+			}
+			put_addr_port(data, to_addr, p->port + j);
+			e->key = key;
+			e->data = data;
+			e->data_len = 8;
+			e->comment = name;
+		}
+	}
+	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, MAP_PORTS4, any, n_any, del);
+	if (r == 0)
+		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, bound, n_bound, del);
+out:
+	free(any);
+	free(bound);
+	free(buf);
+	return r;
+}
+
+struct pub_list {
+	const char *name;
+	bool bound;
+	struct published *v;
+	size_t n, cap;
+};
+
+static int collect_published(const struct nftx_elem *el, void *userdata)
+{
+	struct pub_list *l = userdata;
+	const uint8_t *k = el->key, *d = el->data;
+	struct published p = { 0 };
+	uint32_t a;
+	uint16_t port;
+
+	if (l->name && (!el->comment || strcmp(el->comment, l->name)))
+		return 0;
+	if (!d || el->data_len != 8 || el->key_len != (l->bound ? 12u : 8u))
+		return 0;  /* not an element nsgate wrote */
+	if (l->bound) {
+		memcpy(&a, k, 4);
+		p.host_addr = ntohl(a);
+		k += 4;
+	}
+	p.proto = k[0];
+	memcpy(&port, k + 4, 2);
+	p.host_port = ntohs(port);
+	memcpy(&a, d, 4);
+	p.to_addr = ntohl(a);
+	memcpy(&port, d + 4, 2);
+	p.to_port = ntohs(port);
+	snprintf(p.owner, sizeof(p.owner), "%s", el->comment ? el->comment : "");
+	if (GROW(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static int published_cmp(const void *a, const void *b)
+{
+	const struct published *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_port != y->host_port)
+		return x->host_port < y->host_port ? -1 : 1;
+	return x->host_addr < y->host_addr ? -1 : x->host_addr > y->host_addr;
+}
+
+static int published_owner_cmp(const void *a, const void *b)
+{
+	const struct published *x = a, *y = b;
+	int c = strcmp(x->owner, y->owner);
+
+	return c ? c : published_cmp(a, b);
+}
+
+void ruleset_published_sort_by_owner(struct published *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), published_owner_cmp);
+}
+
+/* Hand the collected ports over sorted, or drop them on an error (a missing
+ * table or map is none: nothing published). */
+static int pub_list_finish(struct pub_list *l, int r, struct published **ret, size_t *n_ret)
+{
+	if (r < 0 && r != -ENOENT) {
+		free(l->v);
+		return r;
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), published_cmp);
+	*ret = l->v;
+	*n_ret = l->n;
+	return 0;
+}
+
+int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret)
+{
+	struct pub_list l = { .name = name };
+	int r;
+
+	*ret = NULL;
+	*n_ret = 0;
+	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4, collect_published, &l);
+	if (r == 0 || r == -ENOENT) {
+		l.bound = true;
+		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
+	}
+	return pub_list_finish(&l, r, ret, n_ret);
+}
+
+int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_req,
+			   struct published **ret, size_t *n_ret)
+{
+	struct pub_list l = { .bound = true };
+	size_t total = 0;
+	int r;
+
+	for (size_t i = 0; i < n_req; i++)
+		total += req[i].count;
+	/* Past a few dozen lookups one dump is cheaper. */
+	if (total > 64)
+		return ruleset_published(n, NULL, ret, n_ret);
+	*ret = NULL;
+	*n_ret = 0;
+	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
+	l.bound = false;
+	for (size_t i = 0; (r == 0 || r == -ENOENT) && i < n_req; i++)
+		for (uint32_t j = 0; j < req[i].count; j++) {
+			uint8_t key[8];
+
+			put_proto_port(key, req[i].proto, req[i].host_port + j);
+			r = nftx_elem_get(n, FAMILY, RULESET_TABLE, MAP_PORTS4, key, sizeof(key),
+					  collect_published, &l);
+			if (r < 0)
+				break;
+			r = 0;
+		}
+	return pub_list_finish(&l, r, ret, n_ret);
+}

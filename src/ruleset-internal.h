@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the two halves of the ruleset module share: ruleset.c builds the
+ * table (its sets, maps, chains and rules), ruleset-elems.c the elements a
+ * gateway and its published ports put into the sets and maps, and reads
+ * them back. Not for other modules: they use nsgate/ruleset.h.
+ */
+#ifndef NSGATE_RULESET_INTERNAL_H
+#define NSGATE_RULESET_INTERNAL_H
+
+/* glibc's netinet/in.h first: then linux/in.h steps aside. */
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FAMILY NFPROTO_INET
+
+#define SET_IFACES "ifaces"
+#define SET_MASQ_ANY "masq_any"
+#define SET_MASQ_VIA "masq_via"
+#define MAP_PORTS4 "ports4"
+#define MAP_PORTS4H "ports4h"
+
+struct set_def {
+	const char *name;
+	uint32_t id;
+	uint32_t key_type, key_len;
+	uint32_t data_type, data_len;   /* 0: a plain set */
+};
+
+/* Every set and map of the table, in the order they are created. */
+extern const struct set_def ruleset_sets[];
+extern const size_t ruleset_n_sets;
+
+#endif

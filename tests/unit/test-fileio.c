@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* fileio: whole-file reads with a cap, small reads, atomic writes; all in a
+ * throwaway directory. */
+#include "unit.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nsgate/common.h"
+#include "nsgate/fileio.h"
+
+struct dir {
+	char path[64];
+};
+
+static int dir_setup(void **state)
+{
+	struct dir *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -1;
+	snprintf(d->path, sizeof(d->path), "/tmp/nsgate-fileio-XXXXXX");
+	if (!mkdtemp(d->path)) {
+		free(d);
+		return -1;
+	}
+	*state = d;
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	DIR *dd = opendir(path);
+	struct dirent *de;
+
+	if (!dd) {
+		unlink(path);
+		return;
+	}
+	while ((de = readdir(dd))) {
+		char sub[PATH_MAX];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		remove_tree(sub);
+	}
+	closedir(dd);
+	rmdir(path);
+}
+
+static int dir_teardown(void **state)
+{
+	struct dir *d = *state;
+
+	remove_tree(d->path);
+	free(d);
+	return 0;
+}
+
+static const char *in(void **state, const char *name)
+{
+	static char path[PATH_MAX];
+	struct dir *d = *state;
+
+	snprintf(path, sizeof(path), "%s/%s", d->path, name);
+	return path;
+}
+
+static void put(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Whether dir holds any name ending in ".nsgate-tmp". */
+static bool tmp_left(void **state)
+{
+	struct dir *d = *state;
+	DIR *dd = opendir(d->path);
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(dd);
+	while ((de = readdir(dd)))
+		if (strstr(de->d_name, ".nsgate-tmp"))
+			found = true;
+	closedir(dd);
+	return found;
+}
+
+/* The text comes back whole, NUL bytes counted, a NUL after it; an empty
+ * file gives "". */
+static void test_read_all(void **state)
+{
+	static const struct { const char *data; size_t len; } cases[] = {
+		{ "a\0b\n", 4 },
+		{ "", 0 },
+	};
+	const char *p = in(state, "f");
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *buf = NULL;
+		size_t len = 99;
+
+		put(p, cases[i].data, cases[i].len);
+		assert_int_equal(file_read_all(p, 100, &buf, &len), 0);
+		assert_int_equal(len, cases[i].len);
+		assert_memory_equal(buf, cases[i].data, cases[i].len + 1);
+		free(buf);
+		buf = NULL;
+		assert_int_equal(file_read_all(p, 100, &buf, NULL), 0);
+		free(buf);
+	}
+}
+
+static void test_read_all_cap(void **state)
+{
+	const char *p = in(state, "big");
+	char data[64], *buf = NULL;
+	size_t len;
+
+	memset(data, 'x', sizeof(data));
+	put(p, data, sizeof(data));
+	/* Exactly the cap is fine, one byte more is not. */
+	assert_int_equal(file_read_all(p, 64, &buf, &len), 0);
+	assert_int_equal(len, 64);
+	free(buf);
+	buf = NULL;
+	assert_int_equal(file_read_all(p, 63, &buf, &len), -EFBIG);
+	assert_null(buf);
+}
+
+/* A pipe has no size to check first: the cap is applied as it is read. */
+static void test_read_all_stream(void **state)
+{
+	char path[64], data[10000], *buf = NULL;
+	size_t len;
+	int fds[2];
+
+	memset(data, 'y', sizeof(data));
+	for (int cap = 0; cap < 2; cap++) {
+		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+		assert_int_equal(write(fds[1], data, sizeof(data)), (ssize_t)sizeof(data));
+		close(fds[1]);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+		if (cap) {
+			assert_int_equal(file_read_all(path, 9999, &buf, &len), -EFBIG);
+		} else {
+			assert_int_equal(file_read_all(path, SIZE_MAX, &buf, &len), 0);
+			assert_int_equal(len, sizeof(data));
+			assert_int_equal(buf[len], '\0');
+			free(buf);
+			buf = NULL;
+		}
+		close(fds[0]);
+	}
+}
+
+static void test_read_all_errors(void **state)
+{
+	struct dir *d = *state;
+	char *buf = NULL;
+
+	assert_int_equal(file_read_all(in(state, "missing"), 100, &buf, NULL), -ENOENT);
+	assert_int_equal(file_read_all(d->path, 100, &buf, NULL), -EISDIR);
+	assert_null(buf);
+}
+
+static void test_read_small(void **state)
+{
+	const char *p = in(state, "s");
+	char buf[8];
+
+	put(p, "12345\n", 6);
+	assert_int_equal(file_read_small(p, buf, sizeof(buf)), 6);
+	assert_string_equal(buf, "12345\n");
+	/* Filling the buffer: it may go on. The start is kept, terminated. */
+	put(p, "1234567", 7);
+	assert_int_equal(file_read_small(p, buf, sizeof(buf)), -EFBIG);
+	assert_string_equal(buf, "1234567");
+	put(p, "", 0);
+	assert_int_equal(file_read_small(p, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(file_read_small(in(state, "missing"), buf, sizeof(buf)), -ENOENT);
+}
+
+static void test_write_replaces(void **state)
+{
+	const char *p = in(state, "w");
+	char buf[32];
+	struct stat st;
+	mode_t old = umask(022);
+
+	put(p, "old content, longer\n", 20);
+	assert_int_equal(file_write_atomic(p, "new\n", 4, 0600, 0), 0);
+	assert_int_equal(file_read_small(p, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "new\n");
+	assert_false(tmp_left(state));
+	/* A new file takes the mode asked for. */
+	p = in(state, "w2");
+	assert_int_equal(file_write_atomic(p, "x", 1, 0640, FILE_SYNC), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(file_write_atomic(p, "", 0, 0640, 0), 0);
+	assert_int_equal(file_read_small(p, buf, sizeof(buf)), 0);
+	assert_false(tmp_left(state));
+	umask(old);
+}
+
+static void test_write_fails_clean(void **state)
+{
+	char path[PATH_MAX], buf[8];
+
+	/* No such directory: nothing is created. */
+	snprintf(path, sizeof(path), "%s", in(state, "nodir/f"));
+	assert_int_equal(file_write_atomic(path, "x", 1, 0644, 0), -ENOENT);
+	/* The rename fails (a non-empty directory is in the way) after the
+	 * temporary file was written: it must be gone, the target untouched.
+	 * Works as root too, unlike a read-only directory. */
+	snprintf(path, sizeof(path), "%s", in(state, "busy"));
+	assert_int_equal(mkdir(path, 0755), 0);
+	put(in(state, "busy/inside"), "keep", 4);
+	assert_true(file_write_atomic(path, "x", 1, 0644, 0) < 0);
+	assert_false(tmp_left(state));
+	assert_int_equal(file_read_small(in(state, "busy/inside"), buf, sizeof(buf)), 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_read_all, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_all_cap, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_all_stream, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_all_errors, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_small, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_replaces, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_fails_clean, dir_setup, dir_teardown),
+	};
+
+	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
+}
