@@ -13,6 +13,7 @@
 
 #include "nsgate/common.h"
 #include "nsgate/ip4.h"
+#include "nsgate/route.h"
 
 struct nl_sock;
 
@@ -38,12 +39,6 @@ int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct 
 int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e);
 /* ifindex (> 0) of name, or -ENODEV. */
 int link_index(struct nl_sock *sk, const char *name);
-/* Add addr/plen to name (the prefix route comes with it). */
-int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
-		  struct nsg_err *e);
-/* Default IPv4 route via gw on name. */
-int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
-			   struct nsg_err *e);
 
 /* What the kernel knows about one link, for list/show. */
 struct link_info {
@@ -64,19 +59,46 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link
 /* One link by name (with its IPv4 addresses); -ENODEV when absent. */
 int link_get(struct nl_sock *sk, const char *name, struct link_info *ret);
 
-/* Ask the FIB which route the namespace would use for addr (RTM_GETROUTE
- * with RTM_F_FIB_MATCH: the route itself, not the next hop). Returns 1 and
- * the route's prefix when one other than a default route matches (a local
- * address matches its /32 local route), 0 when only a default route or
- * none does, -errno. */
-int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret);
+/*
+ * Inside the link module only: link.c and route.c share one rtnetlink
+ * transaction helper, which keeps the kernel's exact errno and its
+ * extended-ack text where libnl's own calls would fold them into NLE_*.
+ */
+struct nl_msg;
+struct nl_object;
+struct nlmsghdr;
 
-/* Every IPv4 prefix in use in the socket's namespace: each address's prefix
- * and the destination of every route in every table (default routes excluded).
- * For the subnet allocator. *ret malloc'ed; returns count. */
-int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
-/* Only the prefixes of the namespace's addresses (also those on links that
- * are down, which have no routes yet). */
-int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret);
+/* A dump that raced with a change is redone; this bounds the retries. */
+#define LINK_DUMP_ATTEMPTS 4
+
+/* State of one request/reply exchange. */
+struct link_txn {
+	/* Called for each object in the reply; may be NULL. */
+	void (*on_object)(struct nl_object *obj, void *userdata);
+	/* Or for each raw message: for dumps of thousands of entries, where
+	 * building a libnl object per entry costs more than the kernel does. */
+	void (*on_msg)(struct nlmsghdr *nlh, void *userdata);
+	void *userdata;
+	bool done;
+	int kernel_error;    /* the kernel's errno, negative; 0 when it acked */
+	int parse_error;     /* first NLE_* from parsing a reply */
+	char why[256];       /* the kernel's extended ack message, if any */
+};
+
+/* NLE_* to -errno. */
+int link_nle_errno(int nle);
+/* Send msg and read until its ack, error or end of dump (dump: no ack asked). */
+int link_txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct link_txn *t);
+/* Run a request whose only answer is an ack; the message is consumed, and
+ * the kernel's text goes to why. */
+int link_txn_simple(struct nl_sock *sk, struct nl_msg *msg, char *why, size_t why_size);
+/* Dump every object of one type and family; ifindex: only that interface's
+ * entries (address dumps), 0 for all. */
+int link_dump_txn(struct nl_sock *sk, int type, int family, int ifindex, struct link_txn *txn);
+
+static inline const char *link_why_or_null(const char *why)
+{
+	return why && why[0] ? why : NULL;
+}
 
 #endif
