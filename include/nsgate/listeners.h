@@ -44,7 +44,4 @@ struct listen_query {
 int listeners_find_any(const struct listen_query *q, size_t n, struct listener *ret,
 		       size_t *which);
 
-/* The same for one query. */
-int listeners_find(uint8_t proto, uint32_t addr, uint16_t lo, uint16_t hi, struct listener *ret);
-
 #endif
