@@ -35,6 +35,7 @@
 #include "nsgate/common.h"
 #include "nsgate/ip4.h"
 #include "nsgate/link.h"
+#include "nsgate/nlx.h"
 
 DEFINE_CLEANUP(struct nl_msg, nlmsg_free)
 DEFINE_CLEANUP(struct nl_cb, nl_cb_put)
@@ -96,32 +97,6 @@ static int check_ifname(const char *name)
 	return 0;
 }
 
-/* libnl hands the error callback a pointer into the received message, so the
- * header and any extended ack attributes around it are there to read. */
-static void extack_message(const struct nlmsgerr *err, char *buf, size_t size)
-{
-	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)err - NLMSG_HDRLEN);
-	const struct nlattr *a;
-	size_t payload, off;
-
-	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (h->nlmsg_flags & NLM_F_CAPPED)
-		payload = sizeof(*err);
-	else
-		payload = sizeof(err->error) + err->msg.nlmsg_len;
-	off = NLMSG_ALIGN(NLMSG_HDRLEN + payload);
-	if (off >= h->nlmsg_len)
-		return;
-	a = nla_find((const struct nlattr *)((const char *)h + off), h->nlmsg_len - off,
-		     NLMSGERR_ATTR_MSG);
-	if (!a || nla_len(a) <= 0)
-		return;
-	snprintf(buf, size, "%.*s", nla_len(a), (const char *)nla_data(a));
-	/* The attribute's NUL may be counted in its length; drop a stray newline too. */
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static int txn_on_valid(struct nl_msg *msg, void *arg)
 {
 	struct link_txn *t = arg;
@@ -152,12 +127,20 @@ static int txn_on_end(struct nl_msg *msg, void *arg)
 
 static int txn_on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
+	/* libnl passes nlmsg_data() of the message in its receive buffer, which
+	 * holds the whole datagram (it sizes the read by peeking): the header
+	 * is just before err, and the extended-ack attributes after it. */
+	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)err - NLMSG_HDRLEN);
 	struct link_txn *t = arg;
+	const char *msg = nlx_extack_msg(h);
 
 	(void)nla;
 	t->done = true;
-	t->kernel_error = err->error < 0 ? err->error : -err->error;
-	extack_message(err, t->why, sizeof(t->why));
+	t->kernel_error = nlx_error(h);
+	if (msg) {
+		snprintf(t->why, sizeof(t->why), "%s", msg);
+		t->why[strcspn(t->why, "\n")] = '\0';
+	}
 	return NL_STOP;
 }
 
