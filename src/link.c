@@ -531,7 +531,6 @@ static bool addr_ip4(struct rtnl_addr *a, uint32_t *addr, uint8_t *plen)
 static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 {
 	const char *s;
-	int32_t nsid;
 
 	memset(li, 0, sizeof(*li));
 	s = rtnl_link_get_name(link);
@@ -541,8 +540,6 @@ static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 	li->ifindex = rtnl_link_get_ifindex(link);
 	li->flags = rtnl_link_get_flags(link);
 	li->mtu = rtnl_link_get_mtu(link);
-	li->link_netnsid = rtnl_link_get_link_netnsid(link, &nsid) >= 0 ? nsid : -1;
-	li->peer_ifindex = rtnl_link_get_link(link);
 }
 
 static void link_info_add_addr(struct link_info *li, uint32_t addr, uint8_t plen)

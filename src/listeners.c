@@ -101,7 +101,7 @@ static size_t query_for(const struct scan *s, uint32_t addr, uint16_t port)
 	return best;
 }
 
-static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t addr, bool v6)
+static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t addr)
 {
 	uint16_t port = ntohs(m->id.idiag_sport);
 	size_t idx;
@@ -115,8 +115,7 @@ static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t add
 		return;
 	s->found = true;
 	s->best = idx;
-	s->hit = (struct listener){ .proto = s->proto, .addr = addr, .v6 = v6, .port = port,
-				    .inode = m->idiag_inode };
+	s->hit = (struct listener){ .port = port, .inode = m->idiag_inode };
 }
 
 /* SCTP sockets may be bound to several addresses: an array of
@@ -134,10 +133,10 @@ static void consider_locals(struct scan *s, const struct inet_diag_msg *m,
 
 		memcpy(&ss, p + off, sizeof(ss));
 		if (ss.ss_family == AF_INET)
-			consider(s, m, ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), false);
+			consider(s, m, ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr));
 		else if (ss.ss_family == AF_INET6 &&
 			 v6_takes_v4(&((struct sockaddr_in6 *)&ss)->sin6_addr, v6only, &addr))
-			consider(s, m, addr, true);
+			consider(s, m, addr);
 	}
 }
 
@@ -166,9 +165,9 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	if (locals)
 		consider_locals(s, m, locals, v6only);
 	else if (m->idiag_family == AF_INET)
-		consider(s, m, ntohl(m->id.idiag_src[0]), false);
+		consider(s, m, ntohl(m->id.idiag_src[0]));
 	else if (m->idiag_family == AF_INET6 && v6_takes_v4(m->id.idiag_src, v6only, &addr))
-		consider(s, m, addr, true);
+		consider(s, m, addr);
 	return MNL_CB_OK;
 }
 

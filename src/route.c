@@ -229,19 +229,7 @@ static int ip4_net_cmp(const void *a, const void *b)
 	return (x->plen > y->plen) - (x->plen < y->plen);
 }
 
-static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret);
-
 int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
-{
-	return prefixes(sk, true, ret);
-}
-
-int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret)
-{
-	return prefixes(sk, false, ret);
-}
-
-static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret)
 {
 	struct prefix_set set = {};
 	size_t n = 0;
@@ -251,7 +239,7 @@ static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret)
 		set.n = 0;
 		set.error = 0;
 		r = dump_run_raw(sk, RTM_GETADDR, AF_INET, on_prefix_addr_raw, &set);
-		if (r >= 0 && routes)
+		if (r >= 0)
 			r = dump_run_raw(sk, RTM_GETROUTE, AF_INET, on_prefix_route_raw, &set);
 		if (r >= 0)
 			r = set.error;

@@ -47,8 +47,6 @@ struct link_info {
 	int ifindex;
 	unsigned flags;           /* IFF_* */
 	unsigned mtu;
-	int link_netnsid;         /* veth peer's namespace id, -1 if unknown */
-	int peer_ifindex;         /* IFLA_LINK of a veth, 0 if unknown */
 	size_t n_addrs;
 	struct ip4_net addrs[8];  /* masked prefix + ... */
 	uint32_t addr_local[8];   /* the address itself (host byte order) */

@@ -31,8 +31,5 @@ int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret);
  * and the destination of every route in every table (default routes excluded).
  * For the subnet allocator. *ret malloc'ed; returns count. */
 int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
-/* Only the prefixes of the namespace's addresses (also those on links that
- * are down, which have no routes yet). */
-int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret);
 
 #endif
