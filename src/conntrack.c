@@ -178,7 +178,6 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
 	struct ct_tuple orig = { 0 }, reply = { 0 };
-	struct ct_victim *v;
 	const struct nlattr *a;
 	bool has_status = false, has_zone = false, has_id = false;
 	uint32_t status = 0, id = 0;
@@ -223,16 +222,9 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 	if (!entry_matches(d, &orig, &reply))
 		return MNL_CB_OK;
 
-	if (d->n_v == d->cap_v) {
-		size_t cap = d->cap_v ? 2 * d->cap_v : 64;
-
-		v = reallocarray(d->v, cap, sizeof(*v));
-		if (!v) {
-			d->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		d->v = v;
-		d->cap_v = cap;
+	if (GROW(d->v, d->cap_v, d->n_v + 1) < 0) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
 	}
 	d->v[d->n_v++] = (struct ct_victim){ .orig = orig, .has_zone = has_zone, .zone = zone,
 					     .has_id = has_id, .id = id };

@@ -578,16 +578,9 @@ static void on_link_object(struct nl_object *obj, void *userdata)
 	alias = rtnl_link_get_ifalias(link);
 	if (strncmp(alias ? alias : "", set->alias_prefix, set->prefix_len) != 0)
 		return;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 16;
-		struct link_info *v = reallocarray(set->v, cap, sizeof(*v));
-
-		if (!v) {
-			set->error = -ENOMEM;
-			return;
-		}
-		set->v = v;
-		set->cap = cap;
+	if (GROW(set->v, set->cap, set->n + 1) < 0) {
+		set->error = -ENOMEM;
+		return;
 	}
 	link_info_fill(&set->v[set->n++], link);
 }

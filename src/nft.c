@@ -132,21 +132,10 @@ void nftx_close(struct nftx *n)
 
 static bool reserve(struct nftx *n, size_t room)
 {
-	char *b;
-	size_t cap;
-
-	if (n->cap - n->len >= room)
-		return true;
-	cap = n->cap ? n->cap : 16384;
-	while (cap - n->len < room)
-		cap *= 2;
-	b = realloc(n->buf, cap);
-	if (!b) {
+	if (GROW(n->buf, n->cap, n->len + room) < 0) {
 		n->oom = true;
 		return false;
 	}
-	n->buf = b;
-	n->cap = cap;
 	return true;
 }
 
@@ -168,15 +157,9 @@ struct nlmsghdr *nftx_msg_begin(struct nftx *n, uint16_t type, uint16_t flags, c
 
 	if (n->oom || !reserve(n, MSG_ROOM))
 		return NULL;
-	if (n->n_tags == n->cap_tags) {
-		size_t cap = n->cap_tags ? 2 * n->cap_tags : 32;
-		t = realloc(n->tags, cap * sizeof(*t));
-		if (!t) {
-			n->oom = true;
-			return NULL;
-		}
-		n->tags = t;
-		n->cap_tags = cap;
+	if (GROW(n->tags, n->cap_tags, n->n_tags + 1) < 0) {
+		n->oom = true;
+		return NULL;
 	}
 	t = &n->tags[n->n_tags++];
 	t->seq = n->seq;

@@ -171,16 +171,9 @@ static void prefix_set_add(struct prefix_set *set, uint32_t addr, uint8_t plen)
 {
 	if (set->error)
 		return;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct ip4_net *v = reallocarray(set->v, cap, sizeof(*v));
-
-		if (!v) {
-			set->error = -ENOMEM;
-			return;
-		}
-		set->v = v;
-		set->cap = cap;
+	if (GROW(set->v, set->cap, set->n + 1) < 0) {
+		set->error = -ENOMEM;
+		return;
 	}
 	set->v[set->n++] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
 }
