@@ -202,6 +202,13 @@ int link_txn_simple(struct nl_sock *sk, struct nl_msg *msg, char *why, size_t wh
 	return r;
 }
 
+int link_txn_built(struct nl_sock *sk, int built, struct nl_msg *msg, char *why, size_t why_size)
+{
+	if (built < 0)
+		return link_nle_errno(built);
+	return link_txn_simple(sk, msg, why, why_size);
+}
+
 int link_sock_open(struct nl_sock **ret)
 {
 	struct nl_sock *sk;
@@ -299,7 +306,7 @@ static int link_set_alias(struct nl_sock *sk, const char *name, const char *alia
 			  char *why, size_t why_size)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	int r;
 
 	link = rtnl_link_alloc();
@@ -309,15 +316,13 @@ static int link_set_alias(struct nl_sock *sk, const char *name, const char *alia
 	rtnl_link_set_ifalias(link, alias);
 	/* NEWLINK without NLM_F_CREATE looks the name up and changes that link. */
 	r = rtnl_link_build_add_request(link, 0, &msg);
-	if (r < 0)
-		return link_nle_errno(r);
-	return link_txn_simple(sk, msg, why, why_size);
+	return link_txn_built(sk, r, msg, why, why_size);
 }
 
 static int link_delete_by_name(struct nl_sock *sk, const char *name, char *why, size_t why_size)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	int r;
 
 	link = rtnl_link_alloc();
@@ -325,9 +330,7 @@ static int link_delete_by_name(struct nl_sock *sk, const char *name, char *why, 
 		return -ENOMEM;
 	rtnl_link_set_name(link, name);
 	r = rtnl_link_build_delete_request(link, &msg);
-	if (r < 0)
-		return link_nle_errno(r);
-	return link_txn_simple(sk, msg, why, why_size);
+	return link_txn_built(sk, r, msg, why, why_size);
 }
 
 int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alias,
@@ -335,7 +338,7 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	char why[256] = "";
 	int r;
 
@@ -357,9 +360,7 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 	/* No ifalias here: the kernel ignores IFLA_IFALIAS when it creates a
 	 * link (it only applies it to existing ones), so it is set just after. */
 	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	if (r < 0)
-		return nsg_fail(e, link_nle_errno(r), NULL, "link \"%s\"", host_name);
-	r = link_txn_simple(sk, msg, why, sizeof(why));
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r == -EEXIST && link_index(sk, host_name) == -ENODEV)
 		/* Only an error path pays for finding out which end clashed. */
 		return nsg_fail(e, r, NULL, "link \"%s\" in the target namespace", peer_name);
@@ -395,7 +396,7 @@ int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e)
 int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	char why[256] = "";
 	int r;
 
@@ -409,9 +410,7 @@ int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
 	rtnl_link_set_flags(link, IFF_UP);
 	/* One NEWLINK by name changes just IFF_UP, with no lookup first. */
 	r = rtnl_link_build_add_request(link, 0, &msg);
-	if (r < 0)
-		return nsg_fail(e, link_nle_errno(r), NULL, "link \"%s\"", name);
-	r = link_txn_simple(sk, msg, why, sizeof(why));
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r < 0)
 		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", name);
 	return 0;
@@ -420,7 +419,7 @@ int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
 int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	char why[256] = "";
 	int r;
 

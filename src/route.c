@@ -47,7 +47,7 @@ int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t p
 	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL, *brd = NULL;
 	struct ip4_net net = { .addr = addr, .plen = plen };
 	char buf[IP4_NET_STRLEN], why[256] = "";
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	int r, ifindex;
 
 	ip4_net_str(&net, buf);
@@ -85,11 +85,7 @@ int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t p
 		}
 	}
 	r = rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	if (r < 0) {
-		r = link_nle_errno(r);
-		goto fail;
-	}
-	r = link_txn_simple(sk, msg, why, sizeof(why));
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r < 0)
 		goto fail;
 	return 0;
@@ -105,7 +101,7 @@ int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
 	_cleanup_(rtnl_route_nh_freep) struct rtnl_nexthop *nh = NULL;
 	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL, *via = NULL;
 	char buf[IP4_STRLEN], why[256] = "";
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	int r, ifindex;
 
 	ip4_addr_str(gw, buf);
@@ -139,11 +135,7 @@ int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
 	rtnl_route_add_nexthop(route, TAKE_PTR(nh));
 
 	r = rtnl_route_build_add_request(route, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	if (r < 0) {
-		r = link_nle_errno(r);
-		goto fail;
-	}
-	r = link_txn_simple(sk, msg, why, sizeof(why));
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r < 0)
 		goto fail;
 	return 0;

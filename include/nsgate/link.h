@@ -90,6 +90,9 @@ int link_txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct link_
 /* Run a request whose only answer is an ack; the message is consumed, and
  * the kernel's text goes to why. */
 int link_txn_simple(struct nl_sock *sk, struct nl_msg *msg, char *why, size_t why_size);
+/* The same for a request from a libnl builder, which returned built (an
+ * NLE_* code on failure, when there is no message to send). */
+int link_txn_built(struct nl_sock *sk, int built, struct nl_msg *msg, char *why, size_t why_size);
 /* Dump every object of one type and family; ifindex: only that interface's
  * entries (address dumps), 0 for all. */
 int link_dump_txn(struct nl_sock *sk, int type, int family, int ifindex, struct link_txn *txn);
