@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Links, addresses and routes over rtnetlink, through libnl-route-3.
+ * Links over rtnetlink, through libnl-route-3: sockets, veth pairs, link
+ * groups and link dumps; addresses and routes are in route.c, on the same
+ * transaction helper.
  *
  * Requests are built with libnl's rtnl_*_build_*_request() and sent by one
  * small transaction helper instead of rtnl_link_add() and friends: libnl folds
