@@ -27,6 +27,7 @@
 
 #include "nsgate/conntrack.h"
 #include "nsgate/nft.h"
+#include "nsgate/nlx.h"
 
 /*
  * Deletes in flight at once. Every ack is its own skb in our receive queue
@@ -177,7 +178,6 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
 	struct ct_tuple orig = { 0 }, reply = { 0 };
-	struct ct_victim *v;
 	const struct nlattr *a;
 	bool has_status = false, has_zone = false, has_id = false;
 	uint32_t status = 0, id = 0;
@@ -222,63 +222,21 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 	if (!entry_matches(d, &orig, &reply))
 		return MNL_CB_OK;
 
-	if (d->n_v == d->cap_v) {
-		size_t cap = d->cap_v ? 2 * d->cap_v : 64;
-
-		v = reallocarray(d->v, cap, sizeof(*v));
-		if (!v) {
-			d->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		d->v = v;
-		d->cap_v = cap;
+	if (GROW(d->v, d->cap_v, d->n_v + 1) < 0) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
 	}
 	d->v[d->n_v++] = (struct ct_victim){ .orig = orig, .has_zone = has_zone, .zone = zone,
 					     .has_id = has_id, .id = id };
 	return MNL_CB_OK;
 }
 
-/* With a control array of our own, libmnl calls nothing else for control
- * messages: an error reply must be handled here too. */
-static int error_cb(const struct nlmsghdr *nlh, void *data)
+static int dump_table(struct mnl_socket *nl, uint32_t seq, char *buf, struct dump_ctx *d)
 {
-	struct dump_ctx *d = data;
-	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*me)) {
-		d->err = -EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (!me->error)
-		return MNL_CB_STOP;
-	d->err = me->error;
-	return MNL_CB_ERROR;
-}
-
-/* NLMSG_DONE of a dump carries the dump's own error, which libmnl ignores. */
-static int done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct dump_ctx *d = data;
-
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-		int err = *(const int *)mnl_nlmsg_get_payload(nlh);
-
-		if (err < 0) {
-			d->err = err;
-			return MNL_CB_ERROR;
-		}
-	}
-	return MNL_CB_STOP;
-}
-
-static int dump_table(struct mnl_socket *nl, uint32_t portid, uint32_t seq, char *buf,
-		      struct dump_ctx *d)
-{
-	/* libmnl takes the array non-const, so it lives on the stack. */
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb, [NLMSG_DONE] = done_cb };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	char req[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg))];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct nfgenmsg *nfg;
-	ssize_t r;
+	int r;
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -287,22 +245,8 @@ static int dump_table(struct mnl_socket *nl, uint32_t portid, uint32_t seq, char
 	nfg->nfgen_family = AF_INET;  /* the kernel then skips other families */
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		r = mnl_socket_recvfrom(nl, buf, RECV_ROOM);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		errno = 0;
-		r = mnl_cb_run2(buf, r, seq, portid, entry_cb, d, ctl, ARRAY_SIZE(ctl));
-		if (r == MNL_CB_ERROR)
-			return d->err ? d->err : errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	r = nlx_talk(nl, nlh, buf, RECV_ROOM, entry_cb, d);
+	return d->err ? d->err : r;
 }
 
 static struct nlmsghdr *put_delete(char *buf, uint32_t seq, const struct ct_victim *v)
@@ -359,78 +303,63 @@ static const char *proto_name(uint8_t proto)
 /* Name the entry a delete failed for, with the kernel's text if it gave one. */
 static void note_error(const struct nlmsghdr *nlh, const struct ct_victim *v, struct nsg_err *e)
 {
-	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
-	const struct nlattr *attr;
-	size_t off;
 
 	if (!e || e->code)
 		return;
 	inet_ntop(AF_INET, &v->orig.src, src, sizeof(src));
 	inet_ntop(AF_INET, &v->orig.dst, dst, sizeof(dst));
-	nsg_fail(e, me->error, NULL, "conntrack entry %s %s:%u -> %s:%u", proto_name(v->orig.proto),
-		 src, ntohs(v->orig.sport), dst, ntohs(v->orig.dport));
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* With NETLINK_CAP_ACK only the request's header is echoed back. */
-	off = sizeof(*me);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += me->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	if (off > mnl_nlmsg_get_payload_len(nlh))
-		return;
-	mnl_attr_for_each_payload((const void *)((const char *)me + off),
-				  mnl_nlmsg_get_payload_len(nlh) - off) {
-		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-			nsg_why(e, "%s (%s)", strerror(-me->error), mnl_attr_get_str(attr));
+	nsg_fail(e, nlx_error(nlh), NULL, "conntrack entry %s %s:%u -> %s:%u",
+		 proto_name(v->orig.proto), src, ntohs(v->orig.sport), dst, ntohs(v->orig.dport));
+	nlx_why(e, nlh);
+}
+
+/* The acks of one window of deletes, numbered from seq0. */
+struct window {
+	uint32_t seq0;
+	const struct ct_victim *v;
+	size_t n;
+	size_t *n_deleted;
+	struct nsg_err *e;
+	int first_err;
+};
+
+static int delete_ack(const struct nlmsghdr *nlh, int err, void *data)
+{
+	struct window *w = data;
+	uint32_t k = nlh->nlmsg_seq - w->seq0;
+
+	if (k >= w->n)
+		return NLX_ACK_OTHER;
+	if (err == 0)
+		(*w->n_deleted)++;
+	else if (err != -ENOENT) {
+		/* Gone meanwhile (timed out, closed, replaced) is what we
+		 * wanted; anything else is reported. */
+		note_error(nlh, &w->v[k], w->e);
+		if (!w->first_err)
+			w->first_err = err;
 	}
+	return NLX_ACK_ONE;
 }
 
 /* Send up to DELETE_WINDOW deletes in one write and read an ack for each. */
-static int delete_window(struct mnl_socket *nl, uint32_t portid, uint32_t seq0,
-			 const struct ct_victim *v, size_t n, char *sbuf, char *rbuf,
-			 size_t *n_deleted, struct nsg_err *e)
+static int delete_window(struct mnl_socket *nl, uint32_t seq0, const struct ct_victim *v,
+			 size_t n, char *sbuf, char *rbuf, size_t *n_deleted, struct nsg_err *e)
 {
-	size_t len = 0, pending = n;
-	int first_err = 0;
+	struct window w = { .seq0 = seq0, .v = v, .n = n, .n_deleted = n_deleted, .e = e };
+	size_t len = 0;
+	int r;
 
 	for (size_t i = 0; i < n; i++)
 		len += put_delete(sbuf + len, seq0 + (uint32_t)i, &v[i])->nlmsg_len;
 	if (mnl_socket_sendto(nl, sbuf, len) < 0)
 		return nsg_fail(e, -errno, NULL, "conntrack: sending deletes");
 
-	while (pending > 0) {
-		const struct nlmsghdr *nlh;
-		ssize_t r = mnl_socket_recvfrom(nl, rbuf, RECV_ROOM);
-		int left;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return nsg_fail(e, -errno, NULL, "conntrack: reading delete acks");
-		}
-		left = (int)r;
-		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-			uint32_t k = nlh->nlmsg_seq - seq0;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid ||
-			    mnl_nlmsg_get_payload_len(nlh) < sizeof(*me) || k >= n)
-				continue;
-			pending--;
-			if (me->error == 0)
-				(*n_deleted)++;
-			else if (me->error != -ENOENT) {
-				/* Gone meanwhile (timed out, closed, replaced) is
-				 * what we wanted; anything else is reported. */
-				note_error(nlh, &v[k], e);
-				if (!first_err)
-					first_err = me->error;
-			}
-		}
-	}
-	return first_err;
+	r = nlx_acks(nl, rbuf, RECV_ROOM, n, delete_ack, &w);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "conntrack: reading delete acks");
+	return w.first_err;
 }
 
 /*
@@ -465,8 +394,8 @@ int conntrack_delete_dnat(const struct ct_dnat *maps, size_t n, size_t *n_delete
 	_cleanup_free_ struct ct_dnat *sorted = NULL;
 	_cleanup_free_ char *rbuf = NULL, *sbuf = NULL;
 	size_t deleted = 0;
-	uint32_t portid, seq;
-	int one = 1, r;
+	uint32_t seq;
+	int r;
 
 	if (n_deleted)
 		*n_deleted = 0;
@@ -483,20 +412,12 @@ int conntrack_delete_dnat(const struct ct_dnat *maps, size_t n, size_t *n_delete
 	d.maps = sorted;
 	d.n_maps = n;
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
-		return nsg_fail(e, -errno, NULL, "conntrack: netlink socket");
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = nsg_fail(e, -errno, NULL, "conntrack: netlink socket");
-		goto out;
-	}
-	/* The kernel's reason for a refusal, and no echo of our message in it. */
-	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	portid = mnl_socket_get_portid(nl);
+	r = nlx_open(NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "conntrack: netlink socket");
 	seq = (uint32_t)time(NULL);
 
-	r = dump_table(nl, portid, seq++, rbuf, &d);
+	r = dump_table(nl, seq++, rbuf, &d);
 	if (r < 0) {
 		nsg_fail(e, r, NULL, "conntrack: dumping the IPv4 table");
 		goto out;
@@ -504,7 +425,7 @@ int conntrack_delete_dnat(const struct ct_dnat *maps, size_t n, size_t *n_delete
 	for (size_t i = 0; i < d.n_v; i += DELETE_WINDOW) {
 		size_t k = d.n_v - i < DELETE_WINDOW ? d.n_v - i : DELETE_WINDOW;
 
-		r = delete_window(nl, portid, seq, d.v + i, k, sbuf, rbuf, &deleted, e);
+		r = delete_window(nl, seq, d.v + i, k, sbuf, rbuf, &deleted, e);
 		seq += (uint32_t)k;
 		if (r < 0)
 			break;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Links, addresses and routes over rtnetlink, through libnl-route-3.
+ * Links over rtnetlink, through libnl-route-3: sockets, veth pairs, link
+ * groups and link dumps; addresses and routes are in route.c, on the same
+ * transaction helper.
  *
  * Requests are built with libnl's rtnl_*_build_*_request() and sent by one
  * small transaction helper instead of rtnl_link_add() and friends: libnl folds
@@ -31,25 +33,18 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
-#include <netlink/route/nexthop.h>
-#include <netlink/route/route.h>
 
 #include "nsgate/common.h"
 #include "nsgate/ip4.h"
 #include "nsgate/link.h"
-
-/* A dump that raced with a change is redone; this bounds the retries. */
-#define DUMP_ATTEMPTS 4
+#include "link-internal.h"
+#include "nsgate/nlx.h"
 
 DEFINE_CLEANUP(struct nl_msg, nlmsg_free)
 DEFINE_CLEANUP(struct nl_cb, nl_cb_put)
-DEFINE_CLEANUP(struct nl_addr, nl_addr_put)
 DEFINE_CLEANUP(struct rtnl_link, rtnl_link_put)
-DEFINE_CLEANUP(struct rtnl_addr, rtnl_addr_put)
-DEFINE_CLEANUP(struct rtnl_route, rtnl_route_put)
-DEFINE_CLEANUP(struct rtnl_nexthop, rtnl_route_nh_free)
 
-static int nle_to_errno(int nle)
+int link_nle_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case NLE_SUCCESS:
@@ -105,49 +100,9 @@ static int check_ifname(const char *name)
 	return 0;
 }
 
-/* State of one request/reply exchange. */
-struct nl_txn {
-	/* Called for each object in the reply; may be NULL. */
-	void (*on_object)(struct nl_object *obj, void *userdata);
-	/* Or for each raw message: for dumps of thousands of entries, where
-	 * building a libnl object per entry costs more than the kernel does. */
-	void (*on_msg)(struct nlmsghdr *nlh, void *userdata);
-	void *userdata;
-	bool done;
-	int kernel_error;    /* the kernel's errno, negative; 0 when it acked */
-	int parse_error;     /* first NLE_* from parsing a reply */
-	char why[256];       /* the kernel's extended ack message, if any */
-};
-
-/* libnl hands the error callback a pointer into the received message, so the
- * header and any extended ack attributes around it are there to read. */
-static void extack_message(const struct nlmsgerr *err, char *buf, size_t size)
-{
-	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)err - NLMSG_HDRLEN);
-	const struct nlattr *a;
-	size_t payload, off;
-
-	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (h->nlmsg_flags & NLM_F_CAPPED)
-		payload = sizeof(*err);
-	else
-		payload = sizeof(err->error) + err->msg.nlmsg_len;
-	off = NLMSG_ALIGN(NLMSG_HDRLEN + payload);
-	if (off >= h->nlmsg_len)
-		return;
-	a = nla_find((const struct nlattr *)((const char *)h + off), h->nlmsg_len - off,
-		     NLMSGERR_ATTR_MSG);
-	if (!a || nla_len(a) <= 0)
-		return;
-	snprintf(buf, size, "%.*s", nla_len(a), (const char *)nla_data(a));
-	/* The attribute's NUL may be counted in its length; drop a stray newline too. */
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static int txn_on_valid(struct nl_msg *msg, void *arg)
 {
-	struct nl_txn *t = arg;
+	struct link_txn *t = arg;
 	int r;
 
 	if (t->on_msg) {
@@ -166,7 +121,7 @@ static int txn_on_valid(struct nl_msg *msg, void *arg)
 
 static int txn_on_end(struct nl_msg *msg, void *arg)
 {
-	struct nl_txn *t = arg;
+	struct link_txn *t = arg;
 
 	(void)msg;
 	t->done = true;
@@ -175,12 +130,20 @@ static int txn_on_end(struct nl_msg *msg, void *arg)
 
 static int txn_on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 {
-	struct nl_txn *t = arg;
+	/* libnl passes nlmsg_data() of the message in its receive buffer, which
+	 * holds the whole datagram (it sizes the read by peeking): the header
+	 * is just before err, and the extended-ack attributes after it. */
+	const struct nlmsghdr *h = (const struct nlmsghdr *)((const char *)err - NLMSG_HDRLEN);
+	struct link_txn *t = arg;
+	const char *msg = nlx_extack_msg(h);
 
 	(void)nla;
 	t->done = true;
-	t->kernel_error = err->error < 0 ? err->error : -err->error;
-	extack_message(err, t->why, sizeof(t->why));
+	t->kernel_error = nlx_error(h);
+	if (msg) {
+		snprintf(t->why, sizeof(t->why), "%s", msg);
+		t->why[strcspn(t->why, "\n")] = '\0';
+	}
 	return NL_STOP;
 }
 
@@ -189,7 +152,7 @@ static int txn_on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg
  * without NLM_F_ACK: it ends with NLMSG_DONE, and an ack would only be noise
  * left behind in the socket.
  */
-static int txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct nl_txn *t)
+int link_txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct link_txn *t)
 {
 	_cleanup_(nl_cb_putp) struct nl_cb *cb = NULL;
 	struct nl_cb *base;
@@ -212,7 +175,7 @@ static int txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct nl_
 		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
 	r = nl_send(sk, msg);
 	if (r < 0)
-		return nle_to_errno(r);
+		return link_nle_errno(r);
 
 	/* A reply to a plain GET and its ack can arrive in separate reads. */
 	while (!t->done) {
@@ -223,28 +186,30 @@ static int txn_run(struct nl_sock *sk, struct nl_msg *msg, bool dump, struct nl_
 	if (t->kernel_error)
 		return t->kernel_error;
 	if (r < 0)
-		return nle_to_errno(r);
+		return link_nle_errno(r);
 	if (t->parse_error)
-		return nle_to_errno(t->parse_error);
+		return link_nle_errno(t->parse_error);
 	return 0;
 }
 
 /* Run a request whose only answer is an ack. The message is consumed. */
-static int txn_simple(struct nl_sock *sk, struct nl_msg *msg, char *why, size_t why_size)
+int link_txn_simple(struct nl_sock *sk, struct nl_msg *msg, char *why, size_t why_size)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *m = msg;
-	struct nl_txn t = {};
+	struct link_txn t = {};
 	int r;
 
-	r = txn_run(sk, m, false, &t);
+	r = link_txn_run(sk, m, false, &t);
 	if (why && why_size)
 		snprintf(why, why_size, "%s", t.why);
 	return r;
 }
 
-static const char *why_or_null(const char *why)
+int link_txn_built(struct nl_sock *sk, int built, struct nl_msg *msg, char *why, size_t why_size)
 {
-	return why && why[0] ? why : NULL;
+	if (built < 0)
+		return link_nle_errno(built);
+	return link_txn_simple(sk, msg, why, why_size);
 }
 
 int link_sock_open(struct nl_sock **ret)
@@ -258,7 +223,7 @@ int link_sock_open(struct nl_sock **ret)
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0) {
 		nl_socket_free(sk);
-		return nle_to_errno(r);
+		return link_nle_errno(r);
 	}
 	/* Both are best effort: old kernels just give less detail. The receive
 	 * buffer stays at libnl's default, as dumps are paced by the reader and
@@ -306,7 +271,7 @@ static int link_get_kernel(struct nl_sock *sk, const char *name,
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	struct nl_txn t = { .on_object = on_object, .userdata = userdata };
+	struct link_txn t = { .on_object = on_object, .userdata = userdata };
 	int r;
 
 	r = check_ifname(name);
@@ -319,7 +284,7 @@ static int link_get_kernel(struct nl_sock *sk, const char *name,
 	    nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
 	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
 		return -EMSGSIZE;
-	return txn_run(sk, msg, false, &t);
+	return link_txn_run(sk, msg, false, &t);
 }
 
 static void on_link_index(struct nl_object *obj, void *userdata)
@@ -344,7 +309,7 @@ static int link_set_alias(struct nl_sock *sk, const char *name, const char *alia
 			  char *why, size_t why_size)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	int r;
 
 	link = rtnl_link_alloc();
@@ -354,15 +319,13 @@ static int link_set_alias(struct nl_sock *sk, const char *name, const char *alia
 	rtnl_link_set_ifalias(link, alias);
 	/* NEWLINK without NLM_F_CREATE looks the name up and changes that link. */
 	r = rtnl_link_build_add_request(link, 0, &msg);
-	if (r < 0)
-		return nle_to_errno(r);
-	return txn_simple(sk, msg, why, why_size);
+	return link_txn_built(sk, r, msg, why, why_size);
 }
 
 static int link_delete_by_name(struct nl_sock *sk, const char *name, char *why, size_t why_size)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	int r;
 
 	link = rtnl_link_alloc();
@@ -370,9 +333,7 @@ static int link_delete_by_name(struct nl_sock *sk, const char *name, char *why, 
 		return -ENOMEM;
 	rtnl_link_set_name(link, name);
 	r = rtnl_link_build_delete_request(link, &msg);
-	if (r < 0)
-		return nle_to_errno(r);
-	return txn_simple(sk, msg, why, why_size);
+	return link_txn_built(sk, r, msg, why, why_size);
 }
 
 int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alias,
@@ -380,7 +341,7 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
 	_cleanup_(rtnl_link_putp) struct rtnl_link *peer = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	char why[256] = "";
 	int r;
 
@@ -402,14 +363,12 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 	/* No ifalias here: the kernel ignores IFLA_IFALIAS when it creates a
 	 * link (it only applies it to existing ones), so it is set just after. */
 	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	if (r < 0)
-		return nsg_fail(e, nle_to_errno(r), NULL, "link \"%s\"", host_name);
-	r = txn_simple(sk, msg, why, sizeof(why));
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r == -EEXIST && link_index(sk, host_name) == -ENODEV)
 		/* Only an error path pays for finding out which end clashed. */
 		return nsg_fail(e, r, NULL, "link \"%s\" in the target namespace", peer_name);
 	if (r < 0)
-		return nsg_fail(e, r, why_or_null(why), "link \"%s\"", host_name);
+		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", host_name);
 
 	if (alias) {
 		r = link_set_alias(sk, host_name, alias, why, sizeof(why));
@@ -417,7 +376,7 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 			/* Without its alias nsgate could never find the pair again; the
 			 * peer goes away with it. */
 			(void)link_delete_by_name(sk, host_name, NULL, 0);
-			return nsg_fail(e, r, why_or_null(why), "alias \"%s\" of link \"%s\"",
+			return nsg_fail(e, r, link_why_or_null(why), "alias \"%s\" of link \"%s\"",
 					alias, host_name);
 		}
 	}
@@ -433,14 +392,14 @@ int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e)
 	if (r >= 0)
 		r = link_delete_by_name(sk, name, why, sizeof(why));
 	if (r < 0)
-		return nsg_fail(e, r, why_or_null(why), "link \"%s\"", name ? name : "");
+		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", name ? name : "");
 	return 0;
 }
 
 int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	char why[256] = "";
 	int r;
 
@@ -454,18 +413,16 @@ int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
 	rtnl_link_set_flags(link, IFF_UP);
 	/* One NEWLINK by name changes just IFF_UP, with no lookup first. */
 	r = rtnl_link_build_add_request(link, 0, &msg);
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r < 0)
-		return nsg_fail(e, nle_to_errno(r), NULL, "link \"%s\"", name);
-	r = txn_simple(sk, msg, why, sizeof(why));
-	if (r < 0)
-		return nsg_fail(e, r, why_or_null(why), "link \"%s\"", name);
+		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", name);
 	return 0;
 }
 
 int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg;
+	struct nl_msg *msg = NULL;
 	char why[256] = "";
 	int r;
 
@@ -479,10 +436,10 @@ int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct 
 	rtnl_link_set_group(link, group);
 	r = rtnl_link_build_add_request(link, 0, &msg);
 	if (r < 0)
-		return nsg_fail(e, nle_to_errno(r), NULL, "link \"%s\"", name);
-	r = txn_simple(sk, msg, why, sizeof(why));
+		return nsg_fail(e, link_nle_errno(r), NULL, "link \"%s\"", name);
+	r = link_txn_simple(sk, msg, why, sizeof(why));
 	if (r < 0)
-		return nsg_fail(e, r, why_or_null(why), "link \"%s\": group %u", name, group);
+		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\": group %u", name, group);
 	return 0;
 }
 
@@ -501,158 +458,25 @@ int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e)
 		nlmsg_free(msg);
 		return nsg_fail(e, -ENOMEM, NULL, "link group %u", group);
 	}
-	r = txn_simple(sk, msg, why, sizeof(why));
+	r = link_txn_simple(sk, msg, why, sizeof(why));
 	if (r < 0)
-		return nsg_fail(e, r, why_or_null(why), "deleting link group %u", group);
+		return nsg_fail(e, r, link_why_or_null(why), "deleting link group %u", group);
 	return 0;
-}
-
-static struct nl_addr *ip4_nl_addr(uint32_t addr, uint8_t plen)
-{
-	struct in_addr a = ip4_in_addr(addr);
-	struct nl_addr *na;
-
-	na = nl_addr_build(AF_INET, &a, sizeof(a));
-	if (na)
-		nl_addr_set_prefixlen(na, plen);
-	return na;
-}
-
-int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
-		  struct nsg_err *e)
-{
-	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = NULL;
-	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL, *brd = NULL;
-	struct ip4_net net = { .addr = addr, .plen = plen };
-	char buf[IP4_NET_STRLEN], why[256] = "";
-	struct nl_msg *msg;
-	int r, ifindex;
-
-	ip4_net_str(&net, buf);
-	if (plen > 32)
-		return nsg_fail(e, -EINVAL, NULL, "address %s on \"%s\"", buf, name ? name : "");
-	/* RTM_NEWADDR only takes an ifindex, never a name. */
-	ifindex = link_index(sk, name);
-	if (ifindex < 0)
-		return nsg_fail(e, ifindex, NULL, "link \"%s\"", name ? name : "");
-
-	ra = rtnl_addr_alloc();
-	local = ip4_nl_addr(addr, plen);
-	if (!ra || !local) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	rtnl_addr_set_ifindex(ra, ifindex);
-	r = rtnl_addr_set_local(ra, local);
-	if (r < 0) {
-		r = nle_to_errno(r);
-		goto fail;
-	}
-	rtnl_addr_set_prefixlen(ra, plen);
-	/* What "ip addr add ... brd +" does; /31 and /32 have no broadcast. */
-	if (plen <= 30) {
-		brd = ip4_nl_addr(addr | ~ip4_mask(plen), 32);
-		if (!brd) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		r = rtnl_addr_set_broadcast(ra, brd);
-		if (r < 0) {
-			r = nle_to_errno(r);
-			goto fail;
-		}
-	}
-	r = rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	if (r < 0) {
-		r = nle_to_errno(r);
-		goto fail;
-	}
-	r = txn_simple(sk, msg, why, sizeof(why));
-	if (r < 0)
-		goto fail;
-	return 0;
-
-fail:
-	return nsg_fail(e, r, why_or_null(why), "address %s on \"%s\"", buf, name);
-}
-
-int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
-			   struct nsg_err *e)
-{
-	_cleanup_(rtnl_route_putp) struct rtnl_route *route = NULL;
-	_cleanup_(rtnl_route_nh_freep) struct rtnl_nexthop *nh = NULL;
-	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL, *via = NULL;
-	char buf[IP4_STRLEN], why[256] = "";
-	struct nl_msg *msg;
-	int r, ifindex;
-
-	ip4_addr_str(gw, buf);
-	ifindex = link_index(sk, name);
-	if (ifindex < 0)
-		return nsg_fail(e, ifindex, NULL, "link \"%s\"", name ? name : "");
-
-	route = rtnl_route_alloc();
-	nh = rtnl_route_nh_alloc();
-	dst = ip4_nl_addr(0, 0);
-	via = ip4_nl_addr(gw, 32);
-	if (!route || !nh || !dst || !via) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = rtnl_route_set_family(route, AF_INET);
-	if (r >= 0)
-		r = rtnl_route_set_dst(route, dst);
-	if (r >= 0)
-		r = rtnl_route_set_type(route, RTN_UNICAST);
-	if (r < 0) {
-		r = nle_to_errno(r);
-		goto fail;
-	}
-	rtnl_route_set_table(route, RT_TABLE_MAIN);
-	rtnl_route_set_protocol(route, RTPROT_STATIC);
-	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
-	rtnl_route_nh_set_ifindex(nh, ifindex);
-	rtnl_route_nh_set_gateway(nh, via);
-	/* The route owns the nexthop from here on. */
-	rtnl_route_add_nexthop(route, TAKE_PTR(nh));
-
-	r = rtnl_route_build_add_request(route, NLM_F_CREATE | NLM_F_EXCL, &msg);
-	if (r < 0) {
-		r = nle_to_errno(r);
-		goto fail;
-	}
-	r = txn_simple(sk, msg, why, sizeof(why));
-	if (r < 0)
-		goto fail;
-	return 0;
-
-fail:
-	return nsg_fail(e, r, why_or_null(why), "default route via %s", buf);
 }
 
 /* Dump every object of one type and family. The request carries the full
  * header of its type, as kernels with strict checking reject the one-byte
  * rtgenmsg form that libnl's caches send. */
-static int dump_run_txn(struct nl_sock *sk, int type, int family, int ifindex, struct nl_txn *txn);
-
 static int dump_run(struct nl_sock *sk, int type, int family,
 		    void (*on_object)(struct nl_object *, void *), void *userdata)
 {
-	struct nl_txn t = { .on_object = on_object, .userdata = userdata };
+	struct link_txn t = { .on_object = on_object, .userdata = userdata };
 
-	return dump_run_txn(sk, type, family, 0, &t);
-}
-
-static int dump_run_raw(struct nl_sock *sk, int type, int family,
-			void (*on_msg)(struct nlmsghdr *, void *), void *userdata)
-{
-	struct nl_txn t = { .on_msg = on_msg, .userdata = userdata };
-
-	return dump_run_txn(sk, type, family, 0, &t);
+	return link_dump_txn(sk, type, family, 0, &t);
 }
 
 /* ifindex: only that interface's entries (address dumps), 0 for all. */
-static int dump_run_txn(struct nl_sock *sk, int type, int family, int ifindex, struct nl_txn *txn)
+int link_dump_txn(struct nl_sock *sk, int type, int family, int ifindex, struct link_txn *txn)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
 	int r;
@@ -686,7 +510,7 @@ static int dump_run_txn(struct nl_sock *sk, int type, int family, int ifindex, s
 	}
 	if (r < 0)
 		return -EMSGSIZE;
-	return txn_run(sk, msg, true, txn);
+	return link_txn_run(sk, msg, true, txn);
 }
 
 /* Address and mask of an IPv4 rtnl_addr; false for anything else. */
@@ -709,7 +533,6 @@ static bool addr_ip4(struct rtnl_addr *a, uint32_t *addr, uint8_t *plen)
 static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 {
 	const char *s;
-	int32_t nsid;
 
 	memset(li, 0, sizeof(*li));
 	s = rtnl_link_get_name(link);
@@ -719,8 +542,6 @@ static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 	li->ifindex = rtnl_link_get_ifindex(link);
 	li->flags = rtnl_link_get_flags(link);
 	li->mtu = rtnl_link_get_mtu(link);
-	li->link_netnsid = rtnl_link_get_link_netnsid(link, &nsid) >= 0 ? nsid : -1;
-	li->peer_ifindex = rtnl_link_get_link(link);
 }
 
 static void link_info_add_addr(struct link_info *li, uint32_t addr, uint8_t plen)
@@ -759,16 +580,9 @@ static void on_link_object(struct nl_object *obj, void *userdata)
 	alias = rtnl_link_get_ifalias(link);
 	if (strncmp(alias ? alias : "", set->alias_prefix, set->prefix_len) != 0)
 		return;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 16;
-		struct link_info *v = reallocarray(set->v, cap, sizeof(*v));
-
-		if (!v) {
-			set->error = -ENOMEM;
-			return;
-		}
-		set->v = v;
-		set->cap = cap;
+	if (GROW(set->v, set->cap, set->n + 1) < 0) {
+		set->error = -ENOMEM;
+		return;
 	}
 	link_info_fill(&set->v[set->n++], link);
 }
@@ -792,14 +606,14 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 /* Fill set->v[] with their IPv4 addresses, from one dump for all links. */
 static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set)
 {
-	struct nl_txn t = { .on_object = on_link_addr, .userdata = set };
+	struct link_txn t = { .on_object = on_link_addr, .userdata = set };
 
 	if (set->n == 0)
 		return 0;
 	qsort(set->v, set->n, sizeof(*set->v), link_info_cmp);
 	/* One link: ask for its addresses only (the filter needs strict
 	 * checking; without it the kernel sends all and bsearch sorts them out). */
-	return dump_run_txn(sk, RTM_GETADDR, AF_INET, set->n == 1 ? set->v[0].ifindex : 0, &t);
+	return link_dump_txn(sk, RTM_GETADDR, AF_INET, set->n == 1 ? set->v[0].ifindex : 0, &t);
 }
 
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret)
@@ -810,7 +624,7 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link
 	};
 	int r = -EAGAIN;
 
-	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
 		set.n = 0;
 		set.error = 0;
 		r = dump_run(sk, RTM_GETLINK, AF_UNSPEC, on_link_object, &set);
@@ -846,7 +660,7 @@ int link_get(struct nl_sock *sk, const char *name, struct link_info *ret)
 	struct link_set set = { .v = &li, .cap = 1 };
 	int r = -EAGAIN;
 
-	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
 		set.n = 0;
 		r = link_get_kernel(sk, name, on_one_link, &set);
 		if (r >= 0 && set.n == 0)
@@ -858,174 +672,4 @@ int link_get(struct nl_sock *sk, const char *name, struct link_info *ret)
 		return r;
 	*ret = li;
 	return 0;
-}
-
-/* Prefixes collected from address and route dumps. */
-struct prefix_set {
-	struct ip4_net *v;
-	size_t n, cap;
-	int error;
-};
-
-static void prefix_set_add(struct prefix_set *set, uint32_t addr, uint8_t plen)
-{
-	if (set->error)
-		return;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct ip4_net *v = reallocarray(set->v, cap, sizeof(*v));
-
-		if (!v) {
-			set->error = -ENOMEM;
-			return;
-		}
-		set->v = v;
-		set->cap = cap;
-	}
-	set->v[set->n++] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
-}
-
-static void on_prefix_addr_raw(struct nlmsghdr *nlh, void *userdata)
-{
-	const struct ifaddrmsg *ifa = nlmsg_data(nlh);
-	struct nlattr *a;
-	uint32_t be;
-
-	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET || ifa->ifa_prefixlen > 32)
-		return;
-	/* IFA_LOCAL is the address itself; IFA_ADDRESS the peer on point-to-point. */
-	a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_LOCAL);
-	if (!a)
-		a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_ADDRESS);
-	if (!a || nla_len(a) != sizeof(be))
-		return;
-	memcpy(&be, nla_data(a), sizeof(be));
-	prefix_set_add(userdata, ntohl(be) & ip4_mask(ifa->ifa_prefixlen), ifa->ifa_prefixlen);
-}
-
-static void on_prefix_route_raw(struct nlmsghdr *nlh, void *userdata)
-{
-	const struct rtmsg *rtm = nlmsg_data(nlh);
-	struct nlattr *a;
-	uint32_t be;
-
-	/* A default route claims no prefix; it is where everything else goes. */
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
-	    rtm->rtm_dst_len == 0 || rtm->rtm_dst_len > 32)
-		return;
-	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
-	if (!a || nla_len(a) != sizeof(be))
-		return;
-	memcpy(&be, nla_data(a), sizeof(be));
-	prefix_set_add(userdata, ntohl(be) & ip4_mask(rtm->rtm_dst_len), rtm->rtm_dst_len);
-}
-
-static int ip4_net_cmp(const void *a, const void *b)
-{
-	const struct ip4_net *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return (x->plen > y->plen) - (x->plen < y->plen);
-}
-
-static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret);
-
-int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
-{
-	return prefixes(sk, true, ret);
-}
-
-int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret)
-{
-	return prefixes(sk, false, ret);
-}
-
-static int prefixes(struct nl_sock *sk, bool routes, struct ip4_net **ret)
-{
-	struct prefix_set set = {};
-	size_t n = 0;
-	int r = -EAGAIN;
-
-	for (int i = 0; i < DUMP_ATTEMPTS && r == -EAGAIN; i++) {
-		set.n = 0;
-		set.error = 0;
-		r = dump_run_raw(sk, RTM_GETADDR, AF_INET, on_prefix_addr_raw, &set);
-		if (r >= 0 && routes)
-			r = dump_run_raw(sk, RTM_GETROUTE, AF_INET, on_prefix_route_raw, &set);
-		if (r >= 0)
-			r = set.error;
-	}
-	if (r < 0) {
-		free(set.v);
-		return r;
-	}
-
-	/* Every address's prefix also shows up as its kernel route: sort and
-	 * keep each prefix once. */
-	if (set.n > 0) {
-		qsort(set.v, set.n, sizeof(*set.v), ip4_net_cmp);
-		for (size_t i = 0; i < set.n; i++)
-			if (n == 0 || ip4_net_cmp(&set.v[n - 1], &set.v[i]) != 0)
-				set.v[n++] = set.v[i];
-	}
-	if (n == 0) {
-		free(set.v);
-		set.v = NULL;
-	}
-	*ret = set.v;
-	return (int)n;
-}
-
-struct match_ctx {
-	struct ip4_net net;
-	bool found;
-};
-
-static void on_route_match(struct nlmsghdr *nlh, void *userdata)
-{
-	struct match_ctx *m = userdata;
-	const struct rtmsg *rtm = nlmsg_data(nlh);
-	struct nlattr *a;
-	uint32_t be = 0;
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET || rtm->rtm_dst_len == 0 ||
-	    rtm->rtm_dst_len > 32)
-		return;
-	/* "unreachable default"-like answers carry no prefix: nothing claims it. */
-	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
-	if (a && nla_len(a) == sizeof(be))
-		memcpy(&be, nla_data(a), sizeof(be));
-	m->net.plen = rtm->rtm_dst_len;
-	m->net.addr = ntohl(be) & ip4_mask(rtm->rtm_dst_len);
-	m->found = true;
-}
-
-int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret)
-{
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = RTM_F_FIB_MATCH };
-	struct match_ctx m = { 0 };
-	struct nl_txn t = { .on_msg = on_route_match, .userdata = &m };
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
-	uint32_t be = htonl(addr);
-	int r;
-
-	if (!msg)
-		return -ENOMEM;
-	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg, RTA_DST, sizeof(be), &be) < 0) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	r = txn_run(sk, msg, false, &t);
-	nlmsg_free(msg);
-	/* No route at all (not even a default): nothing claims the address. */
-	if (r == -ENETUNREACH || r == -EHOSTUNREACH)
-		return 0;
-	if (r < 0)
-		return r;
-	if (!m.found)
-		return 0;
-	*ret = m.net;
-	return 1;
 }

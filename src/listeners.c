@@ -25,6 +25,7 @@
 
 #include "nsgate/common.h"
 #include "nsgate/listeners.h"
+#include "nsgate/nlx.h"
 
 /* The kernel sizes dump skbs by our largest read, capped at 32 KiB. */
 #define RECV_ROOM 65536
@@ -48,7 +49,6 @@ struct scan {
 	bool found;
 	size_t best;            /* query index of hit */
 	struct listener hit;
-	int err;
 };
 
 static int qref_cmp(const void *a, const void *b)
@@ -101,7 +101,7 @@ static size_t query_for(const struct scan *s, uint32_t addr, uint16_t port)
 	return best;
 }
 
-static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t addr, bool v6)
+static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t addr)
 {
 	uint16_t port = ntohs(m->id.idiag_sport);
 	size_t idx;
@@ -115,8 +115,7 @@ static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t add
 		return;
 	s->found = true;
 	s->best = idx;
-	s->hit = (struct listener){ .proto = s->proto, .addr = addr, .v6 = v6, .port = port,
-				    .inode = m->idiag_inode };
+	s->hit = (struct listener){ .port = port, .inode = m->idiag_inode };
 }
 
 /* SCTP sockets may be bound to several addresses: an array of
@@ -134,10 +133,10 @@ static void consider_locals(struct scan *s, const struct inet_diag_msg *m,
 
 		memcpy(&ss, p + off, sizeof(ss));
 		if (ss.ss_family == AF_INET)
-			consider(s, m, ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr), false);
+			consider(s, m, ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr));
 		else if (ss.ss_family == AF_INET6 &&
 			 v6_takes_v4(&((struct sockaddr_in6 *)&ss)->sin6_addr, v6only, &addr))
-			consider(s, m, addr, true);
+			consider(s, m, addr);
 	}
 }
 
@@ -166,53 +165,18 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	if (locals)
 		consider_locals(s, m, locals, v6only);
 	else if (m->idiag_family == AF_INET)
-		consider(s, m, ntohl(m->id.idiag_src[0]), false);
+		consider(s, m, ntohl(m->id.idiag_src[0]));
 	else if (m->idiag_family == AF_INET6 && v6_takes_v4(m->id.idiag_src, v6only, &addr))
-		consider(s, m, addr, true);
+		consider(s, m, addr);
 	return MNL_CB_OK;
 }
 
-/* With a control array of our own, libmnl calls nothing else for control
- * messages: an error reply must be handled here too. */
-static int error_cb(const struct nlmsghdr *nlh, void *data)
+static int dump(struct mnl_socket *nl, uint32_t seq, uint8_t family, uint16_t only_port,
+		char *buf, struct scan *s)
 {
-	struct scan *s = data;
-	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*me)) {
-		s->err = -EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (!me->error)
-		return MNL_CB_STOP;
-	s->err = me->error;
-	return MNL_CB_ERROR;
-}
-
-/* NLMSG_DONE of a dump carries the dump's own error, which libmnl ignores. */
-static int done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct scan *s = data;
-
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-		int err = *(const int *)mnl_nlmsg_get_payload(nlh);
-
-		if (err < 0) {
-			s->err = err;
-			return MNL_CB_ERROR;
-		}
-	}
-	return MNL_CB_STOP;
-}
-
-static int dump(struct mnl_socket *nl, uint32_t portid, uint32_t seq, uint8_t family,
-		uint16_t only_port, char *buf, struct scan *s)
-{
-	/* libmnl takes the array non-const, so it lives on the stack. */
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb, [NLMSG_DONE] = done_cb };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	char msg[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(msg);
 	struct inet_diag_req_v2 *req;
-	ssize_t r;
 
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -225,23 +189,7 @@ static int dump(struct mnl_socket *nl, uint32_t portid, uint32_t seq, uint8_t fa
 	req->id.idiag_sport = htons(only_port);
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	s->err = 0;
-	for (;;) {
-		r = mnl_socket_recvfrom(nl, buf, RECV_ROOM);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		errno = 0;
-		r = mnl_cb_run2(buf, r, seq, portid, sock_cb, s, ctl, ARRAY_SIZE(ctl));
-		if (r == MNL_CB_ERROR)
-			return s->err ? s->err : errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return nlx_talk(nl, nlh, buf, RECV_ROOM, sock_cb, s);
 }
 
 /* The first process (in /proc order) holding socket inode, within budget. */
@@ -315,9 +263,8 @@ static bool proto_ok(uint8_t proto)
 
 /* Dump proto in both families against its queries; the best hit so far
  * (lowest query index) is in s. */
-static int scan_proto(struct mnl_socket *nl, uint32_t portid, uint32_t *seq,
-		      const struct listen_query *q, size_t n, struct qref *refs, char *buf,
-		      struct scan *s)
+static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct listen_query *q,
+		      size_t n, struct qref *refs, char *buf, struct scan *s)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	uint16_t only_port = 0;
@@ -338,7 +285,7 @@ static int scan_proto(struct mnl_socket *nl, uint32_t portid, uint32_t *seq,
 	s->n_refs = k;
 
 	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
-		int r = dump(nl, portid, (*seq)++, families[f], only_port, buf, s);
+		int r = dump(nl, (*seq)++, families[f], only_port, buf, s);
 
 		/* No sctp_diag (or no SCTP at all): no SCTP sockets to find. */
 		if (s->proto == IPPROTO_SCTP && (r == -ENOENT || r == -EOPNOTSUPP || r == -EINVAL))
@@ -357,8 +304,8 @@ int listeners_find_any(const struct listen_query *q, size_t n, struct listener *
 	_cleanup_free_ char *buf = NULL;
 	struct listener best = { 0 };
 	size_t best_idx = SIZE_MAX;
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
+	_cleanup_(nlx_closep) struct mnl_socket *nl = NULL;
+	uint32_t seq;
 	int r = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -371,21 +318,15 @@ int listeners_find_any(const struct listen_query *q, size_t n, struct listener *
 	if (!refs || !buf)
 		return -ENOMEM;
 
-	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = -errno;
-		mnl_socket_close(nl);
+	r = nlx_open(NETLINK_SOCK_DIAG, &nl);
+	if (r < 0)
 		return r;
-	}
-	portid = mnl_socket_get_portid(nl);
 	seq = (uint32_t)time(NULL);
 
 	for (size_t p = 0; p < ARRAY_SIZE(protos); p++) {
 		struct scan s = { .proto = protos[p] };
 
-		r = scan_proto(nl, portid, &seq, q, n, refs, buf, &s);
+		r = scan_proto(nl, &seq, q, n, refs, buf, &s);
 		if (r < 0)
 			break;
 		if (s.found && s.best < best_idx) {
@@ -393,7 +334,7 @@ int listeners_find_any(const struct listen_query *q, size_t n, struct listener *
 			best = s.hit;
 		}
 	}
-	mnl_socket_close(nl);
+	nlx_close(TAKE_PTR(nl));
 	if (r < 0)
 		return r;
 	if (best_idx == SIZE_MAX)
@@ -404,11 +345,4 @@ int listeners_find_any(const struct listen_query *q, size_t n, struct listener *
 	if (which)
 		*which = best_idx;
 	return 1;
-}
-
-int listeners_find(uint8_t proto, uint32_t addr, uint16_t lo, uint16_t hi, struct listener *ret)
-{
-	struct listen_query q = { .proto = proto, .addr = addr, .lo = lo, .hi = hi };
-
-	return listeners_find_any(&q, 1, ret, NULL);
 }

@@ -27,6 +27,7 @@
 #include <libnftnl/udata.h>
 
 #include "nsgate/nft.h"
+#include "nsgate/nlx.h"
 
 /* Largest message libnftnl will build before it splits an element list
  * (a netlink attribute nest is at most 64 KiB), plus headers. */
@@ -39,7 +40,6 @@ struct msg_tag {
 
 struct nftx {
 	struct mnl_socket *nl;
-	uint32_t portid;
 	uint32_t seq;
 	char *buf;
 	size_t len, cap;
@@ -52,29 +52,16 @@ struct nftx {
 
 int nftx_open(struct nftx **ret)
 {
-	struct nftx *n = calloc(1, sizeof(*n));
-	int one = 1;
+	_cleanup_free_ struct nftx *n = calloc(1, sizeof(*n));
+	int r;
 
 	if (!n)
 		return -ENOMEM;
-	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!n->nl) {
-		int err = -errno;
-		free(n);
-		return err;
-	}
-	if (mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int err = -errno;
-		mnl_socket_close(n->nl);
-		free(n);
-		return err;
-	}
-	/* The kernel's reason for a refusal, and no echo of our message in it. */
-	mnl_socket_setsockopt(n->nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	n->portid = mnl_socket_get_portid(n->nl);
+	r = nlx_open(NETLINK_NETFILTER, &n->nl);
+	if (r < 0)
+		return r;
 	n->seq = (uint32_t)time(NULL);
-	*ret = n;
+	*ret = TAKE_PTR(n);
 	return 0;
 }
 
@@ -145,21 +132,10 @@ void nftx_close(struct nftx *n)
 
 static bool reserve(struct nftx *n, size_t room)
 {
-	char *b;
-	size_t cap;
-
-	if (n->cap - n->len >= room)
-		return true;
-	cap = n->cap ? n->cap : 16384;
-	while (cap - n->len < room)
-		cap *= 2;
-	b = realloc(n->buf, cap);
-	if (!b) {
+	if (GROW(n->buf, n->cap, n->len + room) < 0) {
 		n->oom = true;
 		return false;
 	}
-	n->buf = b;
-	n->cap = cap;
 	return true;
 }
 
@@ -181,15 +157,9 @@ struct nlmsghdr *nftx_msg_begin(struct nftx *n, uint16_t type, uint16_t flags, c
 
 	if (n->oom || !reserve(n, MSG_ROOM))
 		return NULL;
-	if (n->n_tags == n->cap_tags) {
-		size_t cap = n->cap_tags ? 2 * n->cap_tags : 32;
-		t = realloc(n->tags, cap * sizeof(*t));
-		if (!t) {
-			n->oom = true;
-			return NULL;
-		}
-		n->tags = t;
-		n->cap_tags = cap;
+	if (GROW(n->tags, n->cap_tags, n->n_tags + 1) < 0) {
+		n->oom = true;
+		return NULL;
 	}
 	t = &n->tags[n->n_tags++];
 	t->seq = n->seq;
@@ -222,32 +192,40 @@ static const char *tag_of(const struct nftx *n, uint32_t seq)
 static void note_error(struct nftx *n, const struct nlmsghdr *nlh, int err, struct nsg_err *e)
 {
 	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	size_t off;
 
 	if (!e || e->code)
 		return;
 	nsg_fail(e, err, NULL, "nftables: %s", tag_of(n, me->msg.nlmsg_seq));
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* With NETLINK_CAP_ACK only the request's header is echoed back. */
-	off = sizeof(*me);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += me->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	mnl_attr_for_each_payload((const void *)((const char *)me + off),
-				  nlh->nlmsg_len - MNL_NLMSG_HDRLEN - off) {
-		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-			nsg_why(e, "%s (%s)", strerror(-err), mnl_attr_get_str(attr));
+	nlx_why(e, nlh);
+}
+
+struct commit_ctx {
+	struct nftx *n;
+	struct nsg_err *e;
+	int first_err;
+};
+
+static int commit_ack(const struct nlmsghdr *nlh, int err, void *data)
+{
+	struct commit_ctx *c = data;
+	const struct nlmsgerr *me = mnl_nlmsg_get_payload(nlh);
+
+	if (err) {
+		note_error(c->n, nlh, err, c->e);
+		if (!c->first_err)
+			c->first_err = err;
 	}
+	/* A batch refused as a whole gets one reply only. */
+	if (me->msg.nlmsg_type == NFNL_MSG_BATCH_BEGIN || me->msg.nlmsg_seq == c->n->batch_seq)
+		return NLX_ACK_LAST;
+	return NLX_ACK_ONE;
 }
 
 int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
-	size_t pending = n->n_tags;
-	int first_err = 0;
-	int sndbuf;
+	struct commit_ctx c = { .n = n, .e = e };
+	int sndbuf, r;
 
 	if (n->oom)
 		return nsg_fail(e, -ENOMEM, NULL, "nftables batch");
@@ -266,41 +244,14 @@ int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
 	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
 		return nsg_fail(e, -errno, NULL, "nftables: sending the batch");
 
-	while (pending > 0) {
-		ssize_t r = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
-		const struct nlmsghdr *nlh;
-		int left;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			/* ENOBUFS: replies were dropped; the outcome is unknown to us. */
-			return nsg_fail(e, -errno, NULL, "nftables: reading the batch's replies");
-		}
-		left = (int)r;
-		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlmsgerr *me;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-				continue;
-			me = mnl_nlmsg_get_payload(nlh);
-			if (me->error) {
-				note_error(n, nlh, me->error, e);
-				if (!first_err)
-					first_err = me->error;
-			}
-			pending--;
-			/* A batch refused as a whole gets one reply only. */
-			if (me->msg.nlmsg_type == NFNL_MSG_BATCH_BEGIN ||
-			    me->msg.nlmsg_seq == n->batch_seq)
-				pending = 0;
-		}
-	}
+	r = nlx_acks(n->nl, rbuf, sizeof(rbuf), n->n_tags, commit_ack, &c);
+	if (r < 0)
+		/* ENOBUFS: replies were dropped; the outcome is unknown to us. */
+		return nsg_fail(e, r, NULL, "nftables: reading the batch's replies");
 	n->len = 0;
 	n->n_tags = 0;
 	n->committed = true;
-	return first_err;
+	return c.first_err;
 }
 
 static int found_cb(const struct nlmsghdr *nlh, void *data)
@@ -313,22 +264,8 @@ static int found_cb(const struct nlmsghdr *nlh, void *data)
 static int talk(struct nftx *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t r;
 
-	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		r = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		r = mnl_cb_run(rbuf, r, seq, n->portid, cb, data);
-		if (r <= MNL_CB_STOP)
-			return r < 0 ? -errno : 0;
-	}
+	return nlx_talk(n->nl, nlh, rbuf, sizeof(rbuf), cb, data);
 }
 
 /* Send a GET for one object: 1 if the kernel has it, 0 if not (ENOENT:

@@ -11,6 +11,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nsgate/gateway.h"
+#include "nsgate/nlx.h"
 #include "nsgate/ruleset.h"
 #include "nsgate/spec.h"
 #include "nsgate/watch.h"
@@ -19,23 +20,6 @@ struct events {
 	bool restore;   /* something of our table was deleted */
 	bool gc;        /* a gateway's link went away */
 };
-
-static int open_group_socket(int proto, unsigned group, struct mnl_socket **ret)
-{
-	struct mnl_socket *nl = mnl_socket_open2(proto, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	int err;
-
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
-		err = -errno;
-		mnl_socket_close(nl);
-		return err;
-	}
-	*ret = nl;
-	return 0;
-}
 
 /* nf_tables DEL* messages carry their table's name as attribute 1 (TABLE_NAME,
  * CHAIN_TABLE, RULE_TABLE, SET_TABLE, SET_ELEM_LIST_TABLE alike). */
@@ -161,12 +145,12 @@ int watch_run(void (*report)(const struct watch_event *ev, void *userdata), void
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		return nsg_fail(e, -errno, NULL, "signalfd");
-	r = open_group_socket(NETLINK_NETFILTER, NFNLGRP_NFTABLES, &nft);
+	r = nlx_open_groups(NETLINK_NETFILTER, &(unsigned){ NFNLGRP_NFTABLES }, 1, &nft);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables event socket");
-	r = open_group_socket(NETLINK_ROUTE, RTNLGRP_LINK, &rt);
+	r = nlx_open_groups(NETLINK_ROUTE, &(unsigned){ RTNLGRP_LINK }, 1, &rt);
 	if (r < 0) {
-		mnl_socket_close(nft);
+		nlx_close(nft);
 		return nsg_fail(e, r, NULL, "link event socket");
 	}
 	/* Subscribed first, then checked: nothing can slip between the two. */
@@ -200,7 +184,7 @@ int watch_run(void (*report)(const struct watch_event *ev, void *userdata), void
 		if (ev.gc || ev.restore || lost)
 			r = act(&rep, ev.gc || lost, e);
 	}
-	mnl_socket_close(nft);
-	mnl_socket_close(rt);
+	nlx_close(nft);
+	nlx_close(rt);
 	return r;
 }

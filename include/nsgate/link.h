@@ -13,6 +13,7 @@
 
 #include "nsgate/common.h"
 #include "nsgate/ip4.h"
+#include "nsgate/route.h"
 
 struct nl_sock;
 
@@ -38,12 +39,6 @@ int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct 
 int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e);
 /* ifindex (> 0) of name, or -ENODEV. */
 int link_index(struct nl_sock *sk, const char *name);
-/* Add addr/plen to name (the prefix route comes with it). */
-int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
-		  struct nsg_err *e);
-/* Default IPv4 route via gw on name. */
-int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
-			   struct nsg_err *e);
 
 /* What the kernel knows about one link, for list/show. */
 struct link_info {
@@ -52,8 +47,6 @@ struct link_info {
 	int ifindex;
 	unsigned flags;           /* IFF_* */
 	unsigned mtu;
-	int link_netnsid;         /* veth peer's namespace id, -1 if unknown */
-	int peer_ifindex;         /* IFLA_LINK of a veth, 0 if unknown */
 	size_t n_addrs;
 	struct ip4_net addrs[8];  /* masked prefix + ... */
 	uint32_t addr_local[8];   /* the address itself (host byte order) */
@@ -63,20 +56,5 @@ struct link_info {
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret);
 /* One link by name (with its IPv4 addresses); -ENODEV when absent. */
 int link_get(struct nl_sock *sk, const char *name, struct link_info *ret);
-
-/* Ask the FIB which route the namespace would use for addr (RTM_GETROUTE
- * with RTM_F_FIB_MATCH: the route itself, not the next hop). Returns 1 and
- * the route's prefix when one other than a default route matches (a local
- * address matches its /32 local route), 0 when only a default route or
- * none does, -errno. */
-int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret);
-
-/* Every IPv4 prefix in use in the socket's namespace: each address's prefix
- * and the destination of every route in every table (default routes excluded).
- * For the subnet allocator. *ret malloc'ed; returns count. */
-int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
-/* Only the prefixes of the namespace's addresses (also those on links that
- * are down, which have no routes yet). */
-int link_addr_prefixes(struct nl_sock *sk, struct ip4_net **ret);
 
 #endif

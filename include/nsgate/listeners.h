@@ -14,11 +14,8 @@
 #include <sys/types.h>
 
 struct listener {
-	uint8_t proto;      /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
-	uint32_t addr;      /* bound IPv4 address (host order), 0 for 0.0.0.0 or [::] */
-	bool v6;            /* an IPv6 socket: [::] without v6only, or ::ffff:a.b.c.d */
-	uint16_t port;
-	uint32_t inode;
+	uint16_t port;      /* the port it holds */
+	uint32_t inode;     /* its socket's inode, for finding the process */
 	pid_t pid;          /* 0 if not found */
 	char comm[16];      /* "" if not found */
 };
@@ -43,8 +40,5 @@ struct listen_query {
  */
 int listeners_find_any(const struct listen_query *q, size_t n, struct listener *ret,
 		       size_t *which);
-
-/* The same for one query. */
-int listeners_find(uint8_t proto, uint32_t addr, uint16_t lo, uint16_t hi, struct listener *ret);
 
 #endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Addresses and routes over rtnetlink (libnl-route-3), the half of the link
+ * module that src/route.c holds. Same rules as link.h, which includes this.
+ */
+#ifndef NSGATE_ROUTE_H
+#define NSGATE_ROUTE_H
+
+#include <stdint.h>
+
+#include "nsgate/common.h"
+#include "nsgate/ip4.h"
+
+struct nl_sock;
+
+/* Add addr/plen to name (the prefix route comes with it). */
+int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
+		  struct nsg_err *e);
+/* Default IPv4 route via gw on name. */
+int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
+			   struct nsg_err *e);
+
+/* Ask the FIB which route the namespace would use for addr (RTM_GETROUTE
+ * with RTM_F_FIB_MATCH: the route itself, not the next hop). Returns 1 and
+ * the route's prefix when one other than a default route matches (a local
+ * address matches its /32 local route), 0 when only a default route or
+ * none does, -errno. */
+int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret);
+
+/* Every IPv4 prefix in use in the socket's namespace: each address's prefix
+ * and the destination of every route in every table (default routes excluded).
+ * For the subnet allocator. *ret malloc'ed; returns count. */
+int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
+
+#endif
