@@ -65,6 +65,4 @@ static inline uint32_t spec_ns_addr(const struct ip4_net *n) { return n->addr + 
 /* Decimal parsing with range check; -EINVAL or -ERANGE. */
 int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret);
 
-#include "nsgate/portmap.h"
-
 #endif
