@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "nsgate/common.h"
+#include "nsgate/portmap.h"
 #include "nsgate/spec.h"
 
 /* Largest file config_parse_file reads. */
@@ -30,7 +31,7 @@
 
 struct config_gw {
 	struct gw_spec spec;     /* checked, defaults filled in as `nsgate up NAME` would */
-	struct publish *pubs;    /* malloc'ed, in file order; NULL when n_pubs is 0 */
+	struct portmap *pubs;    /* malloc'ed, in file order; NULL when n_pubs is 0 */
 	size_t n_pubs;
 	unsigned line;           /* the line of the [NAME] header, for messages */
 };

@@ -23,7 +23,7 @@ struct gw_up_result {
 };
 
 struct gw_up_opts {
-	const struct publish *pubs;   /* ports to publish with it */
+	const struct portmap *pubs;   /* ports to publish with it */
 	size_t n_pubs;
 	bool force;                   /* publish even where a host socket listens */
 	pid_t run_pid;                /* nonzero: owned by this `nsgate run` process */
@@ -35,11 +35,11 @@ struct gw_up_opts {
 int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
 	       struct nsg_err *e);
 /* Publish more ports of a running gateway, in one transaction. */
-int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+int gateway_publish(const char *name, const struct portmap *pubs, size_t n_pubs, bool force,
 		    struct nsg_err *e);
 /* Stop publishing ports (each must be published by this gateway as given),
  * and forget their connections. */
-int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
+int gateway_unpublish(const char *name, const struct portmap *pubs, size_t n_pubs,
 		      struct nsg_err *e);
 /* Remove everything of one gateway; *found is false when there was nothing. */
 int gateway_down(const char *name, bool *found, struct nsg_err *e);
@@ -90,7 +90,7 @@ struct gw_view {
 	unsigned n_dns;          /* nameservers in its resolv.conf */
 	uint32_t dns[GW_DNS_MAX];
 	const char *status;      /* "up" or what is broken */
-	struct published *pub;   /* its published ports, one per port */
+	struct portmap *pub;     /* its published ports, one per port */
 	size_t n_pub;
 };
 void gateway_view_clear(struct gw_view *v);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "nsgate/portmap.h"
+
 struct listener {
 	uint16_t port;      /* the port it holds */
 	uint32_t inode;     /* its socket's inode, for finding the process */
@@ -20,25 +22,19 @@ struct listener {
 	char comm[16];      /* "" if not found */
 };
 
-/* Host address addr (host order, 0 = every host address) and ports [lo, hi]. */
-struct listen_query {
-	uint8_t proto;
-	uint32_t addr;
-	uint16_t lo, hi;
-};
-
 /*
  * Sockets of the caller's network namespace that would receive IPv4 traffic
- * for a query: TCP and SCTP sockets in LISTEN, UDP sockets bound to a port
- * (any state). A socket bound to 0.0.0.0 (or [::] without v6only) matches
- * any addr; one bound to a specific address matches when addr is 0 or equal.
+ * for the host side of a mapping (proto, host_addr, host ports): TCP and
+ * SCTP sockets in LISTEN, UDP sockets bound to a port (any state). A socket
+ * bound to 0.0.0.0 (or [::] without v6only) matches any host_addr; one
+ * bound to a specific address matches when host_addr is AF_UNSPEC or equal.
  * One dump per protocol and family, whatever n is. Of all matches, ret gets
  * the one of the lowest query index (*which, may be NULL), lowest port
  * first, and only for it is the owning process looked up in /proc. Kernels without sctp_diag count
  * as having no SCTP sockets. Returns 1, 0 when none, -errno (-EINVAL for a
- * bad query).
+ * bad protocol or range, -EAFNOSUPPORT for a host_addr that is not IPv4).
  */
-int listeners_find_any(const struct listen_query *q, size_t n, struct listener *ret,
+int listeners_find_any(const struct portmap *q, size_t n, struct listener *ret,
 		       size_t *which);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "nsgate/common.h"
+#include "nsgate/portmap.h"
 #include "nsgate/spec.h"
 
 struct nftx;
@@ -51,32 +52,23 @@ int ruleset_layout_current(struct nftx *n);
 int ruleset_complete(struct nftx *n);
 
 /* Queue the addition (or deletion) of published ports: one element per port
- * in ports4 (any host address) or ports4h (one host address), mapping to
- * to_addr, each commented with the gateway's name. */
-int ruleset_queue_publish(struct nftx *n, const char *name, uint32_t to_addr,
-			  const struct publish *pubs, size_t n_pubs, bool del);
+ * of pm[] in ports4 (host_addr AF_UNSPEC: any host address) or ports4h (one
+ * host address), mapping to to, each commented with the gateway's name.
+ * The maps are IPv4: -EAFNOSUPPORT for any other address. */
+int ruleset_queue_publish(struct nftx *n, const char *name, struct ip_addr to,
+			  const struct portmap *pm, size_t n_pm, bool del);
 
-/* One published port as the kernel holds it. Host byte order. */
-struct published {
-	uint32_t host_addr;      /* 0: every host address */
-	uint8_t proto;
-	uint16_t host_port;
-	uint32_t to_addr;
-	uint16_t to_port;
-	char owner[GW_NAME_MAX + 1];
-};
 /* Every published port of gateway name (NULL: of all gateways), read back
- * from the maps, sorted by (proto, host_port, host_addr). *ret malloc'ed. */
-int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret);
-/* Reorder by owner, then as above: each gateway's ports become one run. */
-void ruleset_published_sort_by_owner(struct published *v, size_t n);
+ * from the maps: one mapping a port (count 1), with its target and owner,
+ * sorted by portmap_sort. *ret malloc'ed. */
+int ruleset_published(struct nftx *n, const char *name, struct portmap **ret, size_t *n_ret);
 
 /* The published ports that could clash with req[]: every port bound to an
  * address, and the unbound ones with req's protocols and ports, looked up
  * by key; for many ports, simply all. Sorted as ruleset_published. Keeps a
  * one-port publish from reading every gateway's ports. */
-int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_req,
-			   struct published **ret, size_t *n_ret);
+int ruleset_published_near(struct nftx *n, const struct portmap *req, size_t n_req,
+			   struct portmap **ret, size_t *n_ret);
 
 /* What the kernel holds for one gateway, for show/list. */
 struct ruleset_gw_state {

@@ -62,26 +62,6 @@ int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 static inline uint32_t spec_host_addr(const struct ip4_net *n) { return n->addr + 1; }
 static inline uint32_t spec_ns_addr(const struct ip4_net *n) { return n->addr + 2; }
 
-/* One published port range: host [addr:]port..port+count-1 -> namespace
- * port..port+count-1. Host byte order. */
-struct publish {
-	uint32_t host_addr;     /* 0: every host address */
-	uint8_t proto;          /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
-	uint16_t host_port;
-	uint16_t port;
-	uint32_t count;         /* >= 1 */
-};
-#define PUBLISH_STRLEN 64
-
-/* [HOSTADDR:]HOSTPORT[-HOSTEND]:PORT[-END][/tcp|udp|sctp], default tcp.
- * The error names the part that is wrong. */
-int spec_publish_parse(const char *arg, struct publish *ret, struct nsg_err *e);
-/* The canonical text of p ("127.0.0.1:5432:5432/tcp", "5000-5009:6000-6009/udp"). */
-char *spec_publish_str(const struct publish *p, char buf[PUBLISH_STRLEN]);
-const char *spec_proto_name(uint8_t proto);
-/* Whether two publishes claim a common host (address, protocol, port). */
-bool spec_publish_overlap(const struct publish *a, const struct publish *b);
-
 /* Decimal parsing with range check; -EINVAL or -ERANGE. */
 int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret);
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "nsgate/portmap.h"
 #include "nsgate/spec.h"
 
 #define STATE_DIR "/run/nsgate"
@@ -46,9 +47,9 @@ int state_parse(const char *text, struct gw_state *ret);
 /* The published ports of a gateway, as requested: /run/nsgate/NAME.ports,
  * one SPEC a line, rewritten atomically after each change. Restores the
  * maps when someone flushed the ruleset. Missing file: no ports. */
-int state_ports_save(const char *name, const struct publish *p, size_t n);
+int state_ports_save(const char *name, const struct portmap *p, size_t n);
 /* *ret malloc'ed (NULL when none); -EBADMSG when a line does not parse. */
-int state_ports_load(const char *name, struct publish **ret, size_t *n_ret);
+int state_ports_load(const char *name, struct portmap **ret, size_t *n_ret);
 int state_ports_remove(const char *name);
 
 /* Gateways of `nsgate run` carry /run/nsgate/runs/NAME.run: the pid of the nsgate

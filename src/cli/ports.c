@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "nsgate/gateway.h"
+#include "nsgate/portmap.h"
 #include "nsgate/spec.h"
 
 /* ------------------------------------------------------ publish/unpublish */
@@ -11,7 +12,7 @@ static int cmd_publish_common(int argc, char *argv[], bool add)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
 	const char *cmd = add ? "publish" : "unpublish";
-	_cleanup_free_ struct publish *pubs = NULL;
+	_cleanup_free_ struct portmap *pubs = NULL;
 	struct nsg_err e = { 0 };
 	bool force = false;
 	size_t n = 0;
@@ -31,7 +32,7 @@ static int cmd_publish_common(int argc, char *argv[], bool add)
 	if (!pubs)
 		return report(&e, -ENOMEM);
 	for (int i = optind + 1; i < argc; i++) {
-		r = spec_publish_parse(argv[i], &pubs[n++], &e);
+		r = portmap_parse(argv[i], &pubs[n++], &e);
 		if (r < 0)
 			return report(&e, r);
 	}

@@ -5,36 +5,39 @@
 
 #include "cli.h"
 #include "nsgate/gateway.h"
+#include "nsgate/portmap.h"
 #include "nsgate/spec.h"
 
 /* Consecutive ports mapped to consecutive ports print as one range. */
-static size_t published_run(const struct published *p, size_t n, size_t i)
+static size_t published_run(const struct portmap *p, size_t n, size_t i)
 {
 	size_t j = i + 1;
 
-	while (j < n && p[j].proto == p[i].proto && p[j].host_addr == p[i].host_addr &&
-	       p[j].to_addr == p[i].to_addr && p[j].host_port == p[j - 1].host_port + 1 &&
-	       p[j].to_port == p[j - 1].to_port + 1)
+	while (j < n && p[j].proto == p[i].proto && ip_addr_eq(&p[j].host_addr, &p[i].host_addr) &&
+	       ip_addr_eq(&p[j].to_addr, &p[i].to_addr) && p[j].host_port == p[j - 1].host_port + 1 &&
+	       p[j].port == p[j - 1].port + 1)
 		j++;
 	return j - i;
 }
 
-static json_object *published_json(const struct published *p, size_t n)
+static json_object *published_json(const struct portmap *p, size_t n)
 {
 	json_object *arr = json_object_new_array();
-	char a[IP4_STRLEN];
+	char a[IP_ADDR_STRLEN];
 
 	for (size_t i = 0, run; i < n; i += run) {
 		json_object *o = json_object_new_object();
 
 		run = published_run(p, n, i);
-		json_object_object_add(o, "host_addr", json_object_new_string(ip4_addr_str(p[i].host_addr, a)));
+		/* Every host address reads "0.0.0.0", as the IPv4 wildcard. */
+		json_object_object_add(o, "host_addr", json_object_new_string(
+			ip_addr_is_set(&p[i].host_addr) ? ip_addr_str(&p[i].host_addr, a) : "0.0.0.0"));
 		json_object_object_add(o, "host_port", json_object_new_int(p[i].host_port));
 		json_object_object_add(o, "host_end", json_object_new_int(p[i].host_port + run - 1));
-		json_object_object_add(o, "port", json_object_new_int(p[i].to_port));
-		json_object_object_add(o, "end", json_object_new_int(p[i].to_port + run - 1));
-		json_object_object_add(o, "proto", json_object_new_string(spec_proto_name(p[i].proto)));
-		json_object_object_add(o, "to", json_object_new_string(ip4_addr_str(p[i].to_addr, a)));
+		json_object_object_add(o, "port", json_object_new_int(p[i].port));
+		json_object_object_add(o, "end", json_object_new_int(p[i].port + run - 1));
+		json_object_object_add(o, "proto", json_object_new_string(portmap_proto_name(p[i].proto)));
+		json_object_object_add(o, "to", json_object_new_string(ip_addr_str(&p[i].to_addr, a)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -210,14 +213,13 @@ int cmd_show(int argc, char *argv[])
 	       v.nft.masq_any ? "to any interface" : v.nft.masq_via[0] ? v.nft.masq_via : "none",
 	       v.nft.n_elems, v.nft.n_elems == 1 ? "" : "s");
 	for (size_t i = 0, run; i < v.n_pub; i += run) {
-		struct publish p = { .host_addr = v.pub[i].host_addr, .proto = v.pub[i].proto,
-				     .host_port = v.pub[i].host_port, .port = v.pub[i].to_port };
-		char spec[PUBLISH_STRLEN];
+		struct portmap p = v.pub[i];
+		char spec[PORTMAP_STRLEN], to[IP_ADDR_STRLEN];
 
 		run = published_run(v.pub, v.n_pub, i);
 		p.count = run;
-		printf("  %-10s %s -> %s\n", i ? "" : "published", spec_publish_str(&p, spec),
-		       ip4_addr_str(v.pub[i].to_addr, a));
+		printf("  %-10s %s -> %s\n", i ? "" : "published", portmap_str(&p, spec),
+		       ip_addr_str(&v.pub[i].to_addr, to));
 	}
 	if (v.dns_present) {
 		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);

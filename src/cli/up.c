@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "nsgate/gateway.h"
+#include "nsgate/portmap.h"
 #include "nsgate/run.h"
 #include "nsgate/spec.h"
 
@@ -14,7 +15,7 @@
 /* What up and run share: the gateway's options. */
 struct up_args {
 	struct gw_spec spec;
-	struct publish *pubs;     /* malloc'ed */
+	struct portmap *pubs;     /* malloc'ed */
 	struct gw_up_opts opts;
 	const char *user;         /* run --user */
 	bool named;               /* run --name */
@@ -60,7 +61,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 			r = spec_netns_parse(optarg, s, &e);
 			break;
 		case 'd': r = spec_dns_parse(optarg, s, &e); break;
-		case 'p': r = spec_publish_parse(optarg, &a->pubs[n_pubs++], &e); break;
+		case 'p': r = portmap_parse(optarg, &a->pubs[n_pubs++], &e); break;
 		case 'f': a->opts.force = true; break;
 		case 'N':
 		case 'U':

@@ -61,15 +61,14 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 static int apply_ports(struct session *s, const struct config_gw *cg, struct gw_apply_item *it,
 		       struct nsg_err *e)
 {
-	_cleanup_free_ struct publish *del = NULL, *add = NULL;
-	_cleanup_free_ struct published *pub = NULL;
+	_cleanup_free_ struct portmap *del = NULL, *add = NULL, *pub = NULL;
 	size_t n_del, n_add, n_pub;
 	int r;
 
 	r = ruleset_published(s->nft, cg->spec.name, &pub, &n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", cg->spec.name);
-	r = publish_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
+	r = portmap_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
 	if (r < 0)
 		return r;
 	if (n_del) {
@@ -137,7 +136,7 @@ static int apply_one(struct session *s, const struct config_gw *cg, struct gw_ap
  * a bad file is. Gateways the file names sort their ports out in order. */
 static int apply_precheck(struct nftx *nft, const struct config *cfg, struct nsg_err *e)
 {
-	_cleanup_free_ struct published *all = NULL;
+	_cleanup_free_ struct portmap *all = NULL;
 	size_t n_all, k = 0;
 	int r = ruleset_published(nft, NULL, &all, &n_all);
 
@@ -149,8 +148,8 @@ static int apply_precheck(struct nftx *nft, const struct config *cfg, struct nsg
 	for (size_t i = 0; i < cfg->n; i++) {
 		const struct config_gw *cg = &cfg->gw[i];
 
-		/* Target address 0 and no listener check: only other owners count. */
-		r = publish_check(cg->spec.name, 0, cg->pubs, cg->n_pubs, all, k, true, e);
+		/* No target address and no listener check: only other owners count. */
+		r = publish_check(cg->spec.name, (struct ip_addr){ .family = AF_UNSPEC }, cg->pubs, cg->n_pubs, all, k, true, e);
 		if (r < 0)
 			return r;
 	}

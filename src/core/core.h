@@ -104,9 +104,9 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 
 /* -------------------------------------------------------------- ports.c */
 
-int ports_publish(struct session *s, const char *name, const struct publish *pubs,
+int ports_publish(struct session *s, const char *name, const struct portmap *pubs,
 		  size_t n_pubs, bool force, struct nsg_err *e);
-int ports_unpublish(struct session *s, const char *name, const struct publish *pubs,
+int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
 		    size_t n_pubs, struct nsg_err *e);
 
 /* ----------------------------------------------------------------- gc.c */

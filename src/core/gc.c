@@ -15,7 +15,7 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 	for (int i = 0; i < count && r == 0; i++) {
 		struct gw_state st;
 		struct ruleset_gw gw;
-		_cleanup_free_ struct publish *pubs = NULL;
+		_cleanup_free_ struct portmap *pubs = NULL;
 		size_t n_pubs;
 
 		if ((except && !strcmp(names[i], except)) || state_load(names[i], &st) < 0)
@@ -23,8 +23,8 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		gw = gw_rules_of(&st.spec);
 		r = ruleset_queue_gateway(nft, &gw, false);
 		if (r == 0 && state_ports_load(names[i], &pubs, &n_pubs) == 0)
-			r = ruleset_queue_publish(nft, st.spec.name, spec_ns_addr(&st.spec.subnet), pubs,
-						  n_pubs, false);
+			r = ruleset_queue_publish(nft, st.spec.name, ip_addr_v4(spec_ns_addr(&st.spec.subnet)),
+						  pubs, n_pubs, false);
 		if (n)
 			(*n)++;
 	}

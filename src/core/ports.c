@@ -5,16 +5,16 @@
 /* The ports file after a publish (or unpublish) of pubs[]: its old list with
  * these ports added (or taken out), merged into ranges. The maps are not
  * read back: with 10,000 ports that would cost more than the change. */
-static int update_ports_file(const char *name, const struct publish *pubs, size_t n_pubs,
+static int update_ports_file(const char *name, const struct portmap *pubs, size_t n_pubs,
 			     bool remove, struct nsg_err *e)
 {
-	_cleanup_free_ struct publish *old = NULL, *next = NULL;
+	_cleanup_free_ struct portmap *old = NULL, *next = NULL;
 	size_t n_old = 0, n_next;
 	int r = state_ports_load(name, &old, &n_old);
 
 	if (r < 0 && r != -EBADMSG)
 		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
-	r = publish_list_combine(old, n_old, pubs, n_pubs, remove, &next, &n_next);
+	r = portmap_combine(old, n_old, pubs, n_pubs, remove, &next, &n_next);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
 	r = state_ports_save(name, next, n_next);
@@ -36,24 +36,24 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 }
 
 /* A running gateway's namespace address: where its ports lead. */
-static int running_addr(const char *name, uint32_t *to, struct nsg_err *e)
+static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 {
 	struct gw_state st;
 	int r = load_running(name, &st, e);
 
 	if (r < 0)
 		return r;
-	*to = spec_ns_addr(&st.spec.subnet);
+	*to = ip_addr_v4(spec_ns_addr(&st.spec.subnet));
 	return 0;
 }
 
-int ports_publish(struct session *s, const char *name, const struct publish *pubs,
+int ports_publish(struct session *s, const char *name, const struct portmap *pubs,
 		  size_t n_pubs, bool force, struct nsg_err *e)
 {
 	struct nftx *nft = s->nft;
-	_cleanup_free_ struct published *have = NULL;
+	_cleanup_free_ struct portmap *have = NULL;
 	size_t n_have;
-	uint32_t to;
+	struct ip_addr to;
 	int r;
 
 	/* Other gateways' ports where these would go: a claim is a conflict. */
@@ -76,13 +76,13 @@ int ports_publish(struct session *s, const char *name, const struct publish *pub
 	return r;
 }
 
-int ports_unpublish(struct session *s, const char *name, const struct publish *pubs,
+int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
 		    size_t n_pubs, struct nsg_err *e)
 {
 	struct nftx *nft = s->nft;
-	_cleanup_free_ struct published *have = NULL;
+	_cleanup_free_ struct portmap *have = NULL;
 	size_t n_have, n_own = 0;
-	uint32_t to;
+	struct ip_addr to;
 	int r;
 
 	r = running_addr(name, &to, e);
@@ -96,7 +96,7 @@ int ports_unpublish(struct session *s, const char *name, const struct publish *p
 	for (size_t i = 0; i < n_have; i++)
 		if (!strcmp(have[i].owner, name))
 			have[n_own++] = have[i];
-	r = publish_match(pubs, n_pubs, have, n_own, e);
+	r = portmap_match(pubs, n_pubs, have, n_own, e);
 	if (r < 0)
 		return r;
 	nftx_batch_begin(nft);
@@ -107,11 +107,11 @@ int ports_unpublish(struct session *s, const char *name, const struct publish *p
 	if (r == 0)
 		r = update_ports_file(name, pubs, n_pubs, true, e);
 	if (r == 0)
-		r = publish_forget_flows_req(pubs, n_pubs, to, e);
+		r = publish_forget_flows(pubs, n_pubs, &to, e);
 	return r < 0 ? r : 0;
 }
 
-int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs, bool force,
+int gateway_publish(const char *name, const struct portmap *pubs, size_t n_pubs, bool force,
 		    struct nsg_err *e)
 {
 	_cleanup_session_ struct session s = SESSION_INIT;
@@ -120,7 +120,7 @@ int gateway_publish(const char *name, const struct publish *pubs, size_t n_pubs,
 	return r < 0 ? r : ports_publish(&s, name, pubs, n_pubs, force, e);
 }
 
-int gateway_unpublish(const char *name, const struct publish *pubs, size_t n_pubs,
+int gateway_unpublish(const char *name, const struct portmap *pubs, size_t n_pubs,
 		      struct nsg_err *e)
 {
 	_cleanup_session_ struct session s = SESSION_INIT;

@@ -135,7 +135,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 {
 	struct leftovers l;
 	struct link_job job = { .host = s->host, .ifname = l.ifname };
-	_cleanup_free_ struct published *pub = NULL;
+	_cleanup_free_ struct portmap *pub = NULL;
 	size_t n_elems = 0, n_pub = 0;
 	bool others;
 	int r, forgot = 0;
@@ -159,7 +159,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	/* The mappings are gone, so no new flow can use them: forget the
 	 * existing ones while the link's deletion waits in the kernel. */
 	if (r == 0 && n_pub) {
-		forgot = publish_forget_flows(pub, n_pub, e);
+		forgot = publish_forget_flows(pub, n_pub, NULL, e);
 		if (forgot > 0)
 			forgot = 0;
 	}
@@ -242,7 +242,7 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		  struct nsg_err *e)
 {
 	_cleanup_free_ struct link_info *links = NULL;
-	_cleanup_free_ struct published *pub = NULL;
+	_cleanup_free_ struct portmap *pub = NULL;
 	char (*all)[GW_NAME_MAX + 1] = NULL;
 	struct link_job job = { .host = s->host,
 				.group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
@@ -300,7 +300,7 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 	}
 	/* Their flows too, while the links' deletion waits in the kernel. */
 	if (r == 0 && n_pub) {
-		int rr = publish_forget_flows(pub, n_pub, e);
+		int rr = publish_forget_flows(pub, n_pub, NULL, e);
 		r = rr < 0 ? rr : 0;
 	}
 	link_job_wait(&job);

@@ -18,7 +18,7 @@ struct up_ctx {
 	bool table_existed;
 	bool other_gateways;
 	const char *warning;
-	const struct publish *pubs;
+	const struct portmap *pubs;
 	size_t n_pubs;
 	bool force;
 	pid_t run_pid;
@@ -158,8 +158,9 @@ static int step_nft(struct up_ctx *c)
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0)
-		r = ruleset_queue_publish(c->nft, c->st.spec.name, spec_ns_addr(&c->st.spec.subnet),
-					  c->pubs, c->n_pubs, false);
+		r = ruleset_queue_publish(c->nft, c->st.spec.name,
+					  ip_addr_v4(spec_ns_addr(&c->st.spec.subnet)), c->pubs,
+					  c->n_pubs, false);
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "nftables batch");
 	return nftx_batch_commit(c->nft, c->e);
@@ -273,12 +274,8 @@ static int up_check_existing(struct up_ctx *c, const struct gw_spec *req,
 					"gateway \"%s\"", req->name);
 		r = view_one(c->s, req->name, &v, NULL);
 		if (r == 0 && !strcmp(v.status, "up")) {
-			size_t ports = 0;
-			bool same;
-
-			for (size_t i = 0; i < c->n_pubs; i++)
-				ports += c->pubs[i].count;
-			same = ports == v.n_pub && publish_match(c->pubs, c->n_pubs, v.pub, v.n_pub, NULL) == 0;
+			bool same = portmap_count_ports(c->pubs, c->n_pubs) == v.n_pub &&
+				    portmap_match(c->pubs, c->n_pubs, v.pub, v.n_pub, NULL) == 0;
 			gateway_view_clear(&v);
 			if (!same)
 				return nsg_fail(c->e, -EEXIST, "is up with other published ports "
@@ -346,14 +343,14 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	if (r < 0)
 		return r;
 	if (c->n_pubs) {
-		struct published *all;
+		struct portmap *all;
 		size_t n_all;
 
 		r = ruleset_published_near(c->nft, c->pubs, c->n_pubs, &all, &n_all);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "reading published ports");
-		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all, n_all,
-				  c->force, c->e);
+		r = publish_check(s->name, ip_addr_v4(spec_ns_addr(&s->subnet)), c->pubs, c->n_pubs, all,
+				  n_all, c->force, c->e);
 		free(all);
 		if (r < 0)
 			return r;

@@ -12,7 +12,7 @@ struct view_snapshot {
 	const struct link_info *links;          /* nsgate's links, sorted by name */
 	size_t n_links;
 	const struct ruleset_gw_state *nft;     /* this gateway's elements */
-	const struct published *pub;            /* its ports */
+	const struct portmap *pub;              /* its ports */
 	size_t n_pub;
 };
 
@@ -118,7 +118,7 @@ static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 		    size_t *n_views, struct nsg_err *e)
 {
 	_cleanup_free_ struct ruleset_gw_state *states = calloc(n ? n : 1, sizeof(*states));
-	_cleanup_free_ struct published *pub = NULL;
+	_cleanup_free_ struct portmap *pub = NULL;
 	size_t n_pub = 0, j = 0;
 	int r;
 
@@ -130,7 +130,7 @@ static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 		r = ruleset_published(s->nft, NULL, &pub, &n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading table inet " RULESET_TABLE);
-	ruleset_published_sort_by_owner(pub, n_pub);
+	portmap_sort_by_owner(pub, n_pub);
 	for (size_t i = 0; i < n; i++) {
 		struct view_snapshot snap = { .links = links, .n_links = n_links, .nft = &states[i] };
 		size_t first;

@@ -180,7 +180,7 @@ static char *read_line(char *buf, int num, void *stream)
 }
 
 static int add_publish(struct parser *p, struct config_gw *gw, struct gw_lines *l,
-		       const struct publish *pub)
+		       const struct portmap *pub)
 {
 	if (GROW(gw->pubs, l->cap_pubs, gw->n_pubs + 1) < 0 ||
 	    GROW(l->pub, l->cap_pub, gw->n_pubs + 1) < 0)
@@ -196,7 +196,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	struct parser *p = user;
 	struct config_gw *gw = cur_gw(p);
 	struct nsg_err se = { 0 };
-	struct publish pub;
+	struct portmap pub;
 	struct gw_lines *l;
 	int k, r = 0;
 
@@ -233,7 +233,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			snprintf(gw->spec.uplink, sizeof(gw->spec.uplink), "%s", value);
 		break;
 	case K_PUBLISH:
-		r = spec_publish_parse(value, &pub, &se);
+		r = portmap_parse(value, &pub, &se);
 		if (r == 0 && !add_publish(p, gw, l, &pub))
 			return 0;
 		break;
@@ -249,7 +249,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 static void check_publishes(struct parser *p)
 {
-	char a[PUBLISH_STRLEN], b[PUBLISH_STRLEN];
+	char a[PORTMAP_STRLEN], b[PORTMAP_STRLEN];
 
 	for (size_t i = 0; i < p->cfg.n; i++) {
 		const struct config_gw *gw = &p->cfg.gw[i];
@@ -259,10 +259,10 @@ static void check_publishes(struct parser *p)
 				const struct config_gw *o = &p->cfg.gw[i2];
 
 				for (size_t j2 = 0; j2 < (i2 == i ? j : o->n_pubs); j2++) {
-					if (!spec_publish_overlap(&gw->pubs[j], &o->pubs[j2]))
+					if (!portmap_overlap(&gw->pubs[j], &o->pubs[j2]))
 						continue;
-					spec_publish_str(&gw->pubs[j], a);
-					spec_publish_str(&o->pubs[j2], b);
+					portmap_str(&gw->pubs[j], a);
+					portmap_str(&o->pubs[j2], b);
 					if (i2 == i)
 						fail_at(p, p->lines[i].pub[j],
 							"publish \"%s\": overlaps \"%s\" on line %u", a, b,

@@ -69,8 +69,17 @@ struct ct_victim {
 	uint32_t id;
 };
 
+/* One port of a mapping, in host byte order; host_addr 0: any. */
+struct ct_map {
+	uint32_t host_addr;
+	uint32_t to_addr;
+	uint16_t host_port;
+	uint16_t to_port;
+	uint8_t proto;
+};
+
 struct dump_ctx {
-	const struct ct_dnat *maps;     /* sorted by (proto, host_port) */
+	const struct ct_map *maps;      /* sorted by (proto, host_port) */
 	size_t n_maps;
 	struct ct_victim *v;
 	size_t n_v, cap_v;
@@ -79,7 +88,7 @@ struct dump_ctx {
 
 static int map_cmp(const void *a, const void *b)
 {
-	const struct ct_dnat *x = a, *y = b;
+	const struct ct_map *x = a, *y = b;
 
 	if (x->proto != y->proto)
 		return x->proto < y->proto ? -1 : 1;
@@ -89,7 +98,7 @@ static int map_cmp(const void *a, const void *b)
 }
 
 /* First mapping at or after (proto, port). */
-static size_t lower_bound(const struct ct_dnat *m, size_t n, uint8_t proto, uint16_t port)
+static size_t lower_bound(const struct ct_map *m, size_t n, uint8_t proto, uint16_t port)
 {
 	size_t lo = 0, hi = n;
 
@@ -164,7 +173,7 @@ static bool entry_matches(const struct dump_ctx *d, const struct ct_tuple *o,
 
 	for (size_t i = lower_bound(d->maps, d->n_maps, o->proto, port);
 	     i < d->n_maps && d->maps[i].proto == o->proto && d->maps[i].host_port == port; i++) {
-		const struct ct_dnat *m = &d->maps[i];
+		const struct ct_map *m = &d->maps[i];
 
 		if (m->host_addr && m->host_addr != ntohl(o->dst))
 			continue;
@@ -286,20 +295,6 @@ static struct nlmsghdr *put_delete(char *buf, uint32_t seq, const struct ct_vict
 	return nlh;
 }
 
-static const char *proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_SCTP:
-		return "sctp";
-	default:
-		return "?";
-	}
-}
-
 /* Name the entry a delete failed for, with the kernel's text if it gave one. */
 static void note_error(const struct nlmsghdr *nlh, const struct ct_victim *v, struct nsg_err *e)
 {
@@ -310,7 +305,7 @@ static void note_error(const struct nlmsghdr *nlh, const struct ct_victim *v, st
 	inet_ntop(AF_INET, &v->orig.src, src, sizeof(src));
 	inet_ntop(AF_INET, &v->orig.dst, dst, sizeof(dst));
 	nsg_fail(e, nlx_error(nlh), NULL, "conntrack entry %s %s:%u -> %s:%u",
-		 proto_name(v->orig.proto), src, ntohs(v->orig.sport), dst, ntohs(v->orig.dport));
+		 portmap_proto_name(v->orig.proto), src, ntohs(v->orig.sport), dst, ntohs(v->orig.dport));
 	nlx_why(e, nlh);
 }
 
@@ -386,12 +381,41 @@ static bool table_is_empty(void)
 	return !strcmp(buf, "0\n") || !strcmp(buf, "0");
 }
 
-int conntrack_delete_dnat(const struct ct_dnat *maps, size_t n, size_t *n_deleted,
+/* The mappings port by port, sorted for lookup. IPv4 only: the dump asks
+ * for AF_INET entries alone. */
+static int expand_maps(const struct portmap *maps, size_t n, struct ct_map **ret, size_t *n_ret)
+{
+	size_t total = portmap_count_ports(maps, n), k = 0;
+	struct ct_map *v;
+
+	for (size_t i = 0; i < n; i++)
+		if (!ip_addr_is_v4(&maps[i].to_addr) ||
+		    (ip_addr_is_set(&maps[i].host_addr) && !ip_addr_is_v4(&maps[i].host_addr)))
+			return -EAFNOSUPPORT;
+	v = reallocarray(NULL, total ? total : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct portmap *m = &maps[i];
+		uint32_t host = ip_addr_is_set(&m->host_addr) ? m->host_addr.v4 : 0;
+
+		for (uint32_t j = 0; j < m->count; j++)
+			v[k++] = (struct ct_map){ .host_addr = host, .to_addr = m->to_addr.v4,
+						  .host_port = m->host_port + j, .to_port = m->port + j,
+						  .proto = m->proto };
+	}
+	qsort(v, k, sizeof(*v), map_cmp);
+	*ret = v;
+	*n_ret = k;
+	return 0;
+}
+
+int conntrack_delete_dnat(const struct portmap *maps, size_t n, size_t *n_deleted,
 			  struct nsg_err *e)
 {
 	struct dump_ctx d = { 0 };
 	struct mnl_socket *nl = NULL;
-	_cleanup_free_ struct ct_dnat *sorted = NULL;
+	_cleanup_free_ struct ct_map *sorted = NULL;
 	_cleanup_free_ char *rbuf = NULL, *sbuf = NULL;
 	size_t deleted = 0;
 	uint32_t seq;
@@ -399,18 +423,17 @@ int conntrack_delete_dnat(const struct ct_dnat *maps, size_t n, size_t *n_delete
 
 	if (n_deleted)
 		*n_deleted = 0;
-	if (!n || table_is_empty())
+	r = expand_maps(maps, n, &sorted, &d.n_maps);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "conntrack");
+	if (!d.n_maps || table_is_empty())
 		return 0;
 
-	sorted = reallocarray(NULL, n, sizeof(*sorted));
 	rbuf = malloc(RECV_ROOM);
 	sbuf = malloc(DELETE_WINDOW * DELETE_MSG_ROOM);
-	if (!sorted || !rbuf || !sbuf)
+	if (!rbuf || !sbuf)
 		return nsg_fail(e, -ENOMEM, NULL, "conntrack");
-	memcpy(sorted, maps, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), map_cmp);
 	d.maps = sorted;
-	d.n_maps = n;
 
 	r = nlx_open(NETLINK_NETFILTER, &nl);
 	if (r < 0)

@@ -263,7 +263,7 @@ static bool proto_ok(uint8_t proto)
 
 /* Dump proto in both families against its queries; the best hit so far
  * (lowest query index) is in s. */
-static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct listen_query *q,
+static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct portmap *q,
 		      size_t n, struct qref *refs, char *buf, struct scan *s)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
@@ -272,8 +272,11 @@ static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct listen_
 
 	for (size_t i = 0; i < n; i++)
 		if (q[i].proto == s->proto)
-			refs[k++] = (struct qref){ .lo = q[i].lo, .hi = q[i].hi, .addr = q[i].addr,
-						   .idx = i };
+			refs[k++] = (struct qref){
+				.lo = q[i].host_port,
+				.hi = (uint16_t)(q[i].host_port + q[i].count - 1),
+				.addr = ip_addr_is_set(&q[i].host_addr) ? q[i].host_addr.v4 : 0,
+				.idx = i };
 	if (!k)
 		return 0;
 	qsort(refs, k, sizeof(*refs), qref_cmp);
@@ -296,7 +299,18 @@ static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct listen_
 	return 0;
 }
 
-int listeners_find_any(const struct listen_query *q, size_t n, struct listener *ret,
+/* A query the scan can answer: a known protocol, ports within 1..65535, and
+ * a host address that is IPv4 or none. */
+static int query_check(const struct portmap *q)
+{
+	if (!proto_ok(q->proto) || q->count < 1 || q->host_port + q->count - 1 > 65535)
+		return -EINVAL;
+	if (ip_addr_is_set(&q->host_addr) && !ip_addr_is_v4(&q->host_addr))
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+int listeners_find_any(const struct portmap *q, size_t n, struct listener *ret,
 		       size_t *which)
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
@@ -308,9 +322,11 @@ int listeners_find_any(const struct listen_query *q, size_t n, struct listener *
 	uint32_t seq;
 	int r = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (!proto_ok(q[i].proto) || q[i].lo > q[i].hi)
-			return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		r = query_check(&q[i]);
+		if (r < 0)
+			return r;
+	}
 	if (!n)
 		return 0;
 	refs = reallocarray(NULL, n, sizeof(*refs));

@@ -203,33 +203,44 @@ static void put_addr_port(uint8_t *slot, uint32_t addr, uint16_t port)
 	memcpy(slot + 4, &be, 2);
 }
 
-int ruleset_queue_publish(struct nftx *n, const char *name, uint32_t to_addr,
-			  const struct publish *pubs, size_t n_pubs, bool del)
+/* The maps hold IPv4 addresses only: say so rather than write a wrong key. */
+static int check_v4(struct ip_addr to, const struct portmap *pm, size_t n_pm)
 {
-	size_t total = 0, n_any = 0, n_bound = 0;
+	if (!ip_addr_is_v4(&to))
+		return -EAFNOSUPPORT;
+	for (size_t i = 0; i < n_pm; i++)
+		if (ip_addr_is_set(&pm[i].host_addr) && !ip_addr_is_v4(&pm[i].host_addr))
+			return -EAFNOSUPPORT;
+	return 0;
+}
+
+int ruleset_queue_publish(struct nftx *n, const char *name, struct ip_addr to,
+			  const struct portmap *pm, size_t n_pm, bool del)
+{
+	size_t total = portmap_count_ports(pm, n_pm), n_any = 0, n_bound = 0;
 	struct nftx_elem *any = NULL, *bound = NULL;
 	uint8_t *buf = NULL;
-	int r = -ENOMEM;
+	int r = check_v4(to, pm, n_pm);
 
-	for (size_t i = 0; i < n_pubs; i++)
-		total += pubs[i].count;
-	if (!total)
-		return 0;
+	if (r < 0 || !total)
+		return r;
+	r = -ENOMEM;
 	/* Per port: a 12-byte key slot and an 8-byte data slot. */
 	any = calloc(total, sizeof(*any));
 	bound = calloc(total, sizeof(*bound));
 	buf = malloc(total * 20);
 	if (!any || !bound || !buf)
 		goto out;
-	for (size_t i = 0, k = 0; i < n_pubs; i++) {
-		const struct publish *p = &pubs[i];
+	for (size_t i = 0, k = 0; i < n_pm; i++) {
+		const struct portmap *p = &pm[i];
+		bool is_bound = ip_addr_is_set(&p->host_addr);
 
 		for (uint32_t j = 0; j < p->count; j++, k++) {
 			uint8_t *key = buf + k * 20, *data = key + 12;
-			struct nftx_elem *e = p->host_addr ? &bound[n_bound++] : &any[n_any++];
+			struct nftx_elem *e = is_bound ? &bound[n_bound++] : &any[n_any++];
 
-			if (p->host_addr) {
-				uint32_t a = htonl(p->host_addr);
+			if (is_bound) {
+				uint32_t a = htonl(p->host_addr.v4);
 				memcpy(key, &a, 4);
 				put_proto_port(key + 4, p->proto, p->host_port + j);
 				e->key_len = 12;
@@ -237,7 +248,7 @@ int ruleset_queue_publish(struct nftx *n, const char *name, uint32_t to_addr,
 				put_proto_port(key, p->proto, p->host_port + j);
 				e->key_len = 8;
 			}
-			put_addr_port(data, to_addr, p->port + j);
+			put_addr_port(data, to.v4, p->port + j);
 			e->key = key;
 			e->data = data;
 			e->data_len = 8;
@@ -257,7 +268,7 @@ out:
 struct pub_list {
 	const char *name;
 	bool bound;
-	struct published *v;
+	struct portmap *v;
 	size_t n, cap;
 };
 
@@ -265,26 +276,28 @@ static int collect_published(const struct nftx_elem *el, void *userdata)
 {
 	struct pub_list *l = userdata;
 	const uint8_t *k = el->key, *d = el->data;
-	struct published p = { 0 };
-	uint32_t a;
+	struct portmap p = { .count = 1 };
 	uint16_t port;
+	int r;
 
 	if (l->name && (!el->comment || strcmp(el->comment, l->name)))
 		return 0;
 	if (!d || el->data_len != 8 || el->key_len != (l->bound ? 12u : 8u))
 		return 0;  /* not an element nsgate wrote */
 	if (l->bound) {
-		memcpy(&a, k, 4);
-		p.host_addr = ntohl(a);
+		r = ip_addr_from_bytes(AF_INET, k, &p.host_addr);
+		if (r < 0)
+			return r;
 		k += 4;
 	}
 	p.proto = k[0];
 	memcpy(&port, k + 4, 2);
 	p.host_port = ntohs(port);
-	memcpy(&a, d, 4);
-	p.to_addr = ntohl(a);
+	r = ip_addr_from_bytes(AF_INET, d, &p.to_addr);
+	if (r < 0)
+		return r;
 	memcpy(&port, d + 4, 2);
-	p.to_port = ntohs(port);
+	p.port = ntohs(port);
 	snprintf(p.owner, sizeof(p.owner), "%s", el->comment ? el->comment : "");
 	if (GROW(l->v, l->cap, l->n + 1) < 0)
 		return -ENOMEM;
@@ -292,47 +305,21 @@ static int collect_published(const struct nftx_elem *el, void *userdata)
 	return 0;
 }
 
-static int published_cmp(const void *a, const void *b)
-{
-	const struct published *x = a, *y = b;
-
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->host_port != y->host_port)
-		return x->host_port < y->host_port ? -1 : 1;
-	return x->host_addr < y->host_addr ? -1 : x->host_addr > y->host_addr;
-}
-
-static int published_owner_cmp(const void *a, const void *b)
-{
-	const struct published *x = a, *y = b;
-	int c = strcmp(x->owner, y->owner);
-
-	return c ? c : published_cmp(a, b);
-}
-
-void ruleset_published_sort_by_owner(struct published *v, size_t n)
-{
-	if (n)
-		qsort(v, n, sizeof(*v), published_owner_cmp);
-}
-
 /* Hand the collected ports over sorted, or drop them on an error (a missing
  * table or map is none: nothing published). */
-static int pub_list_finish(struct pub_list *l, int r, struct published **ret, size_t *n_ret)
+static int pub_list_finish(struct pub_list *l, int r, struct portmap **ret, size_t *n_ret)
 {
 	if (r < 0 && r != -ENOENT) {
 		free(l->v);
 		return r;
 	}
-	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), published_cmp);
+	portmap_sort(l->v, l->n);
 	*ret = l->v;
 	*n_ret = l->n;
 	return 0;
 }
 
-int ruleset_published(struct nftx *n, const char *name, struct published **ret, size_t *n_ret)
+int ruleset_published(struct nftx *n, const char *name, struct portmap **ret, size_t *n_ret)
 {
 	struct pub_list l = { .name = name };
 	int r;
@@ -347,17 +334,14 @@ int ruleset_published(struct nftx *n, const char *name, struct published **ret, 
 	return pub_list_finish(&l, r, ret, n_ret);
 }
 
-int ruleset_published_near(struct nftx *n, const struct publish *req, size_t n_req,
-			   struct published **ret, size_t *n_ret)
+int ruleset_published_near(struct nftx *n, const struct portmap *req, size_t n_req,
+			   struct portmap **ret, size_t *n_ret)
 {
 	struct pub_list l = { .bound = true };
-	size_t total = 0;
 	int r;
 
-	for (size_t i = 0; i < n_req; i++)
-		total += req[i].count;
 	/* Past a few dozen lookups one dump is cheaper. */
-	if (total > 64)
+	if (portmap_count_ports(req, n_req) > 64)
 		return ruleset_published(n, NULL, ret, n_ret);
 	*ret = NULL;
 	*n_ret = 0;

@@ -264,7 +264,7 @@ static void ports_path(const char *name, char path[PATH_MAX])
 	snprintf(path, PATH_MAX, STATE_DIR "/%s.ports", name);
 }
 
-int state_ports_save(const char *name, const struct publish *p, size_t n)
+int state_ports_save(const char *name, const struct portmap *p, size_t n)
 {
 	char path[PATH_MAX];
 	_cleanup_free_ char *buf = NULL;
@@ -277,22 +277,22 @@ int state_ports_save(const char *name, const struct publish *p, size_t n)
 	r = dir_ensure();
 	if (r < 0)
 		return r;
-	buf = malloc(n * PUBLISH_STRLEN + 1);
+	buf = malloc(n * PORTMAP_STRLEN + 1);
 	if (!buf)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		char spec[PUBLISH_STRLEN];
+		char spec[PORTMAP_STRLEN];
 
-		len += sprintf(buf + len, "%s\n", spec_publish_str(&p[i], spec));
+		len += sprintf(buf + len, "%s\n", portmap_str(&p[i], spec));
 	}
 	return file_write_atomic(path, buf, len, 0644, 0);
 }
 
-int state_ports_load(const char *name, struct publish **ret, size_t *n_ret)
+int state_ports_load(const char *name, struct portmap **ret, size_t *n_ret)
 {
 	char path[PATH_MAX];
 	_cleanup_free_ char *buf = NULL;
-	struct publish *v = NULL;
+	struct portmap *v = NULL;
 	size_t n = 0, vcap = 0;
 	int r;
 
@@ -314,7 +314,7 @@ int state_ports_load(const char *name, struct publish **ret, size_t *n_ret)
 			free(v);
 			return -ENOMEM;
 		}
-		if (spec_publish_parse(line, &v[n], NULL) < 0) {
+		if (portmap_parse(line, &v[n], NULL) < 0) {
 			free(v);
 			return -EBADMSG;
 		}

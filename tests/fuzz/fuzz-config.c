@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the config parser and the publish SPEC parser.
+ * libFuzzer target for the config parser and the publish SPEC parser (portmap).
  * Besides "no crash, no leak, no undefined behaviour" it checks properties:
  * an accepted config holds valid gateways; an error names "FILE:LINE" with a
  * reason; an accepted SPEC prints to text that parses back to the same.
@@ -54,19 +54,20 @@ static void check_config(const char *text)
 
 static void check_publish(const char *text)
 {
-	struct publish p, q;
+	struct portmap p, q;
 	struct nsg_err e = { 0 };
-	char buf[PUBLISH_STRLEN];
+	char buf[PORTMAP_STRLEN];
 
-	if (spec_publish_parse(text, &p, &e) < 0) {
+	if (portmap_parse(text, &p, &e) < 0) {
 		CHECK(e.code < 0 && e.what[0]);
 		return;
 	}
-	spec_publish_str(&p, buf);
-	CHECK(spec_publish_parse(buf, &q, NULL) == 0);
-	CHECK(p.host_addr == q.host_addr && p.proto == q.proto && p.host_port == q.host_port &&
-	       p.port == q.port && p.count == q.count);
-	CHECK(spec_publish_overlap(&p, &q));
+	CHECK(!ip_addr_is_set(&p.to_addr) && !p.owner[0]);
+	portmap_str(&p, buf);
+	CHECK(portmap_parse(buf, &q, NULL) == 0);
+	CHECK(ip_addr_eq(&p.host_addr, &q.host_addr) && p.proto == q.proto &&
+	      p.host_port == q.host_port && p.port == q.port && p.count == q.count);
+	CHECK(portmap_overlap(&p, &q));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

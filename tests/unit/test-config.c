@@ -79,12 +79,13 @@ static void test_full(void **state)
 	assert_string_equal(g->spec.uplink, "");
 	assert_int_equal(g->spec.dns_mode, GW_DNS_AUTO);
 	assert_int_equal(g->n_pubs, 2);
-	assert_int_equal(g->pubs[0].host_addr, 0);
+	assert_int_equal(g->pubs[0].host_addr.family, AF_UNSPEC);
 	assert_int_equal(g->pubs[0].host_port, 8080);
 	assert_int_equal(g->pubs[0].port, 80);
 	assert_int_equal(g->pubs[0].count, 1);
 	assert_int_equal(g->pubs[0].proto, IPPROTO_TCP);
-	assert_int_equal(g->pubs[1].host_addr, A(127, 0, 0, 1));
+	assert_int_equal(g->pubs[1].host_addr.family, AF_INET);
+	assert_int_equal(g->pubs[1].host_addr.v4, A(127, 0, 0, 1));
 	assert_int_equal(g->pubs[1].host_port, 5432);
 
 	g = &c.gw[1];

@@ -777,6 +777,60 @@ static void test_gateway_state(void **state)
 	assert_int_equal(st.n_elems, 0);
 }
 
+/* Published ports: one element a port, unbound ones in ports4 keyed
+ * proto . port, bound ones in ports4h keyed addr . proto . port, each a
+ * 4-byte register slot in network byte order. One port each: libnftnl
+ * 1.2.4 cannot parse a message of several elements with data back. */
+static void test_publish_elems(void **state)
+{
+	struct nftx *n = *state;
+	struct portmap pm[2];
+	struct sent_msg m[8];
+	struct elem_msg em;
+	struct nsg_err e = { 0 };
+	static const uint8_t key_any[8] = { IPPROTO_UDP, 0, 0, 0, 0, 53, 0, 0 };
+	static const uint8_t key_bound[12] = { 127, 0, 0, 1, IPPROTO_TCP, 0, 0, 0, 0x1f, 0x90, 0, 0 };
+
+	assert_int_equal(portmap_parse("127.0.0.1:8080:80", &pm[0], NULL), 0);
+	assert_int_equal(portmap_parse("53:53/udp", &pm[1], NULL), 0);
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_publish(n, "web", ip_addr_v4(0x0ac80002), pm, 2, false), 0);
+	assert_int_equal(nftx_batch_size(n), 2);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	decode_elems(m[1].nlh, &em);
+	assert_string_equal(em.set, "ports4");
+	assert_int_equal(em.n_elems, 1);
+	assert_int_equal(em.key_len, sizeof(key_any));
+	assert_memory_equal(em.key, key_any, sizeof(key_any));
+	assert_string_equal(em.comment, "web");
+	decode_elems(m[2].nlh, &em);
+	assert_string_equal(em.set, "ports4h");
+	assert_int_equal(em.n_elems, 1);
+	assert_int_equal(em.key_len, sizeof(key_bound));
+	assert_memory_equal(em.key, key_bound, sizeof(key_bound));
+}
+
+/* The maps are IPv4: any other target or host address is refused before
+ * anything is queued. */
+static void test_publish_not_v4(void **state)
+{
+	struct nftx *n = *state;
+	struct portmap pm;
+	struct ip_addr v6;
+
+	assert_int_equal(portmap_parse("8080:80", &pm, NULL), 0);
+	assert_int_equal(ip_addr_parse("fd00::2", AF_INET6, &v6), 0);
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_publish(n, "web", v6, &pm, 1, false), -EAFNOSUPPORT);
+	assert_int_equal(ruleset_queue_publish(n, "web", (struct ip_addr){ .family = AF_UNSPEC }, &pm,
+					       1, false), -EAFNOSUPPORT);
+	pm.host_addr = v6;
+	assert_int_equal(ruleset_queue_publish(n, "web", ip_addr_v4(0x0ac80002), &pm, 1, true),
+			 -EAFNOSUPPORT);
+	assert_int_equal(nftx_batch_size(n), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -791,6 +845,8 @@ int main(void)
 		T(test_table),
 		T(test_owned_delete),
 		T(test_gateway_state),
+		T(test_publish_elems),
+		T(test_publish_not_v4),
 	};
 
 	return cmocka_run_group_tests_name("ruleset", tests, NULL, NULL);

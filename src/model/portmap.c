@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nsgate/portmap.h"
+#include "nsgate/spec.h"
+
+const char *portmap_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_SCTP: return "sctp";
+	default: return "?";
+	}
+}
+
+/* "P" or "P-E" with 1 <= P <= E <= 65535. */
+static int parse_port_range(const char *s, uint16_t *first, uint32_t *count, const char **why)
+{
+	char buf[16];
+	const char *dash = strchr(s, '-');
+	unsigned long a, b;
+	size_t len = dash ? (size_t)(dash - s) : strlen(s);
+
+	*why = "expected a port (1-65535) or a range such as 8000-8009";
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (spec_parse_uint(buf, ULONG_MAX, &a) < 0)
+		return -EINVAL;
+	b = a;
+	if (dash && spec_parse_uint(dash + 1, ULONG_MAX, &b) < 0)
+		return -EINVAL;
+	if (a < 1 || a > 65535 || b < 1 || b > 65535) {
+		*why = "ports are 1 to 65535";
+		return -ERANGE;
+	}
+	if (b < a) {
+		*why = "the range is reversed";
+		return -EINVAL;
+	}
+	*first = a;
+	*count = b - a + 1;
+	return 0;
+}
+
+int portmap_parse(const char *arg, struct portmap *ret, struct nsg_err *e)
+{
+	/* 79 bytes is more than any SPEC needs; longer is refused. */
+	char buf[80], *proto, *parts[3], *save = NULL;
+	struct portmap p = { .proto = IPPROTO_TCP };
+	const char *why;
+	uint32_t count;
+	size_t n = 0;
+	int r;
+
+	if (strlen(arg) >= sizeof(buf))
+		return nsg_fail(e, -EINVAL, "too long", "publish \"%.40s...\"", arg);
+	if (arg[0] == '[')
+		return nsg_fail(e, -EINVAL, "IPv6 host addresses are not supported yet",
+				"publish \"%s\"", arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	proto = strrchr(buf, '/');
+	if (proto) {
+		*proto++ = '\0';
+		if (!strcmp(proto, "tcp"))
+			p.proto = IPPROTO_TCP;
+		else if (!strcmp(proto, "udp"))
+			p.proto = IPPROTO_UDP;
+		else if (!strcmp(proto, "sctp"))
+			p.proto = IPPROTO_SCTP;
+		else
+			return nsg_fail(e, -EINVAL, "unknown protocol (tcp, udp or sctp)",
+					"publish \"%s\": \"%s\"", arg, proto);
+	}
+	for (char *t = strtok_r(buf, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		if (n == 3)
+			return nsg_fail(e, -EINVAL, "expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]",
+					"publish \"%s\"", arg);
+		parts[n++] = t;
+	}
+	if (n < 2 || strstr(arg, "::") || arg[0] == ':')
+		return nsg_fail(e, -EINVAL, "expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]",
+				"publish \"%s\"", arg);
+	if (n == 3 && ip_addr_parse(parts[0], AF_INET, &p.host_addr) < 0)
+		return nsg_fail(e, -EINVAL, "not an IPv4 address", "publish \"%s\": host address \"%s\"",
+				arg, parts[0]);
+	if (n == 3 && p.host_addr.v4 == 0)
+		return nsg_fail(e, -EINVAL, "leave the address out to publish on every host address",
+				"publish \"%s\": host address \"%s\"", arg, parts[0]);
+	r = parse_port_range(parts[n - 2], &p.host_port, &p.count, &why);
+	if (r < 0)
+		return nsg_fail(e, r, why, "publish \"%s\": host port \"%s\"", arg, parts[n - 2]);
+	r = parse_port_range(parts[n - 1], &p.port, &count, &why);
+	if (r < 0)
+		return nsg_fail(e, r, why, "publish \"%s\": port \"%s\"", arg, parts[n - 1]);
+	if (count != p.count)
+		return nsg_fail(e, -EINVAL, "the host and namespace ranges differ in length",
+				"publish \"%s\"", arg);
+	*ret = p;
+	return 0;
+}
+
+char *portmap_str(const struct portmap *p, char buf[PORTMAP_STRLEN])
+{
+	char a[IP_ADDR_STRLEN + 3] = "", s[IP_ADDR_STRLEN], hp[16], np[16];
+
+	if (p->host_addr.family == AF_INET6)
+		snprintf(a, sizeof(a), "[%s]:", ip_addr_str(&p->host_addr, s));
+	else if (ip_addr_is_set(&p->host_addr))
+		snprintf(a, sizeof(a), "%s:", ip_addr_str(&p->host_addr, s));
+	if (p->count > 1) {
+		snprintf(hp, sizeof(hp), "%u-%u", p->host_port, p->host_port + p->count - 1);
+		snprintf(np, sizeof(np), "%u-%u", p->port, p->port + p->count - 1);
+	} else {
+		snprintf(hp, sizeof(hp), "%u", p->host_port);
+		snprintf(np, sizeof(np), "%u", p->port);
+	}
+	snprintf(buf, PORTMAP_STRLEN, "%s%s:%s/%s", a, hp, np, portmap_proto_name(p->proto));
+	return buf;
+}
+
+/* An unbound mapping takes the port on every address. */
+static bool addrs_meet(const struct ip_addr *a, const struct ip_addr *b)
+{
+	return !ip_addr_is_set(a) || !ip_addr_is_set(b) || ip_addr_eq(a, b);
+}
+
+bool portmap_overlap(const struct portmap *a, const struct portmap *b)
+{
+	uint32_t a_end = a->host_port + a->count, b_end = b->host_port + b->count;
+
+	if (a->proto != b->proto)
+		return false;
+	if (!addrs_meet(&a->host_addr, &b->host_addr))
+		return false;
+	return a->host_port < b_end && b->host_port < a_end;
+}
+
+size_t portmap_count_ports(const struct portmap *v, size_t n)
+{
+	size_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		t += v[i].count;
+	return t;
+}
+
+/* ------------------------------------------------------------ sorting */
+
+/* (proto, host_port, host_addr): the kernel's lookups are by proto and
+ * port, so clashes are neighbours in this order. */
+static int rule_order_cmp(const void *a, const void *b)
+{
+	const struct portmap *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_port != y->host_port)
+		return x->host_port < y->host_port ? -1 : 1;
+	return ip_addr_cmp(&x->host_addr, &y->host_addr);
+}
+
+static int owner_order_cmp(const void *a, const void *b)
+{
+	const struct portmap *x = a, *y = b;
+	int c = strcmp(x->owner, y->owner);
+
+	return c ? c : rule_order_cmp(a, b);
+}
+
+void portmap_sort(struct portmap *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), rule_order_cmp);
+}
+
+void portmap_sort_by_owner(struct portmap *v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), owner_order_cmp);
+}
+
+size_t portmap_lower_bound(const struct portmap *v, size_t n, uint8_t proto, uint16_t host_port)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].proto < proto || (v[mid].proto == proto && v[mid].host_port < host_port))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ------------------------------------------------------------ checks */
+
+static int by_proto_port(const void *a, const void *b)
+{
+	const struct portmap *x = *(const struct portmap *const *)a;
+	const struct portmap *y = *(const struct portmap *const *)b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
+}
+
+/* Sorted by (proto, port), each range only needs comparing with those
+ * starting inside it: 10,000 SPECs cost a sort, not 50 million comparisons. */
+int portmap_check_disjoint(const struct portmap *req, size_t n, struct nsg_err *e)
+{
+	_cleanup_free_ const struct portmap **v = calloc(n ? n : 1, sizeof(*v));
+	char a[PORTMAP_STRLEN], b[PORTMAP_STRLEN];
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = &req[i];
+	qsort(v, n, sizeof(*v), by_proto_port);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n && v[j]->proto == v[i]->proto &&
+				       v[j]->host_port < v[i]->host_port + v[i]->count; j++)
+			if (portmap_overlap(v[i], v[j])) {
+				nsg_fail(e, -EINVAL, NULL, "publish \"%s\"", portmap_str(v[j], a));
+				nsg_why(e, "overlaps \"%s\" in the same command", portmap_str(v[i], b));
+				return -EINVAL;
+			}
+	return 0;
+}
+
+int portmap_conflict(const struct portmap *p, const char *name, struct ip_addr to,
+		     const struct portmap *have, size_t n_have, struct nsg_err *e)
+{
+	uint32_t end = p->host_port + p->count;
+	char spec[PORTMAP_STRLEN];
+
+	for (size_t k = portmap_lower_bound(have, n_have, p->proto, p->host_port);
+	     k < n_have && have[k].proto == p->proto && have[k].host_port < end; k++) {
+		const struct portmap *h = &have[k];
+		uint16_t want = p->port + (h->host_port - p->host_port);
+
+		if (!addrs_meet(&h->host_addr, &p->host_addr))
+			continue;
+		if (!strcmp(h->owner, name) && ip_addr_eq(&h->host_addr, &p->host_addr) &&
+		    ip_addr_eq(&h->to_addr, &to) && h->port == want)
+			continue;  /* already there: idempotent */
+		nsg_fail(e, -EADDRINUSE, NULL, "publish \"%s\"", portmap_str(p, spec));
+		if (strcmp(h->owner, name))
+			nsg_why(e, "host port %u/%s is published by gateway \"%s\"", h->host_port,
+				portmap_proto_name(h->proto), h->owner);
+		else
+			nsg_why(e, "host port %u/%s is already published to port %u (unpublish it first)",
+				h->host_port, portmap_proto_name(h->proto), h->port);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+int portmap_match(const struct portmap *req, size_t n_req, const struct portmap *have,
+		  size_t n_have, struct nsg_err *e)
+{
+	char spec[PORTMAP_STRLEN];
+
+	for (size_t i = 0; i < n_req; i++) {
+		const struct portmap *p = &req[i];
+
+		for (uint32_t j = 0; j < p->count; j++) {
+			uint16_t port = p->host_port + j;
+			size_t k = portmap_lower_bound(have, n_have, p->proto, port);
+			bool found = false;
+
+			for (; k < n_have && have[k].proto == p->proto && have[k].host_port == port; k++)
+				if (ip_addr_eq(&have[k].host_addr, &p->host_addr) &&
+				    have[k].port == p->port + j)
+					found = true;
+			if (!found) {
+				nsg_fail(e, -EINVAL, NULL, "unpublish \"%s\"", portmap_str(p, spec));
+				nsg_why(e, "host port %u/%s is not published to port %u by this gateway", port,
+					portmap_proto_name(p->proto), p->port + j);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ list arithmetic */
+
+/* (proto, host_addr, host_port): the order of the ports file. */
+static int key_cmp(const void *a, const void *b)
+{
+	const struct portmap *x = a, *y = b;
+	int c;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	c = ip_addr_cmp(&x->host_addr, &y->host_addr);
+	if (c)
+		return c;
+	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
+}
+
+/* Port j of p as a one-port request: the arithmetic is on host ports and
+ * namespace ports only. */
+static struct portmap one_port(const struct portmap *p, uint32_t j)
+{
+	return (struct portmap){ .host_addr = p->host_addr, .proto = p->proto,
+				 .host_port = p->host_port + j, .port = p->port + j, .count = 1 };
+}
+
+static size_t expand_into(struct portmap *v, const struct portmap *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < p[i].count; j++)
+			v[k++] = one_port(&p[i], j);
+	return k;
+}
+
+/* v[] (sorted by key_cmp) merged into ranges in out[]: one entry per key
+ * (the last of equals), consecutive host and namespace ports joined. */
+static size_t merge_ranges(const struct portmap *v, size_t n, struct portmap *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct portmap *last = k ? &out[k - 1] : NULL;
+
+		if (i + 1 < n && !key_cmp(&v[i], &v[i + 1]))
+			continue;
+		if (last && last->proto == v[i].proto && ip_addr_eq(&last->host_addr, &v[i].host_addr) &&
+		    last->host_port + last->count == v[i].host_port &&
+		    last->port + last->count == v[i].port) {
+			last->count++;
+			continue;
+		}
+		out[k++] = v[i];
+	}
+	return k;
+}
+
+int portmap_combine(const struct portmap *a, size_t na, const struct portmap *b, size_t nb,
+		    bool subtract, struct portmap **ret, size_t *n_ret)
+{
+	size_t tb = portmap_count_ports(b, nb), k = 0;
+	_cleanup_free_ struct portmap *v = calloc(portmap_count_ports(a, na) + tb + 1, sizeof(*v));
+	_cleanup_free_ struct portmap *vb = calloc(tb + 1, sizeof(*vb));
+	struct portmap *out;
+
+	if (!v || !vb)
+		return -ENOMEM;
+	expand_into(vb, b, nb);
+	qsort(vb, tb, sizeof(*vb), key_cmp);
+	/* a's ports that b does not name, then (adding) all of b's: b's
+	 * mapping of a port replaces a's, whatever order qsort leaves equals in. */
+	for (size_t i = 0; i < na; i++)
+		for (uint32_t j = 0; j < a[i].count; j++) {
+			v[k] = one_port(&a[i], j);
+			if (!bsearch(&v[k], vb, tb, sizeof(*vb), key_cmp))
+				k++;
+		}
+	if (!subtract) {
+		memcpy(v + k, vb, tb * sizeof(*vb));
+		k += tb;
+	}
+	qsort(v, k, sizeof(*v), key_cmp);
+	out = calloc(k + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	*n_ret = merge_ranges(v, k, out);
+	*ret = out;
+	return 0;
+}
+
+int portmap_diff(const struct portmap *have, size_t n_have, const struct portmap *want,
+		 size_t n_want, struct portmap **del, size_t *n_del, struct portmap **add,
+		 size_t *n_add)
+{
+	size_t nh = portmap_count_ports(have, n_have), nw = portmap_count_ports(want, n_want);
+	_cleanup_free_ struct portmap *h = calloc(nh + 1, sizeof(*h));
+	_cleanup_free_ struct portmap *w = calloc(nw + 1, sizeof(*w));
+	size_t i = 0, j = 0;
+
+	*del = calloc(nh + 1, sizeof(**del));
+	*add = calloc(nw + 1, sizeof(**add));
+	*n_del = *n_add = 0;
+	if (!h || !w || !*del || !*add) {
+		free(*del);
+		free(*add);
+		*del = *add = NULL;
+		return -ENOMEM;
+	}
+	expand_into(h, have, n_have);
+	expand_into(w, want, n_want);
+	qsort(h, nh, sizeof(*h), key_cmp);
+	qsort(w, nw, sizeof(*w), key_cmp);
+	while (i < nh || j < nw) {
+		int c = i == nh ? 1 : j == nw ? -1 : key_cmp(&h[i], &w[j]);
+
+		if (c < 0) {
+			(*del)[(*n_del)++] = h[i++];
+		} else if (c > 0) {
+			(*add)[(*n_add)++] = w[j++];
+		} else {
+			if (h[i].port != w[j].port) {
+				(*del)[(*n_del)++] = h[i];
+				(*add)[(*n_add)++] = w[j];
+			}
+			i++, j++;
+		}
+	}
+	return 0;
+}
