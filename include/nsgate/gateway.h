@@ -88,7 +88,7 @@ struct gw_view {
 	bool netns_present;
 	bool dns_present;
 	unsigned n_dns;          /* nameservers in its resolv.conf */
-	uint32_t dns[GW_DNS_MAX];
+	struct ip_addr dns[GW_DNS_MAX];
 	const char *status;      /* "up" or what is broken */
 	struct published *pub;   /* its published ports, one per port */
 	size_t n_pub;

@@ -43,7 +43,7 @@ static int running_addr(const char *name, uint32_t *to, struct nsg_err *e)
 
 	if (r < 0)
 		return r;
-	*to = spec_ns_addr(&st.spec.subnet);
+	*to = spec_ns_addr(&st.spec.subnet).v4;
 	return 0;
 }
 

@@ -97,11 +97,11 @@ static void undo_veth(struct up_ctx *c)
 static int step_host_link(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
+	struct ip_addr host = spec_host_addr(&s->subnet);
+	char key[64];
 	int r;
 
-	char key[64];
-
-	r = link_addr_add(c->host, s->host_ifname, spec_host_addr(&s->subnet), s->subnet.plen, c->e);
+	r = link_addr_add(c->host, s->host_ifname, &host, s->subnet.plen, c->e);
 	if (r < 0)
 		return r;
 	/* Lets the host reach published ports at 127.0.0.1: the DNATed packet
@@ -125,6 +125,7 @@ static int step_host_link(struct up_ctx *c)
 static int step_ns_link(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
 	int r;
 
 	if (!c->ns) {
@@ -134,11 +135,11 @@ static int step_ns_link(struct up_ctx *c)
 	}
 	r = link_set_up(c->ns, "lo", c->e);
 	if (r == 0)
-		r = link_addr_add(c->ns, GW_PEER_IFNAME, spec_ns_addr(&s->subnet), s->subnet.plen, c->e);
+		r = link_addr_add(c->ns, GW_PEER_IFNAME, &ns, s->subnet.plen, c->e);
 	if (r == 0)
 		r = link_set_up(c->ns, GW_PEER_IFNAME, c->e);
 	if (r == 0)
-		r = link_route_default_add(c->ns, GW_PEER_IFNAME, spec_host_addr(&s->subnet), c->e);
+		r = link_route_default_add(c->ns, GW_PEER_IFNAME, &host, c->e);
 	return r;
 }
 
@@ -158,7 +159,7 @@ static int step_nft(struct up_ctx *c)
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0)
-		r = ruleset_queue_publish(c->nft, c->st.spec.name, spec_ns_addr(&c->st.spec.subnet),
+		r = ruleset_queue_publish(c->nft, c->st.spec.name, spec_ns_addr(&c->st.spec.subnet).v4,
 					  c->pubs, c->n_pubs, false);
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "nftables batch");
@@ -242,15 +243,9 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 
 	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path))
 		return false;
-	if (req->subnet_given &&
-	    (req->subnet.addr != h->subnet.addr || req->subnet.plen != h->subnet.plen))
+	if (req->subnet_given && !ip_prefix_eq(&req->subnet, &h->subnet))
 		return false;
-	if (strcmp(req->uplink, h->uplink) || req->dns_mode != h->dns_mode)
-		return false;
-	if (req->dns_mode == GW_DNS_LIST &&
-	    (req->n_dns != h->n_dns || memcmp(req->dns, h->dns, req->n_dns * sizeof(req->dns[0]))))
-		return false;
-	return true;
+	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h);
 }
 
 
@@ -352,7 +347,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		r = ruleset_published_near(c->nft, c->pubs, c->n_pubs, &all, &n_all);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "reading published ports");
-		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all, n_all,
+		r = publish_check(s->name, spec_ns_addr(&s->subnet).v4, c->pubs, c->n_pubs, all, n_all,
 				  c->force, c->e);
 		free(all);
 		if (r < 0)

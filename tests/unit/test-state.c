@@ -36,13 +36,13 @@ static void golden_state(struct gw_state *st)
 	snprintf(s->netns_path, sizeof(s->netns_path), "/proc/1234/ns/net");
 	st->netns_created = false;
 	st->netns_ino = 4026532281u;
-	s->subnet = (struct ip4_net){ A(10, 200, 0, 4), 30 };
+	s->subnet = ip_prefix_v4(A(10, 200, 0, 4), 30);
 	s->subnet_given = true;
 	snprintf(s->uplink, sizeof(s->uplink), "eth0");
 	s->dns_mode = GW_DNS_LIST;
 	s->n_dns = 2;
-	s->dns[0] = A(1, 1, 1, 1);
-	s->dns[1] = A(8, 8, 8, 8);
+	s->dns[0] = ip_addr_v4(A(1, 1, 1, 1));
+	s->dns[1] = ip_addr_v4(A(8, 8, 8, 8));
 }
 
 /* Every field a state file carries, compared one by one. */
@@ -55,14 +55,13 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 	assert_string_equal(a->spec.netns_path, b->spec.netns_path);
 	assert_int_equal(a->netns_created, b->netns_created);
 	assert_true(a->netns_ino == b->netns_ino);
-	assert_int_equal(a->spec.subnet.addr, b->spec.subnet.addr);
-	assert_int_equal(a->spec.subnet.plen, b->spec.subnet.plen);
+	assert_true(ip_prefix_eq(&a->spec.subnet, &b->spec.subnet));
 	assert_int_equal(a->spec.subnet_given, b->spec.subnet_given);
 	assert_string_equal(a->spec.uplink, b->spec.uplink);
 	assert_int_equal(a->spec.dns_mode, b->spec.dns_mode);
 	assert_int_equal(a->spec.n_dns, b->spec.n_dns);
 	for (unsigned i = 0; i < a->spec.n_dns && i < GW_DNS_MAX; i++)
-		assert_int_equal(a->spec.dns[i], b->spec.dns[i]);
+		assert_true(ip_addr_eq(&a->spec.dns[i], &b->spec.dns[i]));
 }
 
 /* GOLDEN with the line of key replaced by line (NULL: removed). */
@@ -142,14 +141,14 @@ static void test_round_trip(void **state)
 				snprintf(s->netns_path, sizeof(s->netns_path), "%s", ns[k].path);
 				st.netns_created = ns[k].kind == GW_NETNS_OWN;
 				st.netns_ino = inos[i];
-				s->subnet = i == 1 ? (struct ip4_net){ A(10, 9, 0, 0), 24 }
-						   : (struct ip4_net){ A(10, 200, 255, 252), 30 };
+				s->subnet = i == 1 ? ip_prefix_v4(A(10, 9, 0, 0), 24)
+						   : ip_prefix_v4(A(10, 200, 255, 252), 30);
 				s->subnet_given = i == 1;
 				snprintf(s->uplink, sizeof(s->uplink), "%s", dns & 1 ? "wlp0s20f3" : "");
 				s->dns_mode = dns == 0 ? GW_DNS_AUTO : dns == 1 ? GW_DNS_NONE : GW_DNS_LIST;
 				s->n_dns = dns >= 2 ? (unsigned)dns - 1 : 0;
 				for (unsigned d = 0; d < s->n_dns; d++)
-					s->dns[d] = A(192, 0, 2, 10 + d);
+					s->dns[d] = ip_addr_v4(A(192, 0, 2, 10 + d));
 
 				n = state_format(&st, buf, sizeof(buf));
 				assert_true(n > 0);
@@ -198,9 +197,11 @@ static void test_parse_damaged(void **state)
 		{ "netns_ino", "netns_ino=12x" },
 		{ "netns_ino", "netns_ino=99999999999999999999999" },
 		{ "subnet", "subnet=10.200.0.5/30" }, { "subnet", "subnet=abc" },
-		{ "subnet", "subnet=" }, { "subnet_given", "subnet_given=true" },
+		{ "subnet", "subnet=" }, { "subnet", "subnet=fd00::/64" },
+		{ "subnet_given", "subnet_given=true" },
 		{ "uplink", "uplink=1234567890123456" }, { "dns", "dns=bogus" }, { "dns", "dns=" },
 		{ "dns", "dns=1.1.1.1," }, { "dns", "dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4" },
+		{ "dns", "dns=2001:db8::53" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
