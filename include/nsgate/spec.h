@@ -11,7 +11,6 @@
 #include <stdbool.h>
 
 #include "nsgate/common.h"
-#include "nsgate/ip4.h"
 #include "nsgate/ipaddr.h"
 
 #define GW_NAME_MAX 15          /* like an interface name */

@@ -22,19 +22,20 @@ static size_t published_run(const struct published *p, size_t n, size_t i)
 static json_object *published_json(const struct published *p, size_t n)
 {
 	json_object *arr = json_object_new_array();
-	char a[IP4_STRLEN];
+	char a[IP_ADDR_STRLEN];
 
 	for (size_t i = 0, run; i < n; i += run) {
 		json_object *o = json_object_new_object();
+		struct ip_addr host = ip_addr_v4(p[i].host_addr), to = ip_addr_v4(p[i].to_addr);
 
 		run = published_run(p, n, i);
-		json_object_object_add(o, "host_addr", json_object_new_string(ip4_addr_str(p[i].host_addr, a)));
+		json_object_object_add(o, "host_addr", json_object_new_string(ip_addr_str(&host, a)));
 		json_object_object_add(o, "host_port", json_object_new_int(p[i].host_port));
 		json_object_object_add(o, "host_end", json_object_new_int(p[i].host_port + run - 1));
 		json_object_object_add(o, "port", json_object_new_int(p[i].to_port));
 		json_object_object_add(o, "end", json_object_new_int(p[i].to_port + run - 1));
 		json_object_object_add(o, "proto", json_object_new_string(spec_proto_name(p[i].proto)));
-		json_object_object_add(o, "to", json_object_new_string(ip4_addr_str(p[i].to_addr, a)));
+		json_object_object_add(o, "to", json_object_new_string(ip_addr_str(&to, a)));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -212,12 +213,13 @@ int cmd_show(int argc, char *argv[])
 	for (size_t i = 0, run; i < v.n_pub; i += run) {
 		struct publish p = { .host_addr = v.pub[i].host_addr, .proto = v.pub[i].proto,
 				     .host_port = v.pub[i].host_port, .port = v.pub[i].to_port };
+		struct ip_addr to = ip_addr_v4(v.pub[i].to_addr);
 		char spec[PUBLISH_STRLEN];
 
 		run = published_run(v.pub, v.n_pub, i);
 		p.count = run;
 		printf("  %-10s %s -> %s\n", i ? "" : "published", spec_publish_str(&p, spec),
-		       ip4_addr_str(v.pub[i].to_addr, a));
+		       ip_addr_str(&to, a));
 	}
 	if (v.dns_present) {
 		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);

@@ -112,7 +112,7 @@ static int check_overlaps_within(const struct publish *req, size_t n, struct nsg
 int publish_check(const char *name, uint32_t to_addr, const struct publish *req, size_t n_req,
 		  const struct published *have, size_t n_have, bool force, struct nsg_err *e)
 {
-	char spec[PUBLISH_STRLEN], a[IP4_STRLEN];
+	char spec[PUBLISH_STRLEN], a[IP_ADDR_STRLEN];
 	int r;
 
 	r = check_overlaps_within(req, n_req, e);
@@ -128,8 +128,10 @@ int publish_check(const char *name, uint32_t to_addr, const struct publish *req,
 			if (r < 0)
 				return nsg_fail(e, r, NULL, "publish \"%s\": listing host addresses", spec);
 			if (!r) {
+				struct ip_addr host = ip_addr_v4(p->host_addr);
+
 				nsg_fail(e, -EADDRNOTAVAIL, NULL, "publish \"%s\"", spec);
-				nsg_why(e, "%s is not an address of this host", ip4_addr_str(p->host_addr, a));
+				nsg_why(e, "%s is not an address of this host", ip_addr_str(&host, a));
 				return -EADDRNOTAVAIL;
 			}
 		}

@@ -260,6 +260,7 @@ int spec_publish_parse(const char *arg, struct publish *ret, struct nsg_err *e)
 {
 	char buf[PUBLISH_STRLEN + 16], *proto, *parts[3], *save = NULL;
 	struct publish p = { .proto = IPPROTO_TCP };
+	struct ip_addr host;
 	const char *why;
 	uint32_t count;
 	size_t n = 0;
@@ -293,9 +294,11 @@ int spec_publish_parse(const char *arg, struct publish *ret, struct nsg_err *e)
 	if (n < 2 || strstr(arg, "::") || arg[0] == ':')
 		return nsg_fail(e, -EINVAL, "expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]",
 				"publish \"%s\"", arg);
-	if (n == 3 && ip4_addr_parse(parts[0], &p.host_addr) < 0)
+	if (n == 3 && ip_addr_parse(parts[0], AF_INET, &host) < 0)
 		return nsg_fail(e, -EINVAL, "not an IPv4 address", "publish \"%s\": host address \"%s\"",
 				arg, parts[0]);
+	if (n == 3)
+		p.host_addr = host.v4;
 	if (n == 3 && p.host_addr == 0)
 		return nsg_fail(e, -EINVAL, "leave the address out to publish on every host address",
 				"publish \"%s\": host address \"%s\"", arg, parts[0]);
@@ -314,10 +317,12 @@ int spec_publish_parse(const char *arg, struct publish *ret, struct nsg_err *e)
 
 char *spec_publish_str(const struct publish *p, char buf[PUBLISH_STRLEN])
 {
-	char a[IP4_STRLEN + 1] = "", hp[16], np[16];
+	char a[IP_ADDR_STRLEN + 1] = "", hp[16], np[16];
 
 	if (p->host_addr) {
-		ip4_addr_str(p->host_addr, a);
+		struct ip_addr host = ip_addr_v4(p->host_addr);
+
+		ip_addr_str(&host, a);
 		strcat(a, ":");
 	}
 	if (p->count > 1) {
