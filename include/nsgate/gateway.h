@@ -29,7 +29,8 @@ struct gw_up_opts {
 	pid_t run_pid;                /* nonzero: owned by this `nsgate run` process */
 };
 
-/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns).
+/* req: a checked spec (name, host_ifname, ns_ifname, netns, optional subnet,
+ * uplink, dns), made with spec_init.
  * Before anything, gateways of dead runs are removed, and a ruleset someone
  * flushed is restored from the state files. */
 int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,

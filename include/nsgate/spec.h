@@ -16,7 +16,7 @@
 #define GW_NAME_MAX 15          /* like an interface name */
 #define GW_IFNAME_PREFIX "nsg-"
 #define GW_ALIAS_PREFIX "nsgate:"
-#define GW_PEER_IFNAME "eth0"
+#define GW_NS_IFNAME_DEFAULT "eth0"   /* the veth's end in the namespace */
 #define GW_DNS_MAX 3            /* what the resolver reads (MAXNS) */
 #define GW_POOL_DEFAULT "10.200.0.0/16"
 #define GW_SUBNET_PLEN 30
@@ -33,6 +33,7 @@ enum gw_dns_mode { GW_DNS_AUTO, GW_DNS_NONE, GW_DNS_LIST };
 struct gw_spec {
 	char name[GW_NAME_MAX + 1];
 	char host_ifname[IF_NAMESIZE];   /* derived from name */
+	char ns_ifname[IF_NAMESIZE];     /* the veth's end in the namespace */
 	enum gw_netns_kind netns_kind;
 	char netns_arg[PATH_MAX];        /* as the user gave it (name, pid, path) */
 	char netns_path[PATH_MAX];       /* what nsgate opens */
@@ -44,13 +45,18 @@ struct gw_spec {
 	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
 };
 
+/* What `nsgate up` assumes before its options: every field empty but an
+ * own namespace, DNS auto and the namespace side named GW_NS_IFNAME_DEFAULT.
+ * Every front end starts its specs here. */
+void spec_init(struct gw_spec *s);
+
 /* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..". -EINVAL/-ENAMETOOLONG with
  * a reason in e. */
 int spec_name_check(const char *name, struct nsg_err *e);
 /* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
  * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
-/* An interface name as the kernel accepts it (for --uplink). */
+/* An interface name as the kernel accepts it (--uplink, the namespace side). */
 int spec_ifname_check(const char *ifname, struct nsg_err *e);
 /* --netns ARG: a decimal PID, a path (contains '/'), or an `ip netns` name. */
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);

@@ -41,7 +41,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 	size_t n_pubs = 0;
 	int c, r;
 
-	*s = (struct gw_spec){ .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
+	spec_init(s);
 	a->pubs = calloc(argc, sizeof(*a->pubs));
 	if (!a->pubs)
 		return report(&e, -ENOMEM);

@@ -49,7 +49,8 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 {
 	const struct gw_spec *h = &have->spec;
 
-	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path))
+	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
+	    strcmp(want->ns_ifname, h->ns_ifname))
 		return false;
 	return !want->subnet_given || ip_prefix_eq(&want->subnet, &h->subnet);
 }

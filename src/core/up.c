@@ -85,7 +85,7 @@ static int step_veth(struct up_ctx *c)
 	char alias[64];
 
 	inventory_alias(&c->st, alias, sizeof(alias));
-	return link_veth_create(c->host, c->st.spec.host_ifname, alias, GW_PEER_IFNAME,
+	return link_veth_create(c->host, c->st.spec.host_ifname, alias, c->st.spec.ns_ifname,
 				c->netns_fd, c->e);
 }
 
@@ -135,11 +135,11 @@ static int step_ns_link(struct up_ctx *c)
 	}
 	r = link_set_up(c->ns, "lo", c->e);
 	if (r == 0)
-		r = link_addr_add(c->ns, GW_PEER_IFNAME, &ns, s->subnet.plen, c->e);
+		r = link_addr_add(c->ns, s->ns_ifname, &ns, s->subnet.plen, c->e);
 	if (r == 0)
-		r = link_set_up(c->ns, GW_PEER_IFNAME, c->e);
+		r = link_set_up(c->ns, s->ns_ifname, c->e);
 	if (r == 0)
-		r = link_route_default_add(c->ns, GW_PEER_IFNAME, &host, c->e);
+		r = link_route_default_add(c->ns, s->ns_ifname, &host, c->e);
 	return r;
 }
 
@@ -241,7 +241,8 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 {
 	const struct gw_spec *h = &have->spec;
 
-	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path))
+	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path) ||
+	    strcmp(req->ns_ifname, h->ns_ifname))
 		return false;
 	if (req->subnet_given && !ip_prefix_eq(&req->subnet, &h->subnet))
 		return false;
@@ -306,6 +307,10 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	struct link_info li;
 	int r;
 
+	/* A front end's own choice of name is checked like --uplink. */
+	r = spec_ifname_check(req->ns_ifname, c->e);
+	if (r < 0)
+		return r;
 	r = up_check_existing(c, req, res);
 	if (r != 0)
 		return r;
@@ -332,9 +337,9 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		r = link_sock_open_in(c->netns_fd, &c->ns);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
-		if (link_index(c->ns, GW_PEER_IFNAME) > 0)
+		if (link_index(c->ns, s->ns_ifname) > 0)
 			return nsg_fail(c->e, -EEXIST, "the namespace has an interface of that name already",
-					"interface \"%s\" in netns \"%s\"", GW_PEER_IFNAME, s->netns_arg);
+					"interface \"%s\" in netns \"%s\"", s->ns_ifname, s->netns_arg);
 	}
 
 	r = subnet_choose(c->host, c->ns, s, c->e);

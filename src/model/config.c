@@ -131,11 +131,9 @@ static int section_start(struct parser *p, const char *line, size_t n)
 		return fail_nomem(p);
 	p->lines[p->cfg.n] = (struct gw_lines){ 0 };
 	gw = &p->cfg.gw[p->cfg.n++];
-	*gw = (struct config_gw){
-		.spec = { .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO },
-		.line = p->lineno,
-	};
+	*gw = (struct config_gw){ .line = p->lineno };
 	/* As `nsgate up NAME` fills it. */
+	spec_init(&gw->spec);
 	snprintf(gw->spec.name, sizeof(gw->spec.name), "%s", name);
 	spec_host_ifname(gw->spec.name, gw->spec.host_ifname);
 	snprintf(gw->spec.netns_path, sizeof(gw->spec.netns_path), "/run/netns/%s", name);

@@ -23,6 +23,12 @@ int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
+void spec_init(struct gw_spec *s)
+{
+	*s = (struct gw_spec){ .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
+	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
+}
+
 int spec_name_check(const char *name, struct nsg_err *e)
 {
 	size_t len = strlen(name);

@@ -46,6 +46,7 @@ static void check_config(const char *text)
 		CHECK(g->line >= 1);
 		CHECK(config_find(&c, g->spec.name) == g);
 		CHECK(g->spec.netns_path[0] == '/');
+		CHECK(!strcmp(g->spec.ns_ifname, GW_NS_IFNAME_DEFAULT));
 		/* Addresses come out tagged, and IPv4 only. */
 		CHECK(!g->spec.subnet_given || (ip_addr_is_v4(&g->spec.subnet.addr) &&
 						g->spec.subnet.plen >= 8 && g->spec.subnet.plen <= 30));

@@ -72,6 +72,7 @@ static void test_full(void **state)
 	g = &c.gw[0];
 	assert_string_equal(g->spec.name, "web");
 	assert_string_equal(g->spec.host_ifname, "nsg-web");
+	assert_string_equal(g->spec.ns_ifname, "eth0");
 	assert_int_equal(g->line, 2);
 	assert_int_equal(g->spec.netns_kind, GW_NETNS_OWN);
 	assert_string_equal(g->spec.netns_path, "/run/netns/web");

@@ -115,6 +115,26 @@ static void test_host_ifname_lengths(void **state)
 	}
 }
 
+/* What a spec starts as: an own namespace, DNS auto, the namespace side
+ * named eth0, nothing else. */
+static void test_init(void **state)
+{
+	struct gw_spec s;
+
+	memset(&s, 0x5a, sizeof(s));
+	spec_init(&s);
+	assert_int_equal(s.netns_kind, GW_NETNS_OWN);
+	assert_int_equal(s.dns_mode, GW_DNS_AUTO);
+	assert_string_equal(s.ns_ifname, GW_NS_IFNAME_DEFAULT);
+	assert_string_equal(s.ns_ifname, "eth0");
+	assert_int_equal(spec_ifname_check(s.ns_ifname, NULL), 0);
+	assert_string_equal(s.name, "");
+	assert_string_equal(s.host_ifname, "");
+	assert_string_equal(s.uplink, "");
+	assert_false(s.subnet_given);
+	assert_int_equal(s.n_dns, 0);
+}
+
 /* Interface names as the kernel takes them, for --uplink. */
 static void test_ifname_check(void **state)
 {
@@ -455,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_host_ifname_short),
 		cmocka_unit_test(test_host_ifname_long),
 		cmocka_unit_test(test_host_ifname_lengths),
+		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_ifname_check),
 		cmocka_unit_test(test_netns_pid),
 		cmocka_unit_test(test_netns_pid_zero),

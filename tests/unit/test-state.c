@@ -31,6 +31,7 @@ static void golden_state(struct gw_state *st)
 	memset(st, 0, sizeof(*st));
 	snprintf(s->name, sizeof(s->name), "web");
 	snprintf(s->host_ifname, sizeof(s->host_ifname), "nsg-web");
+	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
 	s->netns_kind = GW_NETNS_PID;
 	snprintf(s->netns_arg, sizeof(s->netns_arg), "1234");
 	snprintf(s->netns_path, sizeof(s->netns_path), "/proc/1234/ns/net");
@@ -50,6 +51,7 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 {
 	assert_string_equal(a->spec.name, b->spec.name);
 	assert_string_equal(a->spec.host_ifname, b->spec.host_ifname);
+	assert_string_equal(a->spec.ns_ifname, b->spec.ns_ifname);
 	assert_int_equal(a->spec.netns_kind, b->spec.netns_kind);
 	assert_string_equal(a->spec.netns_arg, b->spec.netns_arg);
 	assert_string_equal(a->spec.netns_path, b->spec.netns_path);
@@ -136,6 +138,8 @@ static void test_round_trip(void **state)
 				memset(&st, 0, sizeof(st));
 				snprintf(s->name, sizeof(s->name), "%s", i ? "a.b-c_123456789" : "web");
 				spec_host_ifname(s->name, s->host_ifname);
+				snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s",
+					 k & 1 ? "net1" : GW_NS_IFNAME_DEFAULT);
 				s->netns_kind = ns[k].kind;
 				snprintf(s->netns_arg, sizeof(s->netns_arg), "%s", ns[k].arg);
 				snprintf(s->netns_path, sizeof(s->netns_path), "%s", ns[k].path);
@@ -278,6 +282,52 @@ static void test_format_newline_in_path(void **state)
 	assert_true(ok);
 }
 
+/* The namespace side's name: not written when it is the default, so the
+ * file is GOLDEN (an old file) and parses back as the default; another
+ * name is one more line and comes back as it was. */
+static void test_ns_ifname_round_trip(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	golden_state(&st);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN));
+	assert_null(strstr(buf, "ns_ifname"));
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(GOLDEN, &got), 0);
+	assert_string_equal(got.spec.ns_ifname, "eth0");
+
+	snprintf(st.spec.ns_ifname, sizeof(st.spec.ns_ifname), "veth-ns.1");
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "ns_ifname=veth-ns.1\n"));
+	assert_string_equal(buf, GOLDEN "ns_ifname=veth-ns.1\n");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	/* Given as the default, it is the default too. */
+	assert_int_equal(state_parse(GOLDEN "ns_ifname=eth0\n", &got), 0);
+	assert_string_equal(got.spec.ns_ifname, "eth0");
+}
+
+/* A name the kernel would not take is refused both ways. */
+static void test_ns_ifname_bad(void **state)
+{
+	static const char *const bad[] = { "", "a/b", "a:b", "eth 0", ".", "..",
+					   "1234567890123456" };
+	struct gw_state st, got;
+	char text[4096], buf[4096];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%sns_ifname=%s\n", GOLDEN, bad[i]);
+		if (state_parse(text, &got) != -EBADMSG)
+			fail_msg("accepted ns_ifname=\"%s\"", bad[i]);
+	}
+	golden_state(&st);
+	st.spec.ns_ifname[0] = '\0';
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), -EINVAL);
+	snprintf(st.spec.ns_ifname, sizeof(st.spec.ns_ifname), "x\nname=evil");
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), -EINVAL);
+}
+
 /* netns_ino is read with strtoull, which takes "-1" (as UINT64_MAX), " 5"
  * and "+5": the only number field not parsed strictly. */
 static void test_parse_ino_strict(void **state)
@@ -298,6 +348,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_golden),
+		cmocka_unit_test(test_ns_ifname_round_trip),
+		cmocka_unit_test(test_ns_ifname_bad),
 		cmocka_unit_test(test_parse_golden),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_format_small),
