@@ -67,14 +67,20 @@ bool spec_dns_same(const struct gw_spec *a, const struct gw_spec *b);
 /* --subnet CIDR: an IPv4 prefix of length 8..30 (a /30 is the smallest that
  * holds .1 and .2). */
 int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
-/* The host (.1) and namespace (.2) addresses of an IPv4 subnet; AF_UNSPEC
- * for another family (spec_subnet_parse takes none). */
+/* Address i of an IPv4 subnet, and its host (.1) and namespace (.2) ones;
+ * AF_UNSPEC for another family (spec_subnet_parse takes none). */
 static inline struct ip_addr spec_nth_addr(const struct ip_prefix *n, uint32_t i)
 {
 	return ip_addr_is_v4(&n->addr) ? ip_addr_v4(n->addr.v4 + i) : (struct ip_addr){ 0 };
 }
-static inline struct ip_addr spec_host_addr(const struct ip_prefix *n) { return spec_nth_addr(n, 1); }
-static inline struct ip_addr spec_ns_addr(const struct ip_prefix *n) { return spec_nth_addr(n, 2); }
+static inline struct ip_addr spec_host_addr(const struct ip_prefix *n)
+{
+	return spec_nth_addr(n, 1);
+}
+static inline struct ip_addr spec_ns_addr(const struct ip_prefix *n)
+{
+	return spec_nth_addr(n, 2);
+}
 
 /* One published port range: host [addr:]port..port+count-1 -> namespace
  * port..port+count-1. Host byte order. */

@@ -15,6 +15,7 @@ static int check_given_subnet(struct nl_sock *host, const struct ip_prefix *s,
 	char a[IP_PREFIX_STRLEN], b[IP_PREFIX_STRLEN];
 	struct ip_prefix in_way;
 	long hit = ipam_find_overlap(s, used, n);
+	uint64_t end;
 	int r;
 
 	if (hit >= 0) {
@@ -25,7 +26,8 @@ static int check_given_subnet(struct nl_sock *host, const struct ip_prefix *s,
 		return 0;  /* the caller's list had the host's prefixes too */
 	/* Every prefix that overlaps s either holds s or lies inside it, so it
 	 * holds one of s's addresses, and the FIB finds it. */
-	for (uint64_t addr = s->addr.v4; addr < (uint64_t)s->addr.v4 + (1ULL << (32 - s->plen)); addr++) {
+	end = (uint64_t)s->addr.v4 + (1ULL << (32 - s->plen));
+	for (uint64_t addr = s->addr.v4; addr < end; addr++) {
 		struct ip_addr one = ip_addr_v4((uint32_t)addr);
 
 		r = link_route_match(host, &one, &in_way);
