@@ -41,6 +41,7 @@ int main(int argc, char *argv[])
 	int self = open(argc > 2 ? argv[2] : "/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	struct nl_sock *sk, *peer_sk = NULL;
 	int up = argc > 3 && !strcmp(argv[3], "up");
+	struct ip_addr a0 = ip_addr_v4(0x0a090001), a1 = ip_addr_v4(0x0a090002);
 
 	if (!mk || !del || self < 0 || runs < 1 || link_sock_open(&sk) < 0 ||
 	    (up && link_sock_open_in(self, &peer_sk) < 0)) {
@@ -53,9 +54,9 @@ int main(int argc, char *argv[])
 		if (link_veth_create(sk, "floor0", NULL, "floor1", self, NULL) < 0)
 			return fprintf(stderr, "veth-floor: create failed\n"), 1;
 		t1 = now_us();
-		if (up && (link_addr_add(sk, "floor0", 0x0a090001, 30, NULL) < 0 ||
+		if (up && (link_addr_add(sk, "floor0", &a0, 30, NULL) < 0 ||
 			   link_set_up(sk, "floor0", NULL) < 0 ||
-			   link_addr_add(peer_sk, "floor1", 0x0a090002, 30, NULL) < 0 ||
+			   link_addr_add(peer_sk, "floor1", &a1, 30, NULL) < 0 ||
 			   link_set_up(peer_sk, "floor1", NULL) < 0))
 			return fprintf(stderr, "veth-floor: configure failed\n"), 1;
 		t1 = now_us();

@@ -23,9 +23,9 @@ int dns_render_host(const struct gw_spec *spec, char **ret, const char **ret_war
 int dns_write(const char *name, const char *content, struct nsg_err *e);
 /* Remove the file, and the directory when that leaves it empty. */
 int dns_remove(const char *name);
-/* The nameservers the namespace's resolv.conf names (what it really uses).
+/* The IPv4 nameservers the namespace's resolv.conf names (what it really uses).
  * Returns their count, -ENOENT without a file. */
-int dns_read_servers(const char *name, uint32_t *ret, unsigned max);
+int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max);
 /* 0 if the file exists, -ENOENT if not. */
 int dns_exists(const char *name);
 

@@ -29,7 +29,8 @@ struct gw_up_opts {
 	pid_t run_pid;                /* nonzero: owned by this `nsgate run` process */
 };
 
-/* req: a checked spec (name, host_ifname, netns, optional subnet, uplink, dns).
+/* req: a checked spec (name, host_ifname, ns_ifname, netns, optional subnet,
+ * uplink, dns), made with spec_init.
  * Before anything, gateways of dead runs are removed, and a ruleset someone
  * flushed is restored from the state files. */
 int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
@@ -88,7 +89,7 @@ struct gw_view {
 	bool netns_present;
 	bool dns_present;
 	unsigned n_dns;          /* nameservers in its resolv.conf */
-	uint32_t dns[GW_DNS_MAX];
+	struct ip_addr dns[GW_DNS_MAX];
 	const char *status;      /* "up" or what is broken */
 	struct portmap *pub;     /* its published ports, one per port */
 	size_t n_pub;

@@ -64,6 +64,12 @@ bool ip_prefix_eq(const struct ip_prefix *a, const struct ip_prefix *b);
 /* Of one family and sharing the shorter prefix. */
 bool ip_prefix_overlap(const struct ip_prefix *a, const struct ip_prefix *b);
 bool ip_prefix_contains(const struct ip_prefix *p, const struct ip_addr *a);
+/* The prefix of length plen that holds a: a with its host bits cleared.
+ * plen is cut to the family's bits (AF_UNSPEC gives length 0). */
+struct ip_prefix ip_prefix_of(const struct ip_addr *a, unsigned plen);
+/* The IPv4 netmask of a prefix length 0..32 (longer counts as 32), host
+ * byte order: for the IPv4 arithmetic of ipam and broadcast addresses. */
+uint32_t ip_v4_mask(unsigned plen);
 
 /* The address in network byte order, as netlink and nftables carry it;
  * returns its length (ip_family_len), 0 for AF_UNSPEC. */

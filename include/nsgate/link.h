@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "nsgate/common.h"
-#include "nsgate/ip4.h"
+#include "nsgate/ipaddr.h"
 #include "nsgate/route.h"
 
 struct nl_sock;
@@ -48,8 +48,8 @@ struct link_info {
 	unsigned flags;           /* IFF_* */
 	unsigned mtu;
 	size_t n_addrs;
-	struct ip4_net addrs[8];  /* masked prefix + ... */
-	uint32_t addr_local[8];   /* the address itself (host byte order) */
+	struct ip_prefix addrs[8];    /* masked prefix + ... */
+	struct ip_addr addr_local[8]; /* the address itself */
 };
 
 /* Links whose ifalias starts with alias_prefix; *ret is malloc'ed. Returns count. */

@@ -9,15 +9,18 @@
 #include <stdint.h>
 
 #include "nsgate/common.h"
-#include "nsgate/ip4.h"
+#include "nsgate/ipaddr.h"
 
 struct nl_sock;
 
+/* The functions that take an address do IPv4 and refuse another family
+ * with -EAFNOSUPPORT: IPv6 wants no broadcast and its own default route. */
+
 /* Add addr/plen to name (the prefix route comes with it). */
-int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
+int link_addr_add(struct nl_sock *sk, const char *name, const struct ip_addr *addr, uint8_t plen,
 		  struct nsg_err *e);
-/* Default IPv4 route via gw on name. */
-int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
+/* Default route via gw on name, of gw's family. */
+int link_route_default_add(struct nl_sock *sk, const char *name, const struct ip_addr *gw,
 			   struct nsg_err *e);
 
 /* Ask the FIB which route the namespace would use for addr (RTM_GETROUTE
@@ -25,11 +28,11 @@ int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
  * the route's prefix when one other than a default route matches (a local
  * address matches its /32 local route), 0 when only a default route or
  * none does, -errno. */
-int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret);
+int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_prefix *ret);
 
 /* Every IPv4 prefix in use in the socket's namespace: each address's prefix
  * and the destination of every route in every table (default routes excluded).
  * For the subnet allocator. *ret malloc'ed; returns count. */
-int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret);
+int link_used_prefixes(struct nl_sock *sk, struct ip_prefix **ret);
 
 #endif

@@ -11,12 +11,12 @@
 #include <stdbool.h>
 
 #include "nsgate/common.h"
-#include "nsgate/ip4.h"
+#include "nsgate/ipaddr.h"
 
 #define GW_NAME_MAX 15          /* like an interface name */
 #define GW_IFNAME_PREFIX "nsg-"
 #define GW_ALIAS_PREFIX "nsgate:"
-#define GW_PEER_IFNAME "eth0"
+#define GW_NS_IFNAME_DEFAULT "eth0"   /* the veth's end in the namespace */
 #define GW_DNS_MAX 3            /* what the resolver reads (MAXNS) */
 #define GW_POOL_DEFAULT "10.200.0.0/16"
 #define GW_SUBNET_PLEN 30
@@ -33,16 +33,22 @@ enum gw_dns_mode { GW_DNS_AUTO, GW_DNS_NONE, GW_DNS_LIST };
 struct gw_spec {
 	char name[GW_NAME_MAX + 1];
 	char host_ifname[IF_NAMESIZE];   /* derived from name */
+	char ns_ifname[IF_NAMESIZE];     /* the veth's end in the namespace */
 	enum gw_netns_kind netns_kind;
 	char netns_arg[PATH_MAX];        /* as the user gave it (name, pid, path) */
 	char netns_path[PATH_MAX];       /* what nsgate opens */
 	bool subnet_given;
-	struct ip4_net subnet;           /* chosen or given */
+	struct ip_prefix subnet;         /* chosen or given; IPv4 */
 	char uplink[IF_NAMESIZE];        /* empty: every non-gateway interface */
 	enum gw_dns_mode dns_mode;
 	unsigned n_dns;
-	uint32_t dns[GW_DNS_MAX];
+	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
 };
+
+/* What `nsgate up` assumes before its options: every field empty but an
+ * own namespace, DNS auto and the namespace side named GW_NS_IFNAME_DEFAULT.
+ * Every front end starts its specs here. */
+void spec_init(struct gw_spec *s);
 
 /* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..". -EINVAL/-ENAMETOOLONG with
  * a reason in e. */
@@ -50,17 +56,31 @@ int spec_name_check(const char *name, struct nsg_err *e);
 /* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
  * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
-/* An interface name as the kernel accepts it (for --uplink). */
+/* An interface name as the kernel accepts it (--uplink, the namespace side). */
 int spec_ifname_check(const char *ifname, struct nsg_err *e);
 /* --netns ARG: a decimal PID, a path (contains '/'), or an `ip netns` name. */
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
-/* --dns auto|none|ADDR[,ADDR]... */
+/* --dns auto|none|ADDR[,ADDR]... (IPv4 addresses: the namespace has no IPv6 route). */
 int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
-/* --subnet CIDR: prefix length 8..30 (a /30 is the smallest that holds .1 and .2). */
+/* Whether two specs ask for the same DNS: mode, and for a list its servers in order. */
+bool spec_dns_same(const struct gw_spec *a, const struct gw_spec *b);
+/* --subnet CIDR: an IPv4 prefix of length 8..30 (a /30 is the smallest that
+ * holds .1 and .2). */
 int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
-/* The host (.1) and namespace (.2) addresses of a subnet. */
-static inline uint32_t spec_host_addr(const struct ip4_net *n) { return n->addr + 1; }
-static inline uint32_t spec_ns_addr(const struct ip4_net *n) { return n->addr + 2; }
+/* Address i of an IPv4 subnet, and its host (.1) and namespace (.2) ones;
+ * AF_UNSPEC for another family (spec_subnet_parse takes none). */
+static inline struct ip_addr spec_nth_addr(const struct ip_prefix *n, uint32_t i)
+{
+	return ip_addr_is_v4(&n->addr) ? ip_addr_v4(n->addr.v4 + i) : (struct ip_addr){ 0 };
+}
+static inline struct ip_addr spec_host_addr(const struct ip_prefix *n)
+{
+	return spec_nth_addr(n, 1);
+}
+static inline struct ip_addr spec_ns_addr(const struct ip_prefix *n)
+{
+	return spec_nth_addr(n, 2);
+}
 
 /* Decimal parsing with range check; -EINVAL or -ERANGE. */
 int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret);

@@ -35,9 +35,10 @@ int state_names(char (**ret)[GW_NAME_MAX + 1]);
 /* Whether any gateway but name has a state file (stops at the first). */
 bool state_other_exists(const char *name);
 
-/* Where the subnet allocator starts looking next (a hint, nothing more). */
-int state_hint_get(uint32_t *ret);
-int state_hint_set(uint32_t addr);
+/* Where the subnet allocator starts looking next (a hint, nothing more):
+ * an IPv4 address, as its text on one line. */
+int state_hint_get(struct ip_addr *ret);
+int state_hint_set(const struct ip_addr *addr);
 int state_hint_clear(void);
 
 /* Pure halves, for tests. */

@@ -49,18 +49,17 @@ static json_object *view_json(const struct gw_view *v)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
 	const struct gw_spec *s = &v->state.spec;
-	char net[IP4_NET_STRLEN], a[IP4_STRLEN];
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
+	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
 
 	json_object_object_add(o, "name", json_object_new_string(v->name));
 	json_object_object_add(o, "status", json_object_new_string(v->status));
 	json_object_object_add(o, "host_ifname", json_object_new_string(
 		v->have_state ? s->host_ifname : v->link.name));
 	if (v->have_state) {
-		json_object_object_add(o, "subnet", json_object_new_string(ip4_net_str(&s->subnet, net)));
-		json_object_object_add(o, "host_addr",
-			json_object_new_string(ip4_addr_str(spec_host_addr(&s->subnet), a)));
-		json_object_object_add(o, "ns_addr",
-			json_object_new_string(ip4_addr_str(spec_ns_addr(&s->subnet), a)));
+		json_object_object_add(o, "subnet", json_object_new_string(ip_prefix_str(&s->subnet, net)));
+		json_object_object_add(o, "host_addr", json_object_new_string(ip_addr_str(&host, a)));
+		json_object_object_add(o, "ns_addr", json_object_new_string(ip_addr_str(&ns, a)));
 		json_object_object_add(o, "netns", json_object_new_string(s->netns_path));
 		json_object_object_add(o, "netns_created", json_object_new_boolean(v->state.netns_created));
 		json_object_object_add(o, "uplink", s->uplink[0] ? json_object_new_string(s->uplink) : NULL);
@@ -68,7 +67,7 @@ static json_object *view_json(const struct gw_view *v)
 			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
 	}
 	for (unsigned i = 0; i < v->n_dns; i++)
-		json_object_array_add(dns, json_object_new_string(ip4_addr_str(v->dns[i], a)));
+		json_object_array_add(dns, json_object_new_string(ip_addr_str(&v->dns[i], a)));
 	json_object_object_add(o, "dns", dns);
 	json_object_object_add(o, "resolv_conf", json_object_new_boolean(v->dns_present));
 	json_object_object_add(o, "netns_present", json_object_new_boolean(v->netns_present));
@@ -80,8 +79,8 @@ static json_object *view_json(const struct gw_view *v)
 		json_object_object_add(l, "up", json_object_new_boolean(v->link.flags & IFF_UP));
 		json_object_object_add(l, "mtu", json_object_new_int(v->link.mtu));
 		for (size_t i = 0; i < v->link.n_addrs; i++) {
-			char buf[IP4_NET_STRLEN + 4];
-			snprintf(buf, sizeof(buf), "%s/%u", ip4_addr_str(v->link.addr_local[i], a),
+			char buf[IP_PREFIX_STRLEN];
+			snprintf(buf, sizeof(buf), "%s/%u", ip_addr_str(&v->link.addr_local[i], a),
 				 v->link.addrs[i].plen);
 			json_object_array_add(addrs, json_object_new_string(buf));
 		}
@@ -149,11 +148,11 @@ int cmd_list(int argc, char *argv[])
 		print_json(arr);
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			char net[IP4_NET_STRLEN] = "-";
+			char net[IP_PREFIX_STRLEN] = "-";
 			const struct gw_view *v = &views[i];
 
 			if (v->have_state)
-				ip4_net_str(&v->state.spec.subnet, net);
+				ip_prefix_str(&v->state.spec.subnet, net);
 			printf("%-15s %-13s %-18s %-15s %s\n", v->name, v->status, net,
 			       v->have_state ? v->state.spec.host_ifname : v->link.name,
 			       v->have_state ? v->state.spec.netns_path : "-");
@@ -190,11 +189,12 @@ int cmd_show(int argc, char *argv[])
 		return EXIT_OK;
 	}
 	const struct gw_spec *s = &v.state.spec;
-	char net[IP4_NET_STRLEN], a[IP4_STRLEN], b[IP4_STRLEN];
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
+	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN], b[IP_ADDR_STRLEN];
 	printf("gateway %s: %s\n", v.name, v.status);
 	if (v.have_state) {
-		printf("  subnet     %s (host %s, namespace %s)\n", ip4_net_str(&s->subnet, net),
-		       ip4_addr_str(spec_host_addr(&s->subnet), a), ip4_addr_str(spec_ns_addr(&s->subnet), b));
+		printf("  subnet     %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet, net),
+		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
 		printf("  netns      %s%s%s\n", s->netns_path, v.state.netns_created ? " (created by nsgate)" : "",
 		       v.netns_present ? "" : " (gone)");
 		printf("  uplink     %s\n", s->uplink[0] ? s->uplink : "any");
@@ -203,7 +203,7 @@ int cmd_show(int argc, char *argv[])
 		printf("  link       %s index %d %s mtu %u", v.link.name, v.link.ifindex,
 		       v.link.flags & IFF_UP ? "up" : "down", v.link.mtu);
 		for (size_t i = 0; i < v.link.n_addrs; i++)
-			printf(" %s/%u", ip4_addr_str(v.link.addr_local[i], a), v.link.addrs[i].plen);
+			printf(" %s/%u", ip_addr_str(&v.link.addr_local[i], a), v.link.addrs[i].plen);
 		printf("\n");
 	} else {
 		printf("  link       missing\n");
@@ -224,7 +224,7 @@ int cmd_show(int argc, char *argv[])
 	if (v.dns_present) {
 		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);
 		for (unsigned i = 0; i < v.n_dns; i++)
-			printf(" %s", ip4_addr_str(v.dns[i], a));
+			printf(" %s", ip_addr_str(&v.dns[i], a));
 		printf("\n");
 	}
 	else

@@ -42,7 +42,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 	size_t n_pubs = 0;
 	int c, r;
 
-	*s = (struct gw_spec){ .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
+	spec_init(s);
 	a->pubs = calloc(argc, sizeof(*a->pubs));
 	if (!a->pubs)
 		return report(&e, -ENOMEM);
@@ -110,7 +110,8 @@ int cmd_up(int argc, char *argv[])
 	struct up_args a = { 0 };
 	struct gw_up_result res;
 	struct nsg_err e = { 0 };
-	char net[IP4_NET_STRLEN], addr[IP4_STRLEN];
+	char net[IP_PREFIX_STRLEN], addr[IP_ADDR_STRLEN];
+	struct ip_addr host;
 	int r, code = up_args_parse(argc, argv, "up", &a);
 
 	if (code >= 0)
@@ -125,9 +126,10 @@ int cmd_up(int argc, char *argv[])
 	}
 	if (res.warning)
 		fprintf(stderr, "nsgate: warning: dns: %s\n", res.warning);
+	host = spec_host_addr(&res.state.spec.subnet);
 	printf("%s: %s %s, namespace %s via %s %s\n", a.spec.name, res.unchanged ? "unchanged" : "up",
-	       ip4_net_str(&res.state.spec.subnet, net), res.state.spec.netns_path,
-	       res.state.spec.host_ifname, ip4_addr_str(spec_host_addr(&res.state.spec.subnet), addr));
+	       ip_prefix_str(&res.state.spec.subnet, net), res.state.spec.netns_path,
+	       res.state.spec.host_ifname, ip_addr_str(&host, addr));
 	code = EXIT_OK;
 out:
 	free(a.pubs);

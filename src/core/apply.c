@@ -27,8 +27,7 @@ static int update_in_place(struct nftx *nft, struct gw_state *have, const struct
 		snprintf(detail + strlen(detail), len - strlen(detail), "%suplink %s",
 			 detail[0] ? ", " : "", want->uplink[0] ? want->uplink : "any");
 	}
-	if (have->spec.dns_mode != want->dns_mode || have->spec.n_dns != want->n_dns ||
-	    memcmp(have->spec.dns, want->dns, sizeof(want->dns))) {
+	if (!spec_dns_same(&have->spec, want)) {
 		_cleanup_free_ char *content = NULL;
 		const char *warning;
 
@@ -50,10 +49,10 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 {
 	const struct gw_spec *h = &have->spec;
 
-	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path))
+	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
+	    strcmp(want->ns_ifname, h->ns_ifname))
 		return false;
-	return !want->subnet_given ||
-	       (want->subnet.addr == h->subnet.addr && want->subnet.plen == h->subnet.plen);
+	return !want->subnet_given || ip_prefix_eq(&want->subnet, &h->subnet);
 }
 
 /* The ports of a gateway in place: what it publishes and the file does not
@@ -120,9 +119,7 @@ static int apply_one(struct session *s, const struct config_gw *cg, struct gw_ap
 	}
 
 	it->action = "unchanged";
-	if (strcmp(have.spec.uplink, cg->spec.uplink) || have.spec.dns_mode != cg->spec.dns_mode ||
-	    have.spec.n_dns != cg->spec.n_dns ||
-	    memcmp(have.spec.dns, cg->spec.dns, sizeof(have.spec.dns))) {
+	if (strcmp(have.spec.uplink, cg->spec.uplink) || !spec_dns_same(&have.spec, &cg->spec)) {
 		it->action = "updated";
 		r = update_in_place(s->nft, &have, &cg->spec, it->detail, sizeof(it->detail), e);
 		if (r < 0)

@@ -23,7 +23,7 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		gw = gw_rules_of(&st.spec);
 		r = ruleset_queue_gateway(nft, &gw, false);
 		if (r == 0 && state_ports_load(names[i], &pubs, &n_pubs) == 0)
-			r = ruleset_queue_publish(nft, st.spec.name, ip_addr_v4(spec_ns_addr(&st.spec.subnet)),
+			r = ruleset_queue_publish(nft, st.spec.name, spec_ns_addr(&st.spec.subnet),
 						  pubs, n_pubs, false);
 		if (n)
 			(*n)++;

@@ -43,7 +43,7 @@ static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 
 	if (r < 0)
 		return r;
-	*to = ip_addr_v4(spec_ns_addr(&st.spec.subnet));
+	*to = spec_ns_addr(&st.spec.subnet);
 	return 0;
 }
 

@@ -9,12 +9,13 @@
  * subnet (see subnet_choose), the full list otherwise. */
 #define SUBNET_FIB_PLEN_MIN 28  /* at most 16 lookups */
 
-static int check_given_subnet(struct nl_sock *host, const struct ip4_net *s,
-			      const struct ip4_net *used, int n, struct nsg_err *e)
+static int check_given_subnet(struct nl_sock *host, const struct ip_prefix *s,
+			      const struct ip_prefix *used, int n, struct nsg_err *e)
 {
-	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
-	struct ip4_net in_way;
+	char a[IP_PREFIX_STRLEN], b[IP_PREFIX_STRLEN];
+	struct ip_prefix in_way;
 	long hit = ipam_find_overlap(s, used, n);
+	uint64_t end;
 	int r;
 
 	if (hit >= 0) {
@@ -25,8 +26,11 @@ static int check_given_subnet(struct nl_sock *host, const struct ip4_net *s,
 		return 0;  /* the caller's list had the host's prefixes too */
 	/* Every prefix that overlaps s either holds s or lies inside it, so it
 	 * holds one of s's addresses, and the FIB finds it. */
-	for (uint64_t addr = s->addr; addr < (uint64_t)s->addr + (1ULL << (32 - s->plen)); addr++) {
-		r = link_route_match(host, (uint32_t)addr, &in_way);
+	end = (uint64_t)s->addr.v4 + (1ULL << (32 - s->plen));
+	for (uint64_t addr = s->addr.v4; addr < end; addr++) {
+		struct ip_addr one = ip_addr_v4((uint32_t)addr);
+
+		r = link_route_match(host, &one, &in_way);
 		if (r < 0)
 			return nsg_fail(e, r, NULL, "route lookup");
 		if (r > 0)
@@ -34,15 +38,15 @@ static int check_given_subnet(struct nl_sock *host, const struct ip4_net *s,
 	}
 	return 0;
 overlap:
-	nsg_fail(e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip4_net_str(s, a));
-	nsg_why(e, "overlaps %s, already in use", ip4_net_str(&in_way, b));
+	nsg_fail(e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip_prefix_str(s, a));
+	nsg_why(e, "overlaps %s, already in use", ip_prefix_str(&in_way, b));
 	return -EADDRINUSE;
 }
 
 /* Append src[0..n) to *dst (of *n_dst entries). */
-static int append_prefixes(struct ip4_net **dst, int *n_dst, const struct ip4_net *src, int n)
+static int append_prefixes(struct ip_prefix **dst, int *n_dst, const struct ip_prefix *src, int n)
 {
-	struct ip4_net *all;
+	struct ip_prefix *all;
 
 	if (n <= 0)
 		return 0;
@@ -69,10 +73,14 @@ static int append_prefixes(struct ip4_net **dst, int *n_dst, const struct ip4_ne
  */
 int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, struct nsg_err *e)
 {
-	_cleanup_free_ struct ip4_net *used = NULL, *used_ns = NULL;
-	struct ip4_net pool;
-	uint32_t hint = 0;
+	_cleanup_free_ struct ip_prefix *used = NULL, *used_ns = NULL;
+	struct ip_prefix pool;
+	struct ip_addr hint = { 0 };
 	int n, n_ns = 0, r;
+
+	/* The arithmetic below, the pool and the gateway's routes are IPv4. */
+	if (s->subnet_given && !ip_addr_is_v4(&s->subnet.addr))
+		return nsg_fail(e, -EAFNOSUPPORT, "only IPv4 subnets", "--subnet");
 
 	/* Given and small, or picked: the FIB checks it. Given and large: the
 	 * full list of the host's prefixes. */
@@ -89,17 +97,19 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 	if (s->subnet_given)
 		return check_given_subnet(host, &s->subnet, used, n, e);
 
-	ip4_net_parse(GW_POOL_DEFAULT, &pool);
+	ip_prefix_parse(GW_POOL_DEFAULT, AF_INET, &pool);
 	state_hint_get(&hint);
 	for (int round = 0; round < 64; round++) {
-		struct ip4_net in_way;
+		struct ip_prefix in_way;
 		bool clear = true;
 
-		if (ipam_pick_from(&pool, GW_SUBNET_PLEN, used, n, hint, &s->subnet) < 0)
+		if (ipam_pick_from(&pool, GW_SUBNET_PLEN, used, n, &hint, &s->subnet) < 0)
 			return nsg_fail(e, -EADDRINUSE, "no free /30 left (use --subnet)",
 					"address pool %s", GW_POOL_DEFAULT);
-		for (uint32_t a = s->subnet.addr; clear && a < s->subnet.addr + 4; a++) {
-			r = link_route_match(host, a, &in_way);
+		for (uint32_t a = s->subnet.addr.v4; clear && a < s->subnet.addr.v4 + 4; a++) {
+			struct ip_addr one = ip_addr_v4(a);
+
+			r = link_route_match(host, &one, &in_way);
 			if (r < 0)
 				return nsg_fail(e, r, NULL, "route lookup");
 			if (r > 0) {
@@ -109,7 +119,9 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 			}
 		}
 		if (clear) {
-			state_hint_set(s->subnet.addr + 4);
+			struct ip_addr next = ip_addr_v4(s->subnet.addr.v4 + 4);
+
+			state_hint_set(&next);
 			return 0;
 		}
 	}

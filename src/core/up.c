@@ -85,7 +85,7 @@ static int step_veth(struct up_ctx *c)
 	char alias[64];
 
 	inventory_alias(&c->st, alias, sizeof(alias));
-	return link_veth_create(c->host, c->st.spec.host_ifname, alias, GW_PEER_IFNAME,
+	return link_veth_create(c->host, c->st.spec.host_ifname, alias, c->st.spec.ns_ifname,
 				c->netns_fd, c->e);
 }
 
@@ -97,11 +97,11 @@ static void undo_veth(struct up_ctx *c)
 static int step_host_link(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
+	struct ip_addr host = spec_host_addr(&s->subnet);
+	char key[64];
 	int r;
 
-	char key[64];
-
-	r = link_addr_add(c->host, s->host_ifname, spec_host_addr(&s->subnet), s->subnet.plen, c->e);
+	r = link_addr_add(c->host, s->host_ifname, &host, s->subnet.plen, c->e);
 	if (r < 0)
 		return r;
 	/* Lets the host reach published ports at 127.0.0.1: the DNATed packet
@@ -125,6 +125,7 @@ static int step_host_link(struct up_ctx *c)
 static int step_ns_link(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
 	int r;
 
 	if (!c->ns) {
@@ -134,11 +135,11 @@ static int step_ns_link(struct up_ctx *c)
 	}
 	r = link_set_up(c->ns, "lo", c->e);
 	if (r == 0)
-		r = link_addr_add(c->ns, GW_PEER_IFNAME, spec_ns_addr(&s->subnet), s->subnet.plen, c->e);
+		r = link_addr_add(c->ns, s->ns_ifname, &ns, s->subnet.plen, c->e);
 	if (r == 0)
-		r = link_set_up(c->ns, GW_PEER_IFNAME, c->e);
+		r = link_set_up(c->ns, s->ns_ifname, c->e);
 	if (r == 0)
-		r = link_route_default_add(c->ns, GW_PEER_IFNAME, spec_host_addr(&s->subnet), c->e);
+		r = link_route_default_add(c->ns, s->ns_ifname, &host, c->e);
 	return r;
 }
 
@@ -159,7 +160,7 @@ static int step_nft(struct up_ctx *c)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0)
 		r = ruleset_queue_publish(c->nft, c->st.spec.name,
-					  ip_addr_v4(spec_ns_addr(&c->st.spec.subnet)), c->pubs,
+					  spec_ns_addr(&c->st.spec.subnet), c->pubs,
 					  c->n_pubs, false);
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "nftables batch");
@@ -241,17 +242,12 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 {
 	const struct gw_spec *h = &have->spec;
 
-	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path))
+	if (req->netns_kind != h->netns_kind || strcmp(req->netns_path, h->netns_path) ||
+	    strcmp(req->ns_ifname, h->ns_ifname))
 		return false;
-	if (req->subnet_given &&
-	    (req->subnet.addr != h->subnet.addr || req->subnet.plen != h->subnet.plen))
+	if (req->subnet_given && !ip_prefix_eq(&req->subnet, &h->subnet))
 		return false;
-	if (strcmp(req->uplink, h->uplink) || req->dns_mode != h->dns_mode)
-		return false;
-	if (req->dns_mode == GW_DNS_LIST &&
-	    (req->n_dns != h->n_dns || memcmp(req->dns, h->dns, req->n_dns * sizeof(req->dns[0]))))
-		return false;
-	return true;
+	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h);
 }
 
 
@@ -308,6 +304,10 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	struct link_info li;
 	int r;
 
+	/* A front end's own choice of name is checked like --uplink. */
+	r = spec_ifname_check(req->ns_ifname, c->e);
+	if (r < 0)
+		return r;
 	r = up_check_existing(c, req, res);
 	if (r != 0)
 		return r;
@@ -334,9 +334,9 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		r = link_sock_open_in(c->netns_fd, &c->ns);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
-		if (link_index(c->ns, GW_PEER_IFNAME) > 0)
+		if (link_index(c->ns, s->ns_ifname) > 0)
 			return nsg_fail(c->e, -EEXIST, "the namespace has an interface of that name already",
-					"interface \"%s\" in netns \"%s\"", GW_PEER_IFNAME, s->netns_arg);
+					"interface \"%s\" in netns \"%s\"", s->ns_ifname, s->netns_arg);
 	}
 
 	r = subnet_choose(c->host, c->ns, s, c->e);
@@ -349,7 +349,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		r = ruleset_published_near(c->nft, c->pubs, c->n_pubs, &all, &n_all);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "reading published ports");
-		r = publish_check(s->name, ip_addr_v4(spec_ns_addr(&s->subnet)), c->pubs, c->n_pubs, all,
+		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all,
 				  n_all, c->force, c->e);
 		free(all);
 		if (r < 0)

@@ -131,11 +131,9 @@ static int section_start(struct parser *p, const char *line, size_t n)
 		return fail_nomem(p);
 	p->lines[p->cfg.n] = (struct gw_lines){ 0 };
 	gw = &p->cfg.gw[p->cfg.n++];
-	*gw = (struct config_gw){
-		.spec = { .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO },
-		.line = p->lineno,
-	};
+	*gw = (struct config_gw){ .line = p->lineno };
 	/* As `nsgate up NAME` fills it. */
+	spec_init(&gw->spec);
 	snprintf(gw->spec.name, sizeof(gw->spec.name), "%s", name);
 	spec_host_ifname(gw->spec.name, gw->spec.host_ifname);
 	snprintf(gw->spec.netns_path, sizeof(gw->spec.netns_path), "/run/netns/%s", name);
@@ -279,7 +277,7 @@ static void check_publishes(struct parser *p)
 
 static void check_subnets(struct parser *p)
 {
-	char a[IP4_NET_STRLEN], b[IP4_NET_STRLEN];
+	char a[IP_PREFIX_STRLEN], b[IP_PREFIX_STRLEN];
 
 	for (size_t i = 0; i < p->cfg.n; i++) {
 		const struct gw_spec *s = &p->cfg.gw[i].spec;
@@ -289,10 +287,10 @@ static void check_subnets(struct parser *p)
 		for (size_t i2 = 0; i2 < i; i2++) {
 			const struct gw_spec *o = &p->cfg.gw[i2].spec;
 
-			if (!o->subnet_given || !ip4_net_overlap(&s->subnet, &o->subnet))
+			if (!o->subnet_given || !ip_prefix_overlap(&s->subnet, &o->subnet))
 				continue;
 			fail_at(p, p->lines[i].key[K_SUBNET], "subnet \"%s\": overlaps %s of [%s] (line %u)",
-				ip4_net_str(&s->subnet, a), ip4_net_str(&o->subnet, b), o->name,
+				ip_prefix_str(&s->subnet, a), ip_prefix_str(&o->subnet, b), o->name,
 				p->lines[i2].key[K_SUBNET]);
 			return;
 		}

@@ -160,6 +160,29 @@ bool ip_prefix_overlap(const struct ip_prefix *a, const struct ip_prefix *b)
 	return bits_equal(x, y, a->plen < b->plen ? a->plen : b->plen);
 }
 
+struct ip_prefix ip_prefix_of(const struct ip_addr *a, unsigned plen)
+{
+	unsigned bits = ip_family_bits(a->family);
+	struct ip_prefix p = { .addr = *a };
+	uint8_t bytes[16];
+
+	p.plen = plen < bits ? plen : bits;
+	if (!ip_addr_to_bytes(a, bytes))
+		return p;
+	for (unsigned bit = p.plen; bit < bits; bit++)
+		bytes[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	ip_addr_from_bytes(a->family, bytes, &p.addr);
+	return p;
+}
+
+uint32_t ip_v4_mask(unsigned plen)
+{
+	/* A shift by 32 is undefined: /0 is its own case. */
+	if (plen == 0)
+		return 0;
+	return ~UINT32_C(0) << (32 - (plen < 32 ? plen : 32));
+}
+
 bool ip_prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
 {
 	struct ip_prefix host = { .addr = *a, .plen = (uint8_t)ip_family_bits(a->family) };

@@ -5,10 +5,10 @@
 
 #include "nsgate/ipam.h"
 
-long ipam_find_overlap(const struct ip4_net *net, const struct ip4_net *used, size_t n_used)
+long ipam_find_overlap(const struct ip_prefix *net, const struct ip_prefix *used, size_t n_used)
 {
 	for (size_t i = 0; i < n_used; i++)
-		if (ip4_net_overlap(net, &used[i]))
+		if (ip_prefix_overlap(net, &used[i]))
 			return (long)i;
 	return -1;
 }
@@ -44,28 +44,35 @@ static int first_free(const struct span *spans, size_t n, uint64_t from, uint64_
 	return 0;
 }
 
-int ipam_pick_from(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
-		   size_t n_used, uint32_t from, struct ip4_net *ret)
+int ipam_pick_from(const struct ip_prefix *pool, uint8_t plen, const struct ip_prefix *used,
+		   size_t n_used, const struct ip_addr *from, struct ip_prefix *ret)
 {
-	uint64_t pool_first, pool_last, size, cand;
+	uint64_t pool_first, pool_last, size, cand, start = 0;
 	struct span *spans;
 	size_t n = 0;
 	int r;
 
+	if (!ip_addr_is_v4(&pool->addr))
+		return -EAFNOSUPPORT;
 	if (pool->plen > 32 || plen < pool->plen || plen > 32)
 		return -EINVAL;
-	pool_first = pool->addr & ip4_mask(pool->plen);
+	pool_first = pool->addr.v4 & ip_v4_mask(pool->plen);
 	pool_last = pool_first + (UINT64_C(1) << (32 - pool->plen)) - 1;
 	size = UINT64_C(1) << (32 - plen);
+	if (from && ip_addr_is_v4(from))
+		start = from->v4;
 	/* Sort the used ranges once and walk them: with a thousand gateways the
 	 * naive "try each /30 against every prefix" costs a million compares. */
 	spans = calloc(n_used ? n_used : 1, sizeof(*spans));
 	if (!spans)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_used; i++) {
-		uint64_t f = used[i].addr & ip4_mask(used[i].plen);
-		uint64_t l = f + (UINT64_C(1) << (32 - used[i].plen)) - 1;
+		uint64_t f, l;
 
+		if (!ip_addr_is_v4(&used[i].addr) || used[i].plen > 32)
+			continue;
+		f = used[i].addr.v4 & ip_v4_mask(used[i].plen);
+		l = f + (UINT64_C(1) << (32 - used[i].plen)) - 1;
 		if (l < pool_first || f > pool_last)
 			continue;
 		spans[n++] = (struct span){ f, l };
@@ -74,20 +81,19 @@ int ipam_pick_from(const struct ip4_net *pool, uint8_t plen, const struct ip4_ne
 	/* From the hint to the end, then from the start: holes are reused
 	 * once the pool has been gone through. */
 	r = -ENOSPC;
-	if (from > pool_first && from <= pool_last)
-		r = first_free(spans, n, from, pool_last, size, &cand);
+	if (start > pool_first && start <= pool_last)
+		r = first_free(spans, n, start, pool_last, size, &cand);
 	if (r < 0)
 		r = first_free(spans, n, pool_first, pool_last, size, &cand);
 	free(spans);
 	if (r < 0)
 		return r;
-	ret->addr = (uint32_t)cand;
-	ret->plen = plen;
+	*ret = ip_prefix_v4((uint32_t)cand, plen);
 	return 0;
 }
 
-int ipam_pick(const struct ip4_net *pool, uint8_t plen, const struct ip4_net *used,
-	      size_t n_used, struct ip4_net *ret)
+int ipam_pick(const struct ip_prefix *pool, uint8_t plen, const struct ip_prefix *used,
+	      size_t n_used, struct ip_prefix *ret)
 {
-	return ipam_pick_from(pool, plen, used, n_used, 0, ret);
+	return ipam_pick_from(pool, plen, used, n_used, NULL, ret);
 }

@@ -23,6 +23,12 @@ int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return 0;
 }
 
+void spec_init(struct gw_spec *s)
+{
+	*s = (struct gw_spec){ .netns_kind = GW_NETNS_OWN, .dns_mode = GW_DNS_AUTO };
+	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
+}
+
 int spec_name_check(const char *name, struct nsg_err *e)
 {
 	size_t len = strlen(name);
@@ -152,9 +158,9 @@ int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 		return nsg_fail(e, -EINVAL, "too long", "--dns");
 	snprintf(buf, sizeof(buf), "%s", arg);
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint32_t a;
+		struct ip_addr a;
 
-		if (ip4_addr_parse(tok, &a) < 0)
+		if (ip_addr_parse(tok, AF_INET, &a) < 0)
 			return nsg_fail(e, -EINVAL, "expected auto, none or IPv4 addresses separated by commas",
 					"--dns \"%s\"", tok);
 		if (s->n_dns == GW_DNS_MAX)
@@ -169,26 +175,39 @@ int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 	return 0;
 }
 
+bool spec_dns_same(const struct gw_spec *a, const struct gw_spec *b)
+{
+	if (a->dns_mode != b->dns_mode)
+		return false;
+	if (a->dns_mode != GW_DNS_LIST)
+		return true;
+	if (a->n_dns != b->n_dns)
+		return false;
+	for (unsigned i = 0; i < a->n_dns && i < GW_DNS_MAX; i++)
+		if (!ip_addr_eq(&a->dns[i], &b->dns[i]))
+			return false;
+	return true;
+}
+
 int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
-	struct ip4_net n;
-	char buf[IP4_NET_STRLEN];
+	struct ip_prefix n;
+	char buf[IP_PREFIX_STRLEN];
 
-	if (ip4_net_parse(arg, &n) < 0) {
+	if (ip_prefix_parse(arg, AF_INET, &n) < 0) {
 		/* Say which rule was broken: a frequent one is host bits. */
-		uint32_t a;
+		struct ip_addr a;
 		const char *slash = strchr(arg, '/');
 		if (slash && (size_t)(slash - arg) < 16) {
 			char addr[16];
 			memcpy(addr, arg, slash - arg);
 			addr[slash - arg] = '\0';
 			unsigned long plen;
-			if (ip4_addr_parse(addr, &a) == 0 && spec_parse_uint(slash + 1, 32, &plen) == 0 &&
+			if (ip_addr_parse(addr, AF_INET, &a) == 0 && spec_parse_uint(slash + 1, 32, &plen) == 0 &&
 			    plen >= 8 && plen <= 30) {
-				n.addr = a & ip4_mask(plen);
-				n.plen = plen;
+				n = ip_prefix_of(&a, plen);
 				nsg_fail(e, -EINVAL, NULL, "--subnet \"%s\"", arg);
-				nsg_why(e, "host bits set (did you mean %s?)", ip4_net_str(&n, buf));
+				nsg_why(e, "host bits set (did you mean %s?)", ip_prefix_str(&n, buf));
 				return -EINVAL;
 			}
 		}

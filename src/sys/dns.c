@@ -11,18 +11,18 @@
 #define RESOLV_MAX 65535
 
 struct servers {
-	uint32_t addr[GW_DNS_MAX];
+	struct ip_addr addr[GW_DNS_MAX];
 	unsigned n;
 	bool had_loopback;
 };
 
-static void add_server(struct servers *s, uint32_t a)
+static void add_server(struct servers *s, const struct ip_addr *a)
 {
 	for (unsigned i = 0; i < s->n; i++)
-		if (s->addr[i] == a)
+		if (ip_addr_eq(&s->addr[i], a))
 			return;
 	if (s->n < GW_DNS_MAX)
-		s->addr[s->n++] = a;
+		s->addr[s->n++] = *a;
 }
 
 /* Collect the IPv4 nameservers of a resolv.conf text; the namespace has no
@@ -43,14 +43,14 @@ static void parse_resolv(const char *text, struct servers *s, char *other, size_
 			memcpy(line, p, len);
 			line[len] = '\0';
 			if (sscanf(line, "%15s %255s", kw, val) == 2) {
-				uint32_t a;
+				struct ip_addr a;
 
 				if (!strcmp(kw, "nameserver")) {
-					if (ip4_addr_parse(val, &a) == 0) {
-						if ((a >> 24) == 127)
+					if (ip_addr_parse(val, AF_INET, &a) == 0) {
+						if ((a.v4 >> 24) == 127)
 							s->had_loopback = true;
 						else
-							add_server(s, a);
+							add_server(s, &a);
 					}
 				} else if (other && (!strcmp(kw, "search") || !strcmp(kw, "domain") ||
 						     !strcmp(kw, "options"))) {
@@ -77,7 +77,7 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 		return 0;
 	if (spec->dns_mode == GW_DNS_LIST) {
 		for (unsigned i = 0; i < spec->n_dns; i++)
-			add_server(&s, spec->dns[i]);
+			add_server(&s, &spec->dns[i]);
 	} else {
 		parse_resolv(host ? host : "", &s, other, sizeof(other));
 		if (s.had_loopback && upstream) {
@@ -85,7 +85,7 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 
 			parse_resolv(upstream, &up, NULL, 0);
 			for (unsigned i = 0; i < up.n; i++)
-				add_server(&s, up.addr[i]);
+				add_server(&s, &up.addr[i]);
 		}
 		if (s.n == 0) {
 			*ret_warn = s.had_loopback
@@ -95,16 +95,16 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 			return 0;
 		}
 	}
-	len = 64 + strlen(other) + s.n * (IP4_STRLEN + 12);
+	len = 64 + strlen(other) + s.n * (IP_ADDR_STRLEN + 12);
 	buf = malloc(len);
 	if (!buf)
 		return -ENOMEM;
 	snprintf(buf, len, "# written by nsgate for gateway %s\n%s", spec->name, other);
 	for (unsigned i = 0; i < s.n; i++) {
-		char a[IP4_STRLEN];
+		char a[IP_ADDR_STRLEN];
 		size_t l = strlen(buf);
 
-		snprintf(buf + l, len - l, "nameserver %s\n", ip4_addr_str(s.addr[i], a));
+		snprintf(buf + l, len - l, "nameserver %s\n", ip_addr_str(&s.addr[i], a));
 	}
 	*ret = buf;
 	return 0;
@@ -169,7 +169,7 @@ int dns_remove(const char *name)
 	return r;
 }
 
-int dns_read_servers(const char *name, uint32_t *ret, unsigned max)
+int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max)
 {
 	char path[PATH_MAX];
 	_cleanup_free_ char *text = NULL;

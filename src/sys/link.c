@@ -12,7 +12,6 @@
  * text, and costs the same single round trip per request. Replies are turned
  * into libnl objects with nl_msg_parse(), so no cache is ever built.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -35,7 +34,7 @@
 #include <netlink/route/link/veth.h>
 
 #include "nsgate/common.h"
-#include "nsgate/ip4.h"
+#include "nsgate/ipaddr.h"
 #include "nsgate/link.h"
 #include "link-internal.h"
 #include "nsgate/nlx.h"
@@ -513,19 +512,19 @@ int link_dump_txn(struct nl_sock *sk, int type, int family, int ifindex, struct 
 	return link_txn_run(sk, msg, true, txn);
 }
 
-/* Address and mask of an IPv4 rtnl_addr; false for anything else. */
-static bool addr_ip4(struct rtnl_addr *a, uint32_t *addr, uint8_t *plen)
+/* Address and prefix length of an IPv4 rtnl_addr; false for anything else
+ * (list and show read IPv4 addresses only). */
+static bool addr_ip4(struct rtnl_addr *a, struct ip_addr *addr, uint8_t *plen)
 {
 	struct nl_addr *local;
-	uint32_t be;
 
 	if (rtnl_addr_get_family(a) != AF_INET)
 		return false;
 	local = rtnl_addr_get_local(a);
-	if (!local || nl_addr_get_len(local) != sizeof(be))
+	if (!local || nl_addr_get_len(local) != ip_family_len(AF_INET))
 		return false;
-	memcpy(&be, nl_addr_get_binary_addr(local), sizeof(be));
-	*addr = ntohl(be);
+	if (ip_addr_from_bytes(AF_INET, nl_addr_get_binary_addr(local), addr) < 0)
+		return false;
 	*plen = rtnl_addr_get_prefixlen(a);
 	return *plen <= 32;
 }
@@ -544,12 +543,12 @@ static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 	li->mtu = rtnl_link_get_mtu(link);
 }
 
-static void link_info_add_addr(struct link_info *li, uint32_t addr, uint8_t plen)
+static void link_info_add_addr(struct link_info *li, const struct ip_addr *addr, uint8_t plen)
 {
 	if (li->n_addrs >= ARRAY_SIZE(li->addrs))
 		return;
-	li->addrs[li->n_addrs] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
-	li->addr_local[li->n_addrs] = addr;
+	li->addrs[li->n_addrs] = ip_prefix_of(addr, plen);
+	li->addr_local[li->n_addrs] = *addr;
 	li->n_addrs++;
 }
 
@@ -591,7 +590,7 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 {
 	struct link_set *set = userdata;
 	struct link_info key, *li;
-	uint32_t addr;
+	struct ip_addr addr;
 	uint8_t plen;
 
 	if (nl_object_get_msgtype(obj) != RTM_NEWADDR ||
@@ -600,7 +599,7 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 	key.ifindex = rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
 	li = bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp);
 	if (li)
-		link_info_add_addr(li, addr, plen);
+		link_info_add_addr(li, &addr, plen);
 }
 
 /* Fill set->v[] with their IPv4 addresses, from one dump for all links. */

@@ -4,7 +4,6 @@
  * half of the link module (link.c has the sockets and the transaction
  * helper both halves use).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +20,6 @@
 #include <netlink/route/route.h>
 
 #include "nsgate/common.h"
-#include "nsgate/ip4.h"
 #include "nsgate/link.h"
 #include "link-internal.h"
 
@@ -30,29 +28,40 @@ DEFINE_CLEANUP(struct rtnl_addr, rtnl_addr_put)
 DEFINE_CLEANUP(struct rtnl_route, rtnl_route_put)
 DEFINE_CLEANUP(struct rtnl_nexthop, rtnl_route_nh_free)
 
-static struct nl_addr *ip4_nl_addr(uint32_t addr, uint8_t plen)
+/* The families the address functions do (see route.h). */
+static bool family_done(int family)
 {
-	struct in_addr a = ip4_in_addr(addr);
+	return family == AF_INET;
+}
+
+static struct nl_addr *nl_addr_of(const struct ip_addr *a, uint8_t plen)
+{
+	uint8_t bytes[16];
+	unsigned len = ip_addr_to_bytes(a, bytes);
 	struct nl_addr *na;
 
-	na = nl_addr_build(AF_INET, &a, sizeof(a));
+	if (!len)
+		return NULL;
+	na = nl_addr_build(a->family, bytes, len);
 	if (na)
 		nl_addr_set_prefixlen(na, plen);
 	return na;
 }
 
-int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t plen,
+int link_addr_add(struct nl_sock *sk, const char *name, const struct ip_addr *addr, uint8_t plen,
 		  struct nsg_err *e)
 {
 	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = NULL;
 	_cleanup_(nl_addr_putp) struct nl_addr *local = NULL, *brd = NULL;
-	struct ip4_net net = { .addr = addr, .plen = plen };
-	char buf[IP4_NET_STRLEN], why[256] = "";
+	struct ip_prefix shown = { .addr = *addr, .plen = plen };
+	char buf[IP_PREFIX_STRLEN], why[256] = "";
 	struct nl_msg *msg = NULL;
 	int r, ifindex;
 
-	ip4_net_str(&net, buf);
-	if (plen > 32)
+	ip_prefix_str(&shown, buf);
+	if (!family_done(addr->family))
+		return nsg_fail(e, -EAFNOSUPPORT, NULL, "address %s on \"%s\"", buf, name ? name : "");
+	if (plen > ip_family_bits(addr->family))
 		return nsg_fail(e, -EINVAL, NULL, "address %s on \"%s\"", buf, name ? name : "");
 	/* RTM_NEWADDR only takes an ifindex, never a name. */
 	ifindex = link_index(sk, name);
@@ -60,7 +69,7 @@ int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t p
 		return nsg_fail(e, ifindex, NULL, "link \"%s\"", name ? name : "");
 
 	ra = rtnl_addr_alloc();
-	local = ip4_nl_addr(addr, plen);
+	local = nl_addr_of(addr, plen);
 	if (!ra || !local) {
 		r = -ENOMEM;
 		goto fail;
@@ -74,7 +83,9 @@ int link_addr_add(struct nl_sock *sk, const char *name, uint32_t addr, uint8_t p
 	rtnl_addr_set_prefixlen(ra, plen);
 	/* What "ip addr add ... brd +" does; /31 and /32 have no broadcast. */
 	if (plen <= 30) {
-		brd = ip4_nl_addr(addr | ~ip4_mask(plen), 32);
+		struct ip_addr b = ip_addr_v4(addr->v4 | ~ip_v4_mask(plen));
+
+		brd = nl_addr_of(&b, 32);
 		if (!brd) {
 			r = -ENOMEM;
 			goto fail;
@@ -95,30 +106,33 @@ fail:
 	return nsg_fail(e, r, link_why_or_null(why), "address %s on \"%s\"", buf, name);
 }
 
-int link_route_default_add(struct nl_sock *sk, const char *name, uint32_t gw,
+int link_route_default_add(struct nl_sock *sk, const char *name, const struct ip_addr *gw,
 			   struct nsg_err *e)
 {
 	_cleanup_(rtnl_route_putp) struct rtnl_route *route = NULL;
 	_cleanup_(rtnl_route_nh_freep) struct rtnl_nexthop *nh = NULL;
 	_cleanup_(nl_addr_putp) struct nl_addr *dst = NULL, *via = NULL;
-	char buf[IP4_STRLEN], why[256] = "";
+	struct ip_addr any = { .family = gw->family };
+	char buf[IP_ADDR_STRLEN], why[256] = "";
 	struct nl_msg *msg = NULL;
 	int r, ifindex;
 
-	ip4_addr_str(gw, buf);
+	ip_addr_str(gw, buf);
+	if (!family_done(gw->family))
+		return nsg_fail(e, -EAFNOSUPPORT, NULL, "default route via %s", buf);
 	ifindex = link_index(sk, name);
 	if (ifindex < 0)
 		return nsg_fail(e, ifindex, NULL, "link \"%s\"", name ? name : "");
 
 	route = rtnl_route_alloc();
 	nh = rtnl_route_nh_alloc();
-	dst = ip4_nl_addr(0, 0);
-	via = ip4_nl_addr(gw, 32);
+	dst = nl_addr_of(&any, 0);
+	via = nl_addr_of(gw, ip_family_bits(gw->family));
 	if (!route || !nh || !dst || !via) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = rtnl_route_set_family(route, AF_INET);
+	r = rtnl_route_set_family(route, gw->family);
 	if (r >= 0)
 		r = rtnl_route_set_dst(route, dst);
 	if (r >= 0)
@@ -155,12 +169,12 @@ static int dump_run_raw(struct nl_sock *sk, int type, int family,
 
 /* Prefixes collected from address and route dumps. */
 struct prefix_set {
-	struct ip4_net *v;
+	struct ip_prefix *v;
 	size_t n, cap;
 	int error;
 };
 
-static void prefix_set_add(struct prefix_set *set, uint32_t addr, uint8_t plen)
+static void prefix_set_add(struct prefix_set *set, const struct ip_addr *addr, uint8_t plen)
 {
 	if (set->error)
 		return;
@@ -168,14 +182,21 @@ static void prefix_set_add(struct prefix_set *set, uint32_t addr, uint8_t plen)
 		set->error = -ENOMEM;
 		return;
 	}
-	set->v[set->n++] = (struct ip4_net){ .addr = addr & ip4_mask(plen), .plen = plen };
+	set->v[set->n++] = ip_prefix_of(addr, plen);
+}
+
+/* The address an attribute carries, if it is one of family. */
+static bool attr_addr(const struct nlattr *a, int family, struct ip_addr *ret)
+{
+	return a && nla_len(a) == (int)ip_family_len(family) &&
+	       ip_addr_from_bytes(family, nla_data(a), ret) == 0;
 }
 
 static void on_prefix_addr_raw(struct nlmsghdr *nlh, void *userdata)
 {
 	const struct ifaddrmsg *ifa = nlmsg_data(nlh);
 	struct nlattr *a;
-	uint32_t be;
+	struct ip_addr addr;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET || ifa->ifa_prefixlen > 32)
 		return;
@@ -183,39 +204,36 @@ static void on_prefix_addr_raw(struct nlmsghdr *nlh, void *userdata)
 	a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_LOCAL);
 	if (!a)
 		a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_ADDRESS);
-	if (!a || nla_len(a) != sizeof(be))
+	if (!attr_addr(a, AF_INET, &addr))
 		return;
-	memcpy(&be, nla_data(a), sizeof(be));
-	prefix_set_add(userdata, ntohl(be) & ip4_mask(ifa->ifa_prefixlen), ifa->ifa_prefixlen);
+	prefix_set_add(userdata, &addr, ifa->ifa_prefixlen);
 }
 
 static void on_prefix_route_raw(struct nlmsghdr *nlh, void *userdata)
 {
 	const struct rtmsg *rtm = nlmsg_data(nlh);
-	struct nlattr *a;
-	uint32_t be;
+	struct ip_addr dst;
 
 	/* A default route claims no prefix; it is where everything else goes. */
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
 	    rtm->rtm_dst_len == 0 || rtm->rtm_dst_len > 32)
 		return;
-	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
-	if (!a || nla_len(a) != sizeof(be))
+	if (!attr_addr(nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST), AF_INET, &dst))
 		return;
-	memcpy(&be, nla_data(a), sizeof(be));
-	prefix_set_add(userdata, ntohl(be) & ip4_mask(rtm->rtm_dst_len), rtm->rtm_dst_len);
+	prefix_set_add(userdata, &dst, rtm->rtm_dst_len);
 }
 
-static int ip4_net_cmp(const void *a, const void *b)
+static int prefix_cmp(const void *a, const void *b)
 {
-	const struct ip4_net *x = a, *y = b;
+	const struct ip_prefix *x = a, *y = b;
+	int c = ip_addr_cmp(&x->addr, &y->addr);
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
+	if (c)
+		return c;
 	return (x->plen > y->plen) - (x->plen < y->plen);
 }
 
-int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
+int link_used_prefixes(struct nl_sock *sk, struct ip_prefix **ret)
 {
 	struct prefix_set set = {};
 	size_t n = 0;
@@ -238,9 +256,9 @@ int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
 	/* Every address's prefix also shows up as its kernel route: sort and
 	 * keep each prefix once. */
 	if (set.n > 0) {
-		qsort(set.v, set.n, sizeof(*set.v), ip4_net_cmp);
+		qsort(set.v, set.n, sizeof(*set.v), prefix_cmp);
 		for (size_t i = 0; i < set.n; i++)
-			if (n == 0 || ip4_net_cmp(&set.v[n - 1], &set.v[i]) != 0)
+			if (n == 0 || prefix_cmp(&set.v[n - 1], &set.v[i]) != 0)
 				set.v[n++] = set.v[i];
 	}
 	if (n == 0) {
@@ -252,7 +270,7 @@ int link_used_prefixes(struct nl_sock *sk, struct ip4_net **ret)
 }
 
 struct match_ctx {
-	struct ip4_net net;
+	struct ip_prefix net;
 	bool found;
 };
 
@@ -260,34 +278,36 @@ static void on_route_match(struct nlmsghdr *nlh, void *userdata)
 {
 	struct match_ctx *m = userdata;
 	const struct rtmsg *rtm = nlmsg_data(nlh);
-	struct nlattr *a;
-	uint32_t be = 0;
+	struct ip_addr dst = ip_addr_v4(0);
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET || rtm->rtm_dst_len == 0 ||
 	    rtm->rtm_dst_len > 32)
 		return;
 	/* "unreachable default"-like answers carry no prefix: nothing claims it. */
-	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
-	if (a && nla_len(a) == sizeof(be))
-		memcpy(&be, nla_data(a), sizeof(be));
-	m->net.plen = rtm->rtm_dst_len;
-	m->net.addr = ntohl(be) & ip4_mask(rtm->rtm_dst_len);
+	attr_addr(nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST), AF_INET, &dst);
+	m->net = ip_prefix_of(&dst, rtm->rtm_dst_len);
 	m->found = true;
 }
 
-int link_route_match(struct nl_sock *sk, uint32_t addr, struct ip4_net *ret)
+int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_prefix *ret)
 {
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = RTM_F_FIB_MATCH };
+	struct rtmsg rtm = { .rtm_family = addr->family, .rtm_dst_len = ip_family_bits(addr->family),
+			     .rtm_flags = RTM_F_FIB_MATCH };
 	struct match_ctx m = { 0 };
 	struct link_txn t = { .on_msg = on_route_match, .userdata = &m };
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
-	uint32_t be = htonl(addr);
+	struct nl_msg *msg;
+	uint8_t bytes[16];
+	unsigned len;
 	int r;
 
+	if (!family_done(addr->family))
+		return -EAFNOSUPPORT;
+	len = ip_addr_to_bytes(addr, bytes);
+	msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg, RTA_DST, sizeof(be), &be) < 0) {
+	    nla_put(msg, RTA_DST, len, bytes) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -46,29 +46,35 @@ int state_lock(int *ret_fd, struct nsg_err *e)
 int state_format(const struct gw_state *st, char *buf, size_t len)
 {
 	const struct gw_spec *s = &st->spec;
-	char net[IP4_NET_STRLEN], dns[GW_DNS_MAX * IP4_STRLEN + 8] = "";
+	char net[IP_PREFIX_STRLEN], dns[GW_DNS_MAX * IP_ADDR_STRLEN + 8] = "";
+	char ns_ifname[IF_NAMESIZE + 16] = "";
 	int n;
 
 	/* One key a line: a newline inside a value would forge keys. */
 	if (strpbrk(s->netns_arg, "\n\r") || strpbrk(s->netns_path, "\n\r") ||
-	    strpbrk(s->uplink, "\n\r") || strpbrk(s->host_ifname, "\n\r"))
+	    strpbrk(s->uplink, "\n\r") || strpbrk(s->host_ifname, "\n\r") ||
+	    spec_ifname_check(s->ns_ifname, NULL) < 0)
 		return -EINVAL;
+	/* Written only when it is not the default: files stay as they were
+	 * before the name could be chosen, and those load as the default. */
+	if (strcmp(s->ns_ifname, GW_NS_IFNAME_DEFAULT))
+		snprintf(ns_ifname, sizeof(ns_ifname), "ns_ifname=%s\n", s->ns_ifname);
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
 	else if (s->dns_mode == GW_DNS_NONE)
 		snprintf(dns, sizeof(dns), "none");
 	for (unsigned i = 0; s->dns_mode == GW_DNS_LIST && i < s->n_dns; i++) {
-		char a[IP4_STRLEN];
+		char a[IP_ADDR_STRLEN];
 		size_t l = strlen(dns);
-		snprintf(dns + l, sizeof(dns) - l, "%s%s", i ? "," : "", ip4_addr_str(s->dns[i], a));
+		snprintf(dns + l, sizeof(dns) - l, "%s%s", i ? "," : "", ip_addr_str(&s->dns[i], a));
 	}
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
-		     s->netns_path, st->netns_created, st->netns_ino, ip4_net_str(&s->subnet, net),
-		     s->subnet_given, s->uplink, dns);
+		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
+		     s->subnet_given, s->uplink, dns, ns_ifname);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }
 
@@ -125,12 +131,15 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		st->netns_ino = strtoull(v, &end, 10);
 		r = errno || *end ? -EBADMSG : 0;
 	} else if (!strcmp(k, "subnet")) {
-		r = ip4_net_parse(v, &s->subnet) < 0 ? -EBADMSG : 0;
+		r = ip_prefix_parse(v, AF_INET, &s->subnet) < 0 ? -EBADMSG : 0;
 		*seen |= 8;
 	} else if (!strcmp(k, "subnet_given")) {
 		r = parse_bool(v, &s->subnet_given);
 	} else if (!strcmp(k, "uplink")) {
 		r = copy_str(s->uplink, sizeof(s->uplink), v);
+	} else if (!strcmp(k, "ns_ifname")) {
+		r = spec_ifname_check(v, NULL) < 0 ? -EBADMSG
+						   : copy_str(s->ns_ifname, sizeof(s->ns_ifname), v);
 	} else if (!strcmp(k, "dns")) {
 		r = spec_dns_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
 	}
@@ -144,6 +153,9 @@ int state_parse(const char *text, struct gw_state *ret)
 	unsigned seen = 0;
 	const char *p = text;
 
+	/* Files without the key were written with the default (or before it
+	 * could be chosen). */
+	snprintf(st.spec.ns_ifname, sizeof(st.spec.ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
 	while (*p) {
 		const char *nl = strchr(p, '\n'), *eq;
 		char k[32], v[PATH_MAX];
@@ -436,7 +448,7 @@ int state_run_clear(const char *name)
 
 #define HINT_FILE STATE_DIR "/next-subnet"
 
-int state_hint_get(uint32_t *ret)
+int state_hint_get(struct ip_addr *ret)
 {
 	char buf[32];
 	int r = file_read_small(HINT_FILE, buf, sizeof(buf));
@@ -444,17 +456,20 @@ int state_hint_get(uint32_t *ret)
 	if (r < 0)
 		return r;
 	buf[strcspn(buf, "\n")] = '\0';
-	return ip4_addr_parse(buf, ret);
+	return ip_addr_parse(buf, AF_INET, ret);
 }
 
-int state_hint_set(uint32_t addr)
+int state_hint_set(const struct ip_addr *addr)
 {
-	char buf[IP4_STRLEN + 1];
-	int r = dir_ensure();
+	char buf[IP_ADDR_STRLEN + 1];
+	int r;
 
+	if (!ip_addr_is_v4(addr))
+		return -EAFNOSUPPORT;
+	r = dir_ensure();
 	if (r < 0)
 		return r;
-	ip4_addr_str(addr, buf);
+	ip_addr_str(addr, buf);
 	strcat(buf, "\n");
 	return file_write_atomic(HINT_FILE, buf, strlen(buf), 0644, 0);
 }

@@ -2,8 +2,9 @@
 /*
  * libFuzzer target for the config parser and the publish SPEC parser (portmap).
  * Besides "no crash, no leak, no undefined behaviour" it checks properties:
- * an accepted config holds valid gateways; an error names "FILE:LINE" with a
- * reason; an accepted SPEC prints to text that parses back to the same.
+ * an accepted config holds valid gateways (IPv4 addresses, tagged so); an
+ * error names "FILE:LINE" with a reason; an accepted SPEC prints to text
+ * that parses back to the same.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,13 @@ static void check_config(const char *text)
 		CHECK(g->line >= 1);
 		CHECK(config_find(&c, g->spec.name) == g);
 		CHECK(g->spec.netns_path[0] == '/');
+		CHECK(!strcmp(g->spec.ns_ifname, GW_NS_IFNAME_DEFAULT));
+		/* Addresses come out tagged, and IPv4 only. */
+		CHECK(!g->spec.subnet_given || (ip_addr_is_v4(&g->spec.subnet.addr) &&
+						g->spec.subnet.plen >= 8 && g->spec.subnet.plen <= 30));
+		CHECK(g->spec.n_dns <= GW_DNS_MAX);
+		for (unsigned j = 0; j < g->spec.n_dns; j++)
+			CHECK(ip_addr_is_v4(&g->spec.dns[j]));
 		for (size_t j = 0; j < g->n_pubs; j++)
 			CHECK(g->pubs[j].count >= 1 &&
 			       g->pubs[j].host_port + g->pubs[j].count - 1 <= 65535);

@@ -72,6 +72,7 @@ static void test_full(void **state)
 	g = &c.gw[0];
 	assert_string_equal(g->spec.name, "web");
 	assert_string_equal(g->spec.host_ifname, "nsg-web");
+	assert_string_equal(g->spec.ns_ifname, "eth0");
 	assert_int_equal(g->line, 2);
 	assert_int_equal(g->spec.netns_kind, GW_NETNS_OWN);
 	assert_string_equal(g->spec.netns_path, "/run/netns/web");
@@ -95,13 +96,13 @@ static void test_full(void **state)
 	assert_string_equal(g->spec.netns_arg, "/proc/4242/ns/net");
 	assert_string_equal(g->spec.netns_path, "/proc/4242/ns/net");
 	assert_true(g->spec.subnet_given);
-	assert_int_equal(g->spec.subnet.addr, A(10, 200, 9, 0));
+	assert_int_equal(g->spec.subnet.addr.v4, A(10, 200, 9, 0));
 	assert_int_equal(g->spec.subnet.plen, 30);
 	assert_string_equal(g->spec.uplink, "eth0");
 	assert_int_equal(g->spec.dns_mode, GW_DNS_LIST);
 	assert_int_equal(g->spec.n_dns, 2);
-	assert_int_equal(g->spec.dns[0], A(192, 0, 2, 53));
-	assert_int_equal(g->spec.dns[1], A(192, 0, 2, 54));
+	assert_int_equal(g->spec.dns[0].v4, A(192, 0, 2, 53));
+	assert_int_equal(g->spec.dns[1].v4, A(192, 0, 2, 54));
 	assert_int_equal(g->n_pubs, 0);
 	assert_null(g->pubs);
 
@@ -204,10 +205,10 @@ static void test_crlf_and_blanks(void **state)
 	assert_int_equal(c.gw[0].line, 2);
 	assert_int_equal(c.gw[0].n_pubs, 1);
 	assert_int_equal(c.gw[0].pubs[0].host_port, 8080);
-	assert_int_equal(c.gw[0].spec.subnet.addr, A(10, 200, 9, 0));
+	assert_int_equal(c.gw[0].spec.subnet.addr.v4, A(10, 200, 9, 0));
 	assert_string_equal(c.gw[0].spec.uplink, "eth0");
 	assert_int_equal(c.gw[1].line, 7);
-	assert_int_equal(c.gw[1].spec.dns[0], A(192, 0, 2, 53));
+	assert_int_equal(c.gw[1].spec.dns[0].v4, A(192, 0, 2, 53));
 	config_free(&c);
 }
 
@@ -248,7 +249,7 @@ static void test_many(void **state)
 		assert_int_equal(c.gw[i].line, 4 * i + 1);
 		assert_int_equal(c.gw[i].n_pubs, 1);
 		assert_int_equal(c.gw[i].pubs[0].host_port, 10000 + i);
-		assert_int_equal(c.gw[i].spec.subnet.addr, A(10, 200 + i / 256, i % 256, 0));
+		assert_int_equal(c.gw[i].spec.subnet.addr.v4, A(10, 200 + i / 256, i % 256, 0));
 	}
 	config_free(&c);
 
@@ -361,12 +362,14 @@ static void test_bad_values(void **state)
 {
 	parse_bad("[a]\nsubnet = 10.0.0.0\n", 2, "subnet \"10.0.0.0\": expected an IPv4 prefix");
 	parse_bad("[a]\nsubnet = 10.0.0.0/31\n", 2, "prefix length must be 8 to 30");
+	parse_bad("[a]\nsubnet = fd00::/64\n", 2, "subnet \"fd00::/64\": expected an IPv4 prefix");
 	parse_bad("[a]\nuplink = eth0/1\n", 2, "uplink \"eth0/1\": is not a valid interface name");
 	parse_bad("[a]\nuplink = a-very-long-ifname\n", 2, "uplink \"a-very-long-ifname\": interface names have 1 to 15 bytes");
 	parse_bad("[a]\nnetns = rel/path\n", 2, "netns \"rel/path\": a namespace path must be absolute");
 	parse_bad("[a]\nnetns = 0\n", 2, "is not a process id");
 	parse_bad("[a]\nnetns = a b\n", 2, "netns \"a b\": character ' ' not allowed");
 	parse_bad("[a]\ndns = 1.2.3\n", 2, "dns \"1.2.3\": expected auto, none or IPv4 addresses");
+	parse_bad("[a]\ndns = 2001:db8::53\n", 2, "dns \"2001:db8::53\": expected auto, none or IPv4");
 	parse_bad("[a]\ndns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n", 2, "at most 3 nameservers");
 	parse_bad("[a]\ndns = 1.1.1.1,\n", 2, "dns \"1.1.1.1,\"");
 	parse_bad("[a]\npublish = 80\n", 2, "publish \"80\": expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]");

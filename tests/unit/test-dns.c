@@ -154,8 +154,8 @@ static void test_explicit(void **state)
 
 	s.dns_mode = GW_DNS_LIST;
 	s.n_dns = 2;
-	s.dns[0] = A(8, 8, 4, 4);
-	s.dns[1] = A(1, 0, 0, 1);
+	s.dns[0] = ip_addr_v4(A(8, 8, 4, 4));
+	s.dns[1] = ip_addr_v4(A(1, 0, 0, 1));
 	out = render(&s, "nameserver 9.9.9.9\nsearch lan\n", "nameserver 1.1.1.1\n", NULL);
 	assert_string_equal(out, HEADER "nameserver 8.8.4.4\nnameserver 1.0.0.1\n");
 	free(out);

@@ -146,6 +146,38 @@ static void test_contains(void **state)
 	assert_false(ip_prefix_contains(&v6, &in));
 }
 
+/* The host bits go, whatever the family; a length past the family's is cut. */
+static void test_prefix_of(void **state)
+{
+	struct ip_addr a = addr("10.9.7.6"), b = addr("fd00:1:2:3::9"), none = { 0 };
+	char buf[IP_PREFIX_STRLEN];
+	struct ip_prefix p;
+
+	p = ip_prefix_of(&a, 30);
+	assert_string_equal(ip_prefix_str(&p, buf), "10.9.7.4/30");
+	p = ip_prefix_of(&a, 0);
+	assert_string_equal(ip_prefix_str(&p, buf), "0.0.0.0/0");
+	p = ip_prefix_of(&a, 40);
+	assert_string_equal(ip_prefix_str(&p, buf), "10.9.7.6/32");
+	p = ip_prefix_of(&b, 33);
+	assert_string_equal(ip_prefix_str(&p, buf), "fd00:1::/33");
+	p = ip_prefix_of(&b, 128);
+	assert_string_equal(ip_prefix_str(&p, buf), "fd00:1:2:3::9/128");
+	p = ip_prefix_of(&none, 8);
+	assert_int_equal(p.addr.family, AF_UNSPEC);
+	assert_int_equal(p.plen, 0);
+}
+
+static void test_v4_mask(void **state)
+{
+	assert_int_equal(ip_v4_mask(0), 0);
+	assert_int_equal(ip_v4_mask(1), 0x80000000u);
+	assert_int_equal(ip_v4_mask(24), 0xffffff00u);
+	assert_int_equal(ip_v4_mask(31), 0xfffffffeu);
+	assert_int_equal(ip_v4_mask(32), 0xffffffffu);
+	assert_int_equal(ip_v4_mask(33), 0xffffffffu);
+}
+
 /* Order by family, then address; bytes in network order round-trip. */
 static void test_cmp_bytes(void **state)
 {
@@ -181,6 +213,8 @@ int main(void)
 		cmocka_unit_test(test_str),
 		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_contains),
+		cmocka_unit_test(test_prefix_of),
+		cmocka_unit_test(test_v4_mask),
 		cmocka_unit_test(test_cmp_bytes),
 	};
 

@@ -7,20 +7,20 @@
 #include "nsgate/common.h"
 #include "nsgate/ipam.h"
 
-static struct ip4_net net(const char *s)
+static struct ip_prefix net(const char *s)
 {
-	struct ip4_net n;
+	struct ip_prefix n;
 
-	if (ip4_net_parse(s, &n) < 0)
+	if (ip_prefix_parse(s, AF_UNSPEC, &n) < 0)
 		fail_msg("cannot parse \"%s\"", s);
 	return n;
 }
 
 /* Pick from pool with the used prefixes given as strings (NULL-terminated);
  * return the error, or 0 with the result printed in out. */
-static int pick(const char *pool, uint8_t plen, const char *const *used, char out[IP4_NET_STRLEN])
+static int pick(const char *pool, uint8_t plen, const char *const *used, char out[IP_PREFIX_STRLEN])
 {
-	struct ip4_net p = net(pool), list[16], ret = { 0 };
+	struct ip_prefix p = net(pool), list[16], ret = { 0 };
 	size_t n = 0;
 	int r;
 
@@ -29,9 +29,9 @@ static int pick(const char *pool, uint8_t plen, const char *const *used, char ou
 		list[n] = net(used[n]);
 	}
 	r = ipam_pick(&p, plen, list, n, &ret);
-	snprintf(out, IP4_NET_STRLEN, "-");
+	snprintf(out, IP_PREFIX_STRLEN, "-");
 	if (r == 0)
-		ip4_net_str(&ret, out);
+		ip_prefix_str(&ret, out);
 	return r;
 }
 
@@ -41,7 +41,7 @@ static int pick(const char *pool, uint8_t plen, const char *const *used, char ou
 /* Nothing used: the first /30 of the pool. */
 static void test_empty(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, NULL, got), 0);
 	assert_string_equal(got, "10.200.0.0/30");
@@ -50,7 +50,7 @@ static void test_empty(void **state)
 /* A used /30 is stepped over to the next aligned /30. */
 static void test_skip_one(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/30"), got), 0);
 	assert_string_equal(got, "10.200.0.4/30");
@@ -61,7 +61,7 @@ static void test_skip_one(void **state)
 /* A used /24 at the start pushes the pick past it. */
 static void test_skip_wide(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/24"), got), 0);
 	assert_string_equal(got, "10.200.1.0/30");
@@ -70,7 +70,7 @@ static void test_skip_wide(void **state)
 /* A prefix covering the whole pool (10.0.0.0/8, or a default route) exhausts it. */
 static void test_covering(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, USED("10.0.0.0/8"), got), -ENOSPC);
 	assert_int_equal(pick(POOL, 30, USED("0.0.0.0/0"), got), -ENOSPC);
@@ -80,7 +80,7 @@ static void test_covering(void **state)
 /* A single host address makes its whole /30 unusable, not just itself. */
 static void test_host_route(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, USED("10.200.0.0/30", "10.200.0.5/32"), got), 0);
 	assert_string_equal(got, "10.200.0.8/30");
@@ -91,7 +91,7 @@ static void test_host_route(void **state)
 /* The order of the used list does not matter, nor do overlapping entries. */
 static void test_unsorted(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, USED("10.200.0.8/30", "10.200.0.4/30", "10.200.0.0/30"), got), 0);
 	assert_string_equal(got, "10.200.0.12/30");
@@ -109,7 +109,7 @@ static void test_unsorted(void **state)
  * pool counts. */
 static void test_outside_pool(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 30, USED("192.168.1.0/24", "10.199.255.252/30",
 					     "10.201.0.0/16", "172.17.0.0/16"), got), 0);
@@ -124,18 +124,18 @@ static void test_outside_pool(void **state)
 static void test_full_pool(void **state)
 {
 	const size_t n = 1u << 14;  /* /16 divided in /30s */
-	struct ip4_net pool = net(POOL), ret = { 0 };
-	struct ip4_net *used = calloc(n, sizeof(*used));
+	struct ip_prefix pool = net(POOL), ret = { 0 };
+	struct ip_prefix *used = calloc(n, sizeof(*used));
 	const size_t hole = 12345;
 
 	assert_non_null(used);
 	/* Backwards, so the order really has to be sorted out. */
 	for (size_t i = 0; i < n; i++)
-		used[i] = (struct ip4_net){ pool.addr + 4 * (uint32_t)(n - 1 - i), 30 };
+		used[i] = ip_prefix_v4(pool.addr.v4 + 4 * (uint32_t)(n - 1 - i), 30);
 	assert_int_equal(ipam_pick(&pool, 30, used, n, &ret), -ENOSPC);
 	used[n - 1 - hole] = used[n - 1];   /* a duplicate where the hole was */
 	assert_int_equal(ipam_pick(&pool, 30, used, n, &ret), 0);
-	assert_int_equal(ret.addr, pool.addr + 4 * hole);
+	assert_int_equal(ret.addr.v4, pool.addr.v4 + 4 * hole);
 	assert_int_equal(ret.plen, 30);
 	free(used);
 }
@@ -144,7 +144,7 @@ static void test_full_pool(void **state)
  * is taken the search ends there instead of wrapping around to 0.0.0.0. */
 static void test_top_of_space(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick("255.255.255.0/24", 30,
 			      USED("255.255.255.0/25", "255.255.255.128/26", "255.255.255.192/27",
@@ -166,7 +166,7 @@ static void test_top_of_space(void **state)
 /* Other sizes: a /24 out of the pool, and a pick as large as the pool. */
 static void test_other_plen(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 24, USED("10.200.0.0/30"), got), 0);
 	assert_string_equal(got, "10.200.1.0/24");
@@ -180,7 +180,7 @@ static void test_other_plen(void **state)
 /* A prefix length shorter than the pool's cannot fit: -EINVAL. */
 static void test_plen_shorter(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 15, NULL, got), -EINVAL);
 	assert_int_equal(pick(POOL, 8, NULL, got), -EINVAL);
@@ -190,7 +190,7 @@ static void test_plen_shorter(void **state)
  * undefined: the sanitizer build would abort). */
 static void test_plen_too_long(void **state)
 {
-	char got[IP4_NET_STRLEN];
+	char got[IP_PREFIX_STRLEN];
 
 	assert_int_equal(pick(POOL, 33, NULL, got), -EINVAL);
 }
@@ -198,15 +198,53 @@ static void test_plen_too_long(void **state)
 /* find_overlap: index of the first overlapping entry, or -1. */
 static void test_find_overlap(void **state)
 {
-	struct ip4_net used[] = { net("192.168.0.0/16"), net("10.200.0.4/30"), net("10.0.0.0/8") };
-	struct ip4_net a = net("10.200.0.4/30"), b = net("10.200.0.8/30"), c = net("172.16.0.0/12"),
-		       d = net("192.168.7.0/24");
+	struct ip_prefix used[] = { net("192.168.0.0/16"), net("10.200.0.4/30"), net("10.0.0.0/8") };
+	struct ip_prefix a = net("10.200.0.4/30"), b = net("10.200.0.8/30"), c = net("172.16.0.0/12"),
+		         d = net("192.168.7.0/24");
 
 	assert_int_equal(ipam_find_overlap(&a, used, ARRAY_SIZE(used)), 1);
 	assert_int_equal(ipam_find_overlap(&b, used, ARRAY_SIZE(used)), 2);
 	assert_int_equal(ipam_find_overlap(&c, used, ARRAY_SIZE(used)), -1);
 	assert_int_equal(ipam_find_overlap(&d, used, ARRAY_SIZE(used)), 0);
 	assert_int_equal(ipam_find_overlap(&a, used, 0), -1);
+}
+
+/* The hint: the first free block at or after it, then from the start;
+ * outside the pool, or of no family, it counts for nothing. */
+static void test_hint(void **state)
+{
+	struct ip_prefix pool = net(POOL), used[] = { net("10.200.0.0/30"), net("10.200.0.12/30") };
+	struct ip_addr at8 = ip_addr_v4(pool.addr.v4 + 8), at12 = ip_addr_v4(pool.addr.v4 + 12),
+		       past = ip_addr_v4(pool.addr.v4 + 0xfffc), outside = ip_addr_v4(42), none = { 0 };
+	struct ip_prefix used_end[] = { net("10.200.255.252/30") };
+	char got[IP_PREFIX_STRLEN];
+	struct ip_prefix ret;
+
+	assert_int_equal(ipam_pick_from(&pool, 30, used, 2, &at8, &ret), 0);
+	assert_string_equal(ip_prefix_str(&ret, got), "10.200.0.8/30");
+	assert_int_equal(ipam_pick_from(&pool, 30, used, 2, &at12, &ret), 0);
+	assert_string_equal(ip_prefix_str(&ret, got), "10.200.0.16/30");
+	assert_int_equal(ipam_pick_from(&pool, 30, used_end, 1, &past, &ret), 0);
+	assert_string_equal(ip_prefix_str(&ret, got), "10.200.0.0/30");
+	assert_int_equal(ipam_pick_from(&pool, 30, used, 2, &outside, &ret), 0);
+	assert_string_equal(ip_prefix_str(&ret, got), "10.200.0.4/30");
+	assert_int_equal(ipam_pick_from(&pool, 30, used, 2, &none, &ret), 0);
+	assert_string_equal(ip_prefix_str(&ret, got), "10.200.0.4/30");
+}
+
+/* The arithmetic is IPv4: an IPv6 pool is refused, IPv6 prefixes in the
+ * used list cannot overlap an IPv4 pool. */
+static void test_families(void **state)
+{
+	struct ip_prefix v6 = net("fd00::/64"), pool = net(POOL), ret;
+	struct ip_prefix used[] = { net("::/0"), net("10.200.0.0/30") };
+
+	assert_int_equal(ipam_pick(&v6, 126, NULL, 0, &ret), -EAFNOSUPPORT);
+	assert_int_equal(ipam_pick(&pool, 30, used, ARRAY_SIZE(used), &ret), 0);
+	assert_int_equal(ret.addr.family, AF_INET);
+	assert_int_equal(ret.addr.v4, pool.addr.v4 + 4);
+	assert_int_equal(ipam_find_overlap(&v6, used, ARRAY_SIZE(used)), 0);
+	assert_int_equal(ipam_find_overlap(&pool, used, 1), -1);
 }
 
 int main(void)
@@ -225,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_plen_shorter),
 		cmocka_unit_test(test_plen_too_long),
 		cmocka_unit_test(test_find_overlap),
+		cmocka_unit_test(test_hint),
+		cmocka_unit_test(test_families),
 	};
 
 	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);

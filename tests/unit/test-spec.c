@@ -115,6 +115,26 @@ static void test_host_ifname_lengths(void **state)
 	}
 }
 
+/* What a spec starts as: an own namespace, DNS auto, the namespace side
+ * named eth0, nothing else. */
+static void test_init(void **state)
+{
+	struct gw_spec s;
+
+	memset(&s, 0x5a, sizeof(s));
+	spec_init(&s);
+	assert_int_equal(s.netns_kind, GW_NETNS_OWN);
+	assert_int_equal(s.dns_mode, GW_DNS_AUTO);
+	assert_string_equal(s.ns_ifname, GW_NS_IFNAME_DEFAULT);
+	assert_string_equal(s.ns_ifname, "eth0");
+	assert_int_equal(spec_ifname_check(s.ns_ifname, NULL), 0);
+	assert_string_equal(s.name, "");
+	assert_string_equal(s.host_ifname, "");
+	assert_string_equal(s.uplink, "");
+	assert_false(s.subnet_given);
+	assert_int_equal(s.n_dns, 0);
+}
+
 /* Interface names as the kernel takes them, for --uplink. */
 static void test_ifname_check(void **state)
 {
@@ -260,14 +280,46 @@ static void test_dns_list(void **state)
 	assert_int_equal(spec_dns_parse("1.1.1.1,8.8.8.8", &s, NULL), 0);
 	assert_int_equal(s.dns_mode, GW_DNS_LIST);
 	assert_int_equal(s.n_dns, 2);
-	assert_int_equal(s.dns[0], A(1, 1, 1, 1));
-	assert_int_equal(s.dns[1], A(8, 8, 8, 8));
+	assert_int_equal(s.dns[0].family, AF_INET);
+	assert_int_equal(s.dns[0].v4, A(1, 1, 1, 1));
+	assert_int_equal(s.dns[1].v4, A(8, 8, 8, 8));
 	assert_int_equal(spec_dns_parse("9.9.9.9", &s, NULL), 0);
 	assert_int_equal(s.n_dns, 1);
-	assert_int_equal(s.dns[0], A(9, 9, 9, 9));
+	assert_int_equal(s.dns[0].v4, A(9, 9, 9, 9));
 	assert_int_equal(spec_dns_parse("1.0.0.1,1.1.1.1,8.8.4.4", &s, NULL), 0);
 	assert_int_equal(s.n_dns, 3);
-	assert_int_equal(s.dns[2], A(8, 8, 4, 4));
+	assert_int_equal(s.dns[2].v4, A(8, 8, 4, 4));
+}
+
+/* IPv6 servers are refused with the reason that names the family. */
+static void test_dns_v6(void **state)
+{
+	struct gw_spec s = { 0 };
+	struct nsg_err e = { 0 };
+
+	assert_int_equal(spec_dns_parse("1.1.1.1,2001:4860:4860::8888", &s, &e), -EINVAL);
+	assert_string_equal(e.why, "expected auto, none or IPv4 addresses separated by commas");
+	assert_contains(e.what, "2001:4860:4860::8888");
+}
+
+/* Same DNS: mode, and for a list the servers in order. */
+static void test_dns_same(void **state)
+{
+	struct gw_spec a = { 0 }, b = { 0 };
+
+	assert_int_equal(spec_dns_parse("1.1.1.1,8.8.8.8", &a, NULL), 0);
+	assert_int_equal(spec_dns_parse("1.1.1.1,8.8.8.8", &b, NULL), 0);
+	assert_true(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("8.8.8.8,1.1.1.1", &b, NULL), 0);
+	assert_false(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("1.1.1.1", &b, NULL), 0);
+	assert_false(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("auto", &b, NULL), 0);
+	assert_false(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("auto", &a, NULL), 0);
+	assert_true(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("none", &a, NULL), 0);
+	assert_false(spec_dns_same(&a, &b));
 }
 
 /* Four servers, empty items, IPv6, host names and junk are refused. */
@@ -308,10 +360,12 @@ static void test_subnet_ok(void **state)
 
 	assert_int_equal(spec_subnet_parse("10.9.0.0/30", &s, NULL), 0);
 	assert_true(s.subnet_given);
-	assert_int_equal(s.subnet.addr, A(10, 9, 0, 0));
+	assert_int_equal(s.subnet.addr.family, AF_INET);
+	assert_int_equal(s.subnet.addr.v4, A(10, 9, 0, 0));
 	assert_int_equal(s.subnet.plen, 30);
-	assert_int_equal(spec_host_addr(&s.subnet), A(10, 9, 0, 1));
-	assert_int_equal(spec_ns_addr(&s.subnet), A(10, 9, 0, 2));
+	assert_int_equal(spec_host_addr(&s.subnet).family, AF_INET);
+	assert_int_equal(spec_host_addr(&s.subnet).v4, A(10, 9, 0, 1));
+	assert_int_equal(spec_ns_addr(&s.subnet).v4, A(10, 9, 0, 2));
 	assert_int_equal(spec_subnet_parse("10.9.0.0/24", &s, NULL), 0);
 	assert_int_equal(s.subnet.plen, 24);
 	assert_int_equal(spec_subnet_parse("10.0.0.0/8", &s, NULL), 0);
@@ -337,6 +391,25 @@ static void test_subnet_bad(void **state)
 		assert_contains(e.what, "--subnet");
 		assert_true(e.why[0] != '\0');
 	}
+}
+
+/* An IPv6 prefix gets the reason that asks for IPv4; the addresses of a
+ * subnet of another family are none. */
+static void test_subnet_v6(void **state)
+{
+	static const char *const v6[] = { "fd00::/64", "fd00::/30", "fd00::1/30", "::/0" };
+	struct ip_prefix p = { .addr = { .family = AF_INET6 }, .plen = 64 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(v6); i++) {
+		struct gw_spec s = { 0 };
+		struct nsg_err e = { 0 };
+
+		assert_int_equal(spec_subnet_parse(v6[i], &s, &e), -EINVAL);
+		assert_false(s.subnet_given);
+		assert_string_equal(e.why, "expected an IPv4 prefix such as 10.200.7.0/30");
+	}
+	assert_int_equal(spec_host_addr(&p).family, AF_UNSPEC);
+	assert_int_equal(spec_ns_addr(&p).family, AF_UNSPEC);
 }
 
 /* Host bits set: the reason suggests the prefix that was probably meant. */
@@ -402,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_host_ifname_short),
 		cmocka_unit_test(test_host_ifname_long),
 		cmocka_unit_test(test_host_ifname_lengths),
+		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_ifname_check),
 		cmocka_unit_test(test_netns_pid),
 		cmocka_unit_test(test_netns_pid_zero),
@@ -414,8 +488,11 @@ int main(void)
 		cmocka_unit_test(test_dns_list),
 		cmocka_unit_test(test_dns_bad),
 		cmocka_unit_test(test_dns_too_many_why),
+		cmocka_unit_test(test_dns_v6),
+		cmocka_unit_test(test_dns_same),
 		cmocka_unit_test(test_subnet_ok),
 		cmocka_unit_test(test_subnet_bad),
+		cmocka_unit_test(test_subnet_v6),
 		cmocka_unit_test(test_subnet_host_bits),
 		cmocka_unit_test(test_subnet_range_why),
 		cmocka_unit_test(test_parse_uint),

@@ -31,18 +31,19 @@ static void golden_state(struct gw_state *st)
 	memset(st, 0, sizeof(*st));
 	snprintf(s->name, sizeof(s->name), "web");
 	snprintf(s->host_ifname, sizeof(s->host_ifname), "nsg-web");
+	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
 	s->netns_kind = GW_NETNS_PID;
 	snprintf(s->netns_arg, sizeof(s->netns_arg), "1234");
 	snprintf(s->netns_path, sizeof(s->netns_path), "/proc/1234/ns/net");
 	st->netns_created = false;
 	st->netns_ino = 4026532281u;
-	s->subnet = (struct ip4_net){ A(10, 200, 0, 4), 30 };
+	s->subnet = ip_prefix_v4(A(10, 200, 0, 4), 30);
 	s->subnet_given = true;
 	snprintf(s->uplink, sizeof(s->uplink), "eth0");
 	s->dns_mode = GW_DNS_LIST;
 	s->n_dns = 2;
-	s->dns[0] = A(1, 1, 1, 1);
-	s->dns[1] = A(8, 8, 8, 8);
+	s->dns[0] = ip_addr_v4(A(1, 1, 1, 1));
+	s->dns[1] = ip_addr_v4(A(8, 8, 8, 8));
 }
 
 /* Every field a state file carries, compared one by one. */
@@ -50,19 +51,19 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 {
 	assert_string_equal(a->spec.name, b->spec.name);
 	assert_string_equal(a->spec.host_ifname, b->spec.host_ifname);
+	assert_string_equal(a->spec.ns_ifname, b->spec.ns_ifname);
 	assert_int_equal(a->spec.netns_kind, b->spec.netns_kind);
 	assert_string_equal(a->spec.netns_arg, b->spec.netns_arg);
 	assert_string_equal(a->spec.netns_path, b->spec.netns_path);
 	assert_int_equal(a->netns_created, b->netns_created);
 	assert_true(a->netns_ino == b->netns_ino);
-	assert_int_equal(a->spec.subnet.addr, b->spec.subnet.addr);
-	assert_int_equal(a->spec.subnet.plen, b->spec.subnet.plen);
+	assert_true(ip_prefix_eq(&a->spec.subnet, &b->spec.subnet));
 	assert_int_equal(a->spec.subnet_given, b->spec.subnet_given);
 	assert_string_equal(a->spec.uplink, b->spec.uplink);
 	assert_int_equal(a->spec.dns_mode, b->spec.dns_mode);
 	assert_int_equal(a->spec.n_dns, b->spec.n_dns);
 	for (unsigned i = 0; i < a->spec.n_dns && i < GW_DNS_MAX; i++)
-		assert_int_equal(a->spec.dns[i], b->spec.dns[i]);
+		assert_true(ip_addr_eq(&a->spec.dns[i], &b->spec.dns[i]));
 }
 
 /* GOLDEN with the line of key replaced by line (NULL: removed). */
@@ -137,19 +138,21 @@ static void test_round_trip(void **state)
 				memset(&st, 0, sizeof(st));
 				snprintf(s->name, sizeof(s->name), "%s", i ? "a.b-c_123456789" : "web");
 				spec_host_ifname(s->name, s->host_ifname);
+				snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s",
+					 k & 1 ? "net1" : GW_NS_IFNAME_DEFAULT);
 				s->netns_kind = ns[k].kind;
 				snprintf(s->netns_arg, sizeof(s->netns_arg), "%s", ns[k].arg);
 				snprintf(s->netns_path, sizeof(s->netns_path), "%s", ns[k].path);
 				st.netns_created = ns[k].kind == GW_NETNS_OWN;
 				st.netns_ino = inos[i];
-				s->subnet = i == 1 ? (struct ip4_net){ A(10, 9, 0, 0), 24 }
-						   : (struct ip4_net){ A(10, 200, 255, 252), 30 };
+				s->subnet = i == 1 ? ip_prefix_v4(A(10, 9, 0, 0), 24)
+						   : ip_prefix_v4(A(10, 200, 255, 252), 30);
 				s->subnet_given = i == 1;
 				snprintf(s->uplink, sizeof(s->uplink), "%s", dns & 1 ? "wlp0s20f3" : "");
 				s->dns_mode = dns == 0 ? GW_DNS_AUTO : dns == 1 ? GW_DNS_NONE : GW_DNS_LIST;
 				s->n_dns = dns >= 2 ? (unsigned)dns - 1 : 0;
 				for (unsigned d = 0; d < s->n_dns; d++)
-					s->dns[d] = A(192, 0, 2, 10 + d);
+					s->dns[d] = ip_addr_v4(A(192, 0, 2, 10 + d));
 
 				n = state_format(&st, buf, sizeof(buf));
 				assert_true(n > 0);
@@ -198,9 +201,11 @@ static void test_parse_damaged(void **state)
 		{ "netns_ino", "netns_ino=12x" },
 		{ "netns_ino", "netns_ino=99999999999999999999999" },
 		{ "subnet", "subnet=10.200.0.5/30" }, { "subnet", "subnet=abc" },
-		{ "subnet", "subnet=" }, { "subnet_given", "subnet_given=true" },
+		{ "subnet", "subnet=" }, { "subnet", "subnet=fd00::/64" },
+		{ "subnet_given", "subnet_given=true" },
 		{ "uplink", "uplink=1234567890123456" }, { "dns", "dns=bogus" }, { "dns", "dns=" },
 		{ "dns", "dns=1.1.1.1," }, { "dns", "dns=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4" },
+		{ "dns", "dns=2001:db8::53" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -277,6 +282,52 @@ static void test_format_newline_in_path(void **state)
 	assert_true(ok);
 }
 
+/* The namespace side's name: not written when it is the default, so the
+ * file is GOLDEN (an old file) and parses back as the default; another
+ * name is one more line and comes back as it was. */
+static void test_ns_ifname_round_trip(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	golden_state(&st);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN));
+	assert_null(strstr(buf, "ns_ifname"));
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(GOLDEN, &got), 0);
+	assert_string_equal(got.spec.ns_ifname, "eth0");
+
+	snprintf(st.spec.ns_ifname, sizeof(st.spec.ns_ifname), "veth-ns.1");
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "ns_ifname=veth-ns.1\n"));
+	assert_string_equal(buf, GOLDEN "ns_ifname=veth-ns.1\n");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	/* Given as the default, it is the default too. */
+	assert_int_equal(state_parse(GOLDEN "ns_ifname=eth0\n", &got), 0);
+	assert_string_equal(got.spec.ns_ifname, "eth0");
+}
+
+/* A name the kernel would not take is refused both ways. */
+static void test_ns_ifname_bad(void **state)
+{
+	static const char *const bad[] = { "", "a/b", "a:b", "eth 0", ".", "..",
+					   "1234567890123456" };
+	struct gw_state st, got;
+	char text[4096], buf[4096];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "%sns_ifname=%s\n", GOLDEN, bad[i]);
+		if (state_parse(text, &got) != -EBADMSG)
+			fail_msg("accepted ns_ifname=\"%s\"", bad[i]);
+	}
+	golden_state(&st);
+	st.spec.ns_ifname[0] = '\0';
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), -EINVAL);
+	snprintf(st.spec.ns_ifname, sizeof(st.spec.ns_ifname), "x\nname=evil");
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), -EINVAL);
+}
+
 /* netns_ino is read with strtoull, which takes "-1" (as UINT64_MAX), " 5"
  * and "+5": the only number field not parsed strictly. */
 static void test_parse_ino_strict(void **state)
@@ -297,6 +348,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_golden),
+		cmocka_unit_test(test_ns_ifname_round_trip),
+		cmocka_unit_test(test_ns_ifname_bad),
 		cmocka_unit_test(test_parse_golden),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_format_small),
