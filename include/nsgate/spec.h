@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "nsgate/common.h"
 #include "nsgate/ipaddr.h"
@@ -84,5 +85,13 @@ static inline struct ip_addr spec_ns_addr(const struct ip_prefix *n)
 
 /* Decimal parsing with range check; -EINVAL or -ERANGE. */
 int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
+/* A gateway as it was made: the request, and what only the making could
+ * tell (kept in its state file, state.h). */
+struct gw_state {
+	struct gw_spec spec;
+	bool netns_created;     /* nsgate made /run/netns/NAME: delete it at down */
+	uint64_t netns_ino;     /* the namespace's nsfs inode, to notice a reused PID */
+};
 
 #endif

@@ -18,12 +18,6 @@
 
 #define STATE_DIR "/run/nsgate"
 
-struct gw_state {
-	struct gw_spec spec;
-	bool netns_created;     /* nsgate made /run/netns/NAME: delete it at down */
-	uint64_t netns_ino;     /* the namespace's nsfs inode, to notice a reused PID */
-};
-
 int state_lock(int *ret_fd, struct nsg_err *e);
 int state_save(const struct gw_state *st, struct nsg_err *e);
 /* -ENOENT when there is none, -EBADMSG when it is damaged. */

@@ -4,10 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nsgate/config.h"
-#include "nsgate/gateway.h"
-#include "nsgate/ruleset.h"
-#include "nsgate/watch.h"
+#include "nsgate/nsgate.h"
 
 /* ------------------------------------------------------------------ apply */
 
@@ -89,7 +86,7 @@ static void watch_print(const struct watch_event *ev, void *userdata)
 		fprintf(out, "watch: %s: removed, %s\n", ev->name, ev->reason);
 		break;
 	case WATCH_RESTORED:
-		fprintf(out, "watch: restored table inet " RULESET_TABLE "\n");
+		fprintf(out, "watch: restored table %s\n", ev->name);
 		break;
 	}
 	fflush(out);

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "nsgate/common.h"
+#include "nsgate/nsgate.h"
 
 /* Exit codes (documented in nsgate.8). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CMD_CANNOT_RUN = 126,

@@ -2,8 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nsgate/gateway.h"
-#include "nsgate/spec.h"
+#include "nsgate/nsgate.h"
 
 /* ------------------------------------------------------------------- exec */
 

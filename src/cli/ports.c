@@ -2,9 +2,7 @@
 #include <getopt.h>
 
 #include "cli.h"
-#include "nsgate/gateway.h"
-#include "nsgate/portmap.h"
-#include "nsgate/spec.h"
+#include "nsgate/nsgate.h"
 
 /* ------------------------------------------------------ publish/unpublish */
 

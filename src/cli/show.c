@@ -4,9 +4,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "nsgate/gateway.h"
-#include "nsgate/portmap.h"
-#include "nsgate/spec.h"
+#include "nsgate/nsgate.h"
 
 /* Consecutive ports mapped to consecutive ports print as one range. */
 static size_t published_run(const struct portmap *p, size_t n, size_t i)
@@ -76,12 +74,12 @@ static json_object *view_json(const struct gw_view *v)
 
 		json_object_object_add(l, "ifname", json_object_new_string(v->link.name));
 		json_object_object_add(l, "ifindex", json_object_new_int(v->link.ifindex));
-		json_object_object_add(l, "up", json_object_new_boolean(v->link.flags & IFF_UP));
+		json_object_object_add(l, "up", json_object_new_boolean(v->link.up));
 		json_object_object_add(l, "mtu", json_object_new_int(v->link.mtu));
 		for (size_t i = 0; i < v->link.n_addrs; i++) {
 			char buf[IP_PREFIX_STRLEN];
-			snprintf(buf, sizeof(buf), "%s/%u", ip_addr_str(&v->link.addr_local[i], a),
-				 v->link.addrs[i].plen);
+			snprintf(buf, sizeof(buf), "%s/%u", ip_addr_str(&v->link.addrs[i], a),
+				 v->link.plens[i]);
 			json_object_array_add(addrs, json_object_new_string(buf));
 		}
 		json_object_object_add(l, "addresses", addrs);
@@ -201,9 +199,9 @@ int cmd_show(int argc, char *argv[])
 	}
 	if (v.link_present) {
 		printf("  link       %s index %d %s mtu %u", v.link.name, v.link.ifindex,
-		       v.link.flags & IFF_UP ? "up" : "down", v.link.mtu);
+		       v.link.up ? "up" : "down", v.link.mtu);
 		for (size_t i = 0; i < v.link.n_addrs; i++)
-			printf(" %s/%u", ip_addr_str(&v.link.addr_local[i], a), v.link.addrs[i].plen);
+			printf(" %s/%u", ip_addr_str(&v.link.addrs[i], a), v.link.plens[i]);
 		printf("\n");
 	} else {
 		printf("  link       missing\n");

@@ -5,10 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nsgate/gateway.h"
-#include "nsgate/portmap.h"
-#include "nsgate/run.h"
-#include "nsgate/spec.h"
+#include "nsgate/nsgate.h"
 
 /* --------------------------------------------------------------------- up */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the core's operation files share; front ends never include it.
- * Each public operation (nsgate/gateway.h) opens one session and hands it to
+ * Each public operation (nsgate/nsgate.h) opens one session and hands it to
  * the internal functions below, which never open sockets or take the lock.
  */
 #ifndef NSGATE_CORE_H
@@ -12,11 +12,17 @@
 
 #include "nsgate/config.h"
 #include "nsgate/dns.h"
-#include "nsgate/gateway.h"
+#include "nsgate/link.h"
+#include "nsgate/nsgate.h"
+#include "nsgate/ruleset.h"
+#include "nsgate/state.h"
 #include "nsgate/netns.h"
 #include "nsgate/nft.h"
 #include "nsgate/publish.h"
 #include "nsgate/sysctl.h"
+
+/* The environment variable that makes up fail after a named step (tests). */
+#define GW_FAIL_STEP_ENV "NSGATE_TEST_FAIL_STEP"
 
 /* ------------------------------------------------------------ session.c */
 

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "nsgate/netns.h"
-#include "nsgate/run.h"
+#include "nsgate/nsgate.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 

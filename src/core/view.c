@@ -25,7 +25,7 @@ static const char *view_status(const struct gw_view *v)
 		return "no-state";
 	if (!v->link_present)
 		return "link-missing";
-	if (!(v->link.flags & IFF_UP) || v->link.n_addrs == 0)
+	if (!v->link.up || v->link.n_addrs == 0)
 		return "link-down";
 	if (!v->nft.in_ifaces)
 		return "rules-missing";
@@ -36,9 +36,31 @@ static const char *view_status(const struct gw_view *v)
 	return "up";
 }
 
+/* What the kernel says, in the terms of the public view. */
+static void link_view_of(const struct link_info *li, struct gw_link_view *ret)
+{
+	*ret = (struct gw_link_view){ .ifindex = li->ifindex, .up = li->flags & IFF_UP,
+				      .mtu = li->mtu };
+	snprintf(ret->name, sizeof(ret->name), "%s", li->name);
+	for (size_t i = 0; i < li->n_addrs && i < ARRAY_SIZE(ret->addrs); i++) {
+		ret->addrs[i] = li->addr_local[i];
+		ret->plens[i] = li->addrs[i].plen;
+		ret->n_addrs++;
+	}
+}
+
+static void rules_view_of(const struct ruleset_gw_state *st, struct gw_rules_view *ret)
+{
+	*ret = (struct gw_rules_view){ .in_ifaces = st->in_ifaces, .masq_any = st->masq_any,
+				       .n_elems = st->n_elems };
+	snprintf(ret->masq_via, sizeof(ret->masq_via), "%s", st->masq_via);
+}
+
 int view_one(struct session *s, const char *name, struct gw_view *v,
 	     const struct view_snapshot *snap)
 {
+	struct ruleset_gw_state rules = { 0 };
+	struct link_info li;
 	char ifname[IF_NAMESIZE];
 	int r;
 
@@ -53,14 +75,14 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 		spec_host_ifname(name, ifname);
 	if (snap) {
 		struct link_info key;
-		const struct link_info *li;
+		const struct link_info *found;
 
 		snprintf(key.name, sizeof(key.name), "%s", ifname);
-		li = bsearch(&key, snap->links, snap->n_links, sizeof(key), inventory_link_cmp);
-		v->link_present = li != NULL;
-		if (li)
-			v->link = *li;
-		v->nft = *snap->nft;
+		found = bsearch(&key, snap->links, snap->n_links, sizeof(key), inventory_link_cmp);
+		v->link_present = found != NULL;
+		if (found)
+			link_view_of(found, &v->link);
+		rules = *snap->nft;
 		if (snap->n_pub) {
 			v->pub = malloc(snap->n_pub * sizeof(*v->pub));
 			if (!v->pub)
@@ -69,14 +91,17 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 			v->n_pub = snap->n_pub;
 		}
 	} else {
-		v->link_present = link_get(s->host, ifname, &v->link) == 0;
-		r = ruleset_gateway_state(s->nft, name, &v->nft);
+		v->link_present = link_get(s->host, ifname, &li) == 0;
+		if (v->link_present)
+			link_view_of(&li, &v->link);
+		r = ruleset_gateway_state(s->nft, name, &rules);
 		if (r < 0)
 			return r;
 		r = ruleset_published(s->nft, name, &v->pub, &v->n_pub);
 		if (r < 0)
 			return r;
 	}
+	rules_view_of(&rules, &v->nft);
 	v->netns_present = v->have_state && inventory_netns_alive(&v->state);
 	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;

@@ -10,11 +10,9 @@
 
 #include <libmnl/libmnl.h>
 
-#include "nsgate/gateway.h"
 #include "nsgate/nlx.h"
+#include "nsgate/nsgate.h"
 #include "nsgate/ruleset.h"
-#include "nsgate/spec.h"
-#include "nsgate/watch.h"
 
 struct events {
 	bool restore;   /* something of our table was deleted */
@@ -122,7 +120,7 @@ static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 	}
 	r = gateway_restore(&restored, e);
 	if (r == 0 && restored)
-		tell(rep, WATCH_RESTORED, NULL, NULL);
+		tell(rep, WATCH_RESTORED, "inet " RULESET_TABLE, NULL);
 	return r;
 }
 

@@ -1,20 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The only orchestrator: up, down and the read-back views of gateways.
- * up is a list of steps, each with its undo; a failing step undoes the ones
- * done, in reverse, so a failed up leaves nothing behind.
+ * nsgate's core: the one header a front end (the nsgate command, the CNI
+ * plugin) includes. It brings the model (names and options, addresses,
+ * port mappings, config files, errors and their kinds) and declares the
+ * operations. Every operation takes the lock and opens the netlink sockets
+ * it needs itself, once; none prints or exits. A failure is -errno with
+ * detail and kind in struct nsg_err (common.h): the front end prints it as
+ * "nsgate: <what>: <why>" and maps the kind to an exit code.
  */
-#ifndef NSGATE_GATEWAY_H
-#define NSGATE_GATEWAY_H
+#ifndef NSGATE_NSGATE_H
+#define NSGATE_NSGATE_H
 
+#include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "nsgate/link.h"
-#include "nsgate/ruleset.h"
-#include "nsgate/state.h"
+#include "nsgate/common.h"
+#include "nsgate/config.h"
+#include "nsgate/ipaddr.h"
+#include "nsgate/portmap.h"
+#include "nsgate/spec.h"
 
-/* The environment variable that makes up fail after a named step (tests). */
-#define GW_FAIL_STEP_ENV "NSGATE_TEST_FAIL_STEP"
+/* ------------------------------------------------------------ gateways */
 
 struct gw_up_result {
 	bool unchanged;          /* it was up already with these settings */
@@ -61,8 +70,6 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e);
  * *restored tells whether anything had to be written. */
 int gateway_restore(bool *restored, struct nsg_err *e);
 
-struct config;
-
 /* What apply did to one gateway. */
 struct gw_apply_item {
 	char name[GW_NAME_MAX + 1];
@@ -77,6 +84,25 @@ struct gw_apply_item {
 int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **ret, size_t *n_ret,
 		  struct nsg_err *e);
 
+/* A gateway's host-side link as the kernel shows it. */
+struct gw_link_view {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	bool up;
+	unsigned mtu;
+	size_t n_addrs;
+	struct ip_addr addrs[8];  /* its addresses ... */
+	uint8_t plens[8];         /* ... with their prefix lengths */
+};
+
+/* What the gateway has in nsgate's nftables table. */
+struct gw_rules_view {
+	bool in_ifaces;           /* its veth is known as a gateway interface */
+	bool masq_any;            /* masqueraded toward every non-gateway interface */
+	char masq_via[IF_NAMESIZE];  /* or only toward this uplink ("" if none) */
+	size_t n_elems;           /* every element carrying its name */
+};
+
 /* One gateway as the kernel shows it, with the state file beside it. */
 struct gw_view {
 	char name[GW_NAME_MAX + 1];
@@ -84,8 +110,8 @@ struct gw_view {
 	bool state_damaged;
 	struct gw_state state;
 	bool link_present;
-	struct link_info link;
-	struct ruleset_gw_state nft;
+	struct gw_link_view link;
+	struct gw_rules_view nft;
 	bool netns_present;
 	bool dns_present;
 	unsigned n_dns;          /* nameservers in its resolv.conf */
@@ -102,5 +128,44 @@ int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e);
 int gateway_list(struct gw_view **ret, size_t *n, struct nsg_err *e);
 /* Run argv inside the gateway's namespace; returns only on failure. */
 int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
+
+/* ----------------------------------------------------------------- run */
+
+/* The user's command of `nsgate run`: a child inside the gateway's
+ * namespace, signals passed on, its exit status returned. */
+/* Run argv in the network namespace at netns_path, with /etc/netns/etc_name
+ * files over /etc (like ip netns exec), as user (NULL: as we are). SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT sent to nsgate go to the command (a terminal's
+ * own signals reach it directly). Returns 0 with *ret_status the command's
+ * exit status, or 128 + N when signal N ended it. When the command never
+ * ran, -errno with the child's error in *e, of kind NSG_KIND_CMD_NOT_FOUND
+ * (execvp found no such command) or NSG_KIND_CMD_CANNOT_RUN (entering the
+ * namespace, becoming user or execvp failed otherwise). */
+int run_command(const char *netns_path, const char *etc_name, const char *user,
+		char *const argv[], int *ret_status, struct nsg_err *e);
+
+/* --------------------------------------------------------------- watch */
+
+/* `nsgate watch`: keep gateways whole while the world changes around them. */
+enum watch_event_type {
+	WATCH_LISTENING,   /* subscribed to the events: from now on nothing is missed */
+	WATCH_REMOVED,     /* a dead gateway was removed: name and reason */
+	WATCH_RESTORED,    /* nsgate's table was put back */
+};
+
+struct watch_event {
+	enum watch_event_type type;
+	const char *name;     /* WATCH_REMOVED: the gateway; WATCH_RESTORED: the table */
+	const char *reason;   /* WATCH_REMOVED: why it counted as dead */
+};
+
+/* Listen for nftables and link events over netlink and, as they come:
+ * restore nsgate's table when someone deletes or flushes it, and gc when a
+ * gateway's link disappears (its namespace died). No polling. Returns on
+ * SIGINT or SIGTERM (0), or on a failure. report(ev, userdata) hears of each
+ * step as it happens (the event and its strings are valid during the call
+ * only); watch itself never prints. */
+int watch_run(void (*report)(const struct watch_event *ev, void *userdata), void *userdata,
+	      struct nsg_err *e);
 
 #endif
