@@ -28,6 +28,7 @@
 #include "nsgate/conntrack.h"
 #include "nsgate/nft.h"
 #include "nsgate/nlx.h"
+#include "nsgate/sysctl.h"
 
 /*
  * Deletes in flight at once. Every ack is its own skb in our receive queue
@@ -368,17 +369,9 @@ static int delete_window(struct mnl_socket *nl, uint32_t seq0, const struct ct_v
 static bool table_is_empty(void)
 {
 	char buf[32];
-	ssize_t len;
-	int fd = open("/proc/sys/net/netfilter/nf_conntrack_count", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-	return !strcmp(buf, "0\n") || !strcmp(buf, "0");
+	return sysctl_read("net/netfilter/nf_conntrack_count", buf, sizeof(buf)) == 0 &&
+	       !strcmp(buf, "0");
 }
 
 /* The mappings port by port, sorted for lookup. IPv4 only: the dump asks

@@ -24,6 +24,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nsgate/common.h"
+#include "nsgate/fileio.h"
 #include "nsgate/listeners.h"
 #include "nsgate/nlx.h"
 
@@ -195,7 +196,6 @@ static int dump(struct mnl_socket *nl, uint32_t seq, uint8_t family, uint16_t on
 /* The first process (in /proc order) holding socket inode, within budget. */
 static void find_owner(uint32_t inode, struct listener *l)
 {
-	_cleanup_close_ int proc_fd = -1;
 	char want[32], link[64];
 	size_t budget = PROC_FD_BUDGET;
 	int want_len;
@@ -242,15 +242,14 @@ static void find_owner(uint32_t inode, struct listener *l)
 	}
 	if (l->pid) {
 		char path[64];
-		ssize_t n;
 
-		snprintf(path, sizeof(path), "%d/comm", (int)l->pid);
-		proc_fd = openat(dirfd(proc), path, O_RDONLY | O_CLOEXEC);
-		n = proc_fd < 0 ? -1 : read(proc_fd, l->comm, sizeof(l->comm) - 1);
-		if (n > 0) {
-			l->comm[n] = '\0';
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)l->pid);
+		int n = file_read_small(path, l->comm, sizeof(l->comm));
+
+		/* A name of 15 characters and its newline fill comm: -EFBIG, cut. */
+		if (n >= 0 || n == -EFBIG)
 			l->comm[strcspn(l->comm, "\n")] = '\0';
-		} else
+		else
 			l->comm[0] = '\0';
 	}
 	closedir(proc);
