@@ -87,6 +87,25 @@ down_unknown() {
 	pass "down nosuch exits 0 with a message"
 }
 
+# A gateway that does not exist is "not found" for every command that needs
+# one: the same line and exit 1 from show, exec, publish and unpublish.
+unknown_gateway() {
+	local args
+	up_ok other
+	for args in "show nosuch" "show nosuch --json" "exec nosuch -- true" \
+		"publish nosuch 8400:80" "unpublish nosuch 8400:80"; do
+		# shellcheck disable=SC2086
+		expect_exit 1 nsg $args
+		assert_error_line
+		[ "$LAST_ERR" = 'nsgate: gateway "nosuch": no such gateway' ] ||
+			fail "nsgate $args: unexpected error line: $LAST_ERR"
+		[ -z "$LAST_OUT" ] || fail "nsgate $args wrote on stdout: $LAST_OUT"
+	done
+	down_ok other
+	assert_no_residue nosuch other
+	pass "an unknown gateway: one line 'no such gateway' and exit 1 from show, exec, publish, unpublish"
+}
+
 # snapshot : what the kernel and nsgate say about the lab host and web.
 # (IPv4 only, link flags and state left out: IPv6 DAD and carrier settle by
 # themselves and are no change of nsgate's.)
@@ -155,5 +174,6 @@ bad_options
 usage_errors
 overlapping_subnets
 down_unknown
+unknown_gateway
 repeated_up
 unprivileged
