@@ -65,7 +65,8 @@ static int cmd_help(int argc, char *argv[])
 	for (const struct command *c = commands; c->name; c++)
 		printf("  %s\n", c->usage);
 	printf("\n'nsgate COMMAND --help' describes one command. Exit status: 0 success,\n"
-	       "1 failure, 2 bad usage or input.\n");
+	       "1 failure, 2 bad usage, input or a conflict; run and exec: CMD's own, or\n"
+	       "126 when it cannot run, 127 when it is not found.\n");
 	return EXIT_OK;
 }
 

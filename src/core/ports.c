@@ -47,6 +47,21 @@ static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 	return 0;
 }
 
+/* The elements of pubs[] added (or deleted) in one transaction, then the
+ * ports file. */
+static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
+			const struct portmap *pubs, size_t n_pubs, bool del, struct nsg_err *e)
+{
+	int r;
+
+	nftx_batch_begin(nft);
+	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, del);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	r = nftx_batch_commit(nft, e);
+	return r < 0 ? r : update_ports_file(name, pubs, n_pubs, del, e);
+}
+
 int ports_publish(struct session *s, const char *name, const struct portmap *pubs,
 		  size_t n_pubs, bool force, struct nsg_err *e)
 {
@@ -66,14 +81,7 @@ int ports_publish(struct session *s, const char *name, const struct portmap *pub
 	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
 		return r;
-	nftx_batch_begin(nft);
-	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, false);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "nftables batch");
-	r = nftx_batch_commit(nft, e);
-	if (r == 0)
-		r = update_ports_file(name, pubs, n_pubs, false, e);
-	return r;
+	return commit_ports(nft, name, to, pubs, n_pubs, false, e);
 }
 
 int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
@@ -99,13 +107,7 @@ int ports_unpublish(struct session *s, const char *name, const struct portmap *p
 	r = portmap_match(pubs, n_pubs, have, n_own, e);
 	if (r < 0)
 		return r;
-	nftx_batch_begin(nft);
-	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, true);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "nftables batch");
-	r = nftx_batch_commit(nft, e);
-	if (r == 0)
-		r = update_ports_file(name, pubs, n_pubs, true, e);
+	r = commit_ports(nft, name, to, pubs, n_pubs, true, e);
 	if (r == 0)
 		r = publish_forget_flows(pubs, n_pubs, &to, e);
 	return r < 0 ? r : 0;

@@ -250,7 +250,6 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h);
 }
 
-
 /* A gateway of that name already: 1 when it is up as asked (nothing to
  * do), 0 when there is none or what was left of it (a crash, a broken
  * gateway) has been cleared, -EEXIST when it is up otherwise. */
