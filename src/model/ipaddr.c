@@ -135,6 +135,9 @@ int ip_addr_cmp(const struct ip_addr *a, const struct ip_addr *b)
 
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
+	/* Sorting thousands of ports compares addresses: IPv4 without copying. */
+	if (a->family == AF_INET)
+		return a->v4 < b->v4 ? -1 : a->v4 > b->v4;
 	len = ip_addr_to_bytes(a, x);
 	ip_addr_to_bytes(b, y);
 	return len ? memcmp(x, y, len) : 0;

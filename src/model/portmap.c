@@ -324,59 +324,126 @@ static size_t expand_into(struct portmap *v, const struct portmap *p, size_t n)
 	return k;
 }
 
-/* v[] (sorted by key_cmp) merged into ranges in out[]: one entry per key
- * (the last of equals), consecutive host and namespace ports joined. */
-static size_t merge_ranges(const struct portmap *v, size_t n, struct portmap *out)
+/*
+ * One port in portmap_combine, 12 bytes: with 10,000 ports, sorting these
+ * moves a fifth of what sorting portmaps would (a publish of a 10,000-port
+ * range spent ~2 ms in that sort). The host address is an index into a
+ * sorted table of the distinct addresses, so the order is key_cmp's.
+ */
+struct port_key {
+	uint32_t addr;
+	uint16_t host_port;
+	uint16_t port;
+	uint8_t proto;
+};
+
+static int port_key_cmp(const void *a, const void *b)
+{
+	const struct port_key *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->host_port < y->host_port ? -1 : x->host_port > y->host_port;
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+	return ip_addr_cmp(a, b);
+}
+
+/* The distinct host addresses of a[] and b[], sorted; returns the count. */
+static size_t addr_table(const struct portmap *a, size_t na, const struct portmap *b, size_t nb,
+			 struct ip_addr *t)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < na; i++)
+		t[n++] = a[i].host_addr;
+	for (size_t i = 0; i < nb; i++)
+		t[n++] = b[i].host_addr;
+	qsort(t, n, sizeof(*t), addr_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || !ip_addr_eq(&t[k - 1], &t[i]))
+			t[k++] = t[i];
+	return k;
+}
+
+static size_t keys_of(const struct portmap *p, size_t n, const struct ip_addr *t, size_t nt,
+		      struct port_key *v)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct portmap *last = k ? &out[k - 1] : NULL;
+		const struct ip_addr *at = bsearch(&p[i].host_addr, t, nt, sizeof(*t), addr_cmp);
 
-		if (i + 1 < n && !key_cmp(&v[i], &v[i + 1]))
+		for (uint32_t j = 0; j < p[i].count; j++)
+			v[k++] = (struct port_key){ .addr = (uint32_t)(at - t), .proto = p[i].proto,
+						    .host_port = p[i].host_port + j,
+						    .port = p[i].port + j };
+	}
+	return k;
+}
+
+/* v[] (sorted) merged into ranges in *out (malloc'ed, as long as it needs
+ * to be: a range is one entry whatever its length): one entry per key (the
+ * last of equals), consecutive host and namespace ports joined. */
+static int keys_merge(const struct port_key *v, size_t n, const struct ip_addr *t,
+		      struct portmap **out, size_t *n_out)
+{
+	struct portmap *o = NULL;
+	size_t k = 0, cap = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct portmap *last = k ? &o[k - 1] : NULL;
+
+		if (i + 1 < n && !port_key_cmp(&v[i], &v[i + 1]))
 			continue;
-		if (last && last->proto == v[i].proto && ip_addr_eq(&last->host_addr, &v[i].host_addr) &&
+		if (last && last->proto == v[i].proto && ip_addr_eq(&last->host_addr, &t[v[i].addr]) &&
 		    last->host_port + last->count == v[i].host_port &&
 		    last->port + last->count == v[i].port) {
 			last->count++;
 			continue;
 		}
-		out[k++] = v[i];
+		if (GROW(o, cap, k + 1) < 0) {
+			free(o);
+			return -ENOMEM;
+		}
+		o[k++] = (struct portmap){ .host_addr = t[v[i].addr], .proto = v[i].proto,
+					   .host_port = v[i].host_port, .port = v[i].port,
+					   .count = 1 };
 	}
-	return k;
+	*out = o;
+	*n_out = k;
+	return 0;
 }
 
 int portmap_combine(const struct portmap *a, size_t na, const struct portmap *b, size_t nb,
 		    bool subtract, struct portmap **ret, size_t *n_ret)
 {
-	size_t tb = portmap_count_ports(b, nb), k = 0;
-	_cleanup_free_ struct portmap *v = calloc(portmap_count_ports(a, na) + tb + 1, sizeof(*v));
-	_cleanup_free_ struct portmap *vb = calloc(tb + 1, sizeof(*vb));
-	struct portmap *out;
+	size_t ta = portmap_count_ports(a, na), tb = portmap_count_ports(b, nb), nt, k = 0;
+	_cleanup_free_ struct ip_addr *t = calloc(na + nb + 1, sizeof(*t));
+	_cleanup_free_ struct port_key *v = calloc(ta + tb + 1, sizeof(*v));
+	_cleanup_free_ struct port_key *vb = calloc(tb + 1, sizeof(*vb));
 
-	if (!v || !vb)
+	if (!t || !v || !vb)
 		return -ENOMEM;
-	expand_into(vb, b, nb);
-	qsort(vb, tb, sizeof(*vb), key_cmp);
+	nt = addr_table(a, na, b, nb, t);
+	keys_of(b, nb, t, nt, vb);
+	qsort(vb, tb, sizeof(*vb), port_key_cmp);
 	/* a's ports that b does not name, then (adding) all of b's: b's
 	 * mapping of a port replaces a's, whatever order qsort leaves equals in. */
-	for (size_t i = 0; i < na; i++)
-		for (uint32_t j = 0; j < a[i].count; j++) {
-			v[k] = one_port(&a[i], j);
-			if (!bsearch(&v[k], vb, tb, sizeof(*vb), key_cmp))
-				k++;
-		}
+	keys_of(a, na, t, nt, v);
+	for (size_t i = 0; i < ta; i++)
+		if (!bsearch(&v[i], vb, tb, sizeof(*vb), port_key_cmp))
+			v[k++] = v[i];
 	if (!subtract) {
 		memcpy(v + k, vb, tb * sizeof(*vb));
 		k += tb;
 	}
-	qsort(v, k, sizeof(*v), key_cmp);
-	out = calloc(k + 1, sizeof(*out));
-	if (!out)
-		return -ENOMEM;
-	*n_ret = merge_ranges(v, k, out);
-	*ret = out;
-	return 0;
+	qsort(v, k, sizeof(*v), port_key_cmp);
+	return keys_merge(v, k, t, ret, n_ret);
 }
 
 int portmap_diff(const struct portmap *have, size_t n_have, const struct portmap *want,
