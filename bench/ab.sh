@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # bench/ab.sh OLD_NSGATE NEW_NSGATE [ROUNDS]: two builds of nsgate side by
 # side in one hermetic lab (tests/lab/lab.sh: own network, mount and PID
-# namespaces), commands interleaved A B B A ... so that drift hits both
-# alike. Medians of: up and down of one gateway (another one keeps the
+# namespaces), commands interleaved A B B A in every round, so that drift
+# and the order of commands hit both alike. Medians of: up and down of one gateway (another one keeps the
 # table), publish and unpublish of 10,000 ports in one range, list of 100
 # gateways. For a change that must not make nsgate slower (a refactor).
 set -euo pipefail
