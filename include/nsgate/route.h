@@ -6,6 +6,7 @@
 #ifndef NSGATE_ROUTE_H
 #define NSGATE_ROUTE_H
 
+#include <net/if.h>
 #include <stdint.h>
 
 #include "nsgate/common.h"
@@ -34,5 +35,11 @@ int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_p
  * and the destination of every route in every table (default routes excluded).
  * For the subnet allocator. *ret malloc'ed; returns count. */
 int link_used_prefixes(struct nl_sock *sk, struct ip_prefix **ret);
+
+/* The interfaces of the main table's IPv4 default routes (each next hop of
+ * a multipath one), each once: up to max names into ret. Returns the count
+ * (0: no default route), -errno. */
+#define LINK_DEFAULT_IFACES_MAX 8
+int link_default_ifnames(struct nl_sock *sk, char (*ret)[IF_NAMESIZE], size_t max);
 
 #endif

@@ -57,9 +57,19 @@ int state_run_clear(const char *name);
 /* Names with a run mark; *ret malloc'ed. Returns the count. */
 int state_run_names(char (**ret)[GW_NAME_MAX + 1]);
 
-/* ip_forward as it was before nsgate turned it on; kept until the last down. */
-int state_forward_get(char *buf, size_t len);
-int state_forward_set(const char *value);
-int state_forward_clear(void);
+/* Per-interface IPv4 forwarding (net.ipv4.conf.IFNAME.forwarding) that
+ * nsgate turned on: /run/nsgate/forwarding/IFNAME.saved holds the value it
+ * had before. Written before the change, so that a crash leaves it for gc;
+ * kept until the last gateway goes. -EINVAL for a name no interface can
+ * have. */
+int state_forward_save(const char *ifname, const char *old);
+/* -ENOENT when nsgate did not change ifname's. */
+int state_forward_get(const char *ifname, char *buf, size_t len);
+int state_forward_forget(const char *ifname);
+/* The interfaces with a saved value, sorted; *ret malloc'ed. Returns the count. */
+int state_forward_names(char (**ret)[GW_NAME_MAX + 1]);
+/* An older nsgate saved the global ip_forward in /run/nsgate/ip_forward.saved:
+ * remove it. 1 if there was one, 0 if not, -errno. */
+int state_forward_legacy_drop(void);
 
 #endif

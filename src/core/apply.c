@@ -3,17 +3,23 @@
 #include "core.h"
 
 /* Uplink or DNS changed: change them in place. */
-static int update_in_place(struct nftx *nft, struct gw_state *have, const struct gw_spec *want,
+static int update_in_place(struct session *s, struct gw_state *have, const struct gw_spec *want,
 			   char *detail, size_t len, struct nsg_err *e)
 {
+	struct nftx *nft = s->nft;
 	struct gw_state next = *have;
 	int r;
 
 	if (strcmp(have->spec.uplink, want->uplink)) {
 		struct ruleset_gw old = gw_rules_of(&have->spec), neu;
+		struct fwd_change fwd;
 
 		snprintf(next.spec.uplink, sizeof(next.spec.uplink), "%s", want->uplink);
 		neu = gw_rules_of(&next.spec);
+		/* The new uplink's replies come in there: forwarding on, as up does. */
+		r = forward_uplinks_on(s, want->uplink, &fwd, e);
+		if (r < 0)
+			return r;
 		/* One transaction: the veth's elements go and come back with the
 		 * new masquerade element, so no packet sees the gateway half-done. */
 		nftx_batch_begin(nft);
@@ -21,9 +27,13 @@ static int update_in_place(struct nftx *nft, struct gw_state *have, const struct
 		if (r == 0)
 			r = ruleset_queue_gateway(nft, &neu, false);
 		if (r == 0)
+			r = forward_guard_queue(nft);
+		if (r == 0)
 			r = nftx_batch_commit(nft, e);
-		if (r < 0)
+		if (r < 0) {
+			forward_uplinks_undo(s, &fwd);
 			return r;
+		}
 		snprintf(detail + strlen(detail), len - strlen(detail), "%suplink %s",
 			 detail[0] ? ", " : "", want->uplink[0] ? want->uplink : "any");
 	}
@@ -121,7 +131,7 @@ static int apply_one(struct session *s, const struct config_gw *cg, struct gw_ap
 	it->action = "unchanged";
 	if (strcmp(have.spec.uplink, cg->spec.uplink) || !spec_dns_same(&have.spec, &cg->spec)) {
 		it->action = "updated";
-		r = update_in_place(s->nft, &have, &cg->spec, it->detail, sizeof(it->detail), e);
+		r = update_in_place(s, &have, &cg->spec, it->detail, sizeof(it->detail), e);
 		if (r < 0)
 			return r;
 	}

@@ -115,6 +115,31 @@ int ports_publish(struct session *s, const char *name, const struct portmap *pub
 int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
 		    size_t n_pubs, struct nsg_err *e);
 
+/* ------------------------------------------------------------ forward.c */
+
+/* The uplinks one up (or apply) turned forwarding on for, for its undo. */
+struct fwd_change {
+	char turned[LINK_DEFAULT_IFACES_MAX][GW_NAME_MAX + 1];
+	size_t n;
+};
+/* The global switch net.ipv4.ip_forward: 1 on, 0 off, -errno. */
+int forward_global(void);
+/* With the global switch off, turn forwarding on for a gateway's uplinks:
+ * uplink, or ("") the interfaces of the host's default routes, each one
+ * that is off, its old value saved first. With it on, write nothing (and
+ * forget what was saved). */
+int forward_uplinks_on(struct session *s, const char *uplink, struct fwd_change *ch,
+		       struct nsg_err *e);
+/* Put back what forward_uplinks_on turned on, and the guard with it. */
+void forward_uplinks_undo(struct session *s, struct fwd_change *ch);
+/* Queue a fwd_guard element for each uplink with a saved value. */
+int forward_guard_queue(struct nftx *nft);
+/* After a gateway went (last: no other is left) or in gc: with the global
+ * switch on, forget the saved values and drop their fwd_guard elements; with
+ * it off and last, restore each saved value that is still nsgate's 1. Best
+ * effort: nothing of it can fail a down. */
+void forward_settle(struct session *s, bool last);
+
 /* ----------------------------------------------------------------- gc.c */
 
 /* Queue every gateway's elements and ports from the state files, but for

@@ -28,7 +28,8 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		if (n)
 			(*n)++;
 	}
-	return r;
+	/* The guard on the uplinks nsgate switched forwarding on for. */
+	return r < 0 ? r : forward_guard_queue(nft);
 }
 
 /* The gateways whose labelled link exists. */
@@ -167,6 +168,10 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e)
 		r = gc_run(&s, false, ret, n_ret, e);
 	if (r == 0)
 		r = restore_run(&s, &restored, e);
+	/* Forwarding a crashed up turned on, with no gateway left; or the global
+	 * switch turned on since: what nsgate saved is moot. */
+	if (r == 0)
+		forward_settle(&s, !inventory_others_exist(""));
 	return r;
 }
 

@@ -8,18 +8,16 @@
 
 #include "core.h"
 
-/* Put ip_forward back if nsgate changed it and no gateway needs it any more. */
-static void forward_restore_if_last(void)
+/* After gateways went: what they shared goes with the last of them (the
+ * subnet hint, the uplinks' forwarding nsgate turned on); otherwise the
+ * forwarding is only brought up to date (forward_settle). */
+static void shared_settle(struct session *s, bool others)
 {
-	char old[16];
+	bool last = !others && !inventory_others_exist("");
 
-	if (inventory_others_exist(""))
-		return;
-	state_hint_clear();
-	if (state_forward_get(old, sizeof(old)) == 0) {
-		sysctl_write(SYSCTL_IP_FORWARD, old);
-		state_forward_clear();
-	}
+	if (last)
+		state_hint_clear();
+	forward_settle(s, last);
 }
 
 int teardown_files(const char *name, bool resolv, struct nsg_err *e)
@@ -190,8 +188,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	*found = l.have_state || l.link_present || n_elems > 0 || r > 0;
 	if (r < 0)
 		return r;
-	if (!others)
-		forward_restore_if_last();
+	shared_settle(s, others);
 	return 0;
 }
 
@@ -308,7 +305,6 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		*e = job.e;
 		r = job.r;
 	}
-	if (!others)
-		forward_restore_if_last();
+	shared_settle(s, others);
 	return r;
 }

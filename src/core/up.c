@@ -13,8 +13,7 @@ struct up_ctx {
 	struct nl_sock *ns;     /* in the gateway's namespace: ours */
 	struct nftx *nft;       /* the session's */
 	struct session *s;
-	bool forward_changed;
-	char forward_old[16];
+	struct fwd_change fwd;
 	bool table_existed;
 	bool other_gateways;
 	const char *warning;
@@ -49,35 +48,15 @@ static void undo_netns(struct up_ctx *c)
 		netns_delete(c->st.spec.name);
 }
 
-static int step_ip_forward(struct up_ctx *c)
+/* The uplinks' forwarding; the veth's goes with the link (step_host_link). */
+static int step_forwarding(struct up_ctx *c)
 {
-	char cur[16];
-	int r = sysctl_read(SYSCTL_IP_FORWARD, cur, sizeof(cur));
-
-	if (r < 0)
-		return nsg_fail(c->e, r, NULL, "sysctl net.ipv4.ip_forward");
-	if (!strcmp(cur, "1"))
-		return 0;
-	/* Remember the value only the first time: a later gateway finds 1. */
-	r = state_forward_set(cur);
-	if (r < 0)
-		return nsg_fail(c->e, r, NULL, "%s", STATE_DIR "/ip_forward.saved");
-	r = sysctl_write(SYSCTL_IP_FORWARD, "1");
-	if (r < 0) {
-		state_forward_clear();
-		return nsg_fail(c->e, r, NULL, "sysctl net.ipv4.ip_forward");
-	}
-	c->forward_changed = true;
-	snprintf(c->forward_old, sizeof(c->forward_old), "%s", cur);
-	return 0;
+	return forward_uplinks_on(c->s, c->st.spec.uplink, &c->fwd, c->e);
 }
 
-static void undo_ip_forward(struct up_ctx *c)
+static void undo_forwarding(struct up_ctx *c)
 {
-	if (!c->forward_changed)
-		return;
-	sysctl_write(SYSCTL_IP_FORWARD, c->forward_old);
-	state_forward_clear();
+	forward_uplinks_undo(c->s, &c->fwd);
 }
 
 static int step_veth(struct up_ctx *c)
@@ -108,6 +87,12 @@ static int step_host_link(struct up_ctx *c)
 	 * leaves through this link with its loopback source (masqueraded in
 	 * postrouting). The setting lives and dies with the link. */
 	snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", s->host_ifname);
+	r = sysctl_write(key, "1");
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
+	/* The namespace's packets come in here: forwarded only with this on,
+	 * whatever the global switch says. */
+	snprintf(key, sizeof(key), SYSCTL_IF_FORWARDING, s->host_ifname);
 	r = sysctl_write(key, "1");
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
@@ -153,9 +138,12 @@ static int step_nft(struct up_ctx *c)
 	 * add elements, the cheapest transaction there is. */
 	r = c->table_existed ? 0 : ruleset_queue_skeleton(c->nft);
 	/* No table but other gateways: someone flushed the ruleset. Theirs
-	 * come back in the same transaction. */
+	 * come back in the same transaction, and the uplinks' guard with them;
+	 * otherwise the guard gets any uplink this up turned on. */
 	if (r == 0 && !c->table_existed && c->other_gateways)
 		r = restore_queue(c->nft, c->st.spec.name, NULL);
+	else if (r == 0)
+		r = forward_guard_queue(c->nft);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0)
@@ -229,7 +217,7 @@ struct up_step {
 /* Undo of the veth also takes the addresses and routes on both of its ends. */
 static const struct up_step up_steps[] = {
 	{ "netns", step_netns, undo_netns },
-	{ "ip_forward", step_ip_forward, undo_ip_forward },
+	{ "forwarding", step_forwarding, undo_forwarding },
 	{ "veth", step_veth, undo_veth },
 	{ "host_link", step_host_link, NULL },
 	{ "ns_link", step_ns_link, NULL },

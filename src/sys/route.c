@@ -27,6 +27,7 @@ DEFINE_CLEANUP(struct nl_addr, nl_addr_put)
 DEFINE_CLEANUP(struct rtnl_addr, rtnl_addr_put)
 DEFINE_CLEANUP(struct rtnl_route, rtnl_route_put)
 DEFINE_CLEANUP(struct rtnl_nexthop, rtnl_route_nh_free)
+DEFINE_CLEANUP(struct nl_msg, nlmsg_free)
 
 /* The families the address functions do (see route.h). */
 static bool family_done(int family)
@@ -322,4 +323,113 @@ int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_p
 		return 0;
 	*ret = m.net;
 	return 1;
+}
+
+/* The interfaces of IPv4 default routes, as ifindexes. */
+struct default_oifs {
+	int v[LINK_DEFAULT_IFACES_MAX];
+	size_t n;
+};
+
+static void default_oif_add(struct default_oifs *d, int ifindex)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i] == ifindex)
+			return;
+	if (ifindex > 0 && d->n < ARRAY_SIZE(d->v))
+		d->v[d->n++] = ifindex;
+}
+
+static void on_default_route(struct nlmsghdr *nlh, void *userdata)
+{
+	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
+	    rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
+		return;
+	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_OIF);
+	if (a && nla_len(a) == sizeof(uint32_t))
+		default_oif_add(userdata, (int)nla_get_u32(a));
+	/* A multipath default: each next hop's interface. */
+	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_MULTIPATH);
+	if (a) {
+		const struct rtnexthop *nh = nla_data(a);
+		int left = nla_len(a);
+
+		while (left >= (int)sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) &&
+		       nh->rtnh_len <= left) {
+			default_oif_add(userdata, nh->rtnh_ifindex);
+			left -= NLMSG_ALIGN(nh->rtnh_len);
+			nh = (const struct rtnexthop *)((const char *)nh + NLMSG_ALIGN(nh->rtnh_len));
+		}
+	}
+}
+
+static void on_link_name(struct nlmsghdr *nlh, void *userdata)
+{
+	struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return;
+	a = nlmsg_find_attr(nlh, sizeof(struct ifinfomsg), IFLA_IFNAME);
+	if (a && nla_len(a) > 1 && nla_len(a) <= IF_NAMESIZE)
+		snprintf(userdata, IF_NAMESIZE, "%.*s", nla_len(a), (const char *)nla_data(a));
+}
+
+/* RTM_GETLINK by index, for its name only. */
+static int link_name_of(struct nl_sock *sk, int ifindex, char name[IF_NAMESIZE])
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct link_txn t = { .on_msg = on_link_name, .userdata = name };
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		return -EMSGSIZE;
+	name[0] = '\0';
+	r = link_txn_run(sk, msg, false, &t);
+	if (r < 0)
+		return r;
+	return name[0] ? 0 : -ENODEV;
+}
+
+int link_default_ifnames(struct nl_sock *sk, char (*ret)[IF_NAMESIZE], size_t max)
+{
+	/* Only the main table, where default routes live unless policy routing
+	 * says otherwise (then --uplink names the interface). The socket checks
+	 * dump requests strictly, so the kernel walks that table alone, not the
+	 * local table with its three entries per gateway. */
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN };
+	struct default_oifs d = { .n = 0 };
+	size_t n = 0;
+	int r = -EAGAIN;
+
+	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+		_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+
+		if (!msg)
+			return -ENOMEM;
+		if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+			return -EMSGSIZE;
+		struct link_txn t = { .on_msg = on_default_route, .userdata = &d };
+
+		d.n = 0;
+		r = link_txn_run(sk, msg, true, &t);
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < d.n && n < max; i++) {
+		/* An interface gone since the dump has no traffic to come back. */
+		r = link_name_of(sk, d.v[i], ret[n]);
+		if (r == -ENODEV)
+			continue;
+		if (r < 0)
+			return r;
+		n++;
+	}
+	return (int)n;
 }

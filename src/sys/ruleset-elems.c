@@ -42,8 +42,31 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 	return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_VIA, &e, 1, del);
 }
 
+/* The uplinks nsgate switched forwarding on for belong to no gateway: one
+ * element each, with this comment, while any gateway needs it. */
+#define FWD_GUARD_COMMENT "nsgate"
+
+int ruleset_queue_fwd_guard(struct nftx *n, const char (*ifnames)[GW_NAME_MAX + 1], size_t n_if,
+			    bool del)
+{
+	_cleanup_free_ struct nftx_elem *elems = calloc(n_if ? n_if : 1, sizeof(*elems));
+	_cleanup_free_ char (*keys)[IFNAMSIZ] = calloc(n_if ? n_if : 1, IFNAMSIZ);
+
+	if (!elems || !keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_if; i++) {
+		ifname_key(ifnames[i], keys[i]);
+		elems[i] = (struct nftx_elem){ .key = keys[i], .key_len = IFNAMSIZ,
+					       .comment = del ? NULL : FWD_GUARD_COMMENT };
+	}
+	return n_if ? nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_FWD_GUARD, elems, n_if, del) : 0;
+}
+
 /* Elements are collected per set, then queued for deletion in one go. */
 struct owned {
+	const char (*keep)[GW_NAME_MAX + 1];   /* fwd_guard: all but these, sorted */
+	size_t n_keep;
+	bool prune;
 	const char *name;
 	const char (*names)[GW_NAME_MAX + 1];  /* or any of these, sorted */
 	size_t n_names;
@@ -59,8 +82,17 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static bool owned_by(const struct owned *o, const char *comment)
+static bool owned_by(const struct owned *o, const struct nftx_elem *el)
 {
+	const char *comment = el->comment;
+
+	if (o->prune) {
+		char ifname[IFNAMSIZ] = "";
+
+		if (el->key_len == IFNAMSIZ)
+			memcpy(ifname, el->key, IFNAMSIZ - 1);
+		return !bsearch(ifname, o->keep, o->n_keep, sizeof(*o->keep), name_cmp);
+	}
 	if (!comment)
 		return false;
 	if (o->names)
@@ -83,7 +115,7 @@ static int collect_owned(const struct nftx_elem *el, void *userdata)
 {
 	struct owned *o = userdata;
 
-	if (!owned_by(o, el->comment))
+	if (!owned_by(o, el))
 		return 0;
 	if (o->state) {
 		note_state(o->state, o->set, el);
@@ -99,6 +131,25 @@ static int collect_owned(const struct nftx_elem *el, void *userdata)
 	return 0;
 }
 
+/* Queue the deletion of o's elements of one set. */
+static int queue_owned_in(struct nftx *n, struct owned *o, size_t *n_found)
+{
+	int r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, o->set, collect_owned, o);
+
+	if (r == -ENOENT)
+		r = 0;  /* no table (or set): nothing of ours there */
+	if (r == 0 && o->n) {
+		for (size_t j = 0; j < o->n; j++)
+			o->elems[j].key = o->keys[j];
+		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, o->set, o->elems, o->n, true);
+		if (n_found)
+			*n_found += o->n;
+	}
+	free(o->elems);
+	free(o->keys);
+	return r;
+}
+
 static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_NAME_MAX + 1],
 		      size_t n_names, struct ruleset_gw_state *state, size_t *n_found)
 {
@@ -108,20 +159,21 @@ static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_N
 		struct owned o = { .name = name, .names = names, .n_names = n_names, .state = state,
 				   .set = ruleset_sets[i].name };
 
-		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, collect_owned, &o);
-		if (r == -ENOENT)
-			r = 0;  /* no table (or set): nothing of ours there */
-		if (r == 0 && o.n) {
-			for (size_t j = 0; j < o.n; j++)
-				o.elems[j].key = o.keys[j];
-			r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, o.elems, o.n, true);
-			if (n_found)
-				*n_found += o.n;
-		}
-		free(o.elems);
-		free(o.keys);
+		/* No gateway owns those: they go with the last one. */
+		if (!strcmp(o.set, SET_FWD_GUARD))
+			continue;
+		r = queue_owned_in(n, &o, n_found);
 	}
 	return r;
+}
+
+int ruleset_queue_fwd_guard_prune(struct nftx *n, const char (*keep)[GW_NAME_MAX + 1],
+				  size_t n_keep, size_t *n_found)
+{
+	struct owned o = { .prune = true, .keep = keep, .n_keep = n_keep, .set = SET_FWD_GUARD };
+
+	*n_found = 0;
+	return queue_owned_in(n, &o, n_found);
 }
 
 int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found)
@@ -173,6 +225,8 @@ int ruleset_gateway_states(struct nftx *n, const char (*names)[GW_NAME_MAX + 1],
 		struct many_states m = { .names = names, .n_names = n_names, .states = states,
 					 .set = ruleset_sets[i].name };
 
+		if (!strcmp(m.set, SET_FWD_GUARD))
+			continue;
 		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, collect_states, &m);
 		if (r == -ENOENT)
 			r = 0;

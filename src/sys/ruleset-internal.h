@@ -21,6 +21,8 @@
 #define SET_MASQ_VIA "masq_via"
 #define MAP_PORTS4 "ports4"
 #define MAP_PORTS4H "ports4h"
+/* Uplinks whose forwarding nsgate turned on; shared by every gateway. */
+#define SET_FWD_GUARD "fwd_guard"
 
 struct set_def {
 	const char *name;

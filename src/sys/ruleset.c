@@ -10,6 +10,7 @@
  *     set masq_via  { type ifname . ifname; }   gateway veth . the one uplink it may use
  *     map ports4    { type inet_proto . inet_service : ipv4_addr . inet_service; }
  *     map ports4h   { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     set fwd_guard { type ifname; }            uplinks whose forwarding nsgate turned on
  *     chain prerouting/output/publish/postrouting/forward/to_gateway  (below)
  *   }
  */
@@ -60,6 +61,7 @@ const struct set_def ruleset_sets[] = {
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
 	{ MAP_PORTS4H, 5, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
+	{ SET_FWD_GUARD, 6, DT_IFNAME, IFNAMSIZ, 0, 0 },
 };
 const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
 
@@ -150,8 +152,8 @@ static void ct(struct rb *b, uint32_t key, uint32_t dreg)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
 }
 
-/* "reg & mask != 0", the form nft gives flag tests such as "ct state x,y". */
-static void flags_any(struct rb *b, uint32_t reg, uint32_t mask)
+/* "reg & mask OP 0": how nft tests flags. */
+static void flags_cmp(struct rb *b, uint32_t reg, uint32_t mask, uint32_t op)
 {
 	struct nftnl_expr *e = add_expr(b, "bitwise");
 	uint32_t zero = 0;
@@ -163,7 +165,19 @@ static void flags_any(struct rb *b, uint32_t reg, uint32_t mask)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	cmp(b, reg, NFT_CMP_NEQ, &zero, sizeof(zero));
+	cmp(b, reg, op, &zero, sizeof(zero));
+}
+
+/* Any of the flags, as in "ct state x,y" or "ct status dnat". */
+static void flags_any(struct rb *b, uint32_t reg, uint32_t mask)
+{
+	flags_cmp(b, reg, mask, NFT_CMP_NEQ);
+}
+
+/* None of them: "ct status != dnat". */
+static void flags_none(struct rb *b, uint32_t reg, uint32_t mask)
+{
+	flags_cmp(b, reg, mask, NFT_CMP_EQ);
 }
 
 static void verdict(struct rb *b, int code, const char *chain)
@@ -300,6 +314,30 @@ static void rule_fwd_to_gateway(struct rb *b)
 	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
 }
 
+/*
+ * Forwarding on an uplink (which nsgate turns on when the global switch is
+ * off) lets the kernel route whatever arrives there to any interface. Only
+ * what the gateways need passes: a new connection from such an uplink to
+ * anything but a gateway is dropped unless it was port-forwarded (any
+ * tool's DNAT, docker's too), and replies pass by their conntrack state.
+ * After the jump to to_gateway, which decides every packet into a gateway,
+ * so that the gateways' own inbound traffic never reaches this rule.
+ */
+/* nft: iifname @fwd_guard oifname != "nsg-*" ct state new ct status != dnat drop */
+static void rule_fwd_guard(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_FWD_GUARD, 0, false);
+	/* A wildcard: the prefix's bytes alone are compared. */
+	meta(b, NFT_META_OIFNAME, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_NEQ, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX));
+	ct(b, NFT_CT_STATE, NFT_REG_1);
+	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW));
+	ct(b, NFT_CT_STATUS, NFT_REG_1);
+	flags_none(b, NFT_REG_1, IPS_DST_NAT);
+	verdict(b, NF_DROP, NULL);
+}
+
 /* nft: ct state established,related accept   (replies) */
 static void rule_to_gw_replies(struct rb *b)
 {
@@ -340,7 +378,7 @@ static const struct chain_def chains[] = {
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
 	  { rule_masq_any, rule_masq_via, rule_masq_loopback, rule_masq_hairpin } },
 	{ "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
-	  { rule_fwd_to_gateway } },
+	  { rule_fwd_to_gateway, rule_fwd_guard } },
 };
 
 /* ---------------------------------------------------------------- batches */
@@ -500,10 +538,23 @@ int ruleset_table_exists(struct nftx *n)
 	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
 }
 
+static int elem_ignore(const struct nftx_elem *el, void *userdata)
+{
+	(void)el;
+	(void)userdata;
+	return 0;
+}
+
 int ruleset_layout_current(struct nftx *n)
 {
-	/* The chain the newest layout added: an older nsgate's table lacks it. */
-	return nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_TO_GATEWAY);
+	/* The chain and the set the newest layouts added: an older nsgate's
+	 * table lacks them. */
+	int r = nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_TO_GATEWAY);
+
+	if (r <= 0)
+		return r;
+	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, SET_FWD_GUARD, elem_ignore, NULL);
+	return r == -ENOENT ? 0 : r < 0 ? r : 1;
 }
 
 static void count_rule(const char *chain, void *userdata)

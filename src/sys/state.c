@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,7 +12,9 @@
 #include "nsgate/state.h"
 
 #define STATE_VERSION 1
-#define FORWARD_FILE STATE_DIR "/ip_forward.saved"
+/* What an nsgate before per-interface forwarding saved of the global switch. */
+#define FORWARD_LEGACY_FILE STATE_DIR "/ip_forward.saved"
+#define FORWARD_DIR STATE_DIR "/forwarding"
 
 static const char *const netns_kinds[] = {
 	[GW_NETNS_OWN] = "own", [GW_NETNS_NAMED] = "named",
@@ -237,7 +240,14 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int names_in(const char *dir, const char *suffix, char (**ret)[GW_NAME_MAX + 1])
+static bool gw_name_ok(const char *name)
+{
+	return spec_name_check(name, NULL) == 0;
+}
+
+/* The files NAME.suffix of dir whose NAME valid() accepts, sorted. */
+static int names_in(const char *dir, const char *suffix, bool (*valid)(const char *),
+		    char (**ret)[GW_NAME_MAX + 1])
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	size_t n = 0, cap = 0;
@@ -261,7 +271,7 @@ static int names_in(const char *dir, const char *suffix, char (**ret)[GW_NAME_MA
 		}
 		memcpy(names[n], de->d_name, l - sl);
 		names[n][l - sl] = '\0';
-		if (spec_name_check(names[n], NULL) == 0)
+		if (valid(names[n]))
 			n++;
 	}
 	closedir(d);
@@ -347,7 +357,7 @@ int state_ports_remove(const char *name)
 
 int state_names(char (**ret)[GW_NAME_MAX + 1])
 {
-	return names_in(STATE_DIR, ".state", ret);
+	return names_in(STATE_DIR, ".state", gw_name_ok, ret);
 }
 
 bool state_other_exists(const char *name)
@@ -375,7 +385,7 @@ bool state_other_exists(const char *name)
 
 int state_run_names(char (**ret)[GW_NAME_MAX + 1])
 {
-	return names_in(RUN_DIR, ".run", ret);
+	return names_in(RUN_DIR, ".run", gw_name_ok, ret);
 }
 
 /* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
@@ -479,10 +489,50 @@ int state_hint_clear(void)
 	return unlink(HINT_FILE) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int state_forward_get(char *buf, size_t len)
+/* A name the kernel could give an interface (dev_valid_name): also safe as
+ * a file name in FORWARD_DIR. */
+static bool ifname_ok(const char *name)
 {
-	int r = file_read_small(FORWARD_FILE, buf, len);
+	size_t l = strlen(name);
 
+	if (l == 0 || l > GW_NAME_MAX || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (size_t i = 0; i < l; i++)
+		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
+static int forward_path(const char *ifname, char path[PATH_MAX])
+{
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	snprintf(path, PATH_MAX, FORWARD_DIR "/%s.saved", ifname);
+	return 0;
+}
+
+int state_forward_save(const char *ifname, const char *old)
+{
+	char path[PATH_MAX], buf[32];
+	int r = forward_path(ifname, path);
+
+	if (r == 0)
+		r = dir_ensure();
+	if (r < 0)
+		return r;
+	if (mkdir(FORWARD_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(buf, sizeof(buf), "%s\n", old);
+	return file_write_atomic(path, buf, strlen(buf), 0644, 0);
+}
+
+int state_forward_get(const char *ifname, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	int r = forward_path(ifname, path);
+
+	if (r == 0)
+		r = file_read_small(path, buf, len);
 	if (r < 0)
 		return r;
 	while (r > 0 && buf[r - 1] == '\n')
@@ -490,18 +540,24 @@ int state_forward_get(char *buf, size_t len)
 	return 0;
 }
 
-int state_forward_set(const char *value)
+int state_forward_forget(const char *ifname)
 {
-	char buf[32];
-	int r = dir_ensure();
+	char path[PATH_MAX];
+	int r = forward_path(ifname, path);
 
 	if (r < 0)
 		return r;
-	snprintf(buf, sizeof(buf), "%s\n", value);
-	return file_write_atomic(FORWARD_FILE, buf, strlen(buf), 0644, 0);
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int state_forward_clear(void)
+int state_forward_names(char (**ret)[GW_NAME_MAX + 1])
 {
-	return unlink(FORWARD_FILE) < 0 && errno != ENOENT ? -errno : 0;
+	return names_in(FORWARD_DIR, ".saved", ifname_ok, ret);
+}
+
+int state_forward_legacy_drop(void)
+{
+	if (unlink(FORWARD_LEGACY_FILE) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
 }

@@ -115,7 +115,8 @@ done
 [ "$inet_ok" = 1 ] || lab_die "the lab's inet namespace does not answer ping"
 
 LAB_IP_FORWARD=$(cat /proc/sys/net/ipv4/ip_forward)
-export LAB_IP_FORWARD LAB_DIR
+LAB_UP0_FORWARDING=$(cat /proc/sys/net/ipv4/conf/up0/forwarding)
+export LAB_IP_FORWARD LAB_UP0_FORWARDING LAB_DIR
 LAB_READY=yes
 
 lab_dump() {
@@ -124,6 +125,7 @@ lab_dump() {
 	echo "# ip -4 -o addr"; ip -4 -o addr show
 	echo "# ip route"; ip route show
 	echo "# ip_forward = $(cat /proc/sys/net/ipv4/ip_forward) (lab started with $LAB_IP_FORWARD)"
+	echo "# up0 forwarding = $(cat /proc/sys/net/ipv4/conf/up0/forwarding) (lab started with $LAB_UP0_FORWARDING)"
 	echo "# nft list ruleset"; nft list ruleset 2>&1
 	echo "# /run/netns /run/nsgate /etc/netns"
 	ls -la /run/netns /run/nsgate /etc/netns 2>&1

@@ -130,9 +130,10 @@ assert_gone() {
 }
 
 # assert_no_residue NAME... : no gateway at all is left, and nothing of NAMEs:
-# no nsg-* link, no table inet nsgate, ip_forward as the lab started.
+# no nsg-* link, no table inet nsgate, ip_forward and up0's forwarding as the
+# lab started (LAB_UP0_FORWARDING may be overridden), no saved forwarding.
 assert_no_residue() {
-	local name links fwd
+	local name links fwd saved
 	for name in "$@"; do assert_gone "$name"; done
 	links=$(ip -o link show)
 	grep -q ': nsg-' <<<"$links" && fail "an nsg-* link is left: $links"
@@ -141,6 +142,11 @@ assert_no_residue() {
 	fi
 	fwd=$(cat /proc/sys/net/ipv4/ip_forward)
 	[ "$fwd" = "$LAB_IP_FORWARD" ] || fail "net.ipv4.ip_forward is $fwd, was $LAB_IP_FORWARD before the test"
+	fwd=$(cat /proc/sys/net/ipv4/conf/up0/forwarding)
+	[ "$fwd" = "$LAB_UP0_FORWARDING" ] ||
+		fail "net.ipv4.conf.up0.forwarding is $fwd, was $LAB_UP0_FORWARDING before the test"
+	saved=$(find /run/nsgate/forwarding /run/nsgate/ip_forward.saved -type f 2>/dev/null)
+	[ -z "$saved" ] || fail "saved forwarding values are left: $saved"
 	return 0
 }
 
@@ -427,8 +433,15 @@ nft_elements() {
 # expected_elements : read `nsgate list --json` (or show --json objects in an
 # array) on stdin and print the elements the kernel must hold for those
 # gateways, in nft_elements' format: ifaces and masq_any / masq_via per
-# gateway, one ports4 / ports4h element per published port.
+# gateway, one ports4 / ports4h element per published port; and one
+# fwd_guard element per uplink whose forwarding nsgate saved.
 expected_elements() {
+	local f
+	{
+	for f in /run/nsgate/forwarding/*.saved; do
+		[ -e "$f" ] || continue
+		printf 'fwd_guard\tnsgate\t%s\n' "$(basename "$f" .saved)"
+	done
 	jq -r '.[] | .name as $n | .host_ifname as $ifn
 		| "ifaces\t\($n)\t\($ifn)",
 		  (if .uplink == null then "masq_any\t\($n)\t\($ifn)" else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
@@ -436,8 +449,8 @@ expected_elements() {
 			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp
 			| if $p.host_addr == "0.0.0.0"
 			  then "ports4\t\($n)\t\($p.proto) . \($p.host_port + $i) : \($p.to) . \($tp)"
-			  else "ports4h\t\($n)\t\($p.host_addr) . \($p.proto) . \($p.host_port + $i) : \($p.to) . \($tp)" end)' |
-		LC_ALL=C sort
+			  else "ports4h\t\($n)\t\($p.host_addr) . \($p.proto) . \($p.host_port + $i) : \($p.to) . \($tp)" end)'
+	} | LC_ALL=C sort
 }
 
 # assert_kernel_matches_list : the elements of table inet nsgate are exactly

@@ -63,12 +63,16 @@ unsolicited_inbound_dropped() {
 # --uplink restricts masquerade to that interface: with the uplink set to
 # side0 (one end of a spare veth pair), traffic toward inet leaves up0 with
 # the namespace's own source address (inet, given a route back, sees
-# 10.200.x.2, not the lab host's address).
+# 10.200.x.2, not the lab host's address). nsgate turns forwarding on for
+# side0 only, so the replies coming in on up0 need it turned on by hand.
 uplink_restricts_masquerade() {
 	local ns_addr subnet seen
 	must ip link add side0 type veth peer name side1
 	must ip link set side0 up
 	up_ok web --uplink side0
+	[ "$(cat /proc/sys/net/ipv4/conf/side0/forwarding)" = 1 ] || fail "--uplink side0: side0 does not forward"
+	[ "$(cat /proc/sys/net/ipv4/conf/up0/forwarding)" = 0 ] || fail "--uplink side0: up0's forwarding turned on"
+	must sysctl -qw net.ipv4.conf.up0.forwarding=1
 	gw_json web
 	ns_addr=$(gw_field web ns_addr)
 	subnet=$(gw_field web subnet)
@@ -77,7 +81,9 @@ uplink_restricts_masquerade() {
 	[ "$seen" = "$ns_addr" ] ||
 		fail "with --uplink side0, inet should see the unmasqueraded $ns_addr, saw '$seen'"
 	must ip -n inet route del "$subnet" via "$UPLINK_ADDR"
+	must sysctl -qw net.ipv4.conf.up0.forwarding=0
 	down_ok web
+	[ "$(cat /proc/sys/net/ipv4/conf/side0/forwarding)" = 0 ] || fail "down: side0 still forwards"
 	must ip link del side0
 	assert_no_residue web
 	pass "--uplink side0: traffic leaving through up0 is not masqueraded"
@@ -91,7 +97,7 @@ forward_already_on() {
 	down_ok web
 	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] ||
 		fail "ip_forward was 1 before up; down set it to $(cat /proc/sys/net/ipv4/ip_forward)"
-	LAB_IP_FORWARD=1 assert_no_residue web
+	LAB_IP_FORWARD=1 LAB_UP0_FORWARDING=1 assert_no_residue web
 	must sysctl -qw net.ipv4.ip_forward=0
 	pass "ip_forward already 1 before up stays 1 after down"
 }

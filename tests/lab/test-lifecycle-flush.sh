@@ -115,8 +115,8 @@ older_layout() {
 	EOF
 	up_ok c
 	nft list chain inet nsgate to_gateway >/dev/null 2>&1 || fail "up left the older layout: no chain to_gateway"
-	[ "$(nft -a list chain inet nsgate forward | grep -v 'chain forward' | grep -c '# handle')" = 1 ] ||
-		fail "forward does not hold exactly the one jump rule:
+	[ "$(nft -a list chain inet nsgate forward | grep -v 'chain forward' | grep -c '# handle')" = 2 ] ||
+		fail "forward does not hold exactly the jump rule and the uplink guard:
 $(nft list chain inet nsgate forward)"
 	restored "an older layout + nsgate up c"
 	down_ok c

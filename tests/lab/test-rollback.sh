@@ -4,7 +4,7 @@
 # NSGATE_TEST_FAIL_STEP makes up fail right after the named step.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
-STEPS="netns ip_forward veth host_link ns_link nftables dns state"
+STEPS="netns forwarding veth host_link ns_link nftables dns state"
 start_server_in inet "$SERVER_PORT"
 
 # fail_at STEP ARGS... : up web fails at STEP with exit 1 and one error line.
@@ -26,7 +26,8 @@ alone() {
 }
 
 # Beside a working gateway: the table stays, holding only keep's elements,
-# ip_forward stays on, and keep still reaches inet.
+# the uplink's forwarding keep needs stays on (and the global switch off), and
+# keep still reaches inet.
 beside_other() {
 	local step
 	up_ok keep
@@ -34,7 +35,10 @@ beside_other() {
 		fail_at "$step"
 		assert_gone web
 		nft list table inet nsgate >/dev/null 2>&1 || fail "failed up web at $step removed keep's table"
-		[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "failed up web at $step turned ip_forward off"
+		[ "$(cat /proc/sys/net/ipv4/conf/up0/forwarding)" = 1 ] ||
+			fail "failed up web at $step turned up0's forwarding off"
+		[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$LAB_IP_FORWARD" ] ||
+			fail "failed up web at $step changed net.ipv4.ip_forward"
 	done
 	expect_internet run_in_gw keep
 	expect_exit 0 nsg list --json

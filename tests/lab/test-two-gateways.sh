@@ -42,7 +42,8 @@ down_first() {
 	assert_gone gw-a
 	nft list table inet nsgate >/dev/null 2>&1 || fail "down gw-a removed table inet nsgate while gw-b is up"
 	expect_internet run_in_gw gw-b
-	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "down gw-a turned ip_forward off while gw-b is up"
+	[ "$(cat /proc/sys/net/ipv4/conf/up0/forwarding)" = 1 ] ||
+		fail "down gw-a turned up0's forwarding off while gw-b is up"
 	expect_exit 0 nsg list --json
 	assert_json "$LAST_OUT" '[.[].name] == ["gw-b"]' "list --json after down gw-a"
 	down_ok gw-b

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -70,10 +71,11 @@ static const struct chain_expect chains[] = {
 	{ "prerouting", true, 1, "immediate" },
 	{ "output", true, 1, "immediate" },
 	{ "postrouting", true, 4, "masq" },
-	{ "forward", true, 1, "immediate" },
+	{ "forward", true, 2, "immediate" },
 };
 
-static const char *const sets[] = { "ifaces", "masq_any", "masq_via", "ports4", "ports4h" };
+static const char *const sets[] = { "ifaces", "masq_any", "masq_via", "ports4", "ports4h",
+				    "fwd_guard" };
 
 struct rule_check {
 	char (*sets)[32];          /* declared so far */
@@ -125,7 +127,57 @@ static int check_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* The skeleton batch: table, its five sets, its six chains (hooks on the
+/* One expression as the nft line it stands for spells it: its name and,
+ * where it matters, its key, operator, data or verdict. */
+static int describe_expr(struct nftnl_expr *e, void *data)
+{
+	char *out = data, one[64] = "";
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	uint32_t len;
+
+	if (!strcmp(name, "meta"))
+		snprintf(one, sizeof(one), "meta:%u", nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY));
+	else if (!strcmp(name, "ct"))
+		snprintf(one, sizeof(one), "ct:%u", nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY));
+	else if (!strcmp(name, "lookup"))
+		snprintf(one, sizeof(one), "lookup:%s%s", nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
+			 nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) ? "!" : "");
+	else if (!strcmp(name, "bitwise")) {
+		const uint32_t *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
+		snprintf(one, sizeof(one), "and:%#x", len == 4 ? *mask : 0);
+	} else if (!strcmp(name, "cmp")) {
+		const char *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+		static const char zero[4];
+		const char *op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ ? "eq" : "neq";
+
+		/* A flag test compares with 0; a wildcard with the prefix's bytes. */
+		if (len == sizeof(zero) && !memcmp(d, zero, len))
+			snprintf(one, sizeof(one), "%s:0", op);
+		else
+			snprintf(one, sizeof(one), "%s:%.*s", op, (int)len, d);
+	} else if (!strcmp(name, "immediate"))
+		snprintf(one, sizeof(one), "verdict:%d", (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
+	else
+		snprintf(one, sizeof(one), "%s", name);
+	snprintf(out + strlen(out), 512 - strlen(out), "%s%s", out[0] ? " " : "", one);
+	return 0;
+}
+
+/* nft: iifname @fwd_guard oifname != "nsg-*" ct state new ct status != dnat drop */
+static void check_fwd_guard_rule(struct nftnl_rule *r)
+{
+	char got[512] = "", want[512];
+
+	nftnl_expr_foreach(r, describe_expr, got);
+	snprintf(want, sizeof(want),
+		 "meta:%u lookup:fwd_guard meta:%u neq:nsg- "
+		 "ct:%u and:%#x neq:0 ct:%u and:%#x eq:0 verdict:%d",
+		 NFT_META_IIFNAME, NFT_META_OIFNAME, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW),
+		 NFT_CT_STATUS, IPS_DST_NAT, NF_DROP);
+	assert_string_equal(got, want);
+}
+
+/* The skeleton batch: table, its six sets, its six chains (hooks on the
  * base ones), then per chain a flush and its rules, every lookup naming a
  * set of the batch and every jump a declared chain, all in one transaction
  * with an ACK asked for each message. */
@@ -141,11 +193,11 @@ static void test_skeleton(void **state)
 
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_skeleton(n), 0);
-	assert_int_equal(nftx_batch_size(n), 1 + 5 + 6 + 6 + 12);
+	assert_int_equal(nftx_batch_size(n), 1 + 6 + 6 + 6 + 13);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(e.code, 0);
 	count = sent_msgs(m, ARRAY_SIZE(m));
-	assert_int_equal(count, 2 + 30);
+	assert_int_equal(count, 2 + 32);
 	assert_int_equal(m[0].type, NFNL_MSG_BATCH_BEGIN);
 	assert_int_equal(m[count - 1].type, NFNL_MSG_BATCH_END);
 	for (size_t k = 1; k + 1 < count; k++) {
@@ -233,20 +285,25 @@ static void test_skeleton(void **state)
 			/* masquerade toward any interface, but never into a gateway */
 			if (!strcmp(chains[ch].name, "postrouting") && k == 0)
 				assert_true(c.inv_lookup);
+			if (!strcmp(chains[ch].name, "forward") && k == 1)
+				check_fwd_guard_rule(r);
 			n_rules++;
 			nftnl_rule_free(r);
 		}
 		/* Only packets into a gateway go on: replies and published ports
-		 * in, the rest dropped; everything else meets the accept policy. */
-		if (!strcmp(chains[ch].name, "forward"))
+		 * in, the rest dropped; from a guarded uplink, new connections
+		 * elsewhere are dropped; everything else meets the accept policy. */
+		if (!strcmp(chains[ch].name, "forward")) {
 			assert_int_equal(verdicts[0], NFT_JUMP);
+			assert_int_equal(verdicts[1], NF_DROP);
+		}
 		if (!strcmp(chains[ch].name, "to_gateway")) {
 			assert_int_equal(verdicts[0], NF_ACCEPT);
 			assert_int_equal(verdicts[1], NF_ACCEPT);
 			assert_int_equal(verdicts[2], NF_DROP);
 		}
 	}
-	assert_int_equal(n_rules, 12);
+	assert_int_equal(n_rules, 13);
 	assert_int_equal(i, count - 1);
 }
 
@@ -380,6 +437,8 @@ static struct fake_set owned_sets[] = {
 	{ "masq_any", { { "nsg-web", IFNAMSIZ, "web" }, { "nsg-webx", IFNAMSIZ, "webx" } }, 2 },
 	{ "masq_via", { { "nsg-db\0\0\0\0\0\0\0\0\0\0eth0", 2 * IFNAMSIZ, "db" } }, 1 },
 	{ "ports4", { { { 0 }, 0, NULL } }, 0 },
+	/* Shared: never a gateway's, whatever the comment says. */
+	{ "fwd_guard", { { "up0", IFNAMSIZ, "nsgate" }, { "eth1", IFNAMSIZ, "web" } }, 2 },
 	{ NULL, { { { 0 }, 0, NULL } }, 0 },
 };
 
@@ -418,6 +477,59 @@ static void test_owned_delete(void **state)
 	/* No table at all. */
 	fk.sets = NULL;
 	assert_int_equal(ruleset_queue_owned_delete(n, "web", &found), 0);
+	assert_int_equal(found, 0);
+}
+
+/* The guard's elements: one per uplink, marked as nsgate's; deletion by
+ * key. Pruning deletes what is not kept, whatever its comment. */
+static void test_fwd_guard(void **state)
+{
+	struct nftx *n = *state;
+	static const char two[2][GW_NAME_MAX + 1] = { "eth1", "up0" };
+	struct sent_msg m[8];
+	struct elem_msg em;
+	char key[IFNAMSIZ];
+	size_t found = 99;
+	struct nsg_err e = { 0 };
+
+	/* One element a message decoded: libnftnl 1.2.4 parses no more back. */
+	ifkey(key, "eth1");
+	for (int del = 0; del < 2; del++) {
+		nftx_batch_begin(n);
+		assert_int_equal(ruleset_queue_fwd_guard(n, two, 1, del), 0);
+		assert_int_equal(nftx_batch_size(n), 1);
+		assert_int_equal(nftx_batch_commit(n, &e), 0);
+		assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 3);
+		assert_int_equal(m[1].type, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM);
+		decode_elems(m[1].nlh, &em);
+		assert_string_equal(em.set, "fwd_guard");
+		assert_int_equal(em.n_elems, 1);
+		assert_memory_equal(em.key, key, IFNAMSIZ);
+		assert_string_equal(em.comment, del ? "" : "nsgate");
+	}
+	/* Both uplinks in one message. */
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_fwd_guard(n, two, 2, false), 0);
+	assert_int_equal(nftx_batch_size(n), 1);
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_fwd_guard(n, two, 0, false), 0);
+	assert_int_equal(nftx_batch_size(n), 0);
+
+	fk.sets = owned_sets;
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_fwd_guard_prune(n, &two[1], 1, &found), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 3);
+	decode_elems(m[1].nlh, &em);
+	assert_string_equal(em.set, "fwd_guard");
+	assert_int_equal(em.n_elems, 1);
+	assert_memory_equal(em.key, key, IFNAMSIZ);
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_fwd_guard_prune(n, NULL, 0, &found), 0);
+	assert_int_equal(found, 2);
+	fk.sets = NULL;
+	assert_int_equal(ruleset_queue_fwd_guard_prune(n, NULL, 0, &found), 0);
 	assert_int_equal(found, 0);
 }
 
@@ -513,6 +625,7 @@ int main(void)
 		T(test_commit_empty),
 		T(test_table),
 		T(test_owned_delete),
+		T(test_fwd_guard),
 		T(test_gateway_state),
 		T(test_publish_elems),
 		T(test_publish_not_v4),
