@@ -89,21 +89,7 @@ uplink_restricts_masquerade() {
 	pass "--uplink side0: traffic leaving through up0 is not masqueraded"
 }
 
-# ip_forward already 1 before up: nsgate did not change it, so down keeps it.
-forward_already_on() {
-	must sysctl -qw net.ipv4.ip_forward=1
-	up_ok web
-	expect_internet run_in_gw web
-	down_ok web
-	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] ||
-		fail "ip_forward was 1 before up; down set it to $(cat /proc/sys/net/ipv4/ip_forward)"
-	LAB_IP_FORWARD=1 LAB_UP0_FORWARDING=1 assert_no_residue web
-	must sysctl -qw net.ipv4.ip_forward=0
-	pass "ip_forward already 1 before up stays 1 after down"
-}
-
 with_uplink
 without_uplink
 unsolicited_inbound_dropped
 uplink_restricts_masquerade
-forward_already_on
