@@ -80,7 +80,9 @@ static const struct command commands[] = {
 	{ "up", cmd_up, USAGE_UP,
 	  "Bring gateway NAME up: a network namespace (/run/netns/NAME, or the one given\n"
 	  "by --netns), a veth pair (nsg-NAME on the host, eth0 inside), a /30 from\n"
-	  "10.200.0.0/16, a default route, ip_forward, masquerade and resolv.conf.\n\n"
+	  "10.200.0.0/16, a default route, masquerade, resolv.conf, and IPv4 forwarding\n"
+	  "on nsg-NAME and, while net.ipv4.ip_forward is off, on the uplink (--uplink, or\n"
+	  "the default routes' interfaces); net.ipv4.ip_forward itself is never written.\n\n"
 	  "  --subnet CIDR     use this prefix (8..30) instead of allocating a /30\n"
 	  "  --uplink IFACE    masquerade only toward IFACE (default: any non-gateway interface)\n"
 	  "  --netns NAME|PID|PATH  attach an existing namespace: an ip-netns name, a\n"
@@ -108,7 +110,9 @@ static const struct command commands[] = {
 	{ "gc", cmd_gc, USAGE_GC,
 	  "Remove gateways whose namespace, link or run is gone, whose state file is\n"
 	  "damaged, or that only left kernel objects behind; restore nsgate's table if\n"
-	  "someone flushed the ruleset. One line per gateway removed.\n" },
+	  "someone flushed the ruleset. One line per gateway removed. With no gateway\n"
+	  "left, put back the uplinks' forwarding a crashed up turned on; with\n"
+	  "net.ipv4.ip_forward turned on since, forget it and lift the uplink guard.\n" },
 	{ "watch", cmd_watch, USAGE_WATCH,
 	  "Stay in the foreground and keep gateways whole: when someone deletes or\n"
 	  "flushes nsgate's table (a firewall reload), restore it at once; when a\n"
@@ -124,7 +128,8 @@ static const struct command commands[] = {
 	  "tracking entries so established flows stop too.\n\n" SPEC_HELP },
 	{ "down", cmd_down, USAGE_DOWN,
 	  "Remove gateway NAME (or all): rules, veth, addresses, resolv.conf, state, the\n"
-	  "namespace if nsgate created it, and ip_forward as it was before the first up.\n" },
+	  "namespace if nsgate created it; with the last gateway, each uplink's forwarding\n"
+	  "nsgate turned on goes back off (not if net.ipv4.ip_forward was turned on since).\n" },
 	{ "list", cmd_list, USAGE_LIST, "One line per gateway, read back from the kernel.\n" },
 	{ "show", cmd_show, USAGE_SHOW, "Everything about one gateway, read back from the kernel.\n" },
 	{ "exec", cmd_exec, USAGE_EXEC,

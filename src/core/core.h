@@ -60,7 +60,7 @@ bool inventory_link_is(const struct link_info *li, const char *name, bool *own_n
 int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], struct link_info **links_ret,
 		   size_t *n_links_ret);
 /* Whether a gateway but name has a state file: shared things (the table,
- * ip_forward) stay while one does. */
+ * the uplinks' forwarding) stay while one does. */
 bool inventory_others_exist(const char *name);
 /* Whether the gateway's namespace is still the one it was made for. */
 bool inventory_netns_alive(const struct gw_state *st);
