@@ -91,7 +91,7 @@ static bool owned_by(const struct owned *o, const struct nftx_elem *el)
 
 		if (el->key_len == IFNAMSIZ)
 			memcpy(ifname, el->key, IFNAMSIZ - 1);
-		return !bsearch(ifname, o->keep, o->n_keep, sizeof(*o->keep), name_cmp);
+		return !o->n_keep || !bsearch(ifname, o->keep, o->n_keep, sizeof(*o->keep), name_cmp);
 	}
 	if (!comment)
 		return false;
