@@ -44,6 +44,7 @@ struct gw_spec {
 	enum gw_dns_mode dns_mode;
 	unsigned n_dns;
 	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
+	bool no_host;                    /* --no-host: the namespace may not reach the host */
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an

@@ -5,13 +5,21 @@
  * and maps they look up, so per-packet cost does not grow with their number.
  *
  *   table inet nsgate {
- *     set ifaces    { type ifname; }            host sides of every gateway veth
- *     set masq_any  { type ifname; }            gateways masqueraded toward any interface
- *     set masq_via  { type ifname . ifname; }   gateway veth . the one uplink it may use
- *     map ports4    { type inet_proto . inet_service : ipv4_addr . inet_service; }
- *     map ports4h   { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
- *     chain prerouting/output/publish/postrouting/forward/to_gateway  (below)
+ *     set ifaces       { type ifname; }                 host sides of every gateway veth
+ *     set masq_any     { type ifname; }                 gateways masqueraded toward any interface
+ *     set masq_via     { type ifname . ifname; }        gateway veth . the one uplink it may use
+ *     map ports4       { type inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     map ports4h      { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     set ns_addrs4    { type ifname . ipv4_addr; }     gateway veth . its namespace's address
+ *     set no_host      { type ifname; }                 gateways kept off the host (--no-host)
+ *     set no_host_dns4 { type ifname . ipv4_addr; }     ... and the DNS servers they may use
+ *     chain publish/to_gateway/no_host/from_gateway/guard/prerouting/output/
+ *           postrouting/forward  (below)
  *   }
+ *
+ * Whether traffic may go into a namespace, or counts as a gateway's, is
+ * decided by the interface name's prefix (GW_IFNAME_PREFIX), not by set
+ * membership: a missing element then closes a gateway instead of opening it.
  */
 /* glibc's netinet/in.h first: then linux/in.h steps aside. */
 #include <netinet/in.h>
@@ -22,6 +30,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,10 +45,13 @@
 
 #include "nsgate/nft.h"
 #include "nsgate/ruleset.h"
+#include "nsgate/spec.h"
 #include "ruleset-internal.h"
 
-/* The newest chain: its presence tells this layout from an older one. */
 #define CHAIN_TO_GATEWAY "to_gateway"
+#define CHAIN_FROM_GATEWAY "from_gateway"
+/* The newest chain: its presence tells this layout from an older one. */
+#define CHAIN_NO_HOST "no_host"
 
 /* nftables' datatype ids (nft's src/datatype.h), so that `nft list` prints
  * our sets with their real types; concatenations shift by 6 bits a field. */
@@ -60,6 +72,9 @@ const struct set_def ruleset_sets[] = {
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
 	{ MAP_PORTS4H, 5, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
+	{ SET_NS_ADDRS4, 6, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
+	{ SET_NO_HOST, 7, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_NO_HOST_DNS4, 8, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
 };
 const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
 
@@ -186,6 +201,34 @@ static void is_ipv4(struct rb *b)
 	cmp(b, NFT_REG_1, NFT_CMP_EQ, &v4, sizeof(v4));
 }
 
+/* "iifname/oifname "nsg-*"": nft's wildcard, a compare of the name's first
+ * bytes only. Every gateway's host link has the prefix (spec_host_ifname). */
+static void ifname_prefix(struct rb *b, uint32_t key, uint32_t op)
+{
+	meta(b, key, NFT_REG_1);
+	cmp(b, NFT_REG_1, op, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX));
+}
+
+/* "fib daddr type local" (op EQ) or "!= local" (NEQ): one of the host's addresses. */
+static void daddr_local(struct rb *b, uint32_t op)
+{
+	struct nftnl_expr *e = add_expr(b, "fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	cmp(b, NFT_REG_1, op, &local, sizeof(local));
+}
+
+static void ct_state_replies(struct rb *b)
+{
+	ct(b, NFT_CT_STATE, NFT_REG_1);
+	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+}
+
 static void masquerade(struct rb *b)
 {
 	add_expr(b, "masq");
@@ -208,15 +251,7 @@ static void dnat4(struct rb *b, uint32_t addr_reg, uint32_t port_reg)
 /* nft: fib daddr type local jump publish */
 static void rule_local_jump_publish(struct rb *b)
 {
-	struct nftnl_expr *e = add_expr(b, "fib");
-	uint32_t local = RTN_LOCAL;
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	cmp(b, NFT_REG_1, NFT_CMP_EQ, &local, sizeof(local));
+	daddr_local(b, NFT_CMP_EQ);
 	verdict(b, NFT_JUMP, "publish");
 }
 
@@ -241,13 +276,12 @@ static void rule_publish_any(struct rb *b)
 	dnat4(b, NFT_REG_1, NFT_REG32_01);
 }
 
-/* nft: iifname @masq_any oifname != @ifaces masquerade   (internet access) */
+/* nft: iifname @masq_any oifname != "nsg-*" masquerade   (internet access) */
 static void rule_masq_any(struct rb *b)
 {
 	meta(b, NFT_META_IIFNAME, NFT_REG_1);
 	lookup(b, NFT_REG_1, SET_MASQ_ANY, 0, false);
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, true);
+	ifname_prefix(b, NFT_META_OIFNAME, NFT_CMP_NEQ);
 	masquerade(b);
 }
 
@@ -273,38 +307,35 @@ static void rule_masq_loopback(struct rb *b)
 	masquerade(b);
 }
 
-/* nft: ct status dnat iifname @ifaces oifname @ifaces masquerade   (hairpin,
+/* nft: ct status dnat iifname "nsg-*" oifname "nsg-*" masquerade   (hairpin,
  * and one gateway reaching another's published port) */
 static void rule_masq_hairpin(struct rb *b)
 {
 	ct(b, NFT_CT_STATUS, NFT_REG_1);
 	flags_any(b, NFT_REG_1, IPS_DST_NAT);
-	meta(b, NFT_META_IIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	ifname_prefix(b, NFT_META_IIFNAME, NFT_CMP_EQ);
+	ifname_prefix(b, NFT_META_OIFNAME, NFT_CMP_EQ);
 	masquerade(b);
 }
 
 /*
  * The forward hook sees every forwarded packet of the host, not only
- * gateways'. One lookup sends the packets bound for a gateway on; all else
+ * gateways'. One compare sends the packets bound for a gateway on; all else
  * (a namespace's own outbound traffic, docker's, anything) leaves at once
- * by the chain's accept policy.
+ * by the chain's accept policy. By prefix, not by ifaces: a gateway whose
+ * element is missing is still guarded.
  */
-/* nft: oifname @ifaces jump to_gateway */
+/* nft: oifname "nsg-*" jump to_gateway */
 static void rule_fwd_to_gateway(struct rb *b)
 {
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	ifname_prefix(b, NFT_META_OIFNAME, NFT_CMP_EQ);
 	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
 }
 
 /* nft: ct state established,related accept   (replies) */
 static void rule_to_gw_replies(struct rb *b)
 {
-	ct(b, NFT_CT_STATE, NFT_REG_1);
-	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	ct_state_replies(b);
 	verdict(b, NF_ACCEPT, NULL);
 }
 
@@ -316,10 +347,103 @@ static void rule_to_gw_published(struct rb *b)
 	verdict(b, NF_ACCEPT, NULL);
 }
 
-/* nft: drop   (no unsolicited connection into a namespace) */
-static void rule_to_gw_drop(struct rb *b)
+/*
+ * The guard: everything that arrives from a gateway link, before NAT (the
+ * chain hooks at -150: after conntrack, before dstnat), so that neither a
+ * destination in 127.0.0.0/8 nor a forged source ever reaches routing or
+ * DNAT. Other traffic pays one compare of its input interface's name.
+ */
+/* nft: iifname "nsg-*" jump from_gateway */
+static void rule_guard(struct rb *b)
+{
+	ifname_prefix(b, NFT_META_IIFNAME, NFT_CMP_EQ);
+	verdict(b, NFT_JUMP, CHAIN_FROM_GATEWAY);
+}
+
+/* route_localnet=1 on the veth (for the host's own 127.0.0.1 to published
+ * ports) would let the namespace reach the host's loopback-only services
+ * (CVE-2020-8558's class). The replies of the host's own connections carry
+ * the veth's address here: de-masquerading happens later, at dstnat. */
+/* nft: meta nfproto ipv4 ip daddr 127.0.0.0/8 drop */
+static void rule_from_gw_loopback(struct rb *b)
+{
+	uint8_t net127 = 127;
+
+	is_ipv4(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &net127, sizeof(net127));
+	verdict(b, NF_DROP, NULL);
+}
+
+/* Before the source check, which ends the chain: no_host only drops or
+ * returns, so what passes it still meets the source check. */
+/* nft: iifname @no_host jump no_host */
+static void rule_from_gw_no_host(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_NO_HOST, 0, false);
+	verdict(b, NFT_JUMP, CHAIN_NO_HOST);
+}
+
+/* A gateway sends from its namespace's address only: whatever the host's
+ * rp_filter, no namespace can forge another's flows. One hash lookup. */
+/* nft: meta nfproto ipv4 iifname . ip saddr @ns_addrs4 return */
+static void rule_from_gw_source(struct rb *b)
+{
+	is_ipv4(b);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_04);      /* ip saddr */
+	lookup(b, NFT_REG_1, SET_NS_ADDRS4, 0, false);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* nft: drop   (a forged source, not IPv4, or a gateway without its element) */
+static void rule_drop(struct rb *b)
 {
 	verdict(b, NF_DROP, NULL);
+}
+
+/* nft: ct state established,related return   (replies to the host's connections) */
+static void rule_no_host_replies(struct rb *b)
+{
+	ct_state_replies(b);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* Before DNAT: a published port on a host address is the host's too. */
+/* nft: fib daddr type != local return */
+static void rule_no_host_not_local(struct rb *b)
+{
+	daddr_local(b, NFT_CMP_NEQ);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* The DNS servers of its resolv.conf, when they are the host's. */
+static void no_host_dns(struct rb *b, uint8_t proto)
+{
+	uint16_t port53 = htons(53);
+
+	is_ipv4(b);
+	meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &proto, sizeof(proto));
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);         /* th dport */
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &port53, sizeof(port53));
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);      /* ip daddr */
+	lookup(b, NFT_REG_1, SET_NO_HOST_DNS4, 0, false);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* nft: meta nfproto ipv4 meta l4proto udp th dport 53 iifname . ip daddr @no_host_dns4 return */
+static void rule_no_host_dns_udp(struct rb *b)
+{
+	no_host_dns(b, IPPROTO_UDP);
+}
+
+/* nft: meta nfproto ipv4 meta l4proto tcp th dport 53 iifname . ip daddr @no_host_dns4 return */
+static void rule_no_host_dns_tcp(struct rb *b)
+{
+	no_host_dns(b, IPPROTO_TCP);
 }
 
 struct chain_def {
@@ -334,7 +458,14 @@ static const struct chain_def chains[] = {
 	/* Regular chains first: base chains jump to them, so they must exist
 	 * before them. */
 	{ "publish", NULL, 0, 0, { rule_publish_bound, rule_publish_any } },
-	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_to_gw_drop } },
+	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_drop } },
+	{ CHAIN_NO_HOST, NULL, 0, 0,
+	  { rule_no_host_replies, rule_no_host_not_local, rule_no_host_dns_udp, rule_no_host_dns_tcp,
+	    rule_drop } },
+	{ CHAIN_FROM_GATEWAY, NULL, 0, 0,
+	  { rule_from_gw_loopback, rule_from_gw_no_host, rule_from_gw_source, rule_drop } },
+	/* After conntrack (-200), before dstnat (-100). */
+	{ "guard", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE, { rule_guard } },
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
@@ -503,7 +634,7 @@ int ruleset_table_exists(struct nftx *n)
 int ruleset_layout_current(struct nftx *n)
 {
 	/* The chain the newest layout added: an older nsgate's table lacks it. */
-	return nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_TO_GATEWAY);
+	return nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_NO_HOST);
 }
 
 static void count_rule(const char *chain, void *userdata)

@@ -426,12 +426,15 @@ nft_elements() {
 
 # expected_elements : read `nsgate list --json` (or show --json objects in an
 # array) on stdin and print the elements the kernel must hold for those
-# gateways, in nft_elements' format: ifaces and masq_any / masq_via per
-# gateway, one ports4 / ports4h element per published port.
+# gateways, in nft_elements' format: ifaces, masq_any / masq_via and
+# ns_addrs4 per gateway, no_host and one no_host_dns4 per DNS server with
+# --no-host, one ports4 / ports4h element per published port.
 expected_elements() {
 	jq -r '.[] | .name as $n | .host_ifname as $ifn
 		| "ifaces\t\($n)\t\($ifn)",
 		  (if .uplink == null then "masq_any\t\($n)\t\($ifn)" else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
+		  "ns_addrs4\t\($n)\t\($ifn) . \(.ns_addr)",
+		  (if .no_host then "no_host\t\($n)\t\($ifn)", (.dns[] | "no_host_dns4\t\($n)\t\($ifn) . \(.)") else empty end),
 		  ((.published // [])[] | . as $p | range(0; $p.host_end - $p.host_port + 1) as $i
 			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp
 			| if $p.host_addr == "0.0.0.0"
