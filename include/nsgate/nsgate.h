@@ -39,7 +39,7 @@ struct gw_up_opts {
 };
 
 /* req: a checked spec (name, host_ifname, ns_ifname, netns, optional subnet,
- * uplink, dns), made with spec_init.
+ * uplink, dns, no_host), made with spec_init.
  * Before anything, gateways of dead runs are removed, and a ruleset someone
  * flushed is restored from the state files. */
 int gateway_up(const struct gw_spec *req, const struct gw_up_opts *o, struct gw_up_result *res,
@@ -61,14 +61,24 @@ struct gw_gc_item {
 	char name[GW_NAME_MAX + 1];
 	const char *reason;
 };
+
+/* What a restore put back. */
+struct gw_restore_result {
+	bool table;                          /* the table or its rules were rebuilt */
+	size_t n_gateways;                   /* otherwise: the gateways whose missing */
+	char (*gateways)[GW_NAME_MAX + 1];   /* elements came back; malloc'ed */
+};
 /* Remove gateways whose namespace, link or run is gone, whose state is
  * damaged, or that only left kernel objects behind; restore a flushed
- * ruleset for the rest. *ret malloc'ed. */
-int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e);
+ * ruleset, or the missing elements of a gateway, for the rest (what in
+ * *restored, as gateway_restore). *ret malloc'ed. */
+int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result *restored,
+	       struct nsg_err *e);
 /* Bring nsgate's table back to what the state files say, if someone deleted
- * or flushed it: the table, its rules, every gateway's elements and ports.
- * *restored tells whether anything had to be written. */
-int gateway_restore(bool *restored, struct nsg_err *e);
+ * or flushed it, or deleted a gateway's elements (an element, a flushed set
+ * or map): the table, its rules, every gateway's elements and ports. Writes
+ * nothing when nothing is missing. Free ret->gateways. */
+int gateway_restore(struct gw_restore_result *ret, struct nsg_err *e);
 
 /* What apply did to one gateway. */
 struct gw_apply_item {
@@ -100,6 +110,8 @@ struct gw_rules_view {
 	bool in_ifaces;           /* its veth is known as a gateway interface */
 	bool masq_any;            /* masqueraded toward every non-gateway interface */
 	char masq_via[IF_NAMESIZE];  /* or only toward this uplink ("" if none) */
+	bool in_ns_addrs4;        /* its namespace's address may send (the source check) */
+	bool no_host;             /* kept off the host's addresses */
 	size_t n_elems;           /* every element carrying its name */
 };
 
@@ -151,16 +163,18 @@ enum watch_event_type {
 	WATCH_LISTENING,   /* subscribed to the events: from now on nothing is missed */
 	WATCH_REMOVED,     /* a dead gateway was removed: name and reason */
 	WATCH_RESTORED,    /* nsgate's table was put back */
+	WATCH_REPAIRED,    /* a gateway's missing elements were put back: name, reason */
 };
 
 struct watch_event {
 	enum watch_event_type type;
-	const char *name;     /* WATCH_REMOVED: the gateway; WATCH_RESTORED: the table */
-	const char *reason;   /* WATCH_REMOVED: why it counted as dead */
+	const char *name;     /* WATCH_REMOVED, _REPAIRED: the gateway; WATCH_RESTORED: the table */
+	const char *reason;   /* WATCH_REMOVED: why it counted as dead; _REPAIRED: what was missing */
 };
 
 /* Listen for nftables and link events over netlink and, as they come:
- * restore nsgate's table when someone deletes or flushes it, and gc when a
+ * restore nsgate's table when someone deletes or flushes it (or deletes
+ * elements of it), and gc when a
  * gateway's link disappears (its namespace died). No polling. Returns on
  * SIGINT or SIGTERM (0), or on a failure. report(ev, userdata) hears of each
  * step as it happens (the event and its strings are valid during the call

@@ -25,14 +25,27 @@ struct ruleset_gw {
 	const char *name;
 	const char *host_ifname;
 	const char *uplink;
+	struct ip_addr ns_addr;         /* the one source its namespace may send from (IPv4) */
+	bool no_host;                   /* keep it off the host's own addresses ... */
+	unsigned n_dns;                 /* ... but for these DNS servers (its resolv.conf) */
+	struct ip_addr dns[GW_DNS_MAX];
 };
 
 /* Queue the table, its sets and chains, and (after flushing them) the chains'
  * rules. Idempotent: on an existing table this only rewrites nsgate's own
  * rules, which also repairs a table someone edited. Elements are kept. */
 int ruleset_queue_skeleton(struct nftx *n);
-/* Queue the addition (or deletion) of a gateway's elements. */
+/* Queue the addition (or deletion) of a gateway's elements: ifaces, its
+ * masquerade element, ns_addrs4, and with no_host those of
+ * ruleset_queue_no_host. -EAFNOSUPPORT unless ns_addr is IPv4. */
 int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del);
+/* Only its masquerade element (masq_any, or masq_via with its uplink). */
+int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del);
+/* Only its no_host element and one no_host_dns4 element per DNS server. */
+int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del);
+/* Queue the deletion of the no_host and no_host_dns4 elements whose comment
+ * names the gateway (read back: whatever the kernel holds). */
+int ruleset_queue_no_host_delete(struct nftx *n, const char *name, size_t *n_found);
 /* Queue the deletion of every element whose comment names the gateway,
  * found by reading the sets back. *n_found counts them. */
 int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found);
@@ -80,11 +93,15 @@ int ruleset_published(struct nftx *n, const char *name, struct portmap **ret, si
 int ruleset_published_near(struct nftx *n, const struct portmap *req, size_t n_req,
 			   struct portmap **ret, size_t *n_ret);
 
-/* What the kernel holds for one gateway, for show/list. */
+/* What the kernel holds for one gateway, for show/list and restore. */
 struct ruleset_gw_state {
 	bool in_ifaces;          /* its veth is known as a gateway interface */
 	bool masq_any;           /* masquerades toward every non-gateway interface */
 	char masq_via[16];       /* or only toward this uplink ("" if none) */
+	bool in_ns_addrs4;       /* its namespace's address may send */
+	bool no_host;            /* kept off the host */
+	size_t n_no_host_dns;    /* host DNS servers it may still use */
+	size_t n_ports;          /* elements of ports4 and ports4h */
 	size_t n_elems;          /* every element carrying its name */
 };
 /* Read the gateway's elements back. A missing table gives a zeroed state. */

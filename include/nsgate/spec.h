@@ -44,6 +44,7 @@ struct gw_spec {
 	enum gw_dns_mode dns_mode;
 	unsigned n_dns;
 	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
+	bool no_host;                    /* --no-host: the namespace may not reach the host */
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -63,6 +64,8 @@ int spec_ifname_check(const char *ifname, struct nsg_err *e);
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* --dns auto|none|ADDR[,ADDR]... (IPv4 addresses: the namespace has no IPv6 route). */
 int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* The config file's no_host = yes|no. */
+int spec_no_host_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* Whether two specs ask for the same DNS: mode, and for a list its servers in order. */
 bool spec_dns_same(const struct gw_spec *a, const struct gw_spec *b);
 /* --subnet CIDR: an IPv4 prefix of length 8..30 (a /30 is the smallest that

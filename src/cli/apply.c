@@ -55,6 +55,7 @@ int cmd_apply(int argc, char *argv[])
 int cmd_gc(int argc, char *argv[])
 {
 	struct gw_gc_item *items = NULL;
+	struct gw_restore_result res;
 	struct nsg_err e = { 0 };
 	size_t n;
 	int r;
@@ -63,12 +64,17 @@ int cmd_gc(int argc, char *argv[])
 		return usage_error("gc", "unexpected argument \"%s\"", argv[1]);
 	if (need_privileges("gc"))
 		return EXIT_FAIL;
-	r = gateway_gc(&items, &n, &e);
+	r = gateway_gc(&items, &n, &res, &e);
 	if (r < 0)
 		return report(&e, r);
 	for (size_t i = 0; i < n; i++)
 		printf("%s: removed, %s\n", items[i].name, items[i].reason);
+	if (res.table)
+		printf("table inet nsgate: restored\n");
+	for (size_t i = 0; i < res.n_gateways; i++)
+		printf("%s: restored, its nftables elements were missing\n", res.gateways[i]);
 	free(items);
+	free(res.gateways);
 	return EXIT_OK;
 }
 
@@ -87,6 +93,9 @@ static void watch_print(const struct watch_event *ev, void *userdata)
 		break;
 	case WATCH_RESTORED:
 		fprintf(out, "watch: restored table %s\n", ev->name);
+		break;
+	case WATCH_REPAIRED:
+		fprintf(out, "watch: %s: restored, %s\n", ev->name, ev->reason);
 		break;
 	}
 	fflush(out);

@@ -6,9 +6,11 @@
 #include "cli.h"
 
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
-		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]"
+		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]\n" \
+		 "                 [--no-host]"
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
-		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] -- CMD [ARG]..."
+		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] [--no-host]\n" \
+		  "                 -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
 #define USAGE_APPLY "nsgate apply FILE [--prune]"
 #define USAGE_WATCH "nsgate watch"
@@ -90,7 +92,9 @@ static const struct command commands[] = {
 	  "  --dns MODE        auto (the host's servers; loopback ones replaced by their\n"
 	  "                    upstream), none, or a comma-separated list of addresses\n"
 	  "  --publish SPEC    publish a port of the namespace on the host (repeatable)\n"
-	  "  --force           publish even where a host process listens on the port\n\n"
+	  "  --force           publish even where a host process listens on the port\n"
+	  "  --no-host         the namespace cannot reach the host's own addresses\n"
+	  "                    (127.0.0.1 never): only replies and its DNS servers\n\n"
 	  SPEC_HELP },
 	{ "run", cmd_run, USAGE_RUN,
 	  "Run CMD in a new namespace with its own gateway (the options of up), and take\n"
@@ -103,19 +107,21 @@ static const struct command commands[] = {
 	{ "apply", cmd_apply, USAGE_APPLY,
 	  "Bring the kernel to exactly the gateways FILE declares (see nsgate.conf in\n"
 	  "conf/): create the missing, change what changed with the fewest operations\n"
-	  "(published ports, uplink and DNS in place; a new subnet or namespace\n"
+	  "(published ports, uplink, DNS and no_host in place; a new subnet or namespace\n"
 	  "re-creates the gateway), leave the rest untouched. The whole file is checked\n"
 	  "first (errors as FILE:LINE: ...); a bad file changes nothing.\n\n"
 	  "  --prune           also remove gateways the file does not name\n" },
 	{ "gc", cmd_gc, USAGE_GC,
 	  "Remove gateways whose namespace, link or run is gone, whose state file is\n"
 	  "damaged, or that only left kernel objects behind; restore nsgate's table if\n"
-	  "someone flushed the ruleset. One line per gateway removed. With no gateway\n"
-	  "left, put back the uplinks' forwarding a crashed up turned on; with\n"
+	  "someone flushed the ruleset, and a gateway's elements if someone deleted\n"
+	  "some. One line per gateway removed or restored. With no gateway left, put\n"
+	  "back the uplinks' forwarding a crashed up turned on; with\n"
 	  "net.ipv4.ip_forward turned on since, forget it and lift the uplink guard.\n" },
 	{ "watch", cmd_watch, USAGE_WATCH,
 	  "Stay in the foreground and keep gateways whole: when someone deletes or\n"
-	  "flushes nsgate's table (a firewall reload), restore it at once; when a\n"
+	  "flushes nsgate's table (a firewall reload) or deletes a gateway's elements,\n"
+	  "restore them at once; when a\n"
 	  "gateway's namespace dies, remove what is left of it. Event-driven (netlink\n"
 	  "notifications), no polling. Stops on SIGINT or SIGTERM.\n" },
 	{ "publish", cmd_publish, USAGE_PUBLISH,

@@ -63,6 +63,7 @@ static json_object *view_json(const struct gw_view *v)
 		json_object_object_add(o, "uplink", s->uplink[0] ? json_object_new_string(s->uplink) : NULL);
 		json_object_object_add(o, "dns_mode", json_object_new_string(
 			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
+		json_object_object_add(o, "no_host", json_object_new_boolean(s->no_host));
 	}
 	for (unsigned i = 0; i < v->n_dns; i++)
 		json_object_array_add(dns, json_object_new_string(ip_addr_str(&v->dns[i], a)));
@@ -91,6 +92,8 @@ static json_object *view_json(const struct gw_view *v)
 	json_object_object_add(n, "interface", json_object_new_boolean(v->nft.in_ifaces));
 	json_object_object_add(n, "masquerade", v->nft.masq_any ? json_object_new_string("any")
 				: v->nft.masq_via[0] ? json_object_new_string(v->nft.masq_via) : NULL);
+	json_object_object_add(n, "source", json_object_new_boolean(v->nft.in_ns_addrs4));
+	json_object_object_add(n, "no_host", json_object_new_boolean(v->nft.no_host));
 	json_object_object_add(n, "elements", json_object_new_int64((int64_t)v->nft.n_elems));
 	json_object_object_add(o, "nftables", n);
 	json_object_object_add(o, "published", published_json(v->pub, v->n_pub));
@@ -196,6 +199,7 @@ int cmd_show(int argc, char *argv[])
 		printf("  netns      %s%s%s\n", s->netns_path, v.state.netns_created ? " (created by nsgate)" : "",
 		       v.netns_present ? "" : " (gone)");
 		printf("  uplink     %s\n", s->uplink[0] ? s->uplink : "any");
+		printf("  host       %s\n", s->no_host ? "not reachable (--no-host; DNS only)" : "reachable");
 	}
 	if (v.link_present) {
 		printf("  link       %s index %d %s mtu %u", v.link.name, v.link.ifindex,

@@ -29,6 +29,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		{ "dns", required_argument, NULL, 'd' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "no-host", no_argument, NULL, 'H' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "user", required_argument, NULL, 'U' },
 		{ 0 }
@@ -60,6 +61,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		case 'd': r = spec_dns_parse(optarg, s, &e); break;
 		case 'p': r = portmap_parse(optarg, &a->pubs[n_pubs++], &e); break;
 		case 'f': a->opts.force = true; break;
+		case 'H': s->no_host = true; break;
 		case 'N':
 		case 'U':
 			if (!run)

@@ -2,12 +2,37 @@
 /* apply: bring the kernel to the gateways a config file declares. */
 #include "core.h"
 
-/* Uplink or DNS changed: change them in place. */
+static void detail_add(char *detail, size_t len, const char *what)
+{
+	snprintf(detail + strlen(detail), len - strlen(detail), "%s%s", detail[0] ? ", " : "", what);
+}
+
+/* The no_host elements of next: whatever the kernel holds of them goes and
+ * what next asks for comes, in one transaction (its DNS servers from the
+ * resolv.conf just written). */
+static int no_host_sync(struct nftx *nft, const struct gw_spec *next, struct nsg_err *e)
+{
+	struct ruleset_gw gw = gw_rules_of(next);
+	size_t found;
+	int r;
+
+	gw_rules_dns(&gw, NULL);
+	nftx_batch_begin(nft);
+	r = ruleset_queue_no_host_delete(nft, next->name, &found);
+	if (r == 0 && next->no_host)
+		r = ruleset_queue_no_host(nft, &gw, false);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	return nftx_batch_commit(nft, e);
+}
+
+/* Uplink, DNS or no_host changed: change them in place. */
 static int update_in_place(struct session *s, struct gw_state *have, const struct gw_spec *want,
 			   char *detail, size_t len, struct nsg_err *e)
 {
 	struct nftx *nft = s->nft;
 	struct gw_state next = *have;
+	bool dns_changed = !spec_dns_same(&have->spec, want);
 	int r;
 
 	if (strcmp(have->spec.uplink, want->uplink)) {
@@ -20,12 +45,12 @@ static int update_in_place(struct session *s, struct gw_state *have, const struc
 		r = forward_uplinks_on(s, want->uplink, &fwd, e);
 		if (r < 0)
 			return r;
-		/* One transaction: the veth's elements go and come back with the
-		 * new masquerade element, so no packet sees the gateway half-done. */
+		/* One transaction: the old masquerade element goes and the new
+		 * one comes, so no packet sees the gateway half-done. */
 		nftx_batch_begin(nft);
-		r = ruleset_queue_gateway(nft, &old, true);
+		r = ruleset_queue_masq(nft, &old, true);
 		if (r == 0)
-			r = ruleset_queue_gateway(nft, &neu, false);
+			r = ruleset_queue_masq(nft, &neu, false);
 		if (r == 0)
 			r = forward_guard_queue(nft);
 		if (r == 0)
@@ -34,10 +59,11 @@ static int update_in_place(struct session *s, struct gw_state *have, const struc
 			forward_uplinks_undo(s, &fwd);
 			return r;
 		}
-		snprintf(detail + strlen(detail), len - strlen(detail), "%suplink %s",
-			 detail[0] ? ", " : "", want->uplink[0] ? want->uplink : "any");
+		detail_add(detail, len, want->uplink[0] ? "uplink" : "uplink any");
+		if (want->uplink[0])
+			snprintf(detail + strlen(detail), len - strlen(detail), " %s", want->uplink);
 	}
-	if (!spec_dns_same(&have->spec, want)) {
+	if (dns_changed) {
 		_cleanup_free_ char *content = NULL;
 		const char *warning;
 
@@ -50,7 +76,16 @@ static int update_in_place(struct session *s, struct gw_state *have, const struc
 		r = content ? dns_write(want->name, content, e) : dns_remove(want->name);
 		if (r < 0)
 			return r;
-		snprintf(detail + strlen(detail), len - strlen(detail), "%sdns", detail[0] ? ", " : "");
+		detail_add(detail, len, "dns");
+	}
+	/* The DNS servers a --no-host gateway may use follow its resolv.conf. */
+	if (have->spec.no_host != want->no_host || (want->no_host && dns_changed)) {
+		next.spec.no_host = want->no_host;
+		r = no_host_sync(nft, &next.spec, e);
+		if (r < 0)
+			return r;
+		if (have->spec.no_host != want->no_host)
+			detail_add(detail, len, want->no_host ? "no-host" : "host reachable");
 	}
 	return state_save(&next, e);
 }
@@ -129,7 +164,8 @@ static int apply_one(struct session *s, const struct config_gw *cg, struct gw_ap
 	}
 
 	it->action = "unchanged";
-	if (strcmp(have.spec.uplink, cg->spec.uplink) || !spec_dns_same(&have.spec, &cg->spec)) {
+	if (strcmp(have.spec.uplink, cg->spec.uplink) || !spec_dns_same(&have.spec, &cg->spec) ||
+	    have.spec.no_host != cg->spec.no_host) {
 		it->action = "updated";
 		r = update_in_place(s, &have, &cg->spec, it->detail, sizeof(it->detail), e);
 		if (r < 0)
@@ -169,8 +205,8 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 	_cleanup_session_ struct session s = SESSION_INIT;
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	struct gw_apply_item *items;
+	struct gw_restore_result restored = { 0 };
 	size_t k = 0;
-	bool restored = false;
 	int r, n = 0;
 
 	*ret = NULL;
@@ -189,11 +225,17 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 		r = gc_run(&s, true, NULL, NULL, e);
 	if (r == 0)
 		r = restore_run(&s, &restored, e);
-	if (r == 0 && restored) {
+	if (r == 0 && (restored.table || restored.n_gateways)) {
 		snprintf(items[k].name, sizeof(items[k].name), "table");
-		snprintf(items[k].detail, sizeof(items[k].detail), "inet " RULESET_TABLE);
+		snprintf(items[k].detail, sizeof(items[k].detail), "inet " RULESET_TABLE "%s",
+			 restored.n_gateways ? ": missing elements of" : "");
+		for (size_t i = 0; i < restored.n_gateways; i++)
+			snprintf(items[k].detail + strlen(items[k].detail),
+				 sizeof(items[k].detail) - strlen(items[k].detail), "%s %s", i ? "," : "",
+				 restored.gateways[i]);
 		items[k++].action = "restored";
 	}
+	free(restored.gateways);
 	/* Only what was done is reported: a failing gateway has no line. */
 	for (size_t i = 0; r == 0 && i < cfg->n; i++) {
 		r = apply_one(&s, &cfg->gw[i], &items[k], e);

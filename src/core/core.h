@@ -69,12 +69,18 @@ int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], si
 int inventory_name_cmp(const void *a, const void *b);
 int inventory_link_cmp(const void *a, const void *b);
 
-/* What a gateway contributes to the table. */
+/* What a gateway contributes to the table, but for the DNS servers a
+ * --no-host gateway may use on the host (gw_rules_dns). */
 static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
 {
 	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname,
-				    .uplink = s->uplink };
+				    .uplink = s->uplink, .ns_addr = spec_ns_addr(&s->subnet),
+				    .no_host = s->no_host };
 }
+/* Fill gw's DNS servers (only with no_host) from a resolv.conf's text, or,
+ * with text NULL, from the gateway's /etc/netns/NAME/resolv.conf: the
+ * servers its namespace really uses. */
+void gw_rules_dns(struct ruleset_gw *gw, const char *resolv_text);
 
 /* ------------------------------------------------------------- subnet.c */
 
@@ -148,6 +154,10 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n);
 /* runs_only: only gateways of dead `nsgate run`s (what up checks first). */
 int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n_ret,
 	   struct nsg_err *e);
-int restore_run(struct session *s, bool *restored, struct nsg_err *e);
+/* Bring the table back to what the state files say: rebuilt when it is
+ * gone or its rules are not nsgate's, else only the missing elements of the
+ * gateways that lack some (one read of the sets for all, one transaction).
+ * Writes nothing when nothing is missing. ret may be NULL. */
+int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err *e);
 
 #endif

@@ -1,9 +1,45 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gc and restore: remove what is left of dead gateways, and bring nsgate's
- * table back from the state files when someone deleted or flushed it.
+ * table back from the state files when someone deleted or flushed it, or
+ * deleted some of a gateway's elements.
  */
 #include "core.h"
+
+void gw_rules_dns(struct ruleset_gw *gw, const char *resolv_text)
+{
+	int n;
+
+	gw->n_dns = 0;
+	if (!gw->no_host)
+		return;
+	if (!resolv_text) {
+		n = dns_read_servers(gw->name, gw->dns, GW_DNS_MAX);
+		gw->n_dns = n > 0 ? (unsigned)n : 0;
+		return;
+	}
+	/* Text nsgate rendered: one "nameserver ADDR" line a server. */
+	for (const char *p = resolv_text; p && *p && gw->n_dns < GW_DNS_MAX; p = strchr(p, '\n'),
+	     p = p ? p + 1 : NULL) {
+		char a[IP_ADDR_STRLEN];
+
+		if (sscanf(p, "nameserver %15[0-9.]", a) == 1 &&
+		    ip_addr_parse(a, AF_INET, &gw->dns[gw->n_dns]) == 0)
+			gw->n_dns++;
+	}
+}
+
+/* One gateway's elements and ports, as its files say. */
+static int restore_queue_one(struct nftx *nft, const struct gw_state *st,
+			     const struct ruleset_gw *gw, const struct portmap *pubs, size_t n_pubs)
+{
+	int r = ruleset_queue_gateway(nft, gw, false);
+
+	if (r == 0)
+		r = ruleset_queue_publish(nft, st->spec.name, spec_ns_addr(&st->spec.subnet), pubs,
+					  n_pubs, false);
+	return r;
+}
 
 int restore_queue(struct nftx *nft, const char *except, size_t *n)
 {
@@ -16,15 +52,15 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		struct gw_state st;
 		struct ruleset_gw gw;
 		_cleanup_free_ struct portmap *pubs = NULL;
-		size_t n_pubs;
+		size_t n_pubs = 0;
 
 		if ((except && !strcmp(names[i], except)) || state_load(names[i], &st) < 0)
 			continue;  /* a damaged state is gc's to clear */
 		gw = gw_rules_of(&st.spec);
-		r = ruleset_queue_gateway(nft, &gw, false);
-		if (r == 0 && state_ports_load(names[i], &pubs, &n_pubs) == 0)
-			r = ruleset_queue_publish(nft, st.spec.name, spec_ns_addr(&st.spec.subnet),
-						  pubs, n_pubs, false);
+		gw_rules_dns(&gw, NULL);
+		if (state_ports_load(names[i], &pubs, &n_pubs) < 0)
+			n_pubs = 0;
+		r = restore_queue_one(nft, &st, &gw, pubs, n_pubs);
 		if (n)
 			(*n)++;
 	}
@@ -126,13 +162,77 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 	return r;
 }
 
-int restore_run(struct session *s, bool *restored, struct nsg_err *e)
+/* Whether the kernel lacks something of what gateway st should have. Only
+ * what is missing counts: an extra element opens nothing (the rules match
+ * gateways by their name's prefix), and re-adding would report a repair
+ * at every look. */
+static bool elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw, size_t n_ports,
+			  const struct ruleset_gw_state *have)
+{
+	if (!have->in_ifaces || !have->in_ns_addrs4)
+		return true;
+	if (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0 : !have->masq_any)
+		return true;
+	if (s->no_host && (!have->no_host || have->n_no_host_dns < gw->n_dns))
+		return true;
+	return have->n_ports < n_ports;
+}
+
+/* Elements only: what each gateway should have (its state, resolv.conf
+ * and ports files) against one read of the sets for all of them; the
+ * gateways that lack something get all theirs again (adds of what exists
+ * change nothing), in one transaction. */
+static int restore_elems(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+			 struct gw_restore_result *ret, struct nsg_err *e)
+{
+	_cleanup_free_ struct ruleset_gw_state *have = calloc(n, sizeof(*have));
+	_cleanup_free_ char (*fixed)[GW_NAME_MAX + 1] = calloc(n, sizeof(*fixed));
+	size_t k = 0;
+	int r;
+
+	if (!have || !fixed)
+		return -ENOMEM;
+	r = ruleset_gateway_states(s->nft, (const char (*)[GW_NAME_MAX + 1])names, n, have);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading table inet " RULESET_TABLE);
+	nftx_batch_begin(s->nft);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ struct portmap *pubs = NULL;
+		struct ruleset_gw gw;
+		struct gw_state st;
+		size_t n_pubs = 0;
+
+		if (state_load(names[i], &st) < 0)
+			continue;
+		if (state_ports_load(names[i], &pubs, &n_pubs) < 0)
+			n_pubs = 0;
+		gw = gw_rules_of(&st.spec);
+		gw_rules_dns(&gw, NULL);
+		if (!elems_missing(&st.spec, &gw, portmap_count_ports(pubs, n_pubs), &have[i]))
+			continue;
+		r = restore_queue_one(s->nft, &st, &gw, pubs, n_pubs);
+		memcpy(fixed[k++], names[i], sizeof(*fixed));
+	}
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	if (!k)
+		return 0;
+	r = nftx_batch_commit(s->nft, e);
+	if (r == 0 && ret) {
+		ret->gateways = TAKE_PTR(fixed);
+		ret->n_gateways = k;
+	}
+	return r;
+}
+
+int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err *e)
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	size_t n_gw = 0;
 	int n, r;
 
-	*restored = false;
+	if (ret)
+		*ret = (struct gw_restore_result){ 0 };
 	n = state_names(&names);
 	if (n <= 0)
 		return n < 0 ? nsg_fail(e, n, NULL, "listing gateways") : 0;
@@ -140,7 +240,7 @@ int restore_run(struct session *s, bool *restored, struct nsg_err *e)
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables");
 	if (r > 0 && ruleset_complete(s->nft) > 0)
-		return 0;
+		return restore_elems(s, names, n, ret, e);
 	/* Idempotent: on a table that is there but damaged, the skeleton
 	 * rewrites nsgate's rules and element adds keep what exists. */
 	nftx_batch_begin(s->nft);
@@ -150,24 +250,25 @@ int restore_run(struct session *s, bool *restored, struct nsg_err *e)
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables batch");
 	r = nftx_batch_commit(s->nft, e);
-	if (r == 0)
-		*restored = n_gw > 0;
+	if (r == 0 && ret)
+		ret->table = n_gw > 0;
 	return r;
 }
 
-int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e)
+int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result *restored,
+	       struct nsg_err *e)
 {
 	_cleanup_session_ struct session s = SESSION_INIT;
-	bool restored;
 	int r;
 
 	*ret = NULL;
 	*n_ret = 0;
+	*restored = (struct gw_restore_result){ 0 };
 	r = session_open(&s, SESSION_ALL, e);
 	if (r == 0)
 		r = gc_run(&s, false, ret, n_ret, e);
 	if (r == 0)
-		r = restore_run(&s, &restored, e);
+		r = restore_run(&s, restored, e);
 	/* Forwarding a crashed up turned on, with no gateway left; or the global
 	 * switch turned on since: what nsgate saved is moot. */
 	if (r == 0)
@@ -175,12 +276,12 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct nsg_err *e)
 	return r;
 }
 
-int gateway_restore(bool *restored, struct nsg_err *e)
+int gateway_restore(struct gw_restore_result *ret, struct nsg_err *e)
 {
 	_cleanup_session_ struct session s = SESSION_INIT;
 	int r;
 
-	*restored = false;
+	*ret = (struct gw_restore_result){ 0 };
 	r = session_open(&s, SESSION_LOCK | SESSION_NFT, e);
-	return r < 0 ? r : restore_run(&s, restored, e);
+	return r < 0 ? r : restore_run(&s, ret, e);
 }

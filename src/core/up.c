@@ -133,6 +133,17 @@ static int step_nft(struct up_ctx *c)
 	struct ruleset_gw gw = gw_rules_of(&c->st.spec);
 	int r;
 
+	/* The dns step writes resolv.conf after this one: the DNS servers a
+	 * --no-host gateway may use come from the same rendering. */
+	if (gw.no_host) {
+		_cleanup_free_ char *content = NULL;
+		const char *warning;
+
+		r = dns_render_host(&c->st.spec, &content, &warning);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "resolv.conf for \"%s\"", c->st.spec.name);
+		gw_rules_dns(&gw, content ? content : "");
+	}
 	nftx_batch_begin(c->nft);
 	/* The table's rules are written when it is created; later gateways only
 	 * add elements, the cheapest transaction there is. */
@@ -235,7 +246,8 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 		return false;
 	if (req->subnet_given && !ip_prefix_eq(&req->subnet, &h->subnet))
 		return false;
-	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h);
+	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h) &&
+	       req->no_host == h->no_host;
 }
 
 /* A gateway of that name already: 1 when it is up as asked (nothing to

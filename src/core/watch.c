@@ -15,12 +15,16 @@
 #include "nsgate/ruleset.h"
 
 struct events {
-	bool restore;   /* something of our table was deleted */
+	bool restore;   /* something of our table was deleted (elements too) */
 	bool gc;        /* a gateway's link went away */
 };
 
 /* nf_tables DEL* messages carry their table's name as attribute 1 (TABLE_NAME,
- * CHAIN_TABLE, RULE_TABLE, SET_TABLE, SET_ELEM_LIST_TABLE alike). */
+ * CHAIN_TABLE, RULE_TABLE, SET_TABLE, SET_ELEM_LIST_TABLE alike). A deleted
+ * element, and each element of a flushed set or map, is a DELSETELEM: a
+ * gateway without its elements is closed, not open, but it does not work.
+ * nsgate's own deletions (down, unpublish) come here too; restore then
+ * finds their state files gone and writes nothing. */
 static void nft_event(const struct nlmsghdr *nlh, struct events *ev)
 {
 	uint16_t type = nlh->nlmsg_type & 0xff;
@@ -29,7 +33,7 @@ static void nft_event(const struct nlmsghdr *nlh, struct events *ev)
 	if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES)
 		return;
 	if (type != NFT_MSG_DELTABLE && type != NFT_MSG_DELCHAIN && type != NFT_MSG_DELRULE &&
-	    type != NFT_MSG_DELSET)
+	    type != NFT_MSG_DELSET && type != NFT_MSG_DELSETELEM)
 		return;
 	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(attr) == 1 && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 &&
@@ -102,25 +106,39 @@ static void tell(const struct reporter *rep, enum watch_event_type type, const c
 	rep->fn(&ev, rep->userdata);
 }
 
+static void tell_restored(const struct reporter *rep, struct gw_restore_result *res)
+{
+	if (res->table)
+		tell(rep, WATCH_RESTORED, "inet " RULESET_TABLE, NULL);
+	for (size_t i = 0; i < res->n_gateways; i++)
+		tell(rep, WATCH_REPAIRED, res->gateways[i], "its nftables elements were missing");
+	free(res->gateways);
+	*res = (struct gw_restore_result){ 0 };
+}
+
 static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 {
+	struct gw_restore_result res = { 0 };
 	struct gw_gc_item *items = NULL;
 	size_t n = 0;
-	bool restored = false;
 	int r;
 
 	if (gc) {
 		/* gc restores the table too, after removing the dead. */
-		r = gateway_gc(&items, &n, e);
+		r = gateway_gc(&items, &n, &res, e);
 		for (size_t i = 0; r == 0 && i < n; i++)
 			tell(rep, WATCH_REMOVED, items[i].name, items[i].reason);
 		free(items);
+		if (r == 0)
+			tell_restored(rep, &res);
+		free(res.gateways);
 		if (r < 0)
 			return r;
 	}
-	r = gateway_restore(&restored, e);
-	if (r == 0 && restored)
-		tell(rep, WATCH_RESTORED, "inet " RULESET_TABLE, NULL);
+	r = gateway_restore(&res, e);
+	if (r == 0)
+		tell_restored(rep, &res);
+	free(res.gateways);
 	return r;
 }
 

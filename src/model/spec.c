@@ -29,6 +29,14 @@ void spec_init(struct gw_spec *s)
 	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
 }
 
+int spec_no_host_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	if (strcmp(arg, "yes") && strcmp(arg, "no"))
+		return nsg_fail(e, -EINVAL, "expected yes or no", "no_host \"%s\"", arg);
+	s->no_host = !strcmp(arg, "yes");
+	return 0;
+}
+
 int spec_name_check(const char *name, struct nsg_err *e)
 {
 	size_t len = strlen(name);

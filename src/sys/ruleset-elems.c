@@ -23,23 +23,76 @@ static void ifname_key(const char *ifname, char key[IFNAMSIZ])
 	strncpy(key, ifname, IFNAMSIZ - 1);
 }
 
-int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
+/* "ifname . ipv4_addr": a 16-byte name and the address in network order. */
+static void ifname_addr_key(const char *ifname, const struct ip_addr *a, uint8_t key[IFNAMSIZ + 4])
 {
-	char veth[IFNAMSIZ], via[2 * IFNAMSIZ];
+	uint32_t be = htonl(a->v4);
+
+	ifname_key(ifname, (char *)key);
+	memcpy(key + IFNAMSIZ, &be, 4);
+}
+
+int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del)
+{
+	char via[2 * IFNAMSIZ];
+	struct nftx_elem e = { .key = via, .key_len = IFNAMSIZ, .comment = gw->name };
+
+	ifname_key(gw->host_ifname, via);
+	if (!gw->uplink || !gw->uplink[0])
+		return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, &e, 1, del);
+	ifname_key(gw->uplink, via + IFNAMSIZ);
+	e.key_len = sizeof(via);
+	return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_VIA, &e, 1, del);
+}
+
+int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del)
+{
+	char veth[IFNAMSIZ];
+	uint8_t keys[GW_DNS_MAX][IFNAMSIZ + 4];
 	struct nftx_elem e = { .key = veth, .key_len = IFNAMSIZ, .comment = gw->name };
+	struct nftx_elem dns[GW_DNS_MAX];
+	unsigned k = 0;
 	int r;
 
 	ifname_key(gw->host_ifname, veth);
+	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_NO_HOST, &e, 1, del);
+	for (unsigned i = 0; r == 0 && i < gw->n_dns && i < GW_DNS_MAX; i++) {
+		if (!ip_addr_is_v4(&gw->dns[i]))
+			continue;  /* the namespace has no IPv6 route: never used */
+		ifname_addr_key(gw->host_ifname, &gw->dns[i], keys[k]);
+		dns[k] = (struct nftx_elem){ .key = keys[k], .key_len = IFNAMSIZ + 4,
+					     .comment = gw->name };
+		k++;
+	}
+	if (r == 0 && k)
+		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_NO_HOST_DNS4, dns, k, del);
+	return r;
+}
+
+int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
+{
+	char veth[IFNAMSIZ];
+	uint8_t src[IFNAMSIZ + 4];
+	struct nftx_elem e = { .key = veth, .key_len = IFNAMSIZ, .comment = gw->name };
+	int r;
+
+	/* Without its address the guard drops all it sends: refuse rather
+	 * than queue a gateway that cannot work. */
+	if (!ip_addr_is_v4(&gw->ns_addr))
+		return -EAFNOSUPPORT;
+	ifname_key(gw->host_ifname, veth);
 	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_IFACES, &e, 1, del);
+	if (r == 0)
+		r = ruleset_queue_masq(n, gw, del);
 	if (r < 0)
 		return r;
-	if (!gw->uplink || !gw->uplink[0])
-		return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, &e, 1, del);
-	memcpy(via, veth, IFNAMSIZ);
-	ifname_key(gw->uplink, via + IFNAMSIZ);
-	e.key = via;
-	e.key_len = sizeof(via);
-	return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_VIA, &e, 1, del);
+	ifname_addr_key(gw->host_ifname, &gw->ns_addr, src);
+	e.key = src;
+	e.key_len = sizeof(src);
+	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_NS_ADDRS4, &e, 1, del);
+	if (r == 0 && gw->no_host)
+		r = ruleset_queue_no_host(n, gw, del);
+	return r;
 }
 
 /* The uplinks nsgate switched forwarding on for belong to no gateway: one
@@ -109,6 +162,19 @@ static void note_state(struct ruleset_gw_state *st, const char *set, const struc
 		st->masq_any = true;
 	else if (!strcmp(set, SET_MASQ_VIA) && el->key_len == 2 * IFNAMSIZ)
 		snprintf(st->masq_via, sizeof(st->masq_via), "%.15s", (const char *)el->key + IFNAMSIZ);
+	else if (!strcmp(set, SET_NS_ADDRS4))
+		st->in_ns_addrs4 = true;
+	else if (!strcmp(set, SET_NO_HOST))
+		st->no_host = true;
+	else if (!strcmp(set, SET_NO_HOST_DNS4))
+		st->n_no_host_dns++;
+	else if (!strcmp(set, MAP_PORTS4) || !strcmp(set, MAP_PORTS4H))
+		st->n_ports++;
+}
+
+static bool is_no_host_set(const char *set)
+{
+	return !strcmp(set, SET_NO_HOST) || !strcmp(set, SET_NO_HOST_DNS4);
 }
 
 static int collect_owned(const struct nftx_elem *el, void *userdata)
@@ -151,7 +217,8 @@ static int queue_owned_in(struct nftx *n, struct owned *o, size_t *n_found)
 }
 
 static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_NAME_MAX + 1],
-		      size_t n_names, struct ruleset_gw_state *state, size_t *n_found)
+		      size_t n_names, struct ruleset_gw_state *state, bool no_host_only,
+		      size_t *n_found)
 {
 	int r = 0;
 
@@ -161,6 +228,8 @@ static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_N
 
 		/* No gateway owns those: they go with the last one. */
 		if (!strcmp(o.set, SET_FWD_GUARD))
+			continue;
+		if (no_host_only && !is_no_host_set(o.set))
 			continue;
 		r = queue_owned_in(n, &o, n_found);
 	}
@@ -179,20 +248,26 @@ int ruleset_queue_fwd_guard_prune(struct nftx *n, const char (*keep)[GW_NAME_MAX
 int ruleset_queue_owned_delete(struct nftx *n, const char *name, size_t *n_found)
 {
 	*n_found = 0;
-	return walk_owned(n, name, NULL, 0, NULL, n_found);
+	return walk_owned(n, name, NULL, 0, NULL, false, n_found);
+}
+
+int ruleset_queue_no_host_delete(struct nftx *n, const char *name, size_t *n_found)
+{
+	*n_found = 0;
+	return walk_owned(n, name, NULL, 0, NULL, true, n_found);
 }
 
 int ruleset_queue_owned_delete_many(struct nftx *n, const char (*names)[GW_NAME_MAX + 1],
 				    size_t n_names, size_t *n_found)
 {
 	*n_found = 0;
-	return walk_owned(n, NULL, names, n_names, NULL, n_found);
+	return walk_owned(n, NULL, names, n_names, NULL, false, n_found);
 }
 
 int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	return walk_owned(n, name, NULL, 0, ret, NULL);
+	return walk_owned(n, name, NULL, 0, ret, false, NULL);
 }
 
 struct many_states {

@@ -21,6 +21,9 @@
 #define SET_MASQ_VIA "masq_via"
 #define MAP_PORTS4 "ports4"
 #define MAP_PORTS4H "ports4h"
+#define SET_NS_ADDRS4 "ns_addrs4"
+#define SET_NO_HOST "no_host"
+#define SET_NO_HOST_DNS4 "no_host_dns4"
 /* Uplinks whose forwarding nsgate turned on; shared by every gateway. */
 #define SET_FWD_GUARD "fwd_guard"
 

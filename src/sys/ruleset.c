@@ -5,14 +5,22 @@
  * and maps they look up, so per-packet cost does not grow with their number.
  *
  *   table inet nsgate {
- *     set ifaces    { type ifname; }            host sides of every gateway veth
- *     set masq_any  { type ifname; }            gateways masqueraded toward any interface
- *     set masq_via  { type ifname . ifname; }   gateway veth . the one uplink it may use
- *     map ports4    { type inet_proto . inet_service : ipv4_addr . inet_service; }
- *     map ports4h   { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
- *     set fwd_guard { type ifname; }            uplinks whose forwarding nsgate turned on
- *     chain prerouting/output/publish/postrouting/forward/to_gateway  (below)
+ *     set ifaces       { type ifname; }                 host sides of every gateway veth
+ *     set masq_any     { type ifname; }                 gateways masqueraded toward any interface
+ *     set masq_via     { type ifname . ifname; }        gateway veth . the one uplink it may use
+ *     map ports4       { type inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     map ports4h      { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     set ns_addrs4    { type ifname . ipv4_addr; }     gateway veth . its namespace's address
+ *     set no_host      { type ifname; }                 gateways kept off the host (--no-host)
+ *     set no_host_dns4 { type ifname . ipv4_addr; }     ... and the DNS servers they may use
+ *     set fwd_guard    { type ifname; }                 uplinks whose forwarding nsgate turned on
+ *     chain publish/to_gateway/no_host/from_gateway/guard/prerouting/output/
+ *           postrouting/forward  (below)
  *   }
+ *
+ * Whether traffic may go into a namespace, or counts as a gateway's, is
+ * decided by the interface name's prefix (GW_IFNAME_PREFIX), not by set
+ * membership: a missing element then closes a gateway instead of opening it.
  */
 /* glibc's netinet/in.h first: then linux/in.h steps aside. */
 #include <netinet/in.h>
@@ -23,6 +31,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,10 +46,13 @@
 
 #include "nsgate/nft.h"
 #include "nsgate/ruleset.h"
+#include "nsgate/spec.h"
 #include "ruleset-internal.h"
 
-/* The newest chain: its presence tells this layout from an older one. */
 #define CHAIN_TO_GATEWAY "to_gateway"
+#define CHAIN_FROM_GATEWAY "from_gateway"
+/* The newest chain: its presence tells this layout from an older one. */
+#define CHAIN_NO_HOST "no_host"
 
 /* nftables' datatype ids (nft's src/datatype.h), so that `nft list` prints
  * our sets with their real types; concatenations shift by 6 bits a field. */
@@ -61,7 +73,10 @@ const struct set_def ruleset_sets[] = {
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
 	{ MAP_PORTS4H, 5, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
-	{ SET_FWD_GUARD, 6, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_NS_ADDRS4, 6, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
+	{ SET_NO_HOST, 7, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_NO_HOST_DNS4, 8, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
+	{ SET_FWD_GUARD, 9, DT_IFNAME, IFNAMSIZ, 0, 0 },
 };
 const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
 
@@ -152,8 +167,8 @@ static void ct(struct rb *b, uint32_t key, uint32_t dreg)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
 }
 
-/* "reg & mask OP 0": how nft tests flags. */
-static void flags_cmp(struct rb *b, uint32_t reg, uint32_t mask, uint32_t op)
+/* Any of the flags, as in "ct state x,y" or "ct status dnat": reg & mask != 0. */
+static void flags_any(struct rb *b, uint32_t reg, uint32_t mask)
 {
 	struct nftnl_expr *e = add_expr(b, "bitwise");
 	uint32_t zero = 0;
@@ -165,19 +180,7 @@ static void flags_cmp(struct rb *b, uint32_t reg, uint32_t mask, uint32_t op)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	cmp(b, reg, op, &zero, sizeof(zero));
-}
-
-/* Any of the flags, as in "ct state x,y" or "ct status dnat". */
-static void flags_any(struct rb *b, uint32_t reg, uint32_t mask)
-{
-	flags_cmp(b, reg, mask, NFT_CMP_NEQ);
-}
-
-/* None of them: "ct status != dnat". */
-static void flags_none(struct rb *b, uint32_t reg, uint32_t mask)
-{
-	flags_cmp(b, reg, mask, NFT_CMP_EQ);
+	cmp(b, reg, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
 static void verdict(struct rb *b, int code, const char *chain)
@@ -198,6 +201,34 @@ static void is_ipv4(struct rb *b)
 
 	meta(b, NFT_META_NFPROTO, NFT_REG_1);
 	cmp(b, NFT_REG_1, NFT_CMP_EQ, &v4, sizeof(v4));
+}
+
+/* "iifname/oifname "nsg-*"": nft's wildcard, a compare of the name's first
+ * bytes only. Every gateway's host link has the prefix (spec_host_ifname). */
+static void ifname_prefix(struct rb *b, uint32_t key, uint32_t op)
+{
+	meta(b, key, NFT_REG_1);
+	cmp(b, NFT_REG_1, op, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX));
+}
+
+/* "fib daddr type local" (op EQ) or "!= local" (NEQ): one of the host's addresses. */
+static void daddr_local(struct rb *b, uint32_t op)
+{
+	struct nftnl_expr *e = add_expr(b, "fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	cmp(b, NFT_REG_1, op, &local, sizeof(local));
+}
+
+static void ct_state_replies(struct rb *b)
+{
+	ct(b, NFT_CT_STATE, NFT_REG_1);
+	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
 }
 
 static void masquerade(struct rb *b)
@@ -222,15 +253,7 @@ static void dnat4(struct rb *b, uint32_t addr_reg, uint32_t port_reg)
 /* nft: fib daddr type local jump publish */
 static void rule_local_jump_publish(struct rb *b)
 {
-	struct nftnl_expr *e = add_expr(b, "fib");
-	uint32_t local = RTN_LOCAL;
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	cmp(b, NFT_REG_1, NFT_CMP_EQ, &local, sizeof(local));
+	daddr_local(b, NFT_CMP_EQ);
 	verdict(b, NFT_JUMP, "publish");
 }
 
@@ -255,13 +278,12 @@ static void rule_publish_any(struct rb *b)
 	dnat4(b, NFT_REG_1, NFT_REG32_01);
 }
 
-/* nft: iifname @masq_any oifname != @ifaces masquerade   (internet access) */
+/* nft: iifname @masq_any oifname != "nsg-*" masquerade   (internet access) */
 static void rule_masq_any(struct rb *b)
 {
 	meta(b, NFT_META_IIFNAME, NFT_REG_1);
 	lookup(b, NFT_REG_1, SET_MASQ_ANY, 0, false);
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, true);
+	ifname_prefix(b, NFT_META_OIFNAME, NFT_CMP_NEQ);
 	masquerade(b);
 }
 
@@ -287,62 +309,52 @@ static void rule_masq_loopback(struct rb *b)
 	masquerade(b);
 }
 
-/* nft: ct status dnat iifname @ifaces oifname @ifaces masquerade   (hairpin,
+/* nft: ct status dnat iifname "nsg-*" oifname "nsg-*" masquerade   (hairpin,
  * and one gateway reaching another's published port) */
 static void rule_masq_hairpin(struct rb *b)
 {
 	ct(b, NFT_CT_STATUS, NFT_REG_1);
 	flags_any(b, NFT_REG_1, IPS_DST_NAT);
-	meta(b, NFT_META_IIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	ifname_prefix(b, NFT_META_IIFNAME, NFT_CMP_EQ);
+	ifname_prefix(b, NFT_META_OIFNAME, NFT_CMP_EQ);
 	masquerade(b);
 }
 
 /*
  * The forward hook sees every forwarded packet of the host, not only
- * gateways'. One lookup sends the packets bound for a gateway on; all else
+ * gateways'. One compare sends the packets bound for a gateway on; all else
  * (a namespace's own outbound traffic, docker's, anything) leaves at once
- * by the chain's accept policy.
+ * by the chain's accept policy. By prefix, not by ifaces: a gateway whose
+ * element is missing is still guarded.
  */
-/* nft: oifname @ifaces jump to_gateway */
+/* nft: oifname "nsg-*" jump to_gateway */
 static void rule_fwd_to_gateway(struct rb *b)
 {
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	lookup(b, NFT_REG_1, SET_IFACES, 0, false);
+	ifname_prefix(b, NFT_META_OIFNAME, NFT_CMP_EQ);
 	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
 }
 
 /*
  * Forwarding on an uplink (which nsgate turns on when the global switch is
  * off) lets the kernel route whatever arrives there to any interface. Only
- * what the gateways need passes: a new connection from such an uplink to
- * anything but a gateway is dropped unless it was port-forwarded (any
- * tool's DNAT, docker's too), and replies pass by their conntrack state.
- * After the jump to to_gateway, which decides every packet into a gateway,
- * so that the gateways' own inbound traffic never reaches this rule.
+ * what the gateways need passes: to_gateway's decision, replies and
+ * port-forwarded connections (any tool's DNAT, docker's too), applies to
+ * everything from such an uplink; anything else, new, invalid or untracked,
+ * is dropped. After the jump for packets into a gateway, which never reach
+ * this rule.
  */
-/* nft: iifname @fwd_guard oifname != "nsg-*" ct state new ct status != dnat drop */
+/* nft: iifname @fwd_guard jump to_gateway */
 static void rule_fwd_guard(struct rb *b)
 {
 	meta(b, NFT_META_IIFNAME, NFT_REG_1);
 	lookup(b, NFT_REG_1, SET_FWD_GUARD, 0, false);
-	/* A wildcard: the prefix's bytes alone are compared. */
-	meta(b, NFT_META_OIFNAME, NFT_REG_1);
-	cmp(b, NFT_REG_1, NFT_CMP_NEQ, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX));
-	ct(b, NFT_CT_STATE, NFT_REG_1);
-	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_NEW));
-	ct(b, NFT_CT_STATUS, NFT_REG_1);
-	flags_none(b, NFT_REG_1, IPS_DST_NAT);
-	verdict(b, NF_DROP, NULL);
+	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
 }
 
 /* nft: ct state established,related accept   (replies) */
 static void rule_to_gw_replies(struct rb *b)
 {
-	ct(b, NFT_CT_STATE, NFT_REG_1);
-	flags_any(b, NFT_REG_1, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	ct_state_replies(b);
 	verdict(b, NF_ACCEPT, NULL);
 }
 
@@ -354,10 +366,103 @@ static void rule_to_gw_published(struct rb *b)
 	verdict(b, NF_ACCEPT, NULL);
 }
 
-/* nft: drop   (no unsolicited connection into a namespace) */
-static void rule_to_gw_drop(struct rb *b)
+/*
+ * The guard: everything that arrives from a gateway link, before NAT (the
+ * chain hooks at -150: after conntrack, before dstnat), so that neither a
+ * destination in 127.0.0.0/8 nor a forged source ever reaches routing or
+ * DNAT. Other traffic pays one compare of its input interface's name.
+ */
+/* nft: iifname "nsg-*" jump from_gateway */
+static void rule_guard(struct rb *b)
+{
+	ifname_prefix(b, NFT_META_IIFNAME, NFT_CMP_EQ);
+	verdict(b, NFT_JUMP, CHAIN_FROM_GATEWAY);
+}
+
+/* route_localnet=1 on the veth (for the host's own 127.0.0.1 to published
+ * ports) would let the namespace reach the host's loopback-only services
+ * (CVE-2020-8558's class). The replies of the host's own connections carry
+ * the veth's address here: de-masquerading happens later, at dstnat. */
+/* nft: meta nfproto ipv4 ip daddr 127.0.0.0/8 drop */
+static void rule_from_gw_loopback(struct rb *b)
+{
+	uint8_t net127 = 127;
+
+	is_ipv4(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &net127, sizeof(net127));
+	verdict(b, NF_DROP, NULL);
+}
+
+/* Before the source check, which ends the chain: no_host only drops or
+ * returns, so what passes it still meets the source check. */
+/* nft: iifname @no_host jump no_host */
+static void rule_from_gw_no_host(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_NO_HOST, 0, false);
+	verdict(b, NFT_JUMP, CHAIN_NO_HOST);
+}
+
+/* A gateway sends from its namespace's address only: whatever the host's
+ * rp_filter, no namespace can forge another's flows. One hash lookup. */
+/* nft: meta nfproto ipv4 iifname . ip saddr @ns_addrs4 return */
+static void rule_from_gw_source(struct rb *b)
+{
+	is_ipv4(b);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_04);      /* ip saddr */
+	lookup(b, NFT_REG_1, SET_NS_ADDRS4, 0, false);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* nft: drop   (a forged source, not IPv4, or a gateway without its element) */
+static void rule_drop(struct rb *b)
 {
 	verdict(b, NF_DROP, NULL);
+}
+
+/* nft: ct state established,related return   (replies to the host's connections) */
+static void rule_no_host_replies(struct rb *b)
+{
+	ct_state_replies(b);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* Before DNAT: a published port on a host address is the host's too. */
+/* nft: fib daddr type != local return */
+static void rule_no_host_not_local(struct rb *b)
+{
+	daddr_local(b, NFT_CMP_NEQ);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* The DNS servers of its resolv.conf, when they are the host's. */
+static void no_host_dns(struct rb *b, uint8_t proto)
+{
+	uint16_t port53 = htons(53);
+
+	is_ipv4(b);
+	meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &proto, sizeof(proto));
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);         /* th dport */
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &port53, sizeof(port53));
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);      /* ip daddr */
+	lookup(b, NFT_REG_1, SET_NO_HOST_DNS4, 0, false);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* nft: meta nfproto ipv4 meta l4proto udp th dport 53 iifname . ip daddr @no_host_dns4 return */
+static void rule_no_host_dns_udp(struct rb *b)
+{
+	no_host_dns(b, IPPROTO_UDP);
+}
+
+/* nft: meta nfproto ipv4 meta l4proto tcp th dport 53 iifname . ip daddr @no_host_dns4 return */
+static void rule_no_host_dns_tcp(struct rb *b)
+{
+	no_host_dns(b, IPPROTO_TCP);
 }
 
 struct chain_def {
@@ -372,7 +477,14 @@ static const struct chain_def chains[] = {
 	/* Regular chains first: base chains jump to them, so they must exist
 	 * before them. */
 	{ "publish", NULL, 0, 0, { rule_publish_bound, rule_publish_any } },
-	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_to_gw_drop } },
+	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_drop } },
+	{ CHAIN_NO_HOST, NULL, 0, 0,
+	  { rule_no_host_replies, rule_no_host_not_local, rule_no_host_dns_udp, rule_no_host_dns_tcp,
+	    rule_drop } },
+	{ CHAIN_FROM_GATEWAY, NULL, 0, 0,
+	  { rule_from_gw_loopback, rule_from_gw_no_host, rule_from_gw_source, rule_drop } },
+	/* After conntrack (-200), before dstnat (-100). */
+	{ "guard", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE, { rule_guard } },
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
@@ -547,9 +659,9 @@ static int elem_ignore(const struct nftx_elem *el, void *userdata)
 
 int ruleset_layout_current(struct nftx *n)
 {
-	/* The chain and the set the newest layouts added: an older nsgate's
+	/* The chain and the set the newest layout added: an older nsgate's
 	 * table lacks them. */
-	int r = nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_TO_GATEWAY);
+	int r = nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_NO_HOST);
 
 	if (r <= 0)
 		return r;

@@ -74,10 +74,12 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
 		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
-		     s->subnet_given, s->uplink, dns, ns_ifname);
+		     s->subnet_given, s->uplink, dns, ns_ifname,
+		     /* Only when set, like ns_ifname: older files load as "off". */
+		     s->no_host ? "no_host=1\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }
 
@@ -145,6 +147,8 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 						   : copy_str(s->ns_ifname, sizeof(s->ns_ifname), v);
 	} else if (!strcmp(k, "dns")) {
 		r = spec_dns_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
+	} else if (!strcmp(k, "no_host")) {
+		r = parse_bool(v, &s->no_host);
 	}
 	/* Unknown keys are ignored: a newer nsgate may add some. */
 	return r;

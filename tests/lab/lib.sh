@@ -432,8 +432,9 @@ nft_elements() {
 
 # expected_elements : read `nsgate list --json` (or show --json objects in an
 # array) on stdin and print the elements the kernel must hold for those
-# gateways, in nft_elements' format: ifaces and masq_any / masq_via per
-# gateway, one ports4 / ports4h element per published port; and one
+# gateways, in nft_elements' format: ifaces, masq_any / masq_via and
+# ns_addrs4 per gateway, no_host and one no_host_dns4 per DNS server with
+# --no-host, one ports4 / ports4h element per published port; and one
 # fwd_guard element per uplink whose forwarding nsgate saved.
 expected_elements() {
 	local f
@@ -445,6 +446,8 @@ expected_elements() {
 	jq -r '.[] | .name as $n | .host_ifname as $ifn
 		| "ifaces\t\($n)\t\($ifn)",
 		  (if .uplink == null then "masq_any\t\($n)\t\($ifn)" else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
+		  "ns_addrs4\t\($n)\t\($ifn) . \(.ns_addr)",
+		  (if .no_host then "no_host\t\($n)\t\($ifn)", (.dns[] | "no_host_dns4\t\($n)\t\($ifn) . \(.)") else empty end),
 		  ((.published // [])[] | . as $p | range(0; $p.host_end - $p.host_port + 1) as $i
 			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp
 			| if $p.host_addr == "0.0.0.0"
@@ -491,4 +494,77 @@ lab_snapshot() {
 	echo "# namespaces"; ls /run/netns /etc/netns
 	echo "# /run/nsgate"
 	(cd /run/nsgate && find . -type f ! -name lock -print0 | LC_ALL=C sort -z | xargs -0 -r md5sum)
+}
+
+# ------------------------------------------------------------------ isolation
+# Attacks from inside a gateway's namespace (test-isolation-*.sh): packets a
+# namespace's root can forge, built with python3's standard library only.
+
+# gw_addrs NAME : the gateway's host-side and namespace addresses into
+# $GW_HOST and $GW_NS (from show --json).
+gw_addrs() {
+	gw_json "$1"
+	GW_HOST=$(gw_field "$1" host_addr)
+	GW_NS=$(gw_field "$1" ns_addr)
+}
+
+# raw_syn_l2 IFACE DSTMAC SRC DST DPORT : one TCP SYN from SRC to DST:DPORT,
+# framed by hand and sent with AF_PACKET on IFACE to DSTMAC (bypassing the
+# sender's routing table: what a namespace's root can always do). Run it in
+# the namespace (prefix it with run_in_gw NAME).
+raw_syn_l2() {
+	python3 - "$@" <<-'PY'
+		import socket, struct, sys
+		ifname, dmac, src, dst, dport = sys.argv[1:6]
+		def csum(b):
+		    if len(b) % 2:
+		        b += b"\0"
+		    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+		    s = (s >> 16) + (s & 0xffff)
+		    s += s >> 16
+		    return ~s & 0xffff
+		sa, da = socket.inet_aton(src), socket.inet_aton(dst)
+		tcp = struct.pack("!HHIIBBHHH", 40001, int(dport), 1, 0, 5 << 4, 0x02, 64240, 0, 0)
+		tcp = tcp[:16] + struct.pack("!H", csum(sa + da + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
+		ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, sa, da)
+		ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+		smac = open("/sys/class/net/%s/address" % ifname).read().strip()
+		eth = bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + b"\x08\x00"
+		s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+		s.bind((ifname, 0))
+		for _ in range(3):
+		    s.send(eth + ip + tcp)
+	PY
+}
+
+# spoof_udp SRC SPORT DST DPORT PAYLOAD : one UDP datagram with a forged
+# source, through a raw socket (IP_HDRINCL) routed as usual. Run it in the
+# namespace.
+spoof_udp() {
+	python3 - "$@" <<-'PY'
+		import socket, struct, sys
+		src, sport, dst, dport, payload = sys.argv[1:6]
+		p = payload.encode() + b"\n"
+		udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(p), 0) + p   # no checksum
+		ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+		                 socket.inet_aton(src), socket.inet_aton(dst))
+		s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+		for _ in range(3):
+		    s.sendto(ip + udp, (dst, 0))
+	PY
+}
+
+# start_udp_log_in NS PORT LOG : a UDP receiver in NS on PORT appending each
+# datagram to LOG. Returns once it listens.
+start_udp_log_in() {
+	local ns=$1 port=$2 log=$3
+	: >"$log"
+	in_ns "$ns" socat -u "UDP4-RECV:$port,reuseaddr" "OPEN:$log,append" 2>>"$log.err" &
+	wait_for listening_in "$ns" udp "$port" || fail "udp receiver in $ns on port $port did not start: $(cat "$log.err")"
+}
+
+# nft_counter TABLE CHAIN : the packets counted by the first counter of a
+# chain of table inet TABLE (the tests' own probe tables, never nsgate's).
+nft_counter() {
+	nft -j list chain inet "$1" "$2" | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | first // 0'
 }

@@ -53,10 +53,24 @@ global_off() {
 	expect_internet run_in_gw web
 	start_tagged_server_in web tcp 80 web
 	expect_answer tcp "$UPLINK_ADDR" 8080 "web $INET_ADDR" ip netns exec inet
-	# Forwarding on up0 would route this; the guard drops it.
+	# Forwarding on up0 would route this; the guard drops it. lan0 forwards
+	# too here (for some other tool), so that nothing but the guard stands
+	# in the way: replies from lan would be routed back.
+	must sysctl -qw net.ipv4.conf.lan0.forwarding=1
 	if inet_reaches_lan; then
 		fail "inet reached $LAN_ADDR in lan through the lab host: up0 forwards for anyone"
 	fi
+	# Untracked packets (a notrack rule, as some firewalls have) have no
+	# conntrack state to judge: the guard drops them too.
+	must nft add table ip labraw
+	must nft add chain ip labraw pre '{ type filter hook prerouting priority -300; }'
+	must nft add rule ip labraw pre ip saddr "$INET_ADDR" ip daddr "$LAN_ADDR" notrack
+	must nft add rule ip labraw pre ip saddr "$LAN_ADDR" ip daddr "$INET_ADDR" notrack
+	if inet_reaches_lan; then
+		fail "inet reached $LAN_ADDR in lan with untracked packets: the guard lets them through"
+	fi
+	must nft delete table ip labraw
+	must sysctl -qw "net.ipv4.conf.lan0.forwarding=$LAN0_FORWARDING"
 	assert_kernel_matches_list
 	down_ok web
 	fwd_is conf/up0/forwarding 0 "after down"

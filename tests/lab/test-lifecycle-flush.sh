@@ -101,22 +101,36 @@ table_deleted() {
 	pass "nft delete table inet nsgate, then nsgate up c: restored"
 }
 
-# A table in an older nsgate's layout (no to_gateway chain, four rules in
-# forward, as 0.1 before the change): the next up rebuilds the chains in place,
-# every gateway keeps its elements.
+# A table in an older nsgate's layout (as 0.1 before the guard: no chains
+# guard, from_gateway and no_host, no sets ns_addrs4, no_host and
+# no_host_dns4, forward and postrouting matching gateways by @ifaces): the
+# next up rebuilds the chains in place, every gateway keeps its elements and
+# gets those of the new sets.
 older_layout() {
 	must nft -f - <<-'EOF'
+		delete chain inet nsgate guard
+		flush chain inet nsgate from_gateway
+		delete chain inet nsgate from_gateway
+		flush chain inet nsgate no_host
+		delete chain inet nsgate no_host
+		delete set inet nsgate ns_addrs4
+		delete set inet nsgate no_host
+		delete set inet nsgate no_host_dns4
 		flush chain inet nsgate forward
-		delete chain inet nsgate to_gateway
-		add rule inet nsgate forward oifname @ifaces ct state established,related accept
-		add rule inet nsgate forward oifname @ifaces ct status dnat accept
-		add rule inet nsgate forward oifname @ifaces drop
-		add rule inet nsgate forward iifname @ifaces accept
+		add rule inet nsgate forward oifname @ifaces jump to_gateway
+		flush chain inet nsgate postrouting
+		add rule inet nsgate postrouting iifname @masq_any oifname != @ifaces masquerade
+		add rule inet nsgate postrouting iifname . oifname @masq_via masquerade
+		add rule inet nsgate postrouting ct status dnat ip saddr 127.0.0.0/8 masquerade
+		add rule inet nsgate postrouting ct status dnat iifname @ifaces oifname @ifaces masquerade
 	EOF
 	up_ok c
-	nft list chain inet nsgate to_gateway >/dev/null 2>&1 || fail "up left the older layout: no chain to_gateway"
+	nft list chain inet nsgate guard >/dev/null 2>&1 || fail "up left the older layout: no chain guard"
 	[ "$(nft -a list chain inet nsgate forward | grep -v 'chain forward' | grep -c '# handle')" = 2 ] ||
 		fail "forward does not hold exactly the jump rule and the uplink guard:
+$(nft list chain inet nsgate forward)"
+	nft list chain inet nsgate forward | grep -qF 'oifname "nsg-*" jump to_gateway' ||
+		fail "forward does not match gateways by their prefix:
 $(nft list chain inet nsgate forward)"
 	restored "an older layout + nsgate up c"
 	down_ok c

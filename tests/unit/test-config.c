@@ -60,9 +60,11 @@ static void test_full(void **state)
 				   "netns = 4243\n"
 				   "dns = none\n"
 				   "publish = 5000-5009:6000-6009/udp\n"
+				   "no_host = no\n"
 				   "[named]\n"
 				   "netns = other\n"
-				   "dns = auto\n";
+				   "dns = auto\n"
+				   "no_host = yes\n";
 	struct config c;
 	const struct config_gw *g;
 
@@ -118,6 +120,9 @@ static void test_full(void **state)
 	assert_int_equal(g->spec.netns_kind, GW_NETNS_NAMED);
 	assert_string_equal(g->spec.netns_path, "/run/netns/other");
 	assert_int_equal(g->spec.dns_mode, GW_DNS_AUTO);
+	assert_true(g->spec.no_host);
+	assert_false(c.gw[0].spec.no_host);   /* the default */
+	assert_false(c.gw[2].spec.no_host);
 
 	assert_ptr_equal(config_find(&c, "db"), &c.gw[1]);
 	assert_null(config_find(&c, "nope"));
@@ -299,7 +304,7 @@ static void test_structure_errors(void **state)
 {
 	parse_bad("subnet = 10.200.9.0/30\n[a]\n", 1, "\"subnet\" outside a section");
 	parse_bad("# c\n\npublish = 80:80\n", 3, "outside a section");
-	parse_bad("[a]\nfoo = 1\n", 2, "unknown key \"foo\" (expected subnet, uplink, netns, dns or publish)");
+	parse_bad("[a]\nfoo = 1\n", 2, "unknown key \"foo\" (expected subnet, uplink, netns, dns, publish or no_host)");
 	parse_bad("[a]\nSubnet = 10.200.9.0/30\n", 2, "unknown key \"Subnet\"");
 	parse_bad("[a]\npublish 127.0.0.1:80:80\n", 2, "missing '='?");
 	parse_bad("[a]\n= 80:80\n", 2, "missing key before '='");
@@ -388,6 +393,9 @@ static void test_bad_values(void **state)
 	parse_bad("[a]\ndns = ; nothing\n", 2, "dns: empty value");
 	parse_bad("[a]\nnetns=\r\n", 2, "netns: empty value");
 	parse_bad("[a]\nuplink =\n", 2, "uplink: empty value");
+	parse_bad("[a]\nno_host = 1\n", 2, "no_host \"1\": expected yes or no");
+	parse_bad("[a]\nno_host = YES\n", 2, "no_host \"YES\": expected yes or no");
+	parse_bad("[a]\nno_host = yes\nno_host = no\n", 3, "\"no_host\" given twice in [a]");
 }
 
 /* Conflicts inside one file: ports, subnets and namespaces. */
@@ -570,8 +578,10 @@ static void test_example(void **state)
 	*out = '\0';
 	if (config_parse_string(text, "example", &c, &e) != 0)
 		fail_msg("%s: %s", e.what, nsg_err_reason(&e));
-	assert_int_equal(c.n, 4);
+	assert_int_equal(c.n, 5);
 	assert_non_null(config_find(&c, "web"));
+	assert_true(config_find(&c, "untrusted")->spec.no_host);
+	assert_false(config_find(&c, "web")->spec.no_host);
 	assert_int_equal(config_find(&c, "web")->n_pubs, 2);
 	assert_string_equal(config_find(&c, "builder")->spec.uplink, "eth0");
 	assert_int_equal(config_find(&c, "media")->spec.dns_mode, GW_DNS_NONE);

@@ -57,25 +57,72 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* What a chain of the skeleton must hold, in order. */
+/* What a chain of the skeleton must hold, in order: per rule, the names of
+ * its expressions as the nft line above its builder in ruleset.c makes
+ * them, and its verdict (0: none, a NAT or masquerade statement). */
+struct rule_expect {
+	const char *exprs;
+	int verdict;
+	unsigned n_prefix;         /* compares of an ifname with "nsg-" (4 bytes) */
+};
+
 struct chain_expect {
 	const char *name;
 	bool base;
+	uint32_t hook;
+	int32_t prio;
 	size_t n_rules;
-	const char *last_expr;     /* each rule ends with this expression */
+	struct rule_expect rules[5];
 };
 
+#define IS_IPV4 "meta cmp "
+#define CT_FLAGS "ct bitwise cmp "
+
 static const struct chain_expect chains[] = {
-	{ "publish", false, 2, "nat" },
-	{ "to_gateway", false, 3, "immediate" },
-	{ "prerouting", true, 1, "immediate" },
-	{ "output", true, 1, "immediate" },
-	{ "postrouting", true, 4, "masq" },
-	{ "forward", true, 2, "immediate" },
+	{ "publish", false, 0, 0, 2, {
+		/* meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @ports4h */
+		{ IS_IPV4 "payload meta payload lookup nat", 0, 0 },
+		/* meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports4 */
+		{ IS_IPV4 "meta payload lookup nat", 0, 0 } } },
+	{ "to_gateway", false, 0, 0, 3, {
+		{ CT_FLAGS "immediate", NF_ACCEPT, 0 },   /* ct state established,related accept */
+		{ CT_FLAGS "immediate", NF_ACCEPT, 0 },   /* ct status dnat accept */
+		{ "immediate", NF_DROP, 0 } } },          /* drop */
+	{ "no_host", false, 0, 0, 5, {
+		{ CT_FLAGS "immediate", NFT_RETURN, 0 },  /* ct state established,related return */
+		{ "fib cmp immediate", NFT_RETURN, 0 },   /* fib daddr type != local return */
+		/* meta nfproto ipv4 meta l4proto udp|tcp th dport 53 iifname . ip daddr @no_host_dns4 return */
+		{ IS_IPV4 "meta cmp payload cmp meta payload lookup immediate", NFT_RETURN, 0 },
+		{ IS_IPV4 "meta cmp payload cmp meta payload lookup immediate", NFT_RETURN, 0 },
+		{ "immediate", NF_DROP, 0 } } },          /* drop */
+	{ "from_gateway", false, 0, 0, 4, {
+		{ IS_IPV4 "payload cmp immediate", NF_DROP, 0 },   /* ip daddr 127.0.0.0/8 drop */
+		{ "meta lookup immediate", NFT_JUMP, 0 },          /* iifname @no_host jump no_host */
+		/* meta nfproto ipv4 iifname . ip saddr @ns_addrs4 return */
+		{ IS_IPV4 "meta payload lookup immediate", NFT_RETURN, 0 },
+		{ "immediate", NF_DROP, 0 } } },                   /* drop */
+	{ "guard", true, NF_INET_PRE_ROUTING, -150, 1, {
+		{ "meta cmp immediate", NFT_JUMP, 1 } } },         /* iifname "nsg-*" jump from_gateway */
+	{ "prerouting", true, NF_INET_PRE_ROUTING, -100, 1, {
+		{ "fib cmp immediate", NFT_JUMP, 0 } } },          /* fib daddr type local jump publish */
+	{ "output", true, NF_INET_LOCAL_OUT, -100, 1, {
+		{ "fib cmp immediate", NFT_JUMP, 0 } } },
+	{ "postrouting", true, NF_INET_POST_ROUTING, 100, 4, {
+		/* iifname @masq_any oifname != "nsg-*" masquerade */
+		{ "meta lookup meta cmp masq", 0, 1 },
+		/* iifname . oifname @masq_via masquerade */
+		{ "meta meta lookup masq", 0, 0 },
+		/* ct status dnat ip saddr 127.0.0.0/8 masquerade */
+		{ CT_FLAGS IS_IPV4 "payload cmp masq", 0, 0 },
+		/* ct status dnat iifname "nsg-*" oifname "nsg-*" masquerade */
+		{ CT_FLAGS "meta cmp meta cmp masq", 0, 2 } } },
+	{ "forward", true, NF_INET_FORWARD, 0, 2, {
+		{ "meta cmp immediate", NFT_JUMP, 1 },             /* oifname "nsg-*" jump to_gateway */
+		{ "meta lookup immediate", NFT_JUMP, 0 } } },      /* iifname @fwd_guard jump to_gateway */
 };
 
 static const char *const sets[] = { "ifaces", "masq_any", "masq_via", "ports4", "ports4h",
-				    "fwd_guard" };
+				    "ns_addrs4", "no_host", "no_host_dns4", "fwd_guard" };
 
 struct rule_check {
 	char (*sets)[32];          /* declared so far */
@@ -83,10 +130,11 @@ struct rule_check {
 	size_t n_sets;
 	char (*chains)[32];
 	size_t n_chains;
-	const char *last;          /* name of the last expression seen */
+	char exprs[256];           /* the names of its expressions, blank separated */
 	unsigned n_exprs;
 	int verdict;               /* of the last immediate */
-	bool inv_lookup;           /* a "!= @set" lookup was seen */
+	unsigned n_prefix;         /* compares with the gateway prefix */
+	bool prefix_neq;           /* one of them is "!=" */
 };
 
 /* Each expression: lookups name a set of the batch (by name and id), jumps a
@@ -96,8 +144,20 @@ static int check_expr(struct nftnl_expr *e, void *data)
 	struct rule_check *c = data;
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 
-	c->last = name;
+	snprintf(c->exprs + strlen(c->exprs), sizeof(c->exprs) - strlen(c->exprs), "%s%s",
+		 c->n_exprs ? " " : "", name);
 	c->n_exprs++;
+	if (!strcmp(name, "cmp")) {
+		uint32_t len;
+		const void *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
+
+		/* nft's "nsg-*": the name's first 4 bytes, no terminating NUL */
+		if (len == 4 && !memcmp(d, "nsg-", 4)) {
+			c->n_prefix++;
+			if (nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_NEQ)
+				c->prefix_neq = true;
+		}
+	}
 	if (!strcmp(name, "lookup")) {
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 		size_t i;
@@ -108,9 +168,9 @@ static int check_expr(struct nftnl_expr *e, void *data)
 		if (i == c->n_sets)
 			fail_msg("lookup of undeclared set \"%s\"", set);
 		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID), c->set_ids[i]);
-		if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
-		    (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV))
-			c->inv_lookup = true;
+		/* fail closed: no rule asks "not in a set" */
+		assert_false(nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+			     (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV));
 	} else if (!strcmp(name, "immediate") && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
 		c->verdict = (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
 		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
@@ -127,77 +187,28 @@ static int check_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* One expression as the nft line it stands for spells it: its name and,
- * where it matters, its key, operator, data or verdict. */
-static int describe_expr(struct nftnl_expr *e, void *data)
-{
-	char *out = data, one[64] = "";
-	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	uint32_t len;
-
-	if (!strcmp(name, "meta"))
-		snprintf(one, sizeof(one), "meta:%u", nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY));
-	else if (!strcmp(name, "ct"))
-		snprintf(one, sizeof(one), "ct:%u", nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY));
-	else if (!strcmp(name, "lookup"))
-		snprintf(one, sizeof(one), "lookup:%s%s", nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET),
-			 nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) ? "!" : "");
-	else if (!strcmp(name, "bitwise")) {
-		const uint32_t *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
-		snprintf(one, sizeof(one), "and:%#x", len == 4 ? *mask : 0);
-	} else if (!strcmp(name, "cmp")) {
-		const char *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
-		static const char zero[4];
-		const char *op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ ? "eq" : "neq";
-
-		/* A flag test compares with 0; a wildcard with the prefix's bytes. */
-		if (len == sizeof(zero) && !memcmp(d, zero, len))
-			snprintf(one, sizeof(one), "%s:0", op);
-		else
-			snprintf(one, sizeof(one), "%s:%.*s", op, (int)len, d);
-	} else if (!strcmp(name, "immediate"))
-		snprintf(one, sizeof(one), "verdict:%d", (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
-	else
-		snprintf(one, sizeof(one), "%s", name);
-	snprintf(out + strlen(out), 512 - strlen(out), "%s%s", out[0] ? " " : "", one);
-	return 0;
-}
-
-/* nft: iifname @fwd_guard oifname != "nsg-*" ct state new ct status != dnat drop */
-static void check_fwd_guard_rule(struct nftnl_rule *r)
-{
-	char got[512] = "", want[512];
-
-	nftnl_expr_foreach(r, describe_expr, got);
-	snprintf(want, sizeof(want),
-		 "meta:%u lookup:fwd_guard meta:%u neq:nsg- "
-		 "ct:%u and:%#x neq:0 ct:%u and:%#x eq:0 verdict:%d",
-		 NFT_META_IIFNAME, NFT_META_OIFNAME, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW),
-		 NFT_CT_STATUS, IPS_DST_NAT, NF_DROP);
-	assert_string_equal(got, want);
-}
-
-/* The skeleton batch: table, its six sets, its six chains (hooks on the
- * base ones), then per chain a flush and its rules, every lookup naming a
- * set of the batch and every jump a declared chain, all in one transaction
- * with an ACK asked for each message. */
+/* The skeleton batch: table, its nine sets, its nine chains (hooks on the
+ * base ones), then per chain a flush and its rules, every rule expression by
+ * expression as its nft line, every lookup naming a set of the batch and
+ * every jump a declared chain, all in one transaction with an ACK asked for
+ * each message. */
 static void test_skeleton(void **state)
 {
 	struct nftx *n = *state;
 	struct sent_msg m[64];
-	char set_names[8][32], chain_names[8][32];
-	uint32_t set_ids[8];
+	char set_names[9][32], chain_names[10][32];
+	uint32_t set_ids[9];
 	size_t count, i = 0, n_sets = 0, n_chains = 0, n_rules = 0;
 	struct nsg_err e = { 0 };
 	uint32_t last_seq = 0;
 
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_skeleton(n), 0);
-	assert_int_equal(nftx_batch_size(n), 1 + 6 + 6 + 6 + 13);
+	assert_int_equal(nftx_batch_size(n), 1 + 9 + 9 + 9 + 23);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(e.code, 0);
 	count = sent_msgs(m, ARRAY_SIZE(m));
-	assert_int_equal(count, 2 + 32);
+	assert_int_equal(count, 2 + 51);
 	assert_int_equal(m[0].type, NFNL_MSG_BATCH_BEGIN);
 	assert_int_equal(m[count - 1].type, NFNL_MSG_BATCH_END);
 	for (size_t k = 1; k + 1 < count; k++) {
@@ -238,7 +249,9 @@ static void test_skeleton(void **state)
 		assert_int_equal(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN),
 				 !strcmp(sets[n_sets], "masq_via") ? 2 * IFNAMSIZ
 				 : !strcmp(sets[n_sets], "ports4") ? 8
-				 : !strcmp(sets[n_sets], "ports4h") ? 12 : IFNAMSIZ);
+				 : !strcmp(sets[n_sets], "ports4h") ? 12
+				 : !strcmp(sets[n_sets], "ns_addrs4") ||
+				   !strcmp(sets[n_sets], "no_host_dns4") ? IFNAMSIZ + 4 : IFNAMSIZ);
 		n_sets++;
 		nftnl_set_free(s);
 	}
@@ -251,6 +264,11 @@ static void test_skeleton(void **state)
 		assert_true(n_chains < ARRAY_SIZE(chains));
 		assert_string_equal(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), chains[n_chains].name);
 		assert_int_equal(nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM), chains[n_chains].base);
+		if (chains[n_chains].base) {
+			assert_int_equal(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), chains[n_chains].hook);
+			assert_int_equal(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), chains[n_chains].prio);
+			assert_int_equal(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY), NF_ACCEPT);
+		}
 		snprintf(chain_names[n_chains], 32, "%s", chains[n_chains].name);
 		n_chains++;
 		nftnl_chain_free(c);
@@ -259,7 +277,6 @@ static void test_skeleton(void **state)
 	/* Per chain: one flush, then its rules. */
 	for (size_t ch = 0; ch < ARRAY_SIZE(chains); ch++) {
 		struct nftnl_rule *r = nftnl_rule_alloc();
-		int verdicts[4];
 
 		assert_int_equal(m[i].type, NFT_MSG_DELRULE);
 		assert_int_equal(nftnl_rule_nlmsg_parse(m[i].nlh, r), 0);
@@ -268,6 +285,7 @@ static void test_skeleton(void **state)
 		nftnl_rule_free(r);
 		i++;
 		for (size_t k = 0; k < chains[ch].n_rules; k++, i++) {
+			const struct rule_expect *want = &chains[ch].rules[k];
 			struct rule_check c = { .sets = set_names, .set_ids = set_ids, .n_sets = n_sets,
 						.chains = chain_names, .n_chains = n_chains };
 
@@ -278,70 +296,81 @@ static void test_skeleton(void **state)
 			assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), chains[ch].name);
 			assert_string_equal(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), RULESET_TABLE);
 			nftnl_expr_foreach(r, check_expr, &c);
-			assert_true(c.n_exprs >= 1);
-			assert_string_equal(c.last, chains[ch].last_expr);
-			if (!strcmp(chains[ch].name, "forward") || !strcmp(chains[ch].name, "to_gateway"))
-				verdicts[k] = c.verdict;
+			assert_string_equal(c.exprs, want->exprs);
+			if (strstr(want->exprs, "immediate"))  /* NF_DROP is 0 */
+				assert_int_equal(c.verdict, want->verdict);
+			assert_int_equal(c.n_prefix, want->n_prefix);
 			/* masquerade toward any interface, but never into a gateway */
-			if (!strcmp(chains[ch].name, "postrouting") && k == 0)
-				assert_true(c.inv_lookup);
-			if (!strcmp(chains[ch].name, "forward") && k == 1)
-				check_fwd_guard_rule(r);
+			assert_int_equal(c.prefix_neq, !strcmp(chains[ch].name, "postrouting") && k == 0);
 			n_rules++;
 			nftnl_rule_free(r);
 		}
-		/* Only packets into a gateway go on: replies and published ports
-		 * in, the rest dropped; from a guarded uplink, new connections
-		 * elsewhere are dropped; everything else meets the accept policy. */
-		if (!strcmp(chains[ch].name, "forward")) {
-			assert_int_equal(verdicts[0], NFT_JUMP);
-			assert_int_equal(verdicts[1], NF_DROP);
-		}
-		if (!strcmp(chains[ch].name, "to_gateway")) {
-			assert_int_equal(verdicts[0], NF_ACCEPT);
-			assert_int_equal(verdicts[1], NF_ACCEPT);
-			assert_int_equal(verdicts[2], NF_DROP);
-		}
 	}
-	assert_int_equal(n_rules, 13);
+	assert_int_equal(n_rules, 23);
 	assert_int_equal(i, count - 1);
 }
 
-/* A gateway without uplink: its veth in ifaces and masq_any, tagged with
- * its name; deleting sends the same keys without the tag. */
+/* "ifname . ipv4_addr": the name in 16 bytes, then the address. */
+static void ifaddrkey(char key[IFNAMSIZ + 4], const char *name, uint8_t a, uint8_t b, uint8_t c,
+		      uint8_t d)
+{
+	ifkey(key, name);
+	key[IFNAMSIZ] = (char)a;
+	key[IFNAMSIZ + 1] = (char)b;
+	key[IFNAMSIZ + 2] = (char)c;
+	key[IFNAMSIZ + 3] = (char)d;
+}
+
+/* A gateway without uplink: its veth in ifaces and masq_any, veth . its
+ * namespace's address in ns_addrs4, tagged with its name; deleting sends the
+ * same keys without the tag. */
 static void test_gateway_any(void **state)
 {
 	struct nftx *n = *state;
-	const struct ruleset_gw gw = { .name = "web", .host_ifname = "nsg-web", .uplink = "" };
+	const struct ruleset_gw gw = { .name = "web", .host_ifname = "nsg-web", .uplink = "",
+				       .ns_addr = ip_addr_v4(0x0ac80002) };
+	static const char *const want[] = { "ifaces", "masq_any", "ns_addrs4" };
 	struct sent_msg m[8];
 	struct elem_msg em;
-	char key[IFNAMSIZ];
+	char key[IFNAMSIZ], src[IFNAMSIZ + 4];
 	struct nsg_err e = { 0 };
 
 	ifkey(key, "nsg-web");
+	ifaddrkey(src, "nsg-web", 10, 200, 0, 2);
 	for (int del = 0; del < 2; del++) {
 		nftx_batch_begin(n);
 		assert_int_equal(ruleset_queue_gateway(n, &gw, del), 0);
-		assert_int_equal(nftx_batch_size(n), 2);
+		assert_int_equal(nftx_batch_size(n), 3);
 		assert_int_equal(nftx_batch_commit(n, &e), 0);
-		assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
-		for (size_t i = 1; i <= 2; i++) {
+		assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 5);
+		for (size_t i = 1; i <= 3; i++) {
 			assert_int_equal(m[i].type, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM);
 			decode_elems(m[i].nlh, &em);
-			assert_string_equal(em.set, i == 1 ? "ifaces" : "masq_any");
+			assert_string_equal(em.set, want[i - 1]);
 			assert_int_equal(em.n_elems, 1);
-			assert_int_equal(em.key_len, IFNAMSIZ);
-			assert_memory_equal(em.key, key, IFNAMSIZ);
+			if (i < 3) {
+				assert_int_equal(em.key_len, IFNAMSIZ);
+				assert_memory_equal(em.key, key, IFNAMSIZ);
+			} else {
+				assert_int_equal(em.key_len, IFNAMSIZ + 4);
+				assert_memory_equal(em.key, src, IFNAMSIZ + 4);
+			}
 			assert_string_equal(em.comment, del ? "" : "web");
 		}
 	}
+	/* Without an IPv4 address the guard would drop all it sends. */
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_gateway(n, &(struct ruleset_gw){ .name = "x", .host_ifname = "nsg-x" },
+					       false), -EAFNOSUPPORT);
+	assert_int_equal(nftx_batch_size(n), 0);
 }
 
 /* With --uplink, masquerading is keyed on veth . uplink in masq_via. */
 static void test_gateway_uplink(void **state)
 {
 	struct nftx *n = *state;
-	const struct ruleset_gw gw = { .name = "db", .host_ifname = "nsg-db", .uplink = "eth0" };
+	const struct ruleset_gw gw = { .name = "db", .host_ifname = "nsg-db", .uplink = "eth0",
+				       .ns_addr = ip_addr_v4(0x0ac80006) };
 	struct sent_msg m[8];
 	struct elem_msg em;
 	char key[2 * IFNAMSIZ];
@@ -352,7 +381,7 @@ static void test_gateway_uplink(void **state)
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_gateway(n, &gw, false), 0);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
-	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 5);
 	decode_elems(m[1].nlh, &em);
 	assert_string_equal(em.set, "ifaces");
 	assert_memory_equal(em.key, key, IFNAMSIZ);
@@ -361,6 +390,65 @@ static void test_gateway_uplink(void **state)
 	assert_int_equal(em.key_len, 2 * IFNAMSIZ);
 	assert_memory_equal(em.key, key, 2 * IFNAMSIZ);
 	assert_string_equal(em.comment, "db");
+	decode_elems(m[3].nlh, &em);
+	assert_string_equal(em.set, "ns_addrs4");
+
+	/* An uplink change swaps only the masquerade element. */
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_masq(n, &gw, true), 0);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 3);
+	assert_int_equal(m[1].type, NFT_MSG_DELSETELEM);
+	decode_elems(m[1].nlh, &em);
+	assert_string_equal(em.set, "masq_via");
+}
+
+/* --no-host: the veth in no_host, and veth . server in no_host_dns4 for each
+ * IPv4 DNS server (one message), after the elements of every gateway. */
+static void test_gateway_no_host(void **state)
+{
+	struct nftx *n = *state;
+	struct ruleset_gw gw = { .name = "box", .host_ifname = "nsg-box", .uplink = "",
+				 .ns_addr = ip_addr_v4(0x0ac8000a), .no_host = true, .n_dns = 2,
+				 .dns = { ip_addr_v4(0xc6336401), ip_addr_v4(0xc0000235) } };
+	struct sent_msg m[10];
+	struct elem_msg em;
+	char key[IFNAMSIZ], dns[IFNAMSIZ + 4];
+	struct nsg_err e = { 0 };
+
+	ifkey(key, "nsg-box");
+	ifaddrkey(dns, "nsg-box", 198, 51, 100, 1);
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_gateway(n, &gw, false), 0);
+	assert_int_equal(nftx_batch_size(n), 5);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 7);
+	decode_elems(m[4].nlh, &em);
+	assert_string_equal(em.set, "no_host");
+	assert_int_equal(em.key_len, IFNAMSIZ);
+	assert_memory_equal(em.key, key, IFNAMSIZ);
+	assert_string_equal(em.comment, "box");
+	/* libnftnl 1.2.4 cannot parse a message of several elements back:
+	 * decode the one-server case. */
+	assert_int_equal(m[5].type, NFT_MSG_NEWSETELEM);
+	gw.n_dns = 1;
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_no_host(n, &gw, false), 0);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	decode_elems(m[2].nlh, &em);
+	assert_string_equal(em.set, "no_host_dns4");
+	assert_int_equal(em.n_elems, 1);
+	assert_int_equal(em.key_len, IFNAMSIZ + 4);
+	assert_memory_equal(em.key, dns, IFNAMSIZ + 4);
+	assert_string_equal(em.comment, "box");
+
+	/* No servers: no no_host_dns4 message. */
+	gw.n_dns = 0;
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_no_host(n, &gw, true), 0);
+	assert_int_equal(nftx_batch_size(n), 1);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
 }
 
 /* A kernel refusal names the message it refused and carries the kernel's
@@ -437,6 +525,9 @@ static struct fake_set owned_sets[] = {
 	{ "masq_any", { { "nsg-web", IFNAMSIZ, "web" }, { "nsg-webx", IFNAMSIZ, "webx" } }, 2 },
 	{ "masq_via", { { "nsg-db\0\0\0\0\0\0\0\0\0\0eth0", 2 * IFNAMSIZ, "db" } }, 1 },
 	{ "ports4", { { { 0 }, 0, NULL } }, 0 },
+	{ "ns_addrs4", { { "nsg-web\0\0\0\0\0\0\0\0\0\x0a\xc8\x00\x02", IFNAMSIZ + 4, "web" } }, 1 },
+	{ "no_host", { { "nsg-db", IFNAMSIZ, "db" } }, 1 },
+	{ "no_host_dns4", { { "nsg-db\0\0\0\0\0\0\0\0\0\0\xc6\x33\x64\x01", IFNAMSIZ + 4, "db" } }, 1 },
 	/* Shared: never a gateway's, whatever the comment says. */
 	{ "fwd_guard", { { "up0", IFNAMSIZ, "nsgate" }, { "eth1", IFNAMSIZ, "web" } }, 2 },
 	{ NULL, { { { 0 }, 0, NULL } }, 0 },
@@ -456,15 +547,15 @@ static void test_owned_delete(void **state)
 	fk.sets = owned_sets;
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_owned_delete(n, "web", &found), 0);
-	assert_int_equal(found, 2);
-	assert_int_equal(nftx_batch_size(n), 2);
+	assert_int_equal(found, 3);
+	assert_int_equal(nftx_batch_size(n), 3);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
-	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 5);
 	ifkey(key, "nsg-web");
-	for (size_t i = 1; i <= 2; i++) {
+	for (size_t i = 1; i <= 3; i++) {
 		assert_int_equal(m[i].type, NFT_MSG_DELSETELEM);
 		decode_elems(m[i].nlh, &em);
-		assert_string_equal(em.set, i == 1 ? "ifaces" : "masq_any");
+		assert_string_equal(em.set, i == 1 ? "ifaces" : i == 2 ? "masq_any" : "ns_addrs4");
 		assert_int_equal(em.n_elems, 1);
 		assert_memory_equal(em.key, key, IFNAMSIZ);
 	}
@@ -533,6 +624,33 @@ static void test_fwd_guard(void **state)
 	assert_int_equal(found, 0);
 }
 
+/* Turning --no-host off (apply) deletes what the kernel holds of the
+ * gateway's no_host elements, and nothing else of it. */
+static void test_no_host_delete(void **state)
+{
+	struct nftx *n = *state;
+	struct sent_msg m[8];
+	struct elem_msg em;
+	size_t found = 99;
+	struct nsg_err e = { 0 };
+
+	fk.sets = owned_sets;
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_no_host_delete(n, "db", &found), 0);
+	assert_int_equal(found, 2);
+	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	decode_elems(m[1].nlh, &em);
+	assert_string_equal(em.set, "no_host");
+	decode_elems(m[2].nlh, &em);
+	assert_string_equal(em.set, "no_host_dns4");
+	assert_int_equal(m[2].type, NFT_MSG_DELSETELEM);
+	nftx_batch_begin(n);
+	assert_int_equal(ruleset_queue_no_host_delete(n, "web", &found), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(nftx_batch_size(n), 0);
+}
+
 /* What show/list report: membership, masquerade mode and uplink, count. */
 static void test_gateway_state(void **state)
 {
@@ -544,12 +662,18 @@ static void test_gateway_state(void **state)
 	assert_true(st.in_ifaces);
 	assert_true(st.masq_any);
 	assert_string_equal(st.masq_via, "");
-	assert_int_equal(st.n_elems, 2);
+	assert_true(st.in_ns_addrs4);
+	assert_false(st.no_host);
+	assert_int_equal(st.n_elems, 3);
 	assert_int_equal(ruleset_gateway_state(n, "db", &st), 0);
 	assert_true(st.in_ifaces);
 	assert_false(st.masq_any);
 	assert_string_equal(st.masq_via, "eth0");
-	assert_int_equal(st.n_elems, 2);
+	assert_false(st.in_ns_addrs4);   /* missing: restore puts it back */
+	assert_true(st.no_host);
+	assert_int_equal(st.n_no_host_dns, 1);
+	assert_int_equal(st.n_ports, 0);
+	assert_int_equal(st.n_elems, 4);
 	assert_int_equal(ruleset_gateway_state(n, "nobody", &st), 0);
 	assert_false(st.in_ifaces);
 	assert_int_equal(st.n_elems, 0);
@@ -620,6 +744,8 @@ int main(void)
 		T(test_skeleton),
 		T(test_gateway_any),
 		T(test_gateway_uplink),
+		T(test_gateway_no_host),
+		T(test_no_host_delete),
 		T(test_commit_error),
 		T(test_commit_refused),
 		T(test_commit_empty),

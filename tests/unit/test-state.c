@@ -64,6 +64,7 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 	assert_int_equal(a->spec.n_dns, b->spec.n_dns);
 	for (unsigned i = 0; i < a->spec.n_dns && i < GW_DNS_MAX; i++)
 		assert_true(ip_addr_eq(&a->spec.dns[i], &b->spec.dns[i]));
+	assert_int_equal(a->spec.no_host, b->spec.no_host);
 }
 
 /* GOLDEN with the line of key replaced by line (NULL: removed). */
@@ -308,6 +309,32 @@ static void test_ns_ifname_round_trip(void **state)
 	assert_string_equal(got.spec.ns_ifname, "eth0");
 }
 
+/* --no-host: a line only when set, so an older file (GOLDEN) loads as off
+ * and an unset one is written exactly as before. */
+static void test_no_host_round_trip(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	golden_state(&st);
+	assert_false(st.spec.no_host);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN));
+	assert_null(strstr(buf, "no_host"));
+	assert_int_equal(state_parse(GOLDEN, &got), 0);
+	assert_false(got.spec.no_host);
+
+	st.spec.no_host = true;
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "no_host=1\n"));
+	assert_string_equal(buf, GOLDEN "no_host=1\n");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	assert_int_equal(state_parse(GOLDEN "no_host=0\n", &got), 0);
+	assert_false(got.spec.no_host);
+	assert_int_equal(state_parse(GOLDEN "no_host=yes\n", &got), -EBADMSG);
+	assert_int_equal(state_parse(GOLDEN "no_host=\n", &got), -EBADMSG);
+}
+
 /* A name the kernel would not take is refused both ways. */
 static void test_ns_ifname_bad(void **state)
 {
@@ -349,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_golden),
 		cmocka_unit_test(test_ns_ifname_round_trip),
+		cmocka_unit_test(test_no_host_round_trip),
 		cmocka_unit_test(test_ns_ifname_bad),
 		cmocka_unit_test(test_parse_golden),
 		cmocka_unit_test(test_round_trip),
