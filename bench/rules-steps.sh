@@ -49,6 +49,10 @@ MAXN=$(printf '%s\n' $SIZES | sort -n | tail -1)
 [ "$MAXN" -le 100000 ] || fail "SIZES: at most 100000"
 
 # ------------------------------------------------------------------ setup
+# The direct row and the rule layouts route plainly from up0 to vplain, which
+# needs the lab host to forward (the peer harness's labs turn it on too);
+# nsgate itself no longer turns the global switch on.
+sysctl -qw net.ipv4.ip_forward=1 || fail "ip_forward"
 "$NSGATE" up svc >/dev/null || fail "nsgate up svc"
 ip netns add plain && ip link add vplain type veth peer name eth0 netns plain &&
 	ip addr add 198.18.0.1/30 dev vplain && ip link set vplain up &&
