@@ -62,6 +62,21 @@ static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
 	return r < 0 ? r : update_ports_file(name, pubs, n_pubs, del, e);
 }
 
+/* What both commands start from: where the gateway's ports lead, and the
+ * published ports near the requested keys (all of them past a few dozen),
+ * so that a one-port command does not read every gateway's ports. */
+static int ports_prologue(struct nftx *nft, const char *name, const struct portmap *pubs,
+			  size_t n_pubs, struct ip_addr *to, struct portmap **have, size_t *n_have,
+			  struct nsg_err *e)
+{
+	int r = running_addr(name, to, e);
+
+	if (r < 0)
+		return r;
+	r = ruleset_published_near(nft, pubs, n_pubs, have, n_have);
+	return r < 0 ? nsg_fail(e, r, NULL, "reading published ports") : 0;
+}
+
 int ports_publish(struct session *s, const char *name, const struct portmap *pubs,
 		  size_t n_pubs, bool force, struct nsg_err *e)
 {
@@ -72,12 +87,9 @@ int ports_publish(struct session *s, const char *name, const struct portmap *pub
 	int r;
 
 	/* Other gateways' ports where these would go: a claim is a conflict. */
-	r = running_addr(name, &to, e);
+	r = ports_prologue(nft, name, pubs, n_pubs, &to, &have, &n_have, e);
 	if (r < 0)
 		return r;
-	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports");
 	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
 		return r;
@@ -93,14 +105,9 @@ int ports_unpublish(struct session *s, const char *name, const struct portmap *p
 	struct ip_addr to;
 	int r;
 
-	r = running_addr(name, &to, e);
+	r = ports_prologue(nft, name, pubs, n_pubs, &to, &have, &n_have, e);
 	if (r < 0)
 		return r;
-	/* Only the requested keys are looked up (unless there are many), so
-	 * unpublishing a port does not read every gateway's ports. */
-	r = ruleset_published_near(nft, pubs, n_pubs, &have, &n_have);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports");
 	for (size_t i = 0; i < n_have; i++)
 		if (!strcmp(have[i].owner, name))
 			have[n_own++] = have[i];
