@@ -395,51 +395,45 @@ int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e)
 	return 0;
 }
 
-int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
+/* One NEWLINK by name, with no lookup first, changing only what set puts
+ * into the request (IFF_UP, a group). The kernel's text goes to why. */
+static int link_change(struct nl_sock *sk, const char *name,
+		       void (*set)(struct rtnl_link *, unsigned int), unsigned int value, char *why,
+		       size_t why_size)
 {
-	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
 	struct nl_msg *msg = NULL;
-	char why[256] = "";
 	int r;
 
-	r = check_ifname(name);
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	set(link, value);
+	r = rtnl_link_build_add_request(link, 0, &msg);
+	return link_txn_built(sk, r, msg, why, why_size);
+}
+
+int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
+{
+	char why[256] = "";
+	int r = check_ifname(name);
+
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
-	link = rtnl_link_alloc();
-	if (!link)
-		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
-	rtnl_link_set_name(link, name);
-	rtnl_link_set_flags(link, IFF_UP);
-	/* One NEWLINK by name changes just IFF_UP, with no lookup first. */
-	r = rtnl_link_build_add_request(link, 0, &msg);
-	r = link_txn_built(sk, r, msg, why, sizeof(why));
-	if (r < 0)
-		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", name);
-	return 0;
+	r = link_change(sk, name, rtnl_link_set_flags, IFF_UP, why, sizeof(why));
+	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", name) : 0;
 }
 
 int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e)
 {
-	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
-	struct nl_msg *msg = NULL;
 	char why[256] = "";
-	int r;
+	int r = check_ifname(name);
 
-	r = check_ifname(name);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
-	link = rtnl_link_alloc();
-	if (!link)
-		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
-	rtnl_link_set_name(link, name);
-	rtnl_link_set_group(link, group);
-	r = rtnl_link_build_add_request(link, 0, &msg);
-	if (r < 0)
-		return nsg_fail(e, link_nle_errno(r), NULL, "link \"%s\"", name);
-	r = link_txn_simple(sk, msg, why, sizeof(why));
-	if (r < 0)
-		return nsg_fail(e, r, link_why_or_null(why), "link \"%s\": group %u", name, group);
-	return 0;
+	r = link_change(sk, name, rtnl_link_set_group, group, why, sizeof(why));
+	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "link \"%s\": group %u", name, group)
+		     : 0;
 }
 
 int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e)
