@@ -26,12 +26,16 @@ void link_sock_close(struct nl_sock *sk);
 
 /* Create a veth pair: host_name in the socket's namespace, with ifalias
  * alias (may be NULL), and peer_name created directly in peer_netns_fd.
- * Both stay down. -EEXIST if either name is taken. */
+ * Both stay down. -EEXIST if either name is taken. With an alias, the link
+ * is created in link group LINK_GROUP_UNLABELLED and leaves it with the
+ * alias's message: the one moment it has no alias, it is marked. */
+#define LINK_GROUP_UNLABELLED 0x6e736700u   /* "nsg\0" */
 int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alias,
 		     const char *peer_name, int peer_netns_fd, struct nsg_err *e);
 /* Delete one link by name; -ENODEV when there is none. */
 int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e);
 int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e);
+int link_set_down(struct nl_sock *sk, const char *name, struct nsg_err *e);
 /* Move a link into link group group (IFLA_GROUP). */
 int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e);
 /* Delete every link of group in one request: the kernel unregisters them as
@@ -47,6 +51,7 @@ struct link_info {
 	int ifindex;
 	unsigned flags;           /* IFF_* */
 	unsigned mtu;
+	uint32_t group;           /* IFLA_GROUP */
 	size_t n_addrs;
 	struct ip_prefix addrs[8];    /* masked prefix + ... */
 	struct ip_addr addr_local[8]; /* the address itself */

@@ -11,11 +11,18 @@
 #define NETNS_RUN_DIR "/run/netns"
 #define NETNS_ETC_DIR "/etc/netns"
 
-/* Create /run/netns/NAME holding a new, empty network namespace, the way
+/* Creating a namespace in two steps, so that its identity can be recorded
+ * before anything of it is on the file system: netns_new makes a new,
+ * empty network namespace held only by *ret_fd (its nsfs inode in
+ * *ret_ino); netns_pin bind-mounts it on /run/netns/NAME, the way
  * `ip netns add` does (so `ip netns exec NAME` works). -EEXIST if taken. */
-int netns_create(const char *name, struct nsg_err *e);
-/* Unmount and remove /run/netns/NAME. -ENOENT if absent. */
-int netns_delete(const char *name);
+int netns_new(int *ret_fd, uint64_t *ret_ino, struct nsg_err *e);
+int netns_pin(const char *name, int fd, struct nsg_err *e);
+/* Unmount and remove /run/netns/NAME if it is the namespace of nsfs inode
+ * ino (0: any namespace), or the empty placeholder a kill between the two
+ * steps above leaves. -ENOENT if absent; -ESTALE, touching nothing, when
+ * it is something else (another namespace, a symbolic link, a file). */
+int netns_delete(const char *name, uint64_t ino);
 /* Open a network namespace file; refuses anything that is not a network
  * namespace (-EINVAL) and the caller's own one (-EBUSY). A /proc/PID path
  * whose process is gone gives -ESRCH. */

@@ -95,6 +95,13 @@ struct gw_state {
 	struct gw_spec spec;
 	bool netns_created;     /* nsgate made /run/netns/NAME: delete it at down */
 	uint64_t netns_ino;     /* the namespace's nsfs inode, to notice a reused PID */
+	/* Saved before up's first change and cleared by its last step: a state
+	 * that still says so was left by an up that never finished, and gc (or
+	 * an up of the name) removes what it made. */
+	bool creating;
+	/* The attached namespace's lo was down and up set it up: down puts it
+	 * back down (leave it as found). */
+	bool lo_set_up;
 };
 
 #endif

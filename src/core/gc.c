@@ -54,8 +54,10 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		_cleanup_free_ struct portmap *pubs = NULL;
 		size_t n_pubs = 0;
 
-		if ((except && !strcmp(names[i], except)) || state_load(names[i], &st) < 0)
-			continue;  /* a damaged state is gc's to clear */
+		/* A damaged state, or an up that never finished, is gc's to clear. */
+		if ((except && !strcmp(names[i], except)) || state_load(names[i], &st) < 0 ||
+		    st.creating)
+			continue;
 		gw = gw_rules_of(&st.spec);
 		gw_rules_dns(&gw, NULL);
 		if (state_ports_load(names[i], &pubs, &n_pubs) < 0)
@@ -91,6 +93,9 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 		return "its state file is damaged";
 	if (r < 0)
 		return "it has no state file (left behind by a crash)";
+	/* gc holds the lock: the up that wrote it is gone. */
+	if (st.creating)
+		return "its up never finished";
 	if (!inventory_netns_alive(&st))
 		return "its namespace is gone";
 	if (!bsearch(name, links->names, links->n, sizeof(*links->names), inventory_name_cmp))
@@ -202,7 +207,7 @@ static int restore_elems(struct session *s, char (*names)[GW_NAME_MAX + 1], size
 		struct gw_state st;
 		size_t n_pubs = 0;
 
-		if (state_load(names[i], &st) < 0)
+		if (state_load(names[i], &st) < 0 || st.creating)
 			continue;
 		if (state_ports_load(names[i], &pubs, &n_pubs) < 0)
 			n_pubs = 0;

@@ -32,6 +32,10 @@ static int load_running(const char *name, struct gw_state *st, struct nsg_err *e
 	if (r < 0)
 		return nsg_fail(e, r, "its state file is damaged (down it and up again)",
 				"gateway \"%s\"", name);
+	if (st->creating)
+		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT,
+				     "its up never finished (nsgate gc removes it)", "gateway \"%s\"",
+				     name);
 	return 0;
 }
 

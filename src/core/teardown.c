@@ -73,32 +73,88 @@ static void link_job_wait(struct link_job *j)
 	j->threaded = false;
 }
 
-/* What is left of a gateway to remove. */
+/* What is left of a gateway to remove, as its state file (if any) says. */
 struct leftovers {
 	char ifname[IF_NAMESIZE];
 	bool have_state;
-	bool link_present;     /* its host link, labelled as its own */
+	bool creating;         /* its up never finished: its link may be unlabelled */
+	bool link_present;     /* its host link, known to be its own */
 	bool own_netns;        /* nsgate made its namespace: delete it too */
+	uint64_t netns_ino;    /* that namespace's inode (0: not known) */
+	char *lo_netns;        /* attached namespace whose lo goes back down; malloc'ed */
 };
 
-static void leftovers_find(struct nl_sock *host, const char *name, struct leftovers *l)
+static void leftovers_read(const char *name, struct leftovers *l)
 {
 	struct gw_state st;
-	struct link_info li;
 
 	*l = (struct leftovers){ 0 };
 	l->have_state = state_load(name, &st) == 0;
-	if (l->have_state)
-		snprintf(l->ifname, sizeof(l->ifname), "%s", st.spec.host_ifname);
-	else
+	if (!l->have_state) {
 		spec_host_ifname(name, l->ifname);
-	/* A link of that name that is not ours is never touched. */
+		return;
+	}
+	snprintf(l->ifname, sizeof(l->ifname), "%s", st.spec.host_ifname);
+	l->creating = st.creating;
+	l->own_netns = st.netns_created;
+	l->netns_ino = st.netns_ino;
+	if (st.lo_set_up && !st.netns_created)
+		l->lo_netns = strdup(st.spec.netns_path);
+}
+
+/* Whether li is the gateway's own link: labelled as its own, or, for an up
+ * that never finished, still in the group that marks a link not yet
+ * labelled (a link of that name that is not ours is never touched). */
+static bool leftovers_link_is(const struct leftovers *l, const char *name,
+			      const struct link_info *li, bool *own_netns)
+{
+	if (inventory_link_is(li, name, own_netns))
+		return true;
+	return l->creating && !li->alias[0] && li->group == LINK_GROUP_UNLABELLED &&
+	       !strcmp(li->name, l->ifname);
+}
+
+static void leftovers_find(struct nl_sock *host, const char *name, struct leftovers *l)
+{
+	struct link_info li;
+	bool own = false;
+
+	leftovers_read(name, l);
 	l->link_present = link_get(host, l->ifname, &li) == 0 &&
-			  inventory_link_is(&li, name, &l->own_netns);
-	if (!l->link_present)
-		l->own_netns = false;
-	if (l->have_state)
-		l->own_netns = st.netns_created;
+			  leftovers_link_is(l, name, &li, &own);
+	/* Without a state file, the link's label says whether the namespace was ours. */
+	if (!l->have_state)
+		l->own_netns = l->link_present && own;
+}
+
+/* Put the attached namespace's lo back down, as up found it; only in the
+ * namespace up recorded (a PID reused by another namespace is left alone). */
+static void leftovers_lo_restore(const struct leftovers *l)
+{
+	_cleanup_close_ int fd = -1;
+	struct nl_sock *ns = NULL;
+	uint64_t ino;
+
+	if (!l->lo_netns || netns_open(l->lo_netns, &fd, NULL) < 0 ||
+	    netns_ident(fd, &ino) < 0 || (l->netns_ino && ino != l->netns_ino))
+		return;
+	if (link_sock_open_in(fd, &ns) == 0)
+		link_set_down(ns, "lo", NULL);
+	link_sock_close(ns);
+}
+
+/* The namespace nsgate made, if it is still the one it made. */
+static int leftovers_netns_delete(const struct leftovers *l, const char *name, struct nsg_err *e)
+{
+	int r;
+
+	if (!l->own_netns)
+		return 0;
+	r = netns_delete(name, l->netns_ino);
+	/* Gone already, or another namespace took the name since: not ours. */
+	if (r == -ENOENT || r == -ESTALE)
+		return 0;
+	return r < 0 ? nsg_fail(e, r, NULL, "netns \"%s\"", name) : 0;
 }
 
 /* Queue the deletion of the gateway's elements, or of the whole table when
@@ -146,10 +202,13 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	 * elements are gone. */
 	r = ruleset_published(s->nft, name, &pub, &n_pub);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports of \"%s\"", name);
-	r = queue_rules_delete(s->nft, name, others, &n_elems, e);
-	if (r < 0)
+		r = nsg_fail(e, r, NULL, "reading published ports of \"%s\"", name);
+	if (r == 0)
+		r = queue_rules_delete(s->nft, name, others, &n_elems, e);
+	if (r < 0) {
+		free(l.lo_netns);
 		return r;
+	}
 
 	if (l.link_present)
 		link_job_start(&job);
@@ -165,13 +224,11 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	/* Only now the namespace: unmounting it starts the kernel's cleanup of
 	 * the namespace, which takes RTNL for a while and would hold up the
 	 * link's deletion had it still been going. */
-	if (r == 0 && l.own_netns) {
-		r = netns_delete(name);
-		if (r < 0 && r != -ENOENT)
-			nsg_fail(e, r, NULL, "netns \"%s\"", name);
-		else
-			r = 0;
-	}
+	if (r == 0)
+		r = leftovers_netns_delete(&l, name, e);
+	if (r == 0)
+		leftovers_lo_restore(&l);
+	free(l.lo_netns);
 	if (r == 0 && forgot < 0)
 		r = forgot;
 	if (r < 0)
@@ -183,8 +240,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 
 	/* A resolv.conf only when something was ours: /etc/netns/NAME may
 	 * belong to a namespace nsgate never made. */
-	r = teardown_files(name, dns_exists(name) == 0 && (l.have_state || l.link_present || n_elems),
-			   e);
+	r = teardown_files(name, l.have_state || l.link_present || n_elems, e);
 	*found = l.have_state || l.link_present || n_elems > 0 || r > 0;
 	if (r < 0)
 		return r;
@@ -192,15 +248,19 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	return 0;
 }
 
-/* Move the labelled links of names[] into the job's link group. */
+/* Move the links of names[] into the job's link group: the labelled ones
+ * (from the one dump), and those of ups that never finished (looked up by
+ * name: a link without its label is not in that dump). */
 static int group_links(struct nl_sock *host, const struct link_info *links, size_t nl,
-		       char (*names)[GW_NAME_MAX + 1], size_t n, struct link_job *job,
-		       size_t *n_links, struct nsg_err *e)
+		       char (*names)[GW_NAME_MAX + 1], const struct leftovers *left, size_t n,
+		       struct link_job *job, size_t *n_links, struct nsg_err *e)
 {
+	struct link_info li;
+	int r;
+
 	*n_links = 0;
 	for (size_t i = 0; i < nl; i++) {
 		char owner[GW_NAME_MAX + 1];
-		int r;
 
 		if (!inventory_alias_owner(links[i].alias, owner, NULL) ||
 		    !bsearch(owner, names, n, sizeof(*names), inventory_name_cmp))
@@ -210,22 +270,28 @@ static int group_links(struct nl_sock *host, const struct link_info *links, size
 			return r;
 		(*n_links)++;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (!left[i].creating || link_get(host, left[i].ifname, &li) < 0 ||
+		    li.alias[0] || !leftovers_link_is(&left[i], names[i], &li, NULL))
+			continue;
+		r = link_set_group(host, li.name, job->group, e);
+		if (r < 0)
+			return r;
+		(*n_links)++;
+	}
 	return 0;
 }
 
-/* Whether nsgate made name's namespace: its state says so, or, without one,
- * its link's label. */
-static bool made_netns(const char *name, const struct link_info *links, size_t nl)
+/* Without a state file, whether nsgate made name's namespace is its link's label. */
+static void leftovers_read_all(char (*names)[GW_NAME_MAX + 1], size_t n,
+			       const struct link_info *links, size_t nl, struct leftovers *left)
 {
-	struct gw_state st;
-	bool own = false;
-
-	if (state_load(name, &st) == 0)
-		return st.netns_created;
-	for (size_t j = 0; j < nl; j++)
-		if (inventory_link_is(&links[j], name, &own))
-			return own;
-	return false;
+	for (size_t i = 0; i < n; i++) {
+		leftovers_read(names[i], &left[i]);
+		for (size_t j = 0; j < nl && !left[i].have_state; j++)
+			if (inventory_link_is(&links[j], names[i], &left[i].own_netns))
+				break;
+	}
 }
 
 /*
@@ -242,8 +308,9 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 	_cleanup_free_ struct portmap *pub = NULL;
 	char (*all)[GW_NAME_MAX + 1] = NULL;
 	struct link_job job = { .host = s->host,
-				.group = 0x6e736700u | ((uint32_t)getpid() & 0xff) };
+				.group = 0x6e736800u | ((uint32_t)getpid() & 0xff) };
 	size_t n_pub = 0, k = 0, n_elems, n_links = 0, nl = 0;
+	struct leftovers *left;
 	bool others = false;
 	int n_all, r;
 
@@ -268,30 +335,37 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 			pub[k++] = pub[i];
 	n_pub = k;
 
+	left = calloc(n, sizeof(*left));
+	if (!left)
+		return -ENOMEM;
+	leftovers_read_all(names, n, links, nl, left);
+
 	nftx_batch_begin(s->nft);
 	if (others) {
 		r = ruleset_queue_owned_delete_many(s->nft, (const char (*)[GW_NAME_MAX + 1])names, n,
 						    &n_elems);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "reading nftables elements");
+		if (r < 0) {
+			r = nsg_fail(e, r, NULL, "reading nftables elements");
+			goto out;
+		}
 	} else if (ruleset_table_exists(s->nft) > 0) {
 		ruleset_queue_table_delete(s->nft);
 	}
 	r = nftx_batch_commit(s->nft, e);
 	if (r == 0)
-		r = group_links(s->host, links, nl, names, n, &job, &n_links, e);
+		r = group_links(s->host, links, nl, names, left, n, &job, &n_links, e);
 	if (r < 0)
-		return r;
+		goto out;
 	if (n_links)
 		link_job_start(&job);
 
 	/* Namespaces and files meanwhile. */
 	for (size_t i = 0; i < n; i++) {
-		if (made_netns(names[i], links, nl)) {
-			int rr = netns_delete(names[i]);
-			if (rr < 0 && rr != -ENOENT && r == 0)
-				r = nsg_fail(e, rr, NULL, "netns \"%s\"", names[i]);
-		}
+		int rr = leftovers_netns_delete(&left[i], names[i], r == 0 ? e : NULL);
+
+		if (rr < 0 && r == 0)
+			r = rr;
+		leftovers_lo_restore(&left[i]);
 		teardown_files(names[i], true, NULL);
 		(*n_found)++;  /* a state file or a labelled link named it */
 	}
@@ -306,5 +380,9 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		r = job.r;
 	}
 	shared_settle(s, others);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(left[i].lo_netns);
+	free(left);
 	return r;
 }

@@ -20,32 +20,57 @@ struct up_ctx {
 	const struct portmap *pubs;
 	size_t n_pubs;
 	bool force;
+	bool intent_saved;      /* the "creating" state file is written */
+	bool netns_pinned;      /* /run/netns/NAME is ours */
 	pid_t run_pid;
 	struct nsg_err *e;
 };
 
+/*
+ * The first change is the record of the intent: the state file, marked
+ * "creating", written before anything else exists, so that whatever a kill
+ * leaves from here on is found (by gc, or an up of the same name) and
+ * removed. A namespace nsgate makes is created first, held only by this
+ * process (a kill frees it), so that the record can hold its inode; only
+ * then is it mounted on /run/netns/NAME.
+ */
 static int step_netns(struct up_ctx *c)
 {
 	struct gw_spec *s = &c->st.spec;
 	int r;
 
 	if (s->netns_kind == GW_NETNS_OWN) {
-		r = netns_create(s->name, c->e);
+		r = netns_new(&c->netns_fd, &c->st.netns_ino, c->e);
 		if (r < 0)
 			return r;
 		c->st.netns_created = true;
-		r = netns_open(s->netns_path, &c->netns_fd, c->e);
+	} else {
+		/* An attached namespace was opened (and checked) before any change. */
+		r = netns_ident(c->netns_fd, &c->st.netns_ino);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "netns \"%s\"", s->netns_path);
+	}
+	c->st.creating = true;
+	r = state_save(&c->st, c->e);
+	if (r < 0)
+		return r;
+	c->intent_saved = true;
+	if (s->netns_kind == GW_NETNS_OWN) {
+		r = netns_pin(s->name, c->netns_fd, c->e);
 		if (r < 0)
 			return r;
+		c->netns_pinned = true;
 	}
-	/* An attached namespace was opened (and checked) before any change. */
-	return netns_ident(c->netns_fd, &c->st.netns_ino);
+	return 0;
 }
 
+/* Runs last: the record goes once all it describes is gone. */
 static void undo_netns(struct up_ctx *c)
 {
-	if (c->st.netns_created)
-		netns_delete(c->st.spec.name);
+	if (c->netns_pinned)
+		netns_delete(c->st.spec.name, c->st.netns_ino);
+	if (c->intent_saved)
+		state_remove(c->st.spec.name);
 }
 
 /* The uplinks' forwarding; the veth's goes with the link (step_host_link). */
@@ -118,7 +143,9 @@ static int step_ns_link(struct up_ctx *c)
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
 	}
-	r = link_set_up(c->ns, "lo", c->e);
+	/* A namespace nsgate made has lo down; an attached one's is left as it is
+	 * found when it is up already. */
+	r = c->st.netns_created || c->st.lo_set_up ? link_set_up(c->ns, "lo", c->e) : 0;
 	if (r == 0)
 		r = link_addr_add(c->ns, s->ns_ifname, &ns, s->subnet.plen, c->e);
 	if (r == 0)
@@ -126,6 +153,13 @@ static int step_ns_link(struct up_ctx *c)
 	if (r == 0)
 		r = link_route_default_add(c->ns, s->ns_ifname, &host, c->e);
 	return r;
+}
+
+/* The link's addresses and routes go with the veth; lo goes back down. */
+static void undo_ns_link(struct up_ctx *c)
+{
+	if (c->ns && c->st.lo_set_up)
+		link_set_down(c->ns, "lo", NULL);
 }
 
 static int step_nft(struct up_ctx *c)
@@ -208,15 +242,21 @@ static int step_state(struct up_ctx *c)
 	r = state_ports_save(c->st.spec.name, c->pubs, c->n_pubs);
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, STATE_DIR "/%s.ports", c->st.spec.name);
+	/* The last change: from here on the gateway is complete. */
+	c->st.creating = false;
 	r = state_save(&c->st, c->e);
-	if (r < 0)
+	if (r < 0) {
+		c->st.creating = true;
 		state_ports_remove(c->st.spec.name);
+	}
 	return r;
 }
 
+/* The state file itself goes last, with the netns step's undo. */
 static void undo_state(struct up_ctx *c)
 {
-	teardown_files(c->st.spec.name, false, NULL);
+	state_ports_remove(c->st.spec.name);
+	state_run_clear(c->st.spec.name);
 }
 
 struct up_step {
@@ -231,7 +271,7 @@ static const struct up_step up_steps[] = {
 	{ "forwarding", step_forwarding, undo_forwarding },
 	{ "veth", step_veth, undo_veth },
 	{ "host_link", step_host_link, NULL },
-	{ "ns_link", step_ns_link, NULL },
+	{ "ns_link", step_ns_link, undo_ns_link },
 	{ "nftables", step_nft, undo_nft },
 	{ "dns", step_dns, undo_dns },
 	{ "state", step_state, undo_state },
@@ -261,7 +301,7 @@ static int up_check_existing(struct up_ctx *c, const struct gw_spec *req,
 	int r;
 
 	r = state_load(req->name, &have);
-	if (r == 0) {
+	if (r == 0 && !have.creating) {
 		struct gw_view v;
 
 		if (!same_request(req, &have))
@@ -284,14 +324,49 @@ static int up_check_existing(struct up_ctx *c, const struct gw_spec *req,
 	}
 	if (r == 0 || r == -EBADMSG || link_index(c->host, req->host_ifname) > 0) {
 		/* Left over from a crash, or broken: clear it and start again. */
-		bool found;
+		bool found, interrupted = r == 0 && have.creating;
 
+		/* An up killed before it labelled its link left it in the group
+		 * that marks it. */
 		if (link_get(c->host, req->host_ifname, &li) == 0 &&
-		    !inventory_link_is(&li, req->name, NULL))
+		    !inventory_link_is(&li, req->name, NULL) &&
+		    !(interrupted && !li.alias[0] && li.group == LINK_GROUP_UNLABELLED))
 			return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
 					"interface \"%s\"", req->host_ifname);
 		return teardown_one(c->s, req->name, &found, c->e);
 	}
+	return 0;
+}
+
+/* An attached namespace: what of it the gateway would clash with, and the
+ * state of its lo, to leave it as found. */
+static int up_check_attached(struct up_ctx *c)
+{
+	const struct gw_spec *s = &c->st.spec;
+	char dflt[LINK_DEFAULT_IFACES_MAX][IF_NAMESIZE];
+	struct link_info lo;
+	int r;
+
+	r = netns_open(s->netns_path, &c->netns_fd, c->e);
+	if (r < 0)
+		return r;
+	r = link_sock_open_in(c->netns_fd, &c->ns);
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
+	if (link_index(c->ns, s->ns_ifname) > 0)
+		return nsg_fail(c->e, -EEXIST, "the namespace has an interface of that name already",
+				"interface \"%s\" in netns \"%s\"", s->ns_ifname, s->netns_arg);
+	/* The gateway's default route would clash with it. */
+	r = link_default_ifnames(c->ns, dflt, ARRAY_SIZE(dflt));
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "routes of netns \"%s\"", s->netns_arg);
+	if (r > 0) {
+		r = nsg_fail(c->e, -EEXIST, NULL, "netns \"%s\"", s->netns_arg);
+		nsg_why(c->e, "has a default route already (dev %s): delete it first", dflt[0]);
+		return r;
+	}
+	r = link_get(c->ns, "lo", &lo);
+	c->st.lo_set_up = r == 0 && !(lo.flags & IFF_UP);
 	return 0;
 }
 
@@ -327,15 +402,9 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 			return nsg_fail(c->e, -EEXIST, "a namespace of that name exists already "
 					"(attach it with --netns)", "netns \"%s\"", s->name);
 	} else {
-		r = netns_open(s->netns_path, &c->netns_fd, c->e);
+		r = up_check_attached(c);
 		if (r < 0)
 			return r;
-		r = link_sock_open_in(c->netns_fd, &c->ns);
-		if (r < 0)
-			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"", s->netns_path);
-		if (link_index(c->ns, s->ns_ifname) > 0)
-			return nsg_fail(c->e, -EEXIST, "the namespace has an interface of that name already",
-					"interface \"%s\" in netns \"%s\"", s->ns_ifname, s->netns_arg);
 	}
 
 	r = subnet_choose(c->host, c->ns, s, c->e);

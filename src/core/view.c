@@ -23,6 +23,8 @@ static const char *view_status(const struct gw_view *v)
 		return "state-damaged";
 	if (!v->have_state)
 		return "no-state";
+	if (v->state.creating)
+		return "incomplete";
 	if (!v->link_present)
 		return "link-missing";
 	if (!v->link.up || v->link.n_addrs == 0)

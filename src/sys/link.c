@@ -316,6 +316,8 @@ static int link_set_alias(struct nl_sock *sk, const char *name, const char *alia
 		return -ENOMEM;
 	rtnl_link_set_name(link, name);
 	rtnl_link_set_ifalias(link, alias);
+	/* Out of the group that marked it unlabelled, in the same message. */
+	rtnl_link_set_group(link, 0);
 	/* NEWLINK without NLM_F_CREATE looks the name up and changes that link. */
 	r = rtnl_link_build_add_request(link, 0, &msg);
 	return link_txn_built(sk, r, msg, why, why_size);
@@ -360,7 +362,11 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 	if (peer_netns_fd >= 0)
 		rtnl_link_set_ns_fd(peer, peer_netns_fd);
 	/* No ifalias here: the kernel ignores IFLA_IFALIAS when it creates a
-	 * link (it only applies it to existing ones), so it is set just after. */
+	 * link (it only applies it to existing ones), so it is set just after.
+	 * Until then the link is told apart by its group, which the kernel
+	 * does take at creation: a kill in between leaves a link gc knows. */
+	if (alias)
+		rtnl_link_set_group(link, LINK_GROUP_UNLABELLED);
 	r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	r = link_txn_built(sk, r, msg, why, sizeof(why));
 	if (r == -EEXIST && link_index(sk, host_name) == -ENODEV)
@@ -413,15 +419,27 @@ static int link_change(struct nl_sock *sk, const char *name,
 	return link_txn_built(sk, r, msg, why, why_size);
 }
 
-int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
+/* IFF_UP set or cleared by set. */
+static int link_set_updown(struct nl_sock *sk, const char *name,
+			   void (*set)(struct rtnl_link *, unsigned int), struct nsg_err *e)
 {
 	char why[256] = "";
 	int r = check_ifname(name);
 
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
-	r = link_change(sk, name, rtnl_link_set_flags, IFF_UP, why, sizeof(why));
+	r = link_change(sk, name, set, IFF_UP, why, sizeof(why));
 	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "link \"%s\"", name) : 0;
+}
+
+int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e)
+{
+	return link_set_updown(sk, name, rtnl_link_set_flags, e);
+}
+
+int link_set_down(struct nl_sock *sk, const char *name, struct nsg_err *e)
+{
+	return link_set_updown(sk, name, rtnl_link_unset_flags, e);
 }
 
 int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e)
@@ -535,6 +553,7 @@ static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 	li->ifindex = rtnl_link_get_ifindex(link);
 	li->flags = rtnl_link_get_flags(link);
 	li->mtu = rtnl_link_get_mtu(link);
+	li->group = rtnl_link_get_group(link);
 }
 
 static void link_info_add_addr(struct link_info *li, const struct ip_addr *addr, uint8_t plen)

@@ -32,51 +32,83 @@ static int run_dir_prepare(void)
 	return 0;
 }
 
-int netns_create(const char *name, struct nsg_err *e)
+int netns_new(int *ret_fd, uint64_t *ret_ino, struct nsg_err *e)
 {
-	char path[PATH_MAX];
-	_cleanup_close_ int self = -1;
-	int fd, r;
+	_cleanup_close_ int self = -1, fd = -1;
+	int r;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return nsg_fail(e, -errno, NULL, "/proc/thread-self/ns/net");
+	if (unshare(CLONE_NEWNET) < 0)
+		return nsg_fail(e, -errno, NULL, "new network namespace");
+	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = fd < 0 ? -errno : 0;
+	/* Going back must not fail: everything after would act in the new namespace. */
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort();
+	if (r == 0)
+		r = netns_ident(fd, ret_ino);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "new network namespace");
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int netns_pin(const char *name, int fd, struct nsg_err *e)
+{
+	char path[PATH_MAX], src[64];
+	int pfd, r;
 
 	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
 	r = run_dir_prepare();
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "%s", NETNS_RUN_DIR);
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
+	/* The placeholder ip netns add makes too: an empty file of mode 0. */
+	pfd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (pfd < 0)
 		return nsg_fail(e, -errno, errno == EEXIST ? "a namespace of that name exists already "
 				"(attach it with --netns)" : NULL, "netns \"%s\"", name);
-	close(fd);
-
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
+	close(pfd);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	if (mount(src, path, "none", MS_BIND, NULL) < 0) {
 		r = -errno;
-		goto fail;
+		unlink(path);
+		return nsg_fail(e, r, NULL, "netns \"%s\"", name);
 	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0 ? -errno : 0;
-	/* Going back must not fail: everything after would act in the new namespace. */
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort();
-	if (r < 0)
-		goto fail;
 	return 0;
-fail:
-	unlink(path);
-	return nsg_fail(e, r, NULL, "netns \"%s\"", name);
 }
 
-int netns_delete(const char *name)
+static bool is_nsfs(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC;
+}
+
+int netns_delete(const char *name, uint64_t ino)
 {
 	char path[PATH_MAX];
+	struct stat st;
 
 	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", name);
-	/* MNT_DETACH: a process still inside keeps the namespace alive, as with ip netns del. */
-	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+	/* lstat crosses the mount on the last name, not a symbolic link. */
+	if (lstat(path, &st) < 0)
 		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -ESTALE;
+	if (is_nsfs(path)) {
+		if (ino && (uint64_t)st.st_ino != ino)
+			return -ESTALE;
+		/* MNT_DETACH: a process still inside keeps the namespace alive, as
+		 * with ip netns del. UMOUNT_NOFOLLOW: a link swapped in since the
+		 * lstat is not followed to some other mount. */
+		if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+			return -errno;
+	} else if (!S_ISREG(st.st_mode) || st.st_size != 0) {
+		return -ESTALE;
+	}
+	/* Unmounted now, or the placeholder a kill left before the mount. */
 	if (unlink(path) < 0)
 		return -errno;
 	return 0;
@@ -95,15 +127,28 @@ int netns_ident(int fd, uint64_t *ret_ino)
 int netns_open(const char *path, int *ret_fd, struct nsg_err *e)
 {
 	_cleanup_close_ int fd = -1, self = -1;
+	char again[64];
+	struct statfs sf;
 	struct stat a, b;
-	int type;
+	int type, real;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_PATH first: opening a FIFO (or a device) for reading could block,
+	 * or do whatever opening that device does. Only an nsfs file is
+	 * opened for real. */
+	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && !strncmp(path, "/proc/", 6))
 			return nsg_fail(e, -ESRCH, "no such process", "netns \"%s\"", path);
 		return nsg_fail(e, -errno, NULL, "netns \"%s\"", path);
 	}
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC)
+		return nsg_fail(e, -EINVAL, "not a network namespace", "netns \"%s\"", path);
+	snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
+	real = open(again, O_RDONLY | O_CLOEXEC);
+	if (real < 0)
+		return nsg_fail(e, -errno, NULL, "netns \"%s\"", path);
+	close(fd);
+	fd = real;
 	type = ioctl(fd, NS_GET_NSTYPE);
 	if (type != CLONE_NEWNET)
 		return nsg_fail(e, -EINVAL, "not a network namespace", "netns \"%s\"", path);

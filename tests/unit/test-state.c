@@ -57,6 +57,8 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 	assert_string_equal(a->spec.netns_path, b->spec.netns_path);
 	assert_int_equal(a->netns_created, b->netns_created);
 	assert_true(a->netns_ino == b->netns_ino);
+	assert_int_equal(a->creating, b->creating);
+	assert_int_equal(a->lo_set_up, b->lo_set_up);
 	assert_true(ip_prefix_eq(&a->spec.subnet, &b->spec.subnet));
 	assert_int_equal(a->spec.subnet_given, b->spec.subnet_given);
 	assert_string_equal(a->spec.uplink, b->spec.uplink);
@@ -335,6 +337,32 @@ static void test_no_host_round_trip(void **state)
 	assert_int_equal(state_parse(GOLDEN "no_host=\n", &got), -EBADMSG);
 }
 
+/* The intent record and lo: lines only when set, like no_host, so a
+ * complete gateway's file is the same as before they existed. */
+static void test_creating_lo_round_trip(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	golden_state(&st);
+	assert_int_equal(state_parse(GOLDEN, &got), 0);
+	assert_false(got.creating);
+	assert_false(got.lo_set_up);
+	st.creating = true;
+	st.lo_set_up = true;
+	assert_int_equal(state_format(&st, buf, sizeof(buf)),
+			 strlen(GOLDEN "lo_set_up=1\ncreating=1\n"));
+	assert_string_equal(buf, GOLDEN "lo_set_up=1\ncreating=1\n");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_true(got.creating);
+	assert_true(got.lo_set_up);
+	st.creating = false;
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "lo_set_up=1\n"));
+	assert_int_equal(state_parse(GOLDEN "creating=2\n", &got), -EBADMSG);
+	assert_int_equal(state_parse(GOLDEN "lo_set_up=\n", &got), -EBADMSG);
+}
+
 /* A name the kernel would not take is refused both ways. */
 static void test_ns_ifname_bad(void **state)
 {
@@ -387,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_parse_order),
 		cmocka_unit_test(test_format_newline_in_path),
 		cmocka_unit_test(test_parse_ino_strict),
+		cmocka_unit_test(test_creating_lo_round_trip),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
