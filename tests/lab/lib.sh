@@ -601,3 +601,19 @@ batch_send_index() {
 	[ -n "$n" ] || fail "'nsgate $*' sent no nftables batch: $(head -c 300 "$log")"
 	echo "$n"
 }
+
+# apply_changes_nothing WHAT FILE ARGS... : `nsgate apply FILE ARGS` exits 2
+# with one error line, prints nothing on stdout, makes no netlink write
+# (strace) and leaves the lab as it was. Its stderr is in $LAST_ERR.
+apply_changes_nothing() {
+	local what=$1 before log=$LAB_TMP/strace-apply-refused n
+	shift
+	before=$(lab_snapshot)
+	expect_exit 2 strace_nsg "$log" apply "$@"
+	assert_error_line
+	[ -z "$LAST_OUT" ] || fail "apply of $what printed on stdout: $LAST_OUT"
+	n=$(nl_writes "$log")
+	[ "$n" = 0 ] || fail "apply of $what made $n netlink writes"
+	[ "$(lab_snapshot)" = "$before" ] ||
+		fail "apply of $what changed the lab: $(diff <(echo "$before") <(lab_snapshot))"
+}
