@@ -89,7 +89,7 @@ expect_settled() {
 # A publish of ten ports next to 8080: killed before its file, nothing
 # changed; killed at its commit, gc finishes it (the file was written first).
 publish_killed() {
-	local before asked n
+	local before asked n before_file
 	reset 8080:80
 	before=$(port_elems web)
 	n=$(batch_send_index publish web 6000-6009:6000-6009)
@@ -105,14 +105,24 @@ publish_killed() {
 	kill_nsg_at sendto "$n" publish web 6000-6009:6000-6009
 	settle "publish killed at its commit (sendto #$n)"
 	expect_settled "publish killed at its commit" asked
-	pass "publish killed before its ports file: nothing changed; at its commit: gc adds the 10 ports; both survive a flush"
+
+	# A commit that fails (its send refused, by strace) puts the old file back.
+	reset 8080:80
+	before_file=$(cat "$PORTS")
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" expect_exit 1 \
+		strace -f -qq -o /dev/null -e trace=sendto -e inject=sendto:error=ENOBUFS:when="$n" \
+		"$NSGATE" publish web 6000-6009:6000-6009
+	[ "$(cat "$PORTS")" = "$before_file" ] || fail "a publish whose commit failed left the ports file: $(cat "$PORTS")"
+	[ "$(port_elems web)" = "$before" ] || fail "a publish whose commit failed changed the elements"
+	note "publish with its commit refused: $LAST_ERR"
+	pass "publish killed before its ports file: nothing changed; at its commit: gc adds the 10 ports; both survive a flush; a failed commit puts the old file back"
 }
 
 # An unpublish of ten UDP ports with a live flow on one: killed before its
 # file, nothing changed; at its commit or after it, the ports are gone for
 # good and the flow with them (gc forgets it when it removes the ports).
 unpublish_killed() {
-	local before asked n point
+	local before asked n before_file point
 	reset 8080:80 6000-6009:6000-6009/udp
 	before=$(port_elems web)
 	n=$(batch_send_index unpublish web 6000-6009:6000-6009/udp)
