@@ -34,11 +34,17 @@ struct config_gw {
 	struct portmap *pubs;    /* malloc'ed, in file order; NULL when n_pubs is 0 */
 	size_t n_pubs;
 	unsigned line;           /* the line of the [NAME] header, for messages */
+	/* The lines of its keys, for the checks apply makes against the system
+	 * (0: not given): netns, subnet, uplink, and one a publish (malloc'ed,
+	 * parallel to pubs). */
+	unsigned netns_line, subnet_line, uplink_line;
+	unsigned *pub_lines;
 };
 
 struct config {
 	struct config_gw *gw;    /* malloc'ed, in file order; NULL when n is 0 */
 	size_t n;
+	char *file;              /* the name its messages use ("FILE:LINE"), malloc'ed */
 };
 
 /* Parse and check a config file. 0; -EINVAL for a bad file (e says

@@ -37,7 +37,9 @@ struct ruleset_gw {
 int ruleset_queue_skeleton(struct nftx *n);
 /* Queue the addition (or deletion) of a gateway's elements: ifaces, its
  * masquerade element, ns_addrs4, and with no_host those of
- * ruleset_queue_no_host. -EAFNOSUPPORT unless ns_addr is IPv4. */
+ * ruleset_queue_no_host. -EAFNOSUPPORT unless ns_addr is IPv4. A deletion
+ * here and in the two below queues each element's add (a no-op if it
+ * exists) before its delete: it never fails on an element already gone. */
 int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del);
 /* Only its masquerade element (masq_any, or masq_via with its uplink). */
 int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del);

@@ -170,28 +170,136 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 /* Whether the kernel lacks something of what gateway st should have. Only
  * what is missing counts: an extra element opens nothing (the rules match
  * gateways by their name's prefix), and re-adding would report a repair
- * at every look. */
-static bool elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw, size_t n_ports,
+ * at every look. Ports are the exception (restore_elems_one). */
+static bool elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
 			  const struct ruleset_gw_state *have)
 {
 	if (!have->in_ifaces || !have->in_ns_addrs4)
 		return true;
 	if (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0 : !have->masq_any)
 		return true;
-	if (s->no_host && (!have->no_host || have->n_no_host_dns < gw->n_dns))
-		return true;
-	return have->n_ports < n_ports;
+	return s->no_host && (!have->no_host || have->n_no_host_dns < gw->n_dns);
+}
+
+/* What restore_elems reads only when some gateway's ports differ: every
+ * published port, once (sorted by portmap_sort); and what it deletes. */
+struct stale_ports {
+	struct portmap *all, *gone;
+	size_t n_all, n_gone, cap_gone;
+	bool read;
+};
+
+/* Split the kernel's ports into those of name and everyone else's. */
+static int split_owner(const struct stale_ports *sp, const char *name, struct portmap **own,
+		       size_t *n_own, struct portmap **others, size_t *n_others)
+{
+	*own = calloc(sp->n_all + 1, sizeof(**own));
+	*others = calloc(sp->n_all + 1, sizeof(**others));
+	*n_own = *n_others = 0;
+	if (!*own || !*others)
+		return -ENOMEM;
+	for (size_t i = 0; i < sp->n_all; i++) {
+		if (!strcmp(sp->all[i].owner, name))
+			(*own)[(*n_own)++] = sp->all[i];
+		else
+			(*others)[(*n_others)++] = sp->all[i];
+	}
+	return 0;
+}
+
+/* Queue what brings st's port elements to its ports file: the deletion of
+ * those it does not list (or maps elsewhere), remembered for their flows,
+ * then the addition of those missing, but for a port another gateway holds
+ * now (a publish killed before its commit, then another's publish of the
+ * same port: the kernel's owner keeps it, and the add cannot fail the
+ * batch). Returns how many ports were queued. */
+static int queue_ports_fix(struct nftx *nft, const struct gw_state *st,
+			   const struct portmap *pubs, size_t n_pubs, struct stale_ports *sp)
+{
+	_cleanup_free_ struct portmap *del = NULL, *add = NULL, *own = NULL, *others = NULL;
+	struct ip_addr to = spec_ns_addr(&st->spec.subnet);
+	size_t n_own, n_others, n_del, n_add, k = 0;
+	int r;
+
+	if (!sp->read) {
+		r = ruleset_published(nft, NULL, &sp->all, &sp->n_all);
+		if (r < 0)
+			return r;
+		sp->read = true;
+	}
+	r = split_owner(sp, st->spec.name, &own, &n_own, &others, &n_others);
+	if (r == 0)
+		r = portmap_diff(own, n_own, pubs, n_pubs, &del, &n_del, &add, &n_add);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_add; i++)
+		if (portmap_conflict(&add[i], st->spec.name, to, others, n_others, NULL) == 0)
+			add[k++] = add[i];
+	r = ruleset_queue_publish(nft, st->spec.name, to, del, n_del, true);
+	if (r == 0)
+		r = ruleset_queue_publish(nft, st->spec.name, to, add, k, false);
+	if (r == 0 && GROW(sp->gone, sp->cap_gone, sp->n_gone + n_del + 1) < 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	/* portmap_diff's ports carry no target: the flows' is the gateway's. */
+	for (size_t i = 0; i < n_del; i++) {
+		sp->gone[sp->n_gone] = del[i];
+		sp->gone[sp->n_gone++].to_addr = to;
+	}
+	return (int)(n_del + k);
+}
+
+/* One gateway of restore_elems: queue its repair if it needs one (1), or
+ * nothing (0). */
+static int restore_elems_one(struct nftx *nft, const char *name,
+			     const struct ruleset_gw_state *have, struct stale_ports *sp)
+{
+	_cleanup_free_ struct portmap *pubs = NULL;
+	struct ruleset_gw gw;
+	struct gw_state st;
+	size_t n_pubs = 0;
+	bool differ, missing;
+	int r;
+
+	if (state_load(name, &st) < 0 || st.creating)
+		return 0;
+	/* The ports file says what is meant: it is written before the commit,
+	 * so a publish killed there left the kernel with fewer ports, an
+	 * unpublish with more. Counts (read for all gateways at once) tell;
+	 * only then are the ports themselves read. A damaged file says
+	 * nothing: the kernel's ports are left as they are. */
+	differ = state_ports_load(name, &pubs, &n_pubs) == 0 &&
+		 have->n_ports != portmap_count_ports(pubs, n_pubs);
+	gw = gw_rules_of(&st.spec);
+	gw_rules_dns(&gw, NULL);
+	missing = elems_missing(&st.spec, &gw, have);
+	if (!differ && !missing)
+		return 0;
+	if (!differ)
+		r = restore_queue_one(nft, &st, &gw, pubs, n_pubs);
+	else
+		r = queue_ports_fix(nft, &st, pubs, n_pubs, sp);
+	if (r < 0 || (r == 0 && !missing))
+		return r;   /* 0: only ports another gateway holds now, left to it */
+	if (differ && missing)
+		r = ruleset_queue_gateway(nft, &gw, false);
+	return r < 0 ? r : 1;
 }
 
 /* Elements only: what each gateway should have (its state, resolv.conf
  * and ports files) against one read of the sets for all of them; the
  * gateways that lack something get all theirs again (adds of what exists
- * change nothing), in one transaction. */
+ * change nothing), and those with ports their file does not list lose
+ * them, in one transaction. Their flows are then forgotten, as unpublish
+ * does. */
 static int restore_elems(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 			 struct gw_restore_result *ret, struct nsg_err *e)
 {
 	_cleanup_free_ struct ruleset_gw_state *have = calloc(n, sizeof(*have));
 	_cleanup_free_ char (*fixed)[GW_NAME_MAX + 1] = calloc(n, sizeof(*fixed));
+	struct stale_ports sp = { 0 };
+	struct nsg_err ignored = { 0 };
 	size_t k = 0;
 	int r;
 
@@ -201,33 +309,27 @@ static int restore_elems(struct session *s, char (*names)[GW_NAME_MAX + 1], size
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading table inet " RULESET_TABLE);
 	nftx_batch_begin(s->nft);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		_cleanup_free_ struct portmap *pubs = NULL;
-		struct ruleset_gw gw;
-		struct gw_state st;
-		size_t n_pubs = 0;
-
-		if (state_load(names[i], &st) < 0 || st.creating)
-			continue;
-		if (state_ports_load(names[i], &pubs, &n_pubs) < 0)
-			n_pubs = 0;
-		gw = gw_rules_of(&st.spec);
-		gw_rules_dns(&gw, NULL);
-		if (!elems_missing(&st.spec, &gw, portmap_count_ports(pubs, n_pubs), &have[i]))
-			continue;
-		r = restore_queue_one(s->nft, &st, &gw, pubs, n_pubs);
-		memcpy(fixed[k++], names[i], sizeof(*fixed));
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = restore_elems_one(s->nft, names[i], &have[i], &sp);
+		if (r > 0)
+			memcpy(fixed[k++], names[i], sizeof(*fixed));
 	}
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "nftables batch");
-	if (!k)
-		return 0;
-	r = nftx_batch_commit(s->nft, e);
-	if (r == 0 && ret) {
+	if (r >= 0 && k)
+		r = nftx_batch_commit(s->nft, e);
+	else if (r < 0)
+		r = nsg_fail(e, r, NULL, "nftables batch");
+	/* Best effort, as the elements are gone: a flow left over times out. */
+	if (r >= 0)
+		publish_forget_flows(sp.gone, sp.n_gone, NULL, &ignored);
+	free(sp.all);
+	free(sp.gone);
+	if (r < 0 || !k)
+		return r < 0 ? r : 0;
+	if (ret) {
 		ret->gateways = TAKE_PTR(fixed);
 		ret->n_gateways = k;
 	}
-	return r;
+	return 0;
 }
 
 int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err *e)

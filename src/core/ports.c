@@ -3,21 +3,18 @@
 #include "core.h"
 
 /* The ports file after a publish (or unpublish) of pubs[]: its old list with
- * these ports added (or taken out), merged into ranges. The maps are not
- * read back: with 10,000 ports that would cost more than the change. */
-static int update_ports_file(const char *name, const struct portmap *pubs, size_t n_pubs,
-			     bool remove, struct nsg_err *e)
+ * these ports added (or taken out), merged into ranges, in *next; the old
+ * one in *old (NULL, 0 for none or a damaged file). The maps are not read
+ * back: with 10,000 ports that would cost more than the change. */
+static int ports_file_next(const char *name, const struct portmap *pubs, size_t n_pubs,
+			   bool remove, struct portmap **old, size_t *n_old,
+			   struct portmap **next, size_t *n_next, struct nsg_err *e)
 {
-	_cleanup_free_ struct portmap *old = NULL, *next = NULL;
-	size_t n_old = 0, n_next;
-	int r = state_ports_load(name, &old, &n_old);
+	int r = state_ports_load(name, old, n_old);
 
 	if (r < 0 && r != -EBADMSG)
 		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
-	r = portmap_combine(old, n_old, pubs, n_pubs, remove, &next, &n_next);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
-	r = state_ports_save(name, next, n_next);
+	r = portmap_combine(*old, *n_old, pubs, n_pubs, remove, next, n_next);
 	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name) : 0;
 }
 
@@ -51,19 +48,32 @@ static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 	return 0;
 }
 
-/* The elements of pubs[] added (or deleted) in one transaction, then the
- * ports file. */
+/* The elements of pubs[] added (or deleted) in one transaction. The ports
+ * file says what is meant, so it is written first: a kill before the commit
+ * leaves it ahead of the kernel, and gc's element repair finishes the job
+ * (adds what a publish meant, removes what an unpublish meant to); a kill
+ * after it leaves the two agreeing. A refused commit puts the old file back. */
 static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
 			const struct portmap *pubs, size_t n_pubs, bool del, struct nsg_err *e)
 {
-	int r;
+	_cleanup_free_ struct portmap *old = NULL, *next = NULL;
+	size_t n_old = 0, n_next = 0;
+	int r = ports_file_next(name, pubs, n_pubs, del, &old, &n_old, &next, &n_next, e);
 
+	if (r < 0)
+		return r;
 	nftx_batch_begin(nft);
 	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, del);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables batch");
+	r = state_ports_save(name, next, n_next);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
 	r = nftx_batch_commit(nft, e);
-	return r < 0 ? r : update_ports_file(name, pubs, n_pubs, del, e);
+	/* Best effort: the commit's error is the one to report. */
+	if (r < 0)
+		state_ports_save(name, old, n_old);
+	return r;
 }
 
 /* What both commands start from: where the gateway's ports lead, and the

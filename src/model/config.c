@@ -334,11 +334,27 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->gw[i].pubs);
+		free(c->gw[i].pub_lines);
+	}
 	free(c->gw);
-	c->gw = NULL;
-	c->n = 0;
+	free(c->file);
+	*c = (struct config){ 0 };
+}
+
+/* Hand the lines of the keys apply checks over to the gateways. */
+static void lines_give(struct parser *p)
+{
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		struct config_gw *gw = &p->cfg.gw[i];
+		struct gw_lines *l = &p->lines[i];
+
+		gw->netns_line = l->key[K_NETNS];
+		gw->subnet_line = l->key[K_SUBNET];
+		gw->uplink_line = l->key[K_UPLINK];
+		gw->pub_lines = TAKE_PTR(l->pub);
+	}
 }
 
 const struct config_gw *config_find(const struct config *c, const char *name)
@@ -393,6 +409,13 @@ static int parse_mem(const char *text, size_t len, const char *file, struct conf
 		check_subnets(&p);
 		check_netns(&p);
 	}
+	if (!p.err) {
+		p.cfg.file = strdup(p.file);
+		if (!p.cfg.file)
+			fail_nomem(&p);
+	}
+	if (!p.err)
+		lines_give(&p);
 	lines_free(p.lines, p.cfg.n);
 	if (p.err) {
 		config_free(&p.cfg);

@@ -32,6 +32,22 @@ static void ifname_addr_key(const char *ifname, const struct ip_addr *a, uint8_t
 	memcpy(key + IFNAMSIZ, &be, 4);
 }
 
+/* The elements of one gateway are deleted by what nsgate believes, not by
+ * what it read back (the old masquerade element of an uplink change): each
+ * is added first, in the same transaction, so that the delete always finds
+ * it. An add without NLM_F_EXCL of what exists is a no-op; of what is gone
+ * (a kill after the commit and before the state file, a hand edit) it comes
+ * and goes at once. The end state is "absent" either way, and no ENOENT
+ * fails the batch. Port elements are not done so: their callers read them
+ * back first (and a map's add would clash on other data). */
+static int queue_elems(struct nftx *n, const char *set, const struct nftx_elem *e, size_t k,
+		       bool del)
+{
+	int r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, set, e, k, false);
+
+	return r < 0 || !del ? r : nftx_elems_queue(n, FAMILY, RULESET_TABLE, set, e, k, true);
+}
+
 int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del)
 {
 	char via[2 * IFNAMSIZ];
@@ -39,10 +55,10 @@ int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del)
 
 	ifname_key(gw->host_ifname, via);
 	if (!gw->uplink || !gw->uplink[0])
-		return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, &e, 1, del);
+		return queue_elems(n, SET_MASQ_ANY, &e, 1, del);
 	ifname_key(gw->uplink, via + IFNAMSIZ);
 	e.key_len = sizeof(via);
-	return nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_MASQ_VIA, &e, 1, del);
+	return queue_elems(n, SET_MASQ_VIA, &e, 1, del);
 }
 
 int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del)
@@ -55,7 +71,7 @@ int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del)
 	int r;
 
 	ifname_key(gw->host_ifname, veth);
-	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_NO_HOST, &e, 1, del);
+	r = queue_elems(n, SET_NO_HOST, &e, 1, del);
 	for (unsigned i = 0; r == 0 && i < gw->n_dns && i < GW_DNS_MAX; i++) {
 		if (!ip_addr_is_v4(&gw->dns[i]))
 			continue;  /* the namespace has no IPv6 route: never used */
@@ -65,7 +81,7 @@ int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del)
 		k++;
 	}
 	if (r == 0 && k)
-		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_NO_HOST_DNS4, dns, k, del);
+		r = queue_elems(n, SET_NO_HOST_DNS4, dns, k, del);
 	return r;
 }
 
@@ -81,7 +97,7 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 	if (!ip_addr_is_v4(&gw->ns_addr))
 		return -EAFNOSUPPORT;
 	ifname_key(gw->host_ifname, veth);
-	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_IFACES, &e, 1, del);
+	r = queue_elems(n, SET_IFACES, &e, 1, del);
 	if (r == 0)
 		r = ruleset_queue_masq(n, gw, del);
 	if (r < 0)
@@ -89,7 +105,7 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 	ifname_addr_key(gw->host_ifname, &gw->ns_addr, src);
 	e.key = src;
 	e.key_len = sizeof(src);
-	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_NS_ADDRS4, &e, 1, del);
+	r = queue_elems(n, SET_NS_ADDRS4, &e, 1, del);
 	if (r == 0 && gw->no_host)
 		r = ruleset_queue_no_host(n, gw, del);
 	return r;

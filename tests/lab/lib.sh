@@ -568,3 +568,52 @@ start_udp_log_in() {
 nft_counter() {
 	nft -j list chain inet "$1" "$2" | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | first // 0'
 }
+
+# ------------------------------------------------------------------ kills
+# Crash points, by strace's fault injection (test-publish-kill.sh, the
+# killed uplink change of test-lifecycle-apply.sh).
+
+# kill_nsg_at SYSCALL N ARGS... : run `nsgate ARGS` (bounded) under strace,
+# killed with SIGKILL on entering its Nth SYSCALL; with $KILL_PATH set, only
+# the calls on that path count (strace -P). Fails the test unless it was
+# killed there (exit 137).
+kill_nsg_at() {
+	local sc=$1 n=$2 rc
+	shift 2
+	# LeakSanitizer cannot run under ptrace: off for this one command.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		timeout -k 2 60 strace -f -qq -e signal=none -o /dev/null ${KILL_PATH:+-P "$KILL_PATH"} -e trace="$sc" \
+		-e inject="$sc:signal=KILL:when=$n" "$NSGATE" "$@" >"$LAB_TMP/killed.out" 2>&1
+	rc=$?
+	[ "$rc" = 137 ] || fail "'nsgate $*' was not killed at $sc #$n (exit $rc): $(cat "$LAB_TMP/killed.out")"
+}
+
+# batch_send_index ARGS... : run `nsgate ARGS` for real (it must succeed)
+# and print which of its sendto calls carried an nftables batch, one number
+# a line: the N for kill_nsg_at sendto N, killing the same command (from the
+# same state) at that commit.
+batch_send_index() {
+	local log=$LAB_TMP/batch-index.log n
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		timeout -k 2 60 strace -f -qq -e signal=none -o "$log" -e trace=sendto "$NSGATE" "$@" >/dev/null 2>&1 ||
+		fail "'nsgate $*' failed under strace: $(head -c 300 "$log")"
+	n=$(grep -n 'NFNL_MSG_BATCH_BEGIN' "$log" | cut -d: -f1)
+	[ -n "$n" ] || fail "'nsgate $*' sent no nftables batch: $(head -c 300 "$log")"
+	echo "$n"
+}
+
+# apply_changes_nothing WHAT FILE ARGS... : `nsgate apply FILE ARGS` exits 2
+# with one error line, prints nothing on stdout, makes no netlink write
+# (strace) and leaves the lab as it was. Its stderr is in $LAST_ERR.
+apply_changes_nothing() {
+	local what=$1 before log=$LAB_TMP/strace-apply-refused n
+	shift
+	before=$(lab_snapshot)
+	expect_exit 2 strace_nsg "$log" apply "$@"
+	assert_error_line
+	[ -z "$LAST_OUT" ] || fail "apply of $what printed on stdout: $LAST_OUT"
+	n=$(nl_writes "$log")
+	[ "$n" = 0 ] || fail "apply of $what made $n netlink writes"
+	[ "$(lab_snapshot)" = "$before" ] ||
+		fail "apply of $what changed the lab: $(diff <(echo "$before") <(lab_snapshot))"
+}

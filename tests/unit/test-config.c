@@ -124,9 +124,26 @@ static void test_full(void **state)
 	assert_false(c.gw[0].spec.no_host);   /* the default */
 	assert_false(c.gw[2].spec.no_host);
 
+	/* Where each key apply checks against the system was, and the file. */
+	assert_string_equal(c.file, "t.conf");
+	assert_non_null(c.gw[0].pub_lines);
+	assert_int_equal(c.gw[0].pub_lines[0], 3);
+	assert_int_equal(c.gw[0].pub_lines[1], 4);
+	assert_int_equal(c.gw[0].netns_line, 0);
+	assert_int_equal(c.gw[0].subnet_line, 0);
+	assert_int_equal(c.gw[0].uplink_line, 0);
+	assert_int_equal(c.gw[1].netns_line, 6);
+	assert_int_equal(c.gw[1].subnet_line, 7);
+	assert_int_equal(c.gw[1].uplink_line, 8);
+	assert_null(c.gw[1].pub_lines);
+	assert_int_equal(c.gw[2].netns_line, 11);
+	assert_int_equal(c.gw[2].pub_lines[0], 13);
+	assert_int_equal(c.gw[3].netns_line, 16);
+
 	assert_ptr_equal(config_find(&c, "db"), &c.gw[1]);
 	assert_null(config_find(&c, "nope"));
 	config_free(&c);
+	assert_null(c.file);
 	assert_null(c.gw);
 	assert_int_equal(c.n, 0);
 	config_free(&c);    /* twice is harmless */

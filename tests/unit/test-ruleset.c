@@ -322,8 +322,9 @@ static void ifaddrkey(char key[IFNAMSIZ + 4], const char *name, uint8_t a, uint8
 }
 
 /* A gateway without uplink: its veth in ifaces and masq_any, veth . its
- * namespace's address in ns_addrs4, tagged with its name; deleting sends the
- * same keys without the tag. */
+ * namespace's address in ns_addrs4, tagged with its name; deleting sends,
+ * for each, the same add (without NLM_F_EXCL) and then the delete of the
+ * key without the tag. */
 static void test_gateway_any(void **state)
 {
 	struct nftx *n = *state;
@@ -338,24 +339,29 @@ static void test_gateway_any(void **state)
 	ifkey(key, "nsg-web");
 	ifaddrkey(src, "nsg-web", 10, 200, 0, 2);
 	for (int del = 0; del < 2; del++) {
+		size_t per = del ? 2 : 1;   /* messages per element */
+
 		nftx_batch_begin(n);
 		assert_int_equal(ruleset_queue_gateway(n, &gw, del), 0);
-		assert_int_equal(nftx_batch_size(n), 3);
+		assert_int_equal(nftx_batch_size(n), 3 * per);
 		assert_int_equal(nftx_batch_commit(n, &e), 0);
-		assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 5);
-		for (size_t i = 1; i <= 3; i++) {
-			assert_int_equal(m[i].type, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM);
+		assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 2 + 3 * per);
+		for (size_t i = 1; i <= 3 * per; i++) {
+			bool is_del = del && i % 2 == 0;
+
+			assert_int_equal(m[i].type, is_del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM);
+			assert_false(m[i].nlh->nlmsg_flags & NLM_F_EXCL);
 			decode_elems(m[i].nlh, &em);
-			assert_string_equal(em.set, want[i - 1]);
+			assert_string_equal(em.set, want[(i - 1) / per]);
 			assert_int_equal(em.n_elems, 1);
-			if (i < 3) {
+			if ((i - 1) / per < 2) {
 				assert_int_equal(em.key_len, IFNAMSIZ);
 				assert_memory_equal(em.key, key, IFNAMSIZ);
 			} else {
 				assert_int_equal(em.key_len, IFNAMSIZ + 4);
 				assert_memory_equal(em.key, src, IFNAMSIZ + 4);
 			}
-			assert_string_equal(em.comment, del ? "" : "web");
+			assert_string_equal(em.comment, is_del ? "" : "web");
 		}
 	}
 	/* Without an IPv4 address the guard would drop all it sends. */
@@ -393,14 +399,25 @@ static void test_gateway_uplink(void **state)
 	decode_elems(m[3].nlh, &em);
 	assert_string_equal(em.set, "ns_addrs4");
 
-	/* An uplink change swaps only the masquerade element. */
+	/* An uplink change swaps only the masquerade element; the old one is
+	 * added (a no-op if it exists, no NLM_F_EXCL) right before its delete,
+	 * so that the delete finds it even when a killed apply removed it
+	 * already (D4). */
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_masq(n, &gw, true), 0);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
-	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 3);
-	assert_int_equal(m[1].type, NFT_MSG_DELSETELEM);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	assert_int_equal(m[1].type, NFT_MSG_NEWSETELEM);
+	assert_true(m[1].nlh->nlmsg_flags & NLM_F_CREATE);
+	assert_false(m[1].nlh->nlmsg_flags & NLM_F_EXCL);
 	decode_elems(m[1].nlh, &em);
 	assert_string_equal(em.set, "masq_via");
+	assert_memory_equal(em.key, key, 2 * IFNAMSIZ);
+	assert_int_equal(m[2].type, NFT_MSG_DELSETELEM);
+	decode_elems(m[2].nlh, &em);
+	assert_string_equal(em.set, "masq_via");
+	assert_int_equal(em.key_len, 2 * IFNAMSIZ);
+	assert_memory_equal(em.key, key, 2 * IFNAMSIZ);
 }
 
 /* --no-host: the veth in no_host, and veth . server in no_host_dns4 for each
@@ -443,12 +460,17 @@ static void test_gateway_no_host(void **state)
 	assert_memory_equal(em.key, dns, IFNAMSIZ + 4);
 	assert_string_equal(em.comment, "box");
 
-	/* No servers: no no_host_dns4 message. */
+	/* No servers: no no_host_dns4 message; the delete's add comes first. */
 	gw.n_dns = 0;
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_no_host(n, &gw, true), 0);
-	assert_int_equal(nftx_batch_size(n), 1);
+	assert_int_equal(nftx_batch_size(n), 2);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
+	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
+	assert_int_equal(m[1].type, NFT_MSG_NEWSETELEM);
+	assert_int_equal(m[2].type, NFT_MSG_DELSETELEM);
+	decode_elems(m[2].nlh, &em);
+	assert_string_equal(em.set, "no_host");
 }
 
 /* A kernel refusal names the message it refused and carries the kernel's
