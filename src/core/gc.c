@@ -41,9 +41,41 @@ static int restore_queue_one(struct nftx *nft, const struct gw_state *st,
 	return r;
 }
 
+/* pubs[] less what an earlier gateway claimed, and claimed[] grown by the
+ * rest: two ports files may claim one port (a publish killed before its
+ * commit, then another gateway took the port), and one transaction cannot
+ * add a map key twice. The first gateway in name order keeps it; gc's
+ * element repair leaves the other's file ahead of the kernel. */
+static int restore_claim(struct portmap **pubs, size_t *n_pubs, struct portmap **claimed,
+			 size_t *n_claimed)
+{
+	struct portmap *free_ports = NULL, *all = NULL;
+	size_t n_free = 0, n_all = 0;
+	int r;
+
+	if (!*n_pubs)
+		return 0;
+	r = portmap_combine(*pubs, *n_pubs, *claimed, *n_claimed, true, &free_ports, &n_free);
+	if (r == 0)
+		r = portmap_combine(*claimed, *n_claimed, free_ports, n_free, false, &all, &n_all);
+	if (r < 0) {
+		free(free_ports);
+		return r;
+	}
+	free(*pubs);
+	*pubs = free_ports;
+	*n_pubs = n_free;
+	free(*claimed);
+	*claimed = all;
+	*n_claimed = n_all;
+	return 0;
+}
+
 int restore_queue(struct nftx *nft, const char *except, size_t *n)
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
+	_cleanup_free_ struct portmap *claimed = NULL;
+	size_t n_claimed = 0;
 	int count = state_names(&names), r = 0;
 
 	if (count < 0)
@@ -62,7 +94,9 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		gw_rules_dns(&gw, NULL);
 		if (state_ports_load(names[i], &pubs, &n_pubs) < 0)
 			n_pubs = 0;
-		r = restore_queue_one(nft, &st, &gw, pubs, n_pubs);
+		r = restore_claim(&pubs, &n_pubs, &claimed, &n_claimed);
+		if (r == 0)
+			r = restore_queue_one(nft, &st, &gw, pubs, n_pubs);
 		if (n)
 			(*n)++;
 	}

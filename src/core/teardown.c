@@ -375,7 +375,8 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		r = rr < 0 ? rr : 0;
 	}
 	link_job_wait(&job);
-	if (r == 0 && n_links && job.r < 0) {
+	/* ENODEV: the kernel destroyed them all with their namespaces first. */
+	if (r == 0 && n_links && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;
 		r = job.r;
 	}

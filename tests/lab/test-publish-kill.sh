@@ -182,9 +182,36 @@ apply_killed() {
 	pass "apply's port change killed at each ports file and commit: gc settles on before / between / asked, never elsewhere; apply again finishes it"
 }
 
+# Two ports files claiming one port: a publish killed at its commit, then
+# another gateway takes the port. A flushed ruleset still comes back whole
+# from the files (one transaction cannot add a map key twice): the first
+# gateway by name keeps the port, the other loses only that one.
+double_claim_restored() {
+	local n
+	reset 8080:80
+	n=$(batch_send_index publish web 7000:70 | tail -1)
+	expect_exit 0 nsg unpublish web 7000:70
+	kill_nsg_at sendto "$n" publish web 7000:70
+	grep -q '^7000:70/tcp$' "$PORTS" || fail "the killed publish did not record its intent: $(cat "$PORTS")"
+	up_ok aaa
+	expect_exit 0 nsg publish aaa 7000:70
+	must nft flush ruleset
+	expect_exit 0 nsg gc
+	ruleset_complete_or_fail "gc after a flush, with two files claiming 7000"
+	[ "$(port_elems aaa | grep -c ' 7000 :')" = 1 ] || fail "aaa lost 7000: $(port_elems aaa | tr '\n' '|')"
+	port_elems web | grep -q ' 8080 :' || fail "web lost 8080: $(port_elems web | tr '\n' '|')"
+	expect_exit 0 nsg show web --json
+	expect_exit 0 nsg down aaa
+	pass "a flushed ruleset comes back whole when two ports files claim one port"
+}
+ruleset_complete_or_fail() {
+	nft list chain inet nsgate guard >/dev/null 2>&1 || fail "$1: the table was not restored"
+}
+
 publish_killed
 unpublish_killed
 apply_killed
+double_claim_restored
 nsg down --all >/dev/null || fail "down --all failed"
 assert_no_residue web
 pass "killed publish, unpublish and apply: nothing left after down --all"
