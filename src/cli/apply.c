@@ -72,7 +72,7 @@ int cmd_gc(int argc, char *argv[])
 	if (res.table)
 		printf("table inet nsgate: restored\n");
 	for (size_t i = 0; i < res.n_gateways; i++)
-		printf("%s: restored, its nftables elements were missing\n", res.gateways[i]);
+		printf("%s: restored, its nftables elements differed from its files\n", res.gateways[i]);
 	free(items);
 	free(res.gateways);
 	return EXIT_OK;

@@ -111,7 +111,7 @@ static void tell_restored(const struct reporter *rep, struct gw_restore_result *
 	if (res->table)
 		tell(rep, WATCH_RESTORED, "inet " RULESET_TABLE, NULL);
 	for (size_t i = 0; i < res->n_gateways; i++)
-		tell(rep, WATCH_REPAIRED, res->gateways[i], "its nftables elements were missing");
+		tell(rep, WATCH_REPAIRED, res->gateways[i], "its nftables elements differed from its files");
 	free(res->gateways);
 	*res = (struct gw_restore_result){ 0 };
 }

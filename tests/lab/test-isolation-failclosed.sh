@@ -38,7 +38,7 @@ expect_no_answer tcp "$GW_NS" 80 ip netns exec inet
 pass "with a's elements deleted, inet still cannot connect to a's ports directly; show says rules-missing"
 
 expect_exit 0 nsg gc
-grep -qx 'a: restored, its nftables elements were missing' <<<"$LAST_OUT" ||
+grep -qx 'a: restored, its nftables elements differed from its files' <<<"$LAST_OUT" ||
 	fail "gc did not report 'a: restored, ...': '$LAST_OUT'"
 [ "$(nft_elements)" = "$ELEMENTS" ] || fail "gc did not restore a's elements:
 $(diff <(echo "$ELEMENTS") <(nft_elements) | sed 's/^/    /')"
@@ -71,7 +71,7 @@ $(diff <(echo "$ELEMENTS") <(nft_elements) | sed 's/^/    /')
 T0=$(date +%s%N)
 delete_elements
 repaired_by_watch "$T0" "deleting a's elements"
-wait_for grep -qx 'watch: a: restored, its nftables elements were missing' "$WLOG" ||
+wait_for grep -qx 'watch: a: restored, its nftables elements differed from its files' "$WLOG" ||
 	fail "watch did not say 'watch: a: restored, ...': $(cat "$WLOG")"
 T0=$(date +%s%N)
 must nft flush set inet nsgate ifaces
@@ -79,7 +79,7 @@ repaired_by_watch "$T0" "nft flush set inet nsgate ifaces"
 T0=$(date +%s%N)
 must nft flush map inet nsgate ports4
 repaired_by_watch "$T0" "nft flush map inet nsgate ports4"
-grep -vxE 'watch: (listening for nftables and link events|[^: ]+: restored, its nftables elements were missing)' "$WLOG" &&
+grep -vxE 'watch: (listening for nftables and link events|[^: ]+: restored, its nftables elements differed from its files)' "$WLOG" &&
 	fail "watch printed other lines: $(cat "$WLOG")"
 kill -TERM "$WATCH"
 wait_exit "$WATCH" 5 || fail "watch did not stop on SIGTERM"
