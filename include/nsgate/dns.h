@@ -20,13 +20,34 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 	       const char **ret_warn);
 /* Read the host's files and render. */
 int dns_render_host(const struct gw_spec *spec, char **ret, const char **ret_warn);
+/*
+ * /etc/netns/NAME is used only when it is a real directory: a link there
+ * (or anything else) is refused with -ENOTDIR and left alone, so nothing
+ * is written or removed where it points; so is a link at /etc/netns. A
+ * directory dns_write makes gets 0755, resolv.conf 0644 (whatever the
+ * umask: non-root programs in the namespace read it).
+ */
 int dns_write(const char *name, const char *content, struct nsg_err *e);
-/* Remove the file, and the directory when that leaves it empty. */
+/* Remove the file (and a leftover tmp of it), and the directory when that
+ * leaves it empty. 0 when there was none. */
 int dns_remove(const char *name);
 /* The IPv4 nameservers the namespace's resolv.conf names (what it really uses).
  * Returns their count, -ENOENT without a file. */
 int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max);
-/* 0 if the file exists, -ENOENT if not. */
+/* 0 if the file exists, -ENOENT if not, -ENOTDIR when /etc/netns/NAME is
+ * not a real directory. */
 int dns_exists(const char *name);
+/* Remove what a kill left in /etc/netns/NAME (resolv.conf.nsgate-tmp), and
+ * the directory when that leaves it empty. Run under the lock. Returns how
+ * many files were removed, or -errno. */
+int dns_tmp_sweep(const char *name);
+
+/* The same relative to an open /etc/netns (etc): what the above call, and
+ * what unit tests call with a directory of their own. */
+int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e);
+int dns_remove_at(int etc, const char *name);
+int dns_read_servers_at(int etc, const char *name, struct ip_addr *ret, unsigned max);
+int dns_exists_at(int etc, const char *name);
+int dns_tmp_sweep_at(int etc, const char *name);
 
 #endif

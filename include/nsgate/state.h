@@ -18,6 +18,10 @@
 
 #define STATE_DIR "/run/nsgate"
 
+/* Take the lock (waiting at most NSGATE_LOCK_TIMEOUT seconds, 30 when
+ * unset; then a BUSY error naming the holder's pid) and write our pid into
+ * it. *ret_fd holds it until closed. A /run/nsgate or lock that is a link
+ * or of the wrong type is refused. */
 int state_lock(int *ret_fd, struct nsg_err *e);
 int state_save(const struct gw_state *st, struct nsg_err *e);
 /* -ENOENT when there is none, -EBADMSG when it is damaged. */
@@ -71,5 +75,10 @@ int state_forward_names(char (**ret)[GW_NAME_MAX + 1]);
 /* An older nsgate saved the global ip_forward in /run/nsgate/ip_forward.saved:
  * remove it. 1 if there was one, 0 if not, -errno. */
 int state_forward_legacy_drop(void);
+
+/* Remove the "*.nsgate-tmp" files a kill left in /run/nsgate, runs/ and
+ * forwarding/ (regular files and links so named; no link followed). Run
+ * under the lock. Returns how many, or the first -errno. */
+int state_tmp_sweep(void);
 
 #endif

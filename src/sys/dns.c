@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,8 @@
 
 /* What slurp reads of a resolver file. */
 #define RESOLV_MAX 65535
+/* The one file nsgate keeps in /etc/netns/NAME. */
+#define RESOLV_NAME "resolv.conf"
 
 struct servers {
 	struct ip_addr addr[GW_DNS_MAX];
@@ -110,16 +113,19 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 	return 0;
 }
 
-/* The text of path, or NULL when it cannot be read (then there is none).
- * Only the first 64 KiB count: a resolver file is a few lines. */
-static char *slurp(const char *path)
+/* The text of name (a path when follow: the host's resolver files are
+ * often links; else a name of dirfd, never through a link), or NULL when
+ * it cannot be read (then there is none). Only the first 64 KiB count: a
+ * resolver file is a few lines. */
+static char *slurp(int dirfd, const char *name, bool follow)
 {
 	_cleanup_free_ char *buf = malloc(RESOLV_MAX + 1);
 	int r;
 
 	if (!buf)
 		return NULL;
-	r = file_read_small(path, buf, RESOLV_MAX + 1);
+	r = follow ? file_read_small(name, buf, RESOLV_MAX + 1)
+		   : file_read_small_at(dirfd, name, buf, RESOLV_MAX + 1);
 	if (r < 0 && r != -EFBIG)
 		return NULL;
 	return TAKE_PTR(buf);
@@ -130,53 +136,96 @@ int dns_render_host(const struct gw_spec *spec, char **ret, const char **ret_war
 	_cleanup_free_ char *host = NULL, *upstream = NULL;
 
 	if (spec->dns_mode == GW_DNS_AUTO) {
-		host = slurp(DNS_HOST_RESOLV);
-		upstream = slurp(DNS_UPSTREAM_RESOLV);
+		host = slurp(AT_FDCWD, DNS_HOST_RESOLV, true);
+		upstream = slurp(AT_FDCWD, DNS_UPSTREAM_RESOLV, true);
 	}
 	return dns_render(spec, host, upstream, ret, ret_warn);
 }
 
-int dns_write(const char *name, const char *content, struct nsg_err *e)
+/* /etc/netns, never through a link (ip netns or nsgate may have made it). */
+static int etc_open(unsigned flags, int *ret_fd)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-	int r;
+	return file_dir_open_at(AT_FDCWD, NETNS_ETC_DIR, 0755, flags, ret_fd, NULL);
+}
 
-	snprintf(dir, sizeof(dir), NETNS_ETC_DIR "/%s", name);
-	if (mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
-		return nsg_fail(e, -errno, NULL, "%s", NETNS_ETC_DIR);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return nsg_fail(e, -errno, NULL, "%s", dir);
-	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
-	r = file_write_atomic(path, content, strlen(content), 0644, 0);
+/* NAME of etc: a real directory (-ENOTDIR for a link or anything else,
+ * so nothing is written or removed where a link points), 0755 when made. */
+static int ns_dir_open(int etc, const char *name, unsigned flags, int *ret_fd, bool *ret_created)
+{
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	return file_dir_open_at(etc, name, 0755, flags, ret_fd, ret_created);
+}
+
+int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e)
+{
+	_cleanup_close_ int dir = -1;
+	bool created = false;
+	int r = ns_dir_open(etc, name, FILE_DIR_CREATE, &dir, &created);
+
+	if (r < 0)
+		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(etc, name) : NULL,
+				NETNS_ETC_DIR "/%s", name);
+	/* 0644 whatever the umask: `run --user` and `ip netns exec` as any
+	 * user read it through the bind mount. */
+	r = file_write_atomic_at(dir, RESOLV_NAME, content, strlen(content), 0644, 0);
 	if (r < 0) {
-		rmdir(dir);
-		return nsg_fail(e, r, NULL, "%s", path);
+		if (created)
+			unlinkat(etc, name, AT_REMOVEDIR);
+		return nsg_fail(e, r, NULL, NETNS_ETC_DIR "/%s/" RESOLV_NAME, name);
 	}
 	return 0;
 }
 
-int dns_remove(const char *name)
+/*
+ * NAME itself goes when nothing is left in it, whoever made it: an empty
+ * directory gives `ip netns exec` nothing to bind and holds nothing anyone
+ * could lose, and no mark of nsgate's can live there (every file in it is
+ * bound over /etc). A user's files keep it (ENOTEMPTY). unlinkat with
+ * AT_REMOVEDIR removes no link (ENOTDIR), if one was swapped in meanwhile.
+ */
+static void ns_dir_drop_if_empty(int etc, const char *name)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-	int r = 0;
+	unlinkat(etc, name, AT_REMOVEDIR);
+}
 
-	snprintf(dir, sizeof(dir), NETNS_ETC_DIR "/%s", name);
-	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
-	if (unlink(path) < 0 && errno != ENOENT)
-		r = -errno;
-	/* Other files a user put there keep the directory (ENOTEMPTY). */
-	rmdir(dir);
+int dns_remove_at(int etc, const char *name)
+{
+	_cleanup_close_ int dir = -1;
+	int r = ns_dir_open(etc, name, 0, &dir, NULL);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	if (unlinkat(dir, RESOLV_NAME, 0) < 0 && errno != ENOENT)
+		return -errno;
+	/* A kill's leftover tmp would keep the directory forever. */
+	file_tmp_sweep_at(dir);
+	ns_dir_drop_if_empty(etc, name);
+	return 0;
+}
+
+int dns_tmp_sweep_at(int etc, const char *name)
+{
+	_cleanup_close_ int dir = -1;
+	int r = ns_dir_open(etc, name, 0, &dir, NULL);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	r = file_tmp_sweep_at(dir);
+	ns_dir_drop_if_empty(etc, name);
 	return r;
 }
 
-int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max)
+int dns_read_servers_at(int etc, const char *name, struct ip_addr *ret, unsigned max)
 {
-	char path[PATH_MAX];
+	_cleanup_close_ int dir = -1;
 	_cleanup_free_ char *text = NULL;
 	struct servers s = { 0 };
+	int r = ns_dir_open(etc, name, 0, &dir, NULL);
 
-	snprintf(path, sizeof(path), NETNS_ETC_DIR "/%s/resolv.conf", name);
-	text = slurp(path);
+	if (r < 0)
+		return r;
+	text = slurp(dir, RESOLV_NAME, false);
 	if (!text)
 		return -ENOENT;
 	parse_resolv(text, &s, NULL, 0);
@@ -185,10 +234,58 @@ int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max)
 	return (int)(s.n < max ? s.n : max);
 }
 
+int dns_exists_at(int etc, const char *name)
+{
+	_cleanup_close_ int dir = -1;
+	struct stat st;
+	int r = ns_dir_open(etc, name, 0, &dir, NULL);
+
+	if (r < 0)
+		return r;
+	return fstatat(dir, RESOLV_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
+int dns_write(const char *name, const char *content, struct nsg_err *e)
+{
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(FILE_DIR_CREATE, &etc);
+
+	if (r < 0)
+		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(AT_FDCWD, NETNS_ETC_DIR) : NULL,
+				"%s", NETNS_ETC_DIR);
+	return dns_write_at(etc, name, content, e);
+}
+
+/* The others find nothing to do without /etc/netns: ENOENT is theirs to
+ * read as "none" (missing is what they were asked to make so). */
+int dns_remove(const char *name)
+{
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(0, &etc);
+
+	return r < 0 ? (r == -ENOENT ? 0 : r) : dns_remove_at(etc, name);
+}
+
+int dns_tmp_sweep(const char *name)
+{
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(0, &etc);
+
+	return r < 0 ? (r == -ENOENT ? 0 : r) : dns_tmp_sweep_at(etc, name);
+}
+
+int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max)
+{
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(0, &etc);
+
+	return r < 0 ? r : dns_read_servers_at(etc, name, ret, max);
+}
+
 int dns_exists(const char *name)
 {
-	char path[PATH_MAX];
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(0, &etc);
 
-	snprintf(path, sizeof(path), NETNS_ETC_DIR "/%s/resolv.conf", name);
-	return access(path, F_OK) < 0 ? -errno : 0;
+	return r < 0 ? r : dns_exists_at(etc, name);
 }

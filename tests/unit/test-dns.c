@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* dns: the namespace's resolv.conf rendered from the host's (pure part). */
+/* dns: the namespace's resolv.conf rendered from the host's (pure part),
+ * and its files in a stand-in for /etc/netns. */
 #include "unit.h"
 
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nsgate/dns.h"
 
@@ -205,6 +211,186 @@ static void test_header(void **state)
 	free(out);
 }
 
+/* ------------------------------------------------------------ the files
+ * The dns_*_at functions against a throwaway directory standing in for
+ * /etc/netns: what a planted link or a kill's leftover must not change. */
+
+struct etc {
+	char path[64];
+	int fd;
+};
+
+static int etc_setup(void **state)
+{
+	struct etc *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -1;
+	snprintf(t->path, sizeof(t->path), "/tmp/nsgate-dns-XXXXXX");
+	if (!mkdtemp(t->path)) {
+		free(t);
+		return -1;
+	}
+	t->fd = open(t->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*state = t;
+	return t->fd < 0 ? -1 : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int etc_teardown(void **state)
+{
+	struct etc *t = *state;
+
+	close(t->fd);
+	nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t);
+	return 0;
+}
+
+/* PATH of the stand-in's entry rel (a static buffer: one at a time). */
+static const char *at(void **state, const char *rel)
+{
+	static char path[PATH_MAX];
+	struct etc *t = *state;
+
+	snprintf(path, sizeof(path), "%s/%s", t->path, rel);
+	return path;
+}
+
+static void put_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *text_of(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void plant(void **state, const char *target, const char *name)
+{
+	char t[PATH_MAX];
+
+	snprintf(t, sizeof(t), "%s", at(state, target));
+	assert_int_equal(symlink(t, at(state, name)), 0);
+}
+
+/* Under umask 077 the directory is 0755 and the file 0644: non-root
+ * programs in the namespace read it. What is written reads back. */
+static void test_write_modes(void **state)
+{
+	struct etc *t = *state;
+	struct ip_addr got[3];
+	struct nsg_err e = { 0 };
+	mode_t old = umask(077);
+	struct stat st;
+
+	assert_int_equal(dns_exists_at(t->fd, "web"), -ENOENT);
+	assert_int_equal(dns_write_at(t->fd, "web", "nameserver 192.0.2.53\n", &e), 0);
+	umask(old);
+	assert_int_equal(stat(at(state, "web"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(stat(at(state, "web/resolv.conf"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(dns_exists_at(t->fd, "web"), 0);
+	assert_int_equal(dns_read_servers_at(t->fd, "web", got, 3), 1);
+	assert_int_equal(got[0].v4, A(192, 0, 2, 53));
+}
+
+/* NAME a link to another directory (the brief's "-> /etc"): refused by
+ * every function, and the directory it points to keeps its resolv.conf. */
+static void test_dir_link_refused(void **state)
+{
+	struct etc *t = *state;
+	struct nsg_err e = { 0 };
+	struct ip_addr got[3];
+
+	assert_int_equal(mkdir(at(state, "victim"), 0755), 0);
+	put_text(at(state, "victim/resolv.conf"), "sentinel\n");
+	plant(state, "victim", "web");
+	assert_int_equal(dns_write_at(t->fd, "web", "nameserver 192.0.2.53\n", &e), -ENOTDIR);
+	assert_string_equal(e.what, "/etc/netns/web");
+	assert_contains(e.why, "symbolic link");
+	assert_int_equal(dns_exists_at(t->fd, "web"), -ENOTDIR);
+	assert_int_equal(dns_read_servers_at(t->fd, "web", got, 3), -ENOTDIR);
+	assert_int_equal(dns_remove_at(t->fd, "web"), -ENOTDIR);
+	assert_int_equal(dns_tmp_sweep_at(t->fd, "web"), -ENOTDIR);
+	assert_string_equal(text_of(at(state, "victim/resolv.conf")), "sentinel\n");
+	/* A file there: refused as well, and said so. */
+	put_text(at(state, "file"), "x");
+	assert_int_equal(dns_write_at(t->fd, "file", "nameserver 192.0.2.53\n", &e), -ENOTDIR);
+	assert_string_equal(e.why, "is not a directory");
+	/* Names that would leave the directory. */
+	assert_int_equal(dns_write_at(t->fd, "..", "x", &e), -EINVAL);
+	assert_int_equal(dns_exists_at(t->fd, "a/b"), -EINVAL);
+}
+
+/* A planted resolv.conf.nsgate-tmp link: replaced, the victim untouched;
+ * a resolv.conf that is a link is read as none (not followed). */
+static void test_tmp_link(void **state)
+{
+	struct etc *t = *state;
+	struct nsg_err e = { 0 };
+	struct ip_addr got[3];
+
+	put_text(at(state, "victim"), "sentinel\n");
+	assert_int_equal(mkdir(at(state, "web"), 0755), 0);
+	plant(state, "victim", "web/resolv.conf.nsgate-tmp");
+	assert_int_equal(dns_write_at(t->fd, "web", "nameserver 192.0.2.53\n", &e), 0);
+	assert_string_equal(text_of(at(state, "victim")), "sentinel\n");
+	assert_string_equal(text_of(at(state, "web/resolv.conf")), "nameserver 192.0.2.53\n");
+	assert_int_equal(unlink(at(state, "web/resolv.conf")), 0);
+	put_text(at(state, "victim"), "nameserver 192.0.2.99\n");
+	plant(state, "victim", "web/resolv.conf");
+	assert_int_equal(dns_read_servers_at(t->fd, "web", got, 3), -ENOENT);
+}
+
+/* remove: the file and a leftover tmp go, then the directory when empty;
+ * a user's file keeps it. sweep: the tmp only, then the same rule. */
+static void test_remove_and_sweep(void **state)
+{
+	struct etc *t = *state;
+	struct nsg_err e = { 0 };
+	struct stat st;
+
+	assert_int_equal(dns_remove_at(t->fd, "web"), 0);   /* none: nothing to do */
+	assert_int_equal(dns_write_at(t->fd, "web", "nameserver 192.0.2.53\n", &e), 0);
+	put_text(at(state, "web/resolv.conf.nsgate-tmp"), "half");
+	assert_int_equal(dns_remove_at(t->fd, "web"), 0);
+	assert_int_equal(lstat(at(state, "web"), &st), -1);
+	assert_int_equal(dns_write_at(t->fd, "web", "nameserver 192.0.2.53\n", &e), 0);
+	put_text(at(state, "web/hosts"), "127.0.0.1 web\n");
+	assert_int_equal(dns_remove_at(t->fd, "web"), 0);
+	assert_int_equal(lstat(at(state, "web/resolv.conf"), &st), -1);
+	assert_int_equal(lstat(at(state, "web/hosts"), &st), 0);
+	put_text(at(state, "web/resolv.conf.nsgate-tmp"), "half");
+	assert_int_equal(dns_tmp_sweep_at(t->fd, "web"), 1);
+	assert_int_equal(lstat(at(state, "web/hosts"), &st), 0);
+	assert_int_equal(unlink(at(state, "web/hosts")), 0);
+	put_text(at(state, "web/resolv.conf.nsgate-tmp"), "half");
+	assert_int_equal(dns_tmp_sweep_at(t->fd, "web"), 1);
+	assert_int_equal(lstat(at(state, "web"), &st), -1);
+	assert_int_equal(dns_tmp_sweep_at(t->fd, "web"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +406,10 @@ int main(void)
 		cmocka_unit_test(test_no_upstream),
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_header),
+		cmocka_unit_test_setup_teardown(test_write_modes, etc_setup, etc_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_link_refused, etc_setup, etc_teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_link, etc_setup, etc_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_and_sweep, etc_setup, etc_teardown),
 	};
 
 	return cmocka_run_group_tests_name("dns", tests, NULL, NULL);

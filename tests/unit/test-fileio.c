@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* fileio: whole-file reads with a cap, small reads, atomic writes; all in a
- * throwaway directory. */
+/* fileio: whole-file reads with a cap, small reads, atomic writes that no
+ * planted name redirects, directories opened without following links, the
+ * tmp sweep; all in a throwaway directory. */
 #include "unit.h"
 
 #include <dirent.h>
@@ -233,6 +234,192 @@ static void test_write_fails_clean(void **state)
 	assert_int_equal(file_read_small(in(state, "busy/inside"), buf, sizeof(buf)), 4);
 }
 
+/* A symbolic link name -> target, both in the test's directory. */
+static int plant_link(void **state, const char *target, const char *name)
+{
+	char t[PATH_MAX];
+
+	snprintf(t, sizeof(t), "%s", in(state, target));
+	return symlink(t, in(state, name));
+}
+
+/* The text of path (a small file), for comparisons. */
+static const char *text_of(const char *path)
+{
+	static char buf[64];
+
+	assert_true(file_read_small(path, buf, sizeof(buf)) >= 0);
+	return buf;
+}
+
+/* A link planted at the tmp name (to a victim, or dangling) is replaced,
+ * never written through: the victim keeps its text, no target appears. */
+static void test_write_tmp_link(void **state)
+{
+	char victim[PATH_MAX], dangling[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+
+	snprintf(victim, sizeof(victim), "%s", in(state, "victim"));
+	snprintf(dangling, sizeof(dangling), "%s", in(state, "nowhere"));
+	snprintf(target, sizeof(target), "%s", in(state, "t"));
+	put(victim, "sentinel", 8);
+	assert_int_equal(symlink(victim, in(state, "t.nsgate-tmp")), 0);
+	assert_int_equal(file_write_atomic(target, "new\n", 4, 0644, 0), 0);
+	assert_string_equal(text_of(victim), "sentinel");
+	assert_string_equal(text_of(target), "new\n");
+	assert_int_equal(lstat(target, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_false(tmp_left(state));
+	assert_int_equal(symlink(dangling, in(state, "t.nsgate-tmp")), 0);
+	assert_int_equal(file_write_atomic(target, "again", 5, 0644, 0), 0);
+	assert_int_equal(lstat(dangling, &st), -1);
+	assert_string_equal(text_of(target), "again");
+	assert_false(tmp_left(state));
+}
+
+/* A leftover regular tmp (a kill between create and rename) is replaced:
+ * also one that is a hard link to another file, which must not be
+ * truncated through it. */
+static void test_write_tmp_leftover(void **state)
+{
+	char victim[PATH_MAX], target[PATH_MAX];
+
+	snprintf(victim, sizeof(victim), "%s", in(state, "victim"));
+	snprintf(target, sizeof(target), "%s", in(state, "t"));
+	put(in(state, "t.nsgate-tmp"), "half a file", 11);
+	assert_int_equal(file_write_atomic(target, "whole\n", 6, 0644, 0), 0);
+	assert_string_equal(text_of(target), "whole\n");
+	assert_false(tmp_left(state));
+	put(victim, "sentinel", 8);
+	assert_int_equal(link(victim, in(state, "t.nsgate-tmp")), 0);
+	assert_int_equal(file_write_atomic(target, "x", 1, 0644, 0), 0);
+	assert_string_equal(text_of(victim), "sentinel");
+	assert_string_equal(text_of(target), "x");
+	assert_false(tmp_left(state));
+}
+
+/* The mode is the one asked for, whatever the umask: 077 narrows nothing,
+ * 0 widens nothing; a file that was there gets it too. */
+static void test_write_mode_exact(void **state)
+{
+	static const struct { mode_t umask, mode; } cases[] = {
+		{ 077, 0644 }, { 027, 0644 }, { 0, 0600 }, { 077, 0600 },
+	};
+	const char *p = in(state, "m");
+	mode_t old = umask(022);
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		umask(cases[i].umask);
+		assert_int_equal(file_write_atomic(p, "x", 1, cases[i].mode, 0), 0);
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, cases[i].mode);
+	}
+	umask(old);
+}
+
+/* Relative to a directory descriptor; a directory given by path whose own
+ * name is a link is refused, and nothing lands where it points. */
+static void test_write_at_and_parent_link(void **state)
+{
+	struct dir *d = *state;
+	char path[PATH_MAX];
+	int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(file_write_atomic_at(fd, "a", "at\n", 3, 0644, 0), 0);
+	assert_string_equal(text_of(in(state, "a")), "at\n");
+	close(fd);
+	assert_int_equal(mkdir(in(state, "real"), 0755), 0);
+	assert_int_equal(plant_link(state, "real", "link"), 0);
+	snprintf(path, sizeof(path), "%s", in(state, "link/f"));
+	assert_int_equal(file_write_atomic(path, "x", 1, 0644, 0), -ENOTDIR);
+	assert_int_equal(access(in(state, "real/f"), F_OK), -1);
+}
+
+static void test_dir_open(void **state)
+{
+	struct dir *d = *state;
+	mode_t old = umask(077);
+	bool created = false;
+	struct stat st;
+	int dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd = -1;
+
+	assert_true(dfd >= 0);
+	assert_int_equal(file_dir_open_at(dfd, "new", 0, 0, &fd, NULL), -ENOENT);
+	/* Made with exactly the mode, under umask 077. */
+	assert_int_equal(file_dir_open_at(dfd, "new", 0755, FILE_DIR_CREATE, &fd, &created), 0);
+	assert_true(created);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	close(fd);
+	/* There already: opened, not made, its mode left as it is. */
+	assert_int_equal(chmod(in(state, "new"), 0700), 0);
+	assert_int_equal(file_dir_open_at(dfd, "new", 0755, FILE_DIR_CREATE, &fd, &created), 0);
+	assert_false(created);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	close(fd);
+	/* A link to a directory and a file: refused, nothing made through it. */
+	assert_int_equal(plant_link(state, "new", "ln"), 0);
+	assert_int_equal(plant_link(state, "gone", "dangling"), 0);
+	put(in(state, "file"), "x", 1);
+	assert_int_equal(file_dir_open_at(dfd, "ln", 0755, FILE_DIR_CREATE, &fd, NULL), -ENOTDIR);
+	assert_contains(file_not_dir_why(dfd, "ln"), "symbolic link");
+	assert_int_equal(file_dir_open_at(dfd, "dangling", 0755, FILE_DIR_CREATE, &fd, NULL), -ENOTDIR);
+	assert_int_equal(access(in(state, "gone"), F_OK), -1);
+	assert_int_equal(file_dir_open_at(dfd, "file", 0755, FILE_DIR_CREATE, &fd, NULL), -ENOTDIR);
+	assert_string_equal(file_not_dir_why(dfd, "file"), "is not a directory");
+	close(dfd);
+	umask(old);
+}
+
+/* Every *.nsgate-tmp file or link goes (the link, not its target); a
+ * directory so named, the bare suffix and other files stay. */
+static void test_tmp_sweep(void **state)
+{
+	struct dir *d = *state;
+	int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+
+	assert_true(fd >= 0);
+	put(in(state, "victim"), "sentinel", 8);
+	put(in(state, "a.state.nsgate-tmp"), "half", 4);
+	assert_int_equal(plant_link(state, "victim", "b.nsgate-tmp"), 0);
+	assert_int_equal(plant_link(state, "nowhere", "c.nsgate-tmp"), 0);
+	assert_int_equal(mkdir(in(state, "d.nsgate-tmp"), 0755), 0);
+	put(in(state, ".nsgate-tmp"), "x", 1);
+	put(in(state, "keep.state"), "x", 1);
+	assert_int_equal(file_tmp_sweep_at(fd), 3);
+	assert_string_equal(text_of(in(state, "victim")), "sentinel");
+	assert_int_equal(lstat(in(state, "b.nsgate-tmp"), &st), -1);
+	assert_int_equal(stat(in(state, "d.nsgate-tmp"), &st), 0);
+	assert_int_equal(stat(in(state, ".nsgate-tmp"), &st), 0);
+	assert_int_equal(stat(in(state, "keep.state"), &st), 0);
+	/* Again on the same descriptor: the first sweep did not move it. */
+	put(in(state, "e.nsgate-tmp"), "x", 1);
+	assert_int_equal(file_tmp_sweep_at(fd), 1);
+	close(fd);
+}
+
+/* Reading relative to a directory: a link is refused, a FIFO read at once. */
+static void test_read_small_at(void **state)
+{
+	struct dir *d = *state;
+	int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[16];
+
+	assert_true(fd >= 0);
+	put(in(state, "f"), "abc", 3);
+	assert_int_equal(plant_link(state, "f", "l"), 0);
+	assert_int_equal(mkfifo(in(state, "fifo"), 0600), 0);
+	assert_int_equal(file_read_small_at(fd, "f", buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(file_read_small_at(fd, "l", buf, sizeof(buf)), -ELOOP);
+	assert_int_equal(file_read_small_at(fd, "fifo", buf, sizeof(buf)), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +430,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_small, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_replaces, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_fails_clean, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_tmp_link, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_tmp_leftover, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_mode_exact, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_write_at_and_parent_link, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_open, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_sweep, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_small_at, dir_setup, dir_teardown),
 	};
 
 	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
