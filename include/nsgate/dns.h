@@ -41,6 +41,8 @@ int dns_exists(const char *name);
  * the directory when that leaves it empty. Run under the lock. Returns how
  * many files were removed, or -errno. */
 int dns_tmp_sweep(const char *name);
+/* dns_tmp_sweep of every directory in /etc/netns: how many held a leftover. */
+int dns_tmp_sweep_all(void);
 
 /* The same relative to an open /etc/netns (etc): what the above call, and
  * what unit tests call with a directory of their own. */

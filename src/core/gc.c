@@ -414,6 +414,12 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result 
 	 * switch turned on since: what nsgate saved is moot. */
 	if (r == 0)
 		forward_settle(&s, !inventory_others_exist(""));
+	/* Temporary files a kill left mid-write (state, ports, resolv.conf):
+	 * under the lock, nobody is writing one. */
+	if (r == 0) {
+		state_tmp_sweep();
+		dns_tmp_sweep_all();
+	}
 	return r;
 }
 

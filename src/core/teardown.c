@@ -26,7 +26,8 @@ int teardown_files(const char *name, bool resolv, struct nsg_err *e)
 
 	if (resolv) {
 		r = dns_remove(name);
-		if (r < 0 && r != -ENOENT)
+		/* ENOTDIR: /etc/netns/NAME is a link or a file now, not ours to touch. */
+		if (r < 0 && r != -ENOENT && r != -ENOTDIR)
 			return nsg_fail(e, r, NULL, "/etc/netns/%s/resolv.conf", name);
 	}
 	state_ports_remove(name);

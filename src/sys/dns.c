@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,8 +213,31 @@ int dns_tmp_sweep_at(int etc, const char *name)
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	r = file_tmp_sweep_at(dir);
-	ns_dir_drop_if_empty(etc, name);
+	/* Only a directory that held nsgate's leftover: an empty one of
+	 * someone else's, swept by gc, stays. */
+	if (r > 0)
+		ns_dir_drop_if_empty(etc, name);
 	return r;
+}
+
+int dns_tmp_sweep_all(void)
+{
+	_cleanup_close_ int etc = -1;
+	struct dirent *de;
+	DIR *d;
+	int r = etc_open(0, &etc), n = 0;
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	d = fdopendir(dup(etc));
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    dns_tmp_sweep_at(etc, de->d_name) > 0)
+			n++;
+	closedir(d);
+	return n;
 }
 
 int dns_read_servers_at(int etc, const char *name, struct ip_addr *ret, unsigned max)

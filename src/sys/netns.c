@@ -162,20 +162,31 @@ int netns_open(const char *path, int *ret_fd, struct nsg_err *e)
 	return 0;
 }
 
+/* Bind /etc/netns/NAME's files over /etc's, like ip netns exec; a NAME
+ * that is a symbolic link, and links inside it, are not followed (they
+ * could point anywhere: a gateway's resolv.conf is nsgate's own file). */
 static int bind_etc(const char *name)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
+	int fd;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), NETNS_ETC_DIR "/%s", name);
-	d = opendir(dir);
-	if (!d)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
 	while ((de = readdir(d))) {
 		char src[PATH_MAX + 256], dst[PATH_MAX];
+		struct stat st;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
 			continue;
 		snprintf(src, sizeof(src), "%s/%s", dir, de->d_name);
 		snprintf(dst, sizeof(dst), "/etc/%s", de->d_name);

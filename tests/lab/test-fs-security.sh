@@ -367,3 +367,4 @@ state_dir_links
 lock_link
 umask_modes
 lock_deadline
+tmp_leftovers_swept
