@@ -64,6 +64,9 @@ int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], struct l
 bool inventory_others_exist(const char *name);
 /* Whether the gateway's namespace is still the one it was made for. */
 bool inventory_netns_alive(const struct gw_state *st);
+/* The state of a gateway that is up, for publish and exec: NOT_FOUND for
+ * none and for one whose up never finished, the damage otherwise. */
+int inventory_load_running(const char *name, struct gw_state *st, struct nsg_err *e);
 /* The gateways whose labelled link exists, sorted; *ret malloc'ed. */
 int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], size_t *n_ret);
 int inventory_name_cmp(const void *a, const void *b);

@@ -6,13 +6,10 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e)
 {
 	struct gw_state st;
 	char path[PATH_MAX];
-	int r = state_load(name, &st);
+	int r = inventory_load_running(name, &st, e);
 
-	if (r == -ENOENT)
-		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT, "no such gateway",
-				     "gateway \"%s\"", name);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "state of gateway \"%s\"", name);
+		return r;
 	snprintf(path, sizeof(path), "%s", st.spec.netns_path);
 	return netns_exec(path, name, argv, e);
 }

@@ -123,3 +123,20 @@ int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], si
 	*n_ret = k;
 	return 0;
 }
+
+int inventory_load_running(const char *name, struct gw_state *st, struct nsg_err *e)
+{
+	int r = state_load(name, st);
+
+	if (r == -ENOENT)
+		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT, "no such gateway",
+				     "gateway \"%s\"", name);
+	if (r < 0)
+		return nsg_fail(e, r, "its state file is damaged (down it and up again)",
+				"gateway \"%s\"", name);
+	if (st->creating)
+		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT,
+				     "its up never finished (nsgate gc removes it)", "gateway \"%s\"",
+				     name);
+	return 0;
+}

@@ -18,29 +18,11 @@ static int ports_file_next(const char *name, const struct portmap *pubs, size_t 
 	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name) : 0;
 }
 
-/* The gateway's state, for commands that change a running gateway. */
-static int load_running(const char *name, struct gw_state *st, struct nsg_err *e)
-{
-	int r = state_load(name, st);
-
-	if (r == -ENOENT)
-		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT, "no such gateway",
-				     "gateway \"%s\"", name);
-	if (r < 0)
-		return nsg_fail(e, r, "its state file is damaged (down it and up again)",
-				"gateway \"%s\"", name);
-	if (st->creating)
-		return nsg_fail_kind(e, NSG_KIND_NOT_FOUND, -ENOENT,
-				     "its up never finished (nsgate gc removes it)", "gateway \"%s\"",
-				     name);
-	return 0;
-}
-
 /* A running gateway's namespace address: where its ports lead. */
 static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 {
 	struct gw_state st;
-	int r = load_running(name, &st, e);
+	int r = inventory_load_running(name, &st, e);
 
 	if (r < 0)
 		return r;

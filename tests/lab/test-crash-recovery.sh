@@ -28,6 +28,8 @@ recovered() {
 		fail "the killed up left no record of its intent: $(cat "/run/nsgate/$name.state" 2>&1)"
 	[ "$(gw_status "$name")" = incomplete ] || fail "show $name says $(gw_status "$name"), not incomplete"
 	expect_exit 1 nsg publish "$name" 9000:90
+	expect_exit 1 nsg exec "$name" -- true
+	case $LAST_ERR in *"never finished"*) ;; *) fail "exec of an incomplete gateway: $LAST_ERR" ;; esac
 	expect_exit 0 nsg gc
 	grep -q "$name" <<<"$LAST_OUT" || fail "gc did not report $name: $LAST_OUT"
 	assert_no_residue "$name"
