@@ -21,7 +21,10 @@
  * /dev/stdin) alike; a read interrupted by a signal is retried. -EISDIR for
  * a directory, -EFBIG when the file holds more than max bytes (SIZE_MAX:
  * no cap), -ENOMEM, or the -errno of open or read. *ret is set only on
- * success. */
+ * success. A pipe or FIFO that nothing is written to (or closed) within
+ * FILE_STREAM_WAIT_MS gives -ETIMEDOUT: no path can make nsgate wait for
+ * ever on a FIFO without a writer. */
+#define FILE_STREAM_WAIT_MS 10000
 int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* Read path into buf of len bytes (len >= 1) and NUL-terminate it. Returns

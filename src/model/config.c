@@ -446,6 +446,9 @@ int config_parse_file(const char *path, struct config *ret, struct nsg_err *e)
 	r = file_read_all(path, CONFIG_FILE_MAX, &buf, &len);
 	if (r == -EFBIG)
 		return nsg_fail(e, r, "larger than 16 MiB", "%s", path);
+	if (r == -ETIMEDOUT)
+		return nsg_fail_kind(e, NSG_KIND_INPUT, r, "nothing was written to it in 10 s "
+				     "(a FIFO without a writer?)", "%s", path);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "%s", path);
 	return parse_mem(buf, len, path, ret, e);

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,22 @@ static ssize_t read_some(int fd, char *buf, size_t n)
 	return r < 0 ? -errno : r;
 }
 
+/* A pipe or FIFO: wait, with a deadline, until its writer has written or
+ * closed. A FIFO no process ever opens for writing gives -ETIMEDOUT instead
+ * of an endless wait (or, read at once, an empty file). */
+static int stream_wait(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, FILE_STREAM_WAIT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
 int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
@@ -30,14 +47,23 @@ int file_read_all(const char *path, size_t max, char **ret, size_t *ret_len)
 	size_t len = 0, cap;
 	struct stat st;
 
-	/* O_NOCTTY: a terminal given as the file must not become ours. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NOCTTY: a terminal given as the file must not become ours.
+	 * O_NONBLOCK: opening a FIFO nobody writes to would wait for a writer
+	 * forever; see stream_wait. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		int r = stream_wait(fd);
+		if (r < 0)
+			return r;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return -errno;
 	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
 		return -EFBIG;
 	/* A regular file's size is known: one read fills it, the next sees

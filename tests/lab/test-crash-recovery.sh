@@ -139,9 +139,18 @@ fifo_netns() {
 	[ $(((t1 - t0) / 1000000)) -lt 2000 ] || fail "up --netns FIFO took $(((t1 - t0) / 1000000)) ms"
 	case $LAST_ERR in *"not a network namespace"*) ;; *) fail "unexpected error: $LAST_ERR" ;; esac
 	expect_exit 0 nsg publish keep 9191:91
+	# apply reading a FIFO nobody writes to: a deadline, not an endless
+	# wait, and no lock held meanwhile; one with a writer is read.
+	"$NSGATE" apply "$LAB_TMP/fifo" >"$LAB_TMP/apply-fifo.out" 2>&1 &
+	local pid=$!
+	expect_exit 0 nsg unpublish keep 9191:91
+	wait_exit "$pid" 15 || fail "apply FIFO did not end within 15 s"
+	[ "$BG_RC" = 2 ] || fail "apply FIFO without a writer: not exit 2: $(cat "$LAB_TMP/apply-fifo.out")"
+	grep -q "nothing was written" "$LAB_TMP/apply-fifo.out" || fail "apply FIFO: $(cat "$LAB_TMP/apply-fifo.out")"
+	expect_exit 0 nsg apply <(printf '[keep]\n')
 	down_ok keep
 	assert_no_residue web keep
-	pass "up --netns FIFO fails at once (exit 2), nothing blocks"
+	pass "up --netns FIFO fails at once (exit 2); apply FIFO without a writer fails after its deadline; nothing blocks"
 }
 
 # The name's namespace replaced by another while the gateway was up: gc and
