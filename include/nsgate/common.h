@@ -96,4 +96,17 @@ const char *nsg_err_reason(const struct nsg_err *e);
  * -EACCES), missing kernel support, busy; anything else is a system failure. */
 enum nsg_kind nsg_kind_of(int err);
 
+/*
+ * Text for a terminal, on one line: s copied into buf (size bytes, always
+ * terminated; cut between two characters when it does not fit) with every
+ * byte a terminal could obey or could not show written as \xNN: the C0
+ * controls (newline, ESC, ...), DEL, and bytes above 0x7f that are not
+ * valid UTF-8 or encode a C1 control (U+0080..U+009F, which some terminals
+ * take as ESC sequences). A backslash becomes "\\", so the output reads
+ * back unambiguously. Valid UTF-8 (a path with an accent) stays as it is.
+ * NSG_ESCAPED_SIZE(n) holds any n-byte string. Returns buf.
+ */
+char *nsg_escape(const char *s, char *buf, size_t size);
+#define NSG_ESCAPED_SIZE(n) (4 * (n) + 1)
+
 #endif

@@ -18,6 +18,11 @@ int ipam_pick(const struct ip_prefix *pool, uint8_t plen, const struct ip_prefix
  * none), then from the start. */
 int ipam_pick_from(const struct ip_prefix *pool, uint8_t plen, const struct ip_prefix *used,
 		   size_t n_used, const struct ip_addr *from, struct ip_prefix *ret);
+/* Whether net may be a gateway's subnet (or the pool it is picked from):
+ * 0, or -EINVAL with *ret_why (static text; ret_why may be NULL) when it
+ * overlaps 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 or 240.0.0.0/4;
+ * -EAFNOSUPPORT for a prefix that is not IPv4. */
+int ipam_subnet_usable(const struct ip_prefix *net, const char **ret_why);
 /* Index of the first entry of used[] that overlaps net, or -1. */
 long ipam_find_overlap(const struct ip_prefix *net, const struct ip_prefix *used, size_t n_used);
 

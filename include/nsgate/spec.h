@@ -52,8 +52,8 @@ struct gw_spec {
  * Every front end starts its specs here. */
 void spec_init(struct gw_spec *s);
 
-/* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..". -EINVAL/-ENAMETOOLONG with
- * a reason in e. */
+/* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..", not starting with '-'.
+ * -EINVAL/-ENAMETOOLONG with a reason in e. */
 int spec_name_check(const char *name, struct nsg_err *e);
 /* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
  * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
@@ -69,7 +69,8 @@ int spec_no_host_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* Whether two specs ask for the same DNS: mode, and for a list its servers in order. */
 bool spec_dns_same(const struct gw_spec *a, const struct gw_spec *b);
 /* --subnet CIDR: an IPv4 prefix of length 8..30 (a /30 is the smallest that
- * holds .1 and .2). */
+ * holds .1 and .2) that ipam_subnet_usable accepts (not in 0/8, 127/8,
+ * 224/4, 240/4). The config file's subnet key is parsed here too. */
 int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* Address i of an IPv4 subnet, and its host (.1) and namespace (.2) ones;
  * AF_UNSPEC for another family (spec_subnet_parse takes none). */

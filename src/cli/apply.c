@@ -10,7 +10,7 @@
 
 int cmd_apply(int argc, char *argv[])
 {
-	static const struct option opts[] = { { "prune", no_argument, NULL, 'p' }, { 0 } };
+	static const struct option opts[] = { { "prune", no_argument, NULL, OPT_LONG }, { 0 } };
 	struct gw_apply_item *items = NULL;
 	struct config cfg = { 0 };
 	struct nsg_err e = { 0 };
@@ -18,13 +18,14 @@ int cmd_apply(int argc, char *argv[])
 	size_t n = 0, changes = 0;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'p')
-			return usage_error("apply", "%s", "bad option");
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c != OPT_LONG)
+			return option_error("apply", c, argv);
 		prune = true;
 	}
-	if (optind + 1 != argc)
-		return usage_error("apply", "%s", optind >= argc ? "missing FILE" : "expected one FILE");
+	r = args_count("apply", argc, argv, 1, "FILE");
+	if (r >= 0)
+		return r;
 	/* The whole file is checked before anything is touched. */
 	r = config_parse_file(argv[optind], &cfg, &e);
 	if (r < 0)
@@ -35,12 +36,15 @@ int cmd_apply(int argc, char *argv[])
 	}
 	r = gateway_apply(&cfg, prune, &items, &n, &e);
 	for (size_t i = 0; i < n; i++) {
+		/* The detail names the file's uplinks, which may hold any byte. */
+		char detail[NSG_ESCAPED_SIZE(sizeof(items[i].detail))];
+
 		if (!items[i].action)
 			continue;
 		if (strcmp(items[i].action, "unchanged"))
 			changes++;
 		printf("%s: %s%s%s%s\n", items[i].name, items[i].action, items[i].detail[0] ? " (" : "",
-		       items[i].detail, items[i].detail[0] ? ")" : "");
+		       nsg_escape(items[i].detail, detail, sizeof(detail)), items[i].detail[0] ? ")" : "");
 	}
 	free(items);
 	config_free(&cfg);
@@ -60,8 +64,11 @@ int cmd_gc(int argc, char *argv[])
 	size_t n;
 	int r;
 
-	if (argc > 1)
-		return usage_error("gc", "unexpected argument \"%s\"", argv[1]);
+	r = options_none("gc", argc, argv);
+	if (r < 0)
+		r = args_count("gc", argc, argv, 0, NULL);
+	if (r >= 0)
+		return r;
 	if (need_privileges("gc"))
 		return EXIT_FAIL;
 	r = gateway_gc(&items, &n, &res, &e);
@@ -106,8 +113,11 @@ int cmd_watch(int argc, char *argv[])
 	struct nsg_err e = { 0 };
 	int r;
 
-	if (argc > 1)
-		return usage_error("watch", "unexpected argument \"%s\"", argv[1]);
+	r = options_none("watch", argc, argv);
+	if (r < 0)
+		r = args_count("watch", argc, argv, 0, NULL);
+	if (r >= 0)
+		return r;
 	if (need_privileges("watch"))
 		return EXIT_FAIL;
 	r = watch_run(watch_print, stdout, &e);

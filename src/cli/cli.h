@@ -12,9 +12,25 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CMD_CANNOT_RUN = 126,
        EXIT_CMD_NOT_FOUND = 127 };
 
-/* "nsgate: <what>: <why>" on stderr; returns the exit code of e's kind. */
+/* getopt_long's val of every long option is at least this: an unknown short
+ * option (optopt a character) is then told from a long one given a value. */
+enum { OPT_LONG = 0x100 };
+
+/* "nsgate: <what>: <why>" (just "nsgate: <why>" without what) on one line of
+ * stderr, both escaped by nsg_escape: the one printer of messages. */
+void print_error(const char *what, const char *why_fmt, ...) _printf_(2, 3);
+/* report: e as above; returns the exit code of e's kind. */
 int report(const struct nsg_err *e, int fallback);
-int usage_error(const char *cmd, const char *fmt, const char *arg);
+/* "nsgate: CMD: <object>: <why> (see 'nsgate CMD --help')"; returns 2. */
+int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* The usage error naming the option for what getopt_long returned instead
+ * of one ('?' or ':'; optstring starts with ':', opterr is 0). */
+int option_error(const char *cmd, int c, char *argv[]);
+/* For a command without options: -1, or the usage error of the first. */
+int options_none(const char *cmd, int argc, char *argv[]);
+/* -1 when exactly n arguments follow the options, else the usage error
+ * ("WHAT: missing", or the first unexpected one). */
+int args_count(const char *cmd, int argc, char *argv[], int n, const char *what);
 int need_privileges(const char *cmd);
 
 /* The commands: argv[0] is the command's name, getopt is reset. */

@@ -59,7 +59,13 @@ static const struct command commands[];
 
 static int cmd_help(int argc, char *argv[])
 {
-	if (argc > 1 && commands_find(argv[1]))
+	if (argc > 2)
+		return usage_error("help", "argument \"%s\": unexpected", argv[2]);
+	if (argc == 2 && !commands_find(argv[1])) {
+		print_error("help", "command \"%s\": unknown (see 'nsgate help')", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argc == 2)
 		return help_of(argv[1]);
 	printf("Usage: nsgate COMMAND [ARGS]\n\n"
 	       "Give Linux network namespaces a NAT gateway: a veth pair, addresses,\n"
@@ -159,7 +165,7 @@ int main(int argc, char *argv[])
 	const struct command *c;
 
 	if (argc < 2) {
-		fprintf(stderr, "nsgate: missing command (see 'nsgate help')\n");
+		print_error("command", "missing (see 'nsgate help')");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -168,7 +174,7 @@ int main(int argc, char *argv[])
 		return cmd_version(0, NULL);
 	c = commands_find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "nsgate: unknown command \"%s\" (see 'nsgate help')\n", argv[1]);
+		print_error(NULL, "command \"%s\": unknown (see 'nsgate help')", argv[1]);
 		return EXIT_USAGE;
 	}
 	/* exec's own arguments may carry --help for CMD: only look at NAME

@@ -8,7 +8,7 @@
 
 static int cmd_publish_common(int argc, char *argv[], bool add)
 {
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	static const struct option opts[] = { { "force", no_argument, NULL, OPT_LONG }, { 0 } };
 	const char *cmd = add ? "publish" : "unpublish";
 	_cleanup_free_ struct portmap *pubs = NULL;
 	struct nsg_err e = { 0 };
@@ -16,13 +16,14 @@ static int cmd_publish_common(int argc, char *argv[], bool add)
 	size_t n = 0;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'f' || !add)
-			return usage_error(cmd, "%s", "bad option");
+	/* unpublish has no --force: getopt sees the table without it. */
+	while ((c = getopt_long(argc, argv, ":", add ? opts : opts + 1, NULL)) != -1) {
+		if (c != OPT_LONG)
+			return option_error(cmd, c, argv);
 		force = true;
 	}
 	if (optind + 2 > argc)
-		return usage_error(cmd, "%s", optind >= argc ? "missing NAME" : "missing SPEC");
+		return usage_error(cmd, "%s: missing", optind >= argc ? "NAME" : "SPEC");
 	r = spec_name_check(argv[optind], &e);
 	if (r < 0)
 		return report(&e, r);

@@ -110,14 +110,14 @@ static void print_json(json_object *o)
 
 static bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	static const struct option opts[] = { { "json", no_argument, NULL, OPT_LONG }, { 0 } };
 	bool json = false;
 	int c;
 
 	*ret_code = -1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j') {
-			*ret_code = usage_error(cmd, "%s", "bad option");
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c != OPT_LONG) {
+			*ret_code = option_error(cmd, c, argv);
 			return false;
 		}
 		json = true;
@@ -135,8 +135,9 @@ int cmd_list(int argc, char *argv[])
 
 	if (code >= 0)
 		return code;
-	if (optind != argc)
-		return usage_error("list", "unexpected argument \"%s\"", argv[optind]);
+	code = args_count("list", argc, argv, 0, NULL);
+	if (code >= 0)
+		return code;
 	if (need_privileges("list"))
 		return EXIT_FAIL;
 	r = gateway_list(&views, &n, &e);
@@ -149,20 +150,77 @@ int cmd_list(int argc, char *argv[])
 		print_json(arr);
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			char net[IP_PREFIX_STRLEN] = "-";
+			char net[IP_PREFIX_STRLEN] = "-", path[NSG_ESCAPED_SIZE(PATH_MAX)] = "-";
 			const struct gw_view *v = &views[i];
 
-			if (v->have_state)
+			if (v->have_state) {
 				ip_prefix_str(&v->state.spec.subnet, net);
+				nsg_escape(v->state.spec.netns_path, path, sizeof(path));
+			}
 			printf("%-15s %-13s %-18s %-15s %s\n", v->name, v->status, net,
-			       v->have_state ? v->state.spec.host_ifname : v->link.name,
-			       v->have_state ? v->state.spec.netns_path : "-");
+			       v->have_state ? v->state.spec.host_ifname : v->link.name, path);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
 		gateway_view_clear(&views[i]);
 	free(views);
 	return EXIT_OK;
+}
+
+/* show's text: one line per part, the user's own strings (the --netns path,
+ * the uplink) escaped. */
+static void show_text(const struct gw_view *v)
+{
+	const struct gw_spec *s = &v->state.spec;
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
+	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN], b[IP_ADDR_STRLEN];
+	char path[NSG_ESCAPED_SIZE(PATH_MAX)], up[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
+
+	printf("gateway %s: %s\n", v->name, v->status);
+	if (v->have_state) {
+		printf("  subnet     %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet, net),
+		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
+		printf("  netns      %s%s%s\n", nsg_escape(s->netns_path, path, sizeof(path)),
+		       v->state.netns_created ? " (created by nsgate)" : "",
+		       v->netns_present ? "" : " (gone)");
+		printf("  uplink     %s\n", s->uplink[0] ? nsg_escape(s->uplink, up, sizeof(up)) : "any");
+		printf("  host       %s\n", s->no_host ? "not reachable (--no-host; DNS only)" : "reachable");
+	}
+	if (v->link_present) {
+		printf("  link       %s index %d %s mtu %u", v->link.name, v->link.ifindex,
+		       v->link.up ? "up" : "down", v->link.mtu);
+		for (size_t i = 0; i < v->link.n_addrs; i++)
+			printf(" %s/%u", ip_addr_str(&v->link.addrs[i], a), v->link.plens[i]);
+		printf("\n");
+	} else {
+		printf("  link       missing\n");
+	}
+	printf("  nftables   %s, masquerade %s, %zu element%s\n",
+	       v->nft.in_ifaces ? "gateway interface" : "not a gateway interface",
+	       v->nft.masq_any ? "to any interface"
+	       : v->nft.masq_via[0] ? nsg_escape(v->nft.masq_via, up, sizeof(up)) : "none",
+	       v->nft.n_elems, v->nft.n_elems == 1 ? "" : "s");
+	for (size_t i = 0, run; i < v->n_pub; i += run) {
+		struct portmap p = v->pub[i];
+		char spec[PORTMAP_STRLEN], to[IP_ADDR_STRLEN];
+
+		run = published_run(v->pub, v->n_pub, i);
+		p.count = run;
+		printf("  %-10s %s -> %s\n", i ? "" : "published", portmap_str(&p, spec),
+		       ip_addr_str(&v->pub[i].to_addr, to));
+	}
+	if (v->dns_present) {
+		printf("  dns        /etc/netns/%s/resolv.conf:", v->name);
+		for (unsigned i = 0; i < v->n_dns; i++)
+			printf(" %s", ip_addr_str(&v->dns[i], a));
+		printf("\n");
+	} else if (v->have_state && s->dns_mode == GW_DNS_AUTO) {
+		/* up wrote no resolv.conf: the host had no server to give (its
+		 * warning said so then), which is not --dns none. */
+		printf("  dns        auto, no server found (no resolv.conf)\n");
+	} else {
+		printf("  dns        none\n");
+	}
 }
 
 int cmd_show(int argc, char *argv[])
@@ -174,8 +232,9 @@ int cmd_show(int argc, char *argv[])
 
 	if (code >= 0)
 		return code;
-	if (optind + 1 != argc)
-		return usage_error("show", "%s", "expected one NAME");
+	code = args_count("show", argc, argv, 1, "NAME");
+	if (code >= 0)
+		return code;
 	r = spec_name_check(argv[optind], &e);
 	if (r < 0)
 		return report(&e, r);
@@ -184,53 +243,10 @@ int cmd_show(int argc, char *argv[])
 	r = gateway_view(argv[optind], &v, &e);
 	if (r < 0)
 		return report(&e, r);
-	if (json) {
+	if (json)
 		print_json(view_json(&v));
-		gateway_view_clear(&v);
-		return EXIT_OK;
-	}
-	const struct gw_spec *s = &v.state.spec;
-	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
-	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN], b[IP_ADDR_STRLEN];
-	printf("gateway %s: %s\n", v.name, v.status);
-	if (v.have_state) {
-		printf("  subnet     %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet, net),
-		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
-		printf("  netns      %s%s%s\n", s->netns_path, v.state.netns_created ? " (created by nsgate)" : "",
-		       v.netns_present ? "" : " (gone)");
-		printf("  uplink     %s\n", s->uplink[0] ? s->uplink : "any");
-		printf("  host       %s\n", s->no_host ? "not reachable (--no-host; DNS only)" : "reachable");
-	}
-	if (v.link_present) {
-		printf("  link       %s index %d %s mtu %u", v.link.name, v.link.ifindex,
-		       v.link.up ? "up" : "down", v.link.mtu);
-		for (size_t i = 0; i < v.link.n_addrs; i++)
-			printf(" %s/%u", ip_addr_str(&v.link.addrs[i], a), v.link.plens[i]);
-		printf("\n");
-	} else {
-		printf("  link       missing\n");
-	}
-	printf("  nftables   %s, masquerade %s, %zu element%s\n",
-	       v.nft.in_ifaces ? "gateway interface" : "not a gateway interface",
-	       v.nft.masq_any ? "to any interface" : v.nft.masq_via[0] ? v.nft.masq_via : "none",
-	       v.nft.n_elems, v.nft.n_elems == 1 ? "" : "s");
-	for (size_t i = 0, run; i < v.n_pub; i += run) {
-		struct portmap p = v.pub[i];
-		char spec[PORTMAP_STRLEN], to[IP_ADDR_STRLEN];
-
-		run = published_run(v.pub, v.n_pub, i);
-		p.count = run;
-		printf("  %-10s %s -> %s\n", i ? "" : "published", portmap_str(&p, spec),
-		       ip_addr_str(&v.pub[i].to_addr, to));
-	}
-	if (v.dns_present) {
-		printf("  dns        /etc/netns/%s/resolv.conf:", v.name);
-		for (unsigned i = 0; i < v.n_dns; i++)
-			printf(" %s", ip_addr_str(&v.dns[i], a));
-		printf("\n");
-	}
 	else
-		printf("  dns        none\n");
+		show_text(&v);
 	gateway_view_clear(&v);
 	return EXIT_OK;
 }

@@ -9,6 +9,9 @@
 
 /* --------------------------------------------------------------------- up */
 
+enum { O_SUBNET = OPT_LONG, O_UPLINK, O_NETNS, O_DNS, O_PUBLISH, O_FORCE, O_NO_HOST, O_NAME,
+       O_USER };
+
 /* What up and run share: the gateway's options. */
 struct up_args {
 	struct gw_spec spec;
@@ -18,83 +21,94 @@ struct up_args {
 	bool named;               /* run --name */
 };
 
+/* One option of up or run (c from getopt_long, optarg its value): -1 to go
+ * on, or the exit code to return. */
+static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
+{
+	bool run = !strcmp(cmd, "run");
+	struct gw_spec *s = &a->spec;
+	struct nsg_err e = { 0 };
+	int r = 0;
+
+	switch (c) {
+	case O_SUBNET: r = spec_subnet_parse(optarg, s, &e); break;
+	case O_UPLINK:
+		r = spec_ifname_check(optarg, &e);
+		if (r == 0)
+			snprintf(s->uplink, sizeof(s->uplink), "%s", optarg);
+		break;
+	case O_NETNS:
+		if (run)
+			return usage_error(cmd, "option \"--netns\": not for run, which makes its own "
+					   "namespace");
+		r = spec_netns_parse(optarg, s, &e);
+		break;
+	case O_DNS: r = spec_dns_parse(optarg, s, &e); break;
+	case O_PUBLISH: r = portmap_parse(optarg, &a->pubs[a->opts.n_pubs++], &e); break;
+	case O_FORCE: a->opts.force = true; break;
+	case O_NO_HOST: s->no_host = true; break;
+	case O_NAME:
+	case O_USER:
+		if (!run)
+			return usage_error(cmd, "option \"--%s\": only for run", c == O_NAME ? "name" : "user");
+		if (c == O_USER) {
+			if (!getpwnam(optarg))
+				return report(&e, nsg_fail(&e, -EINVAL, "no such user", "--user \"%s\"", optarg));
+			a->user = optarg;
+			break;
+		}
+		r = spec_name_check(optarg, &e);
+		if (r == 0)
+			snprintf(s->name, sizeof(s->name), "%s", optarg);
+		a->named = true;
+		break;
+	default: return option_error(cmd, c, argv);
+	}
+	return r < 0 ? report(&e, r) : -1;
+}
+
 /* run: options stop at the first non-option (CMD) or "--". Returns -1 to go
  * on, or the exit code to return. */
 static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args *a)
 {
 	static const struct option opts[] = {
-		{ "subnet", required_argument, NULL, 's' },
-		{ "uplink", required_argument, NULL, 'u' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "dns", required_argument, NULL, 'd' },
-		{ "publish", required_argument, NULL, 'p' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "no-host", no_argument, NULL, 'H' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "user", required_argument, NULL, 'U' },
+		{ "subnet", required_argument, NULL, O_SUBNET },
+		{ "uplink", required_argument, NULL, O_UPLINK },
+		{ "netns", required_argument, NULL, O_NETNS },
+		{ "dns", required_argument, NULL, O_DNS },
+		{ "publish", required_argument, NULL, O_PUBLISH },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "no-host", no_argument, NULL, O_NO_HOST },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "user", required_argument, NULL, O_USER },
 		{ 0 }
 	};
 	bool run = !strcmp(cmd, "run");
 	struct gw_spec *s = &a->spec;
 	struct nsg_err e = { 0 };
-	size_t n_pubs = 0;
-	int c, r;
+	int c, r, code;
 
 	spec_init(s);
 	a->pubs = calloc(argc, sizeof(*a->pubs));
 	if (!a->pubs)
 		return report(&e, -ENOMEM);
-	while ((c = getopt_long(argc, argv, run ? "+" : "", opts, NULL)) != -1) {
-		r = 0;
-		switch (c) {
-		case 's': r = spec_subnet_parse(optarg, s, &e); break;
-		case 'u':
-			r = spec_ifname_check(optarg, &e);
-			if (r == 0)
-				snprintf(s->uplink, sizeof(s->uplink), "%s", optarg);
-			break;
-		case 'n':
-			if (run)
-				return usage_error(cmd, "%s", "run makes its own namespace (no --netns)");
-			r = spec_netns_parse(optarg, s, &e);
-			break;
-		case 'd': r = spec_dns_parse(optarg, s, &e); break;
-		case 'p': r = portmap_parse(optarg, &a->pubs[n_pubs++], &e); break;
-		case 'f': a->opts.force = true; break;
-		case 'H': s->no_host = true; break;
-		case 'N':
-		case 'U':
-			if (!run)
-				return usage_error(cmd, "%s", "bad option");
-			if (c == 'U') {
-				if (!getpwnam(optarg))
-					return report(&e, nsg_fail(&e, -EINVAL, "no such user", "--user \"%s\"",
-								   optarg));
-				a->user = optarg;
-				break;
-			}
-			r = spec_name_check(optarg, &e);
-			if (r == 0)
-				snprintf(s->name, sizeof(s->name), "%s", optarg);
-			a->named = true;
-			break;
-		default: return usage_error(cmd, "%s", "bad option");
-		}
-		if (r < 0)
-			return report(&e, r);
-	}
 	a->opts.pubs = a->pubs;
-	a->opts.n_pubs = n_pubs;
+	while ((c = getopt_long(argc, argv, run ? "+:" : ":", opts, NULL)) != -1) {
+		code = up_option(c, cmd, argv, a);
+		if (code >= 0)
+			return code;
+	}
 	if (!run) {
-		if (optind + 1 != argc)
-			return usage_error(cmd, "%s", optind >= argc ? "missing NAME" : "expected one NAME");
+		code = args_count(cmd, argc, argv, 1, "NAME");
+		if (code >= 0)
+			return code;
 		r = spec_name_check(argv[optind], &e);
 		if (r < 0)
 			return report(&e, r);
 		snprintf(s->name, sizeof(s->name), "%s", argv[optind]);
 	} else {
 		if (optind >= argc)
-			return usage_error(cmd, "%s", "missing CMD");
+			return usage_error(cmd, "CMD: missing");
 		if (!a->named)  /* run-PID: unique while this process lives */
 			snprintf(s->name, sizeof(s->name), "run-%d", (int)getpid());
 	}
@@ -109,7 +123,7 @@ int cmd_up(int argc, char *argv[])
 	struct up_args a = { 0 };
 	struct gw_up_result res;
 	struct nsg_err e = { 0 };
-	char net[IP_PREFIX_STRLEN], addr[IP_ADDR_STRLEN];
+	char net[IP_PREFIX_STRLEN], addr[IP_ADDR_STRLEN], path[NSG_ESCAPED_SIZE(PATH_MAX)];
 	struct ip_addr host;
 	int r, code = up_args_parse(argc, argv, "up", &a);
 
@@ -124,11 +138,13 @@ int cmd_up(int argc, char *argv[])
 		goto out;
 	}
 	if (res.warning)
-		fprintf(stderr, "nsgate: warning: dns: %s\n", res.warning);
+		print_error("warning", "dns: %s", res.warning);
 	host = spec_host_addr(&res.state.spec.subnet);
+	/* The path is the user's --netns, which may hold any byte but a control. */
 	printf("%s: %s %s, namespace %s via %s %s\n", a.spec.name, res.unchanged ? "unchanged" : "up",
-	       ip_prefix_str(&res.state.spec.subnet, net), res.state.spec.netns_path,
-	       res.state.spec.host_ifname, ip_addr_str(&host, addr));
+	       ip_prefix_str(&res.state.spec.subnet, net),
+	       nsg_escape(res.state.spec.netns_path, path, sizeof(path)), res.state.spec.host_ifname,
+	       ip_addr_str(&host, addr));
 	code = EXIT_OK;
 out:
 	free(a.pubs);
@@ -158,12 +174,12 @@ int cmd_run(int argc, char *argv[])
 	}
 	if (res.unchanged) {
 		/* Someone else's gateway: running in it would tear it down after. */
-		fprintf(stderr, "nsgate: run: gateway \"%s\" exists already\n", a.spec.name);
-		code = EXIT_USAGE;
+		code = report(&e, nsg_fail(&e, -EEXIST, "exists already (run makes a gateway of its own)",
+					   "gateway \"%s\"", a.spec.name));
 		goto out;
 	}
 	if (res.warning)
-		fprintf(stderr, "nsgate: warning: dns: %s\n", res.warning);
+		print_error("warning", "dns: %s", res.warning);
 	r = run_command(res.state.spec.netns_path, a.spec.name, a.user, argv + optind, &status, &e);
 	code = r < 0 ? report(&e, r) : status;
 	memset(&e, 0, sizeof(e));
@@ -182,18 +198,19 @@ out:
 
 int cmd_down(int argc, char *argv[])
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { 0 } };
+	static const struct option opts[] = { { "all", no_argument, NULL, OPT_LONG }, { 0 } };
 	struct nsg_err e = { 0 };
 	bool all = false, found;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'a')
-			return usage_error("down", "%s", "bad option");
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c != OPT_LONG)
+			return option_error("down", c, argv);
 		all = true;
 	}
-	if (all ? optind != argc : optind + 1 != argc)
-		return usage_error("down", "%s", all ? "--all takes no NAME" : "expected NAME or --all");
+	r = args_count("down", argc, argv, all ? 0 : 1, "NAME (or --all)");
+	if (r >= 0)
+		return r;
 	if (need_privileges("down"))
 		return EXIT_FAIL;
 	if (all) {
@@ -212,6 +229,6 @@ int cmd_down(int argc, char *argv[])
 	if (r < 0)
 		return report(&e, r);
 	if (!found)
-		fprintf(stderr, "nsgate: gateway \"%s\": not found, nothing to do\n", argv[optind]);
+		print_error(NULL, "gateway \"%s\": not found, nothing to do", argv[optind]);
 	return EXIT_OK;
 }

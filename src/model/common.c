@@ -96,3 +96,63 @@ const char *nsg_err_reason(const struct nsg_err *e)
 		return e->why;
 	return strerror(e->code < 0 ? -e->code : e->code);
 }
+
+/* The length of the UTF-8 sequence at p when it is well formed (shortest
+ * form, no surrogate, at most U+10FFFF) and no C1 control; 0 otherwise.
+ * Reads no further than the first byte that breaks the sequence, so never
+ * past the terminating NUL. */
+static size_t utf8_printable(const unsigned char *p)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		lo = c == 0xc2 ? 0xa0 : 0x80;   /* C2 80..C2 9F: the C1 controls */
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		lo = c == 0xe0 ? 0xa0 : 0x80;   /* E0 80..9F: overlong */
+		hi = c == 0xed ? 0x9f : 0xbf;   /* ED A0..BF: surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		lo = c == 0xf0 ? 0x90 : 0x80;   /* F0 80..8F: overlong */
+		hi = c == 0xf4 ? 0x8f : 0xbf;   /* F4 90..: above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+char *nsg_escape(const char *s, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (size == 0)
+		return buf;
+	while (*p) {
+		size_t n = *p >= 0x80 ? utf8_printable(p) : *p >= 0x20 && *p != 0x7f && *p != '\\';
+		char esc[8];
+		const char *out = (const char *)p;
+		size_t len = n;
+
+		if (n == 0) {
+			n = 1;
+			len = *p == '\\' ? (size_t)snprintf(esc, sizeof(esc), "\\\\")
+					 : (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+			out = esc;
+		}
+		if (o + len >= size)
+			break;
+		memcpy(buf + o, out, len);
+		o += len;
+		p += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}

@@ -444,12 +444,14 @@ int config_parse_file(const char *path, struct config *ret, struct nsg_err *e)
 
 	*ret = (struct config){ 0 };
 	r = file_read_all(path, CONFIG_FILE_MAX, &buf, &len);
+	/* No config file is that large: bad input, not a failure of the system. */
 	if (r == -EFBIG)
-		return nsg_fail(e, r, "larger than 16 MiB", "%s", path);
+		return nsg_fail_kind(e, NSG_KIND_INPUT, r, "too large (over 16 MiB)",
+				     "config file \"%s\"", path);
 	if (r == -ETIMEDOUT)
 		return nsg_fail_kind(e, NSG_KIND_INPUT, r, "nothing was written to it in 10 s "
-				     "(a FIFO without a writer?)", "%s", path);
+				     "(a FIFO without a writer?)", "config file \"%s\"", path);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "%s", path);
+		return nsg_fail(e, r, NULL, "config file \"%s\"", path);
 	return parse_mem(buf, len, path, ret, e);
 }

@@ -3,7 +3,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsgate/common.h"
 #include "nsgate/ipam.h"
+
+/* The IPv4 ranges a gateway's subnet must stay out of: the kernel refuses a
+ * route via 0/8 or 224/4, 127/8 is the host's own loopback, and 240/4 is
+ * reserved (most stacks drop it; 255.255.255.255 is the broadcast address). */
+static const struct {
+	uint32_t addr;
+	uint8_t plen;
+	const char *why;
+} unusable[] = {
+	{ 0x00000000, 8, "in 0.0.0.0/8 (\"this network\"), not usable for a gateway" },
+	{ 0x7f000000, 8, "in 127.0.0.0/8 (loopback), not usable for a gateway" },
+	{ 0xe0000000, 4, "in 224.0.0.0/4 (multicast), not usable for a gateway" },
+	{ 0xf0000000, 4, "in 240.0.0.0/4 (reserved, with the broadcast address 255.255.255.255), "
+			 "not usable for a gateway" },
+};
+
+int ipam_subnet_usable(const struct ip_prefix *net, const char **ret_why)
+{
+	if (!ip_addr_is_v4(&net->addr))
+		return -EAFNOSUPPORT;
+	for (size_t i = 0; i < ARRAY_SIZE(unusable); i++) {
+		struct ip_prefix r = ip_prefix_v4(unusable[i].addr, unusable[i].plen);
+
+		if (ip_prefix_overlap(net, &r)) {
+			if (ret_why)
+				*ret_why = unusable[i].why;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 long ipam_find_overlap(const struct ip_prefix *net, const struct ip_prefix *used, size_t n_used)
 {

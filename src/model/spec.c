@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nsgate/ipam.h"
 #include "nsgate/spec.h"
 
 int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret)
@@ -47,6 +48,10 @@ int spec_name_check(const char *name, struct nsg_err *e)
 		return nsg_fail(e, -ENAMETOOLONG, "longer than 15 bytes", "name \"%s\"", name);
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return nsg_fail(e, -EINVAL, "is not a usable name", "name \"%s\"", name);
+	/* "nsgate exec -x -- CMD", "ip netns exec -x" would take it for an option. */
+	if (name[0] == '-')
+		return nsg_fail(e, -EINVAL, "must not start with '-' (it reads as an option)",
+				"name \"%s\"", name);
 	for (const char *p = name; *p; p++) {
 		char c = *p;
 
@@ -201,6 +206,7 @@ int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
 	struct ip_prefix n;
 	char buf[IP_PREFIX_STRLEN];
+	const char *why = NULL;
 
 	if (ip_prefix_parse(arg, AF_INET, &n) < 0) {
 		/* Say which rule was broken: a frequent one is host bits. */
@@ -224,6 +230,8 @@ int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 	}
 	if (n.plen < 8 || n.plen > 30)
 		return nsg_fail(e, -EINVAL, "prefix length must be 8 to 30", "--subnet \"%s\"", arg);
+	if (ipam_subnet_usable(&n, &why) < 0)
+		return nsg_fail(e, -EINVAL, why, "--subnet \"%s\"", arg);
 	s->subnet = n;
 	s->subnet_given = true;
 	return 0;

@@ -137,9 +137,14 @@ int netns_open(const char *path, int *ret_fd, struct nsg_err *e)
 	 * opened for real. */
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT && !strncmp(path, "/proc/", 6))
+		int err = errno;
+
+		if (err == ENOENT && !strncmp(path, "/proc/", 6))
 			return nsg_fail(e, -ESRCH, "no such process", "netns \"%s\"", path);
-		return nsg_fail(e, -errno, NULL, "netns \"%s\"", path);
+		/* Nothing of that name: the user's argument is wrong, not the system. */
+		if (err == ENOENT || err == ENOTDIR || err == ELOOP)
+			return nsg_fail_kind(e, NSG_KIND_INPUT, -err, NULL, "netns \"%s\"", path);
+		return nsg_fail(e, -err, NULL, "netns \"%s\"", path);
 	}
 	if (fstatfs(fd, &sf) < 0 || sf.f_type != NSFS_MAGIC)
 		return nsg_fail(e, -EINVAL, "not a network namespace", "netns \"%s\"", path);
@@ -157,7 +162,8 @@ int netns_open(const char *path, int *ret_fd, struct nsg_err *e)
 		return nsg_fail(e, -errno, NULL, "netns \"%s\"", path);
 	/* The peer would land on the host and be renamed eth0 there. */
 	if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-		return nsg_fail(e, -EBUSY, "is the host's own network namespace", "netns \"%s\"", path);
+		return nsg_fail_kind(e, NSG_KIND_INPUT, -EBUSY, "is the host's own network namespace",
+				     "netns \"%s\"", path);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
@@ -234,8 +240,8 @@ int netns_exec(const char *path, const char *etc_name, char *const argv[], struc
 	/* The command cannot run (126) when the namespace cannot be entered;
 	 * a namespace that is gone is a failure like a gateway that is gone. */
 	if (r < 0) {
-		if (e && r != -ENOENT)
-			e->kind = NSG_KIND_CMD_CANNOT_RUN;
+		if (e)
+			e->kind = r == -ENOENT ? NSG_KIND_NOT_FOUND : NSG_KIND_CMD_CANNOT_RUN;
 		return r;
 	}
 	execvp(argv[0], argv);

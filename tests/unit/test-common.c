@@ -138,6 +138,88 @@ static void test_grow(void **state)
 	free(v);
 }
 
+/* ------------------------------------------------------------- escaping */
+
+static const char *esc(const char *s)
+{
+	static char buf[256];
+
+	return nsg_escape(s, buf, sizeof(buf));
+}
+
+/* Printable ASCII stays; every C0 control, DEL and the backslash are escaped,
+ * so a message is one line that reads back unambiguously. */
+static void test_escape_ascii(void **state)
+{
+	char all[0x80], *out = malloc(NSG_ESCAPED_SIZE(sizeof(all)));
+
+	assert_string_equal(esc(""), "");
+	assert_string_equal(esc("web \"x\" 10.0.0.0/30: ok ~"), "web \"x\" 10.0.0.0/30: ok ~");
+	assert_string_equal(esc("a\nb"), "a\\x0ab");
+	assert_string_equal(esc("\x1b[31mred"), "\\x1b[31mred");
+	assert_string_equal(esc("\r\t\x7f\x01"), "\\x0d\\x09\\x7f\\x01");
+	assert_string_equal(esc("a\\x0ab"), "a\\\\x0ab");
+	/* Every byte 1..0x7f: the output has no control byte left. */
+	for (int i = 1; i < 0x80; i++)
+		all[i - 1] = (char)i;
+	all[0x7f] = '\0';
+	assert_non_null(out);
+	nsg_escape(all, out, NSG_ESCAPED_SIZE(sizeof(all)));
+	for (const char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fail_msg("byte 0x%02x left in \"%s\"", (unsigned char)*p, out);
+	/* 31 controls and DEL as \xNN, the backslash doubled, 94 as they are. */
+	assert_int_equal(strlen(out), 31 * 4 + 4 + 2 + 94);
+	free(out);
+}
+
+/* Valid UTF-8 stays as it is; broken, overlong, surrogate, too large
+ * sequences and the C1 controls (CSI U+009B would start an ESC sequence on
+ * some terminals) are escaped byte by byte. */
+static void test_escape_utf8(void **state)
+{
+	assert_string_equal(esc("caf\xc3\xa9"), "caf\xc3\xa9");                /* é */
+	assert_string_equal(esc("\xc2\xa0\xe2\x82\xac"), "\xc2\xa0\xe2\x82\xac"); /* nbsp € */
+	assert_string_equal(esc("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");        /* U+1F600 */
+	assert_string_equal(esc("\xf4\x8f\xbf\xbf"), "\xf4\x8f\xbf\xbf");        /* U+10FFFF */
+	assert_string_equal(esc("\xc2\x9b" "31m"), "\\xc2\\x9b31m");            /* C1 CSI */
+	assert_string_equal(esc("\xc2\x85"), "\\xc2\\x85");                      /* C1 NEL */
+	assert_string_equal(esc("\xff\xfe"), "\\xff\\xfe");
+	assert_string_equal(esc("\x80"), "\\x80");                               /* lone continuation */
+	assert_string_equal(esc("\xc3"), "\\xc3");                               /* cut at the end */
+	assert_string_equal(esc("\xc3x"), "\\xc3x");
+	assert_string_equal(esc("\xe2\x82"), "\\xe2\\x82");
+	assert_string_equal(esc("\xe2\x82x"), "\\xe2\\x82x");
+	assert_string_equal(esc("\xc0\xaf"), "\\xc0\\xaf");                      /* overlong '/' */
+	assert_string_equal(esc("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");
+	assert_string_equal(esc("\xf0\x80\x80\xaf"), "\\xf0\\x80\\x80\\xaf");
+	assert_string_equal(esc("\xed\xa0\x80"), "\\xed\\xa0\\x80");             /* surrogate */
+	assert_string_equal(esc("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");    /* > U+10FFFF */
+	assert_string_equal(esc("\xf5\x80\x80\x80"), "\\xf5\\x80\\x80\\x80");
+	assert_string_equal(esc("\xe2\x82\n"), "\\xe2\\x82\\x0a");
+}
+
+/* A short buffer is cut between two characters (never inside an escape or
+ * a UTF-8 sequence) and always terminated; size 0 writes nothing. */
+static void test_escape_truncation(void **state)
+{
+	char buf[8];
+
+	memset(buf, 'X', sizeof(buf));
+	assert_ptr_equal(nsg_escape("abcdefghij", buf, sizeof(buf)), buf);
+	assert_string_equal(buf, "abcdefg");
+	assert_string_equal(nsg_escape("abcde\n", buf, sizeof(buf)), "abcde");
+	assert_string_equal(nsg_escape("ab\ncd", buf, sizeof(buf)), "ab\\x0ac");
+	assert_string_equal(nsg_escape("abcd\ne", buf, sizeof(buf)), "abcd");
+	assert_string_equal(nsg_escape("abcd\xc3\xa9", buf, 7), "abcd\xc3\xa9");
+	assert_string_equal(nsg_escape("abcde\xc3\xa9", buf, 7), "abcde");
+	assert_string_equal(nsg_escape("\\\\\\\\", buf, 4), "\\\\");
+	buf[0] = 'X';
+	nsg_escape("abc", buf, 0);
+	assert_int_equal(buf[0], 'X');
+	assert_string_equal(nsg_escape("abc", buf, 1), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +232,9 @@ int main(void)
 		cmocka_unit_test(test_kind_of),
 		cmocka_unit_test(test_kind_kept),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_escape_ascii),
+		cmocka_unit_test(test_escape_utf8),
+		cmocka_unit_test(test_escape_truncation),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);

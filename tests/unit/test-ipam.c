@@ -247,6 +247,47 @@ static void test_families(void **state)
 	assert_int_equal(ipam_find_overlap(&pool, used, 1), -1);
 }
 
+/* The ranges a gateway cannot use, at their edges: any overlap refuses,
+ * with the range named; their neighbours pass; other families are refused
+ * as unsupported. */
+static void test_subnet_usable(void **state)
+{
+	static const struct {
+		const char *net, *why;
+	} bad[] = {
+		{ "0.0.0.0/30", "0.0.0.0/8" },       { "0.255.255.252/30", "this network" },
+		{ "127.0.0.0/8", "127.0.0.0/8" },    { "127.255.255.252/30", "loopback" },
+		{ "224.0.0.0/30", "224.0.0.0/4" },   { "239.255.255.252/30", "multicast" },
+		{ "240.0.0.0/30", "240.0.0.0/4" },   { "255.255.255.252/30", "255.255.255.255" },
+		{ "0.0.0.0/0", "0.0.0.0/8" },        { "192.0.0.0/2", "224.0.0.0/4" },
+		{ "120.0.0.0/5", "127.0.0.0/8" },
+	};
+	static const char *const ok[] = { "1.0.0.0/30", "126.255.255.252/30", "128.0.0.0/8",
+					  "223.255.255.252/30", "10.200.0.0/16", "100.64.0.0/10",
+					  "169.254.0.0/30" };
+	struct ip_prefix v6 = net("fd00::/64");
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct ip_prefix n = net(bad[i].net);
+		const char *why = NULL;
+
+		if (ipam_subnet_usable(&n, &why) != -EINVAL)
+			fail_msg("%s accepted", bad[i].net);
+		assert_non_null(why);
+		assert_contains(why, bad[i].why);
+		assert_int_equal(ipam_subnet_usable(&n, NULL), -EINVAL);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		struct ip_prefix n = net(ok[i]);
+		const char *why = "untouched";
+
+		if (ipam_subnet_usable(&n, &why) != 0)
+			fail_msg("%s refused: %s", ok[i], why);
+		assert_string_equal(why, "untouched");
+	}
+	assert_int_equal(ipam_subnet_usable(&v6, NULL), -EAFNOSUPPORT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_find_overlap),
 		cmocka_unit_test(test_hint),
 		cmocka_unit_test(test_families),
+		cmocka_unit_test(test_subnet_usable),
 	};
 
 	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);

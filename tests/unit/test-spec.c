@@ -15,7 +15,7 @@
 static void test_name_ok(void **state)
 {
 	static const char *const ok[] = { "web", "a.b-c_1", "A", "123456789012345", "..a", "a..",
-					  "-x", "_" };
+					  "x-", "a-b", "_", "_-x", ".-x" };
 	struct nsg_err e = { 0 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
@@ -25,7 +25,7 @@ static void test_name_ok(void **state)
 	assert_string_equal(e.what, "");
 }
 
-/* Empty, 16 bytes, "." and ".." and foreign characters are refused with
+/* Empty, 16 bytes, "." and "..", a leading '-' and foreign characters are refused with
  * the right code and a filled what and why. */
 static void test_name_bad(void **state)
 {
@@ -45,6 +45,11 @@ static void test_name_bad(void **state)
 		{ "web~1", -EINVAL, "'~'" },
 		{ "a:b", -EINVAL, "':'" },
 		{ "a\nb", -EINVAL, "not allowed" },
+		/* exec -x and ip netns exec -x would read them as options. */
+		{ "-x", -EINVAL, "must not start with '-'" },
+		{ "-", -EINVAL, "must not start with '-'" },
+		{ "--", -EINVAL, "must not start with '-'" },
+		{ "--help", -EINVAL, "must not start with '-'" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -440,6 +445,28 @@ static void test_subnet_range_why(void **state)
 	assert_contains(e.why, "8 to 30");
 }
 
+/* Prefixes no gateway can use (ipam_subnet_usable, tested with the ranges'
+ * edges in test-ipam.c) are refused at parse time as bad input, the range
+ * named; s is left alone. */
+static void test_subnet_unusable(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "0.0.0.0/30", "0.0.0.0/8" }, { "127.0.0.0/8", "loopback" },
+		{ "224.0.0.0/30", "multicast" }, { "255.255.255.252/30", "broadcast" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct gw_spec s = { 0 };
+		struct nsg_err e = { 0 };
+
+		assert_int_equal(spec_subnet_parse(bad[i][0], &s, &e), -EINVAL);
+		assert_false(s.subnet_given);
+		assert_int_equal(e.kind, NSG_KIND_INPUT);
+		assert_contains(e.what, bad[i][0]);
+		assert_contains(e.why, bad[i][1]);
+	}
+}
+
 /* --------------------------------------------------------------- numbers */
 
 /* Plain decimals only; too large is -ERANGE; the result is left alone on error. */
@@ -495,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_subnet_v6),
 		cmocka_unit_test(test_subnet_host_bits),
 		cmocka_unit_test(test_subnet_range_why),
+		cmocka_unit_test(test_subnet_unusable),
 		cmocka_unit_test(test_parse_uint),
 	};
 
