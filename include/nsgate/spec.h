@@ -55,6 +55,10 @@ void spec_init(struct gw_spec *s);
 /* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..", not starting with '-'.
  * -EINVAL/-ENAMETOOLONG with a reason in e. */
 int spec_name_check(const char *name, struct nsg_err *e);
+/* Whether name can be an existing gateway's: spec_name_check's rules as
+ * they were before names could not start with '-' (state files and labels
+ * an older nsgate wrote). */
+bool spec_name_known(const char *name);
 /* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
  * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);

@@ -30,7 +30,7 @@ bool inventory_alias_owner(const char *alias, char name[GW_NAME_MAX + 1], bool *
 	name[n] = '\0';
 	if (own_netns)
 		*own_netns = !strcmp(alias + n, OWN_NETNS_MARK);
-	return spec_name_check(name, NULL) == 0;
+	return spec_name_known(name);
 }
 
 bool inventory_link_is(const struct link_info *li, const char *name, bool *own_netns)

@@ -68,6 +68,18 @@ int spec_name_check(const char *name, struct nsg_err *e)
 	return 0;
 }
 
+bool spec_name_known(const char *name)
+{
+	char as_new[GW_NAME_MAX + 1];
+
+	/* An nsgate before the leading '-' rule may have made one: gc, list
+	 * and down --all must still find it (and remove it). */
+	if (name[0] != '-' || strlen(name) > GW_NAME_MAX)
+		return spec_name_check(name, NULL) == 0;
+	snprintf(as_new, sizeof(as_new), "x%s", name + 1);
+	return spec_name_check(as_new, NULL) == 0;
+}
+
 static uint32_t fnv1a32(const char *s)
 {
 	uint32_t h = 2166136261u;

@@ -299,7 +299,7 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = spec_parse_uint(v, 1000, &ul) < 0 || ul != STATE_VERSION ? -EBADMSG : 0;
 		*seen |= 1;
 	} else if (!strcmp(k, "name")) {
-		r = spec_name_check(v, NULL) < 0 ? -EBADMSG : copy_str(s->name, sizeof(s->name), v);
+		r = !spec_name_known(v) ? -EBADMSG : copy_str(s->name, sizeof(s->name), v);
 		*seen |= 2;
 	} else if (!strcmp(k, "host_ifname")) {
 		r = copy_str(s->host_ifname, sizeof(s->host_ifname), v);
@@ -440,7 +440,7 @@ static int name_cmp(const void *a, const void *b)
 
 static bool gw_name_ok(const char *name)
 {
-	return spec_name_check(name, NULL) == 0;
+	return spec_name_known(name);
 }
 
 /* The files NAME.suffix of dir whose NAME valid() accepts, sorted. */

@@ -27,6 +27,20 @@ static void test_name_ok(void **state)
 
 /* Empty, 16 bytes, "." and "..", a leading '-' and foreign characters are refused with
  * the right code and a filled what and why. */
+/* Names an older nsgate accepted are still recognised, never made anew. */
+static void test_name_known(void **state)
+{
+	(void)state;
+	assert_true(spec_name_known("web"));
+	assert_true(spec_name_known("-x"));
+	assert_true(spec_name_known("-"));
+	assert_int_equal(spec_name_check("-x", NULL), -EINVAL);
+	assert_false(spec_name_known(""));
+	assert_false(spec_name_known("a/b"));
+	assert_false(spec_name_known(".."));
+	assert_false(spec_name_known("-234567890123456"));
+}
+
 static void test_name_bad(void **state)
 {
 	static const struct {
@@ -499,6 +513,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_name_ok),
 		cmocka_unit_test(test_name_bad),
+		cmocka_unit_test(test_name_known),
 		cmocka_unit_test(test_host_ifname_short),
 		cmocka_unit_test(test_host_ifname_long),
 		cmocka_unit_test(test_host_ifname_lengths),
