@@ -59,7 +59,13 @@ static void parse_resolv(const char *text, struct servers *s, char *other, size_
 				} else if (other && (!strcmp(kw, "search") || !strcmp(kw, "domain") ||
 						     !strcmp(kw, "options"))) {
 					size_t l = strlen(other);
-					snprintf(other + l, other_len - l, "%s\n", line);
+
+					/* Whole lines only: a cut one would run into the
+					 * nameserver lines written after it, and the
+					 * namespace would have none. One that does not
+					 * fit is left out. */
+					if (l + len + 2 <= other_len)
+						snprintf(other + l, other_len - l, "%s\n", line);
 				}
 			}
 		}

@@ -6,23 +6,10 @@
  * error names "FILE:LINE" with a reason; an accepted SPEC prints to text
  * that parses back to the same.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-common.h"
 #include "nsgate/config.h"
-
-/* Not CHECK(): release builds define NDEBUG. */
-#define CHECK(x)                                                         \
-	do {                                                             \
-		if (!(x)) {                                              \
-			fprintf(stderr, "check failed: %s\n", #x);       \
-			abort();                                         \
-		}                                                        \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_config(const char *text)
 {
@@ -60,35 +47,15 @@ static void check_config(const char *text)
 	config_free(&c);
 }
 
-static void check_publish(const char *text)
-{
-	struct portmap p, q;
-	struct nsg_err e = { 0 };
-	char buf[PORTMAP_STRLEN];
-
-	if (portmap_parse(text, &p, &e) < 0) {
-		CHECK(e.code < 0 && e.what[0]);
-		return;
-	}
-	CHECK(!ip_addr_is_set(&p.to_addr) && !p.owner[0]);
-	portmap_str(&p, buf);
-	CHECK(portmap_parse(buf, &q, NULL) == 0);
-	CHECK(ip_addr_eq(&p.host_addr, &q.host_addr) && p.proto == q.proto &&
-	      p.host_port == q.host_port && p.port == q.port && p.count == q.count);
-	CHECK(portmap_overlap(&p, &q));
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	check_config(text);
 	if (size <= 128)
-		check_publish(text);
+		fuzz_check_portmap(text);
 	free(text);
 	return 0;
 }
