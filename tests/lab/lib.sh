@@ -575,14 +575,15 @@ nft_counter() {
 
 # kill_nsg_at SYSCALL N ARGS... : run `nsgate ARGS` (bounded) under strace,
 # killed with SIGKILL on entering its Nth SYSCALL; with $KILL_PATH set, only
-# the calls on that path count (strace -P). Fails the test unless it was
-# killed there (exit 137).
+# the calls on that path count (strace -P; also on its last name, as the
+# *at calls relative to a directory descriptor give it). Fails the test
+# unless it was
 kill_nsg_at() {
 	local sc=$1 n=$2 rc
 	shift 2
 	# LeakSanitizer cannot run under ptrace: off for this one command.
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		timeout -k 2 60 strace -f -qq -e signal=none -o /dev/null ${KILL_PATH:+-P "$KILL_PATH"} -e trace="$sc" \
+		timeout -k 2 60 strace -f -qq -e signal=none -o /dev/null ${KILL_PATH:+-P "$KILL_PATH" -P "${KILL_PATH##*/}"} -e trace="$sc" \
 		-e inject="$sc:signal=KILL:when=$n" "$NSGATE" "$@" >"$LAB_TMP/killed.out" 2>&1
 	rc=$?
 	[ "$rc" = 137 ] || fail "'nsgate $*' was not killed at $sc #$n (exit $rc): $(cat "$LAB_TMP/killed.out")"
