@@ -577,7 +577,7 @@ nft_counter() {
 # killed with SIGKILL on entering its Nth SYSCALL; with $KILL_PATH set, only
 # the calls on that path count (strace -P; also on its last name, as the
 # *at calls relative to a directory descriptor give it). Fails the test
-# unless it was
+# unless it was killed there (exit 137).
 kill_nsg_at() {
 	local sc=$1 n=$2 rc
 	shift 2
