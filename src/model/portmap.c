@@ -119,7 +119,11 @@ char *portmap_str(const struct portmap *p, char buf[PORTMAP_STRLEN])
 		snprintf(hp, sizeof(hp), "%u", p->host_port);
 		snprintf(np, sizeof(np), "%u", p->port);
 	}
-	snprintf(buf, PORTMAP_STRLEN, "%s%s:%s/%s", a, hp, np, portmap_proto_name(p->proto));
+	/* Never longer than PORTMAP_STRLEN (ports are 16-bit); the check is
+	 * for compilers that cannot see that (gcc at -O0). */
+	if (snprintf(buf, PORTMAP_STRLEN, "%s%s:%s/%s", a, hp, np,
+		     portmap_proto_name(p->proto)) >= PORTMAP_STRLEN)
+		buf[PORTMAP_STRLEN - 1] = '\0';
 	return buf;
 }
 
