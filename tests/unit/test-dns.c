@@ -42,6 +42,28 @@ static char *render(const struct gw_spec *s, const char *host, const char *upstr
 	return out;
 }
 
+/* More search/options text than is kept (1 KiB): lines are kept whole or
+ * left out, so the nameserver lines after them stay lines of their own
+ * (fuzz-resolv found one written onto a cut options line). */
+static void test_long_options_kept_whole(void **state)
+{
+	struct gw_spec s = spec_auto();
+	char host[4096] = "";
+	char *out;
+
+	(void)state;
+	for (int i = 0; i < 40; i++)
+		strcat(host, "options ndots:1 timeout:2 attempts:3 rotate\n");
+	strcat(host, "nameserver 192.0.2.53\n");
+	out = render(&s, host, NULL, NULL);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\nnameserver 192.0.2.53\n"));
+	for (const char *l = out; *l; l = strchr(l, '\n') + 1)
+		assert_true(l[0] == '#' || !strncmp(l, "nameserver ", 11) ||
+			    !strncmp(l, "options ndots:1 timeout:2 attempts:3 rotate\n", 44));
+	free(out);
+}
+
 /* systemd-resolved's stub: 127.0.0.53 is replaced by the upstream servers,
  * and the search and options lines are kept. */
 static void test_loopback_replaced(void **state)
@@ -407,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test_setup_teardown(test_write_modes, etc_setup, etc_teardown),
+		cmocka_unit_test(test_long_options_kept_whole),
 		cmocka_unit_test_setup_teardown(test_dir_link_refused, etc_setup, etc_teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_link, etc_setup, etc_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_sweep, etc_setup, etc_teardown),
