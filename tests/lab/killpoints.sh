@@ -46,103 +46,142 @@ kp_strace() {
 
 # kp_points TRACE : the kill points of a trace made with
 # `strace -f -qq -y -e signal=none -e trace=$KP_SET`, one a line:
-#   N <TAB> SYSCALL <TAB> K <TAB> WHO <TAB> WHAT <TAB> INJECTABLE
-# where `inject=SYSCALL:when=K` kills there. strace counts `when` per
-# syscall and per tracee (man strace: "Accounting of syscalls that are
-# subject to injection is done per syscall and per tracee"), so K is the
-# call's rank among its own thread's calls of SYSCALL, and the point is
-# injectable only if no other thread reaches its Kth SYSCALL first: the
-# link-deletion thread of down starts counting at 1 while the main thread
-# has made its first sendmsg long before, so the thread's own sendmsg can
+#   N <TAB> SYSCALL <TAB> K <TAB> WHO <TAB> WHAT <TAB> INJECTABLE <TAB> PATH
+# where `strace -e trace=SYSCALL [-P PATH] -e inject=SYSCALL:signal=KILL:when=K`
+# kills there. strace counts `when` per syscall and per tracee (man strace:
+# "Accounting of syscalls that are subject to injection is done per syscall
+# and per tracee"), and with -P only the calls naming PATH: so K is the
+# call's rank among its own thread's calls of SYSCALL naming PATH. -P makes
+# the points of file calls exact even when an earlier call is repeated: the
+# kernel restarts a write to a forwarding or disable_ipv6 sysctl while
+# another process holds RTNL (rtnl_trylock, ERESTARTNOINTR), each restart a
+# new entry, so a plain count of writes differs from run to run under load.
+# A point is injectable only if no other thread reaches its Kth call first:
+# the link-deletion thread of down starts counting at 1 while the main
+# thread made its first sendmsg long before, so the thread's own sendmsg can
 # never be singled out (its exit, which only threads make, can). Those
 # points are listed with INJECTABLE 0 and are not tried.
 #
 # Calls that change nothing are left out unless KILL_ALL=1: a kill on
 # entering one leaves the state a kill on entering the next call leaves.
-# They are: failed calls (= -1), read-only opens, writes to stdout/stderr,
-# netlink GET/dump requests, flock/unshare/setns (the lock, the new and the
-# joined namespaces die with the process) and fork (the child that releases
-# the nfnetlink socket owns nothing else).
-kp_points() {
-	awk -v all="${KILL_ALL:-0}" '
-	function nltypes(s,   out, t, last, n) {
-		out = ""; last = ""; n = 0
-		while (match(s, /nlmsg_type=[^,]*/)) {
-			t = substr(s, RSTART + 11, RLENGTH - 11)
-			s = substr(s, RSTART + RLENGTH)
-			sub(/^NFNL_SUBSYS_NFTABLES<<8\|NFT_MSG_/, "NFT_", t)
-			sub(/^NFNL_SUBSYS_CTNETLINK<<8\|IPCTNL_MSG_/, "CT_", t)
-			sub(/^NFNL_MSG_/, "", t)
-			sub(/ .*/, "", t)
-			if (t in rtm) t = rtm[t] "(ns)"
-			if (t != last) { out = out (out == "" ? "" : " ") t; last = t }
-			if (++n > 40) break
-		}
-		return out
+# They are: failed calls (= -1) and the restarts of a restarted call,
+# read-only opens, writes to stdout/stderr, netlink GET/dump requests,
+# flock/unshare/setns (the lock, the new and the joined namespaces die with
+# the process) and fork (the child that releases the nfnetlink socket owns
+# nothing else).
+# shellcheck disable=SC2016 # an awk program: its $ are awk's
+KP_AWK_POINTS='
+function nltypes(s,   out, t, last, n) {
+	out = ""; last = ""; n = 0
+	while (match(s, /nlmsg_type=[^,]*/)) {
+		t = substr(s, RSTART + 11, RLENGTH - 11)
+		s = substr(s, RSTART + RLENGTH)
+		sub(/^NFNL_SUBSYS_NFTABLES<<8\|NFT_MSG_/, "NFT_", t)
+		sub(/^NFNL_SUBSYS_CTNETLINK<<8\|IPCTNL_MSG_/, "CT_", t)
+		sub(/^NFNL_MSG_/, "", t)
+		sub(/ .*/, "", t)
+		if (t in rtm) t = rtm[t] "(ns)"
+		if (t != last) { out = out (out == "" ? "" : " ") t; last = t }
+		if (++n > 40) break
 	}
-	# The first arguments, an fd shown as its path (strace -y: 7</path>).
-	function brief(a,   out, t) {
-		sub(/^AT_FDCWD<[^>]*>, /, "", a)
-		out = ""
-		while (match(a, /[0-9]+<[^>]*>/)) {
-			out = out substr(a, 1, RSTART - 1)
-			t = substr(a, RSTART, RLENGTH); sub(/^[0-9]+</, "", t); sub(/>$/, "", t)
-			out = out t; a = substr(a, RSTART + RLENGTH)
-		}
-		a = out a
-		if (a ~ /^\{flags=/) return "thread"
-		sub(/, (O_|0[0-7]|0x|MNT_|LOCK_|MS_|[0-9]+\)).*/, "", a)
-		sub(/\) += .*/, "", a)
-		return substr(a, 1, 90)
-	}
-	function effect(i,   sc, a) {
-		sc = call[i]; a = args[i]
-		if (ret[i] ~ /^-1 /) return 0
-		if (sc == "flock" || sc == "unshare" || sc == "setns") return 0
-		if (sc == "openat" || sc == "open") return a ~ /O_CREAT|O_TRUNC/
-		if (sc ~ /^(write|pwrite64|writev)$/) return a !~ /^[12]</
-		if (sc == "clone" || sc == "clone3") return a ~ /CLONE_THREAD/
-		if (sc == "sendmsg" || sc == "sendto") return desc[i] !~ /^(RTM_GET|NFT_GET|CT_GET|SOCK_DIAG|GET)/
-		return 1
-	}
-	BEGIN {
-		rtm["0x10"] = "RTM_NEWLINK"; rtm["0x11"] = "RTM_DELLINK"; rtm["0x12"] = "RTM_GETLINK"
-		rtm["0x13"] = "RTM_SETLINK"; rtm["0x14"] = "RTM_NEWADDR"; rtm["0x15"] = "RTM_DELADDR"
-		rtm["0x16"] = "RTM_GETADDR"; rtm["0x18"] = "RTM_NEWROUTE"; rtm["0x19"] = "RTM_DELROUTE"
-		rtm["0x1a"] = "RTM_GETROUTE"
-	}
-	{
-		tid = $1
-		line = $0; sub(/^[0-9]+ +/, "", line)
-		if (line ~ /^<\.\.\. [a-z0-9_]+ resumed>/) {
-			if (tid in pending) { i = pending[tid]; delete pending[tid]
-				r = line; sub(/.* = /, "", r); ret[i] = r }
-			next
-		}
-		if (line !~ /^[a-z0-9_]+\(/) next
-		i = ++n
-		sc = line; sub(/\(.*/, "", sc); call[i] = sc
-		a = line; sub(/^[a-z0-9_]+\(/, "", a); args[i] = a
-		if (line ~ /<unfinished \.\.\.>$/) { pending[tid] = i; ret[i] = "?" }
-		else { r = line; sub(/.* = /, "", r); ret[i] = r }
-		if (!main) main = tid
-		who[i] = tid == main ? "main" : (tid in thread ? "thread" : "child")
-		if ((sc == "clone" || sc == "clone3") && a ~ /CLONE_THREAD/ && ret[i] ~ /^[0-9]+/) thread[ret[i] + 0] = 1
-		k[i] = ++rank[tid, sc]
-		if (!((sc, k[i]) in first)) first[sc, k[i]] = i
-		inj[i] = first[sc, k[i]] == i
-		if (sc == "sendmsg" || sc == "sendto") d = nltypes(a)
-		else d = brief(a)
-		desc[i] = d
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			if (call[i] ~ /^(clone|clone3)$/ && args[i] ~ /CLONE_THREAD/) who[i] = "main"
-			if (!all && !effect(i)) continue
-			printf "%d\t%s\t%d\t%s\t%s(%s)\t%d\n", i, call[i], k[i], who[i], call[i], desc[i], inj[i]
-		}
-	}' "$1"
+	return out
 }
+# The first arguments, an fd shown as its path (strace -y: 7</path>).
+function brief(a,   out, t) {
+	sub(/^AT_FDCWD<[^>]*>, /, "", a)
+	out = ""
+	while (match(a, /[0-9]+<[^>]*>/)) {
+		out = out substr(a, 1, RSTART - 1)
+		t = substr(a, RSTART, RLENGTH); sub(/^[0-9]+</, "", t); sub(/>$/, "", t)
+		out = out t; a = substr(a, RSTART + RLENGTH)
+	}
+	a = out a
+	if (a ~ /^\{flags=/) return "thread"
+	sub(/, (O_|0[0-7]|0x|MNT_|LOCK_|MS_|[0-9]+\)).*/, "", a)
+	sub(/\) += .*/, "", a)
+	sub(/ <unfinished \.\.\.>$/, "", a)
+	return substr(a, 1, 90)
+}
+# The path -P selects the call by: that of the fd for calls on one, the
+# target of a mount, else the first absolute path; "" for the others.
+function onpath(sc, a,   q, n) {
+	if (sc ~ /^(write|pwrite64|writev|flock|fchmod|fchown|ftruncate|fsync|fdatasync)$/)
+		return match(a, /^[0-9]+<\/[^>]*>/) ? substr(a, index(a, "<") + 1, RLENGTH - index(a, "<") - 1) : ""
+	sub(/^AT_FDCWD<[^>]*>, /, "", a)
+	n = 0
+	while (match(a, /"[^"]*"/)) {
+		q = substr(a, RSTART + 1, RLENGTH - 2); a = substr(a, RSTART + RLENGTH)
+		if (sc == "mount" && ++n < 2) continue
+		if (q ~ /^\//) return q
+	}
+	return ""
+}
+# Every path a call names, as -P matches them: the paths of its fds and its
+# absolute path arguments (not the data of a write), one per SUBSEP.
+function allpaths(sc, a,   out, q) {
+	out = ""
+	sub(/^AT_FDCWD<[^>]*>, /, "", a)
+	sub(/\) += .*$/, "", a)
+	if (sc ~ /^(write|pwrite64|writev)$/) return onpath(sc, a)
+	while (match(a, /<\/[^>]*>|"\/[^"]*"/)) {
+		q = substr(a, RSTART + 1, RLENGTH - 2); a = substr(a, RSTART + RLENGTH)
+		out = out (out == "" ? "" : SUBSEP) q
+	}
+	return out
+}
+function effect(i,   sc, a) {
+	sc = call[i]; a = args[i]
+	if (ret[i] ~ /^-1 / || restart[i]) return 0
+	if (sc == "flock" || sc == "unshare" || sc == "setns") return 0
+	if (sc == "openat" || sc == "open") return a ~ /O_CREAT|O_TRUNC/
+	if (sc ~ /^(write|pwrite64|writev)$/) return a !~ /^[12]</
+	if (sc == "clone" || sc == "clone3") return a ~ /CLONE_THREAD/
+	if (sc == "sendmsg" || sc == "sendto") return desc[i] !~ /^(RTM_GET|NFT_GET|CT_GET|SOCK_DIAG|GET)/
+	return 1
+}
+BEGIN {
+	rtm["0x10"] = "RTM_NEWLINK"; rtm["0x11"] = "RTM_DELLINK"; rtm["0x12"] = "RTM_GETLINK"
+	rtm["0x13"] = "RTM_SETLINK"; rtm["0x14"] = "RTM_NEWADDR"; rtm["0x15"] = "RTM_DELADDR"
+	rtm["0x16"] = "RTM_GETADDR"; rtm["0x18"] = "RTM_NEWROUTE"; rtm["0x19"] = "RTM_DELROUTE"
+	rtm["0x1a"] = "RTM_GETROUTE"
+}
+{
+	tid = $1
+	line = $0; sub(/^[0-9]+ +/, "", line)
+	if (line ~ /^<\.\.\. [a-z0-9_]+ resumed>/) {
+		if (tid in pending) { i = pending[tid]; delete pending[tid]
+			r = line; sub(/.* = /, "", r); ret[i] = r; if (r ~ /^\? ERESTART/) again[tid, call[i]] = 1 }
+		next
+	}
+	if (line !~ /^[a-z0-9_]+\(/) next
+	i = ++n
+	sc = line; sub(/\(.*/, "", sc); call[i] = sc
+	a = line; sub(/^[a-z0-9_]+\(/, "", a); args[i] = a
+	if (line ~ /<unfinished \.\.\.>$/) { pending[tid] = i; ret[i] = "?" }
+	else { r = line; sub(/.* = /, "", r); ret[i] = r }
+	# The entry after an ERESTART* of the same call is its restart.
+	if ((tid, sc) in again) { restart[i] = 1; delete again[tid, sc] }
+	if (ret[i] ~ /^\? ERESTART/) again[tid, sc] = 1
+	if (!main) main = tid
+	who[i] = tid == main ? "main" : (tid in thread ? "thread" : "child")
+	if ((sc == "clone" || sc == "clone3") && a ~ /CLONE_THREAD/ && ret[i] ~ /^[0-9]+/) thread[ret[i] + 0] = 1
+	p = onpath(sc, a); path[i] = p
+	if (p == "") rank[tid, sc, ""]++
+	m = split(allpaths(sc, a), named, SUBSEP)
+	for (j = 1; j <= m; j++) if (named[j] != "") rank[tid, sc, named[j]]++
+	k[i] = rank[tid, sc, p]
+	if (!((sc, p, k[i]) in first)) first[sc, p, k[i]] = i
+	inj[i] = first[sc, p, k[i]] == i
+	desc[i] = (sc == "sendmsg" || sc == "sendto") ? nltypes(a) : brief(a)
+}
+END {
+	for (i = 1; i <= n; i++) {
+		if (call[i] ~ /^(clone|clone3)$/ && args[i] ~ /CLONE_THREAD/) who[i] = "main"
+		if (!all && !effect(i)) continue
+		printf "%d\t%s\t%d\t%s\t%s(%s)\t%d\t%s\n", i, call[i], k[i], who[i], call[i], desc[i], inj[i], path[i]
+	}
+}'
+kp_points() { awk -v all="${KILL_ALL:-0}" "$KP_AWK_POINTS" "$1"; }
 
 # kp_reset : remove every trace of gateways from the lab by hand (not with
 # nsgate: what a kill left may be what nsgate cannot remove), so each point
@@ -373,11 +412,16 @@ kp_attached_intact() {
 		fail "lo in the attached namespace $1 is $(kp_lo_flags "$1"), was $KP_LO_FLAGS (issue item 10)"
 }
 
-# kp_all_down NAME... : `down --all` works and leaves zero residue of NAMEs
-# (kp_no_residue) and no file of nsgate's but the lock.
+# kp_all_down NAME... : `down --all` works (run once more if not, so the
+# residue check still runs) and then zero residue is left of NAMEs
+# (kp_no_residue), no file of nsgate's but the lock. Checks of its own
+# (labels down-all, residue): call it from a _recover, not under kp_check.
 kp_all_down() {
+	kp_check down-all expect_exit 0 nsg down --all || nsg down --all >/dev/null 2>&1
+	kp_check residue kp_no_residue_at_all "$@"
+}
+kp_no_residue_at_all() {
 	local left
-	expect_exit 0 nsg down --all
 	kp_no_residue "$@"
 	kp_no_tmp
 	left=$(find /run/nsgate /etc/netns -mindepth 1 ! -name lock ! -name forwarding ! -name runs 2>/dev/null)
@@ -385,36 +429,55 @@ kp_all_down() {
 }
 
 # ------------------------------------------------------------------ runner
-# kp_trial SCEN N SYSCALL K : one kill point: fresh scenario, the command
-# killed on entering its Kth SYSCALL, then gc and SCEN's checks. K 0: the
-# command is not killed (the baseline: every check must pass on it).
-kp_trial() {
-	local scen=$1 n=$2 sc=$3 k=$4 inject=()
-	KP_FAILS=()
-	KP_KILL_RC=-
+# kp_kill SYSCALL K PATH : set the scenario up afresh and run the command,
+# killed on entering its Kth SYSCALL naming PATH (any call without one);
+# K 0: not killed. Its exit status in $KP_KILL_RC, the call strace saw it
+# killed at (kp_points' WHAT) in $KP_KILLED_AT.
+kp_kill() {
+	local sc=$1 k=$2 path=$3 opts=(-e "trace=$KP_SET") kt=$LAB_TMP/kp-kill.trace
 	kp_reset
-	"${scen}_setup" >/dev/null
-	[ "$k" = 0 ] || inject=(-e "trace=$sc" -e "inject=$sc:signal=KILL:when=$k")
+	"${KP_SCEN}_setup" >/dev/null
+	if [ "$k" != 0 ]; then
+		opts=(-e "trace=$sc" -e "inject=$sc:signal=KILL:when=$k")
+		[ -z "$path" ] || opts+=(-P "$path")
+	fi
 	# The braces take the shell's "Killed" notice into the log.
-	{ kp_strace -f -qq -o /dev/null "${inject[@]}" "$NSGATE" "${KP_ARGS[@]}" \
+	{ kp_strace -f -qq -y -o "$kt" "${opts[@]}" "$NSGATE" "${KP_ARGS[@]}" \
 		>"$LAB_TMP/kp-cmd.out" 2>&1; KP_KILL_RC=$?; } 2>/dev/null
-	if [ "$k" != 0 ] && [ "$KP_KILL_RC" != 137 ]; then
+	KP_KILLED_AT=$(KILL_ALL=1 kp_points "$kt" | tail -n 1 | cut -f5)
+}
+
+# kp_trial SCEN SYSCALL K PATH WHAT : one kill point: the command killed on
+# entering the call WHAT (kp_kill), then gc and SCEN's checks. When the kill
+# missed that call (not killed, or killed elsewhere: thread timing), it is
+# tried twice more, then noted. K 0: the command is not killed (the
+# baseline: every check must pass on it).
+kp_trial() {
+	KP_SCEN=$1
+	KP_FAILS=()
+	KP_NOTE=
+	for _ in 1 2 3; do
+		kp_kill "$2" "$3" "$4"
+		[ "$3" != 0 ] || break
+		[ "$KP_KILL_RC" != 137 ] || [ "$KP_KILLED_AT" != "$5" ] || break
+	done
+	if [ "$3" != 0 ] && [ "$KP_KILL_RC" != 137 ]; then
 		KP_NOTE="not killed (exit $KP_KILL_RC)"
-	else
-		KP_NOTE=
+	elif [ "$3" != 0 ] && [ "$KP_KILLED_AT" != "$5" ]; then
+		KP_NOTE="killed at $KP_KILLED_AT instead"
 	fi
 	kp_check gc expect_exit 0 nsg gc
 	kp_check tmp kp_no_tmp
 	kp_check consistent kp_all_consistent
-	"${scen}_check"
-	"${scen}_recover"
+	"${KP_SCEN}_check"
+	"${KP_SCEN}_recover"
 }
 
 # kp_scenario SCEN ARGS... : every kill point of `nsgate ARGS` from SCEN's
 # starting state (KILL_STRIDE: every Kth).
 kp_scenario() {
 	local scen=$1 trace=$LAB_TMP/kp-$1.trace points=$LAB_TMP/kp-$1.points
-	local stride=${KILL_STRIDE:-1} j=0 t0 t1 n sc k who what inj tried=0 skipped=0
+	local stride=${KILL_STRIDE:-1} j=0 t0 t1 n sc k who what inj path tried=0 skipped=0
 	shift
 	KP_ARGS=("$@")
 	kp_reset
@@ -424,9 +487,9 @@ kp_scenario() {
 	kp_points "$trace" >"$points"
 	note "$scen: nsgate $* : $(grep -c '' "$trace") traced calls, $(awk -F'\t' '$6 == 1' "$points" | grep -c '') kill points"
 	t0=$(date +%s%N)
-	kp_trial "$scen" 0 - 0
+	kp_trial "$scen" - 0 "" ""
 	kp_record "$scen" 0 - - "(not killed)"
-	while IFS=$'\t' read -r n sc k who what inj; do
+	while IFS=$'\t' read -r n sc k who what inj path; do
 		if [ "$inj" != 1 ]; then
 			kp_record_skip "$scen" "$n" "$sc#$k" "$who" "$what"
 			skipped=$((skipped + 1))
@@ -434,7 +497,7 @@ kp_scenario() {
 		fi
 		j=$((j + 1))
 		[ $(((j - 1) % stride)) = 0 ] || continue
-		kp_trial "$scen" "$n" "$sc" "$k" </dev/null
+		kp_trial "$scen" "$sc" "$k" "$path" "$what" </dev/null
 		kp_record "$scen" "$n" "$sc#$k" "$who" "$what"
 		tried=$((tried + 1))
 	done <"$points"
@@ -464,7 +527,7 @@ kp_record_skip() {
 # when any point failed.
 kp_verdict() {
 	local nfail
-	echo "---- kill points (scenario, trace line, call#rank, thread, call, exit, verdict, failed checks)"
+	echo "---- kill points (scenario, trace line, call#rank (among its thread's calls naming the same path), thread, call, exit, verdict, failed checks)"
 	awk -F'\t' '{ printf "%-10s %4s  %-12s %-6s %-58s %4s  %-4s  %s\n", $1, $2, $3, $4, substr($5, 1, 58), $6, $7, substr($8, 1, 400) }' \
 		"$KP_RESULTS"
 	nfail=$(awk -F'\t' '$7 == "FAIL"' "$KP_RESULTS" | grep -c '')

@@ -39,14 +39,14 @@ down_keep_check() {
 down_keep_recover() {
 	again_and_up web --publish 8080:80
 	kp_keep_checked
-	kp_check residue kp_all_down web keep
+	kp_all_down web keep
 }
 
 down_last_setup() { up_ok web --publish 8080:80; }
 down_last_check() { kp_check web kp_gw_up_or_gone web 8080:80/tcp; }
 down_last_recover() {
 	again_and_up web --publish 8080:80
-	kp_check residue kp_all_down web
+	kp_all_down web
 }
 
 down_all_setup() { down_keep_setup; }
@@ -55,9 +55,9 @@ down_all_check() {
 	kp_check keep kp_gw_up_or_gone keep 9090:90/tcp
 }
 down_all_recover() {
-	kp_check down-all-again kp_all_down web keep
+	kp_all_down web keep
 	kp_check up-again expect_exit 0 nsg up web --publish 8080:80
-	kp_check residue kp_all_down web
+	kp_all_down web
 }
 
 down_attach_setup() {
@@ -71,7 +71,7 @@ down_attach_check() {
 }
 down_attach_recover() {
 	again_and_up web --netns other
-	kp_check residue kp_all_down web
+	kp_all_down web
 	kp_check other kp_attached_intact other
 }
 

@@ -27,7 +27,7 @@ pub_recover() {
 	kp_check publish-again expect_exit 0 nsg publish web "$RANGE" &&
 		kp_check publish-again kp_gw_up web "8080:80/tcp $RANGE/tcp"
 	kp_keep_checked
-	kp_check residue kp_all_down web keep
+	kp_all_down web keep
 }
 
 # unpublish: web publishes 8080 and the range, then 8080 only.
@@ -46,7 +46,7 @@ unpub_recover() {
 	fi
 	kp_check unpublish-again kp_gw_up web "8080:80/tcp"
 	kp_keep_checked
-	kp_check residue kp_all_down web keep
+	kp_all_down web keep
 }
 
 kp_scenario pub publish web "$RANGE"

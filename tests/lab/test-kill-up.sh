@@ -28,7 +28,7 @@ up_keep_recover() {
 	kp_check down-web expect_exit 0 nsg down web &&
 		kp_check down-web kp_gw_gone web
 	kp_keep_checked
-	kp_check residue kp_all_down web keep
+	kp_all_down web keep
 }
 
 up_first_setup() { :; }
@@ -37,7 +37,7 @@ up_first_recover() {
 	kp_check up-again expect_exit 0 nsg up web --publish 8080:80 &&
 		kp_check up-again kp_gw_up web 8080:80/tcp
 	kp_check down-web expect_exit 0 nsg down web
-	kp_check residue kp_all_down web
+	kp_all_down web
 }
 
 up_attach_setup() {
@@ -52,7 +52,7 @@ up_attach_recover() {
 	kp_check up-again expect_exit 0 nsg up web --netns other &&
 		kp_check up-again kp_gw_up web ""
 	kp_check down-web expect_exit 0 nsg down web
-	kp_check residue kp_all_down web
+	kp_all_down web
 	kp_check other kp_attached_intact other
 }
 
