@@ -163,8 +163,7 @@ BEGIN {
 	if ((tid, sc) in again) { restart[i] = 1; delete again[tid, sc] }
 	if (ret[i] ~ /^\? ERESTART/) again[tid, sc] = 1
 	if (!main) main = tid
-	who[i] = tid == main ? "main" : (tid in thread ? "thread" : "child")
-	if ((sc == "clone" || sc == "clone3") && a ~ /CLONE_THREAD/ && ret[i] ~ /^[0-9]+/) thread[ret[i] + 0] = 1
+	tidof[i] = tid
 	p = onpath(sc, a); path[i] = p
 	if (p == "") rank[tid, sc, ""]++
 	m = split(allpaths(sc, a), named, SUBSEP)
@@ -175,8 +174,13 @@ BEGIN {
 	desc[i] = (sc == "sendmsg" || sc == "sendto") ? nltypes(a) : brief(a)
 }
 END {
+	# Who made each call: the main thread, a thread it started (the
+	# clone3 result, known only once the call returned), or a child.
+	for (i = 1; i <= n; i++)
+		if (call[i] ~ /^(clone|clone3)$/ && args[i] ~ /CLONE_THREAD/ && ret[i] ~ /^[0-9]+/)
+			thread[ret[i] + 0] = 1
 	for (i = 1; i <= n; i++) {
-		if (call[i] ~ /^(clone|clone3)$/ && args[i] ~ /CLONE_THREAD/) who[i] = "main"
+		who[i] = tidof[i] == main ? "main" : (tidof[i] in thread ? "thread" : "child")
 		if (!all && !effect(i)) continue
 		printf "%d\t%s\t%d\t%s\t%s(%s)\t%d\t%s\n", i, call[i], k[i], who[i], call[i], desc[i], inj[i], path[i]
 	}
