@@ -97,6 +97,7 @@ function brief(a,   out, t) {
 	}
 	a = out a
 	if (a ~ /^\{flags=/) return "thread"
+	if (a ~ /^child_stack=/) return a ~ /CLONE_THREAD/ ? "thread" : "fork"
 	sub(/, (O_|0[0-7]|0x|MNT_|LOCK_|MS_|[0-9]+\)).*/, "", a)
 	sub(/\) += .*/, "", a)
 	sub(/ <unfinished \.\.\.>$/, "", a)
