@@ -104,8 +104,14 @@ struct ruleset_gw_state {
 	bool no_host;            /* kept off the host */
 	size_t n_no_host_dns;    /* host DNS servers it may still use */
 	size_t n_ports;          /* elements of ports4 and ports4h */
+	uint64_t ports_fingerprint;  /* of those elements: ruleset_ports_fingerprint */
 	size_t n_elems;          /* every element carrying its name */
 };
+/* An order-independent digest of the port elements pm[] mapping to to
+ * would be: equal to a gateway state's ports_fingerprint when the kernel
+ * holds exactly those (a ports file and the maps compared without reading
+ * every port back). */
+uint64_t ruleset_ports_fingerprint(struct ip_addr to, const struct portmap *pm, size_t n_pm);
 /* Read the gateway's elements back. A missing table gives a zeroed state. */
 int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret);
 /* The same for many gateways, each set read once: states[i] for names[i];

@@ -220,19 +220,13 @@ static int apply_ports(struct session *s, const struct config_gw *cg, size_t rel
 	r = portmap_diff(pub, n_pub, cg->pubs, cg->n_pubs, &del, &n_del, &add, &n_add);
 	if (r < 0)
 		return r;
-	if (n_del) {
-		r = ports_unpublish(s, cg->spec.name, del, n_del, e);
+	if (n_del || n_add) {
+		r = ports_replace(s, cg->spec.name, cg->pubs, cg->n_pubs, del, n_del, add, n_add, e);
 		if (r < 0)
 			return r;
 	}
-	if (n_del || released)
-		ports_detail(it, len, n_del + released, 0);
-	if (n_add) {
-		r = ports_publish(s, cg->spec.name, add, n_add, false, e);
-		if (r < 0)
-			return r;
+	if (n_del || n_add || released)
 		ports_detail(it, len, n_del + released, n_add);
-	}
 	return 0;
 }
 

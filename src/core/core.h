@@ -123,6 +123,12 @@ int ports_publish(struct session *s, const char *name, const struct portmap *pub
 		  size_t n_pubs, bool force, struct nsg_err *e);
 int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
 		    size_t n_pubs, struct nsg_err *e);
+/* apply: a gateway's ports become want[], by del[] out and add[] in (from
+ * portmap_diff against the kernel), in one transaction, so that a kill
+ * leaves the old ports or the new ones (gc finishes), never none. */
+int ports_replace(struct session *s, const char *name, const struct portmap *want,
+		  size_t n_want, const struct portmap *del, size_t n_del, const struct portmap *add,
+		  size_t n_add, struct nsg_err *e);
 
 /* ------------------------------------------------------------ forward.c */
 

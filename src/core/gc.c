@@ -286,6 +286,36 @@ static int queue_ports_fix(struct nftx *nft, const struct gw_state *st,
 
 /* One gateway of restore_elems: queue its repair if it needs one (1), or
  * nothing (0). */
+/* Queue the deletion of masquerade elements of another uplink than the
+ * state's: an in-place uplink change (apply) killed between its commit and
+ * its state file leaves both. The state wins, as for every element; the
+ * next apply makes the change again. 1 if there were any. */
+static int queue_masq_stale(struct nftx *nft, const struct gw_spec *s,
+			    const struct ruleset_gw_state *have)
+{
+	struct gw_spec other = *s;
+	struct ruleset_gw gw;
+	int found = 0, r;
+
+	if (s->uplink[0] && have->masq_any) {
+		other.uplink[0] = '\0';
+		gw = gw_rules_of(&other);
+		r = ruleset_queue_masq(nft, &gw, true);
+		if (r < 0)
+			return r;
+		found = 1;
+	}
+	if (have->masq_via[0] && strcmp(have->masq_via, s->uplink)) {
+		snprintf(other.uplink, sizeof(other.uplink), "%s", have->masq_via);
+		gw = gw_rules_of(&other);
+		r = ruleset_queue_masq(nft, &gw, true);
+		if (r < 0)
+			return r;
+		found = 1;
+	}
+	return found;
+}
+
 static int restore_elems_one(struct nftx *nft, const char *name,
 			     const struct ruleset_gw_state *have, struct stale_ports *sp)
 {
@@ -294,28 +324,34 @@ static int restore_elems_one(struct nftx *nft, const char *name,
 	struct gw_state st;
 	size_t n_pubs = 0;
 	bool differ, missing;
-	int r;
+	int r, stale;
 
 	if (state_load(name, &st) < 0 || st.creating)
 		return 0;
 	/* The ports file says what is meant: it is written before the commit,
 	 * so a publish killed there left the kernel with fewer ports, an
-	 * unpublish with more. Counts (read for all gateways at once) tell;
-	 * only then are the ports themselves read. A damaged file says
+	 * unpublish with more, apply's replace others. Counts and fingerprints
+	 * (read for all gateways at once) tell; only then are the ports
+	 * themselves read. A damaged file says
 	 * nothing: the kernel's ports are left as they are. */
 	differ = state_ports_load(name, &pubs, &n_pubs) == 0 &&
-		 have->n_ports != portmap_count_ports(pubs, n_pubs);
+		 (have->n_ports != portmap_count_ports(pubs, n_pubs) ||
+		  have->ports_fingerprint !=
+			  ruleset_ports_fingerprint(spec_ns_addr(&st.spec.subnet), pubs, n_pubs));
 	gw = gw_rules_of(&st.spec);
 	gw_rules_dns(&gw, NULL);
+	stale = queue_masq_stale(nft, &st.spec, have);
+	if (stale < 0)
+		return stale;
 	missing = elems_missing(&st.spec, &gw, have);
 	if (!differ && !missing)
-		return 0;
+		return stale;
 	if (!differ)
 		r = restore_queue_one(nft, &st, &gw, pubs, n_pubs);
 	else
 		r = queue_ports_fix(nft, &st, pubs, n_pubs, sp);
 	if (r < 0 || (r == 0 && !missing))
-		return r;   /* 0: only ports another gateway holds now, left to it */
+		return r < 0 ? r : stale;   /* 0: only ports another gateway holds now, left to it */
 	if (differ && missing)
 		r = ruleset_queue_gateway(nft, &gw, false);
 	return r < 0 ? r : 1;
@@ -412,8 +448,14 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result 
 		r = restore_run(&s, restored, e);
 	/* Forwarding a crashed up turned on, with no gateway left; or the global
 	 * switch turned on since: what nsgate saved is moot. */
-	if (r == 0)
-		forward_settle(&s, !inventory_others_exist(""));
+	if (r == 0) {
+		bool last = !inventory_others_exist("");
+
+		/* A down killed after its last gateway went left the hint. */
+		if (last)
+			state_hint_clear();
+		forward_settle(&s, last);
+	}
 	/* Temporary files a kill left mid-write (state, ports, resolv.conf):
 	 * under the lock, nobody is writing one. */
 	if (r == 0) {

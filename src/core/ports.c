@@ -2,22 +2,6 @@
 /* publish and unpublish: a running gateway's ports, one transaction each. */
 #include "core.h"
 
-/* The ports file after a publish (or unpublish) of pubs[]: its old list with
- * these ports added (or taken out), merged into ranges, in *next; the old
- * one in *old (NULL, 0 for none or a damaged file). The maps are not read
- * back: with 10,000 ports that would cost more than the change. */
-static int ports_file_next(const char *name, const struct portmap *pubs, size_t n_pubs,
-			   bool remove, struct portmap **old, size_t *n_old,
-			   struct portmap **next, size_t *n_next, struct nsg_err *e)
-{
-	int r = state_ports_load(name, old, n_old);
-
-	if (r < 0 && r != -EBADMSG)
-		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
-	r = portmap_combine(*old, *n_old, pubs, n_pubs, remove, next, n_next);
-	return r < 0 ? nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name) : 0;
-}
-
 /* A running gateway's namespace address: where its ports lead. */
 static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 {
@@ -30,22 +14,26 @@ static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
 	return 0;
 }
 
-/* The elements of pubs[] added (or deleted) in one transaction. The ports
- * file says what is meant, so it is written first: a kill before the commit
- * leaves it ahead of the kernel, and gc's element repair finishes the job
- * (adds what a publish meant, removes what an unpublish meant to); a kill
- * after it leaves the two agreeing. A refused commit puts the old file back. */
+/* del[]'s elements deleted and add[]'s added, in one transaction, with the
+ * ports file becoming next[]. The file says what is meant, so it is
+ * written first: a kill before the commit leaves it ahead of the kernel,
+ * and gc's element repair finishes the job (adds what was meant to come,
+ * removes what was meant to go); a kill after it leaves the two agreeing.
+ * A refused commit puts the old file back. */
 static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
-			const struct portmap *pubs, size_t n_pubs, bool del, struct nsg_err *e)
+			const struct portmap *del, size_t n_del, const struct portmap *add,
+			size_t n_add, const struct portmap *next, size_t n_next, struct nsg_err *e)
 {
-	_cleanup_free_ struct portmap *old = NULL, *next = NULL;
-	size_t n_old = 0, n_next = 0;
-	int r = ports_file_next(name, pubs, n_pubs, del, &old, &n_old, &next, &n_next, e);
+	_cleanup_free_ struct portmap *old = NULL;
+	size_t n_old = 0;
+	int r = state_ports_load(name, &old, &n_old);
 
-	if (r < 0)
-		return r;
+	if (r < 0 && r != -EBADMSG)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
 	nftx_batch_begin(nft);
-	r = ruleset_queue_publish(nft, name, to, pubs, n_pubs, del);
+	r = n_del ? ruleset_queue_publish(nft, name, to, del, n_del, true) : 0;
+	if (r == 0 && n_add)
+		r = ruleset_queue_publish(nft, name, to, add, n_add, false);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables batch");
 	r = state_ports_save(name, next, n_next);
@@ -56,6 +44,25 @@ static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
 	if (r < 0)
 		state_ports_save(name, old, n_old);
 	return r;
+}
+
+/* publish or unpublish of pubs[]: the ports file's old list with them
+ * added (or taken out), merged into ranges. The maps are not read back:
+ * with 10,000 ports that would cost more than the change. */
+static int commit_ports_one(struct nftx *nft, const char *name, struct ip_addr to,
+			    const struct portmap *pubs, size_t n_pubs, bool del, struct nsg_err *e)
+{
+	_cleanup_free_ struct portmap *old = NULL, *next = NULL;
+	size_t n_old = 0, n_next = 0;
+	int r = state_ports_load(name, &old, &n_old);
+
+	if (r < 0 && r != -EBADMSG)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	r = portmap_combine(old, n_old, pubs, n_pubs, del, &next, &n_next);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	return del ? commit_ports(nft, name, to, pubs, n_pubs, NULL, 0, next, n_next, e)
+		   : commit_ports(nft, name, to, NULL, 0, pubs, n_pubs, next, n_next, e);
 }
 
 /* What both commands start from: where the gateway's ports lead, and the
@@ -89,7 +96,7 @@ int ports_publish(struct session *s, const char *name, const struct portmap *pub
 	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
 		return r;
-	return commit_ports(nft, name, to, pubs, n_pubs, false, e);
+	return commit_ports_one(nft, name, to, pubs, n_pubs, false, e);
 }
 
 int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
@@ -110,9 +117,29 @@ int ports_unpublish(struct session *s, const char *name, const struct portmap *p
 	r = portmap_match(pubs, n_pubs, have, n_own, e);
 	if (r < 0)
 		return r;
-	r = commit_ports(nft, name, to, pubs, n_pubs, true, e);
+	r = commit_ports_one(nft, name, to, pubs, n_pubs, true, e);
 	if (r == 0)
 		r = publish_forget_flows(pubs, n_pubs, &to, e);
+	return r < 0 ? r : 0;
+}
+
+int ports_replace(struct session *s, const char *name, const struct portmap *want,
+		  size_t n_want, const struct portmap *del, size_t n_del, const struct portmap *add,
+		  size_t n_add, struct nsg_err *e)
+{
+	_cleanup_free_ struct portmap *have = NULL;
+	size_t n_have = 0;
+	struct ip_addr to;
+	int r;
+
+	r = n_add ? ports_prologue(s->nft, name, add, n_add, &to, &have, &n_have, e)
+		  : running_addr(name, &to, e);
+	if (r == 0 && n_add)
+		r = publish_check(name, to, add, n_add, have, n_have, false, e);
+	if (r == 0)
+		r = commit_ports(s->nft, name, to, del, n_del, add, n_add, want, n_want, e);
+	if (r == 0 && n_del)
+		r = publish_forget_flows(del, n_del, &to, e);
 	return r < 0 ? r : 0;
 }
 

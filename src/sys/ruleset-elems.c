@@ -169,6 +169,24 @@ static bool owned_by(const struct owned *o, const struct nftx_elem *el)
 	return !strcmp(comment, o->name);
 }
 
+/* One port element's share of a gateway's port fingerprint: FNV-1a over
+ * key and data, then mixed (splitmix64's finaliser), so that a sum over
+ * elements does not cancel out. */
+static uint64_t port_elem_hash(const struct nftx_elem *e)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t i = 0; i < e->key_len; i++)
+		h = (h ^ ((const uint8_t *)e->key)[i]) * 0x100000001b3ull;
+	for (uint32_t i = 0; i < e->data_len; i++)
+		h = (h ^ ((const uint8_t *)e->data)[i]) * 0x100000001b3ull;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
 static void note_state(struct ruleset_gw_state *st, const char *set, const struct nftx_elem *el)
 {
 	st->n_elems++;
@@ -184,8 +202,11 @@ static void note_state(struct ruleset_gw_state *st, const char *set, const struc
 		st->no_host = true;
 	else if (!strcmp(set, SET_NO_HOST_DNS4))
 		st->n_no_host_dns++;
-	else if (!strcmp(set, MAP_PORTS4) || !strcmp(set, MAP_PORTS4H))
+	else if (!strcmp(set, MAP_PORTS4) || !strcmp(set, MAP_PORTS4H)) {
 		st->n_ports++;
+		if (el->data_len == 8)
+			st->ports_fingerprint += port_elem_hash(el);
+	}
 }
 
 static bool is_no_host_set(const char *set)
@@ -359,6 +380,43 @@ static int check_v4(struct ip_addr to, const struct portmap *pm, size_t n_pm)
 	return 0;
 }
 
+/* The element of port j of p, mapping to to: key and data written into
+ * key (12 bytes) and data (8 bytes), as the maps hold them. */
+static void port_elem_fill(const struct portmap *p, uint32_t j, struct ip_addr to, uint8_t *key,
+			   uint8_t *data, struct nftx_elem *e)
+{
+	if (ip_addr_is_set(&p->host_addr)) {
+		uint32_t a = htonl(p->host_addr.v4);
+		memcpy(key, &a, 4);
+		put_proto_port(key + 4, p->proto, p->host_port + j);
+		e->key_len = 12;
+	} else {
+		put_proto_port(key, p->proto, p->host_port + j);
+		e->key_len = 8;
+	}
+	put_addr_port(data, to.v4, p->port + j);
+	e->key = key;
+	e->data = data;
+	e->data_len = 8;
+}
+
+uint64_t ruleset_ports_fingerprint(struct ip_addr to, const struct portmap *pm, size_t n_pm)
+{
+	uint64_t sum = 0;
+
+	if (check_v4(to, pm, n_pm) < 0)
+		return 0;
+	for (size_t i = 0; i < n_pm; i++)
+		for (uint32_t j = 0; j < pm[i].count; j++) {
+			uint8_t key[12], data[8];
+			struct nftx_elem e;
+
+			port_elem_fill(&pm[i], j, to, key, data, &e);
+			sum += port_elem_hash(&e);
+		}
+	return sum;
+}
+
 int ruleset_queue_publish(struct nftx *n, const char *name, struct ip_addr to,
 			  const struct portmap *pm, size_t n_pm, bool del)
 {
@@ -381,22 +439,10 @@ int ruleset_queue_publish(struct nftx *n, const char *name, struct ip_addr to,
 		bool is_bound = ip_addr_is_set(&p->host_addr);
 
 		for (uint32_t j = 0; j < p->count; j++, k++) {
-			uint8_t *key = buf + k * 20, *data = key + 12;
+			uint8_t *key = buf + k * 20;
 			struct nftx_elem *e = is_bound ? &bound[n_bound++] : &any[n_any++];
 
-			if (is_bound) {
-				uint32_t a = htonl(p->host_addr.v4);
-				memcpy(key, &a, 4);
-				put_proto_port(key + 4, p->proto, p->host_port + j);
-				e->key_len = 12;
-			} else {
-				put_proto_port(key, p->proto, p->host_port + j);
-				e->key_len = 8;
-			}
-			put_addr_port(data, to.v4, p->port + j);
-			e->key = key;
-			e->data = data;
-			e->data_len = 8;
+			port_elem_fill(p, j, to, key, key + 12, e);
 			e->comment = name;
 		}
 	}

@@ -758,6 +758,34 @@ static void test_publish_not_v4(void **state)
 	assert_int_equal(nftx_batch_size(n), 0);
 }
 
+/* The fingerprint gc compares a ports file with the maps by: the same set
+ * of port elements in any grouping or order gives the same value; another
+ * target, address or port gives another. */
+static void test_ports_fingerprint(void **state)
+{
+	struct portmap range, p[3], other;
+	struct ip_addr to = ip_addr_v4(0x0ac80002);
+	uint64_t whole;
+
+	(void)state;
+	assert_int_equal(portmap_parse("6000-6002:7000-7002/udp", &range, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		char spec[32];
+
+		snprintf(spec, sizeof(spec), "%d:%d/udp", 6002 - i, 7002 - i);
+		assert_int_equal(portmap_parse(spec, &p[i], NULL), 0);
+	}
+	whole = ruleset_ports_fingerprint(to, &range, 1);
+	assert_true(whole != 0);
+	assert_true(whole == ruleset_ports_fingerprint(to, p, 3));
+	assert_true(whole != ruleset_ports_fingerprint(ip_addr_v4(0x0ac80006), &range, 1));
+	assert_int_equal(portmap_parse("6000-6002:7001-7003/udp", &other, NULL), 0);
+	assert_true(whole != ruleset_ports_fingerprint(to, &other, 1));
+	assert_int_equal(portmap_parse("127.0.0.1:6000-6002:7000-7002/udp", &other, NULL), 0);
+	assert_true(whole != ruleset_ports_fingerprint(to, &other, 1));
+	assert_true(ruleset_ports_fingerprint(to, NULL, 0) == 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -777,6 +805,7 @@ int main(void)
 		T(test_gateway_state),
 		T(test_publish_elems),
 		T(test_publish_not_v4),
+		cmocka_unit_test(test_ports_fingerprint),
 	};
 
 	return cmocka_run_group_tests_name("ruleset", tests, NULL, NULL);
