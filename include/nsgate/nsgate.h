@@ -152,7 +152,9 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
  * exit status, or 128 + N when signal N ended it. When the command never
  * ran, -errno with the child's error in *e, of kind NSG_KIND_CMD_NOT_FOUND
  * (execvp found no such command) or NSG_KIND_CMD_CANNOT_RUN (entering the
- * namespace, becoming user or execvp failed otherwise). */
+ * namespace, becoming user or execvp failed otherwise). When the command
+ * has ended, whatever it started and left is ended too (nsgate is their
+ * subreaper): SIGTERM, then SIGKILL after a grace of 2 s. */
 int run_command(const char *netns_path, const char *etc_name, const char *user,
 		char *const argv[], int *ret_status, struct nsg_err *e);
 
