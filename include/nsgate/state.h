@@ -3,7 +3,7 @@
  * What the kernel cannot tell us about a gateway, kept in
  * /run/nsgate/NAME.state: the request as given, whether nsgate created the
  * namespace, and which namespace it was. Written atomically (tmp + rename),
- * parsed strictly. One flock on /run/nsgate/lock serialises nsgate runs.
+ * parsed strictly. The lock that serialises nsgate runs is lock.h's.
  */
 #ifndef NSGATE_STATE_H
 #define NSGATE_STATE_H
@@ -18,11 +18,9 @@
 
 #define STATE_DIR "/run/nsgate"
 
-/* Take the lock (waiting at most NSGATE_LOCK_TIMEOUT seconds, 30 when
- * unset; then a BUSY error naming the holder's pid) and write our pid into
- * it. *ret_fd holds it until closed. A /run/nsgate or lock that is a link
- * or of the wrong type is refused. */
-int state_lock(int *ret_fd, struct nsg_err *e);
+/* Make /run/nsgate (0755) or check the one there: a link or anything but
+ * a directory is refused, with an error saying which. */
+int state_dir_ready(struct nsg_err *e);
 int state_save(const struct gw_state *st, struct nsg_err *e);
 /* -ENOENT when there is none, -EBADMSG when it is damaged. */
 int state_load(const char *name, struct gw_state *ret);

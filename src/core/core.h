@@ -13,6 +13,7 @@
 #include "nsgate/config.h"
 #include "nsgate/dns.h"
 #include "nsgate/link.h"
+#include "nsgate/lock.h"
 #include "nsgate/nsgate.h"
 #include "nsgate/ruleset.h"
 #include "nsgate/state.h"

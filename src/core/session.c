@@ -10,7 +10,7 @@ int session_open(struct session *s, unsigned what, struct nsg_err *e)
 	/* The lock first: sockets opened before it would see a world that a
 	 * concurrent run is still changing. */
 	if (what & SESSION_LOCK) {
-		r = state_lock(&s->lock, e);
+		r = lock_take(&s->lock, e);
 		if (r < 0)
 			return r;
 	}

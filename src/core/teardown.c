@@ -295,6 +295,32 @@ static void leftovers_read_all(char (*names)[GW_NAME_MAX + 1], size_t n,
 	}
 }
 
+/* What removing names[] (sorted) together needs to know: every labelled
+ * link and whether other gateways stay (one dump), and the ports of
+ * names[], whose flows are forgotten once the elements are gone. */
+static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+		       struct link_info **links, size_t *nl, bool *others, struct portmap **pub,
+		       size_t *n_pub, struct nsg_err *e)
+{
+	char (*all)[GW_NAME_MAX + 1] = NULL;
+	int n_all = inventory_list(s->host, &all, links, nl), r;
+	size_t k = 0;
+
+	if (n_all < 0)
+		return nsg_fail(e, n_all, NULL, "listing gateways");
+	for (int i = 0; i < n_all && !*others; i++)
+		*others = !bsearch(all[i], names, n, sizeof(*names), inventory_name_cmp);
+	free(all);
+	r = ruleset_published(s->nft, NULL, pub, n_pub);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading published ports");
+	for (size_t i = 0; i < *n_pub; i++)
+		if (bsearch((*pub)[i].owner, names, n, sizeof(*names), inventory_name_cmp))
+			(*pub)[k++] = (*pub)[i];
+	*n_pub = k;
+	return 0;
+}
+
 /*
  * Remove many gateways at once (down --all, gc): one nftables transaction,
  * and their links moved into one link group and deleted with one request,
@@ -307,34 +333,20 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 {
 	_cleanup_free_ struct link_info *links = NULL;
 	_cleanup_free_ struct portmap *pub = NULL;
-	char (*all)[GW_NAME_MAX + 1] = NULL;
 	struct link_job job = { .host = s->host,
 				.group = 0x6e736800u | ((uint32_t)getpid() & 0xff) };
-	size_t n_pub = 0, k = 0, n_elems, n_links = 0, nl = 0;
+	size_t n_pub = 0, n_elems, n_links = 0, nl = 0;
 	struct leftovers *left;
 	bool others = false;
-	int n_all, r;
+	int r;
 
 	*n_found = 0;
 	if (n == 0)
 		return 0;
 	qsort(names, n, sizeof(*names), inventory_name_cmp);
-	/* Every gateway (are there others?) and every labelled link, one dump. */
-	n_all = inventory_list(s->host, &all, &links, &nl);
-	if (n_all < 0)
-		return nsg_fail(e, n_all, NULL, "listing gateways");
-	for (int i = 0; i < n_all && !others; i++)
-		others = !bsearch(all[i], names, n, sizeof(*names), inventory_name_cmp);
-	free(all);
-
-	/* Their ports, whose flows are forgotten once the elements are gone. */
-	r = ruleset_published(s->nft, NULL, &pub, &n_pub);
+	r = many_survey(s, names, n, &links, &nl, &others, &pub, &n_pub, e);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "reading published ports");
-	for (size_t i = 0; i < n_pub; i++)
-		if (bsearch(pub[i].owner, names, n, sizeof(*names), inventory_name_cmp))
-			pub[k++] = pub[i];
-	n_pub = k;
+		return r;
 
 	left = calloc(n, sizeof(*left));
 	if (!left)

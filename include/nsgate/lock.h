@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The global lock of nsgate's commands (src/sys/lock.c). */
+#ifndef NSGATE_LOCK_H
+#define NSGATE_LOCK_H
+
+#include "nsgate/common.h"
+
+/* Take the lock (waiting at most NSGATE_LOCK_TIMEOUT seconds, 30 when
+ * unset; then a BUSY error naming the holder's pid) and write our pid into
+ * it. *ret_fd holds it until closed. A /run/nsgate or lock that is a link
+ * or of the wrong type is refused. */
+int lock_take(int *ret_fd, struct nsg_err *e);
+
+#endif
