@@ -10,5 +10,7 @@
  * it. *ret_fd holds it until closed. A /run/nsgate or lock that is a link
  * or of the wrong type is refused. */
 int lock_take(int *ret_fd, struct nsg_err *e);
+/* Release it for every process sharing fd (a forked child too), and close fd. */
+void lock_release(int fd);
 
 #endif

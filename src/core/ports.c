@@ -22,23 +22,21 @@ static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
  * A refused commit puts the old file back. */
 static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
 			const struct portmap *del, size_t n_del, const struct portmap *add,
-			size_t n_add, const struct portmap *next, size_t n_next, struct nsg_err *e)
+			size_t n_add, const struct portmap *old, size_t n_old,
+			const struct portmap *next, size_t n_next, struct nsg_err *e)
 {
-	_cleanup_free_ struct portmap *old = NULL;
-	size_t n_old = 0;
-	int r = state_ports_load(name, &old, &n_old);
+	int r = state_ports_save(name, next, n_next);
 
-	if (r < 0 && r != -EBADMSG)
+	if (r < 0)
 		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
 	nftx_batch_begin(nft);
 	r = n_del ? ruleset_queue_publish(nft, name, to, del, n_del, true) : 0;
 	if (r == 0 && n_add)
 		r = ruleset_queue_publish(nft, name, to, add, n_add, false);
-	if (r < 0)
+	if (r < 0) {
+		state_ports_save(name, old, n_old);
 		return nsg_fail(e, r, NULL, "nftables batch");
-	r = state_ports_save(name, next, n_next);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	}
 	r = nftx_batch_commit(nft, e);
 	/* Best effort: the commit's error is the one to report. */
 	if (r < 0)
@@ -61,8 +59,8 @@ static int commit_ports_one(struct nftx *nft, const char *name, struct ip_addr t
 	r = portmap_combine(old, n_old, pubs, n_pubs, del, &next, &n_next);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
-	return del ? commit_ports(nft, name, to, pubs, n_pubs, NULL, 0, next, n_next, e)
-		   : commit_ports(nft, name, to, NULL, 0, pubs, n_pubs, next, n_next, e);
+	return del ? commit_ports(nft, name, to, pubs, n_pubs, NULL, 0, old, n_old, next, n_next, e)
+		   : commit_ports(nft, name, to, NULL, 0, pubs, n_pubs, old, n_old, next, n_next, e);
 }
 
 /* What both commands start from: where the gateway's ports lead, and the
@@ -127,8 +125,8 @@ int ports_replace(struct session *s, const char *name, const struct portmap *wan
 		  size_t n_want, const struct portmap *del, size_t n_del, const struct portmap *add,
 		  size_t n_add, struct nsg_err *e)
 {
-	_cleanup_free_ struct portmap *have = NULL;
-	size_t n_have = 0;
+	_cleanup_free_ struct portmap *have = NULL, *old = NULL;
+	size_t n_have = 0, n_old = 0;
 	struct ip_addr to;
 	int r;
 
@@ -136,8 +134,12 @@ int ports_replace(struct session *s, const char *name, const struct portmap *wan
 		  : running_addr(name, &to, e);
 	if (r == 0 && n_add)
 		r = publish_check(name, to, add, n_add, have, n_have, false, e);
-	if (r == 0)
-		r = commit_ports(s->nft, name, to, del, n_del, add, n_add, want, n_want, e);
+	if (r < 0)
+		return r;
+	r = state_ports_load(name, &old, &n_old);
+	if (r < 0 && r != -EBADMSG)
+		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
+	r = commit_ports(s->nft, name, to, del, n_del, add, n_add, old, n_old, want, n_want, e);
 	if (r == 0 && n_del)
 		r = publish_forget_flows(del, n_del, &to, e);
 	return r < 0 ? r : 0;

@@ -35,6 +35,6 @@ void session_close(struct session *s)
 	s->nft = NULL;
 	/* The lock last: nothing of this run may still be in flight. */
 	if (s->lock >= 0)
-		close(s->lock);
+		lock_release(s->lock);
 	s->lock = -1;
 }

@@ -197,3 +197,12 @@ int lock_take(int *ret_fd, struct nsg_err *e)
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
+
+void lock_release(int fd)
+{
+	/* Explicitly: a child forked meanwhile (the one nftx_close leaves to
+	 * release the nfnetlink socket) shares the open file, and a close alone
+	 * would keep the lock held until that child exits. */
+	flock(fd, LOCK_UN);
+	close(fd);
+}
