@@ -12,6 +12,9 @@
 
 #include "nsgate/config.h"
 #include "nsgate/dns.h"
+#include "nsgate/firewall.h"
+#include "nsgate/firewalld.h"
+#include "nsgate/hostfw.h"
 #include "nsgate/link.h"
 #include "nsgate/lock.h"
 #include "nsgate/nsgate.h"
@@ -21,6 +24,7 @@
 #include "nsgate/nft.h"
 #include "nsgate/publish.h"
 #include "nsgate/sysctl.h"
+#include "nsgate/xtables.h"
 
 /* The environment variable that makes up fail after a named step (tests). */
 #define GW_FAIL_STEP_ENV "NSGATE_TEST_FAIL_STEP"
@@ -155,6 +159,28 @@ int forward_guard_queue(struct nftx *nft);
  * it off and last, restore each saved value that is still nsgate's 1. Best
  * effort: nothing of it can fail a down. */
 void forward_settle(struct session *s, bool last);
+
+/* ----------------------------------------------------------- firewall.c */
+
+/* Every other firewall on the host that would drop a gateway's traffic
+ * (nftables and iptables-nft, iptables-legacy, firewalld), as found now. */
+struct fw_survey {
+	struct fw_blocks blocks;        /* all of them, in the terms of firewall.h */
+	struct hostfw_survey nft;       /* what hostfw found */
+	struct xtables_survey legacy;   /* what xtables found */
+	bool firewalld;                 /* firewalld runs (asked on D-Bus: only when its table exists) */
+	char firewalld_zone[64];        /* the zone the gateway links are in ("" none) */
+};
+/* Look: one nftables dump, /proc/net/ip_tables_names, and D-Bus only when
+ * firewalld's table exists. Within the 0.5 ms `up` may spend on it. */
+int firewall_survey(struct session *s, struct fw_survey *sv, struct nsg_err *e);
+/* How many blocks still drop gateway traffic (not opened). */
+size_t firewall_blocking(const struct fw_survey *sv);
+/* What an admin runs to open b by hand (one line, commands separated by
+ * "; "), or with firewalld the firewall-cmd line. */
+void firewall_fix(const struct fw_block *b, char *buf, size_t len);
+/* One line naming b: "ip filter FORWARD (policy drop)". */
+void firewall_describe(const struct fw_block *b, char *buf, size_t len);
 
 /* ----------------------------------------------------------------- gc.c */
 

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Other firewalls as nftables shows them (src/sys/hostfw.c): every base chain
+ * of another table on the forward or input hook that drops by default
+ * (iptables-nft's table ip filter, as Docker and ufw leave it, firewalld's
+ * table, an admin's nftables.conf), and the rules nsgate adds to
+ * iptables-nft's filter table to let gateway traffic through: written with
+ * the expressions iptables-nft itself uses, so that `iptables-nft -L`,
+ * `iptables-save` and `iptables -D` read them as
+ *   -A DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
+ * This module knows nothing of gateways: the core says when.
+ */
+#ifndef NSGATE_HOSTFW_H
+#define NSGATE_HOSTFW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nsgate/firewall.h"
+
+struct nftx;
+
+#define HOSTFW_OURS_MAX 16
+
+/* One rule nsgate added (its comment is FW_COMMENT), where it is. */
+struct hostfw_rule {
+	char family[8];          /* "ip" (IPv4 today; "ip6" with IPv6) */
+	char chain[64];
+	uint64_t handle;
+	bool input;              /* one of the INPUT DNS rules */
+};
+
+struct hostfw_survey {
+	struct fw_blocks blocks;  /* every dropping base chain but nsgate's table's */
+	bool iptables_filter;     /* table ip filter exists (iptables-nft) */
+	bool docker_user;         /* ... and has chain DOCKER-USER */
+	bool firewalld_table;     /* table inet firewalld exists */
+	struct hostfw_rule ours[HOSTFW_OURS_MAX];
+	size_t n_ours;
+};
+
+/* Fill sv: one dump of every chain, and a dump of the rules of the
+ * dropping chains and of table ip filter's FORWARD, DOCKER-USER and INPUT
+ * (for nsgate's rules and for `opened`). Cheap: the whole budget of this
+ * check in `up` is 0.5 ms. No nf_tables: an empty survey. */
+int hostfw_survey(struct nftx *n, struct hostfw_survey *sv);
+
+/* Queue, into the caller's batch, what makes table ip filter let every
+ * gateway's traffic through, given what sv found there:
+ *  forward: `-i nsg-+ -j ACCEPT` and `-o nsg-+ -j ACCEPT` at the top of
+ *           DOCKER-USER when it exists, else at the top of FORWARD;
+ *  input:   `-i nsg-+ -p udp --dport 53 -j ACCEPT` and the same for tcp at
+ *           the top of INPUT;
+ * each with a counter and the comment FW_COMMENT. Rules of ours already in
+ * the right chain stay; ours in another chain (FORWARD's, once Docker made
+ * DOCKER-USER) are deleted. Returns the number of messages queued (0: all
+ * is in place), or -errno. */
+int hostfw_queue_iptables_open(struct nftx *n, const struct hostfw_survey *sv, bool forward,
+			       bool input);
+/* Queue the deletion of every rule sv found with our comment. Returns the
+ * number queued. */
+int hostfw_queue_iptables_close(struct nftx *n, const struct hostfw_survey *sv);
+
+#endif
