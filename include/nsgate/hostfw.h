@@ -23,33 +23,48 @@ struct nftx;
 
 #define HOSTFW_OURS_MAX 16
 
+/* What one of nsgate's rules accepts, as its expressions say. */
+enum hostfw_kind {
+	HOSTFW_OTHER,            /* none of the below (an older nsgate's, a hand-made one) */
+	HOSTFW_IIF,              /* -i nsg-+ -j ACCEPT */
+	HOSTFW_OIF,              /* -o nsg-+ -j ACCEPT */
+	HOSTFW_DNS_UDP,          /* -i nsg-+ -p udp --dport 53 -j ACCEPT */
+	HOSTFW_DNS_TCP,          /* -i nsg-+ -p tcp --dport 53 -j ACCEPT */
+};
+
 /* One rule nsgate added (its comment is FW_COMMENT), where it is. */
 struct hostfw_rule {
 	char family[8];          /* "ip" (IPv4 today; "ip6" with IPv6) */
 	char chain[64];
 	uint64_t handle;
 	bool input;              /* one of the INPUT DNS rules */
+	enum hostfw_kind kind;
 };
 
 struct hostfw_survey {
 	struct fw_blocks blocks;  /* every dropping base chain but nsgate's table's */
 	bool iptables_filter;     /* table ip filter exists (iptables-nft) */
-	bool docker_user;         /* ... and has chain DOCKER-USER */
+	bool docker_user;         /* ... and chain DOCKER-USER, which FORWARD jumps to
+				     for every packet (Docker's layout) */
 	bool firewalld_table;     /* table inet firewalld exists */
 	struct hostfw_rule ours[HOSTFW_OURS_MAX];
 	size_t n_ours;
 };
 
-/* Fill sv: one dump of every chain, and a dump of the rules of the
- * dropping chains and of table ip filter's FORWARD, DOCKER-USER and INPUT
- * (for nsgate's rules and for `opened`). Cheap: the whole budget of this
- * check in `up` is 0.5 ms. No nf_tables: an empty survey. */
+/* Fill sv: one dump of every chain, and a dump of the rules of each other
+ * base chain on the two hooks and of table ip filter's FORWARD,
+ * DOCKER-USER and INPUT (for nsgate's rules, found there only, and for
+ * `opened`). A block is opened when rules before its drop accept every
+ * gateway's traffic (nsgate's or an admin's; FORWARD's through DOCKER-USER
+ * too) and, in table ip filter, open would move or delete none of ours.
+ * Cheap: the whole budget of this check in `up` is 0.5 ms. No nf_tables:
+ * an empty survey. */
 int hostfw_survey(struct nftx *n, struct hostfw_survey *sv);
 
 /* Queue, into the caller's batch, what makes table ip filter let every
  * gateway's traffic through, given what sv found there:
  *  forward: `-i nsg-+ -j ACCEPT` and `-o nsg-+ -j ACCEPT` at the top of
- *           DOCKER-USER when it exists, else at the top of FORWARD;
+ *           DOCKER-USER (sv->docker_user), else at the top of FORWARD;
  *  input:   `-i nsg-+ -p udp --dport 53 -j ACCEPT` and the same for tcp at
  *           the top of INPUT;
  * each with a counter and the comment FW_COMMENT. Rules of ours already in

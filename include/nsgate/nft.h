@@ -43,6 +43,13 @@ int nftx_table_exists(struct nftx *n, uint16_t family, const char *table);
 /* 1 if the chain exists in the table, 0 if either is missing, or -errno. */
 int nftx_chain_exists(struct nftx *n, uint16_t family, const char *table, const char *chain);
 
+/* One request the caller built (a GET, or a dump: NLM_F_DUMP), outside any
+ * batch: its sequence number is set here, and cb (may be NULL) sees each
+ * data message of the reply, as libmnl's mnl_cb_t. 0, or -errno (-ENOENT:
+ * no such table or chain). */
+int nftx_request(struct nftx *n, struct nlmsghdr *req,
+		 int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+
 /* One element of a set or map, as read back or to be written. */
 struct nftx_elem {
 	const void *key;

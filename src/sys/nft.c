@@ -268,6 +268,13 @@ static int talk(struct nftx *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	return nlx_talk(n->nl, nlh, rbuf, sizeof(rbuf), cb, data);
 }
 
+int nftx_request(struct nftx *n, struct nlmsghdr *req,
+		 int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	req->nlmsg_seq = n->seq++;
+	return talk(n, req, cb, data);
+}
+
 /* Send a GET for one object: 1 if the kernel has it, 0 if not (ENOENT:
  * the object or its table is missing), or -errno. */
 static int ask_exists(struct nftx *n, struct nlmsghdr *nlh)
