@@ -86,12 +86,13 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
 		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
 		     s->subnet_given, s->uplink, dns, ns_ifname,
 		     /* Only when set, like ns_ifname: older files load as "off". */
-		     s->no_host ? "no_host=1\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
+		     s->no_host ? "no_host=1\n" : "",
+		     s->firewall == GW_FIREWALL_NONE ? "firewall=none\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
 		     st->creating ? "creating=1\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }
@@ -162,6 +163,8 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = spec_dns_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
 	} else if (!strcmp(k, "no_host")) {
 		r = parse_bool(v, &s->no_host);
+	} else if (!strcmp(k, "firewall")) {
+		r = spec_firewall_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
 	} else if (!strcmp(k, "lo_set_up")) {
 		r = parse_bool(v, &st->lo_set_up);
 	} else if (!strcmp(k, "creating")) {
