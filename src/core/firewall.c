@@ -55,6 +55,9 @@ int firewall_survey(struct session *s, struct fw_survey *sv, struct nsg_err *e)
 	for (size_t i = 0; i < sv->nft.blocks.n; i++) {
 		struct fw_block b = sv->nft.blocks.b[i];
 
+		/* Gateways are IPv4 only: an ip6 table drops none of their traffic. */
+		if (!strcmp(b.family, "ip6"))
+			continue;
 		if (b.source == FW_SRC_FIREWALLD)
 			b.opened = sv->firewalld && !strcmp(sv->firewalld_zone, FIREWALLD_ZONE);
 		fw_blocks_add(&sv->blocks, &b);
