@@ -241,10 +241,16 @@ static int fwd_call_fail(int r, const sd_bus_error *err, struct nsg_err *e, cons
 {
 	const char *name = err->name ? err->name : "";
 
+	/* Gone is one errno, whenever it went: before the call (no owner of
+	 * its name) or during it (the bus's NoReply: "recipient
+	 * disconnected"), as a restart does; sd-bus would say ENXIO,
+	 * EHOSTUNREACH or, for the second, ETIMEDOUT. */
+	if (!strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || !strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+		return nsg_fail(e, -EHOSTUNREACH, "firewalld is not running", "%s", what);
+	if (!strcmp(name, SD_BUS_ERROR_NO_REPLY))
+		return nsg_fail(e, -EHOSTUNREACH, "firewalld stopped before it answered", "%s", what);
 	if (r == -ETIMEDOUT)
 		return nsg_fail(e, r, "firewalld did not answer within 5 s", "%s", what);
-	if (!strcmp(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || !strcmp(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-		return nsg_fail(e, r, "firewalld is not running", "%s", what);
 	if (!strcmp(name, FWD_ERR_NOT_AUTHORIZED) || fwd_code_is(err, "ACCESS_DENIED"))
 		r = -EACCES;
 	else if (fwd_code_is(err, "ZONE_CONFLICT"))

@@ -75,9 +75,10 @@ fwd_private_dirs() {
 	mount -t tmpfs -o mode=750 lab-fwd-etc /etc/firewalld || fail "firewalld.sh: tmpfs on /etc/firewalld"
 	cp -a "$FWD_DIR/etc/." /etc/firewalld/ || fail "firewalld.sh: fill /etc/firewalld"
 	# The machine's file may say otherwise: the lab runs the nftables backend.
-	sed -i -e '/^FirewallBackend=/d' /etc/firewalld/firewalld.conf &&
-		echo FirewallBackend=nftables >>/etc/firewalld/firewalld.conf ||
+	if ! sed -i -e '/^FirewallBackend=/d' /etc/firewalld/firewalld.conf ||
+		! echo FirewallBackend=nftables >>/etc/firewalld/firewalld.conf; then
 		fail "firewalld.sh: FirewallBackend in the lab's firewalld.conf"
+	fi
 	for d in /var/lib/firewalld /var/log; do
 		mkdir -p "$d" 2>/dev/null
 		mount -t tmpfs -o mode=755 lab-fwd "$d" || fail "firewalld.sh: tmpfs on $d"
@@ -87,7 +88,7 @@ fwd_private_dirs() {
 # fwd_start : start the bus and firewalld; return once firewall-cmd --state
 # says running (bounded: 60 s, firewalld's start is slow on a busy machine).
 fwd_start() {
-	local out i
+	local out
 	need_tools dbus-daemon firewalld firewall-cmd
 	[ -z "$FWD_PID" ] || fail "fwd_start: firewalld already started ($FWD_PID)"
 	fwd_private_dirs
@@ -99,7 +100,7 @@ fwd_start() {
 	firewalld --nofork --nopid --log-target file --log-file "$FWD_DIR/firewalld.log" \
 		>"$FWD_DIR/firewalld.out" 2>&1 &
 	FWD_PID=$!
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		fwd_state && break
 		kill -0 "$FWD_PID" 2>/dev/null ||
 			fail "firewalld exited: $(tail -n 20 "$FWD_DIR/firewalld.out" "$FWD_DIR/firewalld.log" 2>&1)"
@@ -113,8 +114,7 @@ fwd_start() {
 
 # fwd_wait_gone PID : wait (bounded, 30 s) for PID to end.
 fwd_wait_gone() {
-	local i
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		proc_gone "$1" && return 0
 		sleep 0.1
 	done
@@ -140,14 +140,13 @@ fwd_stop() {
 # fwd_restart : firewalld stopped and started again on the same bus (its
 # bus name gets a new owner; runtime changes are gone).
 fwd_restart() {
-	local i
 	kill -TERM "$FWD_PID" 2>/dev/null
 	fwd_wait_gone "$FWD_PID" || fail "firewalld ($FWD_PID) did not end on SIGTERM"
 	wait "$FWD_PID" 2>/dev/null
 	firewalld --nofork --nopid --log-target file --log-file "$FWD_DIR/firewalld.log" \
 		>>"$FWD_DIR/firewalld.out" 2>&1 &
 	FWD_PID=$!
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		fwd_state && return 0
 		sleep 0.1
 	done
