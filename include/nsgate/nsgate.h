@@ -70,11 +70,17 @@ struct gw_restore_result {
 	bool table;                          /* the table or its rules were rebuilt */
 	size_t n_gateways;                   /* otherwise: the gateways whose missing */
 	char (*gateways)[GW_NAME_MAX + 1];   /* elements came back; malloc'ed */
+	/* gc only: other firewalls' chains opened again, or why that failed
+	 * (code 0: it did not; gc did the rest either way). */
+	struct fw_blocks fw_opened;
+	struct nsg_err fw_err;
 };
 /* Remove gateways whose namespace, link or run is gone, whose state is
  * damaged, or that only left kernel objects behind; restore a flushed
  * ruleset, or the missing elements of a gateway, for the rest (what in
- * *restored, as gateway_restore). *ret malloc'ed. */
+ * *restored, as gateway_restore); open other firewalls again where they
+ * dropped nsgate's rules (restored->fw_opened, or fw_err when that failed:
+ * not a failure of gc). *ret malloc'ed. */
 int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result *restored,
 	       struct nsg_err *e);
 /* Bring nsgate's table back to what the state files say, if someone deleted
@@ -188,6 +194,7 @@ enum watch_event_type {
 	WATCH_RESTORED,    /* nsgate's table was put back */
 	WATCH_REPAIRED,    /* a gateway's missing elements were put back: name, reason */
 	WATCH_FIREWALL,    /* another firewall's chain was opened again: name (its description) */
+	WATCH_WARNING,     /* something could not be done, watch goes on: name (what), reason */
 };
 
 struct watch_event {

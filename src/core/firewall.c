@@ -33,6 +33,13 @@ static int firewalld_look(struct fw_survey *sv, struct nsg_err *e)
 				      sizeof(sv->firewalld_zone), e);
 	}
 	firewalld_close(fw);
+	/* It stopped while asked (a restart): as if it did not run; its
+	 * table rejects until it is back, and gc or watch bind then. */
+	if (r == -EHOSTUNREACH) {
+		sv->firewalld = false;
+		sv->firewalld_zone[0] = '\0';
+		return 0;
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -178,6 +185,11 @@ static int open_firewalld(struct fw_survey *sv, struct nsg_err *e)
 	if (r == 0) {
 		r = firewalld_zone_add(fw, FIREWALLD_ZONE, FIREWALLD_IFACE, e);
 		firewalld_close(fw);
+	}
+	if (r == -EHOSTUNREACH) {
+		/* Gone meanwhile (a restart): nothing was bound. */
+		state_firewalld_forget();
+		return 0;
 	}
 	if (r < 0) {
 		state_firewalld_forget();

@@ -461,7 +461,7 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result 
 	if (r == 0) {
 		struct fw_survey sv;
 
-		r = firewall_sync(&s, &sv, NULL, e);
+		firewall_sync(&s, &sv, &restored->fw_opened, &restored->fw_err);
 	}
 	/* Temporary files a kill left mid-write (state, ports, resolv.conf):
 	 * under the lock, nobody is writing one. */

@@ -128,18 +128,31 @@ static void tell_restored(const struct reporter *rep, struct gw_restore_result *
 	*res = (struct gw_restore_result){ 0 };
 }
 
-/* Another firewall changed: open again what it dropped nsgate's rules from. */
-static int act_firewall(const struct reporter *rep, struct nsg_err *e)
+/* Another firewall failing (firewalld restarting, its bus gone) is
+ * reported, and tried again at its next event: not the end of watch. */
+static void tell_firewall(const struct reporter *rep, const struct fw_blocks *opened,
+			  const struct nsg_err *fe)
 {
-	struct fw_blocks opened;
 	char what[200];
-	int r = gateway_firewall_sync(&opened, e);
 
-	for (size_t i = 0; r == 0 && i < opened.n; i++) {
-		firewall_describe(&opened.b[i], what, sizeof(what));
+	if (fe->code)
+		tell(rep, WATCH_WARNING, fe->what[0] ? fe->what : "other firewalls",
+		     nsg_err_reason(fe));
+	for (size_t i = 0; i < opened->n; i++) {
+		firewall_describe(&opened->b[i], what, sizeof(what));
 		tell(rep, WATCH_FIREWALL, what, NULL);
 	}
-	return r;
+}
+
+/* Another firewall changed: open again what it dropped nsgate's rules from. */
+static void act_firewall(const struct reporter *rep)
+{
+	struct fw_blocks opened = { 0 };
+	struct nsg_err fe = { 0 };
+
+	if (gateway_firewall_sync(&opened, &fe) < 0 && !fe.code)
+		fe.code = -EIO;
+	tell_firewall(rep, &opened, &fe);
 }
 
 static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
@@ -155,8 +168,10 @@ static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 		for (size_t i = 0; r == 0 && i < n; i++)
 			tell(rep, WATCH_REMOVED, items[i].name, items[i].reason);
 		free(items);
-		if (r == 0)
+		if (r == 0) {
+			tell_firewall(rep, &res.fw_opened, &res.fw_err);
 			tell_restored(rep, &res);
+		}
 		free(res.gateways);
 		if (r < 0)
 			return r;
@@ -175,7 +190,7 @@ static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 #define SETTLE_MAX_MS 300
 /* x_tables sends no events: with iptables-legacy's filter table there,
  * it is looked at this often. */
-#define LEGACY_POLL_MS 1000
+#define LEGACY_POLL_MS 500
 
 struct watch_fds {
 	int sig;
@@ -264,7 +279,7 @@ static int watch_loop(const struct reporter *rep, struct watch_fds *w, struct ns
 		if (ev.gc || ev.restore || lost)
 			r = act(rep, ev.gc || lost, e);
 		if (r == 0 && (ev.firewall || lost || legacy))
-			r = act_firewall(rep, e);
+			act_firewall(rep);
 	}
 	return r < 0 ? r : 0;
 }
