@@ -283,7 +283,6 @@ static bool rule_is_ours(const struct nftnl_rule *r, const struct rule_view *v)
 
 /* One chain's rules as a packet from or to a gateway meets them. */
 struct scan {
-	const char *chain;
 	unsigned acc;           /* ACC_* of the rules before the first catch-all */
 	enum catchall first;    /* the first rule that ends the chain for all */
 	bool to_docker_user;    /* every packet jumps to DOCKER-USER before it */
@@ -301,9 +300,9 @@ static void scan_rule(struct scan *s, const struct rule_view *v)
 	s->first = v->catchall;
 }
 
+/* The dump of one chain's rules. */
 struct rules_ctx {
-	struct scan *scans;
-	size_t n_scans;
+	struct scan *scan;
 	struct hostfw_survey *sv;  /* collect nsgate's rules into it (table ip filter) */
 	int err;
 };
@@ -353,17 +352,16 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	else
 		nftnl_expr_foreach(r, see_expr, &v);
 	judge(&v);
+	scan_rule(ctx->scan, &v);
 	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	for (size_t i = 0; chain && i < ctx->n_scans; i++)
-		if (!strcmp(ctx->scans[i].chain, chain))
-			scan_rule(&ctx->scans[i], &v);
 	if (chain && ctx->sv && rule_is_ours(r, &v))
 		add_ours(ctx->sv, r, chain, v.acc);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
 
-/* Dump the rules of one chain of table (every chain's with chain NULL). */
+/* Dump the rules of one chain, in their order (the kernel's filter: not
+ * the whole table, which on a Docker host has a rule per published port). */
 static int dump_rules(struct nftx *n, uint16_t family, const char *table, const char *chain,
 		      struct rules_ctx *ctx)
 {
@@ -375,8 +373,7 @@ static int dump_rules(struct nftx *n, uint16_t family, const char *table, const 
 	if (!r)
 		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-	if (chain)
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP | NLM_F_ACK, 0);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
@@ -523,6 +520,11 @@ static bool is_ipt(const struct base *b)
 	       !strcmp(b->table, IPT_TABLE);
 }
 
+static bool is_firewalld(const struct base *b)
+{
+	return b->family == NFPROTO_INET && !strcmp(b->table, FIREWALLD_TABLE);
+}
+
 /* The gateways' traffic passes: to and from them on forward, DNS on input. */
 static bool acc_opens(enum fw_hook hook, unsigned acc)
 {
@@ -546,7 +548,7 @@ static void add_block(struct hostfw_survey *sv, const struct base *b, const stru
 	snprintf(blk.chain, sizeof(blk.chain), "%.*s", (int)sizeof(blk.chain) - 1, b->chain);
 	blk.iptables = is_ipt(b);
 	/* firewalld is asked over D-Bus whether its zones let gateways through. */
-	if (b->family == NFPROTO_INET && !strcmp(b->table, FIREWALLD_TABLE))
+	if (is_firewalld(b))
 		blk.source = FW_SRC_FIREWALLD;
 	else
 		blk.opened = opens;
@@ -561,10 +563,10 @@ static int survey_ipt_filter(struct nftx *n, struct hostfw_survey *sv, unsigned 
 			     struct scan scans[N_IPT_CHAINS])
 {
 	for (size_t i = 0; i < N_IPT_CHAINS; i++) {
-		struct rules_ctx ctx = { &scans[i], 1, sv, 0 };
+		struct rules_ctx ctx = { &scans[i], sv, 0 };
 		int r;
 
-		scans[i] = (struct scan){ .chain = ipt_chains[i] };
+		scans[i] = (struct scan){ 0 };
 		if (!(present & (1u << i)))
 			continue;
 		r = dump_rules(n, NFPROTO_IPV4, IPT_TABLE, ipt_chains[i], &ctx);
@@ -581,11 +583,15 @@ static int survey_ipt_filter(struct nftx *n, struct hostfw_survey *sv, unsigned 
 static int survey_base(struct nftx *n, struct hostfw_survey *sv, const struct base *b,
 		       const struct scan ipt[N_IPT_CHAINS])
 {
-	struct scan s = { .chain = b->chain };
-	struct rules_ctx ctx = { &s, 1, NULL, 0 };
+	struct scan s = { 0 };
+	struct rules_ctx ctx = { &s, NULL, 0 };
 	unsigned acc;
 	int r;
 
+	/* One block for firewalld, its forward chain: the zone that lets the
+	 * gateway links forward takes their input (DNS) as well. */
+	if (is_firewalld(b) && b->hook != FW_HOOK_FORWARD)
+		return 0;
 	if (b->family == NFPROTO_IPV4 && !strcmp(b->table, IPT_TABLE)) {
 		bool fwd = !strcmp(b->chain, IPT_FORWARD);
 

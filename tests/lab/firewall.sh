@@ -73,3 +73,36 @@ ufw_default() {
 ipt_save() {
 	{ iptables-save; ip6tables-save; } | grep -v '^#' | sed -E 's/ \[[0-9]+:[0-9]+\]$/ [0:0]/'
 }
+
+# traffic_works NAME PORT : the namespace reaches inet (masqueraded), inet
+# reaches the published port 198.51.100.1:PORT (a tagged server in NAME on 80).
+traffic_works() {
+	expect_internet run_in_gw "$1"
+	expect_answer tcp "$UPLINK_ADDR" "$2" "$1 $INET_ADDR" ip netns exec inet
+}
+
+# traffic_dead NAME PORT : neither works (what a chain that drops does).
+traffic_dead() {
+	local seen
+	seen=$(peer_seen "$INET_ADDR" "$SERVER_PORT" run_in_gw "$1" 2>/dev/null) &&
+		fail "gateway $1 reached inet (saw '$seen') through a chain that drops"
+	expect_no_answer tcp "$UPLINK_ADDR" "$2" ip netns exec inet
+}
+
+# show_firewall NAME : `show NAME --json`'s "firewall" object into $FW_JSON.
+show_firewall() {
+	gw_json "$1"
+	FW_JSON=$(jq -c '.firewall' <<<"$GW_JSON")
+}
+
+# expect_fw_warning NAME WHAT : up's stderr ($LAST_ERR) is the one warning
+# that chain WHAT ("ip filter FORWARD (policy drop)") drops gateway NAME's
+# traffic, with a fix; the fix is left in $FW_FIX.
+expect_fw_warning() {
+	[ "$(grep -c '' <<<"$LAST_ERR")" = 1 ] || fail "up: expected one warning line, got: $LAST_ERR"
+	case $LAST_ERR in
+	"nsgate: warning: gateway \"$1\": $2 drops its traffic: fix: "?*) ;;
+	*) fail "up: expected the warning that $2 drops gateway $1's traffic, got: $LAST_ERR" ;;
+	esac
+	FW_FIX=${LAST_ERR#*: fix: }
+}

@@ -58,21 +58,6 @@ R_DU_OUT='-A DOCKER-USER -o nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_DNS_UDP='-A INPUT -i nsg-+ -p udp -m udp --dport 53 -m comment --comment nsgate -j ACCEPT'
 R_DNS_TCP='-A INPUT -i nsg-+ -p tcp -m tcp --dport 53 -m comment --comment nsgate -j ACCEPT'
 
-# traffic_works NAME PORT : the namespace reaches inet (masqueraded), inet
-# reaches the published port 198.51.100.1:PORT (a tagged server in NAME on 80).
-traffic_works() {
-	expect_internet run_in_gw "$1"
-	expect_answer tcp "$UPLINK_ADDR" "$2" "$1 $INET_ADDR" ip netns exec inet
-}
-
-# traffic_dead NAME PORT : neither works (what a dropping FORWARD does).
-traffic_dead() {
-	local seen
-	seen=$(peer_seen "$INET_ADDR" "$SERVER_PORT" run_in_gw "$1" 2>/dev/null) &&
-		fail "gateway $1 reached inet (saw '$seen') through a FORWARD that drops"
-	expect_no_answer tcp "$UPLINK_ADDR" "$2" ip netns exec inet
-}
-
 # docker_layout : the filter table as dockerd (iptables-legacy) leaves it
 # with no container running.
 docker_layout() {
@@ -107,12 +92,6 @@ reset_legacy() {
 	must iptables-legacy -P FORWARD ACCEPT
 	must iptables-legacy -F
 	must iptables-legacy -X
-}
-
-# show_firewall NAME : `show NAME --json`'s "firewall" object into $FW_JSON.
-show_firewall() {
-	gw_json "$1"
-	FW_JSON=$(jq -c '.firewall' <<<"$GW_JSON")
 }
 
 # FORWARD policy DROP, nothing else: the rules go at the top of FORWARD.
