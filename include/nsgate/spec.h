@@ -31,6 +31,13 @@ enum gw_netns_kind {
 
 enum gw_dns_mode { GW_DNS_AUTO, GW_DNS_NONE, GW_DNS_LIST };
 
+/* --firewall: whether nsgate opens other firewalls (Docker's, ufw's,
+ * firewalld...) for the gateway's traffic, or only warns about them. */
+enum gw_firewall {
+	GW_FIREWALL_AUTO,   /* the default */
+	GW_FIREWALL_NONE,
+};
+
 struct gw_spec {
 	char name[GW_NAME_MAX + 1];
 	char host_ifname[IF_NAMESIZE];   /* derived from name */
@@ -45,6 +52,7 @@ struct gw_spec {
 	unsigned n_dns;
 	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
 	bool no_host;                    /* --no-host: the namespace may not reach the host */
+	enum gw_firewall firewall;       /* --firewall: open other firewalls for it, or not */
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -68,6 +76,8 @@ int spec_ifname_check(const char *ifname, struct nsg_err *e);
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* --dns auto|none|ADDR[,ADDR]... (IPv4 addresses: the namespace has no IPv6 route). */
 int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* --firewall auto|none, and the config file's firewall key. */
+int spec_firewall_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* The config file's no_host = yes|no. */
 int spec_no_host_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* Whether two specs ask for the same DNS: mode, and for a list its servers in order. */

@@ -104,6 +104,9 @@ static void watch_print(const struct watch_event *ev, void *userdata)
 	case WATCH_REPAIRED:
 		fprintf(out, "watch: %s: restored, %s\n", ev->name, ev->reason);
 		break;
+	case WATCH_FIREWALL:
+		fprintf(out, "watch: opened %s again for the gateways\n", ev->name);
+		break;
 	}
 	fflush(out);
 }

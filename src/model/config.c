@@ -20,11 +20,12 @@
 #include "nsgate/config.h"
 #include "nsgate/fileio.h"
 
-enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_NO_HOST, K_COUNT };
+enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_NO_HOST, K_FIREWALL, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
 	[K_SUBNET] = "subnet", [K_UPLINK] = "uplink", [K_NETNS] = "netns",
 	[K_DNS] = "dns",       [K_PUBLISH] = "publish", [K_NO_HOST] = "no_host",
+	[K_FIREWALL] = "firewall",
 };
 
 /* Where each gateway's keys were, for messages; parallel to config.gw. */
@@ -207,7 +208,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			break;
 	if (k == K_COUNT)
 		return fail_at(p, p->lineno,
-			       "unknown key \"%s\" (expected subnet, uplink, netns, dns, publish or no_host)%s",
+			       "unknown key \"%s\" (expected subnet, uplink, netns, dns, publish, no_host or firewall)%s",
 			       name, strpbrk(name, " \t") ? "; missing '='?" : "");
 	if (!gw)
 		return fail_at(p, p->lineno,
@@ -224,6 +225,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	case K_NETNS: r = spec_netns_parse(value, &gw->spec, &se); break;
 	case K_DNS: r = spec_dns_parse(value, &gw->spec, &se); break;
 	case K_NO_HOST: r = spec_no_host_parse(value, &gw->spec, &se); break;
+	case K_FIREWALL: r = spec_firewall_parse(value, &gw->spec, &se); break;
 	case K_UPLINK:
 		r = spec_ifname_check(value, &se);
 		if (r < 0)

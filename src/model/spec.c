@@ -30,6 +30,14 @@ void spec_init(struct gw_spec *s)
 	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", GW_NS_IFNAME_DEFAULT);
 }
 
+int spec_firewall_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	if (strcmp(arg, "auto") && strcmp(arg, "none"))
+		return nsg_fail(e, -EINVAL, "expected auto or none", "firewall \"%s\"", arg);
+	s->firewall = !strcmp(arg, "none") ? GW_FIREWALL_NONE : GW_FIREWALL_AUTO;
+	return 0;
+}
+
 int spec_no_host_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
 	if (strcmp(arg, "yes") && strcmp(arg, "no"))

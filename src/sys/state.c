@@ -86,12 +86,13 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
 		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
 		     s->subnet_given, s->uplink, dns, ns_ifname,
 		     /* Only when set, like ns_ifname: older files load as "off". */
-		     s->no_host ? "no_host=1\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
+		     s->no_host ? "no_host=1\n" : "",
+		     s->firewall == GW_FIREWALL_NONE ? "firewall=none\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
 		     st->creating ? "creating=1\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }
@@ -162,6 +163,8 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = spec_dns_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
 	} else if (!strcmp(k, "no_host")) {
 		r = parse_bool(v, &s->no_host);
+	} else if (!strcmp(k, "firewall")) {
+		r = spec_firewall_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
 	} else if (!strcmp(k, "lo_set_up")) {
 		r = parse_bool(v, &st->lo_set_up);
 	} else if (!strcmp(k, "creating")) {
@@ -511,6 +514,7 @@ int state_hint_clear(void)
 	return unlink(HINT_FILE) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+
 /* A name the kernel could give an interface (dev_valid_name): also safe as
  * a file name in FORWARD_DIR. */
 static bool ifname_ok(const char *name)
@@ -614,4 +618,45 @@ int state_tmp_sweep(void)
 	sweep_dir(fd, "runs", &n, &err);
 	sweep_dir(fd, "forwarding", &n, &err);
 	return err < 0 ? err : n;
+}
+
+#define FIREWALLD_FILE STATE_DIR "/firewalld"
+
+int state_firewalld_save(const char *zone, const char *iface)
+{
+	char buf[160];
+	int n, r;
+
+	if (!ifname_ok(iface) || !*zone || strpbrk(zone, " \n/"))
+		return -EINVAL;
+	r = dir_ensure();
+	if (r < 0)
+		return r;
+	n = snprintf(buf, sizeof(buf), "%s %s\n", zone, iface);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return file_write_atomic(FIREWALLD_FILE, buf, (size_t)n, 0644, 0);
+}
+
+int state_firewalld_get(char *zone, size_t zone_len, char *iface, size_t iface_len)
+{
+	char buf[160], *sp;
+	int r = file_read_small(FIREWALLD_FILE, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = '\0';
+	sp = strchr(buf, ' ');
+	if (!sp || sp == buf || !ifname_ok(sp + 1) || (size_t)(sp - buf) >= zone_len ||
+	    strlen(sp + 1) >= iface_len)
+		return -EBADMSG;
+	*sp = '\0';
+	snprintf(zone, zone_len, "%s", buf);
+	snprintf(iface, iface_len, "%s", sp + 1);
+	return 0;
+}
+
+int state_firewalld_forget(void)
+{
+	return unlink(FIREWALLD_FILE) < 0 && errno != ENOENT ? -errno : 0;
 }

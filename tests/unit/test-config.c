@@ -64,7 +64,8 @@ static void test_full(void **state)
 				   "[named]\n"
 				   "netns = other\n"
 				   "dns = auto\n"
-				   "no_host = yes\n";
+				   "no_host = yes\n"
+				   "firewall = none\n";
 	struct config c;
 	const struct config_gw *g;
 
@@ -123,6 +124,8 @@ static void test_full(void **state)
 	assert_true(g->spec.no_host);
 	assert_false(c.gw[0].spec.no_host);   /* the default */
 	assert_false(c.gw[2].spec.no_host);
+	assert_int_equal(g->spec.firewall, GW_FIREWALL_NONE);
+	assert_int_equal(c.gw[0].spec.firewall, GW_FIREWALL_AUTO);   /* the default */
 
 	/* Where each key apply checks against the system was, and the file. */
 	assert_string_equal(c.file, "t.conf");
@@ -321,7 +324,7 @@ static void test_structure_errors(void **state)
 {
 	parse_bad("subnet = 10.200.9.0/30\n[a]\n", 1, "\"subnet\" outside a section");
 	parse_bad("# c\n\npublish = 80:80\n", 3, "outside a section");
-	parse_bad("[a]\nfoo = 1\n", 2, "unknown key \"foo\" (expected subnet, uplink, netns, dns, publish or no_host)");
+	parse_bad("[a]\nfoo = 1\n", 2, "unknown key \"foo\" (expected subnet, uplink, netns, dns, publish, no_host or firewall)");
 	parse_bad("[a]\nSubnet = 10.200.9.0/30\n", 2, "unknown key \"Subnet\"");
 	parse_bad("[a]\npublish 127.0.0.1:80:80\n", 2, "missing '='?");
 	parse_bad("[a]\n= 80:80\n", 2, "missing key before '='");
@@ -411,6 +414,8 @@ static void test_bad_values(void **state)
 	parse_bad("[a]\nnetns=\r\n", 2, "netns: empty value");
 	parse_bad("[a]\nuplink =\n", 2, "uplink: empty value");
 	parse_bad("[a]\nno_host = 1\n", 2, "no_host \"1\": expected yes or no");
+	parse_bad("[a]\nfirewall = off\n", 2, "firewall \"off\": expected auto or none");
+	parse_bad("[a]\nfirewall = auto\nfirewall = none\n", 3, "\"firewall\" given twice in [a]");
 	parse_bad("[a]\nno_host = YES\n", 2, "no_host \"YES\": expected yes or no");
 	parse_bad("[a]\nno_host = yes\nno_host = no\n", 3, "\"no_host\" given twice in [a]");
 }

@@ -67,6 +67,7 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 	for (unsigned i = 0; i < a->spec.n_dns && i < GW_DNS_MAX; i++)
 		assert_true(ip_addr_eq(&a->spec.dns[i], &b->spec.dns[i]));
 	assert_int_equal(a->spec.no_host, b->spec.no_host);
+	assert_int_equal(a->spec.firewall, b->spec.firewall);
 }
 
 /* GOLDEN with the line of key replaced by line (NULL: removed). */
@@ -337,6 +338,27 @@ static void test_no_host_round_trip(void **state)
 	assert_int_equal(state_parse(GOLDEN "no_host=\n", &got), -EBADMSG);
 }
 
+/* --firewall none: a line only then, so older files load as auto. */
+static void test_firewall_round_trip(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	golden_state(&st);
+	assert_int_equal(st.spec.firewall, GW_FIREWALL_AUTO);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN));
+	assert_null(strstr(buf, "firewall"));
+	st.spec.firewall = GW_FIREWALL_NONE;
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "firewall=none\n"));
+	assert_string_equal(buf, GOLDEN "firewall=none\n");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	assert_int_equal(state_parse(GOLDEN "firewall=auto\n", &got), 0);
+	assert_int_equal(got.spec.firewall, GW_FIREWALL_AUTO);
+	assert_int_equal(state_parse(GOLDEN "firewall=off\n", &got), -EBADMSG);
+}
+
 /* The intent record and lo: lines only when set, like no_host, so a
  * complete gateway's file is the same as before they existed. */
 static void test_creating_lo_round_trip(void **state)
@@ -405,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_format_golden),
 		cmocka_unit_test(test_ns_ifname_round_trip),
 		cmocka_unit_test(test_no_host_round_trip),
+		cmocka_unit_test(test_firewall_round_trip),
 		cmocka_unit_test(test_ns_ifname_bad),
 		cmocka_unit_test(test_parse_golden),
 		cmocka_unit_test(test_round_trip),
