@@ -54,13 +54,11 @@ poll_until() {
 	POLL_MS=$(ms_since "$t0")
 }
 
-# assert_docker_user_rules : nsgate's two accepts (-i/-o nsg-+, comment
-# nsgate) are in DOCKER-USER ahead of Docker's RETURN, and no other rule of
-# any table carries nsgate's comment.
-assert_docker_user_rules() {
-	local save verdict
-	save=$(iptables-save)
-	verdict=$(awk '
+# docker_user_verdict : "ok" when nsgate's two accepts (-i/-o nsg-+,
+# comment nsgate) are in DOCKER-USER ahead of Docker's RETURN and no other
+# rule of any table carries nsgate's comment; else what is wrong.
+docker_user_verdict() {
+	iptables-save | awk '
 		/^-A DOCKER-USER / {
 			n++
 			if ($0 ~ / -i nsg-\+ / && $0 ~ /--comment "?nsgate"? / && $0 ~ / -j ACCEPT$/) in_at = in_at ? in_at : n
@@ -69,13 +67,20 @@ assert_docker_user_rules() {
 		}
 		/--comment "?nsgate"?( |$)/ { tagged++ }
 		END {
-			if (!in_at || !out_at) print "missing"
-			else if (ret_at && (in_at > ret_at || out_at > ret_at)) print "after-return"
-			else if (tagged != 2) print "tagged=" tagged
+			if (!in_at || !out_at) print "not in DOCKER-USER"
+			else if (ret_at && (in_at > ret_at || out_at > ret_at)) print "after DOCKER-USER'"'"'s RETURN"
+			else if (tagged != 2) print tagged " rules with comment nsgate, not 2"
 			else print "ok"
-		}' <<<"$save")
-	[ "$verdict" = ok ] || fail "nsgate's rules in DOCKER-USER: $verdict:
-$(grep -E '^(:|-A (FORWARD|DOCKER-USER|INPUT) )' <<<"$save")"
+		}'
+}
+docker_user_ok() { [ "$(docker_user_verdict)" = ok ]; }
+
+# assert_docker_user_rules [MS] : docker_user_verdict is ok (within MS ms).
+assert_docker_user_rules() {
+	poll_until "${1:-0}" docker_user_ok && return 0
+	fail "nsgate's rules: $(docker_user_verdict):
+$(iptables-save -t filter | grep -E '^(:|-A (FORWARD|DOCKER-USER|INPUT) )')${WATCH:+
+  watch log: $(cat "$WLOG")}"
 }
 
 # assert_docker_layout : dockerd made what it makes on a host whose
@@ -118,8 +123,9 @@ gateway_up() {
 	assert_docker_user_rules
 	docker_port_works || fail "docker's port $DOCKER_PORT stopped answering after up"
 	# TODO(doctor): `nsgate doctor` lands on main from its own branch; until
-	# then this check is skipped (see the report of issue 12's docker test).
-	if "$NSGATE" help 2>&1 | grep -w doctor >/dev/null; then
+	# then (the command is unknown: exit 2) this check is skipped. Once it
+	# is there, make it unconditional.
+	if "$NSGATE" doctor --help >/dev/null 2>&1; then
 		expect_exit 0 nsg doctor web
 	else
 		note "TODO: nsgate doctor not in this build; its healthy-exit-0 check skipped"
@@ -150,7 +156,10 @@ gateway_back() {
 $(iptables-save -t filter | grep -E '^(:|-A (FORWARD|DOCKER-USER) )')
   watch log: $(cat "$WLOG")"
 	GW_MS=$POLL_MS
-	assert_docker_user_rules
+	# Where they are, also within that second: if nsgate opened FORWARD
+	# while Docker was starting (DOCKER-USER not made yet), watch must move
+	# them into DOCKER-USER once Docker made it.
+	assert_docker_user_rules $((GW_MS < 1000 ? 1000 - GW_MS : 0))
 	poll_until 15000 docker_port_works || fail "docker's port $DOCKER_PORT did not come back ($1)"
 	gateway_works || fail "gateway stopped working once docker's container was back ($1)"
 }
