@@ -116,7 +116,7 @@ docker_start() {
 	DOCKER_PID=$!
 	for i in $(seq $((DOCKER_READY_SECS * 20))); do
 		docker_ready && break
-		proc_gone "$DOCKER_PID" && fail "dockerd exited while starting: $(tail -n 20 "$DOCKER_LOG")"
+		pid_exited "$DOCKER_PID" && fail "dockerd exited while starting: $(tail -n 20 "$DOCKER_LOG")"
 		sleep 0.05
 	done
 	docker_ready || fail "dockerd not ready within ${DOCKER_READY_SECS} s (try $i): $(tail -n 20 "$DOCKER_LOG")"
@@ -124,12 +124,30 @@ docker_start() {
 	DOCKER_START_MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
+# pid_exited PID : the process is gone or a zombie, from one read of its
+# status (bash reaps background jobs by itself, so the file can vanish
+# between two reads: lib.sh's proc_gone can see a zombie, then nothing).
+pid_exited() {
+	local st
+	st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+
 # docker_stop : stop dockerd as its service would (SIGTERM: it stops its
-# containers and its containerd), bounded; SIGKILL if it hangs.
+# containers and its containerd), bounded (30 s); SIGKILL if it hangs.
 docker_stop() {
+	local i
 	[ -n "$DOCKER_PID" ] || return 0
 	kill -TERM "$DOCKER_PID" 2>/dev/null
-	wait_exit "$DOCKER_PID" 30 || note "dockerd ignored SIGTERM for 30 s: killed"
+	for i in $(seq 3000); do
+		pid_exited "$DOCKER_PID" && break
+		sleep 0.01
+	done
+	if ! pid_exited "$DOCKER_PID"; then
+		note "dockerd ignored SIGTERM for 30 s (try $i): killed"
+		kill -KILL "$DOCKER_PID" 2>/dev/null
+	fi
+	wait "$DOCKER_PID" 2>/dev/null
 	DOCKER_PID=
 }
 
@@ -144,7 +162,7 @@ docker_restart() {
 # kill the processes anyway, but not remove the cgroups.)
 docker_teardown() {
 	local ids
-	if [ -n "$DOCKER_PID" ] && ! proc_gone "$DOCKER_PID"; then
+	if [ -n "$DOCKER_PID" ] && ! pid_exited "$DOCKER_PID"; then
 		ids=$(dk ps -aq 2>/dev/null)
 		# shellcheck disable=SC2086
 		[ -z "$ids" ] || dk rm -f $ids >/dev/null 2>&1
@@ -196,13 +214,3 @@ docker_mini_image() {
 	tar -C "$r" -c . | dk import - lab/mini >/dev/null || fail "docker: import of lab/mini failed"
 }
 
-# ipt_layout : iptables-save (nft and legacy) and ip6tables-save without
-# counters and comment lines: what must be byte-identical before and after.
-ipt_layout() {
-	local cmd
-	for cmd in iptables-nft-save iptables-legacy-save ip6tables-nft-save; do
-		command -v "$cmd" >/dev/null || continue
-		echo "## $cmd"
-		"$cmd" 2>&1 | grep -v '^#' | sed -E 's/ \[[0-9]+:[0-9]+\]$//'
-	done
-}

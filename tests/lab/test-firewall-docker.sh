@@ -14,11 +14,21 @@
 # Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces).
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
+# shellcheck source=tests/lab/firewall.sh
+. "$LAB_DIR/firewall.sh"
 # shellcheck source=tests/lab/docker.sh
 . "$LAB_DIR/docker.sh"
 
 DOCKER_PORT=9090
 WLOG=$LAB_TMP/watch.log
+
+# ipt_layout : ipt_save (iptables-nft, IPv4 and IPv6) and iptables-legacy's
+# tables, without comments and counters: what must be as before up.
+ipt_layout() {
+	ipt_save
+	echo "## iptables-legacy-save"
+	iptables-legacy-save 2>&1 | grep -v '^#'
+}
 
 # ms_since T0 : milliseconds since T0 (date +%s%N).
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
@@ -97,6 +107,7 @@ assert_docker_layout() {
 
 # Docker's daemon, a container publishing 9090 and reaching inet.
 docker_up() {
+	need_tools iptables-legacy-save
 	start_server_in inet "$SERVER_PORT"
 	docker_setup
 	docker_start
@@ -141,10 +152,13 @@ watch_start() {
 	wait_for grep -w listening "$WLOG" || fail "watch never said it listens: $(cat "$WLOG")"
 }
 watch_stop() {
-	proc_gone "$WATCH" && fail "watch died: $(cat "$WLOG")"
+	local rc
+	pid_exited "$WATCH" && fail "watch died: $(cat "$WLOG")"
 	kill -TERM "$WATCH"
-	wait_exit "$WATCH" 5 || fail "watch did not stop on SIGTERM"
-	[ "$BG_RC" = 0 ] || fail "watch exited $BG_RC on SIGTERM: $(cat "$WLOG")"
+	poll_until 5000 pid_exited "$WATCH" || fail "watch did not stop within 5 s of SIGTERM"
+	wait "$WATCH"
+	rc=$?
+	[ "$rc" = 0 ] || fail "watch exited $rc on SIGTERM: $(cat "$WLOG")"
 }
 
 # gateway_back WHAT : within 1 s of dockerd answering, the gateway works both
