@@ -39,7 +39,8 @@ struct fw_block {
 	char family[8];          /* nft's name: "ip", "ip6", "inet" */
 	char table[64];
 	char chain[64];
-	bool policy_drop;        /* policy drop; else its last rule drops or rejects all */
+	bool policy_drop;        /* policy drop; else a rule that ends the chain for every
+				    packet drops or rejects it */
 	bool iptables;           /* an iptables chain (iptables-nft's tables, x_tables):
 				    nsgate can open it with rules of its own */
 	bool opened;             /* accept rules for every gateway link come before the

@@ -86,7 +86,7 @@ size_t firewall_blocking(const struct fw_survey *sv)
 void firewall_describe(const struct fw_block *b, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s %s %s (%s)", b->family, b->table, b->chain,
-		 b->policy_drop ? "policy drop" : "its last rule drops");
+		 b->policy_drop ? "policy drop" : "a rule drops everything");
 }
 
 /* The iptables command of b's kind: iptables-nft's tables are iptables'

@@ -90,7 +90,7 @@ firewall_none_warns() {
 	expect_answer tcp "$UPLINK_ADDR" 8080 "web80 $INET_ADDR" ip netns exec inet
 	expect_exit 0 nsg show web
 	if ! grep -qx '  firewall   none' <<<"$LAST_OUT" ||
-		! grep -qxF "             blocked by inet firewalld filter_FORWARD (its last rule drops): fix: $FIX" <<<"$LAST_OUT"; then
+		! grep -qxF "             blocked by inet firewalld filter_FORWARD (a rule drops everything): fix: $FIX" <<<"$LAST_OUT"; then
 		fail "show web (none): no lines 'firewall   none' and 'blocked by inet firewalld filter_FORWARD ...: fix: $FIX': $LAST_OUT"
 	fi
 	gw_json web
