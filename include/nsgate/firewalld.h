@@ -20,7 +20,9 @@
 struct firewalld;
 
 /* Connect to the system bus. -ENOENT or -ECONNREFUSED: there is none. Every
- * call below has a deadline (a firewalld that hangs fails it with -ETIMEDOUT). */
+ * call below has a deadline (a firewalld that hangs fails it with -ETIMEDOUT);
+ * one to firewalld fails with -EHOSTUNREACH when firewalld is not running or
+ * stops before it answers (a restart: firewalld_running said 1 just before). */
 int firewalld_open(struct firewalld **ret, struct nsg_err *e);
 void firewalld_close(struct firewalld *fw);
 /* 1 if firewalld owns its bus name, 0 if not. */

@@ -19,6 +19,7 @@
 
 #include "nsgate/common.h"
 #include "nsgate/config.h"
+#include "nsgate/firewall.h"
 #include "nsgate/ipaddr.h"
 #include "nsgate/portmap.h"
 #include "nsgate/spec.h"
@@ -29,6 +30,8 @@ struct gw_up_result {
 	bool unchanged;          /* it was up already with these settings */
 	struct gw_state state;   /* what is up now */
 	const char *warning;     /* something the user should know, or NULL */
+	struct fw_blocks blocked;  /* other firewalls' chains that still drop its traffic */
+	struct fw_blocks opened;   /* ... and those nsgate opened for it */
 };
 
 struct gw_up_opts {
@@ -67,11 +70,17 @@ struct gw_restore_result {
 	bool table;                          /* the table or its rules were rebuilt */
 	size_t n_gateways;                   /* otherwise: the gateways whose missing */
 	char (*gateways)[GW_NAME_MAX + 1];   /* elements came back; malloc'ed */
+	/* gc only: other firewalls' chains opened again, or why that failed
+	 * (code 0: it did not; gc did the rest either way). */
+	struct fw_blocks fw_opened;
+	struct nsg_err fw_err;
 };
 /* Remove gateways whose namespace, link or run is gone, whose state is
  * damaged, or that only left kernel objects behind; restore a flushed
  * ruleset, or the missing elements of a gateway, for the rest (what in
- * *restored, as gateway_restore). *ret malloc'ed. */
+ * *restored, as gateway_restore); open other firewalls again where they
+ * dropped nsgate's rules (restored->fw_opened, or fw_err when that failed:
+ * not a failure of gc). *ret malloc'ed. */
 int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result *restored,
 	       struct nsg_err *e);
 /* Bring nsgate's table back to what the state files say, if someone deleted
@@ -141,6 +150,24 @@ int gateway_list(struct gw_view **ret, size_t *n, struct nsg_err *e);
 /* Run argv inside the gateway's namespace; returns only on failure. */
 int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
 
+/* ------------------------------------------------------ other firewalls */
+
+/* Every chain of another firewall that drops gateway traffic by default,
+ * opened (b.opened: nsgate's rules or an admin's let the gateways through)
+ * or not. Read-only. */
+int gateway_firewall(struct fw_blocks *ret, struct nsg_err *e);
+/* What gc and watch do after another firewall changed (Docker restarted,
+ * `ufw reload`, `firewall-cmd --reload`): open again what drops gateway
+ * traffic, for the gateways that ask for --firewall auto, or with no
+ * gateway left remove what nsgate added. opened: the chains that had to be
+ * opened (none: all was in place). */
+int gateway_firewall_sync(struct fw_blocks *opened, struct nsg_err *e);
+/* One line naming b: "ip filter FORWARD (policy drop)". */
+void firewall_describe(const struct fw_block *b, char *buf, size_t len);
+/* What an admin runs to open b by hand: one line, commands separated by
+ * "; " (iptables, nft or firewall-cmd). */
+void firewall_fix(const struct fw_block *b, char *buf, size_t len);
+
 /* -------------------------------------------------------------- doctor */
 
 /* One thing `nsgate doctor` found: a problem with its fix, or a check that
@@ -200,11 +227,14 @@ enum watch_event_type {
 	WATCH_REMOVED,     /* a dead gateway was removed: name and reason */
 	WATCH_RESTORED,    /* nsgate's table was put back */
 	WATCH_REPAIRED,    /* a gateway's missing elements were put back: name, reason */
+	WATCH_FIREWALL,    /* another firewall's chain was opened again: name (its description) */
+	WATCH_WARNING,     /* something could not be done, watch goes on: name (what), reason */
 };
 
 struct watch_event {
 	enum watch_event_type type;
-	const char *name;     /* WATCH_REMOVED, _REPAIRED: the gateway; WATCH_RESTORED: the table */
+	const char *name;     /* WATCH_REMOVED, _REPAIRED: the gateway; WATCH_RESTORED: the table;
+				 WATCH_FIREWALL: the chain */
 	const char *reason;   /* WATCH_REMOVED: why it counted as dead; _REPAIRED: what was missing */
 };
 

@@ -74,6 +74,15 @@ int state_forward_names(char (**ret)[GW_NAME_MAX + 1]);
  * remove it. 1 if there was one, 0 if not, -errno. */
 int state_forward_legacy_drop(void);
 
+/* The interface nsgate bound to a firewalld zone (runtime), in
+ * /run/nsgate/firewalld: written before the D-Bus call, so that a crash
+ * leaves it for gc, and removed after the binding is undone. Only what this
+ * file names is ever unbound: a binding an admin made stays. */
+int state_firewalld_save(const char *zone, const char *iface);
+/* -ENOENT when nsgate bound nothing. */
+int state_firewalld_get(char *zone, size_t zone_len, char *iface, size_t iface_len);
+int state_firewalld_forget(void);
+
 /* Remove the "*.nsgate-tmp" files a kill left in /run/nsgate, runs/ and
  * forwarding/ (regular files and links so named; no link followed). Run
  * under the lock. Returns how many, or the first -errno. */

@@ -80,9 +80,15 @@ int cmd_gc(int argc, char *argv[])
 		printf("table inet nsgate: restored\n");
 	for (size_t i = 0; i < res.n_gateways; i++)
 		printf("%s: restored, its nftables elements differed from its files\n", res.gateways[i]);
+	for (size_t i = 0; i < res.fw_opened.n; i++) {
+		char what[200];
+
+		firewall_describe(&res.fw_opened.b[i], what, sizeof(what));
+		printf("%s: opened again for the gateways\n", what);
+	}
 	free(items);
 	free(res.gateways);
-	return EXIT_OK;
+	return res.fw_err.code ? report(&res.fw_err, res.fw_err.code) : EXIT_OK;
 }
 
 /* One line per event, flushed at once: whoever reads watch's output (a
@@ -103,6 +109,12 @@ static void watch_print(const struct watch_event *ev, void *userdata)
 		break;
 	case WATCH_REPAIRED:
 		fprintf(out, "watch: %s: restored, %s\n", ev->name, ev->reason);
+		break;
+	case WATCH_FIREWALL:
+		fprintf(out, "watch: opened %s again for the gateways\n", ev->name);
+		break;
+	case WATCH_WARNING:
+		fprintf(out, "watch: warning: %s: %s\n", ev->name, ev->reason);
 		break;
 	}
 	fflush(out);

@@ -7,10 +7,10 @@
 
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
 		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]\n" \
-		 "                 [--no-host]"
+		 "                 [--no-host] [--firewall auto|none]"
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] [--no-host]\n" \
-		  "                 -- CMD [ARG]..."
+		  "                 [--firewall auto|none] -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
 #define USAGE_APPLY "nsgate apply FILE [--prune]"
 #define USAGE_WATCH "nsgate watch"
@@ -101,7 +101,12 @@ static const struct command commands[] = {
 	  "  --publish SPEC    publish a port of the namespace on the host (repeatable)\n"
 	  "  --force           publish even where a host process listens on the port\n"
 	  "  --no-host         the namespace cannot reach the host's own addresses\n"
-	  "                    (127.0.0.1 never): only replies and its DNS servers\n\n"
+	  "                    (127.0.0.1 never): only replies and its DNS servers\n"
+	  "  --firewall MODE   auto (default): where another firewall (Docker, ufw,\n"
+	  "                    iptables, firewalld) would drop the gateways' traffic, let\n"
+	  "                    it through by that firewall's own means (rules labelled\n"
+	  "                    nsgate, removed with the last gateway); none: touch no\n"
+	  "                    other firewall, warn with the fix\n\n"
 	  SPEC_HELP },
 	{ "run", cmd_run, USAGE_RUN,
 	  "Run CMD in a new namespace with its own gateway (the options of up), and take\n"
@@ -124,13 +129,18 @@ static const struct command commands[] = {
 	  "someone flushed the ruleset, and a gateway's elements if someone deleted\n"
 	  "some. One line per gateway removed or restored. With no gateway left, put\n"
 	  "back the uplinks' forwarding a crashed up turned on; with\n"
-	  "net.ipv4.ip_forward turned on since, forget it and lift the uplink guard.\n" },
+	  "net.ipv4.ip_forward turned on since, forget it and lift the uplink guard.\n"
+	  "Open other firewalls again where a reload dropped nsgate's rules; with no\n"
+	  "gateway left, remove what nsgate added to them.\n" },
 	{ "watch", cmd_watch, USAGE_WATCH,
 	  "Stay in the foreground and keep gateways whole: when someone deletes or\n"
 	  "flushes nsgate's table (a firewall reload) or deletes a gateway's elements,\n"
 	  "restore them at once; when a\n"
-	  "gateway's namespace dies, remove what is left of it. Event-driven (netlink\n"
-	  "notifications), no polling. Stops on SIGINT or SIGTERM.\n" },
+	  "gateway's namespace dies, remove what is left of it; when another firewall\n"
+	  "drops the rules nsgate gave it (Docker restarting, ufw or firewalld\n"
+	  "reloading), put them back. Event-driven (netlink and D-Bus notifications;\n"
+	  "iptables-legacy, which has none, is looked at once a second). Stops on\n"
+	  "SIGINT or SIGTERM.\n" },
 	{ "publish", cmd_publish, USAGE_PUBLISH,
 	  "Publish ports of a running gateway, in one transaction: nothing changes if one\n"
 	  "SPEC cannot be published (claimed by another gateway, or a host process\n"

@@ -101,6 +101,41 @@ static json_object *view_json(const struct gw_view *v)
 	return o;
 }
 
+static json_object *fw_block_json(const struct fw_block *b)
+{
+	static const char *const sources[] = { [FW_SRC_NFTABLES] = "nftables",
+					       [FW_SRC_IPTABLES_LEGACY] = "iptables-legacy",
+					       [FW_SRC_FIREWALLD] = "firewalld" };
+	json_object *o = json_object_new_object();
+	char fix[512];
+
+	json_object_object_add(o, "source", json_object_new_string(sources[b->source]));
+	json_object_object_add(o, "family", json_object_new_string(b->family));
+	json_object_object_add(o, "table", json_object_new_string(b->table));
+	json_object_object_add(o, "chain", json_object_new_string(b->chain));
+	json_object_object_add(o, "hook", json_object_new_string(
+		b->hook == FW_HOOK_INPUT ? "input" : "forward"));
+	json_object_object_add(o, "policy_drop", json_object_new_boolean(b->policy_drop));
+	firewall_fix(b, fix, sizeof(fix));
+	json_object_object_add(o, "fix", json_object_new_string(fix));
+	return o;
+}
+
+/* "firewall": the gateway's --firewall and what other firewalls do to it. */
+static json_object *firewall_json(const struct gw_view *v, const struct fw_blocks *fw)
+{
+	json_object *o = json_object_new_object(), *blocked = json_object_new_array(),
+		    *opened = json_object_new_array();
+
+	json_object_object_add(o, "mode", v->have_state ? json_object_new_string(
+		v->state.spec.firewall == GW_FIREWALL_NONE ? "none" : "auto") : NULL);
+	for (size_t i = 0; i < fw->n; i++)
+		json_object_array_add(fw->b[i].opened ? opened : blocked, fw_block_json(&fw->b[i]));
+	json_object_object_add(o, "blocked", blocked);
+	json_object_object_add(o, "opened", opened);
+	return o;
+}
+
 void print_json(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -145,8 +180,23 @@ int cmd_list(int argc, char *argv[])
 		return report(&e, r);
 	if (json) {
 		json_object *arr = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, view_json(&views[i]));
+		struct fw_blocks fw;
+
+		/* Other firewalls are the host's: one look for all gateways. */
+		r = n ? gateway_firewall(&fw, &e) : 0;
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			json_object *o = view_json(&views[i]);
+
+			json_object_object_add(o, "firewall", firewall_json(&views[i], &fw));
+			json_object_array_add(arr, o);
+		}
+		if (r < 0) {
+			json_object_put(arr);
+			for (size_t i = 0; i < n; i++)
+				gateway_view_clear(&views[i]);
+			free(views);
+			return report(&e, r);
+		}
 		print_json(arr);
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -167,9 +217,36 @@ int cmd_list(int argc, char *argv[])
 	return EXIT_OK;
 }
 
+/* "firewall  auto, opened ip filter FORWARD (policy drop)", and one line
+ * per chain that still drops the gateway's traffic, with its fix. */
+static void show_firewall_text(const struct gw_view *v, const struct fw_blocks *fw)
+{
+	size_t n_open = 0;
+	char what[200], fix[512];
+
+	printf("  firewall   %s", v->have_state && v->state.spec.firewall == GW_FIREWALL_NONE ?
+	       "none" : "auto");
+	for (size_t i = 0; i < fw->n; i++) {
+		if (!fw->b[i].opened)
+			continue;
+		firewall_describe(&fw->b[i], what, sizeof(what));
+		printf("%s %s", n_open++ ? "," : ", opened", what);
+	}
+	if (fw->n == 0)
+		printf(", no other firewall in the way");
+	printf("\n");
+	for (size_t i = 0; i < fw->n; i++) {
+		if (fw->b[i].opened)
+			continue;
+		firewall_describe(&fw->b[i], what, sizeof(what));
+		firewall_fix(&fw->b[i], fix, sizeof(fix));
+		printf("  %-10s blocked by %s: fix: %s\n", "", what, fix);
+	}
+}
+
 /* show's text: one line per part, the user's own strings (the --netns path,
  * the uplink) escaped. */
-static void show_text(const struct gw_view *v)
+static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 {
 	const struct gw_spec *s = &v->state.spec;
 	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
@@ -221,11 +298,13 @@ static void show_text(const struct gw_view *v)
 	} else {
 		printf("  dns        none\n");
 	}
+	show_firewall_text(v, fw);
 }
 
 int cmd_show(int argc, char *argv[])
 {
 	struct nsg_err e = { 0 };
+	struct fw_blocks fw;
 	struct gw_view v;
 	int code, r;
 	bool json = parse_json_flag(argc, argv, "show", &code);
@@ -243,10 +322,19 @@ int cmd_show(int argc, char *argv[])
 	r = gateway_view(argv[optind], &v, &e);
 	if (r < 0)
 		return report(&e, r);
-	if (json)
-		print_json(view_json(&v));
-	else
-		show_text(&v);
+	r = gateway_firewall(&fw, &e);
+	if (r < 0) {
+		gateway_view_clear(&v);
+		return report(&e, r);
+	}
+	if (json) {
+		json_object *o = view_json(&v);
+
+		json_object_object_add(o, "firewall", firewall_json(&v, &fw));
+		print_json(o);
+	} else {
+		show_text(&v, &fw);
+	}
 	gateway_view_clear(&v);
 	return EXIT_OK;
 }

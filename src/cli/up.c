@@ -10,7 +10,7 @@
 /* --------------------------------------------------------------------- up */
 
 enum { O_SUBNET = OPT_LONG, O_UPLINK, O_NETNS, O_DNS, O_PUBLISH, O_FORCE, O_NO_HOST, O_NAME,
-       O_USER };
+       O_USER, O_FIREWALL };
 
 /* What up and run share: the gateway's options. */
 struct up_args {
@@ -47,6 +47,7 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 	case O_PUBLISH: r = portmap_parse(optarg, &a->pubs[a->opts.n_pubs++], &e); break;
 	case O_FORCE: a->opts.force = true; break;
 	case O_NO_HOST: s->no_host = true; break;
+	case O_FIREWALL: r = spec_firewall_parse(optarg, s, &e); break;
 	case O_NAME:
 	case O_USER:
 		if (!run)
@@ -79,6 +80,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		{ "publish", required_argument, NULL, O_PUBLISH },
 		{ "force", no_argument, NULL, O_FORCE },
 		{ "no-host", no_argument, NULL, O_NO_HOST },
+		{ "firewall", required_argument, NULL, O_FIREWALL },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "user", required_argument, NULL, O_USER },
 		{ 0 }
@@ -118,6 +120,22 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 	return -1;
 }
 
+/* What the user should know of an up that worked: DNS it could not set up,
+ * and every other firewall's chain that will still drop the gateway's
+ * traffic, with the fix. */
+static void up_warnings(const char *name, const struct gw_up_result *res)
+{
+	if (res->warning)
+		print_error("warning", "dns: %s", res->warning);
+	for (size_t i = 0; i < res->blocked.n; i++) {
+		char what[200], fix[512];
+
+		firewall_describe(&res->blocked.b[i], what, sizeof(what));
+		firewall_fix(&res->blocked.b[i], fix, sizeof(fix));
+		print_error("warning", "gateway \"%s\": %s drops its traffic: fix: %s", name, what, fix);
+	}
+}
+
 int cmd_up(int argc, char *argv[])
 {
 	struct up_args a = { 0 };
@@ -137,8 +155,7 @@ int cmd_up(int argc, char *argv[])
 		code = report(&e, r);
 		goto out;
 	}
-	if (res.warning)
-		print_error("warning", "dns: %s", res.warning);
+	up_warnings(a.spec.name, &res);
 	host = spec_host_addr(&res.state.spec.subnet);
 	/* The path is the user's --netns, which may hold any byte but a control. */
 	printf("%s: %s %s, namespace %s via %s %s\n", a.spec.name, res.unchanged ? "unchanged" : "up",
@@ -178,8 +195,7 @@ int cmd_run(int argc, char *argv[])
 					   "gateway \"%s\"", a.spec.name));
 		goto out;
 	}
-	if (res.warning)
-		print_error("warning", "dns: %s", res.warning);
+	up_warnings(a.spec.name, &res);
 	r = run_command(res.state.spec.netns_path, a.spec.name, a.user, argv + optind, &status, &e);
 	code = r < 0 ? report(&e, r) : status;
 	memset(&e, 0, sizeof(e));

@@ -176,6 +176,22 @@ static int update_in_place(struct session *s, const struct gw_state *have, const
 		else if (have->spec.no_host != want->no_host)
 			detail_add(it, want->no_host ? "no-host" : "host reachable");
 	}
+	/* --firewall: the state says what gc and watch keep open; auto opens
+	 * now what drops the gateway's traffic. */
+	if (r == 0 && have->spec.firewall != want->firewall) {
+		next.spec.firewall = want->firewall;
+		if (want->firewall == GW_FIREWALL_AUTO) {
+			struct fw_survey sv;
+
+			r = firewall_survey(s, &sv, e);
+			if (r == 0 && firewall_blocking(&sv))
+				r = firewall_open(s, &sv, e);
+		}
+		if (r < 0)
+			next.spec.firewall = have->spec.firewall;
+		else
+			detail_add(it, want->firewall == GW_FIREWALL_AUTO ? "firewall auto" : "firewall none");
+	}
 	if (r < 0) {
 		if (it->action)
 			state_save(&next, &ignored);   /* best effort: the failure is the news */
@@ -281,7 +297,7 @@ static int apply_one(struct session *s, const struct config_gw *cg, size_t relea
 		return remake(s, cg, &o, r < 0 ? "its state was damaged" : !healthy ? "it was broken" :
 				  "its subnet or namespace changed", it, e);
 	if (strcmp(have.spec.uplink, cg->spec.uplink) || !spec_dns_same(&have.spec, &cg->spec) ||
-	    have.spec.no_host != cg->spec.no_host) {
+	    have.spec.no_host != cg->spec.no_host || have.spec.firewall != cg->spec.firewall) {
 		r = update_in_place(s, &have, &cg->spec, it, e);
 		if (r < 0)
 			return r;

@@ -176,11 +176,18 @@ struct fw_survey {
 int firewall_survey(struct session *s, struct fw_survey *sv, struct nsg_err *e);
 /* How many blocks still drop gateway traffic (not opened). */
 size_t firewall_blocking(const struct fw_survey *sv);
-/* What an admin runs to open b by hand (one line, commands separated by
- * "; "), or with firewalld the firewall-cmd line. */
-void firewall_fix(const struct fw_block *b, char *buf, size_t len);
-/* One line naming b: "ip filter FORWARD (policy drop)". */
-void firewall_describe(const struct fw_block *b, char *buf, size_t len);
+/* Open every block of sv that nsgate can open (iptables-nft and legacy
+ * rules, firewalld's zone), marking them opened; the rest stays blocked. */
+int firewall_open(struct session *s, struct fw_survey *sv, struct nsg_err *e);
+/* Remove everything nsgate added to other firewalls (the last gateway went,
+ * or gc found none): rules by their label, firewalld's binding by its
+ * intent file. Best effort. */
+void firewall_close(struct session *s);
+/* What gc and watch do: survey; with no gateway left close; else, when a
+ * gateway asks for --firewall auto, open what blocks. newly (may be NULL):
+ * the blocks this opened. */
+int firewall_sync(struct session *s, struct fw_survey *sv, struct fw_blocks *newly,
+		  struct nsg_err *e);
 
 /* ----------------------------------------------------------------- gc.c */
 

@@ -456,6 +456,13 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result 
 			state_hint_clear();
 		forward_settle(&s, last);
 	}
+	/* Other firewalls: opened again where a reload dropped nsgate's rules,
+	 * or, with no gateway left, cleared of what a crash left there. */
+	if (r == 0) {
+		struct fw_survey sv;
+
+		firewall_sync(&s, &sv, &restored->fw_opened, &restored->fw_err);
+	}
 	/* Temporary files a kill left mid-write (state, ports, resolv.conf):
 	 * under the lock, nobody is writing one. */
 	if (r == 0) {

@@ -15,8 +15,10 @@ static void shared_settle(struct session *s, bool others)
 {
 	bool last = !others && !inventory_others_exist("");
 
-	if (last)
+	if (last) {
 		state_hint_clear();
+		firewall_close(s);
+	}
 	forward_settle(s, last);
 }
 

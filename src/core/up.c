@@ -22,6 +22,8 @@ struct up_ctx {
 	bool force;
 	bool intent_saved;      /* the "creating" state file is written */
 	bool netns_pinned;      /* /run/netns/NAME is ours */
+	struct fw_survey fw;    /* other firewalls, as up_check found them */
+	bool fw_opened;         /* step_firewall changed one */
 	pid_t run_pid;
 	struct nsg_err *e;
 };
@@ -212,6 +214,25 @@ static void undo_nft(struct up_ctx *c)
 	nftx_batch_commit(c->nft, NULL);
 }
 
+/* Other firewalls that would drop the gateway's traffic (Docker's FORWARD
+ * policy, ufw's, firewalld's zones): opened through their own means, for
+ * every gateway link, unless --firewall none. What cannot be opened is
+ * reported (up's result) and left as it is. */
+static int step_firewall(struct up_ctx *c)
+{
+	if (c->st.spec.firewall != GW_FIREWALL_AUTO || !firewall_blocking(&c->fw))
+		return 0;
+	c->fw_opened = true;
+	return firewall_open(c->s, &c->fw, c->e);
+}
+
+/* What was opened stays while another gateway is there. */
+static void undo_firewall(struct up_ctx *c)
+{
+	if (c->fw_opened && !inventory_others_exist(c->st.spec.name))
+		firewall_close(c->s);
+}
+
 static int step_dns(struct up_ctx *c)
 {
 	_cleanup_free_ char *content = NULL;
@@ -273,6 +294,7 @@ static const struct up_step up_steps[] = {
 	{ "host_link", step_host_link, NULL },
 	{ "ns_link", step_ns_link, undo_ns_link },
 	{ "nftables", step_nft, undo_nft },
+	{ "firewall", step_firewall, undo_firewall },
 	{ "dns", step_dns, undo_dns },
 	{ "state", step_state, undo_state },
 };
@@ -287,7 +309,7 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	if (req->subnet_given && !ip_prefix_eq(&req->subnet, &h->subnet))
 		return false;
 	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h) &&
-	       req->no_host == h->no_host;
+	       req->no_host == h->no_host && req->firewall == h->firewall;
 }
 
 /* A gateway of that name already: 1 when it is up as asked (nothing to
@@ -430,6 +452,12 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		return nsg_fail(c->e, r, r == -EPROTONOSUPPORT || r == -EOPNOTSUPP ?
 				"the kernel has no nf_tables support" : NULL, "nftables");
 	c->table_existed = r > 0;
+	/* Read-only. With --firewall none a failure only costs the warnings. */
+	r = firewall_survey(c->s, &c->fw, c->e);
+	if (r < 0 && s->firewall == GW_FIREWALL_AUTO)
+		return r;
+	if (r < 0)
+		memset(&c->fw, 0, sizeof(c->fw));
 	/* Only without a table does it matter (restore, or undo deleting it). */
 	c->other_gateways = !c->table_existed && inventory_others_exist(s->name);
 	return 0;
@@ -477,6 +505,8 @@ int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts
 	}
 	res->state = c.st;
 	res->warning = c.warning;
+	for (size_t i = 0; i < c.fw.blocks.n; i++)
+		fw_blocks_add(c.fw.blocks.b[i].opened ? &res->opened : &res->blocked, &c.fw.blocks.b[i]);
 out:
 	up_ctx_free(&c);
 	return r;

@@ -7,9 +7,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 
+#include "nsgate/fileio.h"
+#include "nsgate/firewalld.h"
 #include "nsgate/nlx.h"
 #include "nsgate/nsgate.h"
 #include "nsgate/ruleset.h"
@@ -17,6 +20,7 @@
 struct events {
 	bool restore;   /* something of our table was deleted (elements too) */
 	bool gc;        /* a gateway's link went away */
+	bool firewall;  /* another table's chains or rules changed (Docker, ufw, firewalld) */
 };
 
 /* nf_tables DEL* messages carry their table's name as attribute 1 (TABLE_NAME,
@@ -30,15 +34,23 @@ static void nft_event(const struct nlmsghdr *nlh, struct events *ev)
 	uint16_t type = nlh->nlmsg_type & 0xff;
 	const struct nlattr *attr;
 
-	if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES)
-		return;
-	if (type != NFT_MSG_DELTABLE && type != NFT_MSG_DELCHAIN && type != NFT_MSG_DELRULE &&
-	    type != NFT_MSG_DELSET && type != NFT_MSG_DELSETELEM)
+	bool del = type == NFT_MSG_DELTABLE || type == NFT_MSG_DELCHAIN ||
+		   type == NFT_MSG_DELRULE || type == NFT_MSG_DELSET || type == NFT_MSG_DELSETELEM;
+	/* What another firewall's reload or restart does to its own table:
+	 * nsgate's rules there, or the chain that held them, may be gone. */
+	bool other = type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE ||
+		     type == NFT_MSG_NEWCHAIN || type == NFT_MSG_DELCHAIN ||
+		     type == NFT_MSG_NEWRULE || type == NFT_MSG_DELRULE;
+
+	if (nlh->nlmsg_type >> 8 != NFNL_SUBSYS_NFTABLES || (!del && !other))
 		return;
 	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
-		if (mnl_attr_get_type(attr) == 1 && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0 &&
-		    !strcmp(mnl_attr_get_str(attr), RULESET_TABLE))
-			ev->restore = true;
+		if (mnl_attr_get_type(attr) != 1 || mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			continue;
+		if (!strcmp(mnl_attr_get_str(attr), RULESET_TABLE))
+			ev->restore |= del;
+		else
+			ev->firewall |= other;
 	}
 }
 
@@ -116,6 +128,33 @@ static void tell_restored(const struct reporter *rep, struct gw_restore_result *
 	*res = (struct gw_restore_result){ 0 };
 }
 
+/* Another firewall failing (firewalld restarting, its bus gone) is
+ * reported, and tried again at its next event: not the end of watch. */
+static void tell_firewall(const struct reporter *rep, const struct fw_blocks *opened,
+			  const struct nsg_err *fe)
+{
+	char what[200];
+
+	if (fe->code)
+		tell(rep, WATCH_WARNING, fe->what[0] ? fe->what : "other firewalls",
+		     nsg_err_reason(fe));
+	for (size_t i = 0; i < opened->n; i++) {
+		firewall_describe(&opened->b[i], what, sizeof(what));
+		tell(rep, WATCH_FIREWALL, what, NULL);
+	}
+}
+
+/* Another firewall changed: open again what it dropped nsgate's rules from. */
+static void act_firewall(const struct reporter *rep)
+{
+	struct fw_blocks opened = { 0 };
+	struct nsg_err fe = { 0 };
+
+	if (gateway_firewall_sync(&opened, &fe) < 0 && !fe.code)
+		fe.code = -EIO;
+	tell_firewall(rep, &opened, &fe);
+}
+
 static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 {
 	struct gw_restore_result res = { 0 };
@@ -129,8 +168,10 @@ static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 		for (size_t i = 0; r == 0 && i < n; i++)
 			tell(rep, WATCH_REMOVED, items[i].name, items[i].reason);
 		free(items);
-		if (r == 0)
+		if (r == 0) {
+			tell_firewall(rep, &res.fw_opened, &res.fw_err);
 			tell_restored(rep, &res);
+		}
 		free(res.gateways);
 		if (r < 0)
 			return r;
@@ -142,12 +183,112 @@ static int act(const struct reporter *rep, bool gc, struct nsg_err *e)
 	return r;
 }
 
+/* A reload or a restart changes many rules in a burst (Docker's start: a
+ * few hundred): the survey waits until the burst is over, SETTLE_MS
+ * without an event, but never longer than SETTLE_MAX_MS after its first. */
+#define SETTLE_MS 50
+#define SETTLE_MAX_MS 300
+/* x_tables sends no events: with iptables-legacy's filter table there,
+ * it is looked at this often. */
+#define LEGACY_POLL_MS 500
+
+struct watch_fds {
+	int sig;
+	struct mnl_socket *nft, *rt;
+	struct firewalld *fwd;   /* subscribed, or NULL (no bus, or no firewalld then) */
+};
+
+static bool legacy_present(void)
+{
+	char buf[256];
+
+	return file_read_small("/proc/net/ip_tables_names", buf, sizeof(buf)) >= 0 &&
+	       strstr(buf, "filter") != NULL;
+}
+
+/* firewalld's Reloaded signal and restarts, where there is a bus. */
+static void firewalld_watch_open(struct watch_fds *w)
+{
+	if (w->fwd || firewalld_open(&w->fwd, NULL) < 0)
+		return;
+	if (firewalld_subscribe(w->fwd, NULL) < 0) {
+		firewalld_close(w->fwd);
+		w->fwd = NULL;
+	}
+}
+
+/* One round: wait for events, read them all. 1: SIGINT/SIGTERM. */
+static int wait_events(struct watch_fds *w, int timeout, struct events *ev, bool *lost,
+		       struct nsg_err *e)
+{
+	struct pollfd fds[4] = {
+		{ .fd = w->sig, .events = POLLIN },
+		{ .fd = mnl_socket_get_fd(w->nft), .events = POLLIN },
+		{ .fd = mnl_socket_get_fd(w->rt), .events = POLLIN },
+		{ .fd = w->fwd ? firewalld_fd(w->fwd) : -1, .events = POLLIN },
+	};
+	int r, n = poll(fds, ARRAY_SIZE(fds), timeout);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : nsg_fail(e, -errno, NULL, "poll");
+	if (fds[0].revents)
+		return 1;
+	r = drain(w->nft, nft_event, ev, lost);
+	if (r == 0)
+		r = drain(w->rt, link_event, ev, lost);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading netlink events");
+	if (w->fwd && fds[3].revents) {
+		bool changed = false;
+
+		if (firewalld_process(w->fwd, &changed, NULL) < 0) {
+			firewalld_close(w->fwd);   /* the bus went: nftables events still come */
+			w->fwd = NULL;
+		}
+		ev->firewall |= changed;
+	}
+	return 0;
+}
+
+static int watch_loop(const struct reporter *rep, struct watch_fds *w, struct nsg_err *e)
+{
+	int r = act(rep, true, e);
+
+	while (r == 0) {
+		struct events ev = { 0 };
+		bool lost = false, legacy = legacy_present();
+
+		r = wait_events(w, legacy ? LEGACY_POLL_MS : -1, &ev, &lost, e);
+		if (r != 0)
+			break;
+		if (ev.firewall) {
+			/* Let the burst end before looking. */
+			for (int waited = 0; r == 0 && waited < SETTLE_MAX_MS; waited += SETTLE_MS) {
+				struct events more = { 0 };
+
+				r = wait_events(w, SETTLE_MS, &more, &lost, e);
+				ev.gc |= more.gc;
+				ev.restore |= more.restore;
+				if (!more.firewall && !more.gc && !more.restore)
+					break;
+			}
+			if (r != 0)
+				break;
+			firewalld_watch_open(w);   /* firewalld may have started since */
+		}
+		if (ev.gc || ev.restore || lost)
+			r = act(rep, ev.gc || lost, e);
+		if (r == 0 && (ev.firewall || lost || legacy))
+			act_firewall(rep);
+	}
+	return r < 0 ? r : 0;
+}
+
 int watch_run(void (*report)(const struct watch_event *ev, void *userdata), void *userdata,
 	      struct nsg_err *e)
 {
 	const struct reporter rep = { report, userdata };
-	struct mnl_socket *nft = NULL, *rt = NULL;
-	_cleanup_close_ int sfd = -1;
+	struct watch_fds w = { .sig = -1 };
 	sigset_t set;
 	int r;
 
@@ -158,49 +299,28 @@ int watch_run(void (*report)(const struct watch_event *ev, void *userdata), void
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0)
+	w.sig = signalfd(-1, &set, SFD_CLOEXEC);
+	if (w.sig < 0)
 		return nsg_fail(e, -errno, NULL, "signalfd");
-	r = nlx_open_groups(NETLINK_NETFILTER, &(unsigned){ NFNLGRP_NFTABLES }, 1, &nft);
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "nftables event socket");
-	r = nlx_open_groups(NETLINK_ROUTE, &(unsigned){ RTNLGRP_LINK }, 1, &rt);
+	r = nlx_open_groups(NETLINK_NETFILTER, &(unsigned){ NFNLGRP_NFTABLES }, 1, &w.nft);
 	if (r < 0) {
-		nlx_close(nft);
-		return nsg_fail(e, r, NULL, "link event socket");
+		close(w.sig);
+		return nsg_fail(e, r, NULL, "nftables event socket");
 	}
+	r = nlx_open_groups(NETLINK_ROUTE, &(unsigned){ RTNLGRP_LINK }, 1, &w.rt);
+	if (r < 0) {
+		r = nsg_fail(e, r, NULL, "link event socket");
+		goto out;
+	}
+	firewalld_watch_open(&w);
 	/* Subscribed first, then checked: nothing can slip between the two. */
 	tell(&rep, WATCH_LISTENING, NULL, NULL);
-	r = act(&rep, true, e);
-
-	while (r == 0) {
-		struct pollfd fds[3] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = mnl_socket_get_fd(nft), .events = POLLIN },
-			{ .fd = mnl_socket_get_fd(rt), .events = POLLIN },
-		};
-		struct events ev = { 0 };
-		bool lost = false;
-
-		if (poll(fds, ARRAY_SIZE(fds), -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = nsg_fail(e, -errno, NULL, "poll");
-			break;
-		}
-		if (fds[0].revents)
-			break;
-		r = drain(nft, nft_event, &ev, &lost);
-		if (r == 0)
-			r = drain(rt, link_event, &ev, &lost);
-		if (r < 0) {
-			nsg_fail(e, r, NULL, "reading netlink events");
-			break;
-		}
-		if (ev.gc || ev.restore || lost)
-			r = act(&rep, ev.gc || lost, e);
-	}
-	nlx_close(nft);
-	nlx_close(rt);
+	r = watch_loop(&rep, &w, e);
+out:
+	if (w.fwd)
+		firewalld_close(w.fwd);
+	nlx_close(w.nft);
+	nlx_close(w.rt);
+	close(w.sig);
 	return r;
 }

@@ -57,7 +57,7 @@ static int64_t now_ms(void)
 /* flock with a deadline: polled, 1 ms doubling to 25 ms between tries (a
  * blocking flock cannot be given one without a signal, and a library must
  * not take SIGALRM from its caller). -ETIMEDOUT when the deadline passes. */
-static int lock_wait(int fd, unsigned timeout_s)
+int lock_wait(int fd, unsigned timeout_s)
 {
 	int64_t end;
 	long delay = 1;
@@ -84,7 +84,7 @@ static int lock_wait(int fd, unsigned timeout_s)
  * ("1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; waiters' lines
  * read "1: -> FLOCK ..."). It also names a holder that wrote no pid (an
  * older nsgate, flock(1)). 0 when not found. */
-static pid_t lock_holder_kernel(int fd)
+pid_t lock_holder_kernel(int fd)
 {
 	_cleanup_free_ char *text = NULL;
 	struct stat st;

@@ -514,6 +514,7 @@ int state_hint_clear(void)
 	return unlink(HINT_FILE) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+
 /* A name the kernel could give an interface (dev_valid_name): also safe as
  * a file name in FORWARD_DIR. */
 static bool ifname_ok(const char *name)
@@ -617,4 +618,45 @@ int state_tmp_sweep(void)
 	sweep_dir(fd, "runs", &n, &err);
 	sweep_dir(fd, "forwarding", &n, &err);
 	return err < 0 ? err : n;
+}
+
+#define FIREWALLD_FILE STATE_DIR "/firewalld"
+
+int state_firewalld_save(const char *zone, const char *iface)
+{
+	char buf[160];
+	int n, r;
+
+	if (!ifname_ok(iface) || !*zone || strpbrk(zone, " \n/"))
+		return -EINVAL;
+	r = dir_ensure();
+	if (r < 0)
+		return r;
+	n = snprintf(buf, sizeof(buf), "%s %s\n", zone, iface);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return file_write_atomic(FIREWALLD_FILE, buf, (size_t)n, 0644, 0);
+}
+
+int state_firewalld_get(char *zone, size_t zone_len, char *iface, size_t iface_len)
+{
+	char buf[160], *sp;
+	int r = file_read_small(FIREWALLD_FILE, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	buf[strcspn(buf, "\n")] = '\0';
+	sp = strchr(buf, ' ');
+	if (!sp || sp == buf || !ifname_ok(sp + 1) || (size_t)(sp - buf) >= zone_len ||
+	    strlen(sp + 1) >= iface_len)
+		return -EBADMSG;
+	*sp = '\0';
+	snprintf(zone, zone_len, "%s", buf);
+	snprintf(iface, iface_len, "%s", sp + 1);
+	return 0;
+}
+
+int state_firewalld_forget(void)
+{
+	return unlink(FIREWALLD_FILE) < 0 && errno != ENOENT ? -errno : 0;
 }

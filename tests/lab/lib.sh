@@ -377,9 +377,12 @@ start_nsgate_bg() {
 }
 
 # proc_gone PID : no such process any more (or only its zombie is left).
+# One read of its status: bash may reap the zombie between a look at /proc/PID
+# and the read of the file, and an unreadable status is a process gone.
 proc_gone() {
-	[ -e "/proc/$1" ] || return 0
-	grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+	local st
+	st=$(cat "/proc/$1/status" 2>/dev/null) || return 0
+	grep -q '^State:[[:space:]]*Z' <<<"$st"
 }
 
 # wait_exit PID SECONDS : wait (bounded) for background job PID of this shell

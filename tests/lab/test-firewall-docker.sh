@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: MIT
+# test-firewall-docker.sh: a gateway works on a host running a real dockerd
+# (issue 12). dockerd (docker.io 20.10, vfs, cgroupfs, its own containerd,
+# all state on the lab's tmpfs: see docker.sh) makes its iptables-nft layout
+# in the lab: filter FORWARD policy DROP, DOCKER-USER. Then:
+#   - up web --publish 8080:80: the namespace reaches inet (masqueraded),
+#     inet reaches 198.51.100.1:8080, nsgate's accept rules sit in
+#     DOCKER-USER (before its RETURN) and nowhere else; doctor says healthy;
+#   - dockerd restarts (SIGTERM, start, ready) under `nsgate watch`: within
+#     1 s of docker answering again the gateway works both ways; docker's own
+#     published port (a container with -p 9090:80) works again too;
+#   - down: iptables-save (nft, legacy, ip6) is as before up, Docker's port
+#     and ip_forward stay as Docker needs them.
+# Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces).
+[ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
+
+# shellcheck source=tests/lab/firewall.sh
+. "$LAB_DIR/firewall.sh"
+# shellcheck source=tests/lab/docker.sh
+. "$LAB_DIR/docker.sh"
+
+DOCKER_PORT=9090
+WLOG=$LAB_TMP/watch.log
+
+# ipt_layout : ipt_save (iptables-nft, IPv4 and IPv6) and iptables-legacy's
+# tables, without comments and counters: what must be as before up.
+ipt_layout() {
+	ipt_save
+	echo "## iptables-legacy-save"
+	iptables-legacy-save 2>&1 | grep -v '^#'
+}
+
+# ms_since T0 : milliseconds since T0 (date +%s%N).
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# probe_tcp ADDR PORT WANT PREFIX... : one quick connection (200 ms to
+# connect) answers exactly WANT; for polling within a deadline.
+probe_tcp() {
+	local addr=$1 port=$2 want=$3 got
+	shift 3
+	got=$("$@" timeout -k 1 3 socat -T1 -u "TCP4:$addr:$port,connect-timeout=0.2" STDOUT </dev/null 2>/dev/null)
+	[ "$got" = "$want" ]
+}
+
+# gateway_works : out (masqueraded) and in (the published port), quickly.
+gateway_works() {
+	probe_tcp "$INET_ADDR" "$SERVER_PORT" "$UPLINK_ADDR" run_in_gw web &&
+		probe_tcp "$UPLINK_ADDR" 8080 "web $INET_ADDR" ip netns exec inet
+}
+
+# docker_port_works : docker's published port answers inet, from its container.
+docker_port_works() { probe_tcp "$UPLINK_ADDR" "$DOCKER_PORT" "docker $INET_ADDR" ip netns exec inet; }
+
+# poll_until MS CMD... : CMD succeeds within MS milliseconds of now (polled);
+# the time it took is in $POLL_MS.
+poll_until() {
+	local limit=$1 t0
+	shift
+	t0=$(date +%s%N)
+	until "$@"; do
+		[ "$(ms_since "$t0")" -lt "$limit" ] || return 1
+		sleep 0.02
+	done
+	POLL_MS=$(ms_since "$t0")
+}
+
+# docker_user_verdict : "ok" when nsgate's two accepts (-i/-o nsg-+,
+# comment nsgate) are in DOCKER-USER ahead of Docker's RETURN and no other
+# rule of any table carries nsgate's comment; else what is wrong.
+docker_user_verdict() {
+	iptables-save | awk '
+		/^-A DOCKER-USER / {
+			n++
+			if ($0 ~ / -i nsg-\+ / && $0 ~ /--comment "?nsgate"? / && $0 ~ / -j ACCEPT$/) in_at = in_at ? in_at : n
+			if ($0 ~ / -o nsg-\+ / && $0 ~ /--comment "?nsgate"? / && $0 ~ / -j ACCEPT$/) out_at = out_at ? out_at : n
+			if ($0 == "-A DOCKER-USER -j RETURN") ret_at = ret_at ? ret_at : n
+		}
+		/--comment "?nsgate"?( |$)/ { tagged++ }
+		END {
+			if (!in_at || !out_at) print "not in DOCKER-USER"
+			else if (ret_at && (in_at > ret_at || out_at > ret_at)) print "after DOCKER-USER'"'"'s RETURN"
+			else if (tagged != 2) print tagged " rules with comment nsgate, not 2"
+			else print "ok"
+		}'
+}
+docker_user_ok() { [ "$(docker_user_verdict)" = ok ]; }
+
+# assert_docker_user_rules [MS] : docker_user_verdict is ok (within MS ms).
+assert_docker_user_rules() {
+	poll_until "${1:-0}" docker_user_ok && return 0
+	fail "nsgate's rules: $(docker_user_verdict):
+$(iptables-save -t filter | grep -E '^(:|-A (FORWARD|DOCKER-USER|INPUT) )')${WATCH:+
+  watch log: $(cat "$WLOG")}"
+}
+
+# assert_docker_layout : dockerd made what it makes on a host whose
+# forwarding was off: filter FORWARD policy DROP, a DOCKER-USER chain.
+assert_docker_layout() {
+	local policy
+	policy=$(iptables-save -t filter | grep '^:FORWARD ')
+	case $policy in
+	":FORWARD DROP"*) ;;
+	*) fail "dockerd did not set filter FORWARD to DROP: '$policy'" ;;
+	esac
+	iptables -S DOCKER-USER >/dev/null 2>&1 || fail "dockerd made no DOCKER-USER chain"
+}
+
+# Docker's daemon, a container publishing 9090 and reaching inet.
+docker_up() {
+	need_tools iptables-legacy-save
+	start_server_in inet "$SERVER_PORT"
+	docker_setup
+	docker_start
+	DOCKER_FIRST_MS=$DOCKER_START_MS
+	docker_assert_private
+	docker_mini_image
+	# shellcheck disable=SC2016 # $SOCAT_PEERADDR is the container shell's
+	dk run -d --name pub --restart always -p "$DOCKER_PORT:80" lab/mini \
+		/bin/socat TCP4-LISTEN:80,fork,reuseaddr 'SYSTEM:echo docker $SOCAT_PEERADDR' >/dev/null ||
+		fail "docker run of the published container failed: $(tail -n 5 "$DOCKER_LOG")"
+	poll_until 10000 docker_port_works || fail "docker's published port $DOCKER_PORT never answered inet"
+	seen=$(dk run --rm lab/mini /bin/socat -T3 -u "TCP4:$INET_ADDR:$SERVER_PORT,connect-timeout=3" STDOUT 2>&1)
+	[ "$seen" = "$UPLINK_ADDR" ] || fail "a container does not reach inet masqueraded: '$seen'"
+	assert_docker_layout
+	pass "dockerd ready in $DOCKER_FIRST_MS ms; FORWARD policy DROP, DOCKER-USER; container port $DOCKER_PORT and egress work"
+}
+
+gateway_up() {
+	BEFORE=$(ipt_layout)
+	up_ok web --publish 8080:80
+	start_tagged_server_in web tcp 80 web
+	expect_internet run_in_gw web
+	expect_answer tcp "$UPLINK_ADDR" 8080 "web $INET_ADDR" ip netns exec inet
+	assert_docker_user_rules
+	docker_port_works || fail "docker's port $DOCKER_PORT stopped answering after up"
+	# TODO(doctor): `nsgate doctor` lands on main from its own branch; until
+	# then (the command is unknown: exit 2) this check is skipped. Once it
+	# is there, make it unconditional.
+	if "$NSGATE" doctor --help >/dev/null 2>&1; then
+		expect_exit 0 nsg doctor web
+	else
+		note "TODO: nsgate doctor not in this build; its healthy-exit-0 check skipped"
+	fi
+	pass "up --publish 8080:80 under Docker: egress masqueraded, inet reaches :8080, rules in DOCKER-USER"
+}
+
+# watch_start / watch_stop : `nsgate watch` in the background; it must say
+# it listens, survive, and stop on SIGTERM with exit 0.
+watch_start() {
+	start_nsgate_bg "$WLOG" watch
+	WATCH=$BG_PID
+	wait_for grep -w listening "$WLOG" || fail "watch never said it listens: $(cat "$WLOG")"
+}
+watch_stop() {
+	local rc
+	pid_exited "$WATCH" && fail "watch died: $(cat "$WLOG")"
+	kill -TERM "$WATCH"
+	poll_until 5000 pid_exited "$WATCH" || fail "watch did not stop within 5 s of SIGTERM"
+	wait "$WATCH"
+	rc=$?
+	[ "$rc" = 0 ] || fail "watch exited $rc on SIGTERM: $(cat "$WLOG")"
+}
+
+# gateway_back WHAT : within 1 s of dockerd answering, the gateway works both
+# ways again (time in $GW_MS), nsgate's rules are in DOCKER-USER, and once
+# Docker's container is back its port works too.
+gateway_back() {
+	poll_until 1000 gateway_works ||
+		fail "gateway dead 1 s after dockerd was ready ($1; dockerd took $DOCKER_START_MS ms):
+$(iptables-save -t filter | grep -E '^(:|-A (FORWARD|DOCKER-USER) )')
+  watch log: $(cat "$WLOG")"
+	GW_MS=$POLL_MS
+	# Where they are, also within that second: if nsgate opened FORWARD
+	# while Docker was starting (DOCKER-USER not made yet), watch must move
+	# them into DOCKER-USER once Docker made it.
+	assert_docker_user_rules $((GW_MS < 1000 ? 1000 - GW_MS : 0))
+	poll_until 15000 docker_port_works || fail "docker's port $DOCKER_PORT did not come back ($1)"
+	gateway_works || fail "gateway stopped working once docker's container was back ($1)"
+}
+
+# dockerd restarts (SIGTERM, as `systemctl restart docker`) under watch.
+docker_restarts() {
+	watch_start
+	docker_restart
+	gateway_back "restart"
+	watch_stop
+	pass "dockerd restarted (ready in $DOCKER_START_MS ms) under watch: gateway works $GW_MS ms later, docker's port too"
+}
+
+# down : nothing of nsgate is left; iptables-save (nft, legacy, ip6) is
+# Docker's layout as it was before the first up.
+gateway_down() {
+	local after
+	down_ok web
+	assert_gone web
+	nft list table inet nsgate >/dev/null 2>&1 && fail "table inet nsgate is left after the last down"
+	after=$(ipt_layout)
+	[ "$after" = "$BEFORE" ] || fail "iptables-save differs from before up ($1):
+$(diff <(echo "$BEFORE") <(echo "$after") | sed 's/^/    /')"
+	# Docker turned ip_forward on before up; nsgate must leave it so.
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "down turned ip_forward off under dockerd ($1)"
+	docker_port_works || fail "docker's port $DOCKER_PORT stopped answering after down ($1)"
+	pass "down ($1): iptables-save as before up; docker's port and ip_forward untouched"
+}
+
+# The boot order where nsgate comes first: a gateway is up on a host with no
+# filter table at all and forwarding off but where nsgate turned it on (its
+# link, the uplink up0), then dockerd starts (on a host where it has run
+# before: its image and container are kept), finds ip_forward off, turns it
+# on and sets FORWARD's policy to DROP: watch opens DOCKER-USER within 1 s of
+# Docker being ready.
+docker_starts_after_up() {
+	docker_stop
+	# What a reboot leaves: no rules, no docker0, forwarding off (dockerd's
+	# state is kept).
+	must nft delete table ip filter
+	must nft delete table ip nat
+	nft delete table ip6 filter 2>/dev/null
+	nft delete table ip6 nat 2>/dev/null
+	ip link del docker0 2>/dev/null
+	must sysctl -qw net.ipv4.ip_forward=0
+	up_ok web --publish 8080:80
+	start_tagged_server_in web tcp 80 web
+	expect_internet run_in_gw web
+	expect_answer tcp "$UPLINK_ADDR" 8080 "web $INET_ADDR" ip netns exec inet
+	watch_start
+	docker_start
+	assert_docker_layout
+	gateway_back "dockerd started after up"
+	watch_stop
+	pass "dockerd started after up (ready in $DOCKER_START_MS ms): gateway works $GW_MS ms later, rules in DOCKER-USER"
+}
+
+docker_up
+gateway_up
+docker_restarts
+gateway_down "after the restart"
+docker_starts_after_up
+gateway_down "dockerd started after up"
+docker_teardown
+note "dockerd start times in the lab: first $DOCKER_FIRST_MS ms, last $DOCKER_START_MS ms"
