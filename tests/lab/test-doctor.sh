@@ -8,7 +8,7 @@
 # the lab's own.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
-need_tools dnsmasq getent iptables-nft
+need_tools dnsmasq getent iptables-nft iptables-legacy
 RESOLV=/etc/netns/web/resolv.conf
 
 # The lab's internet DNS (as test-dns.sh serves it): dnsmasq in inet.
@@ -193,6 +193,37 @@ mtu_above_uplink() {
 	doctor_ok "veth MTU back to 1500"
 }
 
+# iptables-legacy (x_tables) with FORWARD policy drop; then INPUT policy
+# drop, which matters for a DNS server on the host only.
+host_dns_listening() { ss -Hlun "sport = :53" | grep -q "$GW_HOST"; }
+firewall_legacy_drop() {
+	local saved
+	must iptables-legacy -P FORWARD DROP
+	expect_cut_off "iptables-legacy FORWARD policy drop"
+	doctor_finds "iptables-legacy FORWARD policy drop" firewall 'ip filter FORWARD \(policy drop\)'
+	grep -q 'fix: iptables-legacy -I FORWARD -i nsg-+ -j ACCEPT' <<<"$DOCTOR_TEXT" ||
+		fail "iptables-legacy: the fix is not iptables-legacy's: $DOCTOR_TEXT"
+	must iptables-legacy -P FORWARD ACCEPT
+	doctor_ok "legacy FORWARD policy accept"
+
+	dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+		--address=/example.test/203.0.113.8 --listen-address="$GW_HOST" --bind-interfaces \
+		--port 53 --user=root --pid-file="$LAB_TMP/dnsmasq-host.pid" --log-facility=- \
+		>"$LAB_TMP/dnsmasq-host.log" 2>&1 &
+	wait_for host_dns_listening || fail "dnsmasq on the host did not start: $(cat "$LAB_TMP/dnsmasq-host.log")"
+	saved=$(cat "$RESOLV")
+	printf 'nameserver %s\n' "$GW_HOST" >"$RESOLV"
+	doctor_ok "a DNS server on the host"
+	must iptables-legacy -P INPUT DROP
+	doctor_finds "iptables-legacy INPUT policy drop, DNS on the host" firewall 'ip filter INPUT \(policy drop\)'
+	must iptables-legacy -P INPUT ACCEPT
+	printf '%s\n' "$saved" >"$RESOLV"
+	kill "$(cat "$LAB_TMP/dnsmasq-host.pid")"
+	must iptables-legacy -P INPUT DROP
+	doctor_ok "INPUT policy drop, DNS in inet: not the gateway's problem"
+	must iptables-legacy -P INPUT ACCEPT
+}
+
 # Docker's and ufw's way: iptables-nft's filter FORWARD with policy drop.
 firewall_forward_drop() {
 	must iptables-nft -P FORWARD DROP
@@ -211,6 +242,7 @@ rp_filter_veth
 rp_filter_uplink
 dns_unreachable
 mtu_above_uplink
+firewall_legacy_drop
 firewall_forward_drop
 down_ok web
 assert_no_residue web
