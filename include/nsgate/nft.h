@@ -38,6 +38,12 @@ unsigned nftx_batch_size(const struct nftx *n);
  * extended-ack text) and the kernel has then applied nothing. */
 int nftx_batch_commit(struct nftx *n, struct nsg_err *e);
 
+/* The same without committing: the kernel checks every message of the
+ * batch as it would for a commit, replies to each, and applies nothing (a
+ * batch without its end message, as `nft -c` sends). For `nsgate doctor`'s
+ * look at what the kernel supports. */
+int nftx_batch_check(struct nftx *n, struct nsg_err *e);
+
 /* 1 if the table exists, 0 if not, -errno. */
 int nftx_table_exists(struct nftx *n, uint16_t family, const char *table);
 /* 1 if the chain exists in the table, 0 if either is missing, or -errno. */

@@ -168,6 +168,40 @@ void firewall_describe(const struct fw_block *b, char *buf, size_t len);
  * "; " (iptables, nft or firewall-cmd). */
 void firewall_fix(const struct fw_block *b, char *buf, size_t len);
 
+/* -------------------------------------------------------------- doctor */
+
+/* One thing `nsgate doctor` found: a problem with its fix, or a check that
+ * passed (problem false). A check that could not read what it needs is a
+ * problem too, its what saying so. */
+struct gw_finding {
+	char gateway[GW_NAME_MAX + 1];   /* "" for the host as a whole */
+	const char *check;               /* "state", "link", "nftables", "forwarding",
+					    "rp_filter", "netns", "mtu", "dns", "firewall"; the
+					    host's: "kernel", "nftables", "conntrack", "uplink",
+					    "firewall" */
+	bool problem;
+	char what[320];
+	char fix[512];                   /* what to run or do; "" when none (or passed) */
+};
+
+struct gw_doctor_report {
+	struct gw_finding *findings;     /* the host's first, then each gateway's */
+	size_t n_findings;
+	char (*gateways)[GW_NAME_MAX + 1];   /* the gateways looked at, in order */
+	size_t n_gateways;
+};
+/* Why gateway name (NULL: every gateway) may have no connectivity, found
+ * by reading only (no lock; nothing is written): other firewalls that drop
+ * its traffic, forwarding off, strict rp_filter in its way, nsgate's table
+ * or its elements damaged, its namespace's link, address or default route
+ * missing, its DNS servers not answering from inside (really asked, 2 s
+ * each at most), the conntrack table near full, a veth MTU above the
+ * uplink's, kernel features missing. -errno only when doctor cannot run at
+ * all (NOT_FOUND for a name nothing is left of). Free with
+ * gateway_doctor_clear. */
+int gateway_doctor(const char *name, struct gw_doctor_report *ret, struct nsg_err *e);
+void gateway_doctor_clear(struct gw_doctor_report *r);
+
 /* ----------------------------------------------------------------- run */
 
 /* The user's command of `nsgate run`: a child inside the gateway's

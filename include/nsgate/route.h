@@ -31,6 +31,17 @@ int link_route_default_add(struct nl_sock *sk, const char *name, const struct ip
  * none does, -errno. */
 int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_prefix *ret);
 
+/* What the FIB would do with a packet from src to dst coming in on the
+ * interface of index iif: RTM_GETROUTE with RTA_IIF, the kernel's input
+ * path with its checks (forwarding on iif, reverse-path filter); nothing is
+ * sent. 0 with the route's type (RTN_UNICAST: forwarded, RTN_LOCAL: for the
+ * host) in *ret_type (may be NULL), or the kernel's refusal: -EXDEV when
+ * rp_filter drops it (-EINVAL since Linux 6.13, as for a martian),
+ * -EHOSTUNREACH when iif does not forward, -ENETUNREACH without a route.
+ * For `nsgate doctor`. */
+int link_route_input(struct nl_sock *sk, const struct ip_addr *dst, const struct ip_addr *src,
+		     int iif, unsigned *ret_type);
+
 /* Every IPv4 prefix in use in the socket's namespace: each address's prefix
  * and the destination of every route in every table (default routes excluded).
  * For the subnet allocator. *ret malloc'ed; returns count. */

@@ -67,6 +67,18 @@ int ruleset_queue_fwd_guard_prune(struct nftx *n, const char (*keep)[GW_NAME_MAX
 				  size_t n_keep, size_t *n_found);
 /* Queue the deletion of the whole table. */
 int ruleset_queue_table_delete(struct nftx *n);
+/* What the kernel must have for the table, each probed on its own: the
+ * table (nf_tables), a nat chain with masquerade, a fib expression, a ct
+ * expression. ruleset_queue_probe queues what needs it, to be sent with
+ * nftx_batch_check (never committed): the kernel refuses a message of a
+ * feature it lacks (-ENOENT, -EOPNOTSUPP). */
+enum ruleset_probe {
+	RULESET_PROBE_TABLE,
+	RULESET_PROBE_NAT,
+	RULESET_PROBE_FIB,
+	RULESET_PROBE_CT,
+};
+int ruleset_queue_probe(struct nftx *n, enum ruleset_probe p);
 /* 1 if the table exists. */
 int ruleset_table_exists(struct nftx *n);
 /* 1 if the table exists with this nsgate's layout (an older one lacks its

@@ -33,6 +33,13 @@ int options_none(const char *cmd, int argc, char *argv[]);
 int args_count(const char *cmd, int argc, char *argv[], int n, const char *what);
 int need_privileges(const char *cmd);
 
+/* show.c's, for every command with --json: the option (true when given;
+ * *ret_code >= 0 is the usage error to return), and the document printed
+ * and put. */
+struct json_object;
+bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code);
+void print_json(struct json_object *o);
+
 /* The commands: argv[0] is the command's name, getopt is reset. */
 int cmd_up(int argc, char *argv[]);
 int cmd_run(int argc, char *argv[]);
@@ -45,5 +52,6 @@ int cmd_exec(int argc, char *argv[]);
 int cmd_apply(int argc, char *argv[]);
 int cmd_gc(int argc, char *argv[]);
 int cmd_watch(int argc, char *argv[]);
+int cmd_doctor(int argc, char *argv[]);
 
 #endif

@@ -24,6 +24,7 @@
 #define USAGE_LIST "nsgate list [--json]"
 #define USAGE_SHOW "nsgate show NAME [--json]"
 #define USAGE_EXEC "nsgate exec NAME -- CMD [ARG]..."
+#define USAGE_DOCTOR "nsgate doctor [NAME] [--json]"
 
 struct command {
 	const char *name;
@@ -140,6 +141,18 @@ static const struct command commands[] = {
 	  "reloading), put them back. Event-driven (netlink and D-Bus notifications;\n"
 	  "iptables-legacy, which has none, is looked at once a second). Stops on\n"
 	  "SIGINT or SIGTERM.\n" },
+	{ "doctor", cmd_doctor, USAGE_DOCTOR,
+	  "Diagnose why gateway NAME (or each gateway) may have no connectivity, reading\n"
+	  "only: other firewalls dropping its traffic, forwarding off, strict rp_filter,\n"
+	  "nsgate's table or its elements damaged, its namespace's link, address or\n"
+	  "default route missing, its DNS servers not answering from inside (asked for\n"
+	  "real, 2 s at most), the conntrack table near full, a veth MTU above the\n"
+	  "uplink's, kernel features missing. One line per problem with its fix\n"
+	  "('host: ...' for the host's), or 'NAME: ok'. Exit 0 when all is well, 1 when\n"
+	  "something is wrong.\n\n"
+	  "  --json            one document: {\"schema\": 1, \"healthy\": BOOL, \"findings\":\n"
+	  "                    [{\"gateway\", \"check\", \"problem\", \"what\", \"fix\"}...]},\n"
+	  "                    the checks that passed too (problem false)\n" },
 	{ "publish", cmd_publish, USAGE_PUBLISH,
 	  "Publish ports of a running gateway, in one transaction: nothing changes if one\n"
 	  "SPEC cannot be published (claimed by another gateway, or a host process\n"

@@ -136,14 +136,14 @@ static json_object *firewall_json(const struct gw_view *v, const struct fw_block
 	return o;
 }
 
-static void print_json(json_object *o)
+void print_json(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
-static bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code)
+bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, OPT_LONG }, { 0 } };
 	bool json = false;

@@ -194,6 +194,10 @@ int firewall_sync(struct session *s, struct fw_survey *sv, struct fw_blocks *new
 /* Queue every gateway's elements and ports from the state files, but for
  * except's; *n (may be NULL) counts the gateways. */
 int restore_queue(struct nftx *nft, const char *except, size_t *n);
+/* Whether the kernel lacks elements gateway s (its rules gw, DNS servers
+ * filled) should have, as restore and doctor judge it: ports aside. */
+bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
+			   const struct ruleset_gw_state *have);
 /* runs_only: only gateways of dead `nsgate run`s (what up checks first). */
 int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n_ret,
 	   struct nsg_err *e);

@@ -205,8 +205,8 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
  * what is missing counts: an extra element opens nothing (the rules match
  * gateways by their name's prefix), and re-adding would report a repair
  * at every look. Ports are the exception (restore_elems_one). */
-static bool elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
-			  const struct ruleset_gw_state *have)
+bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
+			   const struct ruleset_gw_state *have)
 {
 	if (!have->in_ifaces || !have->in_ns_addrs4)
 		return true;
@@ -343,7 +343,7 @@ static int restore_elems_one(struct nftx *nft, const char *name,
 	stale = queue_masq_stale(nft, &st.spec, have);
 	if (stale < 0)
 		return stale;
-	missing = elems_missing(&st.spec, &gw, have);
+	missing = restore_elems_missing(&st.spec, &gw, have);
 	if (!differ && !missing)
 		return stale;
 	if (!differ)

@@ -221,7 +221,11 @@ static int commit_ack(const struct nlmsghdr *nlh, int err, void *data)
 	return NLX_ACK_ONE;
 }
 
-int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
+/* Send the batch and read a reply for every message. commit: end it with
+ * NFNL_MSG_BATCH_END, the kernel's signal to apply it; without that the
+ * kernel checks every message (and the whole, as `nft -c` has it do) and
+ * aborts the transaction. */
+static int batch_send(struct nftx *n, bool commit, struct nsg_err *e)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
 	struct commit_ctx c = { .n = n, .e = e };
@@ -231,10 +235,12 @@ int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
 		return nsg_fail(e, -ENOMEM, NULL, "nftables batch");
 	if (!n->n_tags)
 		return 0;
-	if (!reserve(n, MNL_NLMSG_HDRLEN + 64))
-		return nsg_fail(e, -ENOMEM, NULL, "nftables batch");
-	nftnl_batch_end(n->buf + n->len, n->seq++);
-	n->len += ((struct nlmsghdr *)(n->buf + n->len))->nlmsg_len;
+	if (commit) {
+		if (!reserve(n, MNL_NLMSG_HDRLEN + 64))
+			return nsg_fail(e, -ENOMEM, NULL, "nftables batch");
+		nftnl_batch_end(n->buf + n->len, n->seq++);
+		n->len += ((struct nlmsghdr *)(n->buf + n->len))->nlmsg_len;
+	}
 
 	/* A large batch must fit the socket's send buffer in one piece. */
 	sndbuf = n->len > INT32_MAX / 2 ? INT32_MAX : (int)n->len * 2;
@@ -250,8 +256,18 @@ int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
 		return nsg_fail(e, r, NULL, "nftables: reading the batch's replies");
 	n->len = 0;
 	n->n_tags = 0;
-	n->committed = true;
+	n->committed |= commit;
 	return c.first_err;
+}
+
+int nftx_batch_commit(struct nftx *n, struct nsg_err *e)
+{
+	return batch_send(n, true, e);
+}
+
+int nftx_batch_check(struct nftx *n, struct nsg_err *e)
+{
+	return batch_send(n, false, e);
 }
 
 static int found_cb(const struct nlmsghdr *nlh, void *data)

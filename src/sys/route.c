@@ -325,6 +325,38 @@ int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_p
 	return 1;
 }
 
+static void on_route_type(struct nlmsghdr *nlh, void *userdata)
+{
+	if (nlh->nlmsg_type == RTM_NEWROUTE)
+		*(unsigned *)userdata = ((const struct rtmsg *)nlmsg_data(nlh))->rtm_type;
+}
+
+int link_route_input(struct nl_sock *sk, const struct ip_addr *dst, const struct ip_addr *src,
+		     int iif, unsigned *ret_type)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_src_len = 32 };
+	unsigned type = RTN_UNSPEC;
+	struct link_txn t = { .on_msg = on_route_type, .userdata = &type };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+	uint8_t d[16], s[16];
+	int r;
+
+	if (!family_done(dst->family) || src->family != dst->family)
+		return -EAFNOSUPPORT;
+	msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(msg, RTA_DST, ip_addr_to_bytes(dst, d), d) < 0 ||
+	    nla_put(msg, RTA_SRC, ip_addr_to_bytes(src, s), s) < 0 ||
+	    nla_put_u32(msg, RTA_IIF, (uint32_t)iif) < 0)
+		return -EMSGSIZE;
+	r = link_txn_run(sk, msg, false, &t);
+	if (r == 0 && ret_type)
+		*ret_type = type;
+	return r;
+}
+
 /* The interfaces of IPv4 default routes, as ifindexes. */
 struct default_oifs {
 	int v[LINK_DEFAULT_IFACES_MAX];

@@ -645,6 +645,47 @@ int ruleset_queue_table_delete(struct nftx *n)
 	return queue_table(n, NFT_MSG_DELTABLE, 0);
 }
 
+/* nft: masquerade (the nat chain type, and the masq expression) */
+static void rule_probe_nat(struct rb *b)
+{
+	masquerade(b);
+}
+
+/* nft: fib daddr type local */
+static void rule_probe_fib(struct rb *b)
+{
+	daddr_local(b, NFT_CMP_EQ);
+}
+
+/* nft: ct state established,related */
+static void rule_probe_ct(struct rb *b)
+{
+	ct_state_replies(b);
+}
+
+/* One chain and rule of each kind of expression the table uses, in chains
+ * of names the layout has not: a check-only batch (nftx_batch_check) in
+ * table inet nsgate itself, so that nothing could clash with an existing
+ * table's chains (the table's own are left as they are). */
+static const struct chain_def probes[] = {
+	[RULESET_PROBE_NAT] = { "doctor_nat", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
+				{ rule_probe_nat } },
+	[RULESET_PROBE_FIB] = { "doctor_fib", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE,
+				{ rule_probe_fib } },
+	[RULESET_PROBE_CT] = { "doctor_ct", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
+			       { rule_probe_ct } },
+};
+
+int ruleset_queue_probe(struct nftx *n, enum ruleset_probe p)
+{
+	int r = queue_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+
+	if (r < 0 || p == RULESET_PROBE_TABLE || (size_t)p >= ARRAY_SIZE(probes))
+		return r;
+	r = queue_chain(n, &probes[p]);
+	return r < 0 ? r : queue_rule(n, probes[p].name, probes[p].rules[0]);
+}
+
 int ruleset_table_exists(struct nftx *n)
 {
 	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
