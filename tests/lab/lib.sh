@@ -621,3 +621,16 @@ apply_changes_nothing() {
 	[ "$(lab_snapshot)" = "$before" ] ||
 		fail "apply of $what changed the lab: $(diff <(echo "$before") <(lab_snapshot))"
 }
+
+# start_inet_dns : the lab internet's DNS server (the lab's resolv.conf names
+# $INET_ADDR): dnsmasq in inet, answering example.test with 203.0.113.7.
+inet_dns_listening() { ip netns exec inet ss -Hlun 'sport = :53' | grep -q .; }
+start_inet_dns() {
+	need_tools dnsmasq
+	ip netns exec inet dnsmasq --keep-in-foreground --conf-file=/dev/null \
+		--no-resolv --no-hosts --address=/example.test/203.0.113.7 \
+		--listen-address="$INET_ADDR" --bind-interfaces --port 53 \
+		--user=root --pid-file="$LAB_TMP/dnsmasq.pid" --log-facility=- \
+		>"$LAB_TMP/dnsmasq.log" 2>&1 &
+	wait_for inet_dns_listening || fail "dnsmasq did not start: $(cat "$LAB_TMP/dnsmasq.log")"
+}

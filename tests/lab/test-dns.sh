@@ -30,12 +30,7 @@ stub_resolver_replaced() {
 # End to end: a DNS server in inet answers example.test; the lookup inside
 # the gateway reads the bind-mounted resolv.conf and goes out through NAT.
 lookup_through_gateway() {
-	ip netns exec inet dnsmasq --keep-in-foreground --conf-file=/dev/null \
-		--no-resolv --no-hosts --address=/example.test/203.0.113.7 \
-		--listen-address=198.51.100.2 --bind-interfaces --port 53 \
-		--user=root --pid-file="$LAB_TMP/dnsmasq.pid" --log-facility=- \
-		>"$LAB_TMP/dnsmasq.log" 2>&1 &
-	wait_for dns_listening || fail "dnsmasq did not start: $(cat "$LAB_TMP/dnsmasq.log")"
+	start_inet_dns
 	expect_exit 0 run_in_gw web getent hosts example.test
 	[ "$(awk '{ print $1 }' <<<"$LAST_OUT")" = 203.0.113.7 ] ||
 		fail "getent hosts example.test in web gave '$LAST_OUT', expected 203.0.113.7"
@@ -43,7 +38,6 @@ lookup_through_gateway() {
 	assert_no_residue web
 	pass "getent hosts example.test inside the gateway resolves through NAT to 203.0.113.7"
 }
-dns_listening() { ip netns exec inet ss -Hlun 'sport = :53' | grep -q .; }
 
 # --dns ADDR,ADDR writes exactly those servers, in order.
 explicit_servers() {

@@ -11,14 +11,8 @@
 need_tools dnsmasq getent iptables-nft iptables-legacy
 RESOLV=/etc/netns/web/resolv.conf
 
-# The lab's internet DNS (as test-dns.sh serves it): dnsmasq in inet.
-dns_listening() { ip netns exec inet ss -Hlun 'sport = :53' | grep -q .; }
-ip netns exec inet dnsmasq --keep-in-foreground --conf-file=/dev/null \
-	--no-resolv --no-hosts --address=/example.test/203.0.113.7 \
-	--listen-address="$INET_ADDR" --bind-interfaces --port 53 \
-	--user=root --pid-file="$LAB_TMP/dnsmasq.pid" --log-facility=- \
-	>"$LAB_TMP/dnsmasq.log" 2>&1 &
-wait_for dns_listening || fail "dnsmasq did not start: $(cat "$LAB_TMP/dnsmasq.log")"
+# The lab's internet DNS: dnsmasq in inet.
+start_inet_dns
 start_server_in inet "$SERVER_PORT"
 
 # reaches_inet : the namespace's connection to inet's echo server gets through.
