@@ -47,6 +47,8 @@ struct hostfw_survey {
 	bool docker_user;         /* ... and chain DOCKER-USER, which FORWARD jumps to
 				     for every packet (Docker's layout) */
 	bool firewalld_table;     /* table inet firewalld exists */
+	bool firewalld_trusted;   /* ... and its rules send the gateway links to zone
+				     trusted: what the binding nsgate asks for makes */
 	struct hostfw_rule ours[HOSTFW_OURS_MAX];
 	size_t n_ours;
 };

@@ -54,7 +54,10 @@ int firewall_survey(struct session *s, struct fw_survey *sv, struct nsg_err *e)
 	r = xtables_survey(&sv->legacy, e);
 	if (r < 0)
 		return r;
-	if (sv->nft.firewalld_table) {
+	/* firewalld's own rules show the binding: no D-Bus call needed. */
+	if (sv->nft.firewalld_trusted) {
+		snprintf(sv->firewalld_zone, sizeof(sv->firewalld_zone), "%s", FIREWALLD_ZONE);
+	} else if (sv->nft.firewalld_table) {
 		r = firewalld_look(sv, e);
 		if (r < 0)
 			return r;
@@ -66,7 +69,8 @@ int firewall_survey(struct session *s, struct fw_survey *sv, struct nsg_err *e)
 		if (!strcmp(b.family, "ip6"))
 			continue;
 		if (b.source == FW_SRC_FIREWALLD)
-			b.opened = sv->firewalld && !strcmp(sv->firewalld_zone, FIREWALLD_ZONE);
+			b.opened = sv->nft.firewalld_trusted ||
+				   (sv->firewalld && !strcmp(sv->firewalld_zone, FIREWALLD_ZONE));
 		fw_blocks_add(&sv->blocks, &b);
 	}
 	for (size_t i = 0; i < sv->legacy.blocks.n; i++)
