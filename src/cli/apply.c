@@ -47,10 +47,19 @@ int cmd_apply(int argc, char *argv[])
 		       nsg_escape(items[i].detail, detail, sizeof(detail)), items[i].detail[0] ? ")" : "");
 	}
 	free(items);
+	n = cfg.n;
 	config_free(&cfg);
 	if (r < 0)
 		return report(&e, r);
 	printf("%zu change%s\n", changes, changes == 1 ? "" : "s");
+	/* As up does: what other firewalls will still drop (--firewall none
+	 * sections, or a chain nsgate cannot open), with the fix. */
+	if (n) {
+		struct fw_blocks fw;
+
+		if (gateway_firewall(&fw, &e) == 0)
+			warn_firewall_blocks(NULL, &fw);
+	}
 	return EXIT_OK;
 }
 

@@ -19,6 +19,10 @@ enum { OPT_LONG = 0x100 };
 /* "nsgate: <what>: <why>" (just "nsgate: <why>" without what) on one line of
  * stderr, both escaped by nsg_escape: the one printer of messages. */
 void print_error(const char *what, const char *why_fmt, ...) _printf_(2, 3);
+/* One warning per other firewall's chain of bs that is not opened, with its
+ * fix: `gateway "NAME": ... drops its traffic`, or with name NULL `...
+ * drops the gateways' traffic`. */
+void warn_firewall_blocks(const char *name, const struct fw_blocks *bs);
 /* report: e as above; returns the exit code of e's kind. */
 int report(const struct nsg_err *e, int fallback);
 /* "nsgate: CMD: <object>: <why> (see 'nsgate CMD --help')"; returns 2. */

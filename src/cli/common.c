@@ -150,3 +150,20 @@ int need_privileges(const char *cmd)
 		}
 	return 0;
 }
+
+void warn_firewall_blocks(const char *name, const struct fw_blocks *bs)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		char what[200], fix[512];
+
+		if (bs->b[i].opened)
+			continue;
+		firewall_describe(&bs->b[i], what, sizeof(what));
+		firewall_fix(&bs->b[i], fix, sizeof(fix));
+		if (name)
+			print_error("warning", "gateway \"%s\": %s drops its traffic: fix: %s", name,
+				    what, fix);
+		else
+			print_error("warning", "%s drops the gateways' traffic: fix: %s", what, fix);
+	}
+}

@@ -127,13 +127,7 @@ static void up_warnings(const char *name, const struct gw_up_result *res)
 {
 	if (res->warning)
 		print_error("warning", "dns: %s", res->warning);
-	for (size_t i = 0; i < res->blocked.n; i++) {
-		char what[200], fix[512];
-
-		firewall_describe(&res->blocked.b[i], what, sizeof(what));
-		firewall_fix(&res->blocked.b[i], fix, sizeof(fix));
-		print_error("warning", "gateway \"%s\": %s drops its traffic: fix: %s", name, what, fix);
-	}
+	warn_firewall_blocks(name, &res->blocked);
 }
 
 int cmd_up(int argc, char *argv[])
