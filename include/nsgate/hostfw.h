@@ -8,7 +8,9 @@
  * the expressions iptables-nft itself uses, so that `iptables-nft -L`,
  * `iptables-save` and `iptables -D` read them as
  *   -A DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
- * This module knows nothing of gateways: the core says when.
+ * (in Docker's layout below two RETURNs that leave traffic to Docker's
+ * bridges to Docker's own rules). This module knows nothing of gateways:
+ * the core says when.
  */
 #ifndef NSGATE_HOSTFW_H
 #define NSGATE_HOSTFW_H
@@ -30,6 +32,8 @@ enum hostfw_kind {
 	HOSTFW_OIF,              /* -o nsg-+ -j ACCEPT */
 	HOSTFW_DNS_UDP,          /* -i nsg-+ -p udp --dport 53 -j ACCEPT */
 	HOSTFW_DNS_TCP,          /* -i nsg-+ -p tcp --dport 53 -j ACCEPT */
+	HOSTFW_RET_DOCKER0,      /* -i nsg-+ -o docker0 -j RETURN */
+	HOSTFW_RET_BRIDGES,      /* -i nsg-+ -o br-+ -j RETURN */
 };
 
 /* One rule nsgate added (its comment is FW_COMMENT), where it is. */
@@ -46,6 +50,8 @@ struct hostfw_survey {
 	bool iptables_filter;     /* table ip filter exists (iptables-nft) */
 	bool docker_user;         /* ... and chain DOCKER-USER, which FORWARD jumps to
 				     for every packet (Docker's layout) */
+	bool docker_returns;      /* ... whose rules return gateway traffic to docker0
+				     and br-+ before any accepts it (anyone's rules) */
 	bool firewalld_table;     /* table inet firewalld exists */
 	bool firewalld_trusted;   /* ... and its rules send the gateway links to zone
 				     trusted: what the binding nsgate asks for makes */
@@ -59,6 +65,9 @@ struct hostfw_survey {
  * `opened`). A block is opened when rules before its drop accept every
  * gateway's traffic (nsgate's or an admin's; FORWARD's through DOCKER-USER
  * too) and, in table ip filter, open would move or delete none of ours.
+ * Accepts in DOCKER-USER count only once the returns (docker_returns) come
+ * before them: a namespace must not get past Docker's isolation of its
+ * containers (their unpublished addresses).
  * Cheap: the whole budget of this check in `up` is 0.5 ms. No nf_tables:
  * an empty survey. */
 int hostfw_survey(struct nftx *n, struct hostfw_survey *sv);
@@ -66,13 +75,18 @@ int hostfw_survey(struct nftx *n, struct hostfw_survey *sv);
 /* Queue, into the caller's batch, what makes table ip filter let every
  * gateway's traffic through, given what sv found there:
  *  forward: `-i nsg-+ -j ACCEPT` and `-o nsg-+ -j ACCEPT` at the top of
- *           DOCKER-USER (sv->docker_user), else at the top of FORWARD;
+ *           DOCKER-USER (sv->docker_user), else at the top of FORWARD; in
+ *           DOCKER-USER above them `-i nsg-+ -o docker0 -j RETURN` and
+ *           `-i nsg-+ -o br-+ -j RETURN`, which hand what goes to Docker's
+ *           bridges back to FORWARD, to Docker's rules (its published
+ *           ports pass, the containers' other addresses are dropped);
  *  input:   `-i nsg-+ -p udp --dport 53 -j ACCEPT` and the same for tcp at
  *           the top of INPUT;
  * each with a counter and the comment FW_COMMENT. Rules of ours already in
  * the right chain stay; ours in another chain (FORWARD's, once Docker made
- * DOCKER-USER) are deleted. Returns the number of messages queued (0: all
- * is in place), or -errno. */
+ * DOCKER-USER) are deleted, and so are returns that an accept (inserted
+ * now, or anyone's) would precede: they go to the top anew. Returns the
+ * number of messages queued (0: all is in place), or -errno. */
 int hostfw_queue_iptables_open(struct nftx *n, const struct hostfw_survey *sv, bool forward,
 			       bool input);
 /* Queue the deletion of every rule sv found with our comment. Returns the

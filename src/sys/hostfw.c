@@ -15,6 +15,11 @@
  * the comment is the rule's userdata (as `nft ... comment "nsgate"` writes
  * it) rather than an x_tables match: iptables-nft reads both as
  * `-m comment --comment nsgate`, and the userdata needs no xt module.
+ *
+ * In Docker's layout the accept `-i nsg-+` would come before Docker's own
+ * FORWARD rules, which keep forwarded traffic off containers' unpublished
+ * addresses: two RETURNs above it (`-i nsg-+ -o docker0`, `-o br-+`) hand
+ * what goes to Docker's bridges back to FORWARD, where Docker decides.
  */
 /* glibc's netinet/in.h first: then linux/in.h steps aside. */
 #include <netinet/in.h>
@@ -48,6 +53,10 @@
 #define FIREWALLD_ZONES "filter_FORWARD_ZONES"
 #define FIREWALLD_TRUSTED "filter_FWD_trusted"
 #define DNS_PORT 53
+/* Docker's bridges: the default network's, and those of the networks
+ * `docker network create` makes (br-<id>), as iptables spells them. */
+#define DOCKER_BRIDGE "docker0"
+#define DOCKER_BRIDGES "br-"
 /* Base chains on the two hooks in other tables: firewalld has 2, a Docker
  * host 2 (or 4 with ip6), an admin's nftables.conf 1 or 2. */
 #define MAX_BASE 32
@@ -61,6 +70,14 @@ enum {
 	ACC_ALL = 0xf,          /* accept: everything */
 };
 
+/* What a rule hands back to FORWARD from DOCKER-USER: gateway traffic to
+ * Docker's bridges. */
+enum {
+	RET_DOCKER0 = 1 << 0,   /* iifname "nsg-*" oifname "docker0" return */
+	RET_BRIDGES = 1 << 1,   /* iifname "nsg-*" oifname "br-*" return */
+	RET_BOTH = 0x3,
+};
+
 /* A rule that ends the chain for every packet that reaches it. */
 enum catchall { CA_NONE, CA_ACCEPT, CA_DROP, CA_END };
 
@@ -72,6 +89,7 @@ enum reg_kind { REG_OTHER, REG_IIFNAME, REG_OIFNAME, REG_L4PROTO, REG_DPORT };
 struct rule_view {
 	uint8_t slot[N_SLOTS];  /* enum reg_kind of each 32-bit slot */
 	bool iif, oif;          /* iifname/oifname "nsg-*" (or a shorter prefix) */
+	unsigned bridge;        /* RET_*: oifname "docker0" or "br-*" */
 	uint8_t l4proto;        /* meta l4proto == this (0: no such match) */
 	bool dport53;           /* th dport == 53 */
 	bool other;             /* any other match or statement */
@@ -82,6 +100,7 @@ struct rule_view {
 	bool to_docker_user;    /* jump DOCKER-USER (for every packet, once judged) */
 	bool to_trusted;        /* goto or jump to firewalld's zone trusted */
 	unsigned acc;           /* ACC_* */
+	unsigned ret;           /* RET_*: one of the two returns */
 	enum catchall catchall;
 };
 
@@ -146,6 +165,22 @@ static bool gateway_prefix(const void *data, uint32_t len)
 	return len > 0 && len <= strlen(GW_IFNAME_PREFIX) && !memcmp(data, GW_IFNAME_PREFIX, len);
 }
 
+/* One of Docker's bridges, as the compare of an output name: "docker0"
+ * exactly (the NUL, and any padding, compared too), or the prefix "br-". */
+static unsigned docker_bridge(const uint8_t *data, uint32_t len)
+{
+	const size_t n = strlen(DOCKER_BRIDGE);
+
+	if (len == strlen(DOCKER_BRIDGES) && !memcmp(data, DOCKER_BRIDGES, len))
+		return RET_BRIDGES;
+	if (len <= n || len > IFNAMSIZ || memcmp(data, DOCKER_BRIDGE, n))
+		return 0;
+	for (uint32_t i = n; i < len; i++)
+		if (data[i])
+			return 0;
+	return RET_DOCKER0;
+}
+
 static void see_cmp(struct rule_view *v, const struct nftnl_expr *e)
 {
 	static const uint8_t port53[2] = { DNS_PORT >> 8, DNS_PORT & 0xff };
@@ -160,12 +195,14 @@ static void see_cmp(struct rule_view *v, const struct nftnl_expr *e)
 	switch (v->slot[s]) {
 	case REG_IIFNAME:
 	case REG_OIFNAME:
-		if (!gateway_prefix(data, len))
-			v->other = true;
-		else if (v->slot[s] == REG_IIFNAME)
+		if (gateway_prefix(data, len) && v->slot[s] == REG_IIFNAME)
 			v->iif = true;
-		else
+		else if (gateway_prefix(data, len))
 			v->oif = true;
+		else if (v->slot[s] == REG_OIFNAME && docker_bridge(data, len))
+			v->bridge |= docker_bridge(data, len);
+		else
+			v->other = true;
 		break;
 	case REG_L4PROTO:
 		if (len == 1 && !v->l4proto)
@@ -239,10 +276,16 @@ static int see_expr(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
+/* The rule's one condition is iifname "nsg-*". */
+static bool iif_only(const struct rule_view *v)
+{
+	return v->iif && !v->oif && !v->bridge && !v->l4proto && !v->dport53 && !v->other;
+}
+
 /* What the rule's matches and verdict add up to. */
 static void judge(struct rule_view *v)
 {
-	bool cond = v->iif || v->oif || v->l4proto || v->dport53 || v->other;
+	bool cond = v->iif || v->oif || v->bridge || v->l4proto || v->dport53 || v->other;
 	bool accept = v->has_verdict && v->verdict == NF_ACCEPT && !v->rejects && !v->other;
 
 	if (!cond && (v->rejects || (v->has_verdict && v->verdict == NF_DROP)))
@@ -252,11 +295,17 @@ static void judge(struct rule_view *v)
 	else if (!cond && v->has_verdict && (v->verdict == NFT_RETURN || v->verdict == NFT_GOTO))
 		v->catchall = CA_END;
 	v->to_docker_user &= !cond;
-	if (!accept)
+	/* iifname "nsg-*" oifname "docker0" (or "br-*") return, nothing else */
+	if (v->has_verdict && v->verdict == NFT_RETURN && !v->rejects &&
+	    (v->bridge == RET_DOCKER0 || v->bridge == RET_BRIDGES) && v->iif && !v->oif &&
+	    !v->l4proto && !v->dport53 && !v->other)
+		v->ret = v->bridge;
+	/* An accept to Docker's bridges only is none of the shapes below. */
+	if (!accept || v->bridge)
 		return;
 	if (!cond)
 		v->acc = ACC_ALL;
-	else if (v->iif && !v->oif && !v->l4proto && !v->dport53)
+	else if (iif_only(v))
 		v->acc = ACC_IIF;
 	else if (v->oif && !v->iif && !v->l4proto && !v->dport53)
 		v->acc = ACC_OIF;
@@ -295,6 +344,7 @@ static bool rule_is_ours(const struct nftnl_rule *r, const struct rule_view *v)
 /* One chain's rules as a packet from or to a gateway meets them. */
 struct scan {
 	unsigned acc;           /* ACC_* of the rules before the first catch-all */
+	unsigned ret;           /* RET_* of the rules before those that accept "nsg-*" in */
 	enum catchall first;    /* the first rule that ends the chain for all */
 	bool to_docker_user;    /* every packet jumps to DOCKER-USER before it */
 };
@@ -306,6 +356,8 @@ static void scan_rule(struct scan *s, const struct rule_view *v)
 {
 	if (s->first != CA_NONE)
 		return;
+	if (!(s->acc & ACC_IIF))
+		s->ret |= v->ret;
 	s->acc |= v->acc;
 	s->to_docker_user |= v->to_docker_user;
 	s->first = v->catchall;
@@ -319,9 +371,11 @@ struct rules_ctx {
 	int err;
 };
 
-static enum hostfw_kind kind_of(unsigned acc)
+static enum hostfw_kind kind_of(const struct rule_view *v)
 {
-	switch (acc) {
+	if (v->ret)
+		return v->ret == RET_DOCKER0 ? HOSTFW_RET_DOCKER0 : HOSTFW_RET_BRIDGES;
+	switch (v->acc) {
 	case ACC_IIF: return HOSTFW_IIF;
 	case ACC_OIF: return HOSTFW_OIF;
 	case ACC_DNS_UDP: return HOSTFW_DNS_UDP;
@@ -331,7 +385,7 @@ static enum hostfw_kind kind_of(unsigned acc)
 }
 
 static void add_ours(struct hostfw_survey *sv, const struct nftnl_rule *r, const char *chain,
-		     unsigned acc)
+		     const struct rule_view *v)
 {
 	struct hostfw_rule *o;
 
@@ -343,7 +397,7 @@ static void add_ours(struct hostfw_survey *sv, const struct nftnl_rule *r, const
 	snprintf(o->chain, sizeof(o->chain), "%s", chain);
 	o->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	o->input = !strcmp(chain, IPT_INPUT);
-	o->kind = kind_of(acc);
+	o->kind = kind_of(v);
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -365,10 +419,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_expr_foreach(r, see_expr, &v);
 	judge(&v);
 	scan_rule(ctx->scan, &v);
-	ctx->trusted |= v.to_trusted && v.iif && !v.oif && !v.l4proto && !v.dport53 && !v.other;
+	ctx->trusted |= v.to_trusted && iif_only(&v);
 	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 	if (chain && ctx->sv && rule_is_ours(r, &v))
-		add_ours(ctx->sv, r, chain, v.acc);
+		add_ours(ctx->sv, r, chain, &v);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
@@ -482,12 +536,36 @@ static int dump_chains(struct nftx *n, struct chains_ctx *cc)
 
 /* ------------------------------------------------- where nsgate's rules go */
 
-/* The kinds of each side (forward, input), in the order open inserts them:
- * each at the top, so the second ends first. */
-static const enum hostfw_kind side_kinds[2][2] = {
-	{ HOSTFW_OIF, HOSTFW_IIF },
-	{ HOSTFW_DNS_TCP, HOSTFW_DNS_UDP },
+/* The kinds of each side, in the order open inserts them: each at the
+ * top, so the last ends first. In Docker's layout the forward side has
+ * the two returns too, above the accepts. */
+static const enum hostfw_kind forward_kinds[] = {
+	HOSTFW_OIF, HOSTFW_IIF, HOSTFW_RET_BRIDGES, HOSTFW_RET_DOCKER0,
 };
+static const enum hostfw_kind input_kinds[] = { HOSTFW_DNS_TCP, HOSTFW_DNS_UDP };
+#define SIDE_KINDS_MAX 4
+
+static size_t side_kinds(const struct hostfw_survey *sv, bool input,
+			 const enum hostfw_kind **ret)
+{
+	*ret = input ? input_kinds : forward_kinds;
+	return input ? 2 : sv->docker_user ? 4 : 2;
+}
+
+/* Where k stands in want (n: none). */
+static size_t kind_index(const enum hostfw_kind *want, size_t n, enum hostfw_kind k)
+{
+	size_t i = 0;
+
+	while (i < n && want[i] != k)
+		i++;
+	return i;
+}
+
+static bool is_return(enum hostfw_kind k)
+{
+	return k == HOSTFW_RET_DOCKER0 || k == HOSTFW_RET_BRIDGES;
+}
 
 /* Where a side's rules go: Docker documents DOCKER-USER for them. */
 static const char *side_chain(const struct hostfw_survey *sv, bool input)
@@ -495,20 +573,40 @@ static const char *side_chain(const struct hostfw_survey *sv, bool input)
 	return input ? IPT_INPUT : sv->docker_user ? FW_DOCKER_USER : IPT_FORWARD;
 }
 
-/* ours[i] is one open keeps: of a kind of its side, in that side's chain,
- * and the first of its kind there. */
-static bool ours_kept(const struct hostfw_survey *sv, size_t i)
+/* ours[i] is of a kind of its side, in that side's chain, and the first
+ * of its kind there. */
+static bool ours_placed(const struct hostfw_survey *sv, size_t i)
 {
 	const struct hostfw_rule *o = &sv->ours[i];
-	const enum hostfw_kind *want = side_kinds[o->input];
+	const enum hostfw_kind *want;
+	size_t n = side_kinds(sv, o->input, &want);
 	const char *chain = side_chain(sv, o->input);
 
-	if ((o->kind != want[0] && o->kind != want[1]) || strcmp(o->chain, chain))
+	if (kind_index(want, n, o->kind) == n || strcmp(o->chain, chain))
 		return false;
 	for (size_t j = 0; j < i; j++)
 		if (sv->ours[j].kind == o->kind && !strcmp(sv->ours[j].chain, chain))
 			return false;
 	return true;
+}
+
+static bool kind_placed(const struct hostfw_survey *sv, enum hostfw_kind k)
+{
+	for (size_t i = 0; i < sv->n_ours; i++)
+		if (sv->ours[i].kind == k && ours_placed(sv, i))
+			return true;
+	return false;
+}
+
+/* ours[i] is one open keeps: placed, and a return only while the returns
+ * come before every accept of gateway traffic and open inserts no accept
+ * (at the top: above them). Otherwise the returns go to the top anew. */
+static bool ours_kept(const struct hostfw_survey *sv, size_t i)
+{
+	if (!ours_placed(sv, i))
+		return false;
+	return !is_return(sv->ours[i].kind) ||
+	       (sv->docker_returns && kind_placed(sv, HOSTFW_IIF) && kind_placed(sv, HOSTFW_OIF));
 }
 
 /* Open would delete no rule of ours on that side. */
@@ -589,6 +687,7 @@ static int survey_ipt_filter(struct nftx *n, struct hostfw_survey *sv, unsigned 
 	}
 	/* Docker's layout: rules in DOCKER-USER count only with the jump. */
 	sv->docker_user = (present & (1u << I_DOCKER_USER)) && scans[I_FORWARD].to_docker_user;
+	sv->docker_returns = sv->docker_user && scans[I_DOCKER_USER].ret == RET_BOTH;
 	return 0;
 }
 
@@ -622,11 +721,18 @@ static int survey_base(struct nftx *n, struct hostfw_survey *sv, const struct ba
 		bool fwd = !strcmp(b->chain, IPT_FORWARD);
 
 		/* Read already. Not opened while open would still move or
-		 * delete rules of ours (their chain is Docker's now). */
+		 * delete rules of ours (their chain is Docker's now). Opened
+		 * through DOCKER-USER only once the returns there hand what
+		 * goes to Docker's bridges back to Docker's rules; an admin's
+		 * accepts in FORWARD itself are the admin's choice. */
 		if (fwd || !strcmp(b->chain, IPT_INPUT)) {
+			bool docker = fwd && sv->docker_user;
+
 			s = ipt[fwd ? I_FORWARD : I_INPUT];
-			acc = s.acc | (fwd && sv->docker_user ? ipt[I_DOCKER_USER].acc : 0);
-			add_block(sv, b, &s, acc_opens(b->hook, acc) && side_tidy(sv, !fwd));
+			acc = s.acc | (docker ? ipt[I_DOCKER_USER].acc : 0);
+			add_block(sv, b, &s, side_tidy(sv, !fwd) &&
+					     (acc_opens(b->hook, s.acc) ||
+					      (acc_opens(b->hook, acc) && (!docker || sv->docker_returns))));
 			return 0;
 		}
 	}
@@ -712,8 +818,9 @@ static void match(struct rb *b, const char *load, uint32_t key_or_base, uint32_t
 	nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-/* counter accept comment "nsgate"   (-m comment --comment nsgate -j ACCEPT) */
-static void counter_accept_ours(struct rb *b)
+/* counter accept (or return) comment "nsgate"
+ *   (-m comment --comment nsgate -j ACCEPT, or -j RETURN) */
+static void counter_verdict_ours(struct rb *b, int verdict)
 {
 	struct nftnl_expr *imm;
 	struct nftnl_udata_buf *ud;
@@ -722,7 +829,7 @@ static void counter_accept_ours(struct rb *b)
 	imm = add_expr(b, "immediate");
 	if (imm) {
 		nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+		nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
 	}
 	ud = nftnl_udata_buf_alloc(32);
 	if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, FW_COMMENT) ||
@@ -738,7 +845,13 @@ static void counter_accept_ours(struct rb *b)
  *   HOSTFW_DNS_UDP  -i nsg-+ -p udp -m udp --dport 53 -j ACCEPT
  *                                             iifname "nsg-*" udp dport 53 counter accept
  *   HOSTFW_DNS_TCP  the same with tcp
- * each with -m comment --comment nsgate (comment "nsgate"). */
+ *   HOSTFW_RET_DOCKER0  -i nsg-+ -o docker0 -j RETURN
+ *                                             iifname "nsg-*" oifname "docker0" counter return
+ *   HOSTFW_RET_BRIDGES  -i nsg-+ -o br-+ -j RETURN
+ *                                             iifname "nsg-*" oifname "br-*" counter return
+ * each with -m comment --comment nsgate (comment "nsgate"). An exact name
+ * is compared with its NUL ("docker0\0", 8 bytes), a `+` name on the
+ * bytes before the `+`. */
 static void build_kind(struct rb *b, enum hostfw_kind k)
 {
 	static const uint8_t port53[2] = { DNS_PORT >> 8, DNS_PORT & 0xff };
@@ -750,7 +863,11 @@ static void build_kind(struct rb *b, enum hostfw_kind k)
 		match(b, "meta", NFT_META_L4PROTO, 0, &proto, sizeof(proto));
 		match(b, "payload", NFT_PAYLOAD_TRANSPORT_HEADER, 2, port53, sizeof(port53));
 	}
-	counter_accept_ours(b);
+	if (k == HOSTFW_RET_DOCKER0)
+		match(b, "meta", NFT_META_OIFNAME, 0, DOCKER_BRIDGE, sizeof(DOCKER_BRIDGE));
+	else if (k == HOSTFW_RET_BRIDGES)
+		match(b, "meta", NFT_META_OIFNAME, 0, DOCKER_BRIDGES, strlen(DOCKER_BRIDGES));
+	counter_verdict_ours(b, is_return(k) ? NFT_RETURN : NF_ACCEPT);
 }
 
 static const char *kind_text(enum hostfw_kind k)
@@ -760,6 +877,8 @@ static const char *kind_text(enum hostfw_kind k)
 	case HOSTFW_OIF: return "-o " FW_IPT_IFNAME " -j ACCEPT";
 	case HOSTFW_DNS_UDP: return "-i " FW_IPT_IFNAME " -p udp --dport 53 -j ACCEPT";
 	case HOSTFW_DNS_TCP: return "-i " FW_IPT_IFNAME " -p tcp --dport 53 -j ACCEPT";
+	case HOSTFW_RET_DOCKER0: return "-i " FW_IPT_IFNAME " -o " DOCKER_BRIDGE " -j RETURN";
+	case HOSTFW_RET_BRIDGES: return "-i " FW_IPT_IFNAME " -o " DOCKER_BRIDGES "+ -j RETURN";
 	default: return "rule";
 	}
 }
@@ -802,14 +921,15 @@ out:
 	return r;
 }
 
-/* One side of open: its two rules in its chain; rules of ours elsewhere
- * on that side (input: INPUT; forward: any other chain) and duplicates are
- * deleted. */
+/* One side of open: its rules in its chain; rules of ours elsewhere on
+ * that side (input: INPUT; forward: any other chain), duplicates, and
+ * returns that would end up below an accept are deleted. */
 static int open_side(struct nftx *n, const struct hostfw_survey *sv, bool input)
 {
-	const enum hostfw_kind *want = side_kinds[input];
+	const enum hostfw_kind *want;
+	const size_t n_want = side_kinds(sv, input, &want);
 	const char *chain = side_chain(sv, input);
-	bool have[2] = { false, false };
+	bool have[SIDE_KINDS_MAX] = { false }, all = true;
 	int queued = 0, r;
 
 	for (size_t i = 0; i < sv->n_ours; i++) {
@@ -818,7 +938,7 @@ static int open_side(struct nftx *n, const struct hostfw_survey *sv, bool input)
 		if (o->input != input)
 			continue;
 		if (ours_kept(sv, i)) {
-			have[o->kind == want[1]] = true;
+			have[kind_index(want, n_want, o->kind)] = true;
 			continue;
 		}
 		r = queue_rule(n, o->chain, HOSTFW_OTHER, o->handle);
@@ -826,12 +946,14 @@ static int open_side(struct nftx *n, const struct hostfw_survey *sv, bool input)
 			return r;
 		queued++;
 	}
+	for (size_t k = 0; k < n_want; k++)
+		all &= have[k];
 	/* Never a chain of iptables' own making: gone since the survey, or
 	 * never made (iptables-nft makes INPUT only when first used). */
-	r = !have[0] || !have[1] ? nftx_chain_exists(n, NFPROTO_IPV4, IPT_TABLE, chain) : 0;
+	r = !all ? nftx_chain_exists(n, NFPROTO_IPV4, IPT_TABLE, chain) : 0;
 	if (r <= 0)
 		return r < 0 ? r : queued;
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < n_want; k++) {
 		if (have[k])
 			continue;
 		r = queue_rule(n, chain, want[k], 0);

@@ -12,7 +12,13 @@
  * that `iptables-legacy-save` reads them as
  *   -A DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
  *   -A INPUT -i nsg-+ -p udp -m udp --dport 53 -m comment --comment nsgate -j ACCEPT
- * and `iptables-legacy -D` with the same words deletes them.
+ * and `iptables-legacy -D` with the same words deletes them. In Docker's
+ * layout two returns stand above the accepts in DOCKER-USER,
+ *   -A DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN
+ *   -A DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN
+ * so that what goes to Docker's bridges meets Docker's own FORWARD rules
+ * (published ports pass, containers' other addresses do not), as for
+ * hostfw.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -44,6 +50,10 @@
  * it again, this many times. */
 #define XT_TRIES 3
 #define DNS_PORT 53
+/* Docker's bridges in iptables' spelling: the default network's, and
+ * those `docker network create` makes (br-<id>). */
+#define DOCKER_BRIDGE "docker0"
+#define DOCKER_BRIDGES "br-+"
 
 /* libip4tc's functions nsgate calls, each typed by its declaration in
  * libiptc.h. */
@@ -59,10 +69,15 @@ static struct {
 } iptc;
 
 /* The shapes of rule nsgate adds, in the order they stand at the top of
- * their chain: -i and -o in FORWARD (DOCKER-USER), DNS in INPUT. */
-enum xt_kind { XK_IN, XK_OUT, XK_DNS_UDP, XK_DNS_TCP, XK_MAX, XK_NONE = XK_MAX };
+ * their chain: the returns to Docker's bridges (DOCKER-USER only), -i and
+ * -o in FORWARD (DOCKER-USER), DNS in INPUT. */
+enum xt_kind {
+	XK_RET_DOCKER0, XK_RET_BRIDGES, XK_IN, XK_OUT, XK_DNS_UDP, XK_DNS_TCP,
+	XK_MAX, XK_NONE = XK_MAX
+};
 
-static bool kind_forward(enum xt_kind k) { return k == XK_IN || k == XK_OUT; }
+static bool kind_forward(enum xt_kind k) { return k <= XK_OUT; }
+static bool kind_return(enum xt_kind k) { return k == XK_RET_DOCKER0 || k == XK_RET_BRIDGES; }
 
 /* One rule: its entry, matches and target (ours take 488 bytes). */
 struct xt_rule {
@@ -165,23 +180,32 @@ static int xt_init(struct xtc_handle **ret, struct nsg_err *e)
 static const struct xt_udp dns_udp = { .spts = { 0, 0xffff }, .dpts = { DNS_PORT, DNS_PORT } };
 static const struct xt_tcp dns_tcp = { .spts = { 0, 0xffff }, .dpts = { DNS_PORT, DNS_PORT } };
 
-/* `-i nsg-+` as iptables keeps it: the name with its '+', matched on the
- * bytes before the '+' (xtables_parse_interface). */
-static void iface_set(char *name, unsigned char *mask)
+/* How many bytes of the name `-i IFACE` matches (xtables_parse_interface):
+ * those before a final '+', else the name with its NUL. */
+static size_t iface_len(const char *iface)
 {
-	memcpy(name, FW_IPT_IFNAME, sizeof(FW_IPT_IFNAME));
-	memset(mask, 0xff, sizeof(FW_IPT_IFNAME) - 2);
+	size_t len = strlen(iface);
+
+	return iface[len - 1] == '+' ? len - 1 : len + 1;
 }
 
-static bool iface_ours(const char *name, const unsigned char *mask)
+/* `-i IFACE` as iptables keeps it: the name (with its '+'), the mask of
+ * the bytes matched. */
+static void iface_set(char *name, unsigned char *mask, const char *iface)
+{
+	snprintf(name, IFNAMSIZ, "%s", iface);
+	memset(mask, 0xff, iface_len(iface));
+}
+
+static bool iface_is(const char *name, const unsigned char *mask, const char *iface)
 {
 	static const unsigned char zero[IFNAMSIZ];
-	const size_t n = sizeof(FW_IPT_IFNAME) - 2;
+	const size_t n = iface_len(iface);
 
 	for (size_t i = 0; i < n; i++)
 		if (mask[i] != 0xff)
 			return false;
-	return !memcmp(mask + n, zero, IFNAMSIZ - n) && !memcmp(name, FW_IPT_IFNAME, n);
+	return !memcmp(mask + n, zero, IFNAMSIZ - n) && !memcmp(name, iface, n);
 }
 
 /* Append match NAME with data (len bytes) at off; the offset after it. */
@@ -198,8 +222,8 @@ static size_t put_match(struct xt_rule *r, size_t off, const char *name, const v
 
 /* Rule k as iptables-legacy builds it from
  *   -i nsg-+ [-p udp -m udp --dport 53] -m comment --comment nsgate -j ACCEPT
- * (or -o nsg-+): ipt_entry, the port match, the comment, the standard
- * target with verdict ACCEPT. */
+ * (or -o nsg-+; or -i nsg-+ -o docker0 (br-+) ... -j RETURN): ipt_entry,
+ * the port match, the comment, the standard target with its verdict. */
 static void rule_build(enum xt_kind k, struct xt_rule *r)
 {
 	struct ipt_entry *e = &r->e;
@@ -209,9 +233,12 @@ static void rule_build(enum xt_kind k, struct xt_rule *r)
 
 	memset(r, 0, sizeof(*r));
 	if (k == XK_OUT)
-		iface_set(e->ip.outiface, e->ip.outiface_mask);
+		iface_set(e->ip.outiface, e->ip.outiface_mask, FW_IPT_IFNAME);
 	else
-		iface_set(e->ip.iniface, e->ip.iniface_mask);
+		iface_set(e->ip.iniface, e->ip.iniface_mask, FW_IPT_IFNAME);
+	if (kind_return(k))
+		iface_set(e->ip.outiface, e->ip.outiface_mask,
+			  k == XK_RET_DOCKER0 ? DOCKER_BRIDGE : DOCKER_BRIDGES);
 	if (k == XK_DNS_UDP) {
 		e->ip.proto = IPPROTO_UDP;
 		off = put_match(r, off, "udp", &dns_udp, sizeof(dns_udp));
@@ -224,9 +251,11 @@ static void rule_build(enum xt_kind k, struct xt_rule *r)
 	t = (struct xt_standard_target *)(r->b + off);
 	t->target.u.user.target_size = XT_ALIGN(sizeof(*t));
 	/* libip4tc takes the verdict by its name and stores it as the kernel
-	 * wants it: standard target "" with verdict -NF_ACCEPT - 1. */
-	snprintf(t->target.u.user.name, sizeof(t->target.u.user.name), "%s", IPTC_LABEL_ACCEPT);
-	t->verdict = -NF_ACCEPT - 1;
+	 * wants it: standard target "" with verdict -NF_ACCEPT - 1 (RETURN:
+	 * XT_RETURN). */
+	snprintf(t->target.u.user.name, sizeof(t->target.u.user.name), "%s",
+		 kind_return(k) ? IPTC_LABEL_RETURN : IPTC_LABEL_ACCEPT);
+	t->verdict = kind_return(k) ? XT_RETURN : -NF_ACCEPT - 1;
 	e->next_offset = off + t->target.u.user.target_size;
 }
 
@@ -288,21 +317,39 @@ static bool rule_unconditional(const struct ipt_entry *e, const struct xt_matche
 	return !memcmp(&e->ip, &any, sizeof(any)) && !mm->other && !mm->n_port;
 }
 
+/* The return shape of a rule with verdict RETURN and no address, flag or
+ * other match: -i nsg-+ -o docker0 (or br-+), nothing else. */
+static enum xt_kind return_kind(const struct ipt_ip *ip, const struct xt_matches *mm, bool in)
+{
+	if (!in || ip->proto || mm->n_port)
+		return XK_NONE;
+	if (iface_is(ip->outiface, ip->outiface_mask, DOCKER_BRIDGE))
+		return XK_RET_DOCKER0;
+	if (iface_is(ip->outiface, ip->outiface_mask, DOCKER_BRIDGES))
+		return XK_RET_BRIDGES;
+	return XK_NONE;
+}
+
 /* Which of nsgate's shapes rule e has, whoever added it (with any
  * comment, or none); *ours when it carries nsgate's. XK_NONE: none. */
 static enum xt_kind rule_kind(const struct ipt_entry *e, const char *target,
 			      const struct xt_matches *mm)
 {
 	const struct ipt_ip *ip = &e->ip;
-	bool in = iface_ours(ip->iniface, ip->iniface_mask), out_any = !ip->outiface_mask[0];
+	bool in = iface_is(ip->iniface, ip->iniface_mask, FW_IPT_IFNAME);
+	bool out_any = !ip->outiface_mask[0];
 
-	if (strcmp(target, IPTC_LABEL_ACCEPT) || mm->other || ip->src.s_addr ||
-	    ip->dst.s_addr || ip->smsk.s_addr || ip->dmsk.s_addr || ip->flags || ip->invflags)
+	if (mm->other || ip->src.s_addr || ip->dst.s_addr || ip->smsk.s_addr || ip->dmsk.s_addr ||
+	    ip->flags || ip->invflags)
+		return XK_NONE;
+	if (!strcmp(target, IPTC_LABEL_RETURN))
+		return return_kind(ip, mm, in);
+	if (strcmp(target, IPTC_LABEL_ACCEPT))
 		return XK_NONE;
 	if (!ip->proto && !mm->n_port) {
 		if (in && out_any)
 			return XK_IN;
-		if (!ip->iniface_mask[0] && iface_ours(ip->outiface, ip->outiface_mask))
+		if (!ip->iniface_mask[0] && iface_is(ip->outiface, ip->outiface_mask, FW_IPT_IFNAME))
 			return XK_OUT;
 		return XK_NONE;
 	}
@@ -326,7 +373,8 @@ static bool rule_ends(const struct ipt_entry *e, const char *target,
 struct xt_chain {
 	bool exists;
 	bool drops;          /* the first rule that ends it drops or rejects */
-	bool have[XK_MAX];   /* a rule of each shape, ahead of any rule ending the chain */
+	bool have[XK_MAX];   /* a rule of each shape, ahead of any rule ending the chain
+				(a return: ahead of any -i nsg-+ -j ACCEPT too) */
 };
 
 /* Scan chain: fill c, count nsgate's rules into *n_ours. */
@@ -348,7 +396,7 @@ static void chain_scan(struct xtc_handle *h, const char *chain, struct xt_chain 
 			(*n_ours)++;
 		if (ended)
 			continue;
-		if (k != XK_NONE)
+		if (k != XK_NONE && !(kind_return(k) && c->have[XK_IN]))
 			c->have[k] = true;
 		if (rule_ends(r, target, &mm)) {
 			ended = true;
@@ -358,9 +406,10 @@ static void chain_scan(struct xtc_handle *h, const char *chain, struct xt_chain 
 }
 
 /* A block for builtin chain when it drops by default; opened when the
- * accepting rules stand in it (or in DOCKER-USER, for FORWARD). */
+ * accepting rules stand in it (or in DOCKER-USER, for FORWARD, below the
+ * returns to Docker's bridges). */
 static void survey_block(struct xtables_survey *sv, struct xtc_handle *h, const char *chain,
-			 const struct xt_chain *c, const struct xt_chain *where)
+			 const struct xt_chain *c, const struct xt_chain *where, bool docker)
 {
 	struct xt_counters counters;
 	const char *policy = iptc.get_policy(chain, &counters, h);
@@ -378,7 +427,8 @@ static void survey_block(struct xtables_survey *sv, struct xtc_handle *h, const 
 		return;
 	snprintf(b.chain, sizeof(b.chain), "%s", chain);
 	if (forward)
-		b.opened = where->have[XK_IN] && where->have[XK_OUT];
+		b.opened = where->have[XK_IN] && where->have[XK_OUT] &&
+			   (!docker || (where->have[XK_RET_DOCKER0] && where->have[XK_RET_BRIDGES]));
 	else
 		b.opened = where->have[XK_IN] || (where->have[XK_DNS_UDP] && where->have[XK_DNS_TCP]);
 	fw_blocks_add(&sv->blocks, &b);
@@ -408,8 +458,8 @@ int xtables_survey(struct xtables_survey *sv, struct nsg_err *e)
 		chain_scan(h, c, into, &sv->n_ours);
 	}
 	sv->docker_user = du.exists;
-	survey_block(sv, h, "FORWARD", &fwd, du.exists ? &du : &fwd);
-	survey_block(sv, h, "INPUT", &in, &in);
+	survey_block(sv, h, "FORWARD", &fwd, du.exists ? &du : &fwd, du.exists);
+	survey_block(sv, h, "INPUT", &in, &in, false);
 	return 0;
 }
 
@@ -425,6 +475,7 @@ struct xt_del {
 struct xt_plan {
 	bool want[XK_MAX];        /* open: the shapes asked for */
 	bool close;               /* close: delete every rule of ours */
+	bool renew;               /* open: returns of ours go to the top anew */
 	const char *fchain;       /* where forward shapes go */
 	bool have[XK_MAX];        /* in place already */
 	struct xt_del *del;
@@ -444,10 +495,11 @@ static int plan_del(struct xt_plan *p, const char *chain, unsigned num)
 
 /* Decide for each rule of chain: ours to delete (close: all of them;
  * open: ours of a shape asked for that stand in the wrong chain, behind
- * the chain's end, or twice), or a shape in place (anyone's). */
+ * the chain's end, twice, or returns below an accept or to renew), or a
+ * shape in place (anyone's). */
 static int plan_chain(struct xtc_handle *h, const char *chain, struct xt_plan *p)
 {
-	bool ended = false;
+	bool ended = false, in_seen = false;
 	unsigned num = 0;
 
 	for (const struct ipt_entry *r = iptc.first_rule(chain, h); r;
@@ -459,9 +511,12 @@ static int plan_chain(struct xtc_handle *h, const char *chain, struct xt_plan *p
 
 		matches_read(r, &mm);
 		k = rule_kind(r, target, &mm);
-		placed = k != XK_NONE && !ended && !strcmp(chain, kind_chain(k, p->fchain));
+		placed = k != XK_NONE && !ended && !strcmp(chain, kind_chain(k, p->fchain)) &&
+			 !(kind_return(k) && in_seen);
+		in_seen = in_seen || (k == XK_IN && !ended);
 		ended = ended || rule_ends(r, target, &mm);
-		if (mm.ours && (p->close || (k != XK_NONE && p->want[k] && (!placed || p->have[k])))) {
+		if (mm.ours && (p->close || (k != XK_NONE && p->want[k] &&
+					     (!placed || p->have[k] || (p->renew && kind_return(k)))))) {
 			if (plan_del(p, chain, num) < 0)
 				return -ENOMEM;
 		} else if (placed) {
@@ -474,6 +529,15 @@ static int plan_chain(struct xtc_handle *h, const char *chain, struct xt_plan *p
 	return 0;
 }
 
+/* Plan every chain of snapshot h. */
+static int plan_chains(struct xtc_handle *h, struct xt_plan *p)
+{
+	for (const char *c = iptc.first_chain(h); c; c = iptc.next_chain(h))
+		if (plan_chain(h, c, p) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 /* Plan p on snapshot h and make it there; *changed when anything is. */
 static int plan_apply(struct xtc_handle *h, struct xt_plan *p, bool *changed,
 		      struct nsg_err *e)
@@ -482,9 +546,18 @@ static int plan_apply(struct xtc_handle *h, struct xt_plan *p, bool *changed,
 	int err;
 
 	*changed = false;
-	for (const char *c = iptc.first_chain(h); c; c = iptc.next_chain(h))
-		if (plan_chain(h, c, p) < 0)
+	if (plan_chains(h, p) < 0)
+		return nsg_fail(e, -ENOMEM, NULL, XT_WHAT);
+	/* An accept inserted at the top would stand above the returns in
+	 * place: plan again, with ours among them put back above it. */
+	if (p->want[XK_RET_DOCKER0] && (!p->have[XK_IN] || !p->have[XK_OUT]) &&
+	    (p->have[XK_RET_DOCKER0] || p->have[XK_RET_BRIDGES])) {
+		p->renew = true;
+		p->n_del = 0;
+		memset(p->have, 0, sizeof(p->have));
+		if (plan_chains(h, p) < 0)
 			return nsg_fail(e, -ENOMEM, NULL, XT_WHAT);
+	}
 	/* Backwards: numbers of a chain rise in the list, and a deletion
 	 * renumbers only the rules after it. */
 	for (size_t i = p->n_del; i-- > 0;) {
@@ -492,7 +565,8 @@ static int plan_apply(struct xtc_handle *h, struct xt_plan *p, bool *changed,
 			goto fail;
 		*changed = true;
 	}
-	/* Each at the top of its chain, the last first: -i, -o; udp, tcp. */
+	/* Each at the top of its chain, the last first: the returns, -i, -o;
+	 * udp, tcp. */
 	for (int k = XK_MAX - 1; k >= 0; k--) {
 		if (!p->want[k] || p->have[k])
 			continue;
@@ -564,12 +638,15 @@ static int xt_change(struct xt_plan *want, struct nsg_err *e)
 	for (int try = 1; r == 0; try++) {
 		_cleanup_(xtc_freep) struct xtc_handle *h = NULL;
 		_cleanup_(plan_freep) struct xt_plan p = *want;
-		bool changed;
+		bool changed, docker;
 
 		r = xt_init(&h, e);
 		if (r < 0)
 			break;
-		p.fchain = iptc.is_chain(FW_DOCKER_USER, h) ? FW_DOCKER_USER : "FORWARD";
+		docker = iptc.is_chain(FW_DOCKER_USER, h);
+		p.fchain = docker ? FW_DOCKER_USER : "FORWARD";
+		/* Only Docker's layout has Docker's bridges to leave to it. */
+		p.want[XK_RET_DOCKER0] = p.want[XK_RET_BRIDGES] = p.want[XK_IN] && docker;
 		r = plan_apply(h, &p, &changed, e);
 		if (r < 0 || !changed || iptc.commit(h))
 			break;
@@ -588,6 +665,7 @@ static int xt_change(struct xt_plan *want, struct nsg_err *e)
 
 int xtables_open(bool forward, bool input, struct nsg_err *e)
 {
+	/* In Docker's layout the returns too: xt_change sees which. */
 	struct xt_plan p = {
 		.want = { [XK_IN] = forward, [XK_OUT] = forward,
 			  [XK_DNS_UDP] = input, [XK_DNS_TCP] = input },

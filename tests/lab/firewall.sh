@@ -95,6 +95,19 @@ show_firewall() {
 	FW_JSON=$(jq -c '.firewall' <<<"$GW_JSON")
 }
 
+# gc_blocked_then_fixed WHAT : gateway web's show counts FORWARD as blocking
+# (WHAT of nsgate's rules in DOCKER-USER is missing), gc puts the four back
+# in order (expect_docker_user, the test's own) and FORWARD counts as opened.
+gc_blocked_then_fixed() {
+	show_firewall web
+	assert_json "$FW_JSON" '.opened == [] and (.blocked | map(select(.chain == "FORWARD"))
+		| length == 1)' "show --json with $1: FORWARD blocking"
+	expect_exit 0 nsg gc
+	expect_docker_user "gc after $1"
+	show_firewall web
+	assert_json "$FW_JSON" '.blocked == []' "show --json after gc ($1): nothing blocks"
+}
+
 # expect_fw_warning NAME WHAT : up's stderr ($LAST_ERR) is the one warning
 # that chain WHAT ("ip filter FORWARD (policy drop)") drops gateway NAME's
 # traffic, with a fix; the fix is left in $FW_FIX.

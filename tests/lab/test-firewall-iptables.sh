@@ -10,7 +10,11 @@
 # leaves iptables-save as it was. With --firewall none nothing is touched
 # and up warns, naming the chain and the fix (which works). An admin's nft
 # table is never touched: up warns. `watch` puts deleted rules back and
-# moves them into DOCKER-USER when Docker arrives after them.
+# moves them into DOCKER-USER when Docker arrives after them. In Docker's
+# layout two RETURNs (-o docker0, -o br-+) stand above the accepts, so that
+# what goes to Docker's bridges meets Docker's own rules; a gateway left
+# without them (by the previous nsgate) gets them at the next gc, above the
+# accepts, and so does one whose accept someone deleted.
 # Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces):
 # the nftables tables here are the lab's own.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
@@ -32,6 +36,8 @@ R_FWD_IN='-A FORWARD -i nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_FWD_OUT='-A FORWARD -o nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_DU_IN='-A DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_DU_OUT='-A DOCKER-USER -o nsg-+ -m comment --comment nsgate -j ACCEPT'
+R_DU_RET0='-A DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN'
+R_DU_RETBR='-A DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN'
 R_DNS_UDP='-A INPUT -i nsg-+ -p udp -m udp --dport 53 -m comment --comment nsgate -j ACCEPT'
 R_DNS_TCP='-A INPUT -i nsg-+ -p tcp -m tcp --dport 53 -m comment --comment nsgate -j ACCEPT'
 
@@ -125,26 +131,42 @@ up_gw() {
 	start_tagged_server_in "$name" tcp 80 "$name"
 }
 
+# expect_docker_user : DOCKER-USER is nsgate's two RETURNs, its two
+# accepts, then Docker's RETURN.
+expect_docker_user() {
+	[ "$(chain_rules DOCKER-USER)" = "$R_DU_RET0
+$R_DU_RETBR
+$R_DU_IN
+$R_DU_OUT
+-A DOCKER-USER -j RETURN" ] || fail "DOCKER-USER is not nsgate's two RETURNs, two accepts, then RETURN ($1): $(iptables-save -t filter)"
+}
+
 # (a) Docker's layout: the rules go into DOCKER-USER, ahead of its RETURN,
-# in iptables-nft's own words (-C finds them, -L lists them, nft shows the
-# comment); in and out work, inbound that is not asked for is still
-# dropped; show says opened; down leaves iptables-save as it was.
+# the RETURNs to Docker's bridges first, in iptables-nft's own words (-C
+# finds them, -L lists them, nft shows the comment); in and out work,
+# inbound that is not asked for is still dropped; show says opened; the
+# previous nsgate's two accepts alone get the RETURNs at gc, above them;
+# down leaves iptables-save as it was.
 docker_user() {
 	local before
 	docker_layout
 	before=$(ipt_save)
 	up_gw web 8080
 	traffic_works web 8080
-	expect_rules "$R_DU_IN" "$R_DU_OUT"
-	[ "$(chain_rules DOCKER-USER)" = "$R_DU_IN
-$R_DU_OUT
--A DOCKER-USER -j RETURN" ] || fail "DOCKER-USER is not nsgate's two rules then RETURN: $(iptables-save -t filter)"
+	expect_rules "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT"
+	expect_docker_user "up"
+	must iptables -C DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN
+	must iptables -C DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN
 	must iptables -C DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
 	must iptables -C DOCKER-USER -o nsg-+ -m comment --comment nsgate -j ACCEPT
 	[ "$(iptables-nft -L DOCKER-USER -v -n | grep -c 'ACCEPT .*nsg-+ .*/\* nsgate \*/')" = 2 ] ||
-		fail "iptables-nft -L DOCKER-USER does not list nsgate's two rules: $(iptables-nft -L DOCKER-USER -v -n)"
+		fail "iptables-nft -L DOCKER-USER does not list nsgate's two accepts: $(iptables-nft -L DOCKER-USER -v -n)"
+	[ "$(iptables-nft -L DOCKER-USER -v -n | grep -cE 'RETURN .*nsg-\+ +(docker0|br-\+) .*/\* nsgate \*/')" = 2 ] ||
+		fail "iptables-nft -L DOCKER-USER does not list nsgate's two RETURNs: $(iptables-nft -L DOCKER-USER -v -n)"
 	[ "$(nft list chain ip filter DOCKER-USER | grep -cE '^\s*[io]ifname "nsg-\*" counter packets [0-9]+ bytes [0-9]+ accept comment "nsgate"$')" = 2 ] ||
-		fail "nft does not show nsgate's two rules with their comment: $(nft list chain ip filter DOCKER-USER)"
+		fail "nft does not show nsgate's two accepts with their comment: $(nft list chain ip filter DOCKER-USER)"
+	[ "$(nft list chain ip filter DOCKER-USER | grep -cE '^\s*iifname "nsg-\*" oifname "(docker0|br-\*)" counter packets [0-9]+ bytes [0-9]+ return comment "nsgate"$')" = 2 ] ||
+		fail "nft does not show nsgate's two RETURNs with their comment: $(nft list chain ip filter DOCKER-USER)"
 	show_firewall web
 	assert_json "$FW_JSON" '.mode == "auto" and .blocked == [] and
 		(.opened | map(select(.source == "nftables" and .family == "ip" and .table == "filter"
@@ -154,11 +176,19 @@ $R_DU_OUT
 	grep -qE '^ *firewall +auto, opened ip filter FORWARD \(policy drop\)$' <<<"$LAST_OUT" ||
 		fail "show web has no line 'firewall  auto, opened ip filter FORWARD (policy drop)': $LAST_OUT"
 	inbound_dropped web
+	# What the previous nsgate left: the accepts without the RETURNs.
+	must iptables -D DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN
+	must iptables -D DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN
+	gc_blocked_then_fixed "the accepts without the RETURNs"
+	# An accept gone: put back below the RETURNs, not above them.
+	must iptables -D DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
+	gc_blocked_then_fixed "the RETURNs without -i nsg-+ -j ACCEPT"
+	traffic_works web 8080
 	down_ok web
 	expect_unchanged "$before" "up + down"
 	assert_no_residue web
 	reset_tables
-	pass "Docker's layout: rules in DOCKER-USER (iptables -C, iptables-nft -L and nft read them), in and out work, unsolicited inbound still dropped; down leaves iptables-save as it was"
+	pass "Docker's layout: RETURNs to docker0 and br-+ above the accepts in DOCKER-USER (iptables -C, iptables-nft -L and nft read them), in and out work, unsolicited inbound still dropped; gc adds missing RETURNs above the accepts; down leaves iptables-save as it was"
 }
 
 # (b) FORWARD and INPUT policy DROP, no DOCKER-USER, DNS on the host: the
@@ -243,15 +273,15 @@ two_gateways() {
 	up_gw b 8081
 	traffic_works web 8080
 	traffic_works b 8081
-	expect_rules "$R_DU_IN" "$R_DU_OUT"
+	expect_rules "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT"
 	down_ok web
-	expect_rules "$R_DU_IN" "$R_DU_OUT"
+	expect_rules "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT"
 	traffic_works b 8081
 	down_ok b
 	expect_unchanged "$before" "two ups + two downs"
 	assert_no_residue web b
 	reset_tables
-	pass "two gateways: one pair of rules in DOCKER-USER for both, kept by the first down, gone with the last"
+	pass "two gateways: one set of rules in DOCKER-USER for both, kept by the first down, gone with the last"
 }
 
 # (e) An admin's own nftables table with policy drop: no iptables rules can
@@ -310,14 +340,14 @@ watch_repairs() {
 	watch_start
 	# dockerd starting: its chains, and FORWARD's first rule the jump.
 	docker_layout_after_up
-	WAIT_TRIES=$WAIT_1S wait_for rules_are "$R_DU_IN" "$R_DU_OUT" ||
+	WAIT_TRIES=$WAIT_1S wait_for rules_are "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT" ||
 		fail "watch did not move the rules into DOCKER-USER within 1 s of Docker's layout: $(iptables-save -t filter); watch: $(cat "$WLOG")"
 	traffic_works web 8080
 	before=$(ipt_save | grep -v -e '--comment nsgate')
 	t0=$(date +%s%N)
 	must iptables -F DOCKER-USER
 	must iptables -A DOCKER-USER -j RETURN
-	WAIT_TRIES=$WAIT_1S wait_for rules_are "$R_DU_IN" "$R_DU_OUT" ||
+	WAIT_TRIES=$WAIT_1S wait_for rules_are "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT" ||
 		fail "watch did not put the rules back within 1 s of iptables -F DOCKER-USER: $(iptables-save -t filter); watch: $(cat "$WLOG")"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	traffic_works web 8080

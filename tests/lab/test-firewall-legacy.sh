@@ -6,7 +6,9 @@
 # own, labelled `nsgate`, that iptables-legacy reads and deletes as its own;
 # traffic flows both ways; the last down leaves iptables-legacy-save as it
 # was. With --firewall none nothing is touched and up warns, naming the
-# chain and the fix (which works). `watch` puts deleted rules back.
+# chain and the fix (which works). `watch` puts deleted rules back. In
+# Docker's layout two RETURNs (-o docker0, -o br-+) stand above the accepts
+# in DOCKER-USER; gc puts missing ones back above them.
 # Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces):
 # the x_tables tables here are the lab's own.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
@@ -55,6 +57,8 @@ R_FWD_IN='-A FORWARD -i nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_FWD_OUT='-A FORWARD -o nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_DU_IN='-A DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT'
 R_DU_OUT='-A DOCKER-USER -o nsg-+ -m comment --comment nsgate -j ACCEPT'
+R_DU_RET0='-A DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN'
+R_DU_RETBR='-A DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN'
 R_DNS_UDP='-A INPUT -i nsg-+ -p udp -m udp --dport 53 -m comment --comment nsgate -j ACCEPT'
 R_DNS_TCP='-A INPUT -i nsg-+ -p tcp -m tcp --dport 53 -m comment --comment nsgate -j ACCEPT'
 
@@ -121,9 +125,20 @@ $R_FWD_OUT" ] || fail "nsgate's rules are not the first of FORWARD: $(legacy_sav
 	pass "FORWARD policy DROP: rules at the top of FORWARD, in and out work, show says opened; down leaves iptables-legacy-save as it was"
 }
 
+# expect_docker_user WHAT : DOCKER-USER is nsgate's two RETURNs, its two
+# accepts, then Docker's RETURN.
+expect_docker_user() {
+	[ "$(legacy_save | grep '^-A DOCKER-USER')" = "$R_DU_RET0
+$R_DU_RETBR
+$R_DU_IN
+$R_DU_OUT
+-A DOCKER-USER -j RETURN" ] || fail "DOCKER-USER is not nsgate's two RETURNs, two accepts, then RETURN ($1): $(legacy_save)"
+}
+
 # Docker's layout and INPUT DROP with DNS on the host: rules in DOCKER-USER
-# (ahead of its RETURN) and INPUT; iptables-legacy finds them by its own
-# words; a second gateway shares them, the last down removes them.
+# (the RETURNs to Docker's bridges, then the accepts, ahead of its RETURN)
+# and INPUT; iptables-legacy finds them by its own words; a second gateway
+# shares them, the last down removes them.
 docker_user_and_input() {
 	local before
 	docker_layout
@@ -135,13 +150,13 @@ docker_user_and_input() {
 	start_tagged_server_in web tcp 80 web
 	traffic_works web 8080
 	host_dns_works web
-	expect_rules "$R_DNS_UDP" "$R_DNS_TCP" "$R_DU_IN" "$R_DU_OUT"
-	[ "$(legacy_save | grep '^-A DOCKER-USER')" = "$R_DU_IN
-$R_DU_OUT
--A DOCKER-USER -j RETURN" ] || fail "DOCKER-USER is not nsgate's two rules then RETURN: $(legacy_save)"
+	expect_rules "$R_DNS_UDP" "$R_DNS_TCP" "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT"
+	expect_docker_user "up"
 	[ "$(legacy_save | grep -m2 '^-A INPUT')" = "$R_DNS_UDP
 $R_DNS_TCP" ] || fail "nsgate's DNS rules are not the first of INPUT: $(legacy_save)"
 	# iptables-legacy's -C matches a rule exactly as -D does.
+	must iptables-legacy -C DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN
+	must iptables-legacy -C DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN
 	must iptables-legacy -C DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
 	must iptables-legacy -C DOCKER-USER -o nsg-+ -m comment --comment nsgate -j ACCEPT
 	must iptables-legacy -C INPUT -i nsg-+ -p udp -m udp --dport 53 -m comment --comment nsgate -j ACCEPT
@@ -152,24 +167,32 @@ $R_DNS_TCP" ] || fail "nsgate's DNS rules are not the first of INPUT: $(legacy_s
 	up_ok b --publish 8081:80
 	start_tagged_server_in b tcp 80 b
 	traffic_works b 8081
-	expect_rules "$R_DNS_UDP" "$R_DNS_TCP" "$R_DU_IN" "$R_DU_OUT"
+	expect_rules "$R_DNS_UDP" "$R_DNS_TCP" "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT"
 	down_ok web
-	expect_rules "$R_DNS_UDP" "$R_DNS_TCP" "$R_DU_IN" "$R_DU_OUT"
+	expect_rules "$R_DNS_UDP" "$R_DNS_TCP" "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT"
 	traffic_works b 8081
 	down_ok b
 	expect_unchanged "$before" "two ups + two downs"
 	assert_no_residue web b
 	reset_legacy
-	pass "Docker's layout + INPUT DROP: rules in DOCKER-USER and INPUT (iptables-legacy -C finds each), in, out and DNS on the host work, shared by two gateways, gone with the last"
+	pass "Docker's layout + INPUT DROP: RETURNs then accepts in DOCKER-USER, DNS in INPUT (iptables-legacy -C finds each), in, out and DNS on the host work, shared by two gateways, gone with the last"
 }
 
-# iptables-legacy -D deletes them by the same words; down after that
-# changes nothing more.
+# The previous nsgate's accepts alone get the RETURNs at gc, above them; an
+# accept someone deleted comes back below them. iptables-legacy -D deletes
+# all four by the same words; down after that changes nothing more.
 delete_by_iptables() {
 	local before
 	docker_layout
 	before=$(legacy_save)
 	up_ok web
+	must iptables-legacy -D DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN
+	must iptables-legacy -D DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN
+	gc_blocked_then_fixed "the accepts without the RETURNs"
+	must iptables-legacy -D DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
+	gc_blocked_then_fixed "the RETURNs without -i nsg-+ -j ACCEPT"
+	must iptables-legacy -D DOCKER-USER -i nsg-+ -o docker0 -m comment --comment nsgate -j RETURN
+	must iptables-legacy -D DOCKER-USER -i nsg-+ -o br-+ -m comment --comment nsgate -j RETURN
 	must iptables-legacy -D DOCKER-USER -i nsg-+ -m comment --comment nsgate -j ACCEPT
 	must iptables-legacy -D DOCKER-USER -o nsg-+ -m comment --comment nsgate -j ACCEPT
 	expect_rules
@@ -177,7 +200,7 @@ delete_by_iptables() {
 	down_ok web
 	expect_unchanged "$before" "down after iptables-legacy -D"
 	reset_legacy
-	pass "iptables-legacy -D deletes nsgate's rules by the words iptables-legacy-save prints"
+	pass "gc puts missing RETURNs (and a missing accept) back in order; iptables-legacy -D deletes nsgate's rules by the words iptables-legacy-save prints"
 }
 
 # watch: x_tables has no events; watch looks once a second and puts the
@@ -194,7 +217,7 @@ watch_restores() {
 	wait_for grep -q listening "$WLOG" || fail "watch never printed its 'listening' line: $(cat "$WLOG")"
 	t0=$(date +%s%N)
 	must iptables-legacy -F DOCKER-USER
-	WAIT_TRIES=150 wait_for legacy_rules_are "$R_DU_IN" "$R_DU_OUT" ||
+	WAIT_TRIES=150 wait_for legacy_rules_are "$R_DU_RET0" "$R_DU_RETBR" "$R_DU_IN" "$R_DU_OUT" ||
 		fail "watch did not put the rules back within 1.5 s of iptables-legacy -F DOCKER-USER: $(legacy_save); watch: $(cat "$WLOG")"
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	traffic_works web 8080
