@@ -43,6 +43,7 @@ struct fw_block {
 				    packet drops or rejects it */
 	bool iptables;           /* an iptables chain (iptables-nft's tables, x_tables):
 				    nsgate can open it with rules of its own */
+	bool docker_user;        /* FORWARD of Docker's layout: the fix goes in DOCKER-USER */
 	bool opened;             /* accept rules for every gateway link come before the
 				    drop: nsgate's (labelled FW_COMMENT), or an admin's */
 };

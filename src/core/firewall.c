@@ -68,13 +68,19 @@ int firewall_survey(struct session *s, struct fw_survey *sv, struct nsg_err *e)
 		/* Gateways are IPv4 only: an ip6 table drops none of their traffic. */
 		if (!strcmp(b.family, "ip6"))
 			continue;
+		b.docker_user = b.iptables && b.hook == FW_HOOK_FORWARD && sv->nft.docker_user &&
+				!strcmp(b.family, "ip");
 		if (b.source == FW_SRC_FIREWALLD)
 			b.opened = sv->nft.firewalld_trusted ||
 				   (sv->firewalld && !strcmp(sv->firewalld_zone, FIREWALLD_ZONE));
 		fw_blocks_add(&sv->blocks, &b);
 	}
-	for (size_t i = 0; i < sv->legacy.blocks.n; i++)
-		fw_blocks_add(&sv->blocks, &sv->legacy.blocks.b[i]);
+	for (size_t i = 0; i < sv->legacy.blocks.n; i++) {
+		struct fw_block b = sv->legacy.blocks.b[i];
+
+		b.docker_user = b.hook == FW_HOOK_FORWARD && sv->legacy.docker_user;
+		fw_blocks_add(&sv->blocks, &b);
+	}
 	return 0;
 }
 
@@ -109,6 +115,14 @@ void firewall_fix(const struct fw_block *b, char *buf, size_t len)
 	if (b->source == FW_SRC_FIREWALLD)
 		snprintf(buf, len, "firewall-cmd --zone=%s --add-interface=%s", FIREWALLD_ZONE,
 			 FIREWALLD_IFACE);
+	else if (b->docker_user)
+		/* -I puts each on top: the RETURNs end above the accepts, so that
+		 * Docker's own rules decide what enters its networks. */
+		snprintf(buf, len,
+			 "%s -I %s -o %s -j ACCEPT; %s -I %s -i %s -j ACCEPT; "
+			 "%s -I %s -i %s -o br-+ -j RETURN; %s -I %s -i %s -o docker0 -j RETURN",
+			 c, FW_DOCKER_USER, FW_IPT_IFNAME, c, FW_DOCKER_USER, FW_IPT_IFNAME, c,
+			 FW_DOCKER_USER, FW_IPT_IFNAME, c, FW_DOCKER_USER, FW_IPT_IFNAME);
 	else if (b->iptables && b->hook == FW_HOOK_INPUT)
 		snprintf(buf, len,
 			 "%s -I INPUT -i %s -p udp --dport 53 -j ACCEPT; "

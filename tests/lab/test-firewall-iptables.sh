@@ -229,9 +229,11 @@ $R_DNS_TCP" ] || fail "nsgate's DNS rules are not the first of INPUT: $(iptables
 	pass "FORWARD and INPUT policy DROP: rules at the top of both, in, out and DNS to the host work; iptables -D deletes them; down leaves iptables-save as it was"
 }
 
-# (c) --firewall none: nothing touched; one warning line naming ip filter
-# FORWARD and the fix; traffic times out; the fix, run as printed, makes the
-# gateway work and show no longer reports the chain as blocking.
+# (c) --firewall none, Docker's layout: nothing touched; one warning line
+# naming ip filter FORWARD and the fix, which goes in DOCKER-USER (accepts,
+# and above them the RETURNs that leave Docker's bridges to Docker's rules);
+# traffic times out; the fix, run as printed, makes the gateway work and
+# show no longer reports the chain as blocking.
 firewall_none() {
 	local before fix
 	docker_layout
@@ -239,24 +241,24 @@ firewall_none() {
 	expect_exit 0 nsg up web --publish 8080:80 --firewall none
 	expect_fw_warning web "ip filter FORWARD (policy drop)"
 	fix=$FW_FIX
-	case $fix in
-	*"iptables -I FORWARD -i nsg-+ -j ACCEPT"*"iptables -I FORWARD -o nsg-+ -j ACCEPT"*) ;;
-	*) fail "the fix does not name iptables and chain FORWARD: $fix" ;;
-	esac
+	[ "$fix" = "iptables -I DOCKER-USER -o nsg-+ -j ACCEPT; iptables -I DOCKER-USER -i nsg-+ -j ACCEPT; iptables -I DOCKER-USER -i nsg-+ -o br-+ -j RETURN; iptables -I DOCKER-USER -i nsg-+ -o docker0 -j RETURN" ] ||
+		fail "the fix is not Docker's DOCKER-USER form: $fix"
 	expect_unchanged "$before" "up --firewall none"
 	start_tagged_server_in web tcp 80 web
 	traffic_dead web 8080
 	show_firewall web
 	assert_json "$FW_JSON" '.mode == "none" and .opened == [] and
 		(.blocked | map(select(.source == "nftables" and .chain == "FORWARD"
-			and .policy_drop == true and (.fix | contains("iptables -I FORWARD"))))
+			and .policy_drop == true and (.fix | contains("iptables -I DOCKER-USER"))))
 		| length == 1)' "show --json: firewall none, blocked by ip filter FORWARD"
 	bash -c "$fix" || fail "the printed fix failed: $fix"
 	traffic_works web 8080
 	show_firewall web
 	assert_json "$FW_JSON" '.blocked == []' "show --json after the printed fix: nothing blocks"
-	must iptables -D FORWARD -i nsg-+ -j ACCEPT
-	must iptables -D FORWARD -o nsg-+ -j ACCEPT
+	must iptables -D DOCKER-USER -i nsg-+ -o docker0 -j RETURN
+	must iptables -D DOCKER-USER -i nsg-+ -o br-+ -j RETURN
+	must iptables -D DOCKER-USER -i nsg-+ -j ACCEPT
+	must iptables -D DOCKER-USER -o nsg-+ -j ACCEPT
 	down_ok web
 	expect_unchanged "$before" "up --firewall none + down"
 	assert_no_residue web
