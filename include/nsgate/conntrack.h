@@ -15,7 +15,7 @@
 #include "nsgate/portmap.h"
 
 /*
- * Delete every IPv4 conntrack entry of the caller's network namespace (any
+ * Delete every conntrack entry of the caller's network namespace (any
  * zone) that was destination-NATed by one of the n mappings (ranges count
  * port by port): its original tuple has proto, a destination port of the
  * host range (and destination address host_addr unless AF_UNSPEC), and its
@@ -24,8 +24,11 @@
  * no dump when the namespace has no conntrack entry at all.
  * An entry that went away meanwhile is not an error. *n_deleted (may be
  * NULL) counts the entries deleted, also when an error is returned.
+ * A mapping's family is its to_addr's (IPv4 or IPv6; a set host_addr must
+ * be of the same family): one dump per family the mappings have.
  * 0 or -errno (-EPERM without CAP_NET_ADMIN; -EAFNOSUPPORT for a mapping
- * whose to_addr, or host_addr, is not IPv4), with detail in e.
+ * whose to_addr is neither, or whose host_addr is of the other family),
+ * with detail in e.
  */
 int conntrack_delete_dnat(const struct portmap *maps, size_t n, size_t *n_deleted,
 			  struct nsg_err *e);

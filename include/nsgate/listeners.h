@@ -23,18 +23,22 @@ struct listener {
 };
 
 /*
- * Sockets of the caller's network namespace that would receive IPv4 traffic
- * for the host side of a mapping (proto, host_addr, host ports): TCP and
- * SCTP sockets in LISTEN, UDP sockets bound to a port (any state). A socket
- * bound to 0.0.0.0 (or [::] without v6only) matches any host_addr; one
- * bound to a specific address matches when host_addr is AF_UNSPEC or equal.
+ * Sockets of the caller's network namespace that would receive traffic for
+ * the host side of a mapping (proto, host_addr, host ports): TCP and SCTP
+ * sockets in LISTEN, UDP sockets bound to a port (any state).
+ * IPv4 traffic (host_addr IPv4, or AF_UNSPEC): a socket bound to 0.0.0.0
+ * (or [::] without v6only) matches any host_addr; one bound to a specific
+ * address matches when host_addr is AF_UNSPEC or equal.
+ * IPv6 traffic (host_addr IPv6, or AF_UNSPEC with ipv6 true: the gateway
+ * is dual-stack): an IPv6 socket bound to [::] matches any, one bound to a
+ * specific address when host_addr is AF_UNSPEC or equal; IPv4 sockets never.
  * One dump per protocol and family, whatever n is. Of all matches, ret gets
  * the one of the lowest query index (*which, may be NULL), lowest port
- * first, and only for it is the owning process looked up in /proc. Kernels without sctp_diag count
- * as having no SCTP sockets. Returns 1, 0 when none, -errno (-EINVAL for a
- * bad protocol or range, -EAFNOSUPPORT for a host_addr that is not IPv4).
+ * first, and only for it is the owning process looked up in /proc. Kernels
+ * without sctp_diag count as having no SCTP sockets. Returns 1, 0 when
+ * none, -errno (-EINVAL for a bad protocol or range).
  */
-int listeners_find_any(const struct portmap *q, size_t n, struct listener *ret,
+int listeners_find_any(const struct portmap *q, size_t n, bool ipv6, struct listener *ret,
 		       size_t *which);
 
 #endif

@@ -29,6 +29,21 @@ struct portmap {
 	uint8_t proto;               /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
 	char owner[GW_NAME_MAX + 1]; /* the gateway it belongs to; "" when not known */
 };
+/* Where a gateway's published ports lead: its namespace's IPv4 address and,
+ * on a dual-stack gateway, its IPv6 one (v6 AF_UNSPEC otherwise). A port
+ * bound to a host address goes to the address of that family; an unbound
+ * one to both (one element in each family's map). */
+struct gw_target {
+	struct ip_addr v4;
+	struct ip_addr v6;
+};
+/* The target address for a mapping bound to host_addr (AF_UNSPEC: IPv4's). */
+static inline const struct ip_addr *gw_target_for(const struct gw_target *t,
+						  const struct ip_addr *host_addr)
+{
+	return host_addr->family == AF_INET6 ? &t->v6 : &t->v4;
+}
+
 /* Room for the longest SPEC portmap_str writes: a bracketed IPv6 address,
  * two ranges and the protocol. */
 #define PORTMAP_STRLEN 80
@@ -57,10 +72,10 @@ size_t portmap_lower_bound(const struct portmap *v, size_t n, uint8_t proto, uin
 /* Two of req[] (one command, or one gateway of a file) claiming a common
  * host port: -EINVAL naming both. Sorts a copy of pointers, not req[]. */
 int portmap_check_disjoint(const struct portmap *req, size_t n, struct nsg_err *e);
-/* Whether request p, for gateway name mapping to to, clashes with a port of
+/* Whether request p, for gateway name mapping to to (its targets), clashes with a port of
  * have[] (every gateway's, sorted by portmap_sort): -EADDRINUSE saying whose.
  * A port the gateway already maps to the same place is no clash. */
-int portmap_conflict(const struct portmap *p, const char *name, struct ip_addr to,
+int portmap_conflict(const struct portmap *p, const char *name, const struct gw_target *to,
 		     const struct portmap *have, size_t n_have, struct nsg_err *e);
 /* Every port of req[] must be among have[] (one gateway's, one port each
  * as read back, sorted by portmap_sort) with the same namespace port;

@@ -13,17 +13,19 @@
 
 #include "nsgate/portmap.h"
 
-/* Check req[] for gateway name, whose namespace address is to, against
+/* Check req[] for gateway name, whose namespace addresses are to, against
  * every published port in have[] (all gateways, sorted as ruleset_published
  * returns them) and against host sockets (unless force). Ports the gateway
  * already publishes to the same place are fine (publishing is idempotent). */
-int publish_check(const char *name, struct ip_addr to, const struct portmap *req, size_t n_req,
+int publish_check(const char *name, const struct gw_target *to, const struct portmap *req,
+		  size_t n_req,
 		  const struct portmap *have, size_t n_have, bool force, struct nsg_err *e);
 /* Delete the conntrack entries of these mappings, so that established flows
  * (UDP above all) stop reaching the old destination. to: the namespace
- * address of every one of them (requests carry none), or NULL when each
- * carries its own (as read back). Returns the count. */
-int publish_forget_flows(const struct portmap *pm, size_t n, const struct ip_addr *to,
+ * addresses of every one of them (requests carry none: an unbound one is
+ * forgotten for both families), or NULL when each carries its own (as read
+ * back). Returns the count. */
+int publish_forget_flows(const struct portmap *pm, size_t n, const struct gw_target *to,
 			 struct nsg_err *e);
 
 #endif

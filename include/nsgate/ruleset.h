@@ -26,9 +26,12 @@ struct ruleset_gw {
 	const char *host_ifname;
 	const char *uplink;
 	struct ip_addr ns_addr;         /* the one source its namespace may send from (IPv4) */
+	/* Dual-stack: its IPv6 source (with GW_LL_NS, the link-local one it
+	 * may send from too); AF_UNSPEC for an IPv4-only gateway. */
+	struct ip_addr ns_addr6;
 	bool no_host;                   /* keep it off the host's own addresses ... */
 	unsigned n_dns;                 /* ... but for these DNS servers (its resolv.conf) */
-	struct ip_addr dns[GW_DNS_MAX];
+	struct ip_addr dns[GW_DNS_MAX]; /* either family (no_host_dns4, no_host_dns6) */
 };
 
 /* Queue the table, its sets and chains, and (after flushing them) the chains'
@@ -90,14 +93,19 @@ int ruleset_complete(struct nftx *n);
 
 /* Queue the addition (or deletion) of published ports: one element per port
  * of pm[] in ports4 (host_addr AF_UNSPEC: any host address) or ports4h (one
- * host address), mapping to to, each commented with the gateway's name.
- * The maps are IPv4: -EAFNOSUPPORT for any other address. */
-int ruleset_queue_publish(struct nftx *n, const char *name, struct ip_addr to,
+ * IPv4 host address) mapping to to->v4, and for an unbound one with to->v6
+ * set, or one bound to an IPv6 address, in ports6 or ports6h mapping to
+ * to->v6; each commented with the gateway's name. -EAFNOSUPPORT for a port
+ * bound to an IPv6 address without to->v6, or to->v4 not IPv4. */
+int ruleset_queue_publish(struct nftx *n, const char *name, const struct gw_target *to,
 			  const struct portmap *pm, size_t n_pm, bool del);
 
 /* Every published port of gateway name (NULL: of all gateways), read back
  * from the maps: one mapping a port (count 1), with its target and owner,
- * sorted by portmap_sort. *ret malloc'ed. */
+ * sorted by portmap_sort. An unbound port's ports6 element is folded into
+ * its ports4 twin (same owner, protocol and ports): one mapping, to_addr
+ * the IPv4 one; a ports6 element without a twin stays, to_addr IPv6.
+ * *ret malloc'ed. */
 int ruleset_published(struct nftx *n, const char *name, struct portmap **ret, size_t *n_ret);
 
 /* The published ports that could clash with req[]: every port bound to an
@@ -113,9 +121,10 @@ struct ruleset_gw_state {
 	bool masq_any;           /* masquerades toward every non-gateway interface */
 	char masq_via[16];       /* or only toward this uplink ("" if none) */
 	bool in_ns_addrs4;       /* its namespace's address may send */
+	bool in_ns_addrs6;       /* its IPv6 one (and GW_LL_NS) may */
 	bool no_host;            /* kept off the host */
 	size_t n_no_host_dns;    /* host DNS servers it may still use */
-	size_t n_ports;          /* elements of ports4 and ports4h */
+	size_t n_ports;          /* elements of ports4, ports4h, ports6 and ports6h */
 	uint64_t ports_fingerprint;  /* of those elements: ruleset_ports_fingerprint */
 	size_t n_elems;          /* every element carrying its name */
 };
@@ -123,7 +132,11 @@ struct ruleset_gw_state {
  * would be: equal to a gateway state's ports_fingerprint when the kernel
  * holds exactly those (a ports file and the maps compared without reading
  * every port back). */
-uint64_t ruleset_ports_fingerprint(struct ip_addr to, const struct portmap *pm, size_t n_pm);
+/* How many port elements pm[] makes for a gateway of targets to (an unbound
+ * port of a dual-stack gateway makes two): what n_ports should be. */
+size_t ruleset_ports_elems(const struct gw_target *to, const struct portmap *pm, size_t n_pm);
+uint64_t ruleset_ports_fingerprint(const struct gw_target *to, const struct portmap *pm,
+				   size_t n_pm);
 /* Read the gateway's elements back. A missing table gives a zeroed state. */
 int ruleset_gateway_state(struct nftx *n, const char *name, struct ruleset_gw_state *ret);
 /* The same for many gateways, each set read once: states[i] for names[i];

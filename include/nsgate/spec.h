@@ -31,6 +31,19 @@ enum gw_netns_kind {
 
 enum gw_dns_mode { GW_DNS_AUTO, GW_DNS_NONE, GW_DNS_LIST };
 
+/* --ipv6: whether the gateway is dual-stack. auto: when the host has an
+ * IPv6 default route (decided at up, stored as the outcome: subnet6). */
+enum gw_ipv6 {
+	GW_IPV6_AUTO,       /* the default */
+	GW_IPV6_ON,
+	GW_IPV6_OFF,
+};
+#define GW_SUBNET6_PLEN 64
+/* The veth's link-local addresses, set by nsgate (no DAD, no EUI-64): the
+ * same on every gateway, each in its own link's scope. */
+#define GW_LL_HOST "fe80::1"
+#define GW_LL_NS "fe80::2"
+
 /* --firewall: whether nsgate opens other firewalls (Docker's, ufw's,
  * firewalld...) for the gateway's traffic, or only warns about them. */
 enum gw_firewall {
@@ -53,6 +66,11 @@ struct gw_spec {
 	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
 	bool no_host;                    /* --no-host: the namespace may not reach the host */
 	enum gw_firewall firewall;       /* --firewall: open other firewalls for it, or not */
+	enum gw_ipv6 ipv6;               /* --ipv6 as asked */
+	bool subnet6_given;
+	/* The gateway's IPv6 /64, chosen or given: ::1 the host side, ::2 the
+	 * namespace. AF_UNSPEC: the gateway is IPv4 only. */
+	struct ip_prefix subnet6;
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -74,7 +92,8 @@ void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
 int spec_ifname_check(const char *ifname, struct nsg_err *e);
 /* --netns ARG: a decimal PID, a path (contains '/'), or an `ip netns` name. */
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
-/* --dns auto|none|ADDR[,ADDR]... (IPv4 addresses: the namespace has no IPv6 route). */
+/* --dns auto|none|ADDR[,ADDR]... (IPv4 or IPv6 addresses; IPv6 ones are
+ * used only by a dual-stack gateway). */
 int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* --firewall auto|none, and the config file's firewall key. */
 int spec_firewall_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
@@ -99,6 +118,37 @@ static inline struct ip_addr spec_host_addr(const struct ip_prefix *n)
 static inline struct ip_addr spec_ns_addr(const struct ip_prefix *n)
 {
 	return spec_nth_addr(n, 2);
+}
+
+/* --ipv6 auto|on|off, and the config file's ipv6 key. */
+int spec_ipv6_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* --subnet6 PREFIX: an IPv6 /64 in fc00::/7 or 2000::/3 (host bits zero);
+ * sets subnet6_given and implies --ipv6 on unless --ipv6 off is given. */
+int spec_subnet6_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+static inline bool spec_has_ipv6(const struct gw_spec *s)
+{
+	return s->subnet6.addr.family == AF_INET6;
+}
+/* Address ::i of an IPv6 /64 (i < 2^32), AF_UNSPEC for another family. */
+static inline struct ip_addr spec_nth_addr6(const struct ip_prefix *n, uint32_t i)
+{
+	struct ip_addr a = n->addr;
+
+	if (a.family != AF_INET6)
+		return (struct ip_addr){ 0 };
+	a.v6[12] = i >> 24;
+	a.v6[13] = i >> 16;
+	a.v6[14] = i >> 8;
+	a.v6[15] = i;
+	return a;
+}
+static inline struct ip_addr spec_host_addr6(const struct ip_prefix *n)
+{
+	return spec_nth_addr6(n, 1);
+}
+static inline struct ip_addr spec_ns_addr6(const struct ip_prefix *n)
+{
+	return spec_nth_addr6(n, 2);
 }
 
 /* Decimal parsing with range check; -EINVAL or -ERANGE. */

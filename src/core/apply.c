@@ -442,7 +442,9 @@ static int ports_new(const struct file_check *fc, const struct config_gw *cg, si
 static int check_ports(const struct file_check *fc, const struct config_gw *cg,
 		       const struct plan *p, unsigned *line, struct nsg_err *e)
 {
-	const struct ip_addr any = { .family = AF_UNSPEC };
+	/* Where they lead is not known before up: no idempotence here. A
+	 * gateway that may be dual-stack is checked for IPv6 listeners too. */
+	struct gw_target any = { .v6.family = cg->spec.ipv6 == GW_IPV6_OFF ? AF_UNSPEC : AF_INET6 };
 	int r = 0;
 
 	for (size_t j = 0; j < cg->n_pubs && r == 0; j++) {
@@ -450,11 +452,11 @@ static int check_ports(const struct file_check *fc, const struct config_gw *cg,
 		size_t n_add = 0;
 
 		*line = cg->pub_lines[j];
-		r = publish_check(cg->spec.name, any, &cg->pubs[j], 1, fc->others, fc->n_others, true, e);
+		r = publish_check(cg->spec.name, &any, &cg->pubs[j], 1, fc->others, fc->n_others, true, e);
 		if (r == 0)
 			r = ports_new(fc, cg, j, p->make, &add, &n_add);
 		if (r == 0 && n_add)
-			r = publish_check(cg->spec.name, any, add, n_add, NULL, 0, false, e);
+			r = publish_check(cg->spec.name, &any, add, n_add, NULL, 0, false, e);
 	}
 	/* A file has no --force: the hint up and publish give is not for it. */
 	if (r == -EADDRINUSE && strstr(e->why, "; --force"))

@@ -83,7 +83,12 @@ static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
 {
 	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname,
 				    .uplink = s->uplink, .ns_addr = spec_ns_addr(&s->subnet),
-				    .no_host = s->no_host };
+				    .ns_addr6 = spec_ns_addr6(&s->subnet6), .no_host = s->no_host };
+}
+/* Where its published ports lead: its namespace's addresses. */
+static inline struct gw_target gw_target_of(const struct gw_spec *s)
+{
+	return (struct gw_target){ .v4 = spec_ns_addr(&s->subnet), .v6 = spec_ns_addr6(&s->subnet6) };
 }
 /* Fill gw's DNS servers (only with no_host) from a resolv.conf's text, or,
  * with text NULL, from the gateway's /etc/netns/NAME/resolv.conf: the

@@ -338,10 +338,11 @@ static void check_nftables(struct doctor *d, const struct gw_view *v)
 			" are missing (sets:%s): its traffic is dropped", gone);
 		bad = true;
 	}
+	struct gw_target to = gw_target_of(s);
+
 	if (state_ports_load(v->name, &pubs, &n_pubs) == 0 &&
-	    (have.n_ports != portmap_count_ports(pubs, n_pubs) ||
-	     have.ports_fingerprint !=
-		     ruleset_ports_fingerprint(spec_ns_addr(&s->subnet), pubs, n_pubs))) {
+	    (have.n_ports != ruleset_ports_elems(&to, pubs, n_pubs) ||
+	     have.ports_fingerprint != ruleset_ports_fingerprint(&to, pubs, n_pubs))) {
 		problem(d, v->name, "nftables", fix, "its published ports in table inet "
 			RULESET_TABLE " (%zu) differ from its ports file (%zu)", have.n_ports,
 			portmap_count_ports(pubs, n_pubs));

@@ -33,11 +33,11 @@ void gw_rules_dns(struct ruleset_gw *gw, const char *resolv_text)
 static int restore_queue_one(struct nftx *nft, const struct gw_state *st,
 			     const struct ruleset_gw *gw, const struct portmap *pubs, size_t n_pubs)
 {
+	struct gw_target to = gw_target_of(&st->spec);
 	int r = ruleset_queue_gateway(nft, gw, false);
 
 	if (r == 0)
-		r = ruleset_queue_publish(nft, st->spec.name, spec_ns_addr(&st->spec.subnet), pubs,
-					  n_pubs, false);
+		r = ruleset_queue_publish(nft, st->spec.name, &to, pubs, n_pubs, false);
 	return r;
 }
 
@@ -251,7 +251,7 @@ static int queue_ports_fix(struct nftx *nft, const struct gw_state *st,
 			   const struct portmap *pubs, size_t n_pubs, struct stale_ports *sp)
 {
 	_cleanup_free_ struct portmap *del = NULL, *add = NULL, *own = NULL, *others = NULL;
-	struct ip_addr to = spec_ns_addr(&st->spec.subnet);
+	struct gw_target to = gw_target_of(&st->spec);
 	size_t n_own, n_others, n_del, n_add, k = 0;
 	int r;
 
@@ -267,19 +267,24 @@ static int queue_ports_fix(struct nftx *nft, const struct gw_state *st,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n_add; i++)
-		if (portmap_conflict(&add[i], st->spec.name, to, others, n_others, NULL) == 0)
+		if (portmap_conflict(&add[i], st->spec.name, &to, others, n_others, NULL) == 0)
 			add[k++] = add[i];
-	r = ruleset_queue_publish(nft, st->spec.name, to, del, n_del, true);
+	r = ruleset_queue_publish(nft, st->spec.name, &to, del, n_del, true);
 	if (r == 0)
-		r = ruleset_queue_publish(nft, st->spec.name, to, add, k, false);
-	if (r == 0 && GROW(sp->gone, sp->cap_gone, sp->n_gone + n_del + 1) < 0)
+		r = ruleset_queue_publish(nft, st->spec.name, &to, add, k, false);
+	if (r == 0 && GROW(sp->gone, sp->cap_gone, sp->n_gone + 2 * n_del + 1) < 0)
 		r = -ENOMEM;
 	if (r < 0)
 		return r;
-	/* portmap_diff's ports carry no target: the flows' is the gateway's. */
+	/* portmap_diff's ports carry no target: the flows' is the gateway's,
+	 * of both families for an unbound port of a dual-stack one. */
 	for (size_t i = 0; i < n_del; i++) {
 		sp->gone[sp->n_gone] = del[i];
-		sp->gone[sp->n_gone++].to_addr = to;
+		sp->gone[sp->n_gone++].to_addr = *gw_target_for(&to, &del[i].host_addr);
+		if (!ip_addr_is_set(&del[i].host_addr) && ip_addr_is_set(&to.v6)) {
+			sp->gone[sp->n_gone] = del[i];
+			sp->gone[sp->n_gone++].to_addr = to.v6;
+		}
 	}
 	return (int)(n_del + k);
 }
@@ -321,6 +326,7 @@ static int restore_elems_one(struct nftx *nft, const char *name,
 {
 	_cleanup_free_ struct portmap *pubs = NULL;
 	struct ruleset_gw gw;
+	struct gw_target to;
 	struct gw_state st;
 	size_t n_pubs = 0;
 	bool differ, missing;
@@ -334,10 +340,10 @@ static int restore_elems_one(struct nftx *nft, const char *name,
 	 * (read for all gateways at once) tell; only then are the ports
 	 * themselves read. A damaged file says
 	 * nothing: the kernel's ports are left as they are. */
+	to = gw_target_of(&st.spec);
 	differ = state_ports_load(name, &pubs, &n_pubs) == 0 &&
-		 (have->n_ports != portmap_count_ports(pubs, n_pubs) ||
-		  have->ports_fingerprint !=
-			  ruleset_ports_fingerprint(spec_ns_addr(&st.spec.subnet), pubs, n_pubs));
+		 (have->n_ports != ruleset_ports_elems(&to, pubs, n_pubs) ||
+		  have->ports_fingerprint != ruleset_ports_fingerprint(&to, pubs, n_pubs));
 	gw = gw_rules_of(&st.spec);
 	gw_rules_dns(&gw, NULL);
 	stale = queue_masq_stale(nft, &st.spec, have);

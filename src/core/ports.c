@@ -3,14 +3,14 @@
 #include "core.h"
 
 /* A running gateway's namespace address: where its ports lead. */
-static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
+static int running_addr(const char *name, struct gw_target *to, struct nsg_err *e)
 {
 	struct gw_state st;
 	int r = inventory_load_running(name, &st, e);
 
 	if (r < 0)
 		return r;
-	*to = spec_ns_addr(&st.spec.subnet);
+	*to = gw_target_of(&st.spec);
 	return 0;
 }
 
@@ -20,7 +20,7 @@ static int running_addr(const char *name, struct ip_addr *to, struct nsg_err *e)
  * and gc's element repair finishes the job (adds what was meant to come,
  * removes what was meant to go); a kill after it leaves the two agreeing.
  * A refused commit puts the old file back. */
-static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
+static int commit_ports(struct nftx *nft, const char *name, const struct gw_target *to,
 			const struct portmap *del, size_t n_del, const struct portmap *add,
 			size_t n_add, const struct portmap *old, size_t n_old,
 			const struct portmap *next, size_t n_next, struct nsg_err *e)
@@ -47,7 +47,7 @@ static int commit_ports(struct nftx *nft, const char *name, struct ip_addr to,
 /* publish or unpublish of pubs[]: the ports file's old list with them
  * added (or taken out), merged into ranges. The maps are not read back:
  * with 10,000 ports that would cost more than the change. */
-static int commit_ports_one(struct nftx *nft, const char *name, struct ip_addr to,
+static int commit_ports_one(struct nftx *nft, const char *name, const struct gw_target *to,
 			    const struct portmap *pubs, size_t n_pubs, bool del, struct nsg_err *e)
 {
 	_cleanup_free_ struct portmap *old = NULL, *next = NULL;
@@ -67,7 +67,7 @@ static int commit_ports_one(struct nftx *nft, const char *name, struct ip_addr t
  * published ports near the requested keys (all of them past a few dozen),
  * so that a one-port command does not read every gateway's ports. */
 static int ports_prologue(struct nftx *nft, const char *name, const struct portmap *pubs,
-			  size_t n_pubs, struct ip_addr *to, struct portmap **have, size_t *n_have,
+			  size_t n_pubs, struct gw_target *to, struct portmap **have, size_t *n_have,
 			  struct nsg_err *e)
 {
 	int r = running_addr(name, to, e);
@@ -84,17 +84,17 @@ int ports_publish(struct session *s, const char *name, const struct portmap *pub
 	struct nftx *nft = s->nft;
 	_cleanup_free_ struct portmap *have = NULL;
 	size_t n_have;
-	struct ip_addr to;
+	struct gw_target to;
 	int r;
 
 	/* Other gateways' ports where these would go: a claim is a conflict. */
 	r = ports_prologue(nft, name, pubs, n_pubs, &to, &have, &n_have, e);
 	if (r < 0)
 		return r;
-	r = publish_check(name, to, pubs, n_pubs, have, n_have, force, e);
+	r = publish_check(name, &to, pubs, n_pubs, have, n_have, force, e);
 	if (r < 0)
 		return r;
-	return commit_ports_one(nft, name, to, pubs, n_pubs, false, e);
+	return commit_ports_one(nft, name, &to, pubs, n_pubs, false, e);
 }
 
 int ports_unpublish(struct session *s, const char *name, const struct portmap *pubs,
@@ -103,7 +103,7 @@ int ports_unpublish(struct session *s, const char *name, const struct portmap *p
 	struct nftx *nft = s->nft;
 	_cleanup_free_ struct portmap *have = NULL;
 	size_t n_have, n_own = 0;
-	struct ip_addr to;
+	struct gw_target to;
 	int r;
 
 	r = ports_prologue(nft, name, pubs, n_pubs, &to, &have, &n_have, e);
@@ -115,7 +115,7 @@ int ports_unpublish(struct session *s, const char *name, const struct portmap *p
 	r = portmap_match(pubs, n_pubs, have, n_own, e);
 	if (r < 0)
 		return r;
-	r = commit_ports_one(nft, name, to, pubs, n_pubs, true, e);
+	r = commit_ports_one(nft, name, &to, pubs, n_pubs, true, e);
 	if (r == 0)
 		r = publish_forget_flows(pubs, n_pubs, &to, e);
 	return r < 0 ? r : 0;
@@ -127,19 +127,19 @@ int ports_replace(struct session *s, const char *name, const struct portmap *wan
 {
 	_cleanup_free_ struct portmap *have = NULL, *old = NULL;
 	size_t n_have = 0, n_old = 0;
-	struct ip_addr to;
+	struct gw_target to;
 	int r;
 
 	r = n_add ? ports_prologue(s->nft, name, add, n_add, &to, &have, &n_have, e)
 		  : running_addr(name, &to, e);
 	if (r == 0 && n_add)
-		r = publish_check(name, to, add, n_add, have, n_have, false, e);
+		r = publish_check(name, &to, add, n_add, have, n_have, false, e);
 	if (r < 0)
 		return r;
 	r = state_ports_load(name, &old, &n_old);
 	if (r < 0 && r != -EBADMSG)
 		return nsg_fail(e, r, NULL, STATE_DIR "/%s.ports", name);
-	r = commit_ports(s->nft, name, to, del, n_del, add, n_add, old, n_old, want, n_want, e);
+	r = commit_ports(s->nft, name, &to, del, n_del, add, n_add, old, n_old, want, n_want, e);
 	if (r == 0 && n_del)
 		r = publish_forget_flows(del, n_del, &to, e);
 	return r < 0 ? r : 0;

@@ -31,14 +31,14 @@ static int addr_is_local(const struct ip_addr *addr)
 
 /* Host sockets that would silently lose their traffic to the DNAT: one
  * sock_diag dump per protocol for all of req[], however many there are. */
-static int check_listeners(const struct portmap *req, size_t n_req, struct nsg_err *e)
+static int check_listeners(const struct portmap *req, size_t n_req, bool ipv6, struct nsg_err *e)
 {
 	char spec[PORTMAP_STRLEN];
 	struct listener l;
 	size_t which = 0;
 	int r;
 
-	r = listeners_find_any(req, n_req, &l, &which);
+	r = listeners_find_any(req, n_req, ipv6, &l, &which);
 	if (r <= 0)
 		return r < 0 ? nsg_fail(e, r, NULL, "looking for host listeners") : 0;
 	nsg_fail(e, -EADDRINUSE, NULL, "publish \"%s\"", portmap_str(&req[which], spec));
@@ -51,8 +51,8 @@ static int check_listeners(const struct portmap *req, size_t n_req, struct nsg_e
 	return -EADDRINUSE;
 }
 
-int publish_check(const char *name, struct ip_addr to, const struct portmap *req, size_t n_req,
-		  const struct portmap *have, size_t n_have, bool force, struct nsg_err *e)
+int publish_check(const char *name, const struct gw_target *to, const struct portmap *req,
+		  size_t n_req, const struct portmap *have, size_t n_have, bool force, struct nsg_err *e)
 {
 	char spec[PORTMAP_STRLEN], a[IP_ADDR_STRLEN];
 	int r;
@@ -78,28 +78,35 @@ int publish_check(const char *name, struct ip_addr to, const struct portmap *req
 		if (r < 0)
 			return r;
 	}
-	return force ? 0 : check_listeners(req, n_req, e);
+	return force ? 0 : check_listeners(req, n_req, ip_addr_is_set(&to->v6), e);
 }
 
-int publish_forget_flows(const struct portmap *pm, size_t n, const struct ip_addr *to,
+int publish_forget_flows(const struct portmap *pm, size_t n, const struct gw_target *to,
 			 struct nsg_err *e)
 {
 	_cleanup_free_ struct portmap *copy = NULL;
-	size_t deleted = 0;
+	size_t deleted = 0, k = 0;
 	int r;
 
 	if (!n)
 		return 0;
 	if (to) {
-		/* One entry a request, not a port: conntrack expands ranges. */
-		copy = reallocarray(NULL, n, sizeof(*copy));
+		/* One entry a request and family, not a port: conntrack expands
+		 * ranges. An unbound port of a dual-stack gateway has a flow
+		 * of each family. */
+		copy = reallocarray(NULL, n, 2 * sizeof(*copy));
 		if (!copy)
 			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
-			copy[i] = pm[i];
-			copy[i].to_addr = *to;
+			copy[k] = pm[i];
+			copy[k++].to_addr = *gw_target_for(to, &pm[i].host_addr);
+			if (!ip_addr_is_set(&pm[i].host_addr) && ip_addr_is_set(&to->v6)) {
+				copy[k] = pm[i];
+				copy[k++].to_addr = to->v6;
+			}
 		}
 		pm = copy;
+		n = k;
 	}
 	r = conntrack_delete_dnat(pm, n, &deleted, e);
 	return r < 0 ? r : (int)deleted;

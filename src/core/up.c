@@ -193,10 +193,11 @@ static int step_nft(struct up_ctx *c)
 		r = forward_guard_queue(c->nft);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
-	if (r == 0)
-		r = ruleset_queue_publish(c->nft, c->st.spec.name,
-					  spec_ns_addr(&c->st.spec.subnet), c->pubs,
-					  c->n_pubs, false);
+	if (r == 0) {
+		struct gw_target to = gw_target_of(&c->st.spec);
+
+		r = ruleset_queue_publish(c->nft, c->st.spec.name, &to, c->pubs, c->n_pubs, false);
+	}
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "nftables batch");
 	return nftx_batch_commit(c->nft, c->e);
@@ -439,8 +440,9 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 		r = ruleset_published_near(c->nft, c->pubs, c->n_pubs, &all, &n_all);
 		if (r < 0)
 			return nsg_fail(c->e, r, NULL, "reading published ports");
-		r = publish_check(s->name, spec_ns_addr(&s->subnet), c->pubs, c->n_pubs, all,
-				  n_all, c->force, c->e);
+		struct gw_target to = gw_target_of(s);
+
+		r = publish_check(s->name, &to, c->pubs, c->n_pubs, all, n_all, c->force, c->e);
 		free(all);
 		if (r < 0)
 			return r;

@@ -238,7 +238,7 @@ int portmap_check_disjoint(const struct portmap *req, size_t n, struct nsg_err *
 	return 0;
 }
 
-int portmap_conflict(const struct portmap *p, const char *name, struct ip_addr to,
+int portmap_conflict(const struct portmap *p, const char *name, const struct gw_target *to,
 		     const struct portmap *have, size_t n_have, struct nsg_err *e)
 {
 	uint32_t end = p->host_port + p->count;
@@ -252,7 +252,8 @@ int portmap_conflict(const struct portmap *p, const char *name, struct ip_addr t
 		if (!addrs_meet(&h->host_addr, &p->host_addr))
 			continue;
 		if (!strcmp(h->owner, name) && ip_addr_eq(&h->host_addr, &p->host_addr) &&
-		    ip_addr_eq(&h->to_addr, &to) && h->port == want)
+		    ip_addr_eq(&h->to_addr, h->to_addr.family == AF_INET6 ? &to->v6 : &to->v4) &&
+		    h->port == want)
 			continue;  /* already there: idempotent */
 		nsg_fail(e, -EADDRINUSE, NULL, "publish \"%s\"", portmap_str(p, spec));
 		if (strcmp(h->owner, name))

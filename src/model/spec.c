@@ -38,6 +38,53 @@ int spec_firewall_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 	return 0;
 }
 
+int spec_ipv6_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	if (!strcmp(arg, "auto"))
+		s->ipv6 = GW_IPV6_AUTO;
+	else if (!strcmp(arg, "on"))
+		s->ipv6 = GW_IPV6_ON;
+	else if (!strcmp(arg, "off"))
+		s->ipv6 = GW_IPV6_OFF;
+	else
+		return nsg_fail(e, -EINVAL, "expected auto, on or off", "ipv6 \"%s\"", arg);
+	return 0;
+}
+
+int spec_subnet6_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	struct ip_prefix n;
+	const char *why = NULL;
+	char buf[IP_PREFIX_STRLEN];
+
+	if (ip_prefix_parse(arg, AF_INET6, &n) < 0) {
+		struct ip_addr a;
+		char addr[IP_ADDR_STRLEN];
+		const char *slash = strchr(arg, '/');
+
+		/* Host bits are the frequent mistake: say what was meant. */
+		if (slash && (size_t)(slash - arg) < sizeof(addr)) {
+			memcpy(addr, arg, slash - arg);
+			addr[slash - arg] = '\0';
+			if (ip_addr_parse(addr, AF_INET6, &a) == 0 && !strcmp(slash, "/64")) {
+				n = ip_prefix_of(&a, 64);
+				nsg_fail(e, -EINVAL, NULL, "--subnet6 \"%s\"", arg);
+				nsg_why(e, "host bits set (did you mean %s?)", ip_prefix_str(&n, buf));
+				return -EINVAL;
+			}
+		}
+		return nsg_fail(e, -EINVAL, "expected an IPv6 /64 such as fd00:1:2:3::/64",
+				"--subnet6 \"%s\"", arg);
+	}
+	if (n.plen != GW_SUBNET6_PLEN)
+		return nsg_fail(e, -EINVAL, "a gateway's IPv6 subnet is a /64", "--subnet6 \"%s\"", arg);
+	if (ipam_subnet_usable(&n, &why) < 0)
+		return nsg_fail(e, -EINVAL, why, "--subnet6 \"%s\"", arg);
+	s->subnet6 = n;
+	s->subnet6_given = true;
+	return 0;
+}
+
 int spec_no_host_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
 	if (strcmp(arg, "yes") && strcmp(arg, "no"))

@@ -309,7 +309,7 @@ static int query_check(const struct portmap *q)
 	return 0;
 }
 
-int listeners_find_any(const struct portmap *q, size_t n, struct listener *ret,
+int listeners_find_any(const struct portmap *q, size_t n, bool ipv6, struct listener *ret,
 		       size_t *which)
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
@@ -321,6 +321,7 @@ int listeners_find_any(const struct portmap *q, size_t n, struct listener *ret,
 	uint32_t seq;
 	int r = 0;
 
+	(void)ipv6;
 	for (size_t i = 0; i < n; i++) {
 		r = query_check(&q[i]);
 		if (r < 0)

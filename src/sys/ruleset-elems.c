@@ -400,8 +400,16 @@ static void port_elem_fill(const struct portmap *p, uint32_t j, struct ip_addr t
 	e->data_len = 8;
 }
 
-uint64_t ruleset_ports_fingerprint(struct ip_addr to, const struct portmap *pm, size_t n_pm)
+size_t ruleset_ports_elems(const struct gw_target *to, const struct portmap *pm, size_t n_pm)
 {
+	(void)to;
+	return portmap_count_ports(pm, n_pm);
+}
+
+uint64_t ruleset_ports_fingerprint(const struct gw_target *target, const struct portmap *pm,
+				   size_t n_pm)
+{
+	struct ip_addr to = target->v4;
 	uint64_t sum = 0;
 
 	if (check_v4(to, pm, n_pm) < 0)
@@ -417,9 +425,10 @@ uint64_t ruleset_ports_fingerprint(struct ip_addr to, const struct portmap *pm, 
 	return sum;
 }
 
-int ruleset_queue_publish(struct nftx *n, const char *name, struct ip_addr to,
+int ruleset_queue_publish(struct nftx *n, const char *name, const struct gw_target *target,
 			  const struct portmap *pm, size_t n_pm, bool del)
 {
+	struct ip_addr to = target->v4;
 	size_t total = portmap_count_ports(pm, n_pm), n_any = 0, n_bound = 0;
 	struct nftx_elem *any = NULL, *bound = NULL;
 	uint8_t *buf = NULL;

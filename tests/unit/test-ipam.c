@@ -232,19 +232,86 @@ static void test_hint(void **state)
 	assert_string_equal(ip_prefix_str(&ret, got), "10.200.0.4/30");
 }
 
-/* The arithmetic is IPv4: an IPv6 pool is refused, IPv6 prefixes in the
- * used list cannot overlap an IPv4 pool. */
+/* Families never meet: IPv6 prefixes in the used list cannot overlap an
+ * IPv4 pool, and an IPv6 /126 is refused (gateways get /64s). */
 static void test_families(void **state)
 {
 	struct ip_prefix v6 = net("fd00::/64"), pool = net(POOL), ret;
 	struct ip_prefix used[] = { net("::/0"), net("10.200.0.0/30") };
 
-	assert_int_equal(ipam_pick(&v6, 126, NULL, 0, &ret), -EAFNOSUPPORT);
+	assert_int_equal(ipam_pick(&v6, 126, NULL, 0, &ret), -EINVAL);
 	assert_int_equal(ipam_pick(&pool, 30, used, ARRAY_SIZE(used), &ret), 0);
 	assert_int_equal(ret.addr.family, AF_INET);
 	assert_int_equal(ret.addr.v4, pool.addr.v4 + 4);
 	assert_int_equal(ipam_find_overlap(&v6, used, ARRAY_SIZE(used)), 0);
 	assert_int_equal(ipam_find_overlap(&pool, used, 1), -1);
+}
+
+/* /64s out of a /48: the first free one, skipping what the host uses (a
+ * /64, a wider route, an address's /128 counting as its /64), and -ENOSPC
+ * when the pool is full. */
+static void test_pick6(void **state)
+{
+	char out[IP_PREFIX_STRLEN];
+
+	(void)state;
+	assert_int_equal(pick("fd12:3456:789a::/48", 64, NULL, out), 0);
+	assert_string_equal(out, "fd12:3456:789a::/64");
+	assert_int_equal(pick("fd12:3456:789a::/48", 64, USED("fd12:3456:789a::/64",
+							       "fd12:3456:789a:1::/64"), out), 0);
+	assert_string_equal(out, "fd12:3456:789a:2::/64");
+	assert_int_equal(pick("fd12:3456:789a::/48", 64, USED("fd12:3456:789a::/63",
+							       "fd12:3456:789a:2::1/128"), out), 0);
+	assert_string_equal(out, "fd12:3456:789a:3::/64");
+	/* Other pools' prefixes, and IPv4 ones, do not count. */
+	assert_int_equal(pick("fd12:3456:789a::/48", 64, USED("fd12:3456:789b::/48", "10.0.0.0/8",
+							       "2001:db8::/32"), out), 0);
+	assert_string_equal(out, "fd12:3456:789a::/64");
+	/* A covering route takes the whole pool. */
+	assert_int_equal(pick("fd12:3456:789a::/48", 64, USED("fd00::/8"), out), -ENOSPC);
+	assert_int_equal(pick("fd12:3456:789a:ffff::/64", 64, USED("fd12:3456:789a:ffff::/64"), out),
+			 -ENOSPC);
+	/* The last /64 of the /48, after the rest is taken. */
+	assert_int_equal(pick("fd12:3456:789a::/48", 64, USED("fd12:3456:789a::/49",
+							       "fd12:3456:789a:8000::/50",
+							       "fd12:3456:789a:c000::/51",
+							       "fd12:3456:789a:e000::/52",
+							       "fd12:3456:789a:f000::/53",
+							       "fd12:3456:789a:f800::/54",
+							       "fd12:3456:789a:fc00::/55",
+							       "fd12:3456:789a:fe00::/56",
+							       "fd12:3456:789a:ff00::/57",
+							       "fd12:3456:789a:ff80::/58",
+							       "fd12:3456:789a:ffc0::/59",
+							       "fd12:3456:789a:ffe0::/60",
+							       "fd12:3456:789a:fff0::/61",
+							       "fd12:3456:789a:fff8::/62",
+							       "fd12:3456:789a:fffc::/63"), out), 0);
+	assert_string_equal(out, "fd12:3456:789a:fffe::/64");
+	assert_int_equal(pick("fd12:3456:789a::/48", 65, NULL, out), -EINVAL);
+}
+
+/* The ULA /48: fd00::/8, the same for the same seed, another for another. */
+static void test_ula(void **state)
+{
+	uint8_t seed[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	struct ip_prefix a = ipam_ula_pool(seed), b;
+	char buf[IP_PREFIX_STRLEN];
+
+	(void)state;
+	assert_int_equal(a.addr.family, AF_INET6);
+	assert_int_equal(a.plen, 48);
+	assert_int_equal(a.addr.v6[0], 0xfd);
+	for (int i = 6; i < 16; i++)
+		assert_int_equal(a.addr.v6[i], 0);
+	b = ipam_ula_pool(seed);
+	assert_true(ip_prefix_eq(&a, &b));
+	seed[15] ^= 1;
+	b = ipam_ula_pool(seed);
+	assert_false(ip_prefix_eq(&a, &b));
+	assert_int_equal(ipam_subnet_usable(&a, NULL), 0);
+	ip_prefix_str(&a, buf);
+	assert_int_equal(strncmp(buf, "fd", 2), 0);
 }
 
 /* The ranges a gateway cannot use, at their edges: any overlap refuses,
@@ -265,8 +332,25 @@ static void test_subnet_usable(void **state)
 	static const char *const ok[] = { "1.0.0.0/30", "126.255.255.252/30", "128.0.0.0/8",
 					  "223.255.255.252/30", "10.200.0.0/16", "100.64.0.0/10",
 					  "169.254.0.0/30" };
-	struct ip_prefix v6 = net("fd00::/64");
+	static const char *const bad6[] = { "fe80::/64", "ff02::/64", "::1/128", "::/64",
+					    "::ffff:0.0.0.0/96", "4000::/64", "fe00::/64" };
+	static const char *const ok6[] = { "fd00::/64", "fc00::/64", "2001:db8:1::/64",
+					   "3fff:ffff:ffff:ffff::/64", "fd12:3456:789a::/48" };
 
+	for (size_t i = 0; i < ARRAY_SIZE(bad6); i++) {
+		struct ip_prefix n = net(bad6[i]);
+		const char *why = NULL;
+
+		if (ipam_subnet_usable(&n, &why) != -EINVAL)
+			fail_msg("%s accepted", bad6[i]);
+		assert_contains(why, "fc00::/7");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ok6); i++) {
+		struct ip_prefix n = net(ok6[i]);
+
+		if (ipam_subnet_usable(&n, NULL) != 0)
+			fail_msg("%s refused", ok6[i]);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct ip_prefix n = net(bad[i].net);
 		const char *why = NULL;
@@ -285,13 +369,14 @@ static void test_subnet_usable(void **state)
 			fail_msg("%s refused: %s", ok[i], why);
 		assert_string_equal(why, "untouched");
 	}
-	assert_int_equal(ipam_subnet_usable(&v6, NULL), -EAFNOSUPPORT);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_pick6),
+		cmocka_unit_test(test_ula),
 		cmocka_unit_test(test_skip_one),
 		cmocka_unit_test(test_skip_wide),
 		cmocka_unit_test(test_covering),

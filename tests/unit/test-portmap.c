@@ -198,34 +198,33 @@ static void test_conflict(void **state)
 	struct portmap have[] = { have1("web", IPPROTO_TCP, 0, 8080, 80),
 				  have1("db", IPPROTO_TCP, A(127, 0, 0, 1), 5432, 5432),
 				  have1("web", IPPROTO_UDP, 0, 53, 53) };
-	struct ip_addr to = ip_addr_v4(A(10, 200, 0, 2));
+	struct gw_target to = { .v4 = ip_addr_v4(A(10, 200, 0, 2)) }, none = { 0 };
 	struct nsg_err e = { 0 };
 	struct portmap p;
 
 	portmap_sort(have, ARRAY_SIZE(have));
 	/* Published by web to the same place: idempotent for web only. */
 	p = parse("8080:80");
-	assert_int_equal(portmap_conflict(&p, "web", to, have, 3, &e), 0);
-	assert_int_equal(portmap_conflict(&p, "db", to, have, 3, &e), -EADDRINUSE);
+	assert_int_equal(portmap_conflict(&p, "web", &to, have, 3, &e), 0);
+	assert_int_equal(portmap_conflict(&p, "db", &to, have, 3, &e), -EADDRINUSE);
 	assert_string_equal(e.what, "publish \"8080:80/tcp\"");
 	assert_string_equal(e.why, "host port 8080/tcp is published by gateway \"web\"");
 	/* The same gateway, another namespace port. */
 	memset(&e, 0, sizeof(e));
 	p = parse("8079-8080:79-80");
 	p.port = 1000;
-	assert_int_equal(portmap_conflict(&p, "web", to, have, 3, &e), -EADDRINUSE);
+	assert_int_equal(portmap_conflict(&p, "web", &to, have, 3, &e), -EADDRINUSE);
 	assert_string_equal(e.why, "host port 8080/tcp is already published to port 80 (unpublish it first)");
 	/* Another target address is not "the same place" either. */
 	p = parse("8080:80");
-	assert_int_equal(portmap_conflict(&p, "web", (struct ip_addr){ .family = AF_UNSPEC }, have, 3,
-					  NULL), -EADDRINUSE);
+	assert_int_equal(portmap_conflict(&p, "web", &none, have, 3, NULL), -EADDRINUSE);
 	/* An unbound request meets a bound port; another bound address does not. */
 	p = parse("5432:1");
-	assert_int_equal(portmap_conflict(&p, "web", to, have, 3, NULL), -EADDRINUSE);
+	assert_int_equal(portmap_conflict(&p, "web", &to, have, 3, NULL), -EADDRINUSE);
 	p = parse("127.0.0.2:5432:1");
-	assert_int_equal(portmap_conflict(&p, "web", to, have, 3, NULL), 0);
+	assert_int_equal(portmap_conflict(&p, "web", &to, have, 3, NULL), 0);
 	p = parse("53:53/sctp");
-	assert_int_equal(portmap_conflict(&p, "db", to, have, 3, NULL), 0);
+	assert_int_equal(portmap_conflict(&p, "db", &to, have, 3, NULL), 0);
 }
 
 static void test_match(void **state)

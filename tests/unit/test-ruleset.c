@@ -718,10 +718,12 @@ static void test_publish_elems(void **state)
 	static const uint8_t key_any[8] = { IPPROTO_UDP, 0, 0, 0, 0, 53, 0, 0 };
 	static const uint8_t key_bound[12] = { 127, 0, 0, 1, IPPROTO_TCP, 0, 0, 0, 0x1f, 0x90, 0, 0 };
 
+	struct gw_target to = { .v4 = ip_addr_v4(0x0ac80002) };
+
 	assert_int_equal(portmap_parse("127.0.0.1:8080:80", &pm[0], NULL), 0);
 	assert_int_equal(portmap_parse("53:53/udp", &pm[1], NULL), 0);
 	nftx_batch_begin(n);
-	assert_int_equal(ruleset_queue_publish(n, "web", ip_addr_v4(0x0ac80002), pm, 2, false), 0);
+	assert_int_equal(ruleset_queue_publish(n, "web", &to, pm, 2, false), 0);
 	assert_int_equal(nftx_batch_size(n), 2);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 4);
@@ -749,12 +751,12 @@ static void test_publish_not_v4(void **state)
 	assert_int_equal(portmap_parse("8080:80", &pm, NULL), 0);
 	assert_int_equal(ip_addr_parse("fd00::2", AF_INET6, &v6), 0);
 	nftx_batch_begin(n);
-	assert_int_equal(ruleset_queue_publish(n, "web", v6, &pm, 1, false), -EAFNOSUPPORT);
-	assert_int_equal(ruleset_queue_publish(n, "web", (struct ip_addr){ .family = AF_UNSPEC }, &pm,
-					       1, false), -EAFNOSUPPORT);
+	struct gw_target bad6 = { .v4 = v6 }, none = { 0 }, to4 = { .v4 = ip_addr_v4(0x0ac80002) };
+
+	assert_int_equal(ruleset_queue_publish(n, "web", &bad6, &pm, 1, false), -EAFNOSUPPORT);
+	assert_int_equal(ruleset_queue_publish(n, "web", &none, &pm, 1, false), -EAFNOSUPPORT);
 	pm.host_addr = v6;
-	assert_int_equal(ruleset_queue_publish(n, "web", ip_addr_v4(0x0ac80002), &pm, 1, true),
-			 -EAFNOSUPPORT);
+	assert_int_equal(ruleset_queue_publish(n, "web", &to4, &pm, 1, true), -EAFNOSUPPORT);
 	assert_int_equal(nftx_batch_size(n), 0);
 }
 
@@ -764,7 +766,7 @@ static void test_publish_not_v4(void **state)
 static void test_ports_fingerprint(void **state)
 {
 	struct portmap range, p[3], other;
-	struct ip_addr to = ip_addr_v4(0x0ac80002);
+	struct gw_target to = { .v4 = ip_addr_v4(0x0ac80002) }, to2 = { .v4 = ip_addr_v4(0x0ac80006) };
 	uint64_t whole;
 
 	(void)state;
@@ -775,15 +777,15 @@ static void test_ports_fingerprint(void **state)
 		snprintf(spec, sizeof(spec), "%d:%d/udp", 6002 - i, 7002 - i);
 		assert_int_equal(portmap_parse(spec, &p[i], NULL), 0);
 	}
-	whole = ruleset_ports_fingerprint(to, &range, 1);
+	whole = ruleset_ports_fingerprint(&to, &range, 1);
 	assert_true(whole != 0);
-	assert_true(whole == ruleset_ports_fingerprint(to, p, 3));
-	assert_true(whole != ruleset_ports_fingerprint(ip_addr_v4(0x0ac80006), &range, 1));
+	assert_true(whole == ruleset_ports_fingerprint(&to, p, 3));
+	assert_true(whole != ruleset_ports_fingerprint(&to2, &range, 1));
 	assert_int_equal(portmap_parse("6000-6002:7001-7003/udp", &other, NULL), 0);
-	assert_true(whole != ruleset_ports_fingerprint(to, &other, 1));
+	assert_true(whole != ruleset_ports_fingerprint(&to, &other, 1));
 	assert_int_equal(portmap_parse("127.0.0.1:6000-6002:7000-7002/udp", &other, NULL), 0);
-	assert_true(whole != ruleset_ports_fingerprint(to, &other, 1));
-	assert_true(ruleset_ports_fingerprint(to, NULL, 0) == 0);
+	assert_true(whole != ruleset_ports_fingerprint(&to, &other, 1));
+	assert_true(ruleset_ports_fingerprint(&to, NULL, 0) == 0);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
