@@ -36,6 +36,11 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e);
 int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e);
 int link_set_down(struct nl_sock *sk, const char *name, struct nsg_err *e);
+/* IPv6 addresses of the link only as nsgate adds them: no link-local
+ * address of its own (addr_gen_mode none, IFLA_INET6_ADDR_GEN_MODE), so
+ * none is generated, and none waits on duplicate address detection, when
+ * it comes up. Before link_set_up. */
+int link_set_ipv6_manual(struct nl_sock *sk, const char *name, struct nsg_err *e);
 /* Move a link into link group group (IFLA_GROUP). */
 int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct nsg_err *e);
 /* Delete every link of group in one request: the kernel unregisters them as
@@ -59,7 +64,8 @@ struct link_info {
 
 /* Links whose ifalias starts with alias_prefix; *ret is malloc'ed. Returns count. */
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret);
-/* One link by name (with its IPv4 addresses); -ENODEV when absent. */
+/* One link by name (with its IPv4 and IPv6 addresses; list_by_alias's
+ * have IPv4 ones only); -ENODEV when absent. */
 int link_get(struct nl_sock *sk, const char *name, struct link_info *ret);
 
 #endif

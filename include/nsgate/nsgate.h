@@ -120,6 +120,7 @@ struct gw_rules_view {
 	bool masq_any;            /* masqueraded toward every non-gateway interface */
 	char masq_via[IF_NAMESIZE];  /* or only toward this uplink ("" if none) */
 	bool in_ns_addrs4;        /* its namespace's address may send (the source check) */
+	bool in_ns_addrs6;        /* its IPv6 ones may (dual-stack) */
 	bool no_host;             /* kept off the host's addresses */
 	size_t n_elems;           /* every element carrying its name */
 };

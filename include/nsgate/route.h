@@ -14,10 +14,12 @@
 
 struct nl_sock;
 
-/* The functions that take an address do IPv4 and refuse another family
- * with -EAFNOSUPPORT: IPv6 wants no broadcast and its own default route. */
+/* The functions that take an address do IPv4 and IPv6 and refuse another
+ * family with -EAFNOSUPPORT. */
 
-/* Add addr/plen to name (the prefix route comes with it). */
+/* Add addr/plen to name (the prefix route comes with it); an IPv4 one with
+ * its broadcast address, an IPv6 one without duplicate address detection
+ * (IFA_F_NODAD: usable at once; both ends of a veth are nsgate's). */
 int link_addr_add(struct nl_sock *sk, const char *name, const struct ip_addr *addr, uint8_t plen,
 		  struct nsg_err *e);
 /* Default route via gw on name, of gw's family. */
@@ -42,15 +44,17 @@ int link_route_match(struct nl_sock *sk, const struct ip_addr *addr, struct ip_p
 int link_route_input(struct nl_sock *sk, const struct ip_addr *dst, const struct ip_addr *src,
 		     int iif, unsigned *ret_type);
 
-/* Every IPv4 prefix in use in the socket's namespace: each address's prefix
- * and the destination of every route in every table (default routes excluded).
- * For the subnet allocator. *ret malloc'ed; returns count. */
-int link_used_prefixes(struct nl_sock *sk, struct ip_prefix **ret);
+/* Every prefix of family in use in the socket's namespace: each address's
+ * prefix and the destination of every route in every table (default routes
+ * excluded). For the subnet allocator. *ret malloc'ed; returns count. */
+int link_used_prefixes(struct nl_sock *sk, int family, struct ip_prefix **ret);
 
 /* The interfaces of the main table's IPv4 default routes (each next hop of
  * a multipath one), each once: up to max names into ret. Returns the count
  * (0: no default route), -errno. */
 #define LINK_DEFAULT_IFACES_MAX 8
 int link_default_ifnames(struct nl_sock *sk, char (*ret)[IF_NAMESIZE], size_t max);
+/* The same for family's default routes (AF_INET6: the host's IPv6 uplinks). */
+int link_default_ifnames_of(struct nl_sock *sk, int family, char (*ret)[IF_NAMESIZE], size_t max);
 
 #endif

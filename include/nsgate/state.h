@@ -70,6 +70,17 @@ int state_forward_get(const char *ifname, char *buf, size_t len);
 int state_forward_forget(const char *ifname);
 /* The interfaces with a saved value, sorted; *ret malloc'ed. Returns the count. */
 int state_forward_names(char (**ret)[GW_NAME_MAX + 1]);
+/* IPv6's: the one sysctl nsgate changed for each interface (the uplinks'
+ * force_forwarding; without it accept_ra, and "all" for the global
+ * switch), as one line "KEY OLD NEW" in /run/nsgate/forwarding/IFNAME.saved6:
+ * KEY relative to /proc/sys, the value before and the one nsgate wrote. */
+int state_forward6_save(const char *ifname, const char *line);
+int state_forward6_get(const char *ifname, char *buf, size_t len);
+int state_forward6_forget(const char *ifname);
+int state_forward6_names(char (**ret)[GW_NAME_MAX + 1]);
+/* The seed of the host's ULA /48 (ipam_ula_pool): /etc/machine-id, or
+ * without one a random seed kept in /run/nsgate/ula-seed. */
+int state_ula_seed(uint8_t seed[16]);
 /* An older nsgate saved the global ip_forward in /run/nsgate/ip_forward.saved:
  * remove it. 1 if there was one, 0 if not, -errno. */
 int state_forward_legacy_drop(void);

@@ -43,6 +43,24 @@ static json_object *published_json(const struct portmap *p, size_t n)
 
 /* -------------------------------------------------------------- list/show */
 
+/* "ipv6", "subnet6", "host_addr6", "ns_addr6": null but for a dual-stack gateway. */
+static void view_json_ipv6(json_object *o, const struct gw_spec *s)
+{
+	struct ip_addr host = spec_host_addr6(&s->subnet6), ns = spec_ns_addr6(&s->subnet6);
+	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
+	bool dual = spec_has_ipv6(s);
+
+	json_object_object_add(o, "ipv6", json_object_new_boolean(dual));
+	json_object_object_add(o, "ipv6_mode", json_object_new_string(
+		s->ipv6 == GW_IPV6_ON ? "on" : s->ipv6 == GW_IPV6_OFF ? "off" : "auto"));
+	json_object_object_add(o, "subnet6", dual ? json_object_new_string(
+		ip_prefix_str(&s->subnet6, net)) : NULL);
+	json_object_object_add(o, "host_addr6", dual ? json_object_new_string(
+		ip_addr_str(&host, a)) : NULL);
+	json_object_object_add(o, "ns_addr6", dual ? json_object_new_string(
+		ip_addr_str(&ns, a)) : NULL);
+}
+
 static json_object *view_json(const struct gw_view *v)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
@@ -58,6 +76,7 @@ static json_object *view_json(const struct gw_view *v)
 		json_object_object_add(o, "subnet", json_object_new_string(ip_prefix_str(&s->subnet, net)));
 		json_object_object_add(o, "host_addr", json_object_new_string(ip_addr_str(&host, a)));
 		json_object_object_add(o, "ns_addr", json_object_new_string(ip_addr_str(&ns, a)));
+		view_json_ipv6(o, s);
 		json_object_object_add(o, "netns", json_object_new_string(s->netns_path));
 		json_object_object_add(o, "netns_created", json_object_new_boolean(v->state.netns_created));
 		json_object_object_add(o, "uplink", s->uplink[0] ? json_object_new_string(s->uplink) : NULL);
@@ -93,6 +112,7 @@ static json_object *view_json(const struct gw_view *v)
 	json_object_object_add(n, "masquerade", v->nft.masq_any ? json_object_new_string("any")
 				: v->nft.masq_via[0] ? json_object_new_string(v->nft.masq_via) : NULL);
 	json_object_object_add(n, "source", json_object_new_boolean(v->nft.in_ns_addrs4));
+	json_object_object_add(n, "source6", json_object_new_boolean(v->nft.in_ns_addrs6));
 	json_object_object_add(n, "no_host", json_object_new_boolean(v->nft.no_host));
 	json_object_object_add(n, "elements", json_object_new_int64((int64_t)v->nft.n_elems));
 	json_object_object_add(o, "nftables", n);
@@ -257,6 +277,12 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 	if (v->have_state) {
 		printf("  subnet     %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet, net),
 		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
+		if (spec_has_ipv6(s)) {
+			struct ip_addr host6 = spec_host_addr6(&s->subnet6), ns6 = spec_ns_addr6(&s->subnet6);
+
+			printf("  subnet6    %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet6, net),
+			       ip_addr_str(&host6, a), ip_addr_str(&ns6, b));
+		}
 		printf("  netns      %s%s%s\n", nsg_escape(s->netns_path, path, sizeof(path)),
 		       v->state.netns_created ? " (created by nsgate)" : "",
 		       v->netns_present ? "" : " (gone)");

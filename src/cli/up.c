@@ -10,7 +10,7 @@
 /* --------------------------------------------------------------------- up */
 
 enum { O_SUBNET = OPT_LONG, O_UPLINK, O_NETNS, O_DNS, O_PUBLISH, O_FORCE, O_NO_HOST, O_NAME,
-       O_USER, O_FIREWALL };
+       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6 };
 
 /* What up and run share: the gateway's options. */
 struct up_args {
@@ -48,6 +48,8 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 	case O_FORCE: a->opts.force = true; break;
 	case O_NO_HOST: s->no_host = true; break;
 	case O_FIREWALL: r = spec_firewall_parse(optarg, s, &e); break;
+	case O_IPV6: r = spec_ipv6_parse(optarg, s, &e); break;
+	case O_SUBNET6: r = spec_subnet6_parse(optarg, s, &e); break;
 	case O_NAME:
 	case O_USER:
 		if (!run)
@@ -81,6 +83,8 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		{ "force", no_argument, NULL, O_FORCE },
 		{ "no-host", no_argument, NULL, O_NO_HOST },
 		{ "firewall", required_argument, NULL, O_FIREWALL },
+		{ "ipv6", required_argument, NULL, O_IPV6 },
+		{ "subnet6", required_argument, NULL, O_SUBNET6 },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "user", required_argument, NULL, O_USER },
 		{ 0 }
@@ -135,7 +139,8 @@ int cmd_up(int argc, char *argv[])
 	struct up_args a = { 0 };
 	struct gw_up_result res;
 	struct nsg_err e = { 0 };
-	char net[IP_PREFIX_STRLEN], addr[IP_ADDR_STRLEN], path[NSG_ESCAPED_SIZE(PATH_MAX)];
+	char net[IP_PREFIX_STRLEN], net6[IP_PREFIX_STRLEN], addr[IP_ADDR_STRLEN];
+	char path[NSG_ESCAPED_SIZE(PATH_MAX)];
 	struct ip_addr host;
 	int r, code = up_args_parse(argc, argv, "up", &a);
 
@@ -152,8 +157,10 @@ int cmd_up(int argc, char *argv[])
 	up_warnings(a.spec.name, &res);
 	host = spec_host_addr(&res.state.spec.subnet);
 	/* The path is the user's --netns, which may hold any byte but a control. */
-	printf("%s: %s %s, namespace %s via %s %s\n", a.spec.name, res.unchanged ? "unchanged" : "up",
-	       ip_prefix_str(&res.state.spec.subnet, net),
+	printf("%s: %s %s%s%s, namespace %s via %s %s\n", a.spec.name,
+	       res.unchanged ? "unchanged" : "up", ip_prefix_str(&res.state.spec.subnet, net),
+	       spec_has_ipv6(&res.state.spec) ? " " : "",
+	       spec_has_ipv6(&res.state.spec) ? ip_prefix_str(&res.state.spec.subnet6, net6) : "",
 	       nsg_escape(res.state.spec.netns_path, path, sizeof(path)), res.state.spec.host_ifname,
 	       ip_addr_str(&host, addr));
 	code = EXIT_OK;

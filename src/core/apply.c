@@ -209,6 +209,10 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
 	    strcmp(want->ns_ifname, h->ns_ifname))
 		return false;
+	/* IPv6 on or off, or another /64, makes the gateway again. */
+	if (want->ipv6 != h->ipv6 || want->subnet6_given != h->subnet6_given ||
+	    (want->subnet6_given && !ip_prefix_eq(&want->subnet6, &h->subnet6)))
+		return false;
 	return !want->subnet_given || ip_prefix_eq(&want->subnet, &h->subnet);
 }
 
@@ -295,7 +299,7 @@ static int apply_one(struct session *s, const struct config_gw *cg, size_t relea
 	}
 	if (r < 0 || !healthy || !same_base(&cg->spec, &have))
 		return remake(s, cg, &o, r < 0 ? "its state was damaged" : !healthy ? "it was broken" :
-				  "its subnet or namespace changed", it, e);
+				  "its subnet, IPv6 or namespace changed", it, e);
 	if (strcmp(have.spec.uplink, cg->spec.uplink) || !spec_dns_same(&have.spec, &cg->spec) ||
 	    have.spec.no_host != cg->spec.no_host || have.spec.firewall != cg->spec.firewall) {
 		r = update_in_place(s, &have, &cg->spec, it, e);

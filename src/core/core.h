@@ -101,6 +101,12 @@ void gw_rules_dns(struct ruleset_gw *gw, const char *resolv_text);
  * against the host (host) and an attached namespace (ns, may be NULL). */
 int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 		  struct nsg_err *e);
+/* The same for IPv6: decide whether the gateway is dual-stack (s->ipv6,
+ * the host's IPv6 default route) and check s->subnet6 or pick its /64 from
+ * the host's ULA /48; s->subnet6 AF_UNSPEC for an IPv4-only gateway. After
+ * subnet_choose. */
+int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
+		   struct nsg_err *e);
 
 /* ----------------------------------------------------------------- up.c */
 
@@ -164,6 +170,26 @@ int forward_guard_queue(struct nftx *nft);
  * it off and last, restore each saved value that is still nsgate's 1. Best
  * effort: nothing of it can fail a down. */
 void forward_settle(struct session *s, bool last);
+
+/* ----------------------------------------------------------- forward6.c */
+
+/* The IPv6 sysctls one up turned, for its undo: names as state.h keeps them. */
+struct fwd6_change {
+	char turned[32][GW_NAME_MAX + 1];
+	size_t n;
+};
+/* Whether the kernel forwards IPv6 per interface (force_forwarding). */
+bool forward6_per_interface(void);
+/* For a dual-stack gateway: force_forwarding on its uplinks (uplink, or
+ * "" for the interfaces of the host's IPv6 default routes), or on older
+ * kernels the global switch with accept_ra 1 -> 2 first; nothing when the
+ * global switch is someone else's and on. Old values saved first. */
+int forward6_on(struct session *s, const char *uplink, struct fwd6_change *ch,
+		struct nsg_err *e);
+void forward6_undo(struct session *s, struct fwd6_change *ch);
+/* With the last gateway gone (or gc with none left): every saved value
+ * back where nsgate's is still there. Best effort. */
+void forward6_settle(struct session *s, bool last);
 
 /* ----------------------------------------------------------- firewall.c */
 

@@ -303,8 +303,9 @@ static void elems_gone(const struct gw_spec *s, const struct ruleset_gw *gw,
 {
 	bool masq = s->uplink[0] ? strcmp(h->masq_via, s->uplink) != 0 : !h->masq_any;
 
-	snprintf(buf, len, "%s%s%s%s%s", h->in_ifaces ? "" : " ifaces",
+	snprintf(buf, len, "%s%s%s%s%s%s", h->in_ifaces ? "" : " ifaces",
 		 h->in_ns_addrs4 ? "" : " ns_addrs4 (its source check)",
+		 h->in_ns_addrs6 || !spec_has_ipv6(s) ? "" : " ns_addrs6 (its IPv6 source check)",
 		 !masq ? "" : s->uplink[0] ? " masq_via" : " masq_any",
 		 s->no_host && !h->no_host ? " no_host" : "",
 		 s->no_host && h->n_no_host_dns < gw->n_dns ? " no_host_dns4" : "");

@@ -208,7 +208,7 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
 			   const struct ruleset_gw_state *have)
 {
-	if (!have->in_ifaces || !have->in_ns_addrs4)
+	if (!have->in_ifaces || !have->in_ns_addrs4 || (spec_has_ipv6(s) && !have->in_ns_addrs6))
 		return true;
 	if (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0 : !have->masq_any)
 		return true;
@@ -461,6 +461,7 @@ int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result 
 		if (last)
 			state_hint_clear();
 		forward_settle(&s, last);
+		forward6_settle(&s, last);
 	}
 	/* Other firewalls: opened again where a reload dropped nsgate's rules,
 	 * or, with no gateway left, cleared of what a crash left there. */

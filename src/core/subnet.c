@@ -84,11 +84,11 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 
 	/* Given and small, or picked: the FIB checks it. Given and large: the
 	 * full list of the host's prefixes. */
-	n = s->subnet_given && s->subnet.plen < SUBNET_FIB_PLEN_MIN ? link_used_prefixes(host, &used) : 0;
+	n = s->subnet_given && s->subnet.plen < SUBNET_FIB_PLEN_MIN ? link_used_prefixes(host, AF_INET, &used) : 0;
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "reading the host's addresses and routes");
 	if (ns) {
-		n_ns = link_used_prefixes(ns, &used_ns);
+		n_ns = link_used_prefixes(ns, AF_INET, &used_ns);
 		if (n_ns < 0)
 			return nsg_fail(e, n_ns, NULL, "reading the namespace's addresses and routes");
 		if (append_prefixes(&used, &n, used_ns, n_ns) < 0)
@@ -128,7 +128,7 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 	/* Many routes in the pool: let the full list decide. */
 	free(used);
 	used = NULL;
-	n = link_used_prefixes(host, &used);
+	n = link_used_prefixes(host, AF_INET, &used);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "reading the host's addresses and routes");
 	if (append_prefixes(&used, &n, used_ns, ns ? n_ns : 0) < 0)
@@ -136,5 +136,120 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 	if (ipam_pick(&pool, GW_SUBNET_PLEN, used, n, &s->subnet) < 0)
 		return nsg_fail(e, -EADDRINUSE, "no free /30 left (use --subnet)",
 				"address pool %s", GW_POOL_DEFAULT);
+	return 0;
+}
+
+/* Whether one of the /64's first addresses (the prefix itself, the host's
+ * ::1, the namespace's ::2) already has a route of its own: then someone
+ * uses the /64 (or more). */
+static int subnet6_in_way(struct nl_sock *host, const struct ip_prefix *net,
+			  struct ip_prefix *in_way)
+{
+	for (uint32_t i = 0; i < 3; i++) {
+		struct ip_addr one = spec_nth_addr6(net, i);
+		int r = link_route_match(host, &one, in_way);
+
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The /64 beside a picked /30: the /30's index in the IPv4 pool is the
+ * /64's subnet ID in the /48, so a gateway's two subnets go together and no
+ * other gateway has either. -ERANGE for a subnet outside the pool. */
+static int subnet6_beside(const struct ip_prefix *ula, const struct gw_spec *s,
+			  struct ip_prefix *ret)
+{
+	struct ip_prefix pool;
+	uint32_t index;
+
+	ip_prefix_parse(GW_POOL_DEFAULT, AF_INET, &pool);
+	if (s->subnet.plen != GW_SUBNET_PLEN || !ip_prefix_contains(&pool, &s->subnet.addr))
+		return -ERANGE;
+	index = (s->subnet.addr.v4 - pool.addr.v4) >> (32 - GW_SUBNET_PLEN);
+	if (index > 0xffff)
+		return -ERANGE;
+	*ret = *ula;
+	ret->plen = GW_SUBNET6_PLEN;
+	ret->addr.v6[6] = index >> 8;
+	ret->addr.v6[7] = index & 0xff;
+	return 0;
+}
+
+/* Whether the gateway is dual-stack: --ipv6 on or --subnet6, or auto on a
+ * host with an IPv6 default route (and a kernel with IPv6 at all). */
+static int ipv6_wanted(struct nl_sock *host, const struct gw_spec *s, struct nsg_err *e)
+{
+	char ifs[1][IF_NAMESIZE], cur[16];
+	int n;
+
+	if (s->ipv6 == GW_IPV6_OFF)
+		return s->subnet6_given ? nsg_fail(e, -EINVAL, "not with --ipv6 off", "--subnet6") : 0;
+	if (sysctl_read("net/ipv6/conf/all/forwarding", cur, sizeof(cur)) < 0)
+		return s->ipv6 == GW_IPV6_ON || s->subnet6_given
+			       ? nsg_fail(e, -EAFNOSUPPORT, "the kernel has no IPv6 (ipv6.disable=1?)",
+					  "--ipv6 on")
+			       : 0;
+	if (s->ipv6 == GW_IPV6_ON || s->subnet6_given)
+		return 1;
+	n = link_default_ifnames_of(host, AF_INET6, ifs, ARRAY_SIZE(ifs));
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "reading the host's IPv6 default routes");
+	return n > 0;
+}
+
+int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, struct nsg_err *e)
+{
+	_cleanup_free_ struct ip_prefix *used = NULL, *used_ns = NULL;
+	char a[IP_PREFIX_STRLEN], b[IP_PREFIX_STRLEN];
+	struct ip_prefix ula, in_way;
+	uint8_t seed[16];
+	int n = 0, n_ns = 0, r = ipv6_wanted(host, s, e);
+
+	if (r <= 0) {
+		memset(&s->subnet6, 0, sizeof(s->subnet6));
+		return r;
+	}
+	if (ns) {
+		n_ns = link_used_prefixes(ns, AF_INET6, &used_ns);
+		if (n_ns < 0)
+			return nsg_fail(e, n_ns, NULL, "reading the namespace's IPv6 addresses and routes");
+	}
+	if (s->subnet6_given) {
+		long hit = ipam_find_overlap(&s->subnet6, used_ns, n_ns);
+
+		if (hit >= 0)
+			in_way = used_ns[hit];
+		r = hit >= 0 ? 1 : subnet6_in_way(host, &s->subnet6, &in_way);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "route lookup");
+		if (r == 0)
+			return 0;
+		nsg_fail(e, -EADDRINUSE, NULL, "--subnet6 \"%s\"", ip_prefix_str(&s->subnet6, a));
+		nsg_why(e, "overlaps %s, already in use", ip_prefix_str(&in_way, b));
+		return -EADDRINUSE;
+	}
+	r = state_ula_seed(seed);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "the host's IPv6 ULA prefix (/etc/machine-id)");
+	ula = ipam_ula_pool(seed);
+	/* The /64 beside the /30 first: free unless someone else routes it. */
+	if (subnet6_beside(&ula, s, &s->subnet6) == 0 && ipam_find_overlap(&s->subnet6, used_ns, n_ns) < 0) {
+		r = subnet6_in_way(host, &s->subnet6, &in_way);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "route lookup");
+		if (r == 0)
+			return 0;
+	}
+	/* Otherwise the first free one, from the full list. */
+	n = link_used_prefixes(host, AF_INET6, &used);
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "reading the host's IPv6 addresses and routes");
+	if (append_prefixes(&used, &n, used_ns, n_ns) < 0)
+		return -ENOMEM;
+	if (ipam_pick(&ula, GW_SUBNET6_PLEN, used, n, &s->subnet6) < 0)
+		return nsg_fail(e, -EADDRINUSE, "no free /64 left (use --subnet6)",
+				"IPv6 pool %s", ip_prefix_str(&ula, a));
 	return 0;
 }

@@ -20,6 +20,7 @@ static void shared_settle(struct session *s, bool others)
 		firewall_close(s);
 	}
 	forward_settle(s, last);
+	forward6_settle(s, last);
 }
 
 int teardown_files(const char *name, bool resolv, struct nsg_err *e)

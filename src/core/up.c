@@ -14,6 +14,7 @@ struct up_ctx {
 	struct nftx *nft;       /* the session's */
 	struct session *s;
 	struct fwd_change fwd;
+	struct fwd6_change fwd6;
 	bool table_existed;
 	bool other_gateways;
 	const char *warning;
@@ -86,6 +87,19 @@ static void undo_forwarding(struct up_ctx *c)
 	forward_uplinks_undo(c->s, &c->fwd);
 }
 
+/* IPv6's, for a dual-stack gateway (forward6.c). */
+static int step_forwarding6(struct up_ctx *c)
+{
+	if (!spec_has_ipv6(&c->st.spec))
+		return 0;
+	return forward6_on(c->s, c->st.spec.uplink, &c->fwd6, c->e);
+}
+
+static void undo_forwarding6(struct up_ctx *c)
+{
+	forward6_undo(c->s, &c->fwd6);
+}
+
 static int step_veth(struct up_ctx *c)
 {
 	char alias[64];
@@ -98,6 +112,59 @@ static int step_veth(struct up_ctx *c)
 static void undo_veth(struct up_ctx *c)
 {
 	link_delete(c->host, c->st.spec.host_ifname, NULL);
+}
+
+/* An IPv4-only gateway has no IPv6 on the host side. With it, bringing the
+ * link up adds link-local, multicast and local routes to the host's IPv6
+ * FIB, and each later link's up walks that FIB: the thousandth gateway's up
+ * took 1.2-1.5x as long as the first. No kernel IPv6 (ENOENT): fine. */
+static int host_link_no6(struct up_ctx *c)
+{
+	char key[64];
+	int r;
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", c->st.spec.host_ifname);
+	r = sysctl_write(key, "1");
+	return r < 0 && r != -ENOENT ? nsg_fail(c->e, r, NULL, "sysctl %s", key) : 0;
+}
+
+/* The host side of a dual-stack gateway, before it comes up: ::1 and
+ * fe80::1 only (no address of the kernel's making, no DAD); forwarding of
+ * what the namespace sends; and nothing learned from it: a namespace's root
+ * may send router advertisements and redirects. These settings go with
+ * the link. */
+static int host_link6(struct up_ctx *c)
+{
+	static const struct {
+		const char *name, *value;
+		bool per_interface_only;
+	} sysctls[] = {
+		{ "accept_ra", "0", false },
+		{ "accept_redirects", "0", false },
+		{ "autoconf", "0", false },
+		{ "force_forwarding", "1", true },
+	};
+	const struct gw_spec *s = &c->st.spec;
+	struct ip_addr host = spec_host_addr6(&s->subnet6), ll;
+	bool per_if = forward6_per_interface();
+	char key[80];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sysctls); i++) {
+		if (sysctls[i].per_interface_only && !per_if)
+			continue;
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/%s", s->host_ifname, sysctls[i].name);
+		r = sysctl_write(key, sysctls[i].value);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "sysctl %s", key);
+	}
+	ip_addr_parse(GW_LL_HOST, AF_INET6, &ll);
+	r = link_set_ipv6_manual(c->host, s->host_ifname, c->e);
+	if (r == 0)
+		r = link_addr_add(c->host, s->host_ifname, &host, GW_SUBNET6_PLEN, c->e);
+	if (r == 0)
+		r = link_addr_add(c->host, s->host_ifname, &ll, 64, c->e);
+	return r;
 }
 
 static int step_host_link(struct up_ctx *c)
@@ -123,15 +190,24 @@ static int step_host_link(struct up_ctx *c)
 	r = sysctl_write(key, "1");
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
-	/* The gateway is IPv4 only. With IPv6 on, bringing the link up adds
-	 * link-local, multicast and local routes to the host's IPv6 FIB, and
-	 * each later link's up walks that FIB: the thousandth gateway's up
-	 * took 1.2-1.5x as long as the first. No kernel IPv6 (ENOENT): fine. */
-	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", s->host_ifname);
-	r = sysctl_write(key, "1");
-	if (r < 0 && r != -ENOENT)
-		return nsg_fail(c->e, r, NULL, "sysctl %s", key);
-	return link_set_up(c->host, s->host_ifname, c->e);
+	r = spec_has_ipv6(s) ? host_link6(c) : host_link_no6(c);
+	return r < 0 ? r : link_set_up(c->host, s->host_ifname, c->e);
+}
+
+/* The namespace's ::2 and fe80::2, the only IPv6 sources the guard lets
+ * through (ns_addrs6): no address of the kernel's making, no DAD. */
+static int ns_link6_addrs(struct up_ctx *c)
+{
+	const struct gw_spec *s = &c->st.spec;
+	struct ip_addr ns = spec_ns_addr6(&s->subnet6), ll;
+	int r = link_set_ipv6_manual(c->ns, s->ns_ifname, c->e);
+
+	ip_addr_parse(GW_LL_NS, AF_INET6, &ll);
+	if (r == 0)
+		r = link_addr_add(c->ns, s->ns_ifname, &ns, GW_SUBNET6_PLEN, c->e);
+	if (r == 0)
+		r = link_addr_add(c->ns, s->ns_ifname, &ll, 64, c->e);
+	return r;
 }
 
 static int step_ns_link(struct up_ctx *c)
@@ -150,10 +226,17 @@ static int step_ns_link(struct up_ctx *c)
 	r = c->st.netns_created || c->st.lo_set_up ? link_set_up(c->ns, "lo", c->e) : 0;
 	if (r == 0)
 		r = link_addr_add(c->ns, s->ns_ifname, &ns, s->subnet.plen, c->e);
+	if (r == 0 && spec_has_ipv6(s))
+		r = ns_link6_addrs(c);
 	if (r == 0)
 		r = link_set_up(c->ns, s->ns_ifname, c->e);
 	if (r == 0)
 		r = link_route_default_add(c->ns, s->ns_ifname, &host, c->e);
+	if (r == 0 && spec_has_ipv6(s)) {
+		struct ip_addr host6 = spec_host_addr6(&s->subnet6);
+
+		r = link_route_default_add(c->ns, s->ns_ifname, &host6, c->e);
+	}
 	return r;
 }
 
@@ -291,6 +374,7 @@ struct up_step {
 static const struct up_step up_steps[] = {
 	{ "netns", step_netns, undo_netns },
 	{ "forwarding", step_forwarding, undo_forwarding },
+	{ "forwarding6", step_forwarding6, undo_forwarding6 },
 	{ "veth", step_veth, undo_veth },
 	{ "host_link", step_host_link, NULL },
 	{ "ns_link", step_ns_link, undo_ns_link },
@@ -308,6 +392,12 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	    strcmp(req->ns_ifname, h->ns_ifname))
 		return false;
 	if (req->subnet_given && !ip_prefix_eq(&req->subnet, &h->subnet))
+		return false;
+	if (req->subnet6_given && !ip_prefix_eq(&req->subnet6, &h->subnet6))
+		return false;
+	/* auto is what was decided then: a host that gained an IPv6 route
+	 * since keeps the gateway as it is until it is made again. */
+	if (req->ipv6 != h->ipv6 && !(req->subnet6_given && h->subnet6_given))
 		return false;
 	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h) &&
 	       req->no_host == h->no_host && req->firewall == h->firewall;
@@ -393,6 +483,28 @@ static int up_check_attached(struct up_ctx *c)
 	return 0;
 }
 
+/* An attached namespace with an IPv6 default route of its own: its IPv6
+ * stays as it is (auto), or, asked for explicitly, the up is refused. */
+static int up_check_attached6(struct up_ctx *c)
+{
+	struct gw_spec *s = &c->st.spec;
+	char dflt[1][IF_NAMESIZE];
+	int r = link_default_ifnames_of(c->ns, AF_INET6, dflt, ARRAY_SIZE(dflt));
+
+	if (r < 0)
+		return nsg_fail(c->e, r, NULL, "IPv6 routes of netns \"%s\"", s->netns_arg);
+	if (r == 0)
+		return 0;
+	if (s->ipv6 == GW_IPV6_AUTO && !s->subnet6_given) {
+		memset(&s->subnet6, 0, sizeof(s->subnet6));
+		return 0;
+	}
+	r = nsg_fail(c->e, -EEXIST, NULL, "netns \"%s\"", s->netns_arg);
+	nsg_why(c->e, "has an IPv6 default route already (dev %s): delete it first, or --ipv6 off",
+		dflt[0]);
+	return r;
+}
+
 /* Everything that can be refused is refused here, before the first change.
  * 1: up already as asked. */
 static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_result *res)
@@ -431,6 +543,10 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	}
 
 	r = subnet_choose(c->host, c->ns, s, c->e);
+	if (r == 0)
+		r = subnet6_choose(c->host, c->ns, s, c->e);
+	if (r == 0 && c->ns && spec_has_ipv6(s))
+		r = up_check_attached6(c);
 	if (r < 0)
 		return r;
 	if (c->n_pubs) {

@@ -31,7 +31,8 @@ static const char *view_status(const struct gw_view *v)
 		return "link-down";
 	/* Without its source element the guard drops all it sends; without
 	 * its no_host element it may reach the host. */
-	if (!v->nft.in_ifaces || !v->nft.in_ns_addrs4 || v->state.spec.no_host != v->nft.no_host)
+	if (!v->nft.in_ifaces || !v->nft.in_ns_addrs4 || v->state.spec.no_host != v->nft.no_host ||
+	    (spec_has_ipv6(&v->state.spec) && !v->nft.in_ns_addrs6))
 		return "rules-missing";
 	if (!v->netns_present)
 		return "netns-gone";
@@ -56,7 +57,8 @@ static void link_view_of(const struct link_info *li, struct gw_link_view *ret)
 static void rules_view_of(const struct ruleset_gw_state *st, struct gw_rules_view *ret)
 {
 	*ret = (struct gw_rules_view){ .in_ifaces = st->in_ifaces, .masq_any = st->masq_any,
-				       .in_ns_addrs4 = st->in_ns_addrs4, .no_host = st->no_host,
+				       .in_ns_addrs4 = st->in_ns_addrs4,
+				       .in_ns_addrs6 = st->in_ns_addrs6, .no_host = st->no_host,
 				       .n_elems = st->n_elems };
 	snprintf(ret->masq_via, sizeof(ret->masq_via), "%s", st->masq_via);
 }

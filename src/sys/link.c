@@ -475,6 +475,33 @@ int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e)
 	return 0;
 }
 
+int link_set_ipv6_manual(struct nl_sock *sk, const char *name, struct nsg_err *e)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+	struct nlattr *spec, *inet6;
+	char why[256] = "";
+	int r = check_ifname(name);
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
+	/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE } }, by name: what
+	 * "ip link set NAME addrgenmode none" sends. Built by hand: libnl's
+	 * link builder sends af data only with its cache's ops. */
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_string(msg, IFLA_IFNAME, name) < 0 || !(spec = nla_nest_start(msg, IFLA_AF_SPEC)) ||
+	    !(inet6 = nla_nest_start(msg, AF_INET6)) ||
+	    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
+	nla_nest_end(msg, inet6);
+	nla_nest_end(msg, spec);
+	r = link_txn_simple(sk, TAKE_PTR(msg), why, sizeof(why));
+	if (r < 0)
+		return nsg_fail(e, r, link_why_or_null(why), "IPv6 address generation on \"%s\"", name);
+	return 0;
+}
+
 /* Dump every object of one type and family. The request carries the full
  * header of its type, as kernels with strict checking reject the one-byte
  * rtgenmsg form that libnl's caches send. */
@@ -526,19 +553,20 @@ int link_dump_txn(struct nl_sock *sk, int type, int family, int ifindex, struct 
 
 /* Address and prefix length of an IPv4 rtnl_addr; false for anything else
  * (list and show read IPv4 addresses only). */
-static bool addr_ip4(struct rtnl_addr *a, struct ip_addr *addr, uint8_t *plen)
+static bool addr_ip(struct rtnl_addr *a, struct ip_addr *addr, uint8_t *plen)
 {
+	int family = rtnl_addr_get_family(a);
 	struct nl_addr *local;
 
-	if (rtnl_addr_get_family(a) != AF_INET)
+	if (family != AF_INET && family != AF_INET6)
 		return false;
 	local = rtnl_addr_get_local(a);
-	if (!local || nl_addr_get_len(local) != ip_family_len(AF_INET))
+	if (!local || nl_addr_get_len(local) != ip_family_len(family))
 		return false;
-	if (ip_addr_from_bytes(AF_INET, nl_addr_get_binary_addr(local), addr) < 0)
+	if (ip_addr_from_bytes(family, nl_addr_get_binary_addr(local), addr) < 0)
 		return false;
 	*plen = rtnl_addr_get_prefixlen(a);
-	return *plen <= 32;
+	return *plen <= ip_family_bits(family);
 }
 
 static void link_info_fill(struct link_info *li, struct rtnl_link *link)
@@ -607,7 +635,7 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 	uint8_t plen;
 
 	if (nl_object_get_msgtype(obj) != RTM_NEWADDR ||
-	    !addr_ip4((struct rtnl_addr *)obj, &addr, &plen))
+	    !addr_ip((struct rtnl_addr *)obj, &addr, &plen))
 		return;
 	key.ifindex = rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
 	li = bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp);
@@ -615,8 +643,9 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 		link_info_add_addr(li, &addr, plen);
 }
 
-/* Fill set->v[] with their IPv4 addresses, from one dump for all links. */
-static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set)
+/* Fill set->v[] with their addresses of family (AF_UNSPEC: both), from one
+ * dump for all links. */
+static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set, int family)
 {
 	struct link_txn t = { .on_object = on_link_addr, .userdata = set };
 
@@ -625,7 +654,7 @@ static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set)
 	qsort(set->v, set->n, sizeof(*set->v), link_info_cmp);
 	/* One link: ask for its addresses only (the filter needs strict
 	 * checking; without it the kernel sends all and bsearch sorts them out). */
-	return link_dump_txn(sk, RTM_GETADDR, AF_INET, set->n == 1 ? set->v[0].ifindex : 0, &t);
+	return link_dump_txn(sk, RTM_GETADDR, family, set->n == 1 ? set->v[0].ifindex : 0, &t);
 }
 
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret)
@@ -643,7 +672,7 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link
 		if (r >= 0)
 			r = set.error;
 		if (r >= 0)
-			r = link_set_add_addrs(sk, &set);
+			r = link_set_add_addrs(sk, &set, AF_INET);
 	}
 	if (r < 0) {
 		free(set.v);
@@ -678,7 +707,7 @@ int link_get(struct nl_sock *sk, const char *name, struct link_info *ret)
 		if (r >= 0 && set.n == 0)
 			r = -ENODEV;
 		if (r >= 0)
-			r = link_set_add_addrs(sk, &set);
+			r = link_set_add_addrs(sk, &set, AF_UNSPEC);
 	}
 	if (r < 0)
 		return r;

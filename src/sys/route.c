@@ -32,7 +32,7 @@ DEFINE_CLEANUP(struct nl_msg, nlmsg_free)
 /* The families the address functions do (see route.h). */
 static bool family_done(int family)
 {
-	return family == AF_INET;
+	return family == AF_INET || family == AF_INET6;
 }
 
 static struct nl_addr *nl_addr_of(const struct ip_addr *a, uint8_t plen)
@@ -82,8 +82,12 @@ int link_addr_add(struct nl_sock *sk, const char *name, const struct ip_addr *ad
 		goto fail;
 	}
 	rtnl_addr_set_prefixlen(ra, plen);
+	/* Both ends of a veth are nsgate's: duplicate address detection
+	 * would only hold the address back (tentative) for a second. */
+	if (addr->family == AF_INET6)
+		rtnl_addr_set_flags(ra, IFA_F_NODAD);
 	/* What "ip addr add ... brd +" does; /31 and /32 have no broadcast. */
-	if (plen <= 30) {
+	if (addr->family == AF_INET && plen <= 30) {
 		struct ip_addr b = ip_addr_v4(addr->v4 | ~ip_v4_mask(plen));
 
 		brd = nl_addr_of(&b, 32);
@@ -168,8 +172,9 @@ static int dump_run_raw(struct nl_sock *sk, int type, int family,
 	return link_dump_txn(sk, type, family, 0, &t);
 }
 
-/* Prefixes collected from address and route dumps. */
+/* Prefixes of one family collected from address and route dumps. */
 struct prefix_set {
+	int family;
 	struct ip_prefix *v;
 	size_t n, cap;
 	int error;
@@ -196,32 +201,35 @@ static bool attr_addr(const struct nlattr *a, int family, struct ip_addr *ret)
 static void on_prefix_addr_raw(struct nlmsghdr *nlh, void *userdata)
 {
 	const struct ifaddrmsg *ifa = nlmsg_data(nlh);
+	struct prefix_set *set = userdata;
 	struct nlattr *a;
 	struct ip_addr addr;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET || ifa->ifa_prefixlen > 32)
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != set->family ||
+	    ifa->ifa_prefixlen > ip_family_bits(set->family))
 		return;
 	/* IFA_LOCAL is the address itself; IFA_ADDRESS the peer on point-to-point. */
 	a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_LOCAL);
 	if (!a)
 		a = nlmsg_find_attr(nlh, sizeof(*ifa), IFA_ADDRESS);
-	if (!attr_addr(a, AF_INET, &addr))
+	if (!attr_addr(a, set->family, &addr))
 		return;
-	prefix_set_add(userdata, &addr, ifa->ifa_prefixlen);
+	prefix_set_add(set, &addr, ifa->ifa_prefixlen);
 }
 
 static void on_prefix_route_raw(struct nlmsghdr *nlh, void *userdata)
 {
 	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct prefix_set *set = userdata;
 	struct ip_addr dst;
 
 	/* A default route claims no prefix; it is where everything else goes. */
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
-	    rtm->rtm_dst_len == 0 || rtm->rtm_dst_len > 32)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != set->family ||
+	    rtm->rtm_dst_len == 0 || rtm->rtm_dst_len > ip_family_bits(set->family))
 		return;
-	if (!attr_addr(nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST), AF_INET, &dst))
+	if (!attr_addr(nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST), set->family, &dst))
 		return;
-	prefix_set_add(userdata, &dst, rtm->rtm_dst_len);
+	prefix_set_add(set, &dst, rtm->rtm_dst_len);
 }
 
 static int prefix_cmp(const void *a, const void *b)
@@ -234,18 +242,18 @@ static int prefix_cmp(const void *a, const void *b)
 	return (x->plen > y->plen) - (x->plen < y->plen);
 }
 
-int link_used_prefixes(struct nl_sock *sk, struct ip_prefix **ret)
+int link_used_prefixes(struct nl_sock *sk, int family, struct ip_prefix **ret)
 {
-	struct prefix_set set = {};
+	struct prefix_set set = { .family = family };
 	size_t n = 0;
 	int r = -EAGAIN;
 
 	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
 		set.n = 0;
 		set.error = 0;
-		r = dump_run_raw(sk, RTM_GETADDR, AF_INET, on_prefix_addr_raw, &set);
+		r = dump_run_raw(sk, RTM_GETADDR, family, on_prefix_addr_raw, &set);
 		if (r >= 0)
-			r = dump_run_raw(sk, RTM_GETROUTE, AF_INET, on_prefix_route_raw, &set);
+			r = dump_run_raw(sk, RTM_GETROUTE, family, on_prefix_route_raw, &set);
 		if (r >= 0)
 			r = set.error;
 	}
@@ -279,13 +287,13 @@ static void on_route_match(struct nlmsghdr *nlh, void *userdata)
 {
 	struct match_ctx *m = userdata;
 	const struct rtmsg *rtm = nlmsg_data(nlh);
-	struct ip_addr dst = ip_addr_v4(0);
+	struct ip_addr dst = { .family = rtm->rtm_family };
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET || rtm->rtm_dst_len == 0 ||
-	    rtm->rtm_dst_len > 32)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || !family_done(rtm->rtm_family) ||
+	    rtm->rtm_dst_len == 0 || rtm->rtm_dst_len > ip_family_bits(rtm->rtm_family))
 		return;
 	/* "unreachable default"-like answers carry no prefix: nothing claims it. */
-	attr_addr(nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST), AF_INET, &dst);
+	attr_addr(nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST), rtm->rtm_family, &dst);
 	m->net = ip_prefix_of(&dst, rtm->rtm_dst_len);
 	m->found = true;
 }
@@ -334,7 +342,8 @@ static void on_route_type(struct nlmsghdr *nlh, void *userdata)
 int link_route_input(struct nl_sock *sk, const struct ip_addr *dst, const struct ip_addr *src,
 		     int iif, unsigned *ret_type)
 {
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_src_len = 32 };
+	struct rtmsg rtm = { .rtm_family = dst->family, .rtm_dst_len = ip_family_bits(dst->family),
+			     .rtm_src_len = ip_family_bits(dst->family) };
 	unsigned type = RTN_UNSPEC;
 	struct link_txn t = { .on_msg = on_route_type, .userdata = &type };
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
@@ -357,8 +366,9 @@ int link_route_input(struct nl_sock *sk, const struct ip_addr *dst, const struct
 	return r;
 }
 
-/* The interfaces of IPv4 default routes, as ifindexes. */
+/* The interfaces of one family's default routes, as ifindexes. */
 struct default_oifs {
+	int family;
 	int v[LINK_DEFAULT_IFACES_MAX];
 	size_t n;
 };
@@ -375,9 +385,10 @@ static void default_oif_add(struct default_oifs *d, int ifindex)
 static void on_default_route(struct nlmsghdr *nlh, void *userdata)
 {
 	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct default_oifs *d = userdata;
 	struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != d->family ||
 	    rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
 		return;
 	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_OIF);
@@ -431,12 +442,17 @@ static int link_name_of(struct nl_sock *sk, int ifindex, char name[IF_NAMESIZE])
 
 int link_default_ifnames(struct nl_sock *sk, char (*ret)[IF_NAMESIZE], size_t max)
 {
+	return link_default_ifnames_of(sk, AF_INET, ret, max);
+}
+
+int link_default_ifnames_of(struct nl_sock *sk, int family, char (*ret)[IF_NAMESIZE], size_t max)
+{
 	/* Only the main table, where default routes live unless policy routing
 	 * says otherwise (then --uplink names the interface). The socket checks
 	 * dump requests strictly, so the kernel walks that table alone, not the
 	 * local table with its three entries per gateway. */
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN };
-	struct default_oifs d = { .n = 0 };
+	struct rtmsg rtm = { .rtm_family = family, .rtm_table = RT_TABLE_MAIN };
+	struct default_oifs d = { .family = family };
 	size_t n = 0;
 	int r = -EAGAIN;
 

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "nsgate/fileio.h"
@@ -62,7 +63,8 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 {
 	const struct gw_spec *s = &st->spec;
 	char net[IP_PREFIX_STRLEN], dns[GW_DNS_MAX * IP_ADDR_STRLEN + 8] = "";
-	char ns_ifname[IF_NAMESIZE + 16] = "";
+	char ns_ifname[IF_NAMESIZE + 16] = "", ipv6[16] = "";
+	char net6[IP_PREFIX_STRLEN], subnet6[IP_PREFIX_STRLEN + 40] = "";
 	int n;
 
 	/* One key a line: a newline inside a value would forge keys. */
@@ -74,6 +76,13 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	 * before the name could be chosen, and those load as the default. */
 	if (strcmp(s->ns_ifname, GW_NS_IFNAME_DEFAULT))
 		snprintf(ns_ifname, sizeof(ns_ifname), "ns_ifname=%s\n", s->ns_ifname);
+	/* IPv6 keys only when not the default: older files load as an
+	 * IPv4-only gateway asked with --ipv6 auto. */
+	if (s->ipv6 != GW_IPV6_AUTO)
+		snprintf(ipv6, sizeof(ipv6), "ipv6=%s\n", s->ipv6 == GW_IPV6_ON ? "on" : "off");
+	if (spec_has_ipv6(s))
+		snprintf(subnet6, sizeof(subnet6), "subnet6=%s\n%s", ip_prefix_str(&s->subnet6, net6),
+			 s->subnet6_given ? "subnet6_given=1\n" : "");
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
 	else if (s->dns_mode == GW_DNS_NONE)
@@ -86,14 +95,14 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s%s%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
 		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
 		     s->subnet_given, s->uplink, dns, ns_ifname,
 		     /* Only when set, like ns_ifname: older files load as "off". */
 		     s->no_host ? "no_host=1\n" : "",
 		     s->firewall == GW_FIREWALL_NONE ? "firewall=none\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
-		     st->creating ? "creating=1\n" : "");
+		     ipv6, subnet6, st->creating ? "creating=1\n" : "");
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }
 
@@ -154,6 +163,13 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		*seen |= 8;
 	} else if (!strcmp(k, "subnet_given")) {
 		r = parse_bool(v, &s->subnet_given);
+	} else if (!strcmp(k, "subnet6")) {
+		r = ip_prefix_parse(v, AF_INET6, &s->subnet6) < 0 || s->subnet6.plen != GW_SUBNET6_PLEN
+			    ? -EBADMSG : 0;
+	} else if (!strcmp(k, "subnet6_given")) {
+		r = parse_bool(v, &s->subnet6_given);
+	} else if (!strcmp(k, "ipv6")) {
+		r = spec_ipv6_parse(v, s, NULL) < 0 ? -EBADMSG : 0;
 	} else if (!strcmp(k, "uplink")) {
 		r = copy_str(s->uplink, sizeof(s->uplink), v);
 	} else if (!strcmp(k, "ns_ifname")) {
@@ -529,18 +545,19 @@ static bool ifname_ok(const char *name)
 	return true;
 }
 
-static int forward_path(const char *ifname, char path[PATH_MAX])
+/* IPv4's saved values end in ".saved", IPv6's in ".saved6". */
+static int forward_path(const char *ifname, const char *suffix, char path[PATH_MAX])
 {
 	if (!ifname_ok(ifname))
 		return -EINVAL;
-	snprintf(path, PATH_MAX, FORWARD_DIR "/%s.saved", ifname);
+	snprintf(path, PATH_MAX, FORWARD_DIR "/%s%s", ifname, suffix);
 	return 0;
 }
 
-int state_forward_save(const char *ifname, const char *old)
+static int forward_save(const char *ifname, const char *suffix, const char *text)
 {
-	char path[PATH_MAX], buf[32];
-	int r = forward_path(ifname, path);
+	char path[PATH_MAX], buf[160];
+	int r = forward_path(ifname, suffix, path);
 
 	if (r == 0)
 		r = dir_ensure();
@@ -549,14 +566,14 @@ int state_forward_save(const char *ifname, const char *old)
 	r = dir_make(FORWARD_DIR);
 	if (r < 0)
 		return r;
-	snprintf(buf, sizeof(buf), "%s\n", old);
+	snprintf(buf, sizeof(buf), "%s\n", text);
 	return file_write_atomic(path, buf, strlen(buf), 0644, 0);
 }
 
-int state_forward_get(const char *ifname, char *buf, size_t len)
+static int forward_get(const char *ifname, const char *suffix, char *buf, size_t len)
 {
 	char path[PATH_MAX];
-	int r = forward_path(ifname, path);
+	int r = forward_path(ifname, suffix, path);
 
 	if (r == 0)
 		r = file_read_small(path, buf, len);
@@ -567,19 +584,90 @@ int state_forward_get(const char *ifname, char *buf, size_t len)
 	return 0;
 }
 
-int state_forward_forget(const char *ifname)
+static int forward_forget(const char *ifname, const char *suffix)
 {
 	char path[PATH_MAX];
-	int r = forward_path(ifname, path);
+	int r = forward_path(ifname, suffix, path);
 
 	if (r < 0)
 		return r;
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+int state_forward_save(const char *ifname, const char *old)
+{
+	return forward_save(ifname, ".saved", old);
+}
+
+int state_forward_get(const char *ifname, char *buf, size_t len)
+{
+	return forward_get(ifname, ".saved", buf, len);
+}
+
+int state_forward_forget(const char *ifname)
+{
+	return forward_forget(ifname, ".saved");
+}
+
 int state_forward_names(char (**ret)[GW_NAME_MAX + 1])
 {
 	return names_in(FORWARD_DIR, ".saved", ifname_ok, ret);
+}
+
+int state_forward6_save(const char *ifname, const char *line)
+{
+	return forward_save(ifname, ".saved6", line);
+}
+
+int state_forward6_get(const char *ifname, char *buf, size_t len)
+{
+	return forward_get(ifname, ".saved6", buf, len);
+}
+
+int state_forward6_forget(const char *ifname)
+{
+	return forward_forget(ifname, ".saved6");
+}
+
+int state_forward6_names(char (**ret)[GW_NAME_MAX + 1])
+{
+	return names_in(FORWARD_DIR, ".saved6", ifname_ok, ret);
+}
+
+#define MACHINE_ID_FILE "/etc/machine-id"
+#define ULA_SEED_FILE STATE_DIR "/ula-seed"
+
+static int hex_seed(const char *text, uint8_t seed[16])
+{
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)text[2 * i]) || !isxdigit((unsigned char)text[2 * i + 1]) ||
+		    sscanf(text + 2 * i, "%2x", &v) != 1)
+			return -EBADMSG;
+		seed[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+int state_ula_seed(uint8_t seed[16])
+{
+	char text[64];
+	int r;
+
+	if (file_read_small(MACHINE_ID_FILE, text, sizeof(text)) >= 32 && hex_seed(text, seed) == 0)
+		return 0;
+	/* No machine id: a random seed, made once and kept beside the
+	 * gateways (so every gateway of this boot shares the /48). */
+	if (file_read_small(ULA_SEED_FILE, text, sizeof(text)) >= 32 && hex_seed(text, seed) == 0)
+		return 0;
+	if (getrandom(seed, 16, 0) != 16)
+		return -errno;
+	for (int i = 0; i < 16; i++)
+		snprintf(text + 2 * i, 3, "%02x", seed[i]);
+	text[32] = '\n';
+	r = dir_ensure();
+	return r < 0 ? r : file_write_atomic(ULA_SEED_FILE, text, 33, 0644, 0);
 }
 
 int state_forward_legacy_drop(void)

@@ -508,6 +508,43 @@ static void test_parse_uint(void **state)
 	assert_true(v == ULONG_MAX);
 }
 
+/* --ipv6 and --subnet6: the modes, and a /64 in fc00::/7 or 2000::/3 with
+ * the wrong ones named. */
+static void test_ipv6_options(void **state)
+{
+	struct gw_spec s;
+	struct nsg_err e = { 0 };
+	char buf[IP_ADDR_STRLEN];
+
+	(void)state;
+	spec_init(&s);
+	assert_int_equal(s.ipv6, GW_IPV6_AUTO);
+	assert_false(spec_has_ipv6(&s));
+	assert_int_equal(spec_ipv6_parse("on", &s, &e), 0);
+	assert_int_equal(s.ipv6, GW_IPV6_ON);
+	assert_int_equal(spec_ipv6_parse("off", &s, &e), 0);
+	assert_int_equal(s.ipv6, GW_IPV6_OFF);
+	assert_int_equal(spec_ipv6_parse("yes", &s, &e), -EINVAL);
+	assert_string_equal(e.why, "expected auto, on or off");
+	assert_int_equal(spec_subnet6_parse("fd00:1:2:3::/64", &s, &e), 0);
+	assert_true(s.subnet6_given);
+	assert_true(spec_has_ipv6(&s));
+	struct ip_addr h = spec_host_addr6(&s.subnet6), n = spec_ns_addr6(&s.subnet6);
+	assert_string_equal(ip_addr_str(&h, buf), "fd00:1:2:3::1");
+	assert_string_equal(ip_addr_str(&n, buf), "fd00:1:2:3::2");
+	assert_int_equal(spec_subnet6_parse("2001:db8:5::/64", &s, &e), 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(spec_subnet6_parse("fd00:1:2:3::1/64", &s, &e), -EINVAL);
+	assert_string_equal(e.why, "host bits set (did you mean fd00:1:2:3::/64?)");
+	assert_int_equal(spec_subnet6_parse("fd00:1:2::/48", &s, &e), -EINVAL);
+	assert_string_equal(e.why, "a gateway's IPv6 subnet is a /64");
+	assert_int_equal(spec_subnet6_parse("fe80::/64", &s, &e), -EINVAL);
+	assert_contains(e.why, "fc00::/7");
+	assert_int_equal(spec_subnet6_parse("10.0.0.0/30", &s, &e), -EINVAL);
+	assert_contains(e.why, "expected an IPv6 /64");
+	assert_int_equal(spec_subnet6_parse("fd00::", &s, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_subnet_host_bits),
 		cmocka_unit_test(test_subnet_range_why),
 		cmocka_unit_test(test_subnet_unusable),
+		cmocka_unit_test(test_ipv6_options),
 		cmocka_unit_test(test_parse_uint),
 	};
 

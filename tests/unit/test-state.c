@@ -68,6 +68,11 @@ static void assert_state_equal(const struct gw_state *a, const struct gw_state *
 		assert_true(ip_addr_eq(&a->spec.dns[i], &b->spec.dns[i]));
 	assert_int_equal(a->spec.no_host, b->spec.no_host);
 	assert_int_equal(a->spec.firewall, b->spec.firewall);
+	assert_int_equal(a->spec.ipv6, b->spec.ipv6);
+	assert_int_equal(a->spec.subnet6_given, b->spec.subnet6_given);
+	assert_int_equal(a->spec.subnet6.addr.family, b->spec.subnet6.addr.family);
+	if (a->spec.subnet6.addr.family == AF_INET6)
+		assert_true(ip_prefix_eq(&a->spec.subnet6, &b->spec.subnet6));
 }
 
 /* GOLDEN with the line of key replaced by line (NULL: removed). */
@@ -359,6 +364,43 @@ static void test_firewall_round_trip(void **state)
 	assert_int_equal(state_parse(GOLDEN "firewall=off\n", &got), -EBADMSG);
 }
 
+/* IPv6: lines only for a dual-stack gateway or a mode other than auto, so
+ * an IPv4-only gateway's file is the same as before, and older files load
+ * as IPv4-only gateways asked with auto. */
+static void test_ipv6_round_trip(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	(void)state;
+	golden_state(&st);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN));
+	assert_null(strstr(buf, "ipv6"));
+	assert_null(strstr(buf, "subnet6"));
+	assert_int_equal(ip_prefix_parse("fd12:3456:789a:5::/64", AF_INET6, &st.spec.subnet6), 0);
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "subnet6=fd12:3456:789a:5::/64\n"));
+	assert_string_equal(buf, GOLDEN "subnet6=fd12:3456:789a:5::/64\n");
+	memset(&got, 0x5a, sizeof(got));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	st.spec.ipv6 = GW_IPV6_ON;
+	st.spec.subnet6_given = true;
+	assert_int_equal(state_format(&st, buf, sizeof(buf)) > 0, 1);
+	assert_non_null(strstr(buf, "ipv6=on\nsubnet6=fd12:3456:789a:5::/64\nsubnet6_given=1\n"));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	st.spec.ipv6 = GW_IPV6_OFF;
+	st.spec.subnet6 = (struct ip_prefix){ 0 };
+	st.spec.subnet6_given = false;
+	assert_int_equal(state_format(&st, buf, sizeof(buf)), strlen(GOLDEN "ipv6=off\n"));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_state_equal(&got, &st);
+	/* Damaged values: not a /64, not IPv6, an unknown mode. */
+	assert_int_equal(state_parse(GOLDEN "subnet6=fd12:3456:789a:5::/48\n", &got), -EBADMSG);
+	assert_int_equal(state_parse(GOLDEN "subnet6=10.0.0.0/30\n", &got), -EBADMSG);
+	assert_int_equal(state_parse(GOLDEN "ipv6=maybe\n", &got), -EBADMSG);
+}
+
 /* The intent record and lo: lines only when set, like no_host, so a
  * complete gateway's file is the same as before they existed. */
 static void test_creating_lo_round_trip(void **state)
@@ -428,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_ns_ifname_round_trip),
 		cmocka_unit_test(test_no_host_round_trip),
 		cmocka_unit_test(test_firewall_round_trip),
+		cmocka_unit_test(test_ipv6_round_trip),
 		cmocka_unit_test(test_ns_ifname_bad),
 		cmocka_unit_test(test_parse_golden),
 		cmocka_unit_test(test_round_trip),
