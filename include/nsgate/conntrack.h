@@ -20,12 +20,13 @@
  * port by port): its original tuple has proto, a destination port of the
  * host range (and destination address host_addr unless AF_UNSPEC), and its
  * reply tuple comes from to_addr and the matching namespace port.
- * One dump of the table, then deletes by tuple and entry id, pipelined;
- * no dump when the namespace has no conntrack entry at all.
+ * A mapping's family is its to_addr's (IPv4 or IPv6; a set host_addr must
+ * be of the same family), and only entries of its family meet it.
+ * One dump of the table (of the mappings' family, or of both in one walk
+ * when they have both), then deletes by tuple and entry id, pipelined; no
+ * dump when the namespace has no conntrack entry at all.
  * An entry that went away meanwhile is not an error. *n_deleted (may be
  * NULL) counts the entries deleted, also when an error is returned.
- * A mapping's family is its to_addr's (IPv4 or IPv6; a set host_addr must
- * be of the same family): one dump per family the mappings have.
  * 0 or -errno (-EPERM without CAP_NET_ADMIN; -EAFNOSUPPORT for a mapping
  * whose to_addr is neither, or whose host_addr is of the other family),
  * with detail in e.

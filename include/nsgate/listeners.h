@@ -28,11 +28,13 @@ struct listener {
  * sockets in LISTEN, UDP sockets bound to a port (any state).
  * IPv4 traffic (host_addr IPv4, or AF_UNSPEC): a socket bound to 0.0.0.0
  * (or [::] without v6only) matches any host_addr; one bound to a specific
- * address matches when host_addr is AF_UNSPEC or equal.
+ * address (an IPv6 socket's ::ffff:a.b.c.d is a.b.c.d) matches when
+ * host_addr is AF_UNSPEC or equal.
  * IPv6 traffic (host_addr IPv6, or AF_UNSPEC with ipv6 true: the gateway
  * is dual-stack): an IPv6 socket bound to [::] matches any, one bound to a
  * specific address when host_addr is AF_UNSPEC or equal; IPv4 sockets never.
- * One dump per protocol and family, whatever n is. Of all matches, ret gets
+ * One dump per protocol and family, whatever n is (none of IPv4 sockets
+ * when every query of the protocol is IPv6-bound). Of all matches, ret gets
  * the one of the lowest query index (*which, may be NULL), lowest port
  * first, and only for it is the owning process looked up in /proc. Kernels
  * without sctp_diag count as having no SCTP sockets. Returns 1, 0 when

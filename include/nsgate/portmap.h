@@ -49,20 +49,29 @@ static inline const struct ip_addr *gw_target_for(const struct gw_target *t,
 #define PORTMAP_STRLEN 80
 
 /* [HOSTADDR:]HOSTPORT[-HOSTEND]:PORT[-END][/tcp|udp|sctp], default tcp:
- * a request (no to_addr, no owner). The error names the part that is wrong. */
+ * a request (no to_addr, no owner). HOSTADDR is an IPv4 address, or an
+ * IPv6 one in brackets ("[2001:db8::1]:8080:80", as docker and podman
+ * write it). Refused with -EINVAL: an IPv6 address without brackets, the
+ * unspecified addresses (leave HOSTADDR out for every address), ::1 (no
+ * route_localnet for IPv6), IPv4-mapped (the IPv4 form says it), and
+ * link-local and multicast ones. The error names the part that is wrong. */
 int portmap_parse(const char *arg, struct portmap *ret, struct nsg_err *e);
-/* The canonical SPEC of p ("127.0.0.1:5432:5432/tcp", "5000-5009:6000-6009/udp");
+/* The canonical SPEC of p ("127.0.0.1:5432:5432/tcp", "5000-5009:6000-6009/udp",
+ * "[2001:db8::1]:8080:80/tcp"), which portmap_parse reads back to p;
  * to_addr and owner are not part of it. */
 char *portmap_str(const struct portmap *p, char buf[PORTMAP_STRLEN]);
 /* "tcp", "udp", "sctp" or "?". */
 const char *portmap_proto_name(uint8_t proto);
-/* Whether two mappings claim a common host (address, protocol, port). */
+/* Whether two mappings claim a common host (address, protocol, port). An
+ * unbound mapping claims the port on every address of both families; an
+ * IPv4-bound and an IPv6-bound one never meet. */
 bool portmap_overlap(const struct portmap *a, const struct portmap *b);
 /* The ports in v[]: the sum of the counts. */
 size_t portmap_count_ports(const struct portmap *v, size_t n);
 
 /* Sort by (proto, host_port, host_addr): how ruleset_published returns
- * mappings, and what portmap_lower_bound searches. */
+ * mappings, and what portmap_lower_bound searches. host_addr in
+ * ip_addr_cmp's total order: unbound, then IPv4, then IPv6. */
 void portmap_sort(struct portmap *v, size_t n);
 /* By owner, then as portmap_sort: each gateway's ports become one run. */
 void portmap_sort_by_owner(struct portmap *v, size_t n);

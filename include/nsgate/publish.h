@@ -15,8 +15,11 @@
 
 /* Check req[] for gateway name, whose namespace addresses are to, against
  * every published port in have[] (all gateways, sorted as ruleset_published
- * returns them) and against host sockets (unless force). Ports the gateway
- * already publishes to the same place are fine (publishing is idempotent). */
+ * returns them) and against host sockets (unless force; IPv6 ones too when
+ * to->v6 is set). Ports the gateway already publishes to the same place are
+ * fine (publishing is idempotent). A bound port's host address must be one
+ * of the host's (-EADDRNOTAVAIL), an IPv6 one only for a gateway with an
+ * IPv6 target (-EINVAL otherwise). */
 int publish_check(const char *name, const struct gw_target *to, const struct portmap *req,
 		  size_t n_req,
 		  const struct portmap *have, size_t n_have, bool force, struct nsg_err *e);

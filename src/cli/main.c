@@ -7,10 +7,12 @@
 
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
 		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]\n" \
-		 "                 [--no-host] [--firewall auto|none]"
+		 "                 [--no-host] [--firewall auto|none] [--ipv6 auto|on|off]\n" \
+		 "                 [--subnet6 PREFIX]"
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] [--no-host]\n" \
-		  "                 [--firewall auto|none] -- CMD [ARG]..."
+		  "                 [--firewall auto|none] [--ipv6 auto|on|off] [--subnet6 PREFIX]\n" \
+		  "                 -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
 #define USAGE_APPLY "nsgate apply FILE [--prune]"
 #define USAGE_WATCH "nsgate watch"
@@ -18,8 +20,9 @@
 #define USAGE_UNPUBLISH "nsgate unpublish NAME SPEC..."
 #define SPEC_HELP \
 	"SPEC is [HOSTADDR:]HOSTPORT[-HOSTEND]:PORT[-END][/tcp|udp|sctp] (default tcp),\n" \
-	"as with docker or podman -p. Without HOSTADDR the port answers on every host\n" \
-	"address, 127.0.0.1 included; with it, only there.\n"
+	"as with docker or podman -p, an IPv6 HOSTADDR in brackets ([2001:db8::1]:80:80).\n" \
+	"Without HOSTADDR the port answers on every host address, 127.0.0.1 included\n" \
+	"(and the IPv6 ones of a dual-stack gateway, but ::1); with it, only there.\n"
 #define USAGE_DOWN "nsgate down NAME | --all"
 #define USAGE_LIST "nsgate list [--json]"
 #define USAGE_SHOW "nsgate show NAME [--json]"
@@ -93,6 +96,9 @@ static const struct command commands[] = {
 	  "on nsg-NAME and, while net.ipv4.ip_forward is off, on the uplink (--uplink, or\n"
 	  "the default routes' interfaces); net.ipv4.ip_forward itself is never written.\n\n"
 	  "  --subnet CIDR     use this prefix (8..30) instead of allocating a /30\n"
+	  "  --ipv6 MODE       auto (default: dual-stack when the host has an IPv6 default\n"
+	  "                    route), on, or off\n"
+	  "  --subnet6 PREFIX  use this IPv6 /64 instead of one from the host's ULA /48\n"
 	  "  --uplink IFACE    masquerade only toward IFACE (default: any non-gateway interface)\n"
 	  "  --netns NAME|PID|PATH  attach an existing namespace: an ip-netns name, a\n"
 	  "                    process id (its /proc/PID/ns/net) or an nsfs path\n"

@@ -8,23 +8,36 @@
 #include "nsgate/listeners.h"
 #include "nsgate/publish.h"
 
-/* An address the host answers on: one of its interfaces' addresses, or
- * anything in 127.0.0.0/8 (all of it is local through lo). IPv4 only. */
+/* Whether ifaddr (of any family) is a. */
+static bool ifaddr_is(const struct sockaddr *ifaddr, const struct ip_addr *a)
+{
+	struct ip_addr have;
+
+	if (!ifaddr || ifaddr->sa_family != a->family)
+		return false;
+	if (a->family == AF_INET)
+		ip_addr_from_bytes(AF_INET, &((const struct sockaddr_in *)ifaddr)->sin_addr, &have);
+	else
+		ip_addr_from_bytes(AF_INET6, &((const struct sockaddr_in6 *)ifaddr)->sin6_addr, &have);
+	return ip_addr_eq(&have, a);
+}
+
+/* An address the host answers on: one of its interfaces' addresses (IPv4
+ * or IPv6), or anything in 127.0.0.0/8 (all of it is local through lo;
+ * IPv6 has no such range, and portmap_parse refuses ::1). */
 static int addr_is_local(const struct ip_addr *addr)
 {
 	struct ifaddrs *ifa, *i;
-	bool found;
+	bool found = false;
 
-	if (!ip_addr_is_v4(addr))
+	if (addr->family != AF_INET && addr->family != AF_INET6)
 		return -EAFNOSUPPORT;
-	found = (addr->v4 >> 24) == 127;
-	if (found)
+	if (addr->family == AF_INET && (addr->v4 >> 24) == 127)
 		return 1;
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
 	for (i = ifa; i && !found; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
-			found = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) == addr->v4;
+		found = ifaddr_is(i->ifa_addr, addr);
 	freeifaddrs(ifa);
 	return found;
 }
@@ -63,6 +76,12 @@ int publish_check(const char *name, const struct gw_target *to, const struct por
 	for (size_t i = 0; i < n_req; i++) {
 		const struct portmap *p = &req[i];
 
+		/* An IPv4-only gateway has no IPv6 address to lead the port to. */
+		if (p->host_addr.family == AF_INET6 && !ip_addr_is_set(&to->v6)) {
+			nsg_fail(e, -EINVAL, NULL, "publish \"%s\"", portmap_str(p, spec));
+			nsg_why(e, "gateway \"%s\" has no IPv6 address (it is IPv4 only)", name);
+			return -EINVAL;
+		}
 		if (ip_addr_is_set(&p->host_addr)) {
 			r = addr_is_local(&p->host_addr);
 			if (r < 0)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,56 +48,167 @@ static int parse_port_range(const char *s, uint16_t *first, uint32_t *count, con
 	return 0;
 }
 
+/* The one refusal of the contract, word for word. */
+#define V6_LOOPBACK_WHY                                                                       \
+	"IPv6 loopback cannot be forwarded into a namespace (the kernel has no route_localnet " \
+	"for IPv6); publish without an address, or on one of the host's addresses"
+#define SPEC_FORM "expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]"
+
+/* The longest SPEC portmap_str writes: "[" 45 "]:" 11 ":" 11 "/sctp" and
+ * the NUL (45: an IPv6 address with a dotted tail; 11: "65535-65535"). */
+_Static_assert(PORTMAP_STRLEN >= 1 + (IP_ADDR_STRLEN - 1) + 2 + 11 + 1 + 11 + 5 + 1,
+	       "PORTMAP_STRLEN too small for a bracketed IPv6 SPEC");
+
+/* "/tcp", "/udp" or "/sctp" cut off the end of buf, into *proto. */
+static int cut_proto(const char *arg, char *buf, uint8_t *proto, struct nsg_err *e)
+{
+	char *s = strrchr(buf, '/');
+
+	if (!s)
+		return 0;
+	*s++ = '\0';
+	if (!strcmp(s, "tcp"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		*proto = IPPROTO_UDP;
+	else if (!strcmp(s, "sctp"))
+		*proto = IPPROTO_SCTP;
+	else
+		return nsg_fail(e, -EINVAL, "unknown protocol (tcp, udp or sctp)",
+				"publish \"%s\": \"%s\"", arg, s);
+	return 0;
+}
+
+/* More colons than an IPv4 SPEC has: an IPv6 address without its
+ * brackets gets told how to write it; anything else the form. */
+static int refuse_colons(const char *arg, struct nsg_err *e)
+{
+	char addr[80];
+	const char *last = strrchr(arg, ':');
+	struct ip_addr a;
+	size_t len;
+
+	/* The address would end at the colon before HOSTPORT: len is one
+	 * past it. */
+	for (len = last ? (size_t)(last - arg) : 0; len > 0 && arg[len - 1] != ':'; len--)
+		;
+	if (len > 1 && len - 1 < sizeof(addr)) {
+		memcpy(addr, arg, len - 1);
+		addr[len - 1] = '\0';
+		if (ip_addr_parse(addr, AF_INET6, &a) == 0) {
+			nsg_fail(e, -EINVAL, NULL, "publish \"%s\"", arg);
+			nsg_why(e, "an IPv6 address goes in brackets: \"[%s]:%s\"", addr, arg + len);
+			return -EINVAL;
+		}
+	}
+	return nsg_fail(e, -EINVAL, SPEC_FORM, "publish \"%s\"", arg);
+}
+
+/* The IPv6 addresses no published port can be bound to. arg: the SPEC,
+ * text: its address, after: what follows "]:" in arg. */
+static int check_v6_host(const char *arg, const char *text, const char *after,
+			 const struct ip_addr *a, struct nsg_err *e)
+{
+	char v4[INET_ADDRSTRLEN];
+	struct in6_addr in6;
+
+	memcpy(&in6, a->v6, sizeof(in6));
+	if (IN6_IS_ADDR_LOOPBACK(&in6))
+		return nsg_fail(e, -EINVAL, V6_LOOPBACK_WHY, "publish \"%s\"", arg);
+	if (IN6_IS_ADDR_UNSPECIFIED(&in6))
+		return nsg_fail(e, -EINVAL, "leave the address out to publish on every host address",
+				"publish \"%s\": host address \"%s\"", arg, text);
+	if (IN6_IS_ADDR_V4MAPPED(&in6)) {
+		inet_ntop(AF_INET, &in6.s6_addr[12], v4, sizeof(v4));
+		nsg_fail(e, -EINVAL, NULL, "publish \"%s\": host address \"%s\"", arg, text);
+		nsg_why(e, "an IPv4-mapped address: use the IPv4 form \"%s:%s\"", v4, after);
+		return -EINVAL;
+	}
+	/* A link-local address means something only with its interface, and
+	 * multicast is never a destination a connection is made to. */
+	if (IN6_IS_ADDR_LINKLOCAL(&in6))
+		return nsg_fail(e, -EINVAL, "a link-local address is not usable as a published address",
+				"publish \"%s\": host address \"%s\"", arg, text);
+	if (IN6_IS_ADDR_MULTICAST(&in6))
+		return nsg_fail(e, -EINVAL, "a multicast address is not usable as a published address",
+				"publish \"%s\": host address \"%s\"", arg, text);
+	return 0;
+}
+
+/* The host address of a SPEC: IPv6 when it was in brackets. */
+static int parse_host(const char *arg, const char *text, bool bracketed, struct ip_addr *ret,
+		      struct nsg_err *e)
+{
+	struct ip_addr any;
+
+	if (!bracketed) {
+		if (ip_addr_parse(text, AF_INET, ret) < 0)
+			return nsg_fail(e, -EINVAL, "not an IPv4 address",
+					"publish \"%s\": host address \"%s\"", arg, text);
+		if (ret->v4 == 0)
+			return nsg_fail(e, -EINVAL, "leave the address out to publish on every host address",
+					"publish \"%s\": host address \"%s\"", arg, text);
+		return 0;
+	}
+	if (ip_addr_parse(text, AF_INET6, ret) < 0)
+		return nsg_fail(e, -EINVAL,
+				ip_addr_parse(text, AF_INET, &any) == 0 ?
+					"brackets are for IPv6 addresses: write an IPv4 one without them" :
+					"not an IPv6 address",
+				"publish \"%s\": host address \"%s\"", arg, text);
+	return check_v6_host(arg, text, strchr(arg, ']') + 2, ret, e);
+}
+
 int portmap_parse(const char *arg, struct portmap *ret, struct nsg_err *e)
 {
 	/* 79 bytes is more than any SPEC needs; longer is refused. */
-	char buf[80], *proto, *parts[3], *save = NULL;
+	char buf[80], *addr = NULL, *rest = buf, *np;
 	struct portmap p = { .proto = IPPROTO_TCP };
+	bool bracketed;
 	const char *why;
 	uint32_t count;
-	size_t n = 0;
 	int r;
 
 	if (strlen(arg) >= sizeof(buf))
 		return nsg_fail(e, -EINVAL, "too long", "publish \"%.40s...\"", arg);
-	if (arg[0] == '[')
-		return nsg_fail(e, -EINVAL, "IPv6 host addresses are not supported yet",
-				"publish \"%s\"", arg);
 	snprintf(buf, sizeof(buf), "%s", arg);
-	proto = strrchr(buf, '/');
-	if (proto) {
-		*proto++ = '\0';
-		if (!strcmp(proto, "tcp"))
-			p.proto = IPPROTO_TCP;
-		else if (!strcmp(proto, "udp"))
-			p.proto = IPPROTO_UDP;
-		else if (!strcmp(proto, "sctp"))
-			p.proto = IPPROTO_SCTP;
-		else
-			return nsg_fail(e, -EINVAL, "unknown protocol (tcp, udp or sctp)",
-					"publish \"%s\": \"%s\"", arg, proto);
-	}
-	for (char *t = strtok_r(buf, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
-		if (n == 3)
-			return nsg_fail(e, -EINVAL, "expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]",
+	r = cut_proto(arg, buf, &p.proto, e);
+	if (r < 0)
+		return r;
+	bracketed = buf[0] == '[';
+	if (bracketed) {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return nsg_fail(e, -EINVAL, "expected [ADDR]:HOSTPORT:PORT[/PROTO]",
 					"publish \"%s\"", arg);
-		parts[n++] = t;
+		*close = '\0';
+		addr = buf + 1;
+		rest = close + 2;
+	} else if (strchr(rest, ':') != strrchr(rest, ':')) {
+		/* Two colons or more: an address first. */
+		addr = rest;
+		rest = strchr(rest, ':');
+		*rest++ = '\0';
 	}
-	if (n < 2 || strstr(arg, "::") || arg[0] == ':')
-		return nsg_fail(e, -EINVAL, "expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]",
-				"publish \"%s\"", arg);
-	if (n == 3 && ip_addr_parse(parts[0], AF_INET, &p.host_addr) < 0)
-		return nsg_fail(e, -EINVAL, "not an IPv4 address", "publish \"%s\": host address \"%s\"",
-				arg, parts[0]);
-	if (n == 3 && p.host_addr.v4 == 0)
-		return nsg_fail(e, -EINVAL, "leave the address out to publish on every host address",
-				"publish \"%s\": host address \"%s\"", arg, parts[0]);
-	r = parse_port_range(parts[n - 2], &p.host_port, &p.count, &why);
+	np = strchr(rest, ':');
+	if (np && strchr(np + 1, ':'))
+		return bracketed ? nsg_fail(e, -EINVAL, SPEC_FORM, "publish \"%s\"", arg)
+				 : refuse_colons(arg, e);
+	if (!np || np == rest || !np[1] || (addr && !*addr))
+		return nsg_fail(e, -EINVAL, SPEC_FORM, "publish \"%s\"", arg);
+	*np++ = '\0';
+	if (addr) {
+		r = parse_host(arg, addr, bracketed, &p.host_addr, e);
+		if (r < 0)
+			return r;
+	}
+	r = parse_port_range(rest, &p.host_port, &p.count, &why);
 	if (r < 0)
-		return nsg_fail(e, r, why, "publish \"%s\": host port \"%s\"", arg, parts[n - 2]);
-	r = parse_port_range(parts[n - 1], &p.port, &count, &why);
+		return nsg_fail(e, r, why, "publish \"%s\": host port \"%s\"", arg, rest);
+	r = parse_port_range(np, &p.port, &count, &why);
 	if (r < 0)
-		return nsg_fail(e, r, why, "publish \"%s\": port \"%s\"", arg, parts[n - 1]);
+		return nsg_fail(e, r, why, "publish \"%s\": port \"%s\"", arg, np);
 	if (count != p.count)
 		return nsg_fail(e, -EINVAL, "the host and namespace ranges differ in length",
 				"publish \"%s\"", arg);

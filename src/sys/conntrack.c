@@ -37,7 +37,8 @@
  * rmem_default and still turns 10,000 deletes into ~160 round trips.
  */
 #define DELETE_WINDOW 64
-/* Room for one DELETE: headers, two nests and five small attributes. */
+/* Room for one DELETE: headers, three nests, two IPv6 addresses and five
+ * small attributes (about 120 bytes). */
 #define DELETE_MSG_ROOM 256
 /* The kernel sizes dump skbs by our largest read, capped at 32 KiB. */
 #define RECV_ROOM 65536
@@ -51,9 +52,10 @@ enum {
 	HAVE_ALL = (1 << 5) - 1,
 };
 
-/* One direction of an entry, in network byte order as ctnetlink gives it. */
+/* One direction of an entry; ports in network byte order as ctnetlink
+ * gives them. */
 struct ct_tuple {
-	uint32_t src, dst;
+	struct ip_addr src, dst;
 	uint16_t sport, dport;
 	uint8_t proto;
 	bool has_zone;          /* CTA_TUPLE_ZONE: a zone for this direction only */
@@ -70,10 +72,11 @@ struct ct_victim {
 	uint32_t id;
 };
 
-/* One port of a mapping, in host byte order; host_addr 0: any. */
+/* One port of a mapping, ports in host byte order; host_addr AF_UNSPEC:
+ * any (of to_addr's family). */
 struct ct_map {
-	uint32_t host_addr;
-	uint32_t to_addr;
+	struct ip_addr host_addr;
+	struct ip_addr to_addr;
 	uint16_t host_port;
 	uint16_t to_port;
 	uint8_t proto;
@@ -114,6 +117,30 @@ static size_t lower_bound(const struct ct_map *m, size_t n, uint8_t proto, uint1
 	return lo;
 }
 
+/* CTA_TUPLE_IP: the addresses of either family, as the attributes' sizes
+ * say (4 or 16 bytes). */
+static void parse_tuple_ip(const struct nlattr *nest, struct ct_tuple *t)
+{
+	const struct nlattr *b;
+
+	mnl_attr_for_each_nested(b, nest) {
+		int family;
+		bool src;
+
+		switch (mnl_attr_get_type(b)) {
+		case CTA_IP_V4_SRC: family = AF_INET, src = true; break;
+		case CTA_IP_V4_DST: family = AF_INET, src = false; break;
+		case CTA_IP_V6_SRC: family = AF_INET6, src = true; break;
+		case CTA_IP_V6_DST: family = AF_INET6, src = false; break;
+		default: continue;
+		}
+		if (mnl_attr_validate2(b, MNL_TYPE_BINARY, ip_family_len(family)) < 0)
+			continue;
+		ip_addr_from_bytes(family, mnl_attr_get_payload(b), src ? &t->src : &t->dst);
+		t->have |= src ? HAVE_SRC : HAVE_DST;
+	}
+}
+
 static void parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 {
 	const struct nlattr *a, *b;
@@ -121,17 +148,7 @@ static void parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case CTA_TUPLE_IP:
-			mnl_attr_for_each_nested(b, a) {
-				if (mnl_attr_validate(b, MNL_TYPE_U32) < 0)
-					continue;  /* CTA_IP_V6_*: not ours */
-				if (mnl_attr_get_type(b) == CTA_IP_V4_SRC) {
-					t->src = mnl_attr_get_u32(b);
-					t->have |= HAVE_SRC;
-				} else if (mnl_attr_get_type(b) == CTA_IP_V4_DST) {
-					t->dst = mnl_attr_get_u32(b);
-					t->have |= HAVE_DST;
-				}
-			}
+			parse_tuple_ip(a, t);
 			break;
 		case CTA_TUPLE_PROTO:
 			mnl_attr_for_each_nested(b, a) {
@@ -176,9 +193,9 @@ static bool entry_matches(const struct dump_ctx *d, const struct ct_tuple *o,
 	     i < d->n_maps && d->maps[i].proto == o->proto && d->maps[i].host_port == port; i++) {
 		const struct ct_map *m = &d->maps[i];
 
-		if (m->host_addr && m->host_addr != ntohl(o->dst))
+		if (ip_addr_is_set(&m->host_addr) && !ip_addr_eq(&m->host_addr, &o->dst))
 			continue;
-		if (m->to_addr == ntohl(r->src) && m->to_port == ntohs(r->sport))
+		if (ip_addr_eq(&m->to_addr, &r->src) && m->to_port == ntohs(r->sport))
 			return true;
 	}
 	return false;
@@ -224,7 +241,10 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	if (orig.have != HAVE_ALL || reply.have != HAVE_ALL)
-		return MNL_CB_OK;  /* not IPv4, or a protocol without ports */
+		return MNL_CB_OK;  /* a protocol without ports */
+	/* Never DNAT across families: a mapping's to_addr is of its family. */
+	if (orig.src.family != orig.dst.family || reply.src.family != orig.dst.family)
+		return MNL_CB_OK;
 	/* A flow that went straight to to_addr:to_port (same port number as
 	 * the published one) has the same tuples but was never translated. */
 	if (has_status && !(status & IPS_DST_NAT))
@@ -241,7 +261,9 @@ static int entry_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int dump_table(struct mnl_socket *nl, uint32_t seq, char *buf, struct dump_ctx *d)
+/* family AF_UNSPEC: every family in one walk of the table. */
+static int dump_table(struct mnl_socket *nl, uint32_t seq, uint8_t family, char *buf,
+		      struct dump_ctx *d)
 {
 	char req[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg))];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
@@ -252,7 +274,7 @@ static int dump_table(struct mnl_socket *nl, uint32_t seq, char *buf, struct dum
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;  /* the kernel then skips other families */
+	nfg->nfgen_family = family;  /* the kernel skips entries of other families */
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
 	r = nlx_talk(nl, nlh, buf, RECV_ROOM, entry_cb, d);
@@ -264,6 +286,8 @@ static struct nlmsghdr *put_delete(char *buf, uint32_t seq, const struct ct_vict
 	struct nlmsghdr *nlh;
 	struct nlattr *tuple, *nest;
 	struct nfgenmsg *nfg;
+	uint8_t a[16];
+	unsigned len;
 
 	/* libmnl does not clear the padding after a u8 or u16 attribute. */
 	memset(buf, 0, DELETE_MSG_ROOM);
@@ -272,14 +296,16 @@ static struct nlmsghdr *put_delete(char *buf, uint32_t seq, const struct ct_vict
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_INET;
+	nfg->nfgen_family = v->orig.dst.family;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = 0;
 
 	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
 	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, v->orig.src);
-	mnl_attr_put_u32(nlh, CTA_IP_V4_DST, v->orig.dst);
+	len = ip_addr_to_bytes(&v->orig.src, a);
+	mnl_attr_put(nlh, len == 16 ? CTA_IP_V6_SRC : CTA_IP_V4_SRC, len, a);
+	len = ip_addr_to_bytes(&v->orig.dst, a);
+	mnl_attr_put(nlh, len == 16 ? CTA_IP_V6_DST : CTA_IP_V4_DST, len, a);
 	mnl_attr_nest_end(nlh, nest);
 	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
 	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, v->orig.proto);
@@ -299,14 +325,16 @@ static struct nlmsghdr *put_delete(char *buf, uint32_t seq, const struct ct_vict
 /* Name the entry a delete failed for, with the kernel's text if it gave one. */
 static void note_error(const struct nlmsghdr *nlh, const struct ct_victim *v, struct nsg_err *e)
 {
-	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	char src[IP_ADDR_STRLEN], dst[IP_ADDR_STRLEN];
+	bool v6 = v->orig.dst.family == AF_INET6;
 
 	if (!e || e->code)
 		return;
-	inet_ntop(AF_INET, &v->orig.src, src, sizeof(src));
-	inet_ntop(AF_INET, &v->orig.dst, dst, sizeof(dst));
-	nsg_fail(e, nlx_error(nlh), NULL, "conntrack entry %s %s:%u -> %s:%u",
-		 portmap_proto_name(v->orig.proto), src, ntohs(v->orig.sport), dst, ntohs(v->orig.dport));
+	ip_addr_str(&v->orig.src, src);
+	ip_addr_str(&v->orig.dst, dst);
+	nsg_fail(e, nlx_error(nlh), NULL, "conntrack entry %s %s%s%s:%u -> %s%s%s:%u",
+		 portmap_proto_name(v->orig.proto), v6 ? "[" : "", src, v6 ? "]" : "",
+		 ntohs(v->orig.sport), v6 ? "[" : "", dst, v6 ? "]" : "", ntohs(v->orig.dport));
 	nlx_why(e, nlh);
 }
 
@@ -374,26 +402,32 @@ static bool table_is_empty(void)
 	       !strcmp(buf, "0");
 }
 
-/* The mappings port by port, sorted for lookup. IPv4 only: the dump asks
- * for AF_INET entries alone. */
-static int expand_maps(const struct portmap *maps, size_t n, struct ct_map **ret, size_t *n_ret)
+/* The mappings port by port, sorted for lookup; *family: the one family
+ * they all have, or AF_UNSPEC when they have both. */
+static int expand_maps(const struct portmap *maps, size_t n, struct ct_map **ret, size_t *n_ret,
+		       uint8_t *family)
 {
 	size_t total = portmap_count_ports(maps, n), k = 0;
 	struct ct_map *v;
 
-	for (size_t i = 0; i < n; i++)
-		if (!ip_addr_is_v4(&maps[i].to_addr) ||
-		    (ip_addr_is_set(&maps[i].host_addr) && !ip_addr_is_v4(&maps[i].host_addr)))
+	*family = n ? maps[0].to_addr.family : AF_UNSPEC;
+	for (size_t i = 0; i < n; i++) {
+		sa_family_t f = maps[i].to_addr.family;
+
+		if ((f != AF_INET && f != AF_INET6) ||
+		    (ip_addr_is_set(&maps[i].host_addr) && maps[i].host_addr.family != f))
 			return -EAFNOSUPPORT;
+		if (f != *family)
+			*family = AF_UNSPEC;
+	}
 	v = reallocarray(NULL, total ? total : 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct portmap *m = &maps[i];
-		uint32_t host = ip_addr_is_set(&m->host_addr) ? m->host_addr.v4 : 0;
 
 		for (uint32_t j = 0; j < m->count; j++)
-			v[k++] = (struct ct_map){ .host_addr = host, .to_addr = m->to_addr.v4,
+			v[k++] = (struct ct_map){ .host_addr = m->host_addr, .to_addr = m->to_addr,
 						  .host_port = m->host_port + j, .to_port = m->port + j,
 						  .proto = m->proto };
 	}
@@ -411,12 +445,17 @@ int conntrack_delete_dnat(const struct portmap *maps, size_t n, size_t *n_delete
 	_cleanup_free_ struct ct_map *sorted = NULL;
 	_cleanup_free_ char *rbuf = NULL, *sbuf = NULL;
 	size_t deleted = 0;
+	uint8_t family;
 	uint32_t seq;
 	int r;
 
 	if (n_deleted)
 		*n_deleted = 0;
-	r = expand_maps(maps, n, &sorted, &d.n_maps);
+	r = expand_maps(maps, n, &sorted, &d.n_maps, &family);
+	if (r == -EAFNOSUPPORT)
+		return nsg_fail(e, r,
+				"a mapping's target must be IPv4 or IPv6, its host address of the same family",
+				"conntrack");
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "conntrack");
 	if (!d.n_maps || table_is_empty())
@@ -433,9 +472,10 @@ int conntrack_delete_dnat(const struct portmap *maps, size_t n, size_t *n_delete
 		return nsg_fail(e, r, NULL, "conntrack: netlink socket");
 	seq = (uint32_t)time(NULL);
 
-	r = dump_table(nl, seq++, rbuf, &d);
+	r = dump_table(nl, seq++, family, rbuf, &d);
 	if (r < 0) {
-		nsg_fail(e, r, NULL, "conntrack: dumping the IPv4 table");
+		nsg_fail(e, r, NULL, "conntrack: dumping the %s table",
+			 family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "IPv4 and IPv6");
 		goto out;
 	}
 	for (size_t i = 0; i < d.n_v; i += DELETE_WINDOW) {

@@ -2,11 +2,14 @@
 /*
  * Host sockets in the way of a published port, over sock_diag.
  *
- * Each protocol asked about is dumped once per address family and every
- * socket is checked against all queries (sorted by first port, with a
- * running maximum of last ports, so a lookup is a binary search plus the
- * ranges that really contain the port). Only the socket finally reported
- * gets the expensive part: finding its process by scanning /proc.
+ * Each protocol asked about is dumped once per address family (IPv4
+ * sockets only when a query is about IPv4 traffic; IPv6 sockets always, as
+ * they may take both) and every socket is checked against all queries
+ * (sorted by first port, with a running maximum of last ports, so a lookup
+ * is a binary search plus the ranges that really contain the port). An
+ * IPv6 socket on [::] is looked up once per family of traffic it takes.
+ * Only the socket finally reported gets the expensive part: finding its
+ * process by scanning /proc.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -39,8 +42,15 @@
 struct qref {
 	uint16_t lo, hi;
 	uint16_t max_hi;        /* the largest hi of this and all earlier refs */
-	uint32_t addr;
+	bool v4, v6;            /* the traffic it is about: IPv4, IPv6 or both */
+	struct ip_addr addr;    /* the host address; AF_UNSPEC: every one */
 	size_t idx;             /* index in the caller's array */
+};
+
+/* Where a socket takes traffic: one family, one address or every one. */
+struct reach {
+	struct ip_addr addr;
+	bool any;               /* bound to 0.0.0.0 or [::] */
 };
 
 struct scan {
@@ -61,26 +71,16 @@ static int qref_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* The IPv4 address an IPv6 socket receives for: 0 for [::] (if not v6only),
- * a.b.c.d for ::ffff:a.b.c.d; false when it gets no IPv4 traffic at all. */
-static bool v6_takes_v4(const void *in6, bool v6only, uint32_t *ret)
+/* Whether traffic for q would reach a socket of reach r. */
+static bool query_takes(const struct qref *q, const struct reach *r)
 {
-	struct in6_addr a;
-
-	memcpy(&a, in6, sizeof(a));
-	if (IN6_IS_ADDR_UNSPECIFIED(&a) && !v6only) {
-		*ret = 0;
-		return true;
-	}
-	if (IN6_IS_ADDR_V4MAPPED(&a)) {
-		*ret = ntohl(a.s6_addr32[3]);
-		return true;
-	}
-	return false;
+	if (!(r->addr.family == AF_INET ? q->v4 : q->v6))
+		return false;
+	return r->any || !ip_addr_is_set(&q->addr) || ip_addr_eq(&q->addr, &r->addr);
 }
 
-/* Lowest query index that (addr, port) meets; SIZE_MAX for none. */
-static size_t query_for(const struct scan *s, uint32_t addr, uint16_t port)
+/* Lowest query index that (r, port) meets; SIZE_MAX for none. */
+static size_t query_for(const struct scan *s, const struct reach *r, uint16_t port)
 {
 	size_t lo = 0, hi = s->n_refs, best = SIZE_MAX;
 
@@ -96,20 +96,20 @@ static size_t query_for(const struct scan *s, uint32_t addr, uint16_t port)
 	for (size_t k = lo; k > 0 && s->refs[k - 1].max_hi >= port; k--) {
 		const struct qref *q = &s->refs[k - 1];
 
-		if (q->hi >= port && q->idx < best && (!addr || !q->addr || addr == q->addr))
+		if (q->hi >= port && q->idx < best && query_takes(q, r))
 			best = q->idx;
 	}
 	return best;
 }
 
-static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t addr)
+static void consider(struct scan *s, const struct inet_diag_msg *m, const struct reach *r)
 {
 	uint16_t port = ntohs(m->id.idiag_sport);
 	size_t idx;
 
 	if (!port)
 		return;
-	idx = query_for(s, addr, port);
+	idx = query_for(s, r, port);
 	/* The lowest port of the first query that has one: the same answer
 	 * whatever order the kernel's hash tables list sockets in. */
 	if (idx == SIZE_MAX || (s->found && (idx > s->best || (idx == s->best && port >= s->hit.port))))
@@ -117,6 +117,39 @@ static void consider(struct scan *s, const struct inet_diag_msg *m, uint32_t add
 	s->found = true;
 	s->best = idx;
 	s->hit = (struct listener){ .port = port, .inode = m->idiag_inode };
+}
+
+/* A socket bound to address bytes a of family: an IPv4 socket takes IPv4
+ * traffic; an IPv6 one on [::] IPv6 and, unless v6only, IPv4 too; on
+ * ::ffff:a.b.c.d IPv4 for a.b.c.d alone; on any other address IPv6 for it. */
+static void consider_addr(struct scan *s, const struct inet_diag_msg *m, int family,
+			  const void *a, bool v6only)
+{
+	struct reach r = { 0 };
+	struct in6_addr in6;
+
+	if (family == AF_INET) {
+		ip_addr_from_bytes(AF_INET, a, &r.addr);
+		r.any = r.addr.v4 == 0;
+		consider(s, m, &r);
+		return;
+	}
+	if (family != AF_INET6)
+		return;
+	memcpy(&in6, a, sizeof(in6));
+	if (IN6_IS_ADDR_V4MAPPED(&in6)) {
+		ip_addr_from_bytes(AF_INET, &in6.s6_addr[12], &r.addr);
+		r.any = r.addr.v4 == 0;  /* ::ffff:0.0.0.0 is 0.0.0.0 */
+		consider(s, m, &r);
+		return;
+	}
+	r.any = IN6_IS_ADDR_UNSPECIFIED(&in6);
+	if (r.any && !v6only) {
+		r.addr = ip_addr_v4(0);
+		consider(s, m, &r);
+	}
+	ip_addr_from_bytes(AF_INET6, &in6, &r.addr);
+	consider(s, m, &r);
 }
 
 /* SCTP sockets may be bound to several addresses: an array of
@@ -130,14 +163,12 @@ static void consider_locals(struct scan *s, const struct inet_diag_msg *m,
 	for (size_t off = 0; off + sizeof(struct sockaddr_storage) <= len;
 	     off += sizeof(struct sockaddr_storage)) {
 		struct sockaddr_storage ss;
-		uint32_t addr;
 
 		memcpy(&ss, p + off, sizeof(ss));
 		if (ss.ss_family == AF_INET)
-			consider(s, m, ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr));
-		else if (ss.ss_family == AF_INET6 &&
-			 v6_takes_v4(&((struct sockaddr_in6 *)&ss)->sin6_addr, v6only, &addr))
-			consider(s, m, addr);
+			consider_addr(s, m, AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, v6only);
+		else if (ss.ss_family == AF_INET6)
+			consider_addr(s, m, AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, v6only);
 	}
 }
 
@@ -147,7 +178,6 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a, *locals = NULL;
 	bool v6only = false;
-	uint32_t addr;
 
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return MNL_CB_OK;
@@ -165,10 +195,8 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (locals)
 		consider_locals(s, m, locals, v6only);
-	else if (m->idiag_family == AF_INET)
-		consider(s, m, ntohl(m->id.idiag_src[0]));
-	else if (m->idiag_family == AF_INET6 && v6_takes_v4(m->id.idiag_src, v6only, &addr))
-		consider(s, m, addr);
+	else
+		consider_addr(s, m, m->idiag_family, m->id.idiag_src, v6only);
 	return MNL_CB_OK;
 }
 
@@ -260,22 +288,29 @@ static bool proto_ok(uint8_t proto)
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
 }
 
-/* Dump proto in both families against its queries; the best hit so far
- * (lowest query index) is in s. */
+/* Dump proto against its queries: IPv6 sockets always (dual-stack ones
+ * take IPv4 too), IPv4 ones when a query is about IPv4 traffic. The best
+ * hit so far (lowest query index) is in s. */
 static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct portmap *q,
-		      size_t n, struct qref *refs, char *buf, struct scan *s)
+		      size_t n, bool ipv6, struct qref *refs, char *buf, struct scan *s)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	uint16_t only_port = 0;
+	bool want_v4 = false;
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (q[i].proto == s->proto)
-			refs[k++] = (struct qref){
-				.lo = q[i].host_port,
-				.hi = (uint16_t)(q[i].host_port + q[i].count - 1),
-				.addr = ip_addr_is_set(&q[i].host_addr) ? q[i].host_addr.v4 : 0,
-				.idx = i };
+	for (size_t i = 0; i < n; i++) {
+		bool bound = ip_addr_is_set(&q[i].host_addr);
+
+		if (q[i].proto != s->proto)
+			continue;
+		refs[k] = (struct qref){ .lo = q[i].host_port,
+					 .hi = (uint16_t)(q[i].host_port + q[i].count - 1),
+					 .v4 = !bound || ip_addr_is_v4(&q[i].host_addr),
+					 .v6 = bound ? q[i].host_addr.family == AF_INET6 : ipv6,
+					 .addr = q[i].host_addr, .idx = i };
+		want_v4 |= refs[k++].v4;
+	}
 	if (!k)
 		return 0;
 	qsort(refs, k, sizeof(*refs), qref_cmp);
@@ -286,7 +321,7 @@ static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct portmap
 	s->refs = refs;
 	s->n_refs = k;
 
-	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
+	for (size_t f = want_v4 ? 0 : 1; f < ARRAY_SIZE(families); f++) {
 		int r = dump(nl, (*seq)++, families[f], only_port, buf, s);
 
 		/* No sctp_diag (or no SCTP at all): no SCTP sockets to find. */
@@ -299,12 +334,13 @@ static int scan_proto(struct mnl_socket *nl, uint32_t *seq, const struct portmap
 }
 
 /* A query the scan can answer: a known protocol, ports within 1..65535, and
- * a host address that is IPv4 or none. */
+ * a host address that is IPv4, IPv6 or none. */
 static int query_check(const struct portmap *q)
 {
 	if (!proto_ok(q->proto) || q->count < 1 || q->host_port + q->count - 1 > 65535)
 		return -EINVAL;
-	if (ip_addr_is_set(&q->host_addr) && !ip_addr_is_v4(&q->host_addr))
+	if (ip_addr_is_set(&q->host_addr) && q->host_addr.family != AF_INET &&
+	    q->host_addr.family != AF_INET6)
 		return -EAFNOSUPPORT;
 	return 0;
 }
@@ -321,7 +357,6 @@ int listeners_find_any(const struct portmap *q, size_t n, bool ipv6, struct list
 	uint32_t seq;
 	int r = 0;
 
-	(void)ipv6;
 	for (size_t i = 0; i < n; i++) {
 		r = query_check(&q[i]);
 		if (r < 0)
@@ -342,7 +377,7 @@ int listeners_find_any(const struct portmap *q, size_t n, bool ipv6, struct list
 	for (size_t p = 0; p < ARRAY_SIZE(protos); p++) {
 		struct scan s = { .proto = protos[p] };
 
-		r = scan_proto(nl, &seq, q, n, refs, buf, &s);
+		r = scan_proto(nl, &seq, q, n, ipv6, refs, buf, &s);
 		if (r < 0)
 			break;
 		if (s.found && s.best < best_idx) {
