@@ -70,7 +70,8 @@ element_then_gc() {
 	expect_no_internet6 run_in_gw web
 	expect_internet run_in_gw web
 	expect_exit 0 nsg gc
-	grep -q '^web: restored' <<<"$LAST_OUT$LAST_ERR" || fail "gc did not report web restored: $LAST_OUT $LAST_ERR"
+	grep -qx 'web: restored, its nftables elements differed from its files' <<<"$LAST_OUT" ||
+		fail "gc did not report 'web: restored, ...': '$LAST_OUT' (stderr '$LAST_ERR')"
 	restored "the ns_addrs6 element deleted and gc"
 	pass "without its ns_addrs6 element web's IPv6 is dropped, IPv4 goes on; gc says 'web: restored' and IPv6 works again"
 }
@@ -84,6 +85,8 @@ element_then_watch() {
 	must nft delete element inet nsgate ns_addrs6 "{ \"nsg-web\" . $WEB_NS6 }"
 	WAIT_TRIES=500 wait_for has_ns_addrs6_elem ||
 		fail "watch did not restore web's ns_addrs6 element in 5 s: $(cat "$log")"
+	wait_for grep -qx 'watch: web: restored, its nftables elements differed from its files' "$log" ||
+		fail "watch restored web without saying 'watch: web: restored, ...': $(cat "$log")"
 	restored "the ns_addrs6 element deleted under watch"
 	kill -TERM "$WATCH_PID"
 	wait_exit "$WATCH_PID" 10 || fail "watch did not stop on SIGTERM"
