@@ -14,8 +14,8 @@
 # (4) gateway a cannot connect to gateway b's ::2, nor b to a's;
 # (5) --no-host: the namespace reaches no host service over IPv6 (the
 #     uplink's address, its own gateway's ::1, its link-local fe80::1), but
-#     its DNS servers on a host IPv6 address and the internet; the host's own
-#     connections into it get their replies.
+#     the internet; the host's own connections into it get their replies;
+# (6) ... but for its DNS servers on a host IPv6 address (--dns takes them).
 # Runs inside lab.sh's hermetic lab, made dual-stack by lab_ipv6 (lib.sh).
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
@@ -172,35 +172,45 @@ gateway_to_gateway() {
 	pass "a cannot connect to b's [$B_NS6]:7001, nor b to a's [$A_NS6]:7001"
 }
 
-# 5. --no-host over IPv6.
+# 5. --no-host over IPv6 (its DNS server an IPv4 one: the exception for
+# IPv6 DNS servers is 6).
 no_host() {
-	local n_ns6 n_host6
-	up_ok n --no-host --dns "$UPLINK_ADDR,$UPLINK6_ADDR"
+	up_ok n --no-host --dns "$UPLINK_ADDR"
 	assert_gw_dual n
-	n_ns6=$GW_NS6
-	n_host6=$GW_HOST6
+	N_NS6=$GW_NS6
+	N_HOST6=$GW_HOST6
 	start_tagged_server6_in host tcp 9100 host
 	start_tagged_server6_in host udp 9101 host
-	start_tagged_server6_in host udp 53 dns "$UPLINK6_ADDR"
-	start_tagged_server6_in host tcp 53 dns "$UPLINK6_ADDR"
 	start_tagged_server6_in n tcp 80 n
 	# a (default) reaches the host's IPv6 services.
 	expect_answer6 tcp "$UPLINK6_ADDR" 9100 "host $A_NS6" run_in_gw a
 	expect_answer6 tcp "$A_HOST6" 9100 "host $A_NS6" run_in_gw a
 	expect_answer6 udp "$A_HOST6" 9101 "host $A_NS6" run_in_gw a
-	# n does not, but for its DNS server, and reaches inet.
+	# n does not, and reaches inet.
 	expect_no_answer6 tcp "$UPLINK6_ADDR" 9100 run_in_gw n
-	expect_no_answer6 tcp "$n_host6" 9100 run_in_gw n
+	expect_no_answer6 tcp "$N_HOST6" 9100 run_in_gw n
 	expect_no_answer6 tcp "fe80::1%eth0" 9100 run_in_gw n
-	expect_no_answer6 udp "$n_host6" 9101 run_in_gw n
+	expect_no_answer6 udp "$N_HOST6" 9101 run_in_gw n
 	expect_no_answer6 udp "fe80::1%eth0" 9101 run_in_gw n
-	expect_answer6 udp "$UPLINK6_ADDR" 53 "dns $n_ns6" run_in_gw n
-	expect_answer6 tcp "$UPLINK6_ADDR" 53 "dns $n_ns6" run_in_gw n
-	expect_answer6 tcp "$n_ns6" 80 "n $n_host6"
+	expect_answer6 tcp "$N_NS6" 80 "n $N_HOST6"
 	expect_internet6 run_in_gw n
+	pass "--no-host: n reaches no host service on [$UPLINK6_ADDR], [$N_HOST6] or [fe80::1] (a does), but inet over IPv6; the host's connection into n works"
+}
+
+# 6. --no-host with a DNS server on a host IPv6 address: that one answers
+# (udp, tcp), the host's other services stay closed.
+no_host_dns6() {
 	down_ok n
-	assert_gone n
-	pass "--no-host: n reaches no host service on [$UPLINK6_ADDR], [$n_host6] or [fe80::1] (a does), but its DNS server [$UPLINK6_ADDR]:53 (udp, tcp) and inet over IPv6; the host's connection into n works"
+	up_ok n --no-host --dns "$UPLINK_ADDR,$UPLINK6_ADDR"
+	assert_gw_dual n
+	N_NS6=$GW_NS6
+	start_tagged_server6_in host udp 53 dns "$UPLINK6_ADDR"
+	start_tagged_server6_in host tcp 53 dns "$UPLINK6_ADDR"
+	expect_answer6 udp "$UPLINK6_ADDR" 53 "dns $N_NS6" run_in_gw n
+	expect_answer6 tcp "$UPLINK6_ADDR" 53 "dns $N_NS6" run_in_gw n
+	expect_no_answer6 tcp "$UPLINK6_ADDR" 9100 run_in_gw n
+	expect_internet6 run_in_gw n
+	pass "--no-host --dns $UPLINK_ADDR,$UPLINK6_ADDR: n's DNS server [$UPLINK6_ADDR]:53 answers (udp, tcp), [$UPLINK6_ADDR]:9100 does not"
 }
 
 inbound
@@ -208,5 +218,6 @@ spoof
 loopback
 gateway_to_gateway
 no_host
+no_host_dns6
 expect_exit 0 nsg down --all
 assert_no_residue6 a b n

@@ -127,6 +127,9 @@ apply_ipv6() {
 
 setup
 flush_then_gc
+apply_ipv6
+setup
 element_then_gc
 element_then_watch
-apply_ipv6
+expect_exit 0 nsg down --all
+assert_no_residue6 web
