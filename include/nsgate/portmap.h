@@ -23,6 +23,9 @@
 struct portmap {
 	struct ip_addr host_addr;    /* AF_UNSPEC: every host address */
 	struct ip_addr to_addr;      /* the namespace address; AF_UNSPEC in a request */
+	/* Read back: the IPv6 target of an unbound port's ports6 element,
+	 * folded into this (IPv4) one; AF_UNSPEC when it has none. */
+	struct ip_addr to_addr6;
 	uint16_t host_port;          /* first host port */
 	uint16_t port;               /* first namespace port */
 	uint32_t count;              /* ports in the range, >= 1 (1 for each port read back) */

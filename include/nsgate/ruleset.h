@@ -39,17 +39,21 @@ struct ruleset_gw {
  * rules, which also repairs a table someone edited. Elements are kept. */
 int ruleset_queue_skeleton(struct nftx *n);
 /* Queue the addition (or deletion) of a gateway's elements: ifaces, its
- * masquerade element, ns_addrs4, and with no_host those of
- * ruleset_queue_no_host. -EAFNOSUPPORT unless ns_addr is IPv4. A deletion
+ * masquerade element, ns_addrs4, on a dual-stack gateway (ns_addr6 set)
+ * ns_addrs6 (veth . ns_addr6 and veth . GW_LL_NS), and with no_host those
+ * of ruleset_queue_no_host. -EAFNOSUPPORT unless ns_addr is IPv4 and
+ * ns_addr6 IPv6 or unset. A deletion
  * here and in the two below queues each element's add (a no-op if it
  * exists) before its delete: it never fails on an element already gone. */
 int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del);
 /* Only its masquerade element (masq_any, or masq_via with its uplink). */
 int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del);
-/* Only its no_host element and one no_host_dns4 element per DNS server. */
+/* Only its no_host element and one no_host_dns4 element per IPv4 DNS
+ * server, and on a dual-stack gateway one no_host_dns6 element per IPv6
+ * one (an IPv4-only gateway's IPv6 servers are left out). */
 int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del);
-/* Queue the deletion of the no_host and no_host_dns4 elements whose comment
- * names the gateway (read back: whatever the kernel holds). */
+/* Queue the deletion of the no_host, no_host_dns4 and no_host_dns6 elements
+ * whose comment names the gateway (read back: whatever the kernel holds). */
 int ruleset_queue_no_host_delete(struct nftx *n, const char *name, size_t *n_found);
 /* Queue the deletion of every element whose comment names the gateway,
  * found by reading the sets back. *n_found counts them. */
@@ -84,8 +88,9 @@ enum ruleset_probe {
 int ruleset_queue_probe(struct nftx *n, enum ruleset_probe p);
 /* 1 if the table exists. */
 int ruleset_table_exists(struct nftx *n);
-/* 1 if the table exists with this nsgate's layout (an older one lacks its
- * newest chain), 0 if not (or no table), or -errno. */
+/* 1 if the table exists with this nsgate's layout (an older one lacks the
+ * chain no_host or the set ns_addrs6, the newest), 0 if not (or no table),
+ * or -errno. */
 int ruleset_layout_current(struct nftx *n);
 /* 1 if the table has every chain with exactly nsgate's rules (by count), 0 if
  * something was deleted or added, -errno. */
@@ -96,16 +101,21 @@ int ruleset_complete(struct nftx *n);
  * IPv4 host address) mapping to to->v4, and for an unbound one with to->v6
  * set, or one bound to an IPv6 address, in ports6 or ports6h mapping to
  * to->v6; each commented with the gateway's name. -EAFNOSUPPORT for a port
- * bound to an IPv6 address without to->v6, or to->v4 not IPv4. */
+ * bound to an IPv6 address without to->v6, to->v4 not IPv4 or to->v6 set
+ * and not IPv6. A deletion deletes every element the addition would have
+ * made, by key, with no add first: one that is gone (a ports6 twin deleted
+ * by hand) fails the commit with -ENOENT. */
 int ruleset_queue_publish(struct nftx *n, const char *name, const struct gw_target *to,
 			  const struct portmap *pm, size_t n_pm, bool del);
 
 /* Every published port of gateway name (NULL: of all gateways), read back
- * from the maps: one mapping a port (count 1), with its target and owner,
- * sorted by portmap_sort. An unbound port's ports6 element is folded into
- * its ports4 twin (same owner, protocol and ports): one mapping, to_addr
- * the IPv4 one; a ports6 element without a twin stays, to_addr IPv6.
- * *ret malloc'ed. */
+ * from the four maps: one mapping a port (count 1), with its target and
+ * owner, sorted by portmap_sort. An unbound port's ports6 element is folded
+ * into its ports4 twin (same owner, protocol, host port and port): one
+ * mapping, to_addr the IPv4 one; a ports6 element without a twin stays,
+ * to_addr IPv6 (after an IPv4 one of the same host port). A ports6h element
+ * comes back with its IPv6 host_addr. A lone ports4 element looks like a
+ * folded pair: compare ruleset_gw_state.n_ports to tell. *ret malloc'ed. */
 int ruleset_published(struct nftx *n, const char *name, struct portmap **ret, size_t *n_ret);
 
 /* The published ports that could clash with req[]: every port bound to an
@@ -123,18 +133,20 @@ struct ruleset_gw_state {
 	bool in_ns_addrs4;       /* its namespace's address may send */
 	bool in_ns_addrs6;       /* its IPv6 one (and GW_LL_NS) may */
 	bool no_host;            /* kept off the host */
-	size_t n_no_host_dns;    /* host DNS servers it may still use */
+	size_t n_no_host_dns;    /* host DNS servers it may still use (both families) */
 	size_t n_ports;          /* elements of ports4, ports4h, ports6 and ports6h */
 	uint64_t ports_fingerprint;  /* of those elements: ruleset_ports_fingerprint */
 	size_t n_elems;          /* every element carrying its name */
 };
-/* An order-independent digest of the port elements pm[] mapping to to
- * would be: equal to a gateway state's ports_fingerprint when the kernel
- * holds exactly those (a ports file and the maps compared without reading
- * every port back). */
 /* How many port elements pm[] makes for a gateway of targets to (an unbound
- * port of a dual-stack gateway makes two): what n_ports should be. */
+ * port of a dual-stack gateway makes two; one that no map can hold, none):
+ * what n_ports should be. */
 size_t ruleset_ports_elems(const struct gw_target *to, const struct portmap *pm, size_t n_pm);
+/* An order-independent digest of the port elements pm[] mapping to to
+ * would be (all four maps): equal to a gateway state's ports_fingerprint
+ * when the kernel holds exactly those (a ports file and the maps compared
+ * without reading every port back). 0 if ruleset_queue_publish would
+ * refuse pm[]. */
 uint64_t ruleset_ports_fingerprint(const struct gw_target *to, const struct portmap *pm,
 				   size_t n_pm);
 /* Read the gateway's elements back. A missing table gives a zeroed state. */

@@ -109,24 +109,26 @@ int publish_forget_flows(const struct portmap *pm, size_t n, const struct gw_tar
 
 	if (!n)
 		return 0;
-	if (to) {
-		/* One entry a request and family, not a port: conntrack expands
-		 * ranges. An unbound port of a dual-stack gateway has a flow
-		 * of each family. */
-		copy = reallocarray(NULL, n, 2 * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		for (size_t i = 0; i < n; i++) {
+	/* One entry a request and family, not a port: conntrack expands
+	 * ranges. An unbound port of a dual-stack gateway has a flow of each
+	 * family: for a request, both of to; read back, its folded twin's. */
+	copy = reallocarray(NULL, n, 2 * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct ip_addr *v6 = to ? &to->v6 : &pm[i].to_addr6;
+
+		copy[k] = pm[i];
+		if (to)
+			copy[k].to_addr = *gw_target_for(to, &pm[i].host_addr);
+		k++;
+		if (!ip_addr_is_set(&pm[i].host_addr) && ip_addr_is_set(v6)) {
 			copy[k] = pm[i];
-			copy[k++].to_addr = *gw_target_for(to, &pm[i].host_addr);
-			if (!ip_addr_is_set(&pm[i].host_addr) && ip_addr_is_set(&to->v6)) {
-				copy[k] = pm[i];
-				copy[k++].to_addr = to->v6;
-			}
+			copy[k++].to_addr = *v6;
 		}
-		pm = copy;
-		n = k;
 	}
+	pm = copy;
+	n = k;
 	r = conntrack_delete_dnat(pm, n, &deleted, e);
 	return r < 0 ? r : (int)deleted;
 }

@@ -23,13 +23,13 @@ static void ifname_key(const char *ifname, char key[IFNAMSIZ])
 	strncpy(key, ifname, IFNAMSIZ - 1);
 }
 
-/* "ifname . ipv4_addr": a 16-byte name and the address in network order. */
-static void ifname_addr_key(const char *ifname, const struct ip_addr *a, uint8_t key[IFNAMSIZ + 4])
+/* "ifname . ipv4_addr" or "ifname . ipv6_addr": a 16-byte name and the
+ * address in network order (4 or 16 bytes); returns the key's length. */
+static uint32_t ifname_addr_key(const char *ifname, const struct ip_addr *a,
+				uint8_t key[IFNAMSIZ + 16])
 {
-	uint32_t be = htonl(a->v4);
-
 	ifname_key(ifname, (char *)key);
-	memcpy(key + IFNAMSIZ, &be, 4);
+	return IFNAMSIZ + ip_addr_to_bytes(a, key + IFNAMSIZ);
 }
 
 /* The elements of one gateway are deleted by what nsgate believes, not by
@@ -61,40 +61,73 @@ int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del)
 	return queue_elems(n, SET_MASQ_VIA, &e, 1, del);
 }
 
+/* One element per DNS server of family (AF_INET: no_host_dns4, AF_INET6:
+ * no_host_dns6). */
+static int queue_no_host_dns(struct nftx *n, const struct ruleset_gw *gw, int family, bool del)
+{
+	uint8_t keys[GW_DNS_MAX][IFNAMSIZ + 16];
+	struct nftx_elem dns[GW_DNS_MAX];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < gw->n_dns && i < GW_DNS_MAX; i++) {
+		if (gw->dns[i].family != family)
+			continue;
+		dns[k] = (struct nftx_elem){ .key = keys[k], .comment = gw->name,
+					     .key_len = ifname_addr_key(gw->host_ifname, &gw->dns[i],
+									keys[k]) };
+		k++;
+	}
+	if (!k)
+		return 0;
+	return queue_elems(n, family == AF_INET6 ? SET_NO_HOST_DNS6 : SET_NO_HOST_DNS4, dns, k, del);
+}
+
 int ruleset_queue_no_host(struct nftx *n, const struct ruleset_gw *gw, bool del)
 {
 	char veth[IFNAMSIZ];
-	uint8_t keys[GW_DNS_MAX][IFNAMSIZ + 4];
 	struct nftx_elem e = { .key = veth, .key_len = IFNAMSIZ, .comment = gw->name };
-	struct nftx_elem dns[GW_DNS_MAX];
-	unsigned k = 0;
 	int r;
 
 	ifname_key(gw->host_ifname, veth);
 	r = queue_elems(n, SET_NO_HOST, &e, 1, del);
-	for (unsigned i = 0; r == 0 && i < gw->n_dns && i < GW_DNS_MAX; i++) {
-		if (!ip_addr_is_v4(&gw->dns[i]))
-			continue;  /* the namespace has no IPv6 route: never used */
-		ifname_addr_key(gw->host_ifname, &gw->dns[i], keys[k]);
-		dns[k] = (struct nftx_elem){ .key = keys[k], .key_len = IFNAMSIZ + 4,
-					     .comment = gw->name };
-		k++;
-	}
-	if (r == 0 && k)
-		r = queue_elems(n, SET_NO_HOST_DNS4, dns, k, del);
+	if (r == 0)
+		r = queue_no_host_dns(n, gw, AF_INET, del);
+	/* An IPv4-only namespace has no IPv6 route: its IPv6 servers would
+	 * never be asked. */
+	if (r == 0 && ip_addr_is_set(&gw->ns_addr6))
+		r = queue_no_host_dns(n, gw, AF_INET6, del);
 	return r;
+}
+
+/* A dual-stack gateway's IPv6 sources: its global address and its
+ * link-local one, GW_LL_NS (neighbour discovery, router solicitations). */
+static int queue_ns_addrs6(struct nftx *n, const struct ruleset_gw *gw, bool del)
+{
+	uint8_t keys[2][IFNAMSIZ + 16];
+	struct nftx_elem e[2];
+	struct ip_addr ll;
+	int r = ip_addr_parse(GW_LL_NS, AF_INET6, &ll);
+
+	if (r < 0)
+		return r;
+	e[0] = (struct nftx_elem){ .key = keys[0], .comment = gw->name,
+				   .key_len = ifname_addr_key(gw->host_ifname, &gw->ns_addr6, keys[0]) };
+	e[1] = (struct nftx_elem){ .key = keys[1], .comment = gw->name,
+				   .key_len = ifname_addr_key(gw->host_ifname, &ll, keys[1]) };
+	return queue_elems(n, SET_NS_ADDRS6, e, 2, del);
 }
 
 int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 {
 	char veth[IFNAMSIZ];
-	uint8_t src[IFNAMSIZ + 4];
+	uint8_t src[IFNAMSIZ + 16];
 	struct nftx_elem e = { .key = veth, .key_len = IFNAMSIZ, .comment = gw->name };
 	int r;
 
 	/* Without its address the guard drops all it sends: refuse rather
 	 * than queue a gateway that cannot work. */
-	if (!ip_addr_is_v4(&gw->ns_addr))
+	if (!ip_addr_is_v4(&gw->ns_addr) ||
+	    (ip_addr_is_set(&gw->ns_addr6) && gw->ns_addr6.family != AF_INET6))
 		return -EAFNOSUPPORT;
 	ifname_key(gw->host_ifname, veth);
 	r = queue_elems(n, SET_IFACES, &e, 1, del);
@@ -102,10 +135,11 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 		r = ruleset_queue_masq(n, gw, del);
 	if (r < 0)
 		return r;
-	ifname_addr_key(gw->host_ifname, &gw->ns_addr, src);
 	e.key = src;
-	e.key_len = sizeof(src);
+	e.key_len = ifname_addr_key(gw->host_ifname, &gw->ns_addr, src);
 	r = queue_elems(n, SET_NS_ADDRS4, &e, 1, del);
+	if (r == 0 && ip_addr_is_set(&gw->ns_addr6))
+		r = queue_ns_addrs6(n, gw, del);
 	if (r == 0 && gw->no_host)
 		r = ruleset_queue_no_host(n, gw, del);
 	return r;
@@ -169,6 +203,36 @@ static bool owned_by(const struct owned *o, const struct nftx_elem *el)
 	return !strcmp(comment, o->name);
 }
 
+/* The four maps of published ports: what their keys start with (the host
+ * address a port is bound to: none, IPv4, IPv6) and the family of the
+ * namespace address their data lead to. Key: [address .] proto . port,
+ * data: address . port, each field in 4-byte slots (an IPv6 address four). */
+struct port_map {
+	const char *name;
+	sa_family_t host_family, to_family;
+	uint32_t key_len, data_len;
+};
+
+enum { PM_ANY4, PM_BOUND4, PM_ANY6, PM_BOUND6, PM_N };
+
+static const struct port_map port_maps[PM_N] = {
+	[PM_ANY4] = { MAP_PORTS4, AF_UNSPEC, AF_INET, 8, 8 },
+	[PM_BOUND4] = { MAP_PORTS4H, AF_INET, AF_INET, 12, 8 },
+	[PM_ANY6] = { MAP_PORTS6, AF_UNSPEC, AF_INET6, 8, 20 },
+	[PM_BOUND6] = { MAP_PORTS6H, AF_INET6, AF_INET6, 24, 20 },
+};
+
+#define PORT_KEY_MAX 24
+#define PORT_DATA_MAX 20
+
+static const struct port_map *port_map_of(const char *set)
+{
+	for (size_t i = 0; i < PM_N; i++)
+		if (!strcmp(port_maps[i].name, set))
+			return &port_maps[i];
+	return NULL;
+}
+
 /* One port element's share of a gateway's port fingerprint: FNV-1a over
  * key and data, then mixed (splitmix64's finaliser), so that a sum over
  * elements does not cancel out. */
@@ -189,6 +253,8 @@ static uint64_t port_elem_hash(const struct nftx_elem *e)
 
 static void note_state(struct ruleset_gw_state *st, const char *set, const struct nftx_elem *el)
 {
+	const struct port_map *m;
+
 	st->n_elems++;
 	if (!strcmp(set, SET_IFACES))
 		st->in_ifaces = true;
@@ -198,20 +264,23 @@ static void note_state(struct ruleset_gw_state *st, const char *set, const struc
 		snprintf(st->masq_via, sizeof(st->masq_via), "%.15s", (const char *)el->key + IFNAMSIZ);
 	else if (!strcmp(set, SET_NS_ADDRS4))
 		st->in_ns_addrs4 = true;
+	else if (!strcmp(set, SET_NS_ADDRS6))
+		st->in_ns_addrs6 = true;
 	else if (!strcmp(set, SET_NO_HOST))
 		st->no_host = true;
-	else if (!strcmp(set, SET_NO_HOST_DNS4))
+	else if (!strcmp(set, SET_NO_HOST_DNS4) || !strcmp(set, SET_NO_HOST_DNS6))
 		st->n_no_host_dns++;
-	else if (!strcmp(set, MAP_PORTS4) || !strcmp(set, MAP_PORTS4H)) {
+	else if ((m = port_map_of(set))) {
 		st->n_ports++;
-		if (el->data_len == 8)
+		if (el->data_len == m->data_len)
 			st->ports_fingerprint += port_elem_hash(el);
 	}
 }
 
 static bool is_no_host_set(const char *set)
 {
-	return !strcmp(set, SET_NO_HOST) || !strcmp(set, SET_NO_HOST_DNS4);
+	return !strcmp(set, SET_NO_HOST) || !strcmp(set, SET_NO_HOST_DNS4) ||
+	       !strcmp(set, SET_NO_HOST_DNS6);
 }
 
 static int collect_owned(const struct nftx_elem *el, void *userdata)
@@ -359,115 +428,182 @@ static void put_proto_port(uint8_t *slot, uint8_t proto, uint16_t port)
 	memcpy(slot + 4, &be, 2);
 }
 
-static void put_addr_port(uint8_t *slot, uint32_t addr, uint16_t port)
+static void put_port(uint8_t *slot, uint16_t port)
 {
-	uint32_t a = htonl(addr);
 	uint16_t be = htons(port);
 
-	memset(slot, 0, 8);
-	memcpy(slot, &a, 4);
-	memcpy(slot + 4, &be, 2);
+	memset(slot, 0, 4);
+	memcpy(slot, &be, 2);
 }
 
-/* The maps hold IPv4 addresses only: say so rather than write a wrong key. */
-static int check_v4(struct ip_addr to, const struct portmap *pm, size_t n_pm)
+/* Targets the maps can hold: IPv4, and IPv6 or none. */
+static bool targets_ok(const struct gw_target *to)
 {
-	if (!ip_addr_is_v4(&to))
+	return ip_addr_is_v4(&to->v4) && (!ip_addr_is_set(&to->v6) || to->v6.family == AF_INET6);
+}
+
+/* The maps port p goes in for targets to, a bit per map: an unbound port in
+ * ports4, and in ports6 too on a dual-stack gateway; a bound one in its
+ * address's family's map. 0 when none can hold it (bound to an IPv6
+ * address of a gateway without IPv6, or to an unknown family). */
+static unsigned port_maps_for(const struct portmap *p, const struct gw_target *to)
+{
+	bool v6 = ip_addr_is_set(&to->v6);
+
+	switch (p->host_addr.family) {
+	case AF_UNSPEC:
+		return 1u << PM_ANY4 | (v6 ? 1u << PM_ANY6 : 0);
+	case AF_INET:
+		return 1u << PM_BOUND4;
+	case AF_INET6:
+		return v6 ? 1u << PM_BOUND6 : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Every port of pm[] has a map: 0, or -EAFNOSUPPORT rather than a wrong key. */
+static int check_ports(const struct gw_target *to, const struct portmap *pm, size_t n_pm)
+{
+	if (!targets_ok(to))
 		return -EAFNOSUPPORT;
 	for (size_t i = 0; i < n_pm; i++)
-		if (ip_addr_is_set(&pm[i].host_addr) && !ip_addr_is_v4(&pm[i].host_addr))
+		if (!port_maps_for(&pm[i], to))
 			return -EAFNOSUPPORT;
 	return 0;
 }
 
-/* The element of port j of p, mapping to to: key and data written into
- * key (12 bytes) and data (8 bytes), as the maps hold them. */
-static void port_elem_fill(const struct portmap *p, uint32_t j, struct ip_addr to, uint8_t *key,
-			   uint8_t *data, struct nftx_elem *e)
+/* The element of port j of p in map m, mapping to the target of m's family:
+ * key and data written into key and data, as the maps hold them. */
+static void port_elem_fill(const struct portmap *p, uint32_t j, const struct port_map *m,
+			   const struct gw_target *to, uint8_t key[PORT_KEY_MAX],
+			   uint8_t data[PORT_DATA_MAX], struct nftx_elem *e)
 {
-	if (ip_addr_is_set(&p->host_addr)) {
-		uint32_t a = htonl(p->host_addr.v4);
-		memcpy(key, &a, 4);
-		put_proto_port(key + 4, p->proto, p->host_port + j);
-		e->key_len = 12;
-	} else {
-		put_proto_port(key, p->proto, p->host_port + j);
-		e->key_len = 8;
+	unsigned a = m->host_family ? ip_addr_to_bytes(&p->host_addr, key) : 0;
+	unsigned d = ip_addr_to_bytes(m->to_family == AF_INET6 ? &to->v6 : &to->v4, data);
+
+	put_proto_port(key + a, p->proto, p->host_port + j);
+	put_port(data + d, p->port + j);
+	*e = (struct nftx_elem){ .key = key, .key_len = m->key_len, .data = data,
+				 .data_len = m->data_len };
+}
+
+/* Call fn for every element pm[] makes for targets to: port j of p, in
+ * map m (PM_*), in the order of pm[] and, per port range, of the maps. */
+static void each_port_elem(const struct gw_target *to, const struct portmap *pm, size_t n_pm,
+			   void (*fn)(const struct portmap *p, uint32_t j, unsigned m, void *ctx),
+			   void *ctx)
+{
+	for (size_t i = 0; i < n_pm; i++) {
+		unsigned maps = port_maps_for(&pm[i], to);
+
+		for (unsigned m = 0; m < PM_N; m++)
+			for (uint32_t j = 0; (maps & 1u << m) && j < pm[i].count; j++)
+				fn(&pm[i], j, m, ctx);
 	}
-	put_addr_port(data, to.v4, p->port + j);
-	e->key = key;
-	e->data = data;
-	e->data_len = 8;
 }
 
 size_t ruleset_ports_elems(const struct gw_target *to, const struct portmap *pm, size_t n_pm)
 {
-	(void)to;
-	return portmap_count_ports(pm, n_pm);
+	size_t total = 0;
+
+	for (size_t i = 0; i < n_pm; i++)
+		total += (size_t)__builtin_popcount(port_maps_for(&pm[i], to)) * pm[i].count;
+	return total;
 }
 
-uint64_t ruleset_ports_fingerprint(const struct gw_target *target, const struct portmap *pm,
+struct port_sum {
+	const struct gw_target *to;
+	uint64_t sum;
+};
+
+static void sum_elem(const struct portmap *p, uint32_t j, unsigned m, void *ctx)
+{
+	struct port_sum *s = ctx;
+	uint8_t key[PORT_KEY_MAX], data[PORT_DATA_MAX];
+	struct nftx_elem e;
+
+	port_elem_fill(p, j, &port_maps[m], s->to, key, data, &e);
+	s->sum += port_elem_hash(&e);
+}
+
+uint64_t ruleset_ports_fingerprint(const struct gw_target *to, const struct portmap *pm,
 				   size_t n_pm)
 {
-	struct ip_addr to = target->v4;
-	uint64_t sum = 0;
+	struct port_sum s = { .to = to };
 
-	if (check_v4(to, pm, n_pm) < 0)
+	if (check_ports(to, pm, n_pm) < 0)
 		return 0;
-	for (size_t i = 0; i < n_pm; i++)
-		for (uint32_t j = 0; j < pm[i].count; j++) {
-			uint8_t key[12], data[8];
-			struct nftx_elem e;
-
-			port_elem_fill(&pm[i], j, to, key, data, &e);
-			sum += port_elem_hash(&e);
-		}
-	return sum;
+	each_port_elem(to, pm, n_pm, sum_elem, &s);
+	return s.sum;
 }
 
-int ruleset_queue_publish(struct nftx *n, const char *name, const struct gw_target *target,
+/* What ruleset_queue_publish builds: the elements per map, and their key
+ * and data bytes (a slot per element). */
+struct port_batch {
+	const struct gw_target *to;
+	const char *name;
+	struct nftx_elem *elems[PM_N];
+	size_t n[PM_N];
+	uint8_t (*slots)[PORT_KEY_MAX + PORT_DATA_MAX];
+	size_t n_slots;
+};
+
+static void count_elem(const struct portmap *p, uint32_t j, unsigned m, void *ctx)
+{
+	struct port_batch *b = ctx;
+
+	(void)p;
+	(void)j;
+	b->n[m]++;
+}
+
+static void fill_elem(const struct portmap *p, uint32_t j, unsigned m, void *ctx)
+{
+	struct port_batch *b = ctx;
+	struct nftx_elem *e = &b->elems[m][b->n[m]++];
+	uint8_t *slot = b->slots[b->n_slots++];
+
+	port_elem_fill(p, j, &port_maps[m], b->to, slot, slot + PORT_KEY_MAX, e);
+	e->comment = b->name;
+}
+
+int ruleset_queue_publish(struct nftx *n, const char *name, const struct gw_target *to,
 			  const struct portmap *pm, size_t n_pm, bool del)
 {
-	struct ip_addr to = target->v4;
-	size_t total = portmap_count_ports(pm, n_pm), n_any = 0, n_bound = 0;
-	struct nftx_elem *any = NULL, *bound = NULL;
-	uint8_t *buf = NULL;
-	int r = check_v4(to, pm, n_pm);
+	struct port_batch b = { .to = to, .name = name };
+	size_t total = ruleset_ports_elems(to, pm, n_pm);
+	int r = check_ports(to, pm, n_pm);
 
 	if (r < 0 || !total)
 		return r;
+	/* Sized per map first: a dual-stack gateway's 100,000 ports make
+	 * 200,000 elements. */
+	each_port_elem(to, pm, n_pm, count_elem, &b);
 	r = -ENOMEM;
-	/* Per port: a 12-byte key slot and an 8-byte data slot. */
-	any = calloc(total, sizeof(*any));
-	bound = calloc(total, sizeof(*bound));
-	buf = malloc(total * 20);
-	if (!any || !bound || !buf)
-		goto out;
-	for (size_t i = 0, k = 0; i < n_pm; i++) {
-		const struct portmap *p = &pm[i];
-		bool is_bound = ip_addr_is_set(&p->host_addr);
-
-		for (uint32_t j = 0; j < p->count; j++, k++) {
-			uint8_t *key = buf + k * 20;
-			struct nftx_elem *e = is_bound ? &bound[n_bound++] : &any[n_any++];
-
-			port_elem_fill(p, j, to, key, key + 12, e);
-			e->comment = name;
-		}
+	for (unsigned m = 0; m < PM_N; m++) {
+		if (b.n[m] && !(b.elems[m] = calloc(b.n[m], sizeof(*b.elems[m]))))
+			goto out;
+		b.n[m] = 0;
 	}
-	r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, MAP_PORTS4, any, n_any, del);
-	if (r == 0)
-		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, bound, n_bound, del);
+	b.slots = calloc(total, sizeof(*b.slots));
+	if (!b.slots)
+		goto out;
+	each_port_elem(to, pm, n_pm, fill_elem, &b);
+	r = 0;
+	for (unsigned m = 0; r == 0 && m < PM_N; m++)
+		r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, port_maps[m].name, b.elems[m], b.n[m],
+				     del);
 out:
-	free(any);
-	free(bound);
-	free(buf);
+	for (unsigned m = 0; m < PM_N; m++)
+		free(b.elems[m]);
+	free(b.slots);
 	return r;
 }
 
 struct pub_list {
 	const char *name;
-	bool bound;
+	const struct port_map *map;   /* the one being read */
 	struct portmap *v;
 	size_t n, cap;
 };
@@ -475,6 +611,7 @@ struct pub_list {
 static int collect_published(const struct nftx_elem *el, void *userdata)
 {
 	struct pub_list *l = userdata;
+	const struct port_map *m = l->map;
 	const uint8_t *k = el->key, *d = el->data;
 	struct portmap p = { .count = 1 };
 	uint16_t port;
@@ -482,27 +619,67 @@ static int collect_published(const struct nftx_elem *el, void *userdata)
 
 	if (l->name && (!el->comment || strcmp(el->comment, l->name)))
 		return 0;
-	if (!d || el->data_len != 8 || el->key_len != (l->bound ? 12u : 8u))
+	if (!d || el->data_len != m->data_len || el->key_len != m->key_len)
 		return 0;  /* not an element nsgate wrote */
-	if (l->bound) {
-		r = ip_addr_from_bytes(AF_INET, k, &p.host_addr);
+	if (m->host_family) {
+		r = ip_addr_from_bytes(m->host_family, k, &p.host_addr);
 		if (r < 0)
 			return r;
-		k += 4;
+		k += ip_family_len(m->host_family);
 	}
 	p.proto = k[0];
 	memcpy(&port, k + 4, 2);
 	p.host_port = ntohs(port);
-	r = ip_addr_from_bytes(AF_INET, d, &p.to_addr);
+	r = ip_addr_from_bytes(m->to_family, d, &p.to_addr);
 	if (r < 0)
 		return r;
-	memcpy(&port, d + 4, 2);
+	memcpy(&port, d + ip_family_len(m->to_family), 2);
 	p.port = ntohs(port);
 	snprintf(p.owner, sizeof(p.owner), "%s", el->comment ? el->comment : "");
 	if (GROW(l->v, l->cap, l->n + 1) < 0)
 		return -ENOMEM;
 	l->v[l->n++] = p;
 	return 0;
+}
+
+/* Whether b is a's twin, an unbound port's element in the other family's
+ * map: the same owner, protocol and ports. */
+static bool twins(const struct portmap *a, const struct portmap *b)
+{
+	return !ip_addr_is_set(&a->host_addr) && !ip_addr_is_set(&b->host_addr) &&
+	       a->proto == b->proto && a->host_port == b->host_port && a->port == b->port &&
+	       a->to_addr.family != b->to_addr.family && !strcmp(a->owner, b->owner);
+}
+
+/* One mapping per unbound port of a dual-stack gateway, as it was
+ * published: its ports6 element folds into its ports4 twin. Sorted by
+ * portmap_sort, the two are neighbours (each map has one element a key,
+ * and an unbound port sorts before the bound ones of its protocol and
+ * port); of two that are not twins, the IPv4 one goes first. */
+static size_t fold_twins(struct portmap *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct portmap *a = &v[i], *b = i + 1 < n ? &v[i + 1] : NULL;
+
+		if (b && !ip_addr_is_set(&a->host_addr) && !ip_addr_is_set(&b->host_addr) &&
+		    a->proto == b->proto && a->host_port == b->host_port) {
+			if (a->to_addr.family == AF_INET6) {
+				struct portmap t = *a;
+
+				*a = *b;
+				*b = t;
+			}
+			v[k++] = *a;
+			if (!twins(a, b))
+				v[k++] = *b;
+			i++;
+			continue;
+		}
+		v[k++] = *a;
+	}
+	return k;
 }
 
 /* Hand the collected ports over sorted, or drop them on an error (a missing
@@ -515,29 +692,56 @@ static int pub_list_finish(struct pub_list *l, int r, struct portmap **ret, size
 	}
 	portmap_sort(l->v, l->n);
 	*ret = l->v;
-	*n_ret = l->n;
+	*n_ret = fold_twins(l->v, l->n);
 	return 0;
+}
+
+/* Every element of map m (of gateway l->name, or all) into l. */
+static int pub_dump(struct nftx *n, struct pub_list *l, size_t m)
+{
+	int r;
+
+	l->map = &port_maps[m];
+	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, port_maps[m].name, collect_published, l);
+	return r == -ENOENT ? 0 : r;
 }
 
 int ruleset_published(struct nftx *n, const char *name, struct portmap **ret, size_t *n_ret)
 {
 	struct pub_list l = { .name = name };
-	int r;
+	int r = 0;
 
 	*ret = NULL;
 	*n_ret = 0;
-	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4, collect_published, &l);
-	if (r == 0 || r == -ENOENT) {
-		l.bound = true;
-		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
-	}
+	for (size_t m = 0; r == 0 && m < PM_N; m++)
+		r = pub_dump(n, &l, m);
 	return pub_list_finish(&l, r, ret, n_ret);
+}
+
+/* The unbound element of req's ports in map m, looked up by key. */
+static int pub_get_near(struct nftx *n, struct pub_list *l, size_t m, const struct portmap *req,
+			size_t n_req)
+{
+	int r = 0;
+
+	l->map = &port_maps[m];
+	for (size_t i = 0; i < n_req; i++)
+		for (uint32_t j = 0; j < req[i].count; j++) {
+			uint8_t key[8];
+
+			put_proto_port(key, req[i].proto, req[i].host_port + j);
+			r = nftx_elem_get(n, FAMILY, RULESET_TABLE, port_maps[m].name, key,
+					  sizeof(key), collect_published, l);
+			if (r < 0)
+				return r;
+		}
+	return 0;
 }
 
 int ruleset_published_near(struct nftx *n, const struct portmap *req, size_t n_req,
 			   struct portmap **ret, size_t *n_ret)
 {
-	struct pub_list l = { .bound = true };
+	struct pub_list l = { 0 };
 	int r;
 
 	/* Past a few dozen lookups one dump is cheaper. */
@@ -545,18 +749,12 @@ int ruleset_published_near(struct nftx *n, const struct portmap *req, size_t n_r
 		return ruleset_published(n, NULL, ret, n_ret);
 	*ret = NULL;
 	*n_ret = 0;
-	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, MAP_PORTS4H, collect_published, &l);
-	l.bound = false;
-	for (size_t i = 0; (r == 0 || r == -ENOENT) && i < n_req; i++)
-		for (uint32_t j = 0; j < req[i].count; j++) {
-			uint8_t key[8];
-
-			put_proto_port(key, req[i].proto, req[i].host_port + j);
-			r = nftx_elem_get(n, FAMILY, RULESET_TABLE, MAP_PORTS4, key, sizeof(key),
-					  collect_published, &l);
-			if (r < 0)
-				break;
-			r = 0;
-		}
+	r = pub_dump(n, &l, PM_BOUND4);
+	if (r == 0)
+		r = pub_dump(n, &l, PM_BOUND6);
+	if (r == 0)
+		r = pub_get_near(n, &l, PM_ANY4, req, n_req);
+	if (r == 0)
+		r = pub_get_near(n, &l, PM_ANY6, req, n_req);
 	return pub_list_finish(&l, r, ret, n_ret);
 }

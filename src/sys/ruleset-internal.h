@@ -21,9 +21,13 @@
 #define SET_MASQ_VIA "masq_via"
 #define MAP_PORTS4 "ports4"
 #define MAP_PORTS4H "ports4h"
+#define MAP_PORTS6 "ports6"
+#define MAP_PORTS6H "ports6h"
 #define SET_NS_ADDRS4 "ns_addrs4"
+#define SET_NS_ADDRS6 "ns_addrs6"
 #define SET_NO_HOST "no_host"
 #define SET_NO_HOST_DNS4 "no_host_dns4"
+#define SET_NO_HOST_DNS6 "no_host_dns6"
 /* Uplinks whose forwarding nsgate turned on; shared by every gateway. */
 #define SET_FWD_GUARD "fwd_guard"
 

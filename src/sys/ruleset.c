@@ -10,9 +10,13 @@
  *     set masq_via     { type ifname . ifname; }        gateway veth . the one uplink it may use
  *     map ports4       { type inet_proto . inet_service : ipv4_addr . inet_service; }
  *     map ports4h      { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+ *     map ports6       { type inet_proto . inet_service : ipv6_addr . inet_service; }
+ *     map ports6h      { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
  *     set ns_addrs4    { type ifname . ipv4_addr; }     gateway veth . its namespace's address
+ *     set ns_addrs6    { type ifname . ipv6_addr; }     ... its IPv6 ones (global, link-local)
  *     set no_host      { type ifname; }                 gateways kept off the host (--no-host)
  *     set no_host_dns4 { type ifname . ipv4_addr; }     ... and the DNS servers they may use
+ *     set no_host_dns6 { type ifname . ipv6_addr; }     ... (IPv6 ones, dual-stack gateways)
  *     set fwd_guard    { type ifname; }                 uplinks whose forwarding nsgate turned on
  *     chain publish/to_gateway/no_host/from_gateway/guard/prerouting/output/
  *           postrouting/forward  (below)
@@ -33,6 +37,7 @@
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,20 +56,21 @@
 
 #define CHAIN_TO_GATEWAY "to_gateway"
 #define CHAIN_FROM_GATEWAY "from_gateway"
-/* The newest chain: its presence tells this layout from an older one. */
 #define CHAIN_NO_HOST "no_host"
 
 /* nftables' datatype ids (nft's src/datatype.h), so that `nft list` prints
  * our sets with their real types; concatenations shift by 6 bits a field. */
 enum {
 	DT_IPADDR = 7,
+	DT_IP6ADDR = 8,
 	DT_INET_PROTOCOL = 12,
 	DT_INET_SERVICE = 13,
 	DT_IFNAME = 41,
 };
 #define DT_CONCAT(a, b) (((a) << 6) | (b))
 
-/* Concatenated fields take 4-byte aligned slots (one 32-bit register each). */
+/* Concatenated fields take 4-byte aligned slots (one 32-bit register each;
+ * an IPv6 address four). */
 const struct set_def ruleset_sets[] = {
 	{ SET_IFACES, 1, DT_IFNAME, IFNAMSIZ, 0, 0 },
 	{ SET_MASQ_ANY, 2, DT_IFNAME, IFNAMSIZ, 0, 0 },
@@ -73,10 +79,16 @@ const struct set_def ruleset_sets[] = {
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
 	{ MAP_PORTS4H, 5, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	  DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8 },
-	{ SET_NS_ADDRS4, 6, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
-	{ SET_NO_HOST, 7, DT_IFNAME, IFNAMSIZ, 0, 0 },
-	{ SET_NO_HOST_DNS4, 8, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
-	{ SET_FWD_GUARD, 9, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ MAP_PORTS6, 6, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
+	  DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20 },
+	{ MAP_PORTS6H, 7, DT_CONCAT(DT_CONCAT(DT_IP6ADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 24,
+	  DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20 },
+	{ SET_NS_ADDRS4, 8, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
+	{ SET_NS_ADDRS6, 9, DT_CONCAT(DT_IFNAME, DT_IP6ADDR), IFNAMSIZ + 16, 0, 0 },
+	{ SET_NO_HOST, 10, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_NO_HOST_DNS4, 11, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
+	{ SET_NO_HOST_DNS6, 12, DT_CONCAT(DT_IFNAME, DT_IP6ADDR), IFNAMSIZ + 16, 0, 0 },
+	{ SET_FWD_GUARD, 13, DT_IFNAME, IFNAMSIZ, 0, 0 },
 };
 const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
 
@@ -195,12 +207,34 @@ static void verdict(struct rb *b, int code, const char *chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 }
 
+/* "meta nfproto ipv4|ipv6": in an inet table, what every ip or ip6 match
+ * needs before it (nft adds it by itself, and omits it when it prints). */
+static void is_family(struct rb *b, uint8_t nfproto)
+{
+	meta(b, NFT_META_NFPROTO, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
+}
+
 static void is_ipv4(struct rb *b)
 {
-	uint8_t v4 = NFPROTO_IPV4;
+	is_family(b, NFPROTO_IPV4);
+}
 
-	meta(b, NFT_META_NFPROTO, NFT_REG_1);
-	cmp(b, NFT_REG_1, NFT_CMP_EQ, &v4, sizeof(v4));
+static void is_ipv6(struct rb *b)
+{
+	is_family(b, NFPROTO_IPV6);
+}
+
+/* "icmpv6 type": the type into register 1 of an ICMPv6 packet (nft's
+ * dependencies: IPv6, then the transport protocol, past extension headers). */
+static void icmpv6_type(struct rb *b)
+{
+	uint8_t icmpv6 = IPPROTO_ICMPV6;
+
+	is_ipv6(b);
+	meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &icmpv6, sizeof(icmpv6));
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
 }
 
 /* "iifname/oifname "nsg-*"": nft's wildcard, a compare of the name's first
@@ -236,14 +270,15 @@ static void masquerade(struct rb *b)
 	add_expr(b, "masq");
 }
 
-static void dnat4(struct rb *b, uint32_t addr_reg, uint32_t port_reg)
+/* "dnat ip|ip6 to": the address from addr_reg, the port from port_reg. */
+static void dnat(struct rb *b, uint32_t nfproto, uint32_t addr_reg, uint32_t port_reg)
 {
 	struct nftnl_expr *e = add_expr(b, "nat");
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, nfproto);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, addr_reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
 }
@@ -265,7 +300,7 @@ static void rule_publish_bound(struct rb *b)
 	meta(b, NFT_META_L4PROTO, NFT_REG32_01);
 	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02);      /* th dport */
 	lookup(b, NFT_REG_1, MAP_PORTS4H, NFT_REG_1, false);
-	dnat4(b, NFT_REG_1, NFT_REG32_01);
+	dnat(b, NFPROTO_IPV4, NFT_REG_1, NFT_REG32_01);
 }
 
 /* nft: meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports4 */
@@ -275,7 +310,35 @@ static void rule_publish_any(struct rb *b)
 	meta(b, NFT_META_L4PROTO, NFT_REG_1);
 	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
 	lookup(b, NFT_REG_1, MAP_PORTS4, NFT_REG_1, false);
-	dnat4(b, NFT_REG_1, NFT_REG32_01);
+	dnat(b, NFPROTO_IPV4, NFT_REG_1, NFT_REG32_01);
+}
+
+/*
+ * The IPv6 twins. A 16-byte address fills a whole 128-bit register, so
+ * what is concatenated after it starts at the next one (NFT_REG_2, which
+ * is NFT_REG32_04): the key ip6 daddr . l4proto . dport is registers 1, 2
+ * (its first 32-bit part) and NFT_REG32_05; the data address . port leaves
+ * the address in NFT_REG_1 and the port in NFT_REG_2. As nft lays them out.
+ */
+/* nft: meta nfproto ipv6 dnat ip6 to ip6 daddr . meta l4proto . th dport map @ports6h */
+static void rule_publish6_bound(struct rb *b)
+{
+	is_ipv6(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);         /* ip6 daddr */
+	meta(b, NFT_META_L4PROTO, NFT_REG_2);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_05);      /* th dport */
+	lookup(b, NFT_REG_1, MAP_PORTS6H, NFT_REG_1, false);
+	dnat(b, NFPROTO_IPV6, NFT_REG_1, NFT_REG_2);
+}
+
+/* nft: meta nfproto ipv6 dnat ip6 to meta l4proto . th dport map @ports6 */
+static void rule_publish6_any(struct rb *b)
+{
+	is_ipv6(b);
+	meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	lookup(b, NFT_REG_1, MAP_PORTS6, NFT_REG_1, false);
+	dnat(b, NFPROTO_IPV6, NFT_REG_1, NFT_REG_2);
 }
 
 /* nft: iifname @masq_any oifname != "nsg-*" masquerade   (internet access) */
@@ -394,6 +457,41 @@ static void rule_from_gw_loopback(struct rb *b)
 	verdict(b, NF_DROP, NULL);
 }
 
+/* The kernel itself drops ::1 from any device but lo (there is no
+ * route_localnet for IPv6); said here too, so that the guard does not rest
+ * on it. */
+/* nft: meta nfproto ipv6 ip6 daddr ::1 drop */
+static void rule_from_gw_loopback6(struct rb *b)
+{
+	is_ipv6(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &in6addr_loopback, sizeof(in6addr_loopback));
+	verdict(b, NF_DROP, NULL);
+}
+
+/* The host never learns a route, a prefix or a better next hop from a
+ * namespace, whatever accept_ra and accept_redirects say on the veth: the
+ * namespace sends them from its link-local address, which the source check
+ * below lets through, so they go first. */
+static void icmpv6_drop(struct rb *b, uint8_t type)
+{
+	icmpv6_type(b);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &type, sizeof(type));
+	verdict(b, NF_DROP, NULL);
+}
+
+/* nft: meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type nd-router-advert drop */
+static void rule_from_gw_ra(struct rb *b)
+{
+	icmpv6_drop(b, ND_ROUTER_ADVERT);
+}
+
+/* nft: meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type nd-redirect drop */
+static void rule_from_gw_redirect(struct rb *b)
+{
+	icmpv6_drop(b, ND_REDIRECT);
+}
+
 /* Before the source check, which ends the chain: no_host only drops or
  * returns, so what passes it still meets the source check. */
 /* nft: iifname @no_host jump no_host */
@@ -416,7 +514,21 @@ static void rule_from_gw_source(struct rb *b)
 	verdict(b, NFT_RETURN, NULL);
 }
 
-/* nft: drop   (a forged source, not IPv4, or a gateway without its element) */
+/* Its global address and its link-local one (GW_LL_NS: neighbour
+ * discovery, and any IPv6 packet it sends on the link); an IPv4-only
+ * gateway has no element, and so sends no IPv6 at all. */
+/* nft: meta nfproto ipv6 iifname . ip6 saddr @ns_addrs6 return */
+static void rule_from_gw_source6(struct rb *b)
+{
+	is_ipv6(b);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_2);         /* ip6 saddr */
+	lookup(b, NFT_REG_1, SET_NS_ADDRS6, 0, false);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* nft: drop   (a forged source, neither IPv4 nor IPv6, or a gateway
+ * without its element) */
 static void rule_drop(struct rb *b)
 {
 	verdict(b, NF_DROP, NULL);
@@ -437,32 +549,66 @@ static void rule_no_host_not_local(struct rb *b)
 	verdict(b, NFT_RETURN, NULL);
 }
 
-/* The DNS servers of its resolv.conf, when they are the host's. */
-static void no_host_dns(struct rb *b, uint8_t proto)
+/* IPv6 neighbour discovery to the host's own addresses (its unicast
+ * probes: a namespace checking that its neighbour entry for the host is
+ * still good); without it, --no-host would starve the namespace's
+ * neighbour cache. Multicast solicitations are not local: already passed. */
+/* nft: meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 135-136 return
+ *      (nd-neighbor-solicit, nd-neighbor-advert) */
+static void rule_no_host_nd(struct rb *b)
+{
+	uint8_t solicit = ND_NEIGHBOR_SOLICIT, advert = ND_NEIGHBOR_ADVERT;
+
+	icmpv6_type(b);
+	cmp(b, NFT_REG_1, NFT_CMP_GTE, &solicit, sizeof(solicit));
+	cmp(b, NFT_REG_1, NFT_CMP_LTE, &advert, sizeof(advert));
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* The DNS servers of its resolv.conf, when they are the host's: the
+ * destination (4 or 16 bytes) after the 16-byte name, in register 2 either
+ * way (NFT_REG32_04 is the first quarter of NFT_REG_2). */
+static void no_host_dns(struct rb *b, uint8_t nfproto, uint8_t proto)
 {
 	uint16_t port53 = htons(53);
+	bool v6 = nfproto == NFPROTO_IPV6;
 
-	is_ipv4(b);
+	is_family(b, nfproto);
 	meta(b, NFT_META_L4PROTO, NFT_REG_1);
 	cmp(b, NFT_REG_1, NFT_CMP_EQ, &proto, sizeof(proto));
 	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);         /* th dport */
 	cmp(b, NFT_REG_1, NFT_CMP_EQ, &port53, sizeof(port53));
 	meta(b, NFT_META_IIFNAME, NFT_REG_1);
-	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04);      /* ip daddr */
-	lookup(b, NFT_REG_1, SET_NO_HOST_DNS4, 0, false);
+	if (v6)
+		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_2);  /* ip6 daddr */
+	else
+		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_04); /* ip daddr */
+	lookup(b, NFT_REG_1, v6 ? SET_NO_HOST_DNS6 : SET_NO_HOST_DNS4, 0, false);
 	verdict(b, NFT_RETURN, NULL);
 }
 
 /* nft: meta nfproto ipv4 meta l4proto udp th dport 53 iifname . ip daddr @no_host_dns4 return */
 static void rule_no_host_dns_udp(struct rb *b)
 {
-	no_host_dns(b, IPPROTO_UDP);
+	no_host_dns(b, NFPROTO_IPV4, IPPROTO_UDP);
 }
 
 /* nft: meta nfproto ipv4 meta l4proto tcp th dport 53 iifname . ip daddr @no_host_dns4 return */
 static void rule_no_host_dns_tcp(struct rb *b)
 {
-	no_host_dns(b, IPPROTO_TCP);
+	no_host_dns(b, NFPROTO_IPV4, IPPROTO_TCP);
+}
+
+/* nft: meta nfproto ipv6 meta l4proto udp th dport 53 iifname . ip6 daddr @no_host_dns6 return */
+static void rule_no_host_dns6_udp(struct rb *b)
+{
+	no_host_dns(b, NFPROTO_IPV6, IPPROTO_UDP);
+}
+
+/* nft: meta nfproto ipv6 meta l4proto tcp th dport 53 iifname . ip6 daddr @no_host_dns6 return */
+static void rule_no_host_dns6_tcp(struct rb *b)
+{
+	no_host_dns(b, NFPROTO_IPV6, IPPROTO_TCP);
 }
 
 struct chain_def {
@@ -470,19 +616,21 @@ struct chain_def {
 	const char *type;   /* NULL: a regular chain */
 	uint32_t hook;
 	int32_t prio;
-	void (*rules[5])(struct rb *b);
+	void (*rules[8])(struct rb *b);
 };
 
 static const struct chain_def chains[] = {
 	/* Regular chains first: base chains jump to them, so they must exist
-	 * before them. */
-	{ "publish", NULL, 0, 0, { rule_publish_bound, rule_publish_any } },
+	 * before them. A bound port before an unbound one: its address wins. */
+	{ "publish", NULL, 0, 0,
+	  { rule_publish_bound, rule_publish_any, rule_publish6_bound, rule_publish6_any } },
 	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_drop } },
 	{ CHAIN_NO_HOST, NULL, 0, 0,
-	  { rule_no_host_replies, rule_no_host_not_local, rule_no_host_dns_udp, rule_no_host_dns_tcp,
-	    rule_drop } },
+	  { rule_no_host_replies, rule_no_host_not_local, rule_no_host_nd, rule_no_host_dns_udp,
+	    rule_no_host_dns_tcp, rule_no_host_dns6_udp, rule_no_host_dns6_tcp, rule_drop } },
 	{ CHAIN_FROM_GATEWAY, NULL, 0, 0,
-	  { rule_from_gw_loopback, rule_from_gw_no_host, rule_from_gw_source, rule_drop } },
+	  { rule_from_gw_loopback, rule_from_gw_loopback6, rule_from_gw_ra, rule_from_gw_redirect,
+	    rule_from_gw_no_host, rule_from_gw_source, rule_from_gw_source6, rule_drop } },
 	/* After conntrack (-200), before dstnat (-100). */
 	{ "guard", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE, { rule_guard } },
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, { rule_local_jump_publish } },
@@ -691,22 +839,27 @@ int ruleset_table_exists(struct nftx *n)
 	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
 }
 
-static int elem_ignore(const struct nftx_elem *el, void *userdata)
-{
-	(void)el;
-	(void)userdata;
-	return 0;
-}
-
 int ruleset_layout_current(struct nftx *n)
 {
-	/* The chain and the set the newest layout added: an older nsgate's
-	 * table lacks them. */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	/* The chain and the set the last two layouts added (no_host; ns_addrs6
+	 * with its three IPv6 siblings and the rules that use them): an older
+	 * nsgate's table lacks one or both. A GET each, whatever the set holds. */
 	int r = nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_NO_HOST);
 
 	if (r <= 0)
 		return r;
-	r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, SET_FWD_GUARD, elem_ignore, NULL);
+	s = nftnl_set_alloc();
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, RULESET_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, SET_NS_ADDRS6);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, FAMILY, NLM_F_ACK, 0);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	r = nftx_request(n, nlh, NULL, NULL);
 	return r == -ENOENT ? 0 : r < 0 ? r : 1;
 }
 

@@ -123,53 +123,117 @@ static struct fake_set *fake_set(const char *name)
 	return NULL;
 }
 
+/* One element into a dump's list. */
+static void put_elem(struct nlmsghdr *nlh, const struct fake_elem *fe)
+{
+	struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	struct nlattr *nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, fe->key_len, fe->key);
+	mnl_attr_nest_end(nlh, nest);
+	if (fe->data_len) {
+		nest = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, fe->data_len, fe->data);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (fe->comment) {
+		struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+
+		assert_non_null(ud);
+		nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, fe->comment);
+		mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, nftnl_udata_buf_len(ud),
+			     nftnl_udata_buf_data(ud));
+		nftnl_udata_buf_free(ud);
+	}
+	mnl_attr_nest_end(nlh, elem);
+}
+
 /* The elements of a set in one NEWSETELEM message, as the kernel dumps them
  * (every element nest typed NFTA_LIST_ELEM: libnftnl's own builder numbers
- * them 1, 2, ... and its parser then refuses its output), then DONE. */
+ * them 1, 2, ... and its parser then refuses its output), then DONE. A GET
+ * of one key (the request names an element) answers with that element and
+ * an ACK, or ENOENT, as the kernel does. */
 static void reply_dump(const struct nlmsghdr *req)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct fake_set *fs;
+	struct fake_elem want;
+	char name[32];
+	size_t n_want = decode_elem_list(req, name, &want, 1);
+	struct fake_set *fs = fake_set(name);
 	struct nlmsghdr *nlh;
 	struct nlattr *list;
+	size_t found = 0;
 
-	assert_non_null(s);
-	assert_int_equal(nftnl_set_elems_nlmsg_parse(req, s), 0);
-	assert_string_equal(nftnl_set_get_str(s, NFTNL_SET_TABLE), RULESET_TABLE);
-	fs = fake_set(nftnl_set_get_str(s, NFTNL_SET_NAME));
-	nftnl_set_free(s);
 	if (!fs) {
 		reply_ack(req, -ENOENT, NULL);
 		return;
 	}
-	if (fs->n) {
-		nlh = nftnl_nlmsg_build_hdr(reply_room(8192), NFT_MSG_NEWSETELEM, NFPROTO_INET,
-					    NLM_F_MULTI, req->nlmsg_seq);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, RULESET_TABLE);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, fs->name);
-		list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
-		for (size_t i = 0; i < fs->n; i++) {
-			struct nlattr *elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
-			struct nlattr *key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	nlh = nftnl_nlmsg_build_hdr(reply_room(8192), NFT_MSG_NEWSETELEM, NFPROTO_INET,
+				    n_want ? 0 : NLM_F_MULTI, req->nlmsg_seq);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, RULESET_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, fs->name);
+	list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (size_t i = 0; i < fs->n; i++) {
+		if (n_want && (fs->elems[i].key_len != want.key_len ||
+			       memcmp(fs->elems[i].key, want.key, want.key_len)))
+			continue;
+		put_elem(nlh, &fs->elems[i]);
+		found++;
+	}
+	mnl_attr_nest_end(nlh, list);
+	if (n_want && !found) {
+		reply_ack(req, -ENOENT, NULL);
+		return;
+	}
+	if (found)
+		fk.reply_len += NLMSG_ALIGN(nlh->nlmsg_len);
+	if (n_want)
+		reply_ack(req, 0, NULL);
+	else
+		reply_done(req);
+}
 
-			mnl_attr_put(nlh, NFTA_DATA_VALUE, fs->elems[i].key_len, fs->elems[i].key);
-			mnl_attr_nest_end(nlh, key);
-			if (fs->elems[i].comment) {
-				struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+/* GETCHAIN: a table with sets has every chain but fk.missing_chain. */
+static void reply_chain(const struct nlmsghdr *req)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	bool found;
 
-				assert_non_null(ud);
-				nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT,
-						     fs->elems[i].comment);
-				mnl_attr_put(nlh, NFTA_SET_ELEM_USERDATA, nftnl_udata_buf_len(ud),
-					     nftnl_udata_buf_data(ud));
-				nftnl_udata_buf_free(ud);
-			}
-			mnl_attr_nest_end(nlh, elem);
-		}
-		mnl_attr_nest_end(nlh, list);
+	assert_non_null(c);
+	assert_int_equal(nftnl_chain_nlmsg_parse(req, c), 0);
+	assert_string_equal(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), RULESET_TABLE);
+	found = fk.sets && !(fk.missing_chain &&
+			     !strcmp(fk.missing_chain, nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)));
+	if (found) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(reply_room(256), NFT_MSG_NEWCHAIN,
+							     NFPROTO_INET, 0, req->nlmsg_seq);
+
+		nftnl_chain_nlmsg_build_payload(nlh, c);
 		fk.reply_len += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
-	reply_done(req);
+	nftnl_chain_free(c);
+	reply_ack(req, found ? 0 : -ENOENT, NULL);
+}
+
+/* GETSET: the set exists if the fake kernel has it. */
+static void reply_set(const struct nlmsghdr *req)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct fake_set *fs;
+
+	assert_non_null(s);
+	assert_int_equal(nftnl_set_nlmsg_parse(req, s), 0);
+	assert_string_equal(nftnl_set_get_str(s, NFTNL_SET_TABLE), RULESET_TABLE);
+	fs = fake_set(nftnl_set_get_str(s, NFTNL_SET_NAME));
+	nftnl_set_free(s);
+	if (fs) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(reply_room(256), NFT_MSG_NEWSET,
+							     NFPROTO_INET, 0, req->nlmsg_seq);
+
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, RULESET_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, fs->name);
+		fk.reply_len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	reply_ack(req, fs ? 0 : -ENOENT, NULL);
 }
 
 ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *req, size_t siz)
@@ -201,6 +265,12 @@ ssize_t __wrap_mnl_socket_sendto(const struct mnl_socket *nl, const void *req, s
 		switch (type & 0xff) {
 		case NFT_MSG_GETSETELEM:
 			reply_dump(nlh);
+			break;
+		case NFT_MSG_GETSET:
+			reply_set(nlh);
+			break;
+		case NFT_MSG_GETCHAIN:
+			reply_chain(nlh);
 			break;
 		case NFT_MSG_GETTABLE:
 			if (fk.table_exists) {
@@ -275,42 +345,86 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	return 0;
 }
 
+/* The NFTA_DATA_VALUE of a key or data nest into buf; its length. */
+static uint32_t nested_value(const struct nlattr *nest, char *buf, size_t size)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_get_type(a) != NFTA_DATA_VALUE)
+			continue;
+		assert_true(mnl_attr_get_payload_len(a) <= size);
+		memcpy(buf, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
+		return mnl_attr_get_payload_len(a);
+	}
+	return 0;
+}
+
+static void decode_one(const struct nlattr *elem, struct fake_elem *fe)
+{
+	const struct nlattr *a;
+
+	memset(fe, 0, sizeof(*fe));
+	mnl_attr_for_each_nested(a, elem) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_SET_ELEM_KEY:
+			fe->key_len = nested_value(a, fe->key, sizeof(fe->key));
+			break;
+		case NFTA_SET_ELEM_DATA:
+			fe->data_len = nested_value(a, fe->data, sizeof(fe->data));
+			break;
+		case NFTA_SET_ELEM_USERDATA:
+			nftnl_udata_parse(mnl_attr_get_payload(a), mnl_attr_get_payload_len(a),
+					  comment_cb, &fe->comment);
+			break;
+		}
+	}
+}
+
+size_t decode_elem_list(const struct nlmsghdr *nlh, char set[32], struct fake_elem *out,
+			size_t max)
+{
+	const struct nlattr *a, *e;
+	size_t n = 0;
+
+	assert_int_equal(((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
+			 NFPROTO_INET);
+	set[0] = '\0';
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_SET_ELEM_LIST_TABLE:
+			assert_string_equal(mnl_attr_get_str(a), RULESET_TABLE);
+			break;
+		case NFTA_SET_ELEM_LIST_SET:
+			snprintf(set, 32, "%s", mnl_attr_get_str(a));
+			break;
+		case NFTA_SET_ELEM_LIST_ELEMENTS:
+			mnl_attr_for_each_nested(e, a) {
+				if (n < max)
+					decode_one(e, &out[n]);
+				n++;
+			}
+			break;
+		}
+	}
+	return n;
+}
 
 void decode_elems(const struct nlmsghdr *nlh, struct elem_msg *ret)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *el;
+	struct fake_elem first;
 
 	memset(ret, 0, sizeof(*ret));
-	assert_non_null(s);
-	assert_int_equal(nftnl_set_elems_nlmsg_parse(nlh, s), 0);
-	assert_string_equal(nftnl_set_get_str(s, NFTNL_SET_TABLE), RULESET_TABLE);
-	assert_int_equal(((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family,
-			 NFPROTO_INET);
-	snprintf(ret->set, sizeof(ret->set), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
-	it = nftnl_set_elems_iter_create(s);
-	assert_non_null(it);
-	while ((el = nftnl_set_elems_iter_next(it))) {
-		uint32_t len = 0;
-		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
-		const void *ud;
-		const char *comment = NULL;
-
-		if (ret->n_elems++)
-			continue;
-		assert_non_null(key);
-		assert_true(len <= sizeof(ret->key));
-		memcpy(ret->key, key, len);
-		ret->key_len = len;
-		ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &len);
-		if (ud && len)
-			nftnl_udata_parse(ud, len, comment_cb, &comment);
-		if (comment)
-			snprintf(ret->comment, sizeof(ret->comment), "%s", comment);
-	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
+	ret->n_elems = decode_elem_list(nlh, ret->set, &first, 1);
+	assert_true(ret->set[0] != '\0');
+	if (!ret->n_elems)
+		return;
+	memcpy(ret->key, first.key, first.key_len);
+	ret->key_len = first.key_len;
+	memcpy(ret->data, first.data, first.data_len);
+	ret->data_len = first.data_len;
+	if (first.comment)
+		snprintf(ret->comment, sizeof(ret->comment), "%s", first.comment);
 }
 
 /* An interface name as a 16-byte set key. */

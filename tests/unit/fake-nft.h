@@ -22,6 +22,8 @@ struct fake_elem {
 	char key[2 * IFNAMSIZ];
 	uint32_t key_len;
 	const char *comment;
+	char data[2 * IFNAMSIZ];   /* a map's; data_len 0 for a plain set */
+	uint32_t data_len;
 };
 
 struct fake_set {
@@ -45,7 +47,11 @@ struct fake_kernel {
 	const char *fail_text;     /* extended-ack text, or NULL */
 	int refuse_batch;          /* refuse the whole batch, as without CAP_NET_ADMIN */
 	bool table_exists;
-	struct fake_set *sets;     /* what GETSETELEM dumps; NULL name ends */
+	/* What GETSETELEM dumps (or, asked for one key, finds) and GETSET
+	 * finds; NULL name ends. */
+	struct fake_set *sets;
+	/* GETCHAIN finds every chain of a table with sets, but this one. */
+	const char *missing_chain;
 };
 extern struct fake_kernel fk;
 
@@ -56,15 +62,24 @@ struct sent_msg {
 };
 size_t sent_msgs(struct sent_msg *out, size_t max);
 
-/* One element message: its set, and its first element's key and comment. */
+/* One element message: its set, and its first element's key, data and
+ * comment. */
 struct elem_msg {
 	char set[32];
 	char key[2 * IFNAMSIZ];
 	uint32_t key_len;
+	char data[2 * IFNAMSIZ];
+	uint32_t data_len;
 	char comment[32];
 	size_t n_elems;
 };
 void decode_elems(const struct nlmsghdr *nlh, struct elem_msg *ret);
+/* Every element of an element message (up to max; returns how many it
+ * holds), read attribute by attribute: libnftnl 1.2.4 parses no message of
+ * several elements back (its builder numbers the nests 1, 2, ..., its
+ * parser takes only NFTA_LIST_ELEM). Comments point into the message. */
+size_t decode_elem_list(const struct nlmsghdr *nlh, char set[32], struct fake_elem *out,
+			size_t max);
 
 /* An interface name as a 16-byte set key. */
 void ifkey(char key[IFNAMSIZ], const char *name);
