@@ -634,3 +634,383 @@ start_inet_dns() {
 		>"$LAB_TMP/dnsmasq.log" 2>&1 &
 	wait_for inet_dns_listening || fail "dnsmasq did not start: $(cat "$LAB_TMP/dnsmasq.log")"
 }
+
+# ------------------------------------------------------------------ IPv6
+# A dual-stack lab (test-ipv6-*.sh): lab_ipv6 (static default route) or
+# lab_ipv6_ra (the default route learned from radvd in inet) adds IPv6 to
+# lab.sh's IPv4 lab. Servers answer with the peer address they see, always
+# printed in compressed form (norm6), as show --json prints addresses.
+
+INET6_ADDR=2001:db8:1::2      # the lab's "internet" over IPv6, on inet0
+UPLINK6_ADDR=2001:db8:1::1    # the lab host's IPv6 address on up0
+SERVER6_PORT=7006             # the peer-address echo server in inet, IPv6
+RA_LIFETIME=8                 # radvd's AdvDefaultLifetime (s) in lab_ipv6_ra
+RA_MAX_INTERVAL=4             # radvd's MaxRtrAdvInterval (s): radvd's minimum
+
+# norm6 : a filter: every [IPV6] or bare IPv6 address in its input printed
+# compressed and without brackets (socat's SOCAT_PEERADDR is "[0000:...:0001]"),
+# an IPv4-mapped one (::ffff:a.b.c.d) as the IPv4 address.
+norm6() {
+	python3 -c '
+import ipaddress, re, sys
+def conv(m):
+    try:
+        a = ipaddress.IPv6Address(m.group(1))
+    except ValueError:
+        return m.group(0)
+    return str(a.ipv4_mapped) if a.ipv4_mapped else a.compressed
+for line in sys.stdin:
+    sys.stdout.write(re.sub(r"\[?([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)\]?", conv, line))
+'
+}
+
+# ip6_norm ADDR : ADDR compressed (empty when it is no IPv6 address).
+ip6_norm() { norm6 <<<"$1"; }
+
+# ip6_net_addr PREFIX/LEN N : the Nth address of the network (1 = ::1).
+ip6_net_addr() {
+	python3 -c 'import ipaddress, sys; n = ipaddress.IPv6Network(sys.argv[1]); print(n[int(sys.argv[2])])' "$1" "$2"
+}
+
+# ip6_is_ula64 PREFIX/LEN : PREFIX is a /64 network (no host bits) in fd00::/8.
+ip6_is_ula64() {
+	python3 -c '
+import ipaddress, sys
+n = ipaddress.IPv6Network(sys.argv[1])
+sys.exit(0 if n.prefixlen == 64 and n.subnet_of(ipaddress.IPv6Network("fd00::/8")) else 1)' "$1" 2>/dev/null
+}
+
+# ip6_prefix_of PREFIX/LEN BITS : the /BITS network that holds PREFIX.
+ip6_prefix_of() {
+	python3 -c 'import ipaddress, sys; print(ipaddress.IPv6Network(sys.argv[1]).supernet(new_prefix=int(sys.argv[2])))' "$1" "$2"
+}
+
+# ipv6_sysctls : every net.ipv6 sysctl of the lab host that exists whether or
+# not a gateway is up (conf/all, conf/default, conf/lo, conf/up0 and the
+# global ones; not neigh/, which is per interface), "PATH:VALUE" a line.
+ipv6_sysctls() {
+	(
+		cd /proc/sys/net/ipv6 || exit 1
+		grep -r . --exclude-dir=conf --exclude-dir=neigh --exclude-dir=route . 2>/dev/null
+		grep -r . conf/all conf/default conf/lo conf/up0 2>/dev/null
+	) | LC_ALL=C sort
+}
+
+# ipv6_host_state : the lab host's IPv6 addresses and routes (lifetimes left
+# out), to compare before and after a gateway's life.
+ipv6_host_state() {
+	echo "# addresses"
+	ip -6 -o addr show | sed -E 's/\\ +valid_lft.*//; s/ +valid_lft.*//'
+	echo "# routes"
+	ip -6 route show table all | sed -E 's/ expires [0-9]+sec//' | grep -v '^local\|^multicast\|^anycast' | LC_ALL=C sort
+}
+
+# lab_ipv6_addrs : the IPv6 addresses of the dual-stack lab (without DAD: usable at once).
+lab_ipv6_addrs() {
+	must ip -6 addr add "$UPLINK6_ADDR/64" dev up0 nodad
+	must ip -n inet -6 addr add "$INET6_ADDR/64" dev inet0 nodad
+}
+
+# no_tentative6 : no IPv6 address of the lab host is still in DAD.
+no_tentative6() { [ -z "$(ip -6 -o addr show tentative)" ]; }
+
+# lab_ipv6_record : record the IPv6 state the test must find again after
+# every down (LAB6_SYSCTLS, LAB6_STATE, LAB_UP0_FORCE_FWD6), once the kernel's
+# own link-local addresses are out of DAD (a flag that would differ later).
+lab_ipv6_record() {
+	WAIT_TRIES=500 wait_for no_tentative6 || fail "lab: addresses still tentative after 5 s: $(ip -6 -o addr show tentative)"
+	LAB6_SYSCTLS=$(ipv6_sysctls)
+	LAB6_STATE=$(ipv6_host_state)
+	LAB_UP0_FORCE_FWD6=$(cat /proc/sys/net/ipv6/conf/up0/force_forwarding)
+}
+
+# lab_ipv6_ready : inet answers ping over IPv6; then lab_ipv6_record.
+lab_ipv6_ready() {
+	WAIT_TRIES=500 wait_for ping -6 -c1 -W1 -q "$INET6_ADDR" ||
+		fail "lab: inet does not answer ping -6 $INET6_ADDR: $(ip -6 addr; ip -6 route)"
+	lab_ipv6_record
+}
+
+# lab_ipv6 : the dual-stack lab: up0 2001:db8:1::1/64, inet0 2001:db8:1::2/64,
+# the lab host's IPv6 default route via 2001:db8:1::2.
+lab_ipv6() {
+	need_tools python3
+	lab_ipv6_addrs
+	must ip -6 route add default via "$INET6_ADDR" dev up0
+	lab_ipv6_ready
+	note "lab: dual stack, host $UPLINK6_ADDR <-> inet $INET6_ADDR, default route via $INET6_ADDR"
+}
+
+# ra_default_route : the lab host's IPv6 default route learned from a router
+# advertisement on up0 (empty when there is none).
+ra_default_route() { ip -6 route show default proto ra dev up0 2>/dev/null; }
+has_ra_default_route() { [ -n "$(ra_default_route)" ]; }
+
+# start_radvd_in NS NAME CONF_TEXT : radvd in netns NS with that
+# configuration, its files /run/lab/radvd-NAME.{conf,pid,log}. Pid in
+# $LAST_RADVD_PID.
+start_radvd_in() {
+	local ns=$1 name=$2 conf=$LAB_TMP/radvd-$2.conf
+	need_tools radvd
+	printf '%s\n' "$3" >"$conf"
+	radvd --configtest -C "$conf" >"$LAB_TMP/radvd-$name.log" 2>&1 ||
+		fail "radvd rejects $conf: $(cat "$LAB_TMP/radvd-$name.log")"
+	in_ns "$ns" radvd --nodaemon -C "$conf" -p "$LAB_TMP/radvd-$name.pid" -m stderr -d 1 \
+		>>"$LAB_TMP/radvd-$name.log" 2>&1 &
+	LAST_RADVD_PID=$!
+}
+
+# lab_ipv6_ra : the dual-stack lab with the lab host's default route learned
+# from radvd in inet (lifetime RA_LIFETIME s, an advertisement every 3 to
+# RA_MAX_INTERVAL s), up0 accepting router advertisements (accept_ra=1).
+lab_ipv6_ra() {
+	need_tools python3 radvd
+	must sysctl -qw net.ipv6.conf.up0.accept_ra=1
+	lab_ipv6_addrs
+	# inet is the router: radvd wants forwarding on where it advertises.
+	must ip netns exec inet sysctl -qw net.ipv6.conf.all.forwarding=1
+	start_radvd_in inet inet "interface inet0 {
+	AdvSendAdvert on;
+	MinRtrAdvInterval 3;
+	MaxRtrAdvInterval $RA_MAX_INTERVAL;
+	AdvDefaultLifetime $RA_LIFETIME;
+};"
+	LAB_RADVD_PID=$LAST_RADVD_PID
+	# The first advertisement waits for inet0's link-local address (DAD, ~1 s).
+	WAIT_TRIES=1500 wait_for has_ra_default_route ||
+		fail "lab: no proto ra default route on the lab host after 15 s: $(ip -6 route; cat "$LAB_TMP/radvd-inet.log")"
+	lab_ipv6_ready
+	note "lab: dual stack, host $UPLINK6_ADDR <-> inet $INET6_ADDR, default route from radvd: $(ra_default_route)"
+}
+
+# assert_ipv6_as_found WHAT : the lab host's IPv6 addresses, routes and
+# sysctls are those lab_ipv6_ready recorded.
+assert_ipv6_as_found() {
+	local now
+	now=$(ipv6_sysctls)
+	[ "$now" = "$LAB6_SYSCTLS" ] || fail "$1: net.ipv6 sysctls differ from the lab's start:
+$(diff <(printf '%s\n' "$LAB6_SYSCTLS") <(printf '%s\n' "$now") | sed 's/^/    /')"
+	now=$(ipv6_host_state)
+	[ "$now" = "$LAB6_STATE" ] || fail "$1: IPv6 addresses or routes differ from the lab's start:
+$(diff <(printf '%s\n' "$LAB6_STATE") <(printf '%s\n' "$now") | sed 's/^/    /')"
+}
+
+# assert_no_residue6 NAME... : assert_no_residue, and the lab host's IPv6
+# state as lab_ipv6_ready found it (up0's force_forwarding included).
+assert_no_residue6() {
+	assert_no_residue "$@"
+	assert_ipv6_as_found "after down"
+}
+
+# sysctl6 IFACE KEY : /proc/sys/net/ipv6/conf/IFACE/KEY.
+sysctl6() { cat "/proc/sys/net/ipv6/conf/$1/$2"; }
+
+# expect_sysctl6 IFACE KEY WANT WHAT : net.ipv6.conf.IFACE.KEY is WANT.
+expect_sysctl6() {
+	local got
+	got=$(sysctl6 "$1" "$2" 2>&1)
+	[ "$got" = "$3" ] || fail "$4: net.ipv6.conf.$1.$2 is '$got', expected $3"
+}
+
+# listening6_in NS PROTO PORT : something in NS listens on PROTO port PORT over IPv6.
+listening6_in() {
+	local ns=$1 proto=$2 port=$3
+	case $proto in
+	tcp) [ -n "$(in_ns "$ns" ss -6 -Hltn "sport = :$port")" ] ;;
+	udp) [ -n "$(in_ns "$ns" ss -6 -Hlun "sport = :$port")" ] ;;
+	sctp) [ -n "$(in_ns "$ns" ss -6 -Hln --sctp "sport = :$port" 2>/dev/null)" ] ||
+		in_ns "$ns" awk -v p="$port" 'NR > 1 && $6 == p { f = 1 } END { exit !f }' /proc/net/sctp/eps 2>/dev/null ;;
+	*) return 1 ;;
+	esac
+}
+
+# start_server6_in NS PORT [ADDR] : start_server_in over IPv6 (ADDR :: by
+# default, IPv6 only). Returns once it listens.
+start_server6_in() {
+	local ns=$1 port=$2 addr=${3:-::}
+	ip netns exec "$ns" socat -T5 "TCP6-LISTEN:$port,bind=[$addr],ipv6only=1,reuseaddr,fork" \
+		SYSTEM:'echo $SOCAT_PEERADDR' >"$LAB_TMP/server6-$ns-$port.log" 2>&1 &
+	wait_for listening6_in "$ns" tcp "$port" ||
+		fail "IPv6 server in $ns on port $port did not start: $(cat "$LAB_TMP/server6-$ns-$port.log")"
+}
+
+# peer_seen6 ADDR PORT PREFIX... : peer_seen to [ADDR]:PORT, the answer normalized.
+peer_seen6() {
+	local addr=$1 port=$2 out rc
+	shift 2
+	out=$("$@" timeout -k 1 10 socat -T5 -u "TCP6:[$addr]:$port,connect-timeout=3" STDOUT </dev/null)
+	rc=$?
+	norm6 <<<"$out"
+	return "$rc"
+}
+
+# expect_internet6 PREFIX... : through PREFIX, the IPv6 echo server in inet
+# is reached and sees the lab host's uplink address (NAT66).
+expect_internet6() {
+	local seen
+	seen=$(peer_seen6 "$INET6_ADDR" "$SERVER6_PORT" "$@" 2>"$LAB_TMP/peer6.err")
+	[ "$seen" = "$UPLINK6_ADDR" ] ||
+		fail "via '$*': inet saw '$seen' over IPv6, expected $UPLINK6_ADDR (NAT66): $(cat "$LAB_TMP/peer6.err")"
+}
+
+# expect_no_internet6 PREFIX... : through PREFIX, inet's IPv6 echo server is not reached.
+expect_no_internet6() {
+	local seen
+	seen=$(peer_seen6 "$INET6_ADDR" "$SERVER6_PORT" "$@" 2>/dev/null)
+	[ -z "$seen" ] || fail "via '$*': inet's IPv6 server was reached (saw '$seen')"
+}
+
+# start_tagged_server6_in NS PROTO PORT TAG [BIND] : start_tagged_server_in
+# over IPv6 (BIND :: by default, IPv6 only, so an IPv4 server may share the
+# port). Pid in $LAST_SERVER_PID.
+start_tagged_server6_in() {
+	local ns=$1 proto=$2 port=$3 tag=$4 bind=${5:-::} listen log
+	case $proto in
+	tcp) listen="TCP6-LISTEN:$port,bind=[$bind],ipv6only=1,reuseaddr,fork" ;;
+	udp) listen="UDP6-RECVFROM:$port,bind=[$bind],ipv6only=1,fork" ;;
+	sctp) listen="SCTP6-LISTEN:$port,bind=[$bind],ipv6only=1,reuseaddr,fork" ;;
+	*) fail "start_tagged_server6_in: unknown protocol $proto" ;;
+	esac
+	log="$LAB_TMP/tserver6-$ns-$proto-$port.log"
+	if [ "$proto" = udp ]; then
+		in_ns "$ns" socat -T5 "$listen" SYSTEM:"read -r line; echo $tag \$SOCAT_PEERADDR" >"$log" 2>&1 &
+	else
+		in_ns "$ns" socat -T5 "$listen" SYSTEM:"echo $tag \$SOCAT_PEERADDR" >"$log" 2>&1 &
+	fi
+	LAST_SERVER_PID=$!
+	wait_for listening6_in "$ns" "$proto" "$port" ||
+		fail "IPv6 $proto server in $ns on port $port did not start: $(cat "$log")"
+}
+
+# ask6 PROTO ADDR PORT PREFIX... : ask over IPv6 to [ADDR]:PORT; the answer
+# normalized (norm6). $ASK_OPTS as for ask.
+ask6() {
+	local proto=$1 addr=$2 port=$3 out rc
+	shift 3
+	case $proto in
+	tcp) out=$("$@" timeout -k 1 8 socat -T3 -u "TCP6:[$addr]:$port,connect-timeout=2${ASK_OPTS:-}" STDOUT </dev/null) ;;
+	sctp) out=$("$@" timeout -k 1 8 socat -T3 -u "SCTP6:[$addr]:$port,connect-timeout=2${ASK_OPTS:-}" STDOUT </dev/null) ;;
+	udp) out=$(echo ping | "$@" timeout -k 1 8 socat -T2 -t1 - "UDP6:[$addr]:$port${ASK_OPTS:-}") ;;
+	*) fail "ask6: unknown protocol $proto" ;;
+	esac
+	rc=$?
+	[ -z "$out" ] || norm6 <<<"$out"
+	return "$rc"
+}
+
+# expect_answer6 PROTO ADDR PORT WANT PREFIX... : the IPv6 answer is exactly WANT.
+expect_answer6() {
+	local proto=$1 addr=$2 port=$3 want=$4 got
+	shift 4
+	got=$(ask6 "$proto" "$addr" "$port" "$@" 2>"$LAB_TMP/ask6.err")
+	[ "$got" = "$want" ] ||
+		fail "$proto to [$addr]:$port via '${*:-lab host}'${ASK_OPTS:+ ($ASK_OPTS)}: answer '$got', expected '$want' $(head -c 300 "$LAB_TMP/ask6.err")"
+}
+
+# expect_no_answer6 PROTO ADDR PORT PREFIX... : nothing answers over IPv6.
+expect_no_answer6() {
+	local proto=$1 addr=$2 port=$3 got
+	shift 3
+	got=$(ask6 "$proto" "$addr" "$port" "$@" 2>/dev/null)
+	[ -z "$got" ] ||
+		fail "$proto to [$addr]:$port via '${*:-lab host}'${ASK_OPTS:+ ($ASK_OPTS)} must not be answered; answer: '$got'"
+}
+
+# start_udp_log6_in NS PORT LOG : start_udp_log_in over IPv6.
+start_udp_log6_in() {
+	local ns=$1 port=$2 log=$3
+	: >"$log"
+	in_ns "$ns" socat -u "UDP6-RECV:$port,ipv6only=1,reuseaddr" "OPEN:$log,append" 2>>"$log.err" &
+	wait_for listening6_in "$ns" udp "$port" || fail "IPv6 udp receiver in $ns on port $port did not start: $(cat "$log.err")"
+}
+
+# gw_addrs6 NAME : show NAME --json (into $GW_JSON, as gw_json) and its IPv6
+# fields into $GW_IPV6 (true|false), $GW_SUBNET6, $GW_HOST6 and $GW_NS6
+# ("null" for an IPv4-only gateway).
+gw_addrs6() {
+	gw_json "$1"
+	GW_IPV6=$(gw_field "$1" ipv6)
+	GW_SUBNET6=$(gw_field "$1" subnet6)
+	GW_HOST6=$(gw_field "$1" host_addr6)
+	GW_NS6=$(gw_field "$1" ns_addr6)
+}
+
+# addrs6_of PREFIX... IFACE : the IPv6 addresses/len on IFACE through the
+# command prefix (e.g. "ip netns exec web"), one a line, sorted.
+addrs6_of() {
+	local ifc=${*: -1}
+	"${@:1:$#-1}" ip -6 -o addr show dev "$ifc" | awk '{ print $4 }' | LC_ALL=C sort
+}
+
+# assert_gw_dual NAME [SUBNET6] : gateway NAME is dual-stack as the contract
+# says: show --json (ipv6 true, subnet6 a ULA /64 or SUBNET6, host ::1 and
+# namespace ::2 of it), the host side (PREFIX::1/64 and fe80::1/64 only,
+# accept_ra 0, force_forwarding 1), the namespace side (PREFIX::2/64 and
+# fe80::2/64 only, default route via PREFIX::1). Leaves gw_addrs6's variables.
+assert_gw_dual() {
+	local name=$1 want=${2:-} ifn got exp
+	gw_addrs6 "$name"
+	ifn=$(gw_field "$name" host_ifname)
+	[ "$GW_IPV6" = true ] || fail "show $name --json: ipv6 is '$GW_IPV6', expected true: $GW_JSON"
+	if [ -n "$want" ]; then
+		[ "$GW_SUBNET6" = "$want" ] || fail "show $name --json: subnet6 is '$GW_SUBNET6', expected $want"
+	else
+		ip6_is_ula64 "$GW_SUBNET6" || fail "show $name --json: subnet6 '$GW_SUBNET6' is not a /64 in fd00::/8"
+	fi
+	[ "$GW_HOST6" = "$(ip6_net_addr "$GW_SUBNET6" 1)" ] ||
+		fail "show $name --json: host_addr6 is '$GW_HOST6', expected ::1 of $GW_SUBNET6"
+	[ "$GW_NS6" = "$(ip6_net_addr "$GW_SUBNET6" 2)" ] ||
+		fail "show $name --json: ns_addr6 is '$GW_NS6', expected ::2 of $GW_SUBNET6"
+	assert_json "$GW_JSON" '.nftables.source6 == true' "show $name --json: nftables.source6"
+	got=$(addrs6_of "$ifn")
+	exp=$(printf '%s\n' "$GW_HOST6/64" fe80::1/64 | LC_ALL=C sort)
+	[ "$got" = "$exp" ] || fail "host side $ifn has IPv6 addresses '$(echo $got)', expected '$(echo $exp)'"
+	expect_sysctl6 "$ifn" accept_ra 0 "$name's host side"
+	expect_sysctl6 "$ifn" force_forwarding 1 "$name's host side"
+	expect_sysctl6 "$ifn" disable_ipv6 0 "$name's host side"
+	got=$(addrs6_of ip netns exec "$name" eth0)
+	exp=$(printf '%s\n' "$GW_NS6/64" fe80::2/64 | LC_ALL=C sort)
+	[ "$got" = "$exp" ] || fail "$name's eth0 has IPv6 addresses '$(echo $got)', expected '$(echo $exp)'"
+	got=$(ip -n "$name" -6 route show default)
+	case $got in
+	"default via $GW_HOST6 dev eth0"*) ;;
+	*) fail "$name's IPv6 default route is '$got', expected 'default via $GW_HOST6 dev eth0'" ;;
+	esac
+}
+
+# assert_gw_v4only NAME : gateway NAME is IPv4 only: show --json says so, the
+# host side has IPv6 disabled (no address, no route), the namespace has no
+# global IPv6 address and no IPv6 default route.
+assert_gw_v4only() {
+	local name=$1 ifn
+	gw_addrs6 "$name"
+	ifn=$(gw_field "$name" host_ifname)
+	assert_json "$GW_JSON" '.ipv6 == false and .subnet6 == null and .host_addr6 == null and .ns_addr6 == null' \
+		"show $name --json: IPv4 only"
+	expect_sysctl6 "$ifn" disable_ipv6 1 "$name (IPv4 only)'s host side"
+	[ -z "$(ip -6 -o addr show dev "$ifn")" ] || fail "$name (IPv4 only): $ifn has IPv6 addresses: $(ip -6 -o addr show dev "$ifn")"
+	[ -z "$(ip -6 route show table all dev "$ifn" 2>/dev/null)" ] ||
+		fail "$name (IPv4 only): IPv6 routes on $ifn: $(ip -6 route show table all dev "$ifn")"
+	[ -z "$(ip -n "$name" -6 -o addr show scope global)" ] ||
+		fail "$name (IPv4 only): global IPv6 addresses in the namespace: $(ip -n "$name" -6 -o addr show scope global)"
+	[ -z "$(ip -n "$name" -6 route show default)" ] ||
+		fail "$name (IPv4 only): IPv6 default route in the namespace: $(ip -n "$name" -6 route show default)"
+}
+
+# send_icmp6 TYPE CODE BODY_HEX DST IFACE : one ICMPv6 message (hop limit
+# 255, as neighbour discovery requires; the kernel fills in the checksum),
+# from the link-local address of IFACE to DST (link-local or multicast, on
+# IFACE). Run it in the sender's namespace (e.g. prefixed with ip netns exec).
+send_icmp6() {
+	python3 - "$@" <<-'PY'
+		import socket, struct, sys
+		typ, code, body, dst, ifname = int(sys.argv[1]), int(sys.argv[2]), bytes.fromhex(sys.argv[3]), sys.argv[4], sys.argv[5]
+		s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+		s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+		s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+		idx = socket.if_nametoindex(ifname)
+		s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+		for _ in range(3):
+		    s.sendto(struct.pack("!BBH", typ, code, 0) + body, (dst, 0, 0, idx))
+	PY
+}
