@@ -28,6 +28,8 @@
 
 /* The environment variable that makes up fail after a named step (tests). */
 #define GW_FAIL_STEP_ENV "NSGATE_TEST_FAIL_STEP"
+/* Set: IPv6 forwarding as on a kernel without force_forwarding (tests). */
+#define GW_NO_FORCE_FORWARDING_ENV "NSGATE_TEST_NO_FORCE_FORWARDING"
 
 /* ------------------------------------------------------------ session.c */
 

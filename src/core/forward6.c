@@ -75,6 +75,9 @@ bool forward6_per_interface(void)
 {
 	char cur[16];
 
+	/* Tests take the older kernels' path on this one. */
+	if (getenv(GW_NO_FORCE_FORWARDING_ENV))
+		return false;
 	return sysctl_read(FORCE_FORWARDING_ALL, cur, sizeof(cur)) == 0;
 }
 
