@@ -2,11 +2,13 @@
 /*
  * Per-connection TCP latency through a published port, client speaks first.
  *
- *   connlat -l PORT [-T SECONDS]
+ *   connlat -l PORT [-6] [-T SECONDS]
  *       server: accept loop; per connection read 1 byte, send 1 byte, close.
- *       Exits after SECONDS (default 600).
+ *       Exits after SECONDS (default 600). -6: on [::] (IPv4 too, mapped),
+ *       else on 0.0.0.0.
  *   connlat [-n COUNT] [-T SECONDS] [-w MS] ADDR PORT
- *       client: COUNT (default 2000) sequential connections to ADDR:PORT, each
+ *       client: COUNT (default 2000) sequential connections to ADDR:PORT (ADDR
+ *       IPv4 or IPv6), each
  *       connect, send 1 byte, receive 1 byte, close with RST (SO_LINGER 0, so
  *       no TIME_WAIT socket is left to slow down the next port search). Stops
  *       after SECONDS (default 60) even when COUNT is not reached; each step
@@ -15,7 +17,7 @@
  *         n=OK fail=F p50_us=.. p90_us=.. p99_us=.. mean_us=.. min_us=.. max_us=..
  *       and exits 1 when any connection failed or none succeeded.
  *
- * Runs inside a lab only (bench/rules.sh): the addresses it is given
+ * Runs inside a lab only (bench/rules.sh, bench/ipv6.sh): the addresses it is given
  * are the lab's own.
  */
 #include <arpa/inet.h>
@@ -49,7 +51,7 @@ static int cmp_double(const void *a, const void *b)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: connlat -l PORT [-T SECONDS]\n"
+	fprintf(stderr, "usage: connlat -l PORT [-6] [-T SECONDS]\n"
 			"       connlat [-n COUNT] [-T SECONDS] [-w MS] ADDR PORT\n");
 	exit(2);
 }
@@ -66,15 +68,20 @@ static long arg_long(const char *s, long min, long max)
 	return v;
 }
 
-static int serve(int port, int seconds)
+static int serve(int port, int seconds, int v6)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int one = 1, ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				    .sin6_addr = IN6ADDR_ANY_INIT };
+	int one = 1, zero = 0, ls = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	signal(SIGPIPE, SIG_IGN);
 	alarm(seconds);		/* the default action ends the server */
 	if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1024) < 0) {
+	    (v6 && setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) ||
+	    (v6 ? bind(ls, (struct sockaddr *)&sa6, sizeof(sa6))
+		: bind(ls, (struct sockaddr *)&sa, sizeof(sa))) < 0 ||
+	    listen(ls, 1024) < 0) {
 		perror("connlat: listen");
 		return 1;
 	}
@@ -97,7 +104,7 @@ static int serve(int port, int seconds)
 }
 
 /* One connection; returns its latency in µs, or -1. */
-static double one_conn(const struct sockaddr_in *sa, int wait_ms)
+static double one_conn(const struct sockaddr_storage *sa, socklen_t sa_len, int wait_ms)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct pollfd pfd;
@@ -105,14 +112,14 @@ static double one_conn(const struct sockaddr_in *sa, int wait_ms)
 	int one = 1, err = 0;
 	socklen_t len = sizeof(err);
 	char c;
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int s = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (s < 0)
 		return -1;
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	pfd.fd = s;
-	if (connect(s, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+	if (connect(s, (const struct sockaddr *)sa, sa_len) < 0) {
 		if (errno != EINPROGRESS)
 			goto out;
 		pfd.events = POLLOUT;
@@ -133,18 +140,30 @@ out:
 
 static int client(const char *addr, int port, long count, int seconds, int wait_ms)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_storage sa = { 0 };
+	struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+	socklen_t sa_len;
 	double *lat = calloc(count, sizeof(double)), sum = 0, deadline;
 	long ok = 0, fail = 0;
 
 	if (!lat)
 		return fprintf(stderr, "connlat: out of memory\n"), 1;
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+	if (inet_pton(AF_INET, addr, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		sa_len = sizeof(*in);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		sa_len = sizeof(*in6);
+	} else {
 		usage();
+	}
 	signal(SIGPIPE, SIG_IGN);
 	deadline = now_us() + seconds * 1e6;
 	for (long i = 0; i < count && now_us() < deadline; i++) {
-		double t = one_conn(&sa, wait_ms);
+		double t = one_conn(&sa, sa_len, wait_ms);
 
 		if (t < 0) {
 			fail++;
@@ -168,11 +187,12 @@ static int client(const char *addr, int port, long count, int seconds, int wait_
 int main(int argc, char *argv[])
 {
 	long count = 2000, listen_port = 0;
-	int seconds = -1, wait_ms = 2000, opt;
+	int seconds = -1, wait_ms = 2000, v6 = 0, opt;
 
-	while ((opt = getopt(argc, argv, "l:n:T:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:n:T:w:6")) != -1) {
 		switch (opt) {
 		case 'l': listen_port = arg_long(optarg, 1, 65535); break;
+		case '6': v6 = 1; break;
 		case 'n': count = arg_long(optarg, 1, 10000000); break;
 		case 'T': seconds = (int)arg_long(optarg, 1, 86400); break;
 		case 'w': wait_ms = (int)arg_long(optarg, 1, 60000); break;
@@ -182,7 +202,7 @@ int main(int argc, char *argv[])
 	if (listen_port) {
 		if (optind != argc)
 			usage();
-		return serve((int)listen_port, seconds < 0 ? 600 : seconds);
+		return serve((int)listen_port, seconds < 0 ? 600 : seconds, v6);
 	}
 	if (argc - optind != 2)
 		usage();

@@ -12,8 +12,11 @@
 #define DNS_UPSTREAM_RESOLV "/run/systemd/resolve/resolv.conf"
 
 /* Pure: the file for spec from the host's resolv.conf text and the
- * upstream one (either may be NULL). Loopback nameservers cannot be reached
- * from the namespace, so they are replaced by the upstream servers.
+ * upstream one (either may be NULL). Loopback nameservers (127/8, ::1)
+ * cannot be reached from the namespace, so they are replaced by the
+ * upstream servers; link-local ones (fe80::/10) are left out. IPv6 servers
+ * (the host's, or given with --dns) only for a dual-stack spec
+ * (spec_has_ipv6); an IPv4-only one gets IPv4 servers only.
  * *ret is malloc'ed; NULL (and 0 returned) when there is nothing to write:
  * --dns none, or no usable server (then *ret_warn says why). */
 int dns_render(const struct gw_spec *spec, const char *host, const char *upstream, char **ret,
@@ -31,8 +34,10 @@ int dns_write(const char *name, const char *content, struct nsg_err *e);
 /* Remove the file (and a leftover tmp of it), and the directory when that
  * leaves it empty. 0 when there was none. */
 int dns_remove(const char *name);
-/* The IPv4 nameservers the namespace's resolv.conf names (what it really uses).
- * Returns their count, -ENOENT without a file. */
+/* The nameservers the namespace's resolv.conf names (what it really uses),
+ * of both families, in the file's order; loopback and link-local ones
+ * left out (they never leave the namespace). Returns their count, -ENOENT
+ * without a file. */
 int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max);
 /* 0 if the file exists, -ENOENT if not, -ENOTDIR when /etc/netns/NAME is
  * not a real directory. */

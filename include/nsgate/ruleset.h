@@ -66,11 +66,13 @@ int ruleset_queue_owned_delete_many(struct nftx *n, const char (*names)[GW_NAME_
  * whose forwarding nsgate turned on, where only the gateways' traffic may be
  * routed (new connections to other interfaces are dropped). Their elements
  * belong to no gateway: the owned-delete functions leave them. */
-int ruleset_queue_fwd_guard(struct nftx *n, const char (*ifnames)[GW_NAME_MAX + 1], size_t n_if,
-			    bool del);
+/* family: AF_INET (fwd_guard) or AF_INET6 (fwd_guard6, the uplinks whose
+ * IPv6 force_forwarding nsgate turned on): each guards its family only. */
+int ruleset_queue_fwd_guard(struct nftx *n, int family, const char (*ifnames)[GW_NAME_MAX + 1],
+			    size_t n_if, bool del);
 /* Queue the deletion of every fwd_guard element but those of keep[] (sorted
  * with strcmp), read back; *n_found counts them (0 also without a table). */
-int ruleset_queue_fwd_guard_prune(struct nftx *n, const char (*keep)[GW_NAME_MAX + 1],
+int ruleset_queue_fwd_guard_prune(struct nftx *n, int family, const char (*keep)[GW_NAME_MAX + 1],
 				  size_t n_keep, size_t *n_found);
 /* Queue the deletion of the whole table. */
 int ruleset_queue_table_delete(struct nftx *n);

@@ -36,6 +36,9 @@ static json_object *published_json(const struct portmap *p, size_t n)
 		json_object_object_add(o, "end", json_object_new_int(p[i].port + run - 1));
 		json_object_object_add(o, "proto", json_object_new_string(portmap_proto_name(p[i].proto)));
 		json_object_object_add(o, "to", json_object_new_string(ip_addr_str(&p[i].to_addr, a)));
+		/* An unbound port of a dual-stack gateway leads to its IPv6 address too. */
+		json_object_object_add(o, "to6", ip_addr_is_set(&p[i].to_addr6) ? json_object_new_string(
+			ip_addr_str(&p[i].to_addr6, a)) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -309,8 +312,11 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 
 		run = published_run(v->pub, v->n_pub, i);
 		p.count = run;
-		printf("  %-10s %s -> %s\n", i ? "" : "published", portmap_str(&p, spec),
+		printf("  %-10s %s -> %s", i ? "" : "published", portmap_str(&p, spec),
 		       ip_addr_str(&v->pub[i].to_addr, to));
+		if (ip_addr_is_set(&v->pub[i].to_addr6))
+			printf(", %s", ip_addr_str(&v->pub[i].to_addr6, to));
+		printf("\n");
 	}
 	if (v->dns_present) {
 		printf("  dns        /etc/netns/%s/resolv.conf:", v->name);

@@ -187,6 +187,10 @@ bool forward6_per_interface(void);
 int forward6_on(struct session *s, const char *uplink, struct fwd6_change *ch,
 		struct nsg_err *e);
 void forward6_undo(struct session *s, struct fwd6_change *ch);
+/* Queue a fwd_guard6 element for each uplink with a saved value (forwarding
+ * there lets the kernel route any IPv6 that arrives: only the gateways'
+ * traffic may pass). forward_guard_queue calls it. */
+int forward6_guard_queue(struct nftx *nft);
 /* With the last gateway gone (or gc with none left): every saved value
  * back where nsgate's is still there. Best effort. */
 void forward6_settle(struct session *s, bool last);

@@ -55,7 +55,7 @@ static int guard_prune(struct nftx *nft, struct nsg_err *e)
 	if (n < 0)
 		return nsg_fail(e, n, NULL, STATE_DIR "/forwarding");
 	nftx_batch_begin(nft);
-	r = ruleset_queue_fwd_guard_prune(nft, (const char (*)[GW_NAME_MAX + 1])keep, n, &found);
+	r = ruleset_queue_fwd_guard_prune(nft, AF_INET, (const char (*)[GW_NAME_MAX + 1])keep, n, &found);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading nftables set fwd_guard");
 	return found ? nftx_batch_commit(nft, e) : 0;
@@ -157,9 +157,10 @@ void forward_uplinks_undo(struct session *s, struct fwd_change *ch)
 int forward_guard_queue(struct nftx *nft)
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
-	int n = state_forward_names(&names);
+	int n = state_forward_names(&names), r;
 
 	if (n < 0)
 		return n;
-	return ruleset_queue_fwd_guard(nft, (const char (*)[GW_NAME_MAX + 1])names, n, false);
+	r = ruleset_queue_fwd_guard(nft, AF_INET, (const char (*)[GW_NAME_MAX + 1])names, n, false);
+	return r < 0 ? r : forward6_guard_queue(nft);
 }

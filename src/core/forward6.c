@@ -145,12 +145,53 @@ out:
 	return r;
 }
 
+/* The interfaces with a saved value (the uplinks; "all" is none), for
+ * fwd_guard6. Returns the count; *ret malloc'ed. */
+static int guarded(char (**ret)[GW_NAME_MAX + 1])
+{
+	int n = state_forward6_names(ret), k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp((*ret)[i], ALL_NAME))
+			memcpy((*ret)[k++], (*ret)[i], sizeof((*ret)[0]));
+	return n < 0 ? n : k;
+}
+
+int forward6_guard_queue(struct nftx *nft)
+{
+	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
+	int n = guarded(&names);
+
+	if (n < 0)
+		return n;
+	return ruleset_queue_fwd_guard(nft, AF_INET6, (const char (*)[GW_NAME_MAX + 1])names, n,
+				       false);
+}
+
+/* fwd_guard6 holds exactly the interfaces with a saved value. */
+static void guard_prune(struct nftx *nft)
+{
+	_cleanup_free_ char (*keep)[GW_NAME_MAX + 1] = NULL;
+	int n = guarded(&keep);
+	size_t found = 0;
+
+	if (n < 0)
+		return;
+	nftx_batch_begin(nft);
+	if (ruleset_queue_fwd_guard_prune(nft, AF_INET6, (const char (*)[GW_NAME_MAX + 1])keep, n,
+					  &found) == 0 && found)
+		nftx_batch_commit(nft, NULL);
+}
+
 void forward6_undo(struct session *s, struct fwd6_change *ch)
 {
-	(void)s;
+	bool any = ch->n > 0;
+
 	/* In reverse: the global switch goes off before accept_ra goes back. */
 	while (ch->n > 0)
 		restore(ch->turned[--ch->n]);
+	if (any)
+		guard_prune(s->nft);
 }
 
 void forward6_settle(struct session *s, bool last)
@@ -158,7 +199,6 @@ void forward6_settle(struct session *s, bool last)
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	int n;
 
-	(void)s;
 	if (!last)
 		return;
 	n = state_forward6_names(&names);
@@ -169,4 +209,6 @@ void forward6_settle(struct session *s, bool last)
 	for (int i = 0; i < n; i++)
 		if (strcmp(names[i], ALL_NAME))
 			restore(names[i]);
+	if (n > 0)
+		guard_prune(s->nft);
 }

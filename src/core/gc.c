@@ -8,6 +8,7 @@
 
 void gw_rules_dns(struct ruleset_gw *gw, const char *resolv_text)
 {
+	unsigned k = 0;
 	int n;
 
 	gw->n_dns = 0;
@@ -16,17 +17,22 @@ void gw_rules_dns(struct ruleset_gw *gw, const char *resolv_text)
 	if (!resolv_text) {
 		n = dns_read_servers(gw->name, gw->dns, GW_DNS_MAX);
 		gw->n_dns = n > 0 ? (unsigned)n : 0;
-		return;
 	}
 	/* Text nsgate rendered: one "nameserver ADDR" line a server. */
 	for (const char *p = resolv_text; p && *p && gw->n_dns < GW_DNS_MAX; p = strchr(p, '\n'),
 	     p = p ? p + 1 : NULL) {
 		char a[IP_ADDR_STRLEN];
 
-		if (sscanf(p, "nameserver %15[0-9.]", a) == 1 &&
-		    ip_addr_parse(a, AF_INET, &gw->dns[gw->n_dns]) == 0)
+		if (sscanf(p, "nameserver %45[0-9A-Fa-f.:]", a) == 1 &&
+		    ip_addr_parse(a, AF_UNSPEC, &gw->dns[gw->n_dns]) == 0)
 			gw->n_dns++;
 	}
+	/* An IPv4-only gateway has no IPv6 route: its IPv6 servers (none are
+	 * written for it) would never be used, nor get an element. */
+	for (unsigned i = 0; i < gw->n_dns; i++)
+		if (ip_addr_is_v4(&gw->dns[i]) || ip_addr_is_set(&gw->ns_addr6))
+			gw->dns[k++] = gw->dns[i];
+	gw->n_dns = k;
 }
 
 /* One gateway's elements and ports, as its files say. */
@@ -266,6 +272,18 @@ static int queue_ports_fix(struct nftx *nft, const struct gw_state *st,
 		r = portmap_diff(own, n_own, pubs, n_pubs, &del, &n_del, &add, &n_add);
 	if (r < 0)
 		return r;
+	/* Called because the counts differ, yet the folded lists agree: one
+	 * twin of an unbound port is gone (ports4's or ports6's). Adding all of
+	 * the file's ports again brings it back; an add of an element that is
+	 * there as it is changes nothing. */
+	if (n_del == 0 && n_add == 0) {
+		free(add);
+		add = reallocarray(NULL, n_pubs ? n_pubs : 1, sizeof(*add));
+		if (!add)
+			return -ENOMEM;
+		memcpy(add, pubs, n_pubs * sizeof(*add));
+		n_add = n_pubs;
+	}
 	for (size_t i = 0; i < n_add; i++)
 		if (portmap_conflict(&add[i], st->spec.name, &to, others, n_others, NULL) == 0)
 			add[k++] = add[i];

@@ -222,6 +222,7 @@ int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 
 int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
+	static const char expected[] = "expected auto, none or IP addresses separated by commas";
 	char buf[256];
 	char *save = NULL;
 
@@ -238,19 +239,33 @@ int spec_dns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 		return nsg_fail(e, -EINVAL, "too long", "--dns");
 	snprintf(buf, sizeof(buf), "%s", arg);
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct in6_addr in6;
 		struct ip_addr a;
 
-		if (ip_addr_parse(tok, AF_INET, &a) < 0)
-			return nsg_fail(e, -EINVAL, "expected auto, none or IPv4 addresses separated by commas",
-					"--dns \"%s\"", tok);
+		/* Loopback ones stay allowed in both families: a resolver run
+		 * inside the namespace answers there. */
+		if (ip_addr_parse(tok, AF_UNSPEC, &a) < 0)
+			return nsg_fail(e, -EINVAL, expected, "--dns \"%s\"", tok);
+		if (a.family == AF_INET6) {
+			memcpy(&in6, a.v6, sizeof(in6));
+			/* A link-local server needs a zone (fe80::1%eth0),
+			 * and the host's links are not the namespace's. */
+			if (IN6_IS_ADDR_LINKLOCAL(&in6))
+				return nsg_fail(e, -EINVAL,
+						"a link-local address cannot be reached from the namespace",
+						"--dns \"%s\"", tok);
+			/* On the wire it is IPv4: the no-host rules must see it so. */
+			if (IN6_IS_ADDR_V4MAPPED(&in6))
+				return nsg_fail(e, -EINVAL, "an IPv4-mapped address: write it as IPv4",
+						"--dns \"%s\"", tok);
+		}
 		if (s->n_dns == GW_DNS_MAX)
 			return nsg_fail(e, -EINVAL, "at most 3 nameservers (the resolver reads no more)",
 					"--dns \"%s\"", arg);
 		s->dns[s->n_dns++] = a;
 	}
 	if (s->n_dns == 0 || arg[strlen(arg) - 1] == ',' || arg[0] == ',' || strstr(arg, ",,"))
-		return nsg_fail(e, -EINVAL, "expected auto, none or IPv4 addresses separated by commas",
-				"--dns \"%s\"", arg);
+		return nsg_fail(e, -EINVAL, expected, "--dns \"%s\"", arg);
 	s->dns_mode = GW_DNS_LIST;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 struct servers {
 	struct ip_addr addr[GW_DNS_MAX];
 	unsigned n;
+	bool v6;             /* IPv6 servers are kept (a dual-stack namespace) */
 	bool had_loopback;
 };
 
@@ -29,9 +31,36 @@ static void add_server(struct servers *s, const struct ip_addr *a)
 		s->addr[s->n++] = *a;
 }
 
-/* Collect the IPv4 nameservers of a resolv.conf text; the namespace has no
- * IPv6 route, so IPv6 servers are left out. Other lines go to *other when
- * non-NULL (search, domain, options), so the namespace resolves names alike. */
+/* A nameserver line's address. Loopback ones (127/8, ::1, and :: which
+ * the kernel sends to ::1) are the host's own resolver: replaced by its
+ * upstream servers. Link-local ones (fe80::1%eth0, or without a zone) are
+ * on the host's links, not the namespace's, and IPv4-mapped ones travel
+ * as IPv4 where the no-host rules would not know them: left out. IPv6
+ * ones only when the namespace has an IPv6 route. */
+static void take_server(struct servers *s, const char *val)
+{
+	struct in6_addr in6;
+	struct ip_addr a;
+
+	if (ip_addr_parse(val, s->v6 ? AF_UNSPEC : AF_INET, &a) < 0)
+		return;
+	if (a.family == AF_INET) {
+		if ((a.v4 >> 24) == 127)
+			s->had_loopback = true;
+		else
+			add_server(s, &a);
+		return;
+	}
+	memcpy(&in6, a.v6, sizeof(in6));
+	if (IN6_IS_ADDR_LOOPBACK(&in6) || IN6_IS_ADDR_UNSPECIFIED(&in6))
+		s->had_loopback = true;
+	else if (!IN6_IS_ADDR_LINKLOCAL(&in6) && !IN6_IS_ADDR_V4MAPPED(&in6))
+		add_server(s, &a);
+}
+
+/* Collect the nameservers of a resolv.conf text (IPv6 ones when s->v6).
+ * Other lines go to *other when non-NULL (search, domain, options), so
+ * the namespace resolves names alike. */
 static void parse_resolv(const char *text, struct servers *s, char *other, size_t other_len)
 {
 	const char *p = text;
@@ -47,15 +76,8 @@ static void parse_resolv(const char *text, struct servers *s, char *other, size_
 			memcpy(line, p, len);
 			line[len] = '\0';
 			if (sscanf(line, "%15s %255s", kw, val) == 2) {
-				struct ip_addr a;
-
 				if (!strcmp(kw, "nameserver")) {
-					if (ip_addr_parse(val, AF_INET, &a) == 0) {
-						if ((a.v4 >> 24) == 127)
-							s->had_loopback = true;
-						else
-							add_server(s, &a);
-					}
+					take_server(s, val);
 				} else if (other && (!strcmp(kw, "search") || !strcmp(kw, "domain") ||
 						     !strcmp(kw, "options"))) {
 					size_t l = strlen(other);
@@ -73,10 +95,35 @@ static void parse_resolv(const char *text, struct servers *s, char *other, size_
 	}
 }
 
+/* The host's servers, its loopback resolver replaced by the upstream
+ * ones; *ret_warn says why when none is left. */
+static void servers_auto(struct servers *s, const char *host, const char *upstream, char *other,
+			 size_t other_len, const char **ret_warn)
+{
+	parse_resolv(host ? host : "", s, other, other_len);
+	if (s->had_loopback && upstream) {
+		struct servers up = { .v6 = s->v6 };
+
+		parse_resolv(upstream, &up, NULL, 0);
+		for (unsigned i = 0; i < up.n; i++)
+			add_server(s, &up.addr[i]);
+	}
+	if (s->n)
+		return;
+	if (s->had_loopback)
+		*ret_warn = "the host uses a loopback resolver and no upstream servers were found in "
+			    DNS_UPSTREAM_RESOLV "; no resolv.conf written (use --dns ADDR)";
+	else if (s->v6)
+		*ret_warn = "no nameserver in " DNS_HOST_RESOLV " the namespace can reach (link-local "
+			    "ones cannot be); no resolv.conf written (use --dns ADDR)";
+	else
+		*ret_warn = "no IPv4 nameserver in " DNS_HOST_RESOLV "; no resolv.conf written (use --dns ADDR)";
+}
+
 int dns_render(const struct gw_spec *spec, const char *host, const char *upstream, char **ret,
 	       const char **ret_warn)
 {
-	struct servers s = { 0 };
+	struct servers s = { .v6 = spec_has_ipv6(spec) };
 	char other[1024] = "";
 	char *buf;
 	size_t len;
@@ -86,25 +133,18 @@ int dns_render(const struct gw_spec *spec, const char *host, const char *upstrea
 	if (spec->dns_mode == GW_DNS_NONE)
 		return 0;
 	if (spec->dns_mode == GW_DNS_LIST) {
-		for (unsigned i = 0; i < spec->n_dns; i++)
-			add_server(&s, &spec->dns[i]);
+		/* A loopback one is the namespace's own resolver: kept. */
+		for (unsigned i = 0; i < spec->n_dns && i < GW_DNS_MAX; i++)
+			if (s.v6 || ip_addr_is_v4(&spec->dns[i]))
+				add_server(&s, &spec->dns[i]);
+		if (s.n == 0)
+			*ret_warn = "--dns lists only IPv6 nameservers and the gateway is IPv4 only; "
+				    "no resolv.conf written";
 	} else {
-		parse_resolv(host ? host : "", &s, other, sizeof(other));
-		if (s.had_loopback && upstream) {
-			struct servers up = { 0 };
-
-			parse_resolv(upstream, &up, NULL, 0);
-			for (unsigned i = 0; i < up.n; i++)
-				add_server(&s, &up.addr[i]);
-		}
-		if (s.n == 0) {
-			*ret_warn = s.had_loopback
-				? "the host uses a loopback resolver and no upstream servers were found in "
-				  DNS_UPSTREAM_RESOLV "; no resolv.conf written (use --dns ADDR)"
-				: "no IPv4 nameserver in " DNS_HOST_RESOLV "; no resolv.conf written (use --dns ADDR)";
-			return 0;
-		}
+		servers_auto(&s, host, upstream, other, sizeof(other), ret_warn);
 	}
+	if (s.n == 0)
+		return 0;
 	len = 64 + strlen(other) + s.n * (IP_ADDR_STRLEN + 12);
 	buf = malloc(len);
 	if (!buf)
@@ -250,7 +290,8 @@ int dns_read_servers_at(int etc, const char *name, struct ip_addr *ret, unsigned
 {
 	_cleanup_close_ int dir = -1;
 	_cleanup_free_ char *text = NULL;
-	struct servers s = { 0 };
+	/* Both families: what the file names is what the namespace uses. */
+	struct servers s = { .v6 = true };
 	int r = ns_dir_open(etc, name, 0, &dir, NULL);
 
 	if (r < 0)

@@ -149,8 +149,8 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
  * element each, with this comment, while any gateway needs it. */
 #define FWD_GUARD_COMMENT "nsgate"
 
-int ruleset_queue_fwd_guard(struct nftx *n, const char (*ifnames)[GW_NAME_MAX + 1], size_t n_if,
-			    bool del)
+int ruleset_queue_fwd_guard(struct nftx *n, int family, const char (*ifnames)[GW_NAME_MAX + 1],
+			    size_t n_if, bool del)
 {
 	_cleanup_free_ struct nftx_elem *elems = calloc(n_if ? n_if : 1, sizeof(*elems));
 	_cleanup_free_ char (*keys)[IFNAMSIZ] = calloc(n_if ? n_if : 1, IFNAMSIZ);
@@ -162,7 +162,9 @@ int ruleset_queue_fwd_guard(struct nftx *n, const char (*ifnames)[GW_NAME_MAX + 
 		elems[i] = (struct nftx_elem){ .key = keys[i], .key_len = IFNAMSIZ,
 					       .comment = del ? NULL : FWD_GUARD_COMMENT };
 	}
-	return n_if ? nftx_elems_queue(n, FAMILY, RULESET_TABLE, SET_FWD_GUARD, elems, n_if, del) : 0;
+	return n_if ? nftx_elems_queue(n, FAMILY, RULESET_TABLE, fwd_guard_set(family), elems, n_if,
+				       del)
+		    : 0;
 }
 
 /* Elements are collected per set, then queued for deletion in one go. */
@@ -333,7 +335,7 @@ static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_N
 				   .set = ruleset_sets[i].name };
 
 		/* No gateway owns those: they go with the last one. */
-		if (!strcmp(o.set, SET_FWD_GUARD))
+		if (is_fwd_guard_set(o.set))
 			continue;
 		if (no_host_only && !is_no_host_set(o.set))
 			continue;
@@ -342,10 +344,11 @@ static int walk_owned(struct nftx *n, const char *name, const char (*names)[GW_N
 	return r;
 }
 
-int ruleset_queue_fwd_guard_prune(struct nftx *n, const char (*keep)[GW_NAME_MAX + 1],
+int ruleset_queue_fwd_guard_prune(struct nftx *n, int family, const char (*keep)[GW_NAME_MAX + 1],
 				  size_t n_keep, size_t *n_found)
 {
-	struct owned o = { .prune = true, .keep = keep, .n_keep = n_keep, .set = SET_FWD_GUARD };
+	struct owned o = { .prune = true, .keep = keep, .n_keep = n_keep,
+			   .set = fwd_guard_set(family) };
 
 	*n_found = 0;
 	return queue_owned_in(n, &o, n_found);
@@ -406,7 +409,7 @@ int ruleset_gateway_states(struct nftx *n, const char (*names)[GW_NAME_MAX + 1],
 		struct many_states m = { .names = names, .n_names = n_names, .states = states,
 					 .set = ruleset_sets[i].name };
 
-		if (!strcmp(m.set, SET_FWD_GUARD))
+		if (is_fwd_guard_set(m.set))
 			continue;
 		r = nftx_elems_dump(n, FAMILY, RULESET_TABLE, ruleset_sets[i].name, collect_states, &m);
 		if (r == -ENOENT)
@@ -671,9 +674,14 @@ static size_t fold_twins(struct portmap *v, size_t n)
 				*a = *b;
 				*b = t;
 			}
-			v[k++] = *a;
-			if (!twins(a, b))
+			if (twins(a, b)) {
+				/* Its flows are forgotten for both families. */
+				a->to_addr6 = b->to_addr;
+				v[k++] = *a;
+			} else {
+				v[k++] = *a;
 				v[k++] = *b;
+			}
 			i++;
 			continue;
 		}

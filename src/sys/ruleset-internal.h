@@ -11,8 +11,10 @@
 /* glibc's netinet/in.h first: then linux/in.h steps aside. */
 #include <netinet/in.h>
 #include <linux/netfilter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FAMILY NFPROTO_INET
 
@@ -30,6 +32,16 @@
 #define SET_NO_HOST_DNS6 "no_host_dns6"
 /* Uplinks whose forwarding nsgate turned on; shared by every gateway. */
 #define SET_FWD_GUARD "fwd_guard"
+#define SET_FWD_GUARD6 "fwd_guard6"
+/* The guard set of a family's forwarding. */
+static inline const char *fwd_guard_set(int family)
+{
+	return family == AF_INET6 ? SET_FWD_GUARD6 : SET_FWD_GUARD;
+}
+static inline bool is_fwd_guard_set(const char *set)
+{
+	return !strcmp(set, SET_FWD_GUARD) || !strcmp(set, SET_FWD_GUARD6);
+}
 
 struct set_def {
 	const char *name;

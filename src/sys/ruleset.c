@@ -18,6 +18,7 @@
  *     set no_host_dns4 { type ifname . ipv4_addr; }     ... and the DNS servers they may use
  *     set no_host_dns6 { type ifname . ipv6_addr; }     ... (IPv6 ones, dual-stack gateways)
  *     set fwd_guard    { type ifname; }                 uplinks whose forwarding nsgate turned on
+ *     set fwd_guard6   { type ifname; }                 ... whose IPv6 force_forwarding
  *     chain publish/to_gateway/no_host/from_gateway/guard/prerouting/output/
  *           postrouting/forward  (below)
  *   }
@@ -89,6 +90,7 @@ const struct set_def ruleset_sets[] = {
 	{ SET_NO_HOST_DNS4, 11, DT_CONCAT(DT_IFNAME, DT_IPADDR), IFNAMSIZ + 4, 0, 0 },
 	{ SET_NO_HOST_DNS6, 12, DT_CONCAT(DT_IFNAME, DT_IP6ADDR), IFNAMSIZ + 16, 0, 0 },
 	{ SET_FWD_GUARD, 13, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_FWD_GUARD6, 14, DT_IFNAME, IFNAMSIZ, 0, 0 },
 };
 const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
 
@@ -404,13 +406,25 @@ static void rule_fwd_to_gateway(struct rb *b)
  * port-forwarded connections (any tool's DNAT, docker's too), applies to
  * everything from such an uplink; anything else, new, invalid or untracked,
  * is dropped. After the jump for packets into a gateway, which never reach
- * this rule.
+ * this rule. Per family: an uplink whose IPv4 forwarding nsgate turned on
+ * may forward IPv6 for someone else (docker's all.forwarding), and the
+ * other way round.
  */
-/* nft: iifname @fwd_guard jump to_gateway */
+/* nft: meta nfproto ipv4 iifname @fwd_guard jump to_gateway */
 static void rule_fwd_guard(struct rb *b)
 {
+	is_ipv4(b);
 	meta(b, NFT_META_IIFNAME, NFT_REG_1);
 	lookup(b, NFT_REG_1, SET_FWD_GUARD, 0, false);
+	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
+}
+
+/* nft: meta nfproto ipv6 iifname @fwd_guard6 jump to_gateway */
+static void rule_fwd_guard6(struct rb *b)
+{
+	is_ipv6(b);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	lookup(b, NFT_REG_1, SET_FWD_GUARD6, 0, false);
 	verdict(b, NFT_JUMP, CHAIN_TO_GATEWAY);
 }
 
@@ -638,7 +652,7 @@ static const struct chain_def chains[] = {
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
 	  { rule_masq_any, rule_masq_via, rule_masq_loopback, rule_masq_hairpin } },
 	{ "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
-	  { rule_fwd_to_gateway, rule_fwd_guard } },
+	  { rule_fwd_to_gateway, rule_fwd_guard, rule_fwd_guard6 } },
 };
 
 /* ---------------------------------------------------------------- batches */

@@ -393,8 +393,8 @@ static void test_bad_values(void **state)
 	parse_bad("[a]\nnetns = rel/path\n", 2, "netns \"rel/path\": a namespace path must be absolute");
 	parse_bad("[a]\nnetns = 0\n", 2, "is not a process id");
 	parse_bad("[a]\nnetns = a b\n", 2, "netns \"a b\": character ' ' not allowed");
-	parse_bad("[a]\ndns = 1.2.3\n", 2, "dns \"1.2.3\": expected auto, none or IPv4 addresses");
-	parse_bad("[a]\ndns = 2001:db8::53\n", 2, "dns \"2001:db8::53\": expected auto, none or IPv4");
+	parse_bad("[a]\ndns = 1.2.3\n", 2, "dns \"1.2.3\": expected auto, none or IP addresses");
+	parse_bad("[a]\ndns = fe80::53\n", 2, "dns \"fe80::53\": a link-local address");
 	parse_bad("[a]\ndns = 1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4\n", 2, "at most 3 nameservers");
 	parse_bad("[a]\ndns = 1.1.1.1,\n", 2, "dns \"1.1.1.1,\"");
 	parse_bad("[a]\npublish = 80\n", 2, "publish \"80\": expected [HOSTADDR:]HOSTPORT:PORT[/PROTO]");

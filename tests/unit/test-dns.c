@@ -22,6 +22,23 @@ static struct gw_spec spec_auto(void)
 	return s;
 }
 
+/* A dual-stack gateway's spec: its /64 set. */
+static struct gw_spec spec_dual(void)
+{
+	struct gw_spec s = spec_auto();
+
+	assert_int_equal(ip_prefix_parse("fd00:1:2:3::/64", AF_INET6, &s.subnet6), 0);
+	return s;
+}
+
+static struct ip_addr addr(const char *text)
+{
+	struct ip_addr a;
+
+	assert_int_equal(ip_addr_parse(text, AF_UNSPEC, &a), 0);
+	return a;
+}
+
 /* Render and return the text (caller frees), checking the contract: 0
  * returned, both outputs set, and no warning along with a text. */
 static char poison[] = "poison";
@@ -108,7 +125,7 @@ static void test_upstream_unused(void **state)
 	free(out);
 }
 
-/* IPv6 nameservers are dropped (the namespace has no IPv6 route). */
+/* IPv4 only: IPv6 nameservers are dropped (the namespace has no IPv6 route). */
 static void test_ipv6_dropped(void **state)
 {
 	struct gw_spec s = spec_auto();
@@ -117,6 +134,99 @@ static void test_ipv6_dropped(void **state)
 
 	assert_string_equal(out, HEADER "nameserver 9.9.9.9\n");
 	free(out);
+}
+
+/* Dual stack: the host's IPv6 servers kept in the file's order with the
+ * IPv4 ones; link-local ones (with a zone or without) and IPv4-mapped ones
+ * left out. */
+static void test_dual_keeps_ipv6(void **state)
+{
+	struct gw_spec s = spec_dual();
+	char *out = render(&s,
+			   "search lan\n"
+			   "nameserver fe80::1%eth0\n"
+			   "nameserver 2001:db8::53\n"
+			   "nameserver fe80::53\n"
+			   "nameserver ::ffff:192.0.2.9\n"
+			   "nameserver 192.0.2.53\n",
+			   NULL, NULL);
+
+	assert_string_equal(out, HEADER "search lan\nnameserver 2001:db8::53\nnameserver 192.0.2.53\n");
+	free(out);
+}
+
+/* Dual stack: ::1 (and ::, which the kernel sends to ::1) is a loopback
+ * resolver like 127.0.0.53: replaced by the upstream servers of both
+ * families, each once. */
+static void test_dual_loopback_replaced(void **state)
+{
+	struct gw_spec s = spec_dual();
+	char *out = render(&s, "nameserver ::1\n",
+			   "nameserver 2001:db8::1\nnameserver fe80::1%eth0\nnameserver 192.0.2.1\n", NULL);
+
+	assert_string_equal(out, HEADER "nameserver 2001:db8::1\nnameserver 192.0.2.1\n");
+	free(out);
+	out = render(&s, "nameserver 127.0.0.53\nnameserver ::1\nnameserver 2001:db8::1\n",
+		     "nameserver 2001:db8::1\nnameserver 192.0.2.1\n", NULL);
+	assert_string_equal(out, HEADER "nameserver 2001:db8::1\nnameserver 192.0.2.1\n");
+	free(out);
+	out = render(&s, "nameserver ::\n", "nameserver 2001:db8::2\n", NULL);
+	assert_string_equal(out, HEADER "nameserver 2001:db8::2\n");
+	free(out);
+}
+
+/* IPv4 only: ::1 is no loopback resolver of its own (its upstream servers
+ * are not looked up), as before dual stack. */
+static void test_ipv4_only_ignores_v6_loopback(void **state)
+{
+	struct gw_spec s = spec_auto();
+	char *out = render(&s, "nameserver ::1\nnameserver 9.9.9.9\n", "nameserver 1.1.1.1\n", NULL);
+
+	assert_string_equal(out, HEADER "nameserver 9.9.9.9\n");
+	free(out);
+}
+
+/* Dual stack: still three at most, the first three whatever the family. */
+static void test_dual_at_most_three(void **state)
+{
+	struct gw_spec s = spec_dual();
+	char *out = render(&s,
+			   "nameserver 2001:db8::1\nnameserver 10.0.0.1\nnameserver 2001:db8::2\n"
+			   "nameserver 10.0.0.2\n",
+			   NULL, NULL);
+
+	assert_string_equal(out, HEADER "nameserver 2001:db8::1\nnameserver 10.0.0.1\n"
+				    "nameserver 2001:db8::2\n");
+	free(out);
+}
+
+/* Dual stack with only link-local (or loopback and nothing upstream)
+ * servers: no file, and the warning says which. */
+static void test_dual_no_server(void **state)
+{
+	struct gw_spec s = spec_dual();
+	const char *warn;
+
+	assert_null(render(&s, "nameserver fe80::1%eth0\nnameserver fe80::2\n", NULL, &warn));
+	assert_contains(warn, DNS_HOST_RESOLV);
+	assert_contains(warn, "link-local");
+	assert_null(render(&s, "nameserver ::1\n", "nameserver fe80::1%eth0\n", &warn));
+	assert_contains(warn, "loopback");
+	assert_contains(warn, DNS_UPSTREAM_RESOLV);
+}
+
+/* What a dual-stack file holds renders to itself (the fuzz target's
+ * fixed point, for both families). */
+static void test_dual_fixed_point(void **state)
+{
+	struct gw_spec s = spec_dual();
+	char *out = render(&s, "options edns0\nnameserver 2001:db8::53\nnameserver 192.0.2.53\n",
+			   NULL, NULL);
+	char *again = render(&s, out, NULL, NULL);
+
+	assert_string_equal(again, out);
+	free(out);
+	free(again);
 }
 
 /* A server listed twice (or both on the host and upstream) appears once. */
@@ -192,6 +302,32 @@ static void test_explicit(void **state)
 	free(out);
 }
 
+/* --dns with IPv6 servers: all of them for a dual-stack gateway, the IPv4
+ * ones only for an IPv4-only one, and nothing (with a warning) when only
+ * IPv6 ones were given to an IPv4-only one. */
+static void test_explicit_v6(void **state)
+{
+	struct gw_spec dual = spec_dual(), v4 = spec_auto();
+	const char *warn;
+	char *out;
+
+	dual.dns_mode = v4.dns_mode = GW_DNS_LIST;
+	dual.n_dns = v4.n_dns = 3;
+	dual.dns[0] = v4.dns[0] = addr("2001:db8::53");
+	dual.dns[1] = v4.dns[1] = addr("192.0.2.53");
+	dual.dns[2] = v4.dns[2] = addr("::1");
+	out = render(&dual, "nameserver 9.9.9.9\n", NULL, NULL);
+	assert_string_equal(out, HEADER "nameserver 2001:db8::53\nnameserver 192.0.2.53\nnameserver ::1\n");
+	free(out);
+	out = render(&v4, "nameserver 9.9.9.9\n", NULL, NULL);
+	assert_string_equal(out, HEADER "nameserver 192.0.2.53\n");
+	free(out);
+	v4.n_dns = 1;
+	assert_null(render(&v4, "nameserver 9.9.9.9\n", NULL, &warn));
+	assert_contains(warn, "IPv4 only");
+	assert_contains(warn, "--dns");
+}
+
 /* Only a loopback server and nothing upstream: no file, and a warning
  * naming the upstream file. */
 static void test_no_upstream(void **state)
@@ -206,7 +342,7 @@ static void test_no_upstream(void **state)
 	assert_contains(warn, "loopback");
 }
 
-/* No IPv4 server at all (or no host file): no file, and a warning. */
+/* IPv4 only: no IPv4 server at all (or no host file): no file, and a warning. */
 static void test_no_server(void **state)
 {
 	static const char *const hosts[] = { NULL, "", "search lan\n", "nameserver ::1\n" };
@@ -337,6 +473,28 @@ static void test_write_modes(void **state)
 	assert_int_equal(got[0].v4, A(192, 0, 2, 53));
 }
 
+/* The servers read back are of both families, in the file's order,
+ * without the loopback and link-local ones (they never leave the
+ * namespace: no rule is needed for them). */
+static void test_read_servers_both(void **state)
+{
+	struct etc *t = *state;
+	struct nsg_err e = { 0 };
+	struct ip_addr got[3], want6 = addr("2001:db8::53");
+
+	assert_int_equal(dns_write_at(t->fd, "web",
+				      "nameserver ::1\nnameserver 2001:db8::53\nnameserver fe80::1%eth0\n"
+				      "nameserver 192.0.2.53\n",
+				      &e),
+			 0);
+	assert_int_equal(dns_read_servers_at(t->fd, "web", got, 3), 2);
+	assert_true(ip_addr_eq(&got[0], &want6));
+	assert_int_equal(got[1].family, AF_INET);
+	assert_int_equal(got[1].v4, A(192, 0, 2, 53));
+	assert_int_equal(dns_read_servers_at(t->fd, "web", got, 1), 1);
+	assert_true(ip_addr_eq(&got[0], &want6));
+}
+
 /* NAME a link to another directory (the brief's "-> /etc"): refused by
  * every function, and the directory it points to keeps its resolv.conf. */
 static void test_dir_link_refused(void **state)
@@ -420,6 +578,13 @@ int main(void)
 		cmocka_unit_test(test_loopback_any),
 		cmocka_unit_test(test_upstream_unused),
 		cmocka_unit_test(test_ipv6_dropped),
+		cmocka_unit_test(test_dual_keeps_ipv6),
+		cmocka_unit_test(test_dual_loopback_replaced),
+		cmocka_unit_test(test_ipv4_only_ignores_v6_loopback),
+		cmocka_unit_test(test_dual_at_most_three),
+		cmocka_unit_test(test_dual_no_server),
+		cmocka_unit_test(test_dual_fixed_point),
+		cmocka_unit_test(test_explicit_v6),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_at_most_three),
 		cmocka_unit_test(test_messy_input),
@@ -430,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test_setup_teardown(test_write_modes, etc_setup, etc_teardown),
 		cmocka_unit_test(test_long_options_kept_whole),
+		cmocka_unit_test_setup_teardown(test_read_servers_both, etc_setup, etc_teardown),
 		cmocka_unit_test_setup_teardown(test_dir_link_refused, etc_setup, etc_teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_link, etc_setup, etc_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_sweep, etc_setup, etc_teardown),

@@ -132,9 +132,12 @@ static const struct chain_expect chains[] = {
 		{ CT_FLAGS IS_IPV4 "payload cmp masq", 0, 0 },
 		/* ct status dnat iifname "nsg-*" oifname "nsg-*" masquerade */
 		{ CT_FLAGS "meta cmp meta cmp masq", 0, 2 } } },
-	{ "forward", true, NF_INET_FORWARD, 0, 2, {
+	{ "forward", true, NF_INET_FORWARD, 0, 3, {
 		{ "meta cmp immediate", NFT_JUMP, 1 },             /* oifname "nsg-*" jump to_gateway */
-		{ "meta lookup immediate", NFT_JUMP, 0 } } },      /* iifname @fwd_guard jump to_gateway */
+		/* meta nfproto ipv4 iifname @fwd_guard jump to_gateway */
+		{ IS_IPV4 "meta lookup immediate", NFT_JUMP, 0 },
+		/* meta nfproto ipv6 iifname @fwd_guard6 jump to_gateway */
+		{ IS_IPV6 "meta lookup immediate", NFT_JUMP, 0 } } },
 };
 
 /* nft's datatypes (ifname, ipv4_addr, ipv6_addr, inet_proto,
@@ -166,6 +169,7 @@ static const struct {
 	{ "no_host_dns4", IFNAMSIZ + 4, 0, CAT(T_IF, T_V4), 0 },
 	{ "no_host_dns6", IFNAMSIZ + 16, 0, CAT(T_IF, T_V6), 0 },
 	{ "fwd_guard", IFNAMSIZ, 0, T_IF, 0 },
+	{ "fwd_guard6", IFNAMSIZ, 0, T_IF, 0 },
 };
 
 struct rule_check {
@@ -255,7 +259,7 @@ static void check_set(const struct nlmsghdr *nlh, size_t k, uint32_t *ids)
 	nftnl_set_free(s);
 }
 
-/* The skeleton batch: table, its thirteen sets, its nine chains (hooks on the
+/* The skeleton batch: table, its fourteen sets, its nine chains (hooks on the
  * base ones), then per chain a flush and its rules, every rule expression by
  * expression as its nft line, every lookup naming a set of the batch and
  * every jump a declared chain, all in one transaction with an ACK asked for
@@ -264,19 +268,19 @@ static void test_skeleton(void **state)
 {
 	struct nftx *n = *state;
 	struct sent_msg m[80];
-	char set_names[13][32], chain_names[10][32];
-	uint32_t set_ids[13];
+	char set_names[14][32], chain_names[10][32];
+	uint32_t set_ids[14];
 	size_t count, i = 0, n_sets = 0, n_chains = 0, n_rules = 0;
 	struct nsg_err e = { 0 };
 	uint32_t last_seq = 0;
 
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_skeleton(n), 0);
-	assert_int_equal(nftx_batch_size(n), 1 + 13 + 9 + 9 + 32);
+	assert_int_equal(nftx_batch_size(n), 1 + 14 + 9 + 9 + 33);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(e.code, 0);
 	count = sent_msgs(m, ARRAY_SIZE(m));
-	assert_int_equal(count, 2 + 64);
+	assert_int_equal(count, 2 + 66);
 	assert_int_equal(m[0].type, NFNL_MSG_BATCH_BEGIN);
 	assert_int_equal(m[count - 1].type, NFNL_MSG_BATCH_END);
 	for (size_t k = 1; k + 1 < count; k++) {
@@ -357,7 +361,7 @@ static void test_skeleton(void **state)
 			nftnl_rule_free(r);
 		}
 	}
-	assert_int_equal(n_rules, 32);
+	assert_int_equal(n_rules, 33);
 	assert_int_equal(i, count - 1);
 }
 
@@ -675,7 +679,7 @@ static void test_fwd_guard(void **state)
 	ifkey(key, "eth1");
 	for (int del = 0; del < 2; del++) {
 		nftx_batch_begin(n);
-		assert_int_equal(ruleset_queue_fwd_guard(n, two, 1, del), 0);
+		assert_int_equal(ruleset_queue_fwd_guard(n, AF_INET, two, 1, del), 0);
 		assert_int_equal(nftx_batch_size(n), 1);
 		assert_int_equal(nftx_batch_commit(n, &e), 0);
 		assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 3);
@@ -688,15 +692,15 @@ static void test_fwd_guard(void **state)
 	}
 	/* Both uplinks in one message. */
 	nftx_batch_begin(n);
-	assert_int_equal(ruleset_queue_fwd_guard(n, two, 2, false), 0);
+	assert_int_equal(ruleset_queue_fwd_guard(n, AF_INET, two, 2, false), 0);
 	assert_int_equal(nftx_batch_size(n), 1);
 	nftx_batch_begin(n);
-	assert_int_equal(ruleset_queue_fwd_guard(n, two, 0, false), 0);
+	assert_int_equal(ruleset_queue_fwd_guard(n, AF_INET, two, 0, false), 0);
 	assert_int_equal(nftx_batch_size(n), 0);
 
 	fk.sets = owned_sets;
 	nftx_batch_begin(n);
-	assert_int_equal(ruleset_queue_fwd_guard_prune(n, &two[1], 1, &found), 0);
+	assert_int_equal(ruleset_queue_fwd_guard_prune(n, AF_INET, &two[1], 1, &found), 0);
 	assert_int_equal(found, 1);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 3);
@@ -705,10 +709,10 @@ static void test_fwd_guard(void **state)
 	assert_int_equal(em.n_elems, 1);
 	assert_memory_equal(em.key, key, IFNAMSIZ);
 	nftx_batch_begin(n);
-	assert_int_equal(ruleset_queue_fwd_guard_prune(n, NULL, 0, &found), 0);
+	assert_int_equal(ruleset_queue_fwd_guard_prune(n, AF_INET, NULL, 0, &found), 0);
 	assert_int_equal(found, 2);
 	fk.sets = NULL;
-	assert_int_equal(ruleset_queue_fwd_guard_prune(n, NULL, 0, &found), 0);
+	assert_int_equal(ruleset_queue_fwd_guard_prune(n, AF_INET, NULL, 0, &found), 0);
 	assert_int_equal(found, 0);
 }
 

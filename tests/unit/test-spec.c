@@ -310,15 +310,52 @@ static void test_dns_list(void **state)
 	assert_int_equal(s.dns[2].v4, A(8, 8, 4, 4));
 }
 
-/* IPv6 servers are refused with the reason that names the family. */
+/* IPv6 servers, mixed with IPv4 ones in any order; ::1 like 127.0.0.1
+ * (a resolver inside the namespace). */
 static void test_dns_v6(void **state)
 {
 	struct gw_spec s = { 0 };
-	struct nsg_err e = { 0 };
+	struct ip_addr want;
 
-	assert_int_equal(spec_dns_parse("1.1.1.1,2001:4860:4860::8888", &s, &e), -EINVAL);
-	assert_string_equal(e.why, "expected auto, none or IPv4 addresses separated by commas");
-	assert_contains(e.what, "2001:4860:4860::8888");
+	assert_int_equal(spec_dns_parse("1.1.1.1,2001:4860:4860::8888", &s, NULL), 0);
+	assert_int_equal(s.dns_mode, GW_DNS_LIST);
+	assert_int_equal(s.n_dns, 2);
+	assert_int_equal(s.dns[0].family, AF_INET);
+	assert_int_equal(ip_addr_parse("2001:4860:4860::8888", AF_INET6, &want), 0);
+	assert_true(ip_addr_eq(&s.dns[1], &want));
+	assert_int_equal(spec_dns_parse("2001:db8::53,192.0.2.53,::1", &s, NULL), 0);
+	assert_int_equal(s.n_dns, 3);
+	assert_int_equal(s.dns[0].family, AF_INET6);
+	assert_int_equal(s.dns[1].family, AF_INET);
+	assert_int_equal(ip_addr_parse("::1", AF_INET6, &want), 0);
+	assert_true(ip_addr_eq(&s.dns[2], &want));
+	assert_int_equal(spec_dns_parse("127.0.0.1", &s, NULL), 0);
+	assert_int_equal(spec_dns_parse("2001:db8::53,2001:db8::54,2001:db8::55,2001:db8::56", &s, NULL),
+			 -EINVAL);
+}
+
+/* Link-local servers (no route from the namespace) and IPv4-mapped ones
+ * are refused, each with its reason. */
+static void test_dns_v6_refused_why(void **state)
+{
+	static const struct {
+		const char *arg, *why;
+	} bad[] = {
+		{ "fe80::1", "link-local" },
+		{ "1.1.1.1,febf::53", "link-local" },
+		{ "::ffff:192.0.2.53", "IPv4-mapped" },
+		{ "fe80::1%eth0", "expected auto, none or IP addresses" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct gw_spec s = { .dns_mode = GW_DNS_AUTO };
+		struct nsg_err e = { 0 };
+
+		assert_int_equal(spec_dns_parse(bad[i].arg, &s, &e), -EINVAL);
+		assert_int_equal(s.dns_mode, GW_DNS_AUTO);
+		assert_contains(e.why, bad[i].why);
+		assert_contains(e.what, "--dns");
+	}
 }
 
 /* Same DNS: mode, and for a list the servers in order. */
@@ -339,14 +376,21 @@ static void test_dns_same(void **state)
 	assert_true(spec_dns_same(&a, &b));
 	assert_int_equal(spec_dns_parse("none", &a, NULL), 0);
 	assert_false(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("2001:db8::53,1.1.1.1", &a, NULL), 0);
+	assert_int_equal(spec_dns_parse("2001:db8::53,1.1.1.1", &b, NULL), 0);
+	assert_true(spec_dns_same(&a, &b));
+	assert_int_equal(spec_dns_parse("2001:db8::54,1.1.1.1", &b, NULL), 0);
+	assert_false(spec_dns_same(&a, &b));
 }
 
-/* Four servers, empty items, IPv6, host names and junk are refused. */
+/* Four servers, empty items, bracketed or prefixed IPv6, link-local,
+ * host names and junk are refused. */
 static void test_dns_bad(void **state)
 {
 	static const char *const bad[] = { "1.1.1.1,8.8.8.8,9.9.9.9,1.0.0.1", "1.1.1.1,",
-					   ",1.1.1.1", "1.1.1.1,,8.8.8.8", "::1", "dns.example",
-					   "", ",", "AUTO", "1.1.1.1 ", "1.1.1.1;8.8.8.8" };
+					   ",1.1.1.1", "1.1.1.1,,8.8.8.8", "[2001:db8::53]", "dns.example",
+					   "", ",", "AUTO", "1.1.1.1 ", "1.1.1.1;8.8.8.8", "2001:db8::53,",
+					   "2001:db8::5g", "2001:db8::53/64", "fe80::1" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct gw_spec s = { .dns_mode = GW_DNS_AUTO };
@@ -568,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_dns_bad),
 		cmocka_unit_test(test_dns_too_many_why),
 		cmocka_unit_test(test_dns_v6),
+		cmocka_unit_test(test_dns_v6_refused_why),
 		cmocka_unit_test(test_dns_same),
 		cmocka_unit_test(test_subnet_ok),
 		cmocka_unit_test(test_subnet_bad),
