@@ -37,8 +37,9 @@ static json_object *published_json(const struct portmap *p, size_t n)
 		json_object_object_add(o, "proto", json_object_new_string(portmap_proto_name(p[i].proto)));
 		json_object_object_add(o, "to", json_object_new_string(ip_addr_str(&p[i].to_addr, a)));
 		/* An unbound port of a dual-stack gateway leads to its IPv6 address too. */
-		json_object_object_add(o, "to6", ip_addr_is_set(&p[i].to_addr6) ? json_object_new_string(
-			ip_addr_str(&p[i].to_addr6, a)) : NULL);
+		if (ip_addr_is_set(&p[i].to_addr6))
+			json_object_object_add(o, "to6", json_object_new_string(
+				ip_addr_str(&p[i].to_addr6, a)));
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -42,7 +42,9 @@ static void take_server(struct servers *s, const char *val)
 	struct in6_addr in6;
 	struct ip_addr a;
 
-	if (ip_addr_parse(val, s->v6 ? AF_UNSPEC : AF_INET, &a) < 0)
+	/* Both families parsed: a host resolver on ::1 is one to replace for
+	 * an IPv4-only namespace too. */
+	if (ip_addr_parse(val, AF_UNSPEC, &a) < 0)
 		return;
 	if (a.family == AF_INET) {
 		if ((a.v4 >> 24) == 127)
@@ -54,7 +56,7 @@ static void take_server(struct servers *s, const char *val)
 	memcpy(&in6, a.v6, sizeof(in6));
 	if (IN6_IS_ADDR_LOOPBACK(&in6) || IN6_IS_ADDR_UNSPECIFIED(&in6))
 		s->had_loopback = true;
-	else if (!IN6_IS_ADDR_LINKLOCAL(&in6) && !IN6_IS_ADDR_V4MAPPED(&in6))
+	else if (s->v6 && !IN6_IS_ADDR_LINKLOCAL(&in6) && !IN6_IS_ADDR_V4MAPPED(&in6))
 		add_server(s, &a);
 }
 

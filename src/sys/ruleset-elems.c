@@ -267,7 +267,8 @@ static void note_state(struct ruleset_gw_state *st, const char *set, const struc
 	else if (!strcmp(set, SET_NS_ADDRS4))
 		st->in_ns_addrs4 = true;
 	else if (!strcmp(set, SET_NS_ADDRS6))
-		st->in_ns_addrs6 = true;
+		/* Both of them: its ::2 and its fe80::2 (neighbour discovery). */
+		st->in_ns_addrs6 = ++st->n_ns_addrs6 >= 2;
 	else if (!strcmp(set, SET_NO_HOST))
 		st->no_host = true;
 	else if (!strcmp(set, SET_NO_HOST_DNS4) || !strcmp(set, SET_NO_HOST_DNS6))

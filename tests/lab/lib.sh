@@ -306,12 +306,14 @@ published_json() {
 		fail "show $1 --json: \"published\" is not an array: $GW_JSON"
 }
 
-# pub_entry HOST_ADDR HOST_PORT HOST_END PORT END PROTO TO : one "published"
-# object as show --json prints it (compact, jq key order of the spec).
+# pub_entry HOST_ADDR HOST_PORT HOST_END PORT END PROTO TO [TO6] : one
+# "published" object as show --json prints it (compact, jq key order of the
+# spec); TO6, the IPv6 target of an unbound port of a dual-stack gateway.
 pub_entry() {
 	jq -cn --arg a "$1" --argjson hp "$2" --argjson he "$3" --argjson p "$4" \
-		--argjson e "$5" --arg pr "$6" --arg to "$7" \
-		'{host_addr: $a, host_port: $hp, host_end: $he, port: $p, end: $e, proto: $pr, to: $to}'
+		--argjson e "$5" --arg pr "$6" --arg to "$7" --arg to6 "${8:-}" \
+		'{host_addr: $a, host_port: $hp, host_end: $he, port: $p, end: $e, proto: $pr, to: $to}
+		 + (if $to6 == "" then {} else {to6: $to6} end)'
 }
 
 # expect_published NAME ENTRY... : show NAME --json lists exactly these

@@ -34,8 +34,8 @@ from_inet() {
 	WEB_NS6=$GW_NS6
 	WEB_HOST6=$GW_HOST6
 	WEB_NS=$(gw_field web ns_addr)
-	# One entry, as for IPv4: its IPv6 twin is folded into it.
-	expect_published web "$(pub_entry 0.0.0.0 8080 8080 80 80 tcp "$WEB_NS")"
+	# One entry, as for IPv4: its IPv6 twin is folded into it (its target: to6).
+	expect_published web "$(pub_entry 0.0.0.0 8080 8080 80 80 tcp "$WEB_NS" "$WEB_NS6")"
 	start_tagged_server_in web tcp 80 web
 	start_tagged_server6_in web tcp 80 web
 	expect_answer6 tcp "$UPLINK6_ADDR" 8080 "web $INET6_ADDR" ip netns exec inet

@@ -177,12 +177,15 @@ static void test_dual_loopback_replaced(void **state)
 
 /* IPv4 only: ::1 is no loopback resolver of its own (its upstream servers
  * are not looked up), as before dual stack. */
-static void test_ipv4_only_ignores_v6_loopback(void **state)
+static void test_ipv4_only_replaces_v6_loopback(void **state)
 {
 	struct gw_spec s = spec_auto();
-	char *out = render(&s, "nameserver ::1\nnameserver 9.9.9.9\n", "nameserver 1.1.1.1\n", NULL);
+	char *out = render(&s, "nameserver ::1\nnameserver 9.9.9.9\n",
+			   "nameserver 1.1.1.1\nnameserver 2001:db8::53\n", NULL);
 
-	assert_string_equal(out, HEADER "nameserver 9.9.9.9\n");
+	/* A resolver on the host's ::1 is the host's own, as on 127.0.0.53:
+	 * its upstream IPv4 servers replace it, its IPv6 ones stay out. */
+	assert_string_equal(out, HEADER "nameserver 9.9.9.9\nnameserver 1.1.1.1\n");
 	free(out);
 }
 
@@ -345,7 +348,7 @@ static void test_no_upstream(void **state)
 /* IPv4 only: no IPv4 server at all (or no host file): no file, and a warning. */
 static void test_no_server(void **state)
 {
-	static const char *const hosts[] = { NULL, "", "search lan\n", "nameserver ::1\n" };
+	static const char *const hosts[] = { NULL, "", "search lan\n", "nameserver 2001:db8::1\n" };
 	struct gw_spec s = spec_auto();
 
 	for (size_t i = 0; i < ARRAY_SIZE(hosts); i++) {
@@ -580,7 +583,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_dropped),
 		cmocka_unit_test(test_dual_keeps_ipv6),
 		cmocka_unit_test(test_dual_loopback_replaced),
-		cmocka_unit_test(test_ipv4_only_ignores_v6_loopback),
+		cmocka_unit_test(test_ipv4_only_replaces_v6_loopback),
 		cmocka_unit_test(test_dual_at_most_three),
 		cmocka_unit_test(test_dual_no_server),
 		cmocka_unit_test(test_dual_fixed_point),

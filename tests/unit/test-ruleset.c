@@ -606,11 +606,13 @@ static struct fake_set owned_sets[] = {
 	{ "masq_any", { E("nsg-web", IFNAMSIZ, "web"), E("nsg-webx", IFNAMSIZ, "webx") }, 2 },
 	{ "masq_via", { E("nsg-db\0\0\0\0\0\0\0\0\0\0eth0", 2 * IFNAMSIZ, "db") }, 1 },
 	{ "ns_addrs4", { E("nsg-web\0\0\0\0\0\0\0\0\0\x0a\xc8\x00\x02", IFNAMSIZ + 4, "web") }, 1 },
-	/* veth . fe80::2 */
+	/* veth . fe80::2 and veth . fd00::2: both, or its IPv6 is not whole */
 	{ "ns_addrs6",
 	  { E("nsg-web\0\0\0\0\0\0\0\0\0\xfe\x80\0\0\0\0\0\0\0\0\0\0\0\0\0\x02",
+	      IFNAMSIZ + 16, "web"),
+	    E("nsg-web\0\0\0\0\0\0\0\0\0\xfd\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x02",
 	      IFNAMSIZ + 16, "web") },
-	  1 },
+	  2 },
 	{ "no_host", { E("nsg-db", IFNAMSIZ, "db") }, 1 },
 	{ "no_host_dns4", { E("nsg-db\0\0\0\0\0\0\0\0\0\0\xc6\x33\x64\x01", IFNAMSIZ + 4, "db") }, 1 },
 	/* veth . 2001:db8:1::1 */
@@ -637,7 +639,7 @@ static void test_owned_delete(void **state)
 	fk.sets = owned_sets;
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_owned_delete(n, "web", &found), 0);
-	assert_int_equal(found, 4);
+	assert_int_equal(found, 5);
 	assert_int_equal(nftx_batch_size(n), 4);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(sent_msgs(m, ARRAY_SIZE(m)), 6);
@@ -648,7 +650,7 @@ static void test_owned_delete(void **state)
 		assert_int_equal(m[i].type, NFT_MSG_DELSETELEM);
 		decode_elems(m[i].nlh, &em);
 		assert_string_equal(em.set, want[i - 1]);
-		assert_int_equal(em.n_elems, 1);
+		assert_int_equal(em.n_elems, i == 4 ? 2 : 1);
 		assert_memory_equal(em.key, key, IFNAMSIZ);
 	}
 
@@ -761,7 +763,7 @@ static void test_gateway_state(void **state)
 	assert_true(st.in_ns_addrs4);
 	assert_true(st.in_ns_addrs6);
 	assert_false(st.no_host);
-	assert_int_equal(st.n_elems, 4);
+	assert_int_equal(st.n_elems, 5);
 	assert_int_equal(ruleset_gateway_state(n, "db", &st), 0);
 	assert_true(st.in_ifaces);
 	assert_false(st.masq_any);
