@@ -64,15 +64,20 @@ flush_then_gc() {
 }
 
 # 2. web's ns_addrs6 element deleted: its IPv6 is dropped (fail closed), its
-# IPv4 goes on; gc restores the element.
+# IPv4 goes on, show says source6 false; gc restores the element, and says so.
 element_then_gc() {
 	must nft delete element inet nsgate ns_addrs6 "{ \"nsg-web\" . $WEB_NS6 }"
 	expect_no_internet6 run_in_gw web
 	expect_internet run_in_gw web
+	gw_json web
+	jq -e '.nftables.source6 == false' >/dev/null <<<"$GW_JSON" ||
+		defer_fail "without web's ns_addrs6 element $WEB_NS6, show web --json says $(jq -c '{status, nftables}' <<<"$GW_JSON"): source6 must be false"
 	expect_exit 0 nsg gc
 	grep -qx 'web: restored, its nftables elements differed from its files' <<<"$LAST_OUT" ||
 		fail "gc did not report 'web: restored, ...': '$LAST_OUT' (stderr '$LAST_ERR')"
 	restored "the ns_addrs6 element deleted and gc"
+	expect_exit 0 nsg gc
+	[ -z "$LAST_OUT" ] || fail "a second gc with nothing missing printed: '$LAST_OUT'"
 	pass "without its ns_addrs6 element web's IPv6 is dropped, IPv4 goes on; gc says 'web: restored' and IPv6 works again"
 }
 
@@ -133,3 +138,4 @@ element_then_gc
 element_then_watch
 expect_exit 0 nsg down --all
 assert_no_residue6 web
+deferred_verdict
