@@ -853,14 +853,36 @@ int ruleset_table_exists(struct nftx *n)
 	return nftx_table_exists(n, FAMILY, RULESET_TABLE);
 }
 
+/* Each of ruleset_sets[] that a GETSET dump of the table shows, as a bit. */
+static int set_seen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint32_t *seen = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *name;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, s) == 0 &&
+	    (name = nftnl_set_get_str(s, NFTNL_SET_NAME)) != NULL &&
+	    nftnl_set_get_str(s, NFTNL_SET_TABLE) &&
+	    !strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), RULESET_TABLE))
+		for (size_t i = 0; i < ARRAY_SIZE(ruleset_sets); i++)
+			if (!strcmp(ruleset_sets[i].name, name))
+				*seen |= UINT32_C(1) << i;
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
 int ruleset_layout_current(struct nftx *n)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	/* The chain and the set the last two layouts added (no_host; ns_addrs6
-	 * with its three IPv6 siblings and the rules that use them): an older
-	 * nsgate's table lacks one or both. A GET each, whatever the set holds. */
+	uint32_t seen = 0, all = (UINT32_C(1) << ARRAY_SIZE(ruleset_sets)) - 1;
+	/* The newest chain, and every set: an older nsgate's table lacks some
+	 * (fwd_guard, the IPv6 ones), and a set deleted by hand would fail
+	 * every later element of it. One dump of the table's sets, without
+	 * their elements. */
 	int r = nftx_chain_exists(n, FAMILY, RULESET_TABLE, CHAIN_NO_HOST);
 
 	if (r <= 0)
@@ -869,12 +891,11 @@ int ruleset_layout_current(struct nftx *n)
 	if (!s)
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, RULESET_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, SET_NS_ADDRS6);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, FAMILY, NLM_F_ACK, 0);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, FAMILY, NLM_F_DUMP, 0);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	r = nftx_request(n, nlh, NULL, NULL);
-	return r == -ENOENT ? 0 : r < 0 ? r : 1;
+	r = nftx_request(n, nlh, set_seen_cb, &seen);
+	return r == -ENOENT ? 0 : r < 0 ? r : seen == all;
 }
 
 static void count_rule(const char *chain, void *userdata)

@@ -126,8 +126,8 @@ older_layout() {
 	EOF
 	up_ok c
 	nft list chain inet nsgate guard >/dev/null 2>&1 || fail "up left the older layout: no chain guard"
-	[ "$(nft -a list chain inet nsgate forward | grep -v 'chain forward' | grep -c '# handle')" = 2 ] ||
-		fail "forward does not hold exactly the jump rule and the uplink guard:
+	[ "$(nft -a list chain inet nsgate forward | grep -v 'chain forward' | grep -c '# handle')" = 3 ] ||
+		fail "forward does not hold exactly the jump rule and the uplink guards (IPv4, IPv6):
 $(nft list chain inet nsgate forward)"
 	nft list chain inet nsgate forward | grep -qF 'oifname "nsg-*" jump to_gateway' ||
 		fail "forward does not match gateways by their prefix:

@@ -214,12 +214,36 @@ static void reply_chain(const struct nlmsghdr *req)
 	reply_ack(req, found ? 0 : -ENOENT, NULL);
 }
 
+/* A GETSET dump of the table: every set the fake kernel has, then DONE
+ * (none, and no table: ENOENT). */
+static void reply_set_dump(const struct nlmsghdr *req)
+{
+	if (!fk.sets) {
+		reply_ack(req, -ENOENT, NULL);
+		return;
+	}
+	for (struct fake_set *fs = fk.sets; fs->name; fs++) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(reply_room(256), NFT_MSG_NEWSET,
+							     NFPROTO_INET, NLM_F_MULTI, req->nlmsg_seq);
+
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, RULESET_TABLE);
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, fs->name);
+		fk.reply_len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	reply_done(req);
+}
+
 /* GETSET: the set exists if the fake kernel has it. */
 static void reply_set(const struct nlmsghdr *req)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct fake_set *fs;
 
+	if (req->nlmsg_flags & NLM_F_DUMP) {
+		nftnl_set_free(s);
+		reply_set_dump(req);
+		return;
+	}
 	assert_non_null(s);
 	assert_int_equal(nftnl_set_nlmsg_parse(req, s), 0);
 	assert_string_equal(nftnl_set_get_str(s, NFTNL_SET_TABLE), RULESET_TABLE);
