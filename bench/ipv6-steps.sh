@@ -44,13 +44,13 @@ need_tools ip nft iperf3 conntrack jq ss ping
 PHASES=${PHASES:-updown conn tput}
 UP_ROUNDS=${UP_ROUNDS:-30}
 UP_CASES=${UP_CASES:-dual v4}
-CONN_ROUNDS=${CONN_ROUNDS:-5}
+CONN_ROUNDS=${CONN_ROUNDS:-7}
 CONN_SIZES=${CONN_SIZES:-1 100000}
 CONN_FAMILIES=${CONN_FAMILIES:-6 4}
 CONNS=${CONNS:-2000}
 SETTLE=${SETTLE:-1}
 LOAD_CAP=${LOAD_CAP:-60}
-TPUT_ROUNDS=${TPUT_ROUNDS:-6}
+TPUT_ROUNDS=${TPUT_ROUNDS:-8}
 TPUT_ROWS=${TPUT_ROWS:-plain6 nat66 plain4 nat44}
 IPERF_T=${IPERF_T:-3}
 UP6=2001:db8:1::1 INET6=2001:db8:1::2
@@ -207,6 +207,17 @@ iperf_from() { # iperf_from NS ADDR -> Gbit/s received, or nothing
 		-c "$2" -p $IPF </dev/null 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' 2>/dev/null
 }
+# masq_check: the warm-up's iperf3 flows from t were masqueraded (the reply
+# goes to the uplink's address), IPv6 and IPv4 alike.
+masq_check() {
+	local r a
+	for r in "${nat[@]}"; do
+		a=$UP6
+		[ "$r" = nat44 ] && a=$UPLINK_ADDR
+		conntrack -L -f "ipv${r: -1}" -p tcp --orig-port-dst $IPF 2>/dev/null | grep -F -- "dst=$a sport=$IPF" >/dev/null ||
+			fail "$r: no masqueraded flow to port $IPF in conntrack: $(conntrack -L -p tcp 2>&1 | head -5)"
+	done
+}
 tput_row() { # tput_row ROW ROUND
 	local ns=plain dst=$INET6 g
 	case $1 in *4) dst=$INET_ADDR ;; esac
@@ -237,6 +248,7 @@ phase_tput() {
 				WAIT_TRIES=500 wait_for ip netns exec t ping -6 -c1 -W1 -q $INET6 || fail "t: no route to $INET6" ;;
 			esac
 			for r in $(rotate $((round % 2)) "${nat[@]}"); do tput_row "$r" "$round"; done
+			[ "$round" = 0 ] && masq_check
 			"$NSGATE" down t || fail "nsgate down t"
 		done
 	done
