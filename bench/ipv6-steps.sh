@@ -218,18 +218,46 @@ masq_check() {
 			fail "$r: no masqueraded flow to port $IPF in conntrack: $(conntrack -L -p tcp 2>&1 | head -5)"
 	done
 }
+# bench_table ct|masq|off: for the ct rows a table that only makes the kernel
+# track the plain namespace's flows (no NAT); for the masq rows the kernel's
+# masquerade by hand, one rule (what nsgate's NAT costs without its other rules).
+bench_table() {
+	case $1 in
+	ct) nft -f - <<-'EOT' || fail "table inet bench_ct"
+		table inet bench_ct {
+			chain forward {
+				type filter hook forward priority filter; policy accept;
+				ct state established,related accept
+			}
+		}
+		EOT
+		;;
+	masq) nft -f - <<-'EOT' || fail "table inet bench_ct"
+		table inet bench_ct {
+			chain postrouting {
+				type nat hook postrouting priority srcnat; policy accept;
+				iifname "vplain" masquerade
+			}
+		}
+		EOT
+		;;
+	off) nft delete table inet bench_ct || fail "delete table inet bench_ct" ;;
+	esac
+}
 tput_row() { # tput_row ROW ROUND
 	local ns=plain dst=$INET6 g
 	case $1 in *4) dst=$INET_ADDR ;; esac
 	case $1 in nat*) ns=t ;; esac
+	case $1 in ct* | masq*) bench_table "${1%?}" ;; esac
 	g=$(iperf_from $ns "$dst") || g=
+	case $1 in ct* | masq*) bench_table off ;; esac
 	[ "$2" = 0 ] && return   # the warm-up
 	rec ipv6-tput "$1" gbps "$2" "${g:-FAIL}"
 	echo "  ipv6: tput round $2 $1: ${g:-FAIL} Gbit/s" >&2
 }
 phase_tput() {
 	local round blk nat=() plain=() r
-	for r in $TPUT_ROWS; do case $r in nat*) nat+=("$r") ;; plain*) plain+=("$r") ;; *) fail "row $r" ;; esac; done
+	for r in $TPUT_ROWS; do case $r in nat*) nat+=("$r") ;; plain* | ct* | masq*) plain+=("$r") ;; *) fail "row $r" ;; esac; done
 	plain_setup
 	ip netns exec inet timeout 3600 iperf3 -s -p $IPF >/dev/null 2>&1 &
 	wait_for listening inet $IPF || fail "iperf3 server in inet"
@@ -237,7 +265,7 @@ phase_tput() {
 	for round in $(seq 0 "$TPUT_ROUNDS"); do   # round 0: a warm-up, not recorded
 		for blk in $(rotate $((round % 2)) plain nat); do
 			if [ "$blk" = plain ]; then
-				for r in $(rotate $((round % 2)) "${plain[@]}"); do tput_row "$r" "$round"; done
+				for r in $(rotate $((round % ${#plain[@]})) "${plain[@]}"); do tput_row "$r" "$round"; done
 				continue
 			fi
 			[ ${#nat[@]} -gt 0 ] || continue
@@ -247,9 +275,13 @@ phase_tput() {
 			case " ${nat[*]} " in *" nat66 "*)
 				WAIT_TRIES=500 wait_for ip netns exec t ping -6 -c1 -W1 -q $INET6 || fail "t: no route to $INET6" ;;
 			esac
-			for r in $(rotate $((round % 2)) "${nat[@]}"); do tput_row "$r" "$round"; done
+			# The kernel's deferred work of up (and below, of down: the
+			# namespace's cleanup) must not run during a row.
+			sleep "$SETTLE"
+			for r in $(rotate $((round % ${#nat[@]})) "${nat[@]}"); do tput_row "$r" "$round"; done
 			[ "$round" = 0 ] && masq_check
 			"$NSGATE" down t || fail "nsgate down t"
+			sleep "$SETTLE"
 		done
 	done
 }
