@@ -133,7 +133,7 @@ def tput():
     if not t:
         return
     body = []
-    for row in ("plain6", "nat66", "plain4", "nat44"):
+    for row in ("plain6", "ct6", "masq6", "nat66", "plain4", "ct4", "masq4", "nat44"):
         v = t.get((row, "gbps"))
         if not v:
             continue
@@ -149,8 +149,11 @@ def tput():
     out.extend(["### Throughput namespace -> inet: NAT66 against plain IPv6 routing", "",
                 "iperf3, one TCP stream, from the namespace to inet; Gbit/s received, median (min..max); ratio: "
                 "median of per-round ratios to the plain row of the same family. *plain*: a hand-made veth "
-                "namespace routed by the lab host, no NAT and no nftables table; *nat*: an nsgate gateway "
-                "(masquerade to the uplink's address).", "",
+                "namespace routed by the lab host, no NAT and no nftables table; *ct*: the same with a table "
+                "whose forward chain only makes the kernel track the flows (`ct state established,related "
+                "accept`): the share of conntrack itself; *masq*: the same with the kernel's masquerade by hand "
+                "(one `iifname \"vplain\" masquerade` rule); *nat*: an nsgate gateway (masquerade to the "
+                "uplink's address).", "",
                 md(["row", "runs", "fails", "Gbit/s", "vs plain"], body), ""])
 
 

@@ -44,13 +44,13 @@ need_tools ip nft iperf3 conntrack jq ss ping
 PHASES=${PHASES:-updown conn tput}
 UP_ROUNDS=${UP_ROUNDS:-30}
 UP_CASES=${UP_CASES:-dual v4}
-CONN_ROUNDS=${CONN_ROUNDS:-5}
+CONN_ROUNDS=${CONN_ROUNDS:-7}
 CONN_SIZES=${CONN_SIZES:-1 100000}
 CONN_FAMILIES=${CONN_FAMILIES:-6 4}
 CONNS=${CONNS:-2000}
 SETTLE=${SETTLE:-1}
 LOAD_CAP=${LOAD_CAP:-60}
-TPUT_ROUNDS=${TPUT_ROUNDS:-6}
+TPUT_ROUNDS=${TPUT_ROUNDS:-8}
 TPUT_ROWS=${TPUT_ROWS:-plain6 nat66 plain4 nat44}
 IPERF_T=${IPERF_T:-3}
 UP6=2001:db8:1::1 INET6=2001:db8:1::2
@@ -207,18 +207,57 @@ iperf_from() { # iperf_from NS ADDR -> Gbit/s received, or nothing
 		-c "$2" -p $IPF </dev/null 2>/dev/null |
 		jq -r '.end.sum_received.bits_per_second / 1e9 * 1000 | round / 1000' 2>/dev/null
 }
+# masq_check: the warm-up's iperf3 flows from t were masqueraded (the reply
+# goes to the uplink's address), IPv6 and IPv4 alike.
+masq_check() {
+	local r a
+	for r in "${nat[@]}"; do
+		a=$UP6
+		[ "$r" = nat44 ] && a=$UPLINK_ADDR
+		conntrack -L -f "ipv${r: -1}" -p tcp --orig-port-dst $IPF 2>/dev/null | grep -F -- "dst=$a sport=$IPF" >/dev/null ||
+			fail "$r: no masqueraded flow to port $IPF in conntrack: $(conntrack -L -p tcp 2>&1 | head -5)"
+	done
+}
+# bench_table ct|masq|off: for the ct rows a table that only makes the kernel
+# track the plain namespace's flows (no NAT); for the masq rows the kernel's
+# masquerade by hand, one rule (what nsgate's NAT costs without its other rules).
+bench_table() {
+	case $1 in
+	ct) nft -f - <<-'EOT' || fail "table inet bench_ct"
+		table inet bench_ct {
+			chain forward {
+				type filter hook forward priority filter; policy accept;
+				ct state established,related accept
+			}
+		}
+		EOT
+		;;
+	masq) nft -f - <<-'EOT' || fail "table inet bench_ct"
+		table inet bench_ct {
+			chain postrouting {
+				type nat hook postrouting priority srcnat; policy accept;
+				iifname "vplain" masquerade
+			}
+		}
+		EOT
+		;;
+	off) nft delete table inet bench_ct || fail "delete table inet bench_ct" ;;
+	esac
+}
 tput_row() { # tput_row ROW ROUND
 	local ns=plain dst=$INET6 g
 	case $1 in *4) dst=$INET_ADDR ;; esac
 	case $1 in nat*) ns=t ;; esac
+	case $1 in ct* | masq*) bench_table "${1%?}" ;; esac
 	g=$(iperf_from $ns "$dst") || g=
+	case $1 in ct* | masq*) bench_table off ;; esac
 	[ "$2" = 0 ] && return   # the warm-up
 	rec ipv6-tput "$1" gbps "$2" "${g:-FAIL}"
 	echo "  ipv6: tput round $2 $1: ${g:-FAIL} Gbit/s" >&2
 }
 phase_tput() {
 	local round blk nat=() plain=() r
-	for r in $TPUT_ROWS; do case $r in nat*) nat+=("$r") ;; plain*) plain+=("$r") ;; *) fail "row $r" ;; esac; done
+	for r in $TPUT_ROWS; do case $r in nat*) nat+=("$r") ;; plain* | ct* | masq*) plain+=("$r") ;; *) fail "row $r" ;; esac; done
 	plain_setup
 	ip netns exec inet timeout 3600 iperf3 -s -p $IPF >/dev/null 2>&1 &
 	wait_for listening inet $IPF || fail "iperf3 server in inet"
@@ -226,7 +265,7 @@ phase_tput() {
 	for round in $(seq 0 "$TPUT_ROUNDS"); do   # round 0: a warm-up, not recorded
 		for blk in $(rotate $((round % 2)) plain nat); do
 			if [ "$blk" = plain ]; then
-				for r in $(rotate $((round % 2)) "${plain[@]}"); do tput_row "$r" "$round"; done
+				for r in $(rotate $((round % ${#plain[@]})) "${plain[@]}"); do tput_row "$r" "$round"; done
 				continue
 			fi
 			[ ${#nat[@]} -gt 0 ] || continue
@@ -236,8 +275,13 @@ phase_tput() {
 			case " ${nat[*]} " in *" nat66 "*)
 				WAIT_TRIES=500 wait_for ip netns exec t ping -6 -c1 -W1 -q $INET6 || fail "t: no route to $INET6" ;;
 			esac
-			for r in $(rotate $((round % 2)) "${nat[@]}"); do tput_row "$r" "$round"; done
+			# The kernel's deferred work of up (and below, of down: the
+			# namespace's cleanup) must not run during a row.
+			sleep "$SETTLE"
+			for r in $(rotate $((round % ${#nat[@]})) "${nat[@]}"); do tput_row "$r" "$round"; done
+			[ "$round" = 0 ] && masq_check
 			"$NSGATE" down t || fail "nsgate down t"
+			sleep "$SETTLE"
 		done
 	done
 }
