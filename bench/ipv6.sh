@@ -10,8 +10,8 @@
 #           without NAT or nftables (target: >= 0.97x), IPv4 alongside
 #   bench/ipv6.sh [BUILD_DIR] [OUT]   -> the report on stdout (and in OUT),
 #                                        raw rows in $RESULTS/ipv6-*.tsv
-# Settings: PHASES="updown conn tput" UP_ROUNDS=30 CONN_ROUNDS=7 CONNS=2000
-#   CONN_SIZES="1 100000" TPUT_ROUNDS=8 IPERF_T=3 SETTLE=1 LOAD_CAP=60
+# Settings: PHASES="updown conn tput" UP_ROUNDS=30 CONN_ROUNDS=15 CONNS=2000
+#   CONN_SIZES="1 100000" TPUT_ROUNDS=20 IPERF_T=4 SETTLE=1 LOAD_CAP=60
 #   UP_CASES="dual v4" CONN_FAMILIES="6 4" TPUT_ROWS="plain6 nat66 plain4 nat44"
 #   RESULTS (default /tmp/nsgate-bench/ipv6) BENCH_TIMEOUT=1800
 set -euo pipefail
