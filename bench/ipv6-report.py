@@ -124,8 +124,10 @@ def conn():
                         f"p50 {r50:.3f}x, p90 {r90:.3f}x (medians of per-round ratios; p50 medians "
                         f"{statistics.median(t[(hi, 'p50_us')].values()):.1f} vs "
                         f"{statistics.median(t[(lo, 'p50_us')].values()):.1f} µs)",
-                        verdict(abs(r50 - 1) <= 0.05 and abs(r90 - 1) <= 0.05) if f == "v6" else
-                        "(reference)"))
+                        # As bench/report.py: what 100,000 ports may cost is 5 %; faster
+                        # than with 1 port is this VM's noise, said so.
+                        (verdict(r50 <= 1.05 and r90 <= 1.05) if f == "v6" else "(reference)") +
+                        (" (faster than with 1 port: within this VM's noise)" if min(r50, r90) < 0.95 else "")))
 
 
 def tput():
@@ -146,6 +148,10 @@ def tput():
             targets.append(("NAT66 throughput namespace -> inet >= 0.97x plain IPv6 routing",
                             f"{r:.3f}x (median of per-round ratios; medians {statistics.median(v.values()):.2f} "
                             f"vs {statistics.median(ref.values()):.2f} Gbit/s)", verdict(r >= 0.97)))
+            m = t.get(("masq6", "gbps"))
+            if m:
+                targets.append(("NAT66 throughput: nsgate against the kernel's masquerade by hand (masq6)",
+                                f"{per_round_ratio(v, m):.3f}x (median of per-round ratios)", "(reference)"))
     out.extend(["### Throughput namespace -> inet: NAT66 against plain IPv6 routing", "",
                 "iperf3, one TCP stream, from the namespace to inet; Gbit/s received, median (min..max); ratio: "
                 "median of per-round ratios to the plain row of the same family. *plain*: a hand-made veth "

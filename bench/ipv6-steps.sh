@@ -30,11 +30,17 @@
 #                         routed by the lab host without NAT (inet has a route
 #                         to 2001:db8:2::/64), no nftables table at all: what
 #                         the kernel forwards when nobody filters or translates
+#                 ct6     plain6 with a table whose forward chain only
+#                         makes the kernel track the flows: conntrack's share
+#                 masq6   plain6 with the kernel's masquerade by hand (one
+#                         rule): NAT66 without nsgate's other rules
 #                 nat66   nsgate gateway "t" (dual-stack): masquerade to
-#                         2001:db8:1::1, its forward chain, conntrack; up
-#                         before and down after the row, so that plain6 runs
-#                         without nsgate's table
-#                 plain4, nat44  the same over IPv4 (198.18.0.2/30), for scale
+#                         2001:db8:1::1, its guard and forward chains,
+#                         conntrack; up before the NAT rows (SETTLE s, the
+#                         kernel's deferred work) and down after them
+#                         (SETTLE s, the namespace's cleanup), so that the
+#                         other rows run without nsgate's table
+#                 plain4, ct4, masq4, nat44  the same over IPv4 (198.18.0.2/30)
 #               Forwarding for plain*: force_forwarding=1 on vplain and up0
 #               (what nsgate sets on its own veth and the uplink), IPv4
 #               conf.{vplain,up0}.forwarding=1.
@@ -51,7 +57,7 @@ CONNS=${CONNS:-2000}
 SETTLE=${SETTLE:-1}
 LOAD_CAP=${LOAD_CAP:-60}
 TPUT_ROUNDS=${TPUT_ROUNDS:-20}
-TPUT_ROWS=${TPUT_ROWS:-plain6 nat66 plain4 nat44}
+TPUT_ROWS=${TPUT_ROWS:-plain6 ct6 masq6 nat66 plain4 nat44}
 IPERF_T=${IPERF_T:-4}
 UP6=2001:db8:1::1 INET6=2001:db8:1::2
 PLAIN6_HOST=2001:db8:2::1 PLAIN6=2001:db8:2::2 PLAIN4_HOST=198.18.0.1 PLAIN4=198.18.0.2

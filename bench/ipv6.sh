@@ -12,11 +12,16 @@
 #                                        raw rows in $RESULTS/ipv6-*.tsv
 # Settings: PHASES="updown conn tput" UP_ROUNDS=30 CONN_ROUNDS=15 CONNS=2000
 #   CONN_SIZES="1 100000" TPUT_ROUNDS=20 IPERF_T=4 SETTLE=1 LOAD_CAP=60
-#   UP_CASES="dual v4" CONN_FAMILIES="6 4" TPUT_ROWS="plain6 nat66 plain4 nat44"
-#   RESULTS (default /tmp/nsgate-bench/ipv6) BENCH_TIMEOUT=1800
+#   UP_CASES="dual v4" CONN_FAMILIES="6 4" TPUT_ROWS="plain6 ct6 masq6 nat66 plain4 nat44"
+#   RESULTS (default a new /tmp/nsgate-bench/ipv6.XXXXXX) BENCH_TIMEOUT=1800
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-export RESULTS=${RESULTS:-/tmp/nsgate-bench/ipv6}
+# A directory of its own per run unless given: two runs at once (other
+# worktrees) would otherwise append to each other's rows.
+mkdir -p /tmp/nsgate-bench
+RESULTS=${RESULTS:-$(mktemp -d /tmp/nsgate-bench/ipv6.XXXXXX)}
+export RESULTS
+echo "bench/ipv6.sh: raw rows in $RESULTS" >&2
 bench_prepare "${1:-}"
 out=${2:-}
 # The rows of an earlier run would be counted again (rec appends).

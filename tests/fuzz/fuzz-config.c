@@ -39,7 +39,7 @@ static void check_config(const char *text)
 						g->spec.subnet.plen >= 8 && g->spec.subnet.plen <= 30));
 		CHECK(g->spec.n_dns <= GW_DNS_MAX);
 		for (unsigned j = 0; j < g->spec.n_dns; j++)
-			CHECK(ip_addr_is_v4(&g->spec.dns[j]));
+			CHECK(ip_addr_is_set(&g->spec.dns[j]));
 		for (size_t j = 0; j < g->n_pubs; j++)
 			CHECK(g->pubs[j].count >= 1 &&
 			       g->pubs[j].host_port + g->pubs[j].count - 1 <= 65535);
