@@ -63,7 +63,7 @@ struct gw_spec {
 	char uplink[IF_NAMESIZE];        /* empty: every non-gateway interface */
 	enum gw_dns_mode dns_mode;
 	unsigned n_dns;
-	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 */
+	struct ip_addr dns[GW_DNS_MAX];  /* IPv4 and IPv6 */
 	bool no_host;                    /* --no-host: the namespace may not reach the host */
 	enum gw_firewall firewall;       /* --firewall: open other firewalls for it, or not */
 	enum gw_ipv6 ipv6;               /* --ipv6 as asked */

@@ -59,25 +59,21 @@ int state_run_clear(const char *name);
 /* Names with a run mark; *ret malloc'ed. Returns the count. */
 int state_run_names(char (**ret)[GW_NAME_MAX + 1]);
 
-/* Per-interface IPv4 forwarding (net.ipv4.conf.IFNAME.forwarding) that
- * nsgate turned on: /run/nsgate/forwarding/IFNAME.saved holds the value it
- * had before. Written before the change, so that a crash leaves it for gc;
- * kept until the last gateway goes. -EINVAL for a name no interface can
- * have. */
-int state_forward_save(const char *ifname, const char *old);
+/* The forwarding sysctls nsgate changed, one file per interface and
+ * family in /run/nsgate/forwarding, written before the change (a crash
+ * leaves it for gc) and kept until the last gateway goes:
+ *   AF_INET   IFNAME.saved: the value net.ipv4.conf.IFNAME.forwarding had;
+ *   AF_INET6  IFNAME.saved6: the one sysctl changed for IFNAME (the
+ *             uplinks' force_forwarding; without it accept_ra, and "all"
+ *             for the global switch) as a line "KEY OLD NEW", KEY relative
+ *             to /proc/sys, the value before and the one nsgate wrote.
+ * -EINVAL for a name no interface can have. */
+int state_forward_save(int family, const char *ifname, const char *text);
 /* -ENOENT when nsgate did not change ifname's. */
-int state_forward_get(const char *ifname, char *buf, size_t len);
-int state_forward_forget(const char *ifname);
+int state_forward_get(int family, const char *ifname, char *buf, size_t len);
+int state_forward_forget(int family, const char *ifname);
 /* The interfaces with a saved value, sorted; *ret malloc'ed. Returns the count. */
-int state_forward_names(char (**ret)[GW_NAME_MAX + 1]);
-/* IPv6's: the one sysctl nsgate changed for each interface (the uplinks'
- * force_forwarding; without it accept_ra, and "all" for the global
- * switch), as one line "KEY OLD NEW" in /run/nsgate/forwarding/IFNAME.saved6:
- * KEY relative to /proc/sys, the value before and the one nsgate wrote. */
-int state_forward6_save(const char *ifname, const char *line);
-int state_forward6_get(const char *ifname, char *buf, size_t len);
-int state_forward6_forget(const char *ifname);
-int state_forward6_names(char (**ret)[GW_NAME_MAX + 1]);
+int state_forward_names(int family, char (**ret)[GW_NAME_MAX + 1]);
 /* The seed of the host's ULA /48 (ipam_ula_pool): /etc/machine-id, or
  * without one a random seed kept in /run/nsgate/ula-seed. */
 int state_ula_seed(uint8_t seed[16]);

@@ -576,15 +576,28 @@ static size_t dns_query(uint16_t id, uint8_t q[17])
  * kernel then reports an ICMP error (nothing listens, no route) on it. */
 static int dns_send(const struct ip_addr *server, uint16_t id)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
-				   .sin_addr.s_addr = htonl(server->v4) };
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} to = { 0 };
+	socklen_t to_len;
 	uint8_t q[17];
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err;
+	int fd, err;
 
+	if (ip_addr_is_v4(server)) {
+		to.v4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(53),
+					      .sin_addr.s_addr = htonl(server->v4) };
+		to_len = sizeof(to.v4);
+	} else {
+		to.v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(53) };
+		memcpy(&to.v6.sin6_addr, server->v6, sizeof(server->v6));
+		to_len = sizeof(to.v6);
+	}
+	fd = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    send(fd, q, dns_query(id, q), 0) >= 0)
+	if (connect(fd, &to.sa, to_len) == 0 && send(fd, q, dns_query(id, q), 0) >= 0)
 		return fd;
 	err = -errno;
 	close(fd);
@@ -713,7 +726,7 @@ static void check_dns(struct doctor *d, const struct gw_view *v, int nsfd)
 		problem(d, n, "dns", "", "cannot read " NETNS_ETC_DIR "/%s/resolv.conf: %s", n,
 			strerror(-k));
 	else if (k == 0)
-		problem(d, n, "dns", fix, "no IPv4 nameserver in " NETNS_ETC_DIR "/%s/resolv.conf", n);
+		problem(d, n, "dns", fix, "no nameserver in " NETNS_ETC_DIR "/%s/resolv.conf", n);
 	/* Without its namespace, the namespace's finding says why. */
 	if (k <= 0 || nsfd < 0)
 		return;
@@ -742,13 +755,19 @@ static void check_dns(struct doctor *d, const struct gw_view *v, int nsfd)
  * chain drops its DNS (the FIB's verdict for the query: delivered locally). */
 static bool dns_on_host(struct doctor *d, const struct gw_view *v)
 {
-	struct ip_addr srv[GW_DNS_MAX], ns = spec_ns_addr(&v->state.spec.subnet);
+	const struct gw_spec *spec = &v->state.spec;
+	struct ip_addr srv[GW_DNS_MAX], ns4 = spec_ns_addr(&spec->subnet);
+	struct ip_addr ns6 = spec_ns_addr6(&spec->subnet6);
 	int k = dns_read_servers(v->name, srv, GW_DNS_MAX);
 
 	for (int i = 0; i < k; i++) {
+		const struct ip_addr *from = ip_addr_is_v4(&srv[i]) ? &ns4 : &ns6;
 		unsigned type = RTN_UNSPEC;
 
-		if (link_route_input(d->s->host, &srv[i], &ns, v->link.ifindex, &type) == 0 &&
+		/* An IPv6 server of an IPv4-only gateway is never asked. */
+		if (!ip_addr_is_set(from))
+			continue;
+		if (link_route_input(d->s->host, &srv[i], from, v->link.ifindex, &type) == 0 &&
 		    type == RTN_LOCAL)
 			return true;
 	}

@@ -38,10 +38,10 @@ static void uplink_restore(const char *ifname)
 	char key[64], old[16], cur[16];
 
 	forwarding_key(ifname, key);
-	if (state_forward_get(ifname, old, sizeof(old)) == 0 && strcmp(old, "1") &&
+	if (state_forward_get(AF_INET, ifname, old, sizeof(old)) == 0 && strcmp(old, "1") &&
 	    sysctl_read(key, cur, sizeof(cur)) == 0 && !strcmp(cur, "1"))
 		sysctl_write(key, old);
-	state_forward_forget(ifname);
+	state_forward_forget(AF_INET, ifname);
 }
 
 /* fwd_guard holds exactly the uplinks with a saved value: the others' go,
@@ -49,7 +49,7 @@ static void uplink_restore(const char *ifname)
 static int guard_prune(struct nftx *nft, struct nsg_err *e)
 {
 	_cleanup_free_ char (*keep)[GW_NAME_MAX + 1] = NULL;
-	int n = state_forward_names(&keep), r;
+	int n = state_forward_names(AF_INET, &keep), r;
 	size_t found;
 
 	if (n < 0)
@@ -69,7 +69,7 @@ void forward_settle(struct session *s, bool last)
 	/* An older nsgate saved the global switch here. Whatever it is now
 	 * stays: someone may rely on it. */
 	state_forward_legacy_drop();
-	n = state_forward_names(&names);
+	n = state_forward_names(AF_INET, &names);
 	if (n <= 0)
 		return;
 	on = forward_global();
@@ -77,7 +77,7 @@ void forward_settle(struct session *s, bool last)
 		return;
 	for (int i = 0; i < n; i++) {
 		if (on)
-			state_forward_forget(names[i]);
+			state_forward_forget(AF_INET, names[i]);
 		else
 			uplink_restore(names[i]);
 	}
@@ -101,12 +101,12 @@ static int uplink_on(const char *ifname, struct fwd_change *ch, struct nsg_err *
 	if (strcmp(cur, "0"))
 		return 0;
 	/* Saved first: a crash between the two leaves a value to restore. */
-	r = state_forward_save(ifname, cur);
+	r = state_forward_save(AF_INET, ifname, cur);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, STATE_DIR "/forwarding/%s.saved", ifname);
 	r = sysctl_write(key, "1");
 	if (r < 0) {
-		state_forward_forget(ifname);
+		state_forward_forget(AF_INET, ifname);
 		return nsg_fail(e, r, NULL, "sysctl %s", key);
 	}
 	snprintf(ch->turned[ch->n++], sizeof(ch->turned[0]), "%.15s", ifname);
@@ -157,7 +157,7 @@ void forward_uplinks_undo(struct session *s, struct fwd_change *ch)
 int forward_guard_queue(struct nftx *nft)
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
-	int n = state_forward_names(&names), r;
+	int n = state_forward_names(AF_INET, &names), r;
 
 	if (n < 0)
 		return n;

@@ -45,12 +45,12 @@ static int change(const char *name, const char *key, const char *want, struct fw
 	if (ch->n >= ARRAY_SIZE(ch->turned))
 		return nsg_fail(e, -E2BIG, "too many interfaces to change", "IPv6 forwarding");
 	snprintf(line, sizeof(line), "%s %s %s", key, cur, want);
-	r = state_forward6_save(name, line);
+	r = state_forward_save(AF_INET6, name, line);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, STATE_DIR "/forwarding/%s.saved6", name);
 	r = sysctl_write(key, want);
 	if (r < 0) {
-		state_forward6_forget(name);
+		state_forward_forget(AF_INET6, name);
 		return nsg_fail(e, r, NULL, "sysctl %s", key);
 	}
 	snprintf(ch->turned[ch->n++], sizeof(ch->turned[0]), "%.15s", name);
@@ -63,22 +63,26 @@ static void restore(const char *name)
 {
 	char line[160], key[128], old[16], want[16], cur[16];
 
-	if (state_forward6_get(name, line, sizeof(line)) == 0 &&
+	if (state_forward_get(AF_INET6, name, line, sizeof(line)) == 0 &&
 	    sscanf(line, "%127s %15s %15s", key, old, want) == 3 &&
 	    !strncmp(key, "net/ipv6/conf/", 14) && !strstr(key, "..") &&
 	    sysctl_read(key, cur, sizeof(cur)) == 0 && !strcmp(cur, want))
 		sysctl_write(key, old);
-	state_forward6_forget(name);
+	state_forward_forget(AF_INET6, name);
 }
 
+/* Read once a process: a kernel does not gain or lose the sysctl while it
+ * runs, and up asks several times. */
 bool forward6_per_interface(void)
 {
+	static int known = -1;
 	char cur[16];
 
-	/* Tests take the older kernels' path on this one. */
-	if (getenv(GW_NO_FORCE_FORWARDING_ENV))
-		return false;
-	return sysctl_read(FORCE_FORWARDING_ALL, cur, sizeof(cur)) == 0;
+	if (known < 0)
+		/* Tests take the older kernels' path on this one. */
+		known = !getenv(GW_NO_FORCE_FORWARDING_ENV) &&
+			sysctl_read(FORCE_FORWARDING_ALL, cur, sizeof(cur)) == 0;
+	return known;
 }
 
 static bool is_gateway_link(const char *ifname)
@@ -110,6 +114,7 @@ static int global_on(struct fwd6_change *ch, struct nsg_err *e)
 int forward6_on(struct session *s, const char *uplink, struct fwd6_change *ch, struct nsg_err *e)
 {
 	char ifs[LINK_DEFAULT_IFACES_MAX][IF_NAMESIZE], all[16], saved[160];
+	bool per_if;
 	int n, r = 0;
 
 	memset(ch, 0, sizeof(*ch));
@@ -119,11 +124,12 @@ int forward6_on(struct session *s, const char *uplink, struct fwd6_change *ch, s
 				"sysctl " IPV6_FORWARDING_ALL);
 	/* Someone forwards everything already (not nsgate: its own switch
 	 * stays on until the last gateway). */
-	if (!strcmp(all, "1") && state_forward6_get(ALL_NAME, saved, sizeof(saved)) < 0)
+	if (!strcmp(all, "1") && state_forward_get(AF_INET6, ALL_NAME, saved, sizeof(saved)) < 0)
 		return 0;
-	if (!forward6_per_interface())
+	per_if = forward6_per_interface();
+	if (!per_if)
 		r = global_on(ch, e);
-	if (r < 0 || !forward6_per_interface())
+	if (r < 0 || !per_if)
 		goto out;
 	if (uplink[0]) {
 		snprintf(ifs[0], sizeof(ifs[0]), "%.15s", uplink);
@@ -152,7 +158,7 @@ out:
  * fwd_guard6. Returns the count; *ret malloc'ed. */
 static int guarded(char (**ret)[GW_NAME_MAX + 1])
 {
-	int n = state_forward6_names(ret), k = 0;
+	int n = state_forward_names(AF_INET6, ret), k = 0;
 
 	for (int i = 0; i < n; i++)
 		if (strcmp((*ret)[i], ALL_NAME))
@@ -204,7 +210,7 @@ void forward6_settle(struct session *s, bool last)
 
 	if (!last)
 		return;
-	n = state_forward6_names(&names);
+	n = state_forward_names(AF_INET6, &names);
 	/* The global switch first, as in forward6_undo. */
 	for (int i = 0; i < n; i++)
 		if (!strcmp(names[i], ALL_NAME))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "nsgate/fileio.h"
@@ -594,44 +595,30 @@ static int forward_forget(const char *ifname, const char *suffix)
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int state_forward_save(const char *ifname, const char *old)
+/* IPv4's saved value in IFNAME.saved, IPv6's line in IFNAME.saved6. */
+static const char *forward_suffix(int family)
 {
-	return forward_save(ifname, ".saved", old);
+	return family == AF_INET6 ? ".saved6" : ".saved";
 }
 
-int state_forward_get(const char *ifname, char *buf, size_t len)
+int state_forward_save(int family, const char *ifname, const char *text)
 {
-	return forward_get(ifname, ".saved", buf, len);
+	return forward_save(ifname, forward_suffix(family), text);
 }
 
-int state_forward_forget(const char *ifname)
+int state_forward_get(int family, const char *ifname, char *buf, size_t len)
 {
-	return forward_forget(ifname, ".saved");
+	return forward_get(ifname, forward_suffix(family), buf, len);
 }
 
-int state_forward_names(char (**ret)[GW_NAME_MAX + 1])
+int state_forward_forget(int family, const char *ifname)
 {
-	return names_in(FORWARD_DIR, ".saved", ifname_ok, ret);
+	return forward_forget(ifname, forward_suffix(family));
 }
 
-int state_forward6_save(const char *ifname, const char *line)
+int state_forward_names(int family, char (**ret)[GW_NAME_MAX + 1])
 {
-	return forward_save(ifname, ".saved6", line);
-}
-
-int state_forward6_get(const char *ifname, char *buf, size_t len)
-{
-	return forward_get(ifname, ".saved6", buf, len);
-}
-
-int state_forward6_forget(const char *ifname)
-{
-	return forward_forget(ifname, ".saved6");
-}
-
-int state_forward6_names(char (**ret)[GW_NAME_MAX + 1])
-{
-	return names_in(FORWARD_DIR, ".saved6", ifname_ok, ret);
+	return names_in(FORWARD_DIR, forward_suffix(family), ifname_ok, ret);
 }
 
 #define MACHINE_ID_FILE "/etc/machine-id"

@@ -3,7 +3,7 @@
 # the host's IPv6 nameservers too (a loopback ::1 replaced by the upstream
 # servers, as 127.0.0.53 is), an IPv4-only gateway's only the IPv4 ones;
 # --dns takes IPv6 addresses; a lookup inside the namespace goes to an IPv6
-# nameserver in inet through NAT66.
+# nameserver in inet through NAT66, and doctor queries IPv6 nameservers.
 # Runs inside lab.sh's hermetic lab, made dual-stack by lab_ipv6 (lib.sh);
 # /etc/resolv.conf and /run/systemd are the lab's own tmpfs files here.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
@@ -81,6 +81,18 @@ lookup_over_ipv6() {
 	grep -q '^2001:db8:99::7 ' <<<"$LAST_OUT" || fail "getent ahosts example.test in dual: no 2001:db8:99::7: $LAST_OUT"
 	grep -q "example.test from $UPLINK6_ADDR" "$log" ||
 		fail "dnsmasq did not log a query from $UPLINK6_ADDR (NAT66): $(cat "$log")"
+	# doctor asks the same server from inside the namespace, over IPv6.
+	expect_exit 0 nsg doctor dual
+	[ "$LAST_OUT" = "dual: ok" ] || fail "doctor dual with [$INET6_ADDR]:53 answering: $LAST_OUT"
+	expect_exit 0 nsg doctor dual --json
+	assert_json "$LAST_OUT" '.healthy == true and any(.findings[]; .check == "dns" and .problem == false)' \
+		"doctor dual --json: the dns check passed"
+	# A second IPv6 server that nothing answers on: named, the first not.
+	printf 'nameserver %s\nnameserver 2001:db8:1::99\n' "$INET6_ADDR" >/etc/netns/dual/resolv.conf
+	expect_exit 1 nsg doctor dual
+	grep -Eq '^dual: dns: nameserver 2001:db8:1::99 does not answer.*; fix: ' <<<"$LAST_OUT" ||
+		fail "doctor dual with 2001:db8:1::99 silent does not name it: $LAST_OUT"
+	grep -Fq "nameserver $INET6_ADDR " <<<"$LAST_OUT" && fail "doctor dual blames $INET6_ADDR, which answers: $LAST_OUT"
 	down_ok dual
 	assert_no_residue6 dual
 	pass "getent ahosts example.test in dual asks [$INET6_ADDR]:53 (seen from $UPLINK6_ADDR) and gets 203.0.113.7 and 2001:db8:99::7"
