@@ -25,39 +25,48 @@
 #               family, unpublish (timed). Sizes ascend in odd rounds,
 #               descend in even ones; the families alternate.
 #   tput        iperf3, one TCP stream, namespace -> inet (client in the
-#               namespace, server in inet), rows rotating every round:
+#               namespace, server in inet). Two blocks a round, their order
+#               alternating, the rows of each rotating:
+#               host block: nsgate gateway "t" (dual-stack) is up, as on
+#               every host with a NAT, and with it conntrack for the whole
+#               host (its nat chains register it): the peers' harness and
+#               bench/README's NAT44 figure measure plain routing this way.
 #                 plain6  a hand-made veth namespace "plain" (2001:db8:2::2/64),
 #                         routed by the lab host without NAT (inet has a route
-#                         to 2001:db8:2::/64), no nftables table at all: what
-#                         the kernel forwards when nobody filters or translates
-#                 ct6     plain6 with a table whose forward chain only
-#                         makes the kernel track the flows: conntrack's share
-#                 masq6   plain6 with the kernel's masquerade by hand (one
+#                         to 2001:db8:2::/64): what the host forwards with
+#                         nsgate's table loaded but no rule of it for this
+#                         namespace (the target's baseline)
+#                 nat66   gateway t: masquerade to 2001:db8:1::1, its guard
+#                         and forward chains, conntrack
+#                 plain4, nat44  the same over IPv4 (198.18.0.2/30)
+#               t comes up before the block (SETTLE s, the kernel's deferred
+#               work) and goes down after it (SETTLE s, the namespace's
+#               cleanup).
+#               bare block: no table at all, no conntrack:
+#                 bare6   the plain namespace routed by a host without any
+#                         netfilter: the kernel's limit
+#                 ct6     bare6 with a table whose forward chain only makes
+#                         the kernel track the flows: conntrack's share
+#                 masq6   bare6 with the kernel's masquerade by hand (one
 #                         rule): NAT66 without nsgate's other rules
-#                 nat66   nsgate gateway "t" (dual-stack): masquerade to
-#                         2001:db8:1::1, its guard and forward chains,
-#                         conntrack; up before the NAT rows (SETTLE s, the
-#                         kernel's deferred work) and down after them
-#                         (SETTLE s, the namespace's cleanup), so that the
-#                         other rows run without nsgate's table
-#                 plain4, ct4, masq4, nat44  the same over IPv4 (198.18.0.2/30)
-#               Forwarding for plain*: force_forwarding=1 on vplain and up0
-#               (what nsgate sets on its own veth and the uplink), IPv4
-#               conf.{vplain,up0}.forwarding=1.
+#                 bare4   bare6 over IPv4
+#               Forwarding for the plain namespace: force_forwarding=1 on
+#               vplain and up0 (what nsgate sets on its own veth and the
+#               uplink), IPv4 conf.{vplain,up0}.forwarding=1.
 # Rows: $RESULTS/ipv6-{updown,conn,tput}.tsv (EXP ROW METRIC ROUND VALUE).
 . "$BENCH_DIR/common-steps.sh"
 need_tools ip nft iperf3 conntrack jq ss ping
 PHASES=${PHASES:-updown conn tput}
 UP_ROUNDS=${UP_ROUNDS:-30}
 UP_CASES=${UP_CASES:-dual v4}
-CONN_ROUNDS=${CONN_ROUNDS:-15}
+CONN_ROUNDS=${CONN_ROUNDS:-30}
 CONN_SIZES=${CONN_SIZES:-1 100000}
 CONN_FAMILIES=${CONN_FAMILIES:-6 4}
 CONNS=${CONNS:-2000}
 SETTLE=${SETTLE:-1}
 LOAD_CAP=${LOAD_CAP:-60}
 TPUT_ROUNDS=${TPUT_ROUNDS:-20}
-TPUT_ROWS=${TPUT_ROWS:-plain6 ct6 masq6 nat66 plain4 nat44}
+TPUT_ROWS=${TPUT_ROWS:-plain6 nat66 plain4 nat44 bare6 ct6 masq6 bare4}
 IPERF_T=${IPERF_T:-4}
 UP6=2001:db8:1::1 INET6=2001:db8:1::2
 PLAIN6_HOST=2001:db8:2::1 PLAIN6=2001:db8:2::2 PLAIN4_HOST=198.18.0.1 PLAIN4=198.18.0.2
@@ -215,13 +224,20 @@ iperf_from() { # iperf_from NS ADDR -> Gbit/s received, or nothing
 }
 # masq_check: the warm-up's iperf3 flows from t were masqueraded (the reply
 # goes to the uplink's address), IPv6 and IPv4 alike.
+# The plain rows' flows of the same block were tracked but not translated
+# (the reply goes to the plain namespace's own address): the host block's
+# baseline pays conntrack, as every host with a NAT does.
 masq_check() {
 	local r a
-	for r in "${nat[@]}"; do
-		a=$UP6
-		[ "$r" = nat44 ] && a=$UPLINK_ADDR
+	for r in "${host[@]}"; do
+		case $r in
+		nat66) a=$UP6 ;;
+		nat44) a=$UPLINK_ADDR ;;
+		plain6) a=$PLAIN6 ;;
+		plain4) a=$PLAIN4 ;;
+		esac
 		conntrack -L -f "ipv${r: -1}" -p tcp --orig-port-dst $IPF 2>/dev/null | grep -F -- "dst=$a sport=$IPF" >/dev/null ||
-			fail "$r: no masqueraded flow to port $IPF in conntrack: $(conntrack -L -p tcp 2>&1 | head -5)"
+			fail "$r: no flow to port $IPF whose reply goes to $a in conntrack: $(conntrack -L -p tcp 2>&1 | head -5)"
 	done
 }
 # bench_table ct|masq|off: for the ct rows a table that only makes the kernel
@@ -261,33 +277,46 @@ tput_row() { # tput_row ROW ROUND
 	rec ipv6-tput "$1" gbps "$2" "${g:-FAIL}"
 	echo "  ipv6: tput round $2 $1: ${g:-FAIL} Gbit/s" >&2
 }
+# tput_host ROUND: the host block, rows host[] with gateway t up.
+tput_host() {
+	local r
+	"$NSGATE" up t --ipv6=auto >/dev/null || fail "nsgate up t"
+	case " ${host[*]} " in *" nat66 "*) expect_family t dual ;; esac
+	WAIT_TRIES=500 wait_for ip netns exec t ping -c1 -W1 -q "$INET_ADDR" || fail "t: no route to $INET_ADDR"
+	case " ${host[*]} " in *" nat66 "*)
+		WAIT_TRIES=500 wait_for ip netns exec t ping -6 -c1 -W1 -q $INET6 || fail "t: no route to $INET6" ;;
+	esac
+	# The kernel's deferred work of up (and below, of down: the
+	# namespace's cleanup) must not run during a row.
+	sleep "$SETTLE"
+	for r in $(rotate $(($1 % ${#host[@]})) "${host[@]}"); do tput_row "$r" "$1"; done
+	[ "$1" = 0 ] && masq_check
+	"$NSGATE" down t || fail "nsgate down t"
+	sleep "$SETTLE"
+}
 phase_tput() {
-	local round blk nat=() plain=() r
-	for r in $TPUT_ROWS; do case $r in nat*) nat+=("$r") ;; plain* | ct* | masq*) plain+=("$r") ;; *) fail "row $r" ;; esac; done
+	local round blk host=() bare=() nat=() r
+	for r in $TPUT_ROWS; do
+		case $r in
+		nat*) host+=("$r") nat+=("$r") ;;
+		plain*) host+=("$r") ;;
+		bare* | ct* | masq*) bare+=("$r") ;;
+		*) fail "row $r" ;;
+		esac
+	done
 	plain_setup
 	ip netns exec inet timeout 3600 iperf3 -s -p $IPF >/dev/null 2>&1 &
 	wait_for listening inet $IPF || fail "iperf3 server in inet"
 	nft list tables | grep -q . && fail "a table exists before the throughput rows: $(nft list tables)"
 	for round in $(seq 0 "$TPUT_ROUNDS"); do   # round 0: a warm-up, not recorded
-		for blk in $(rotate $((round % 2)) plain nat); do
-			if [ "$blk" = plain ]; then
-				for r in $(rotate $((round % ${#plain[@]})) "${plain[@]}"); do tput_row "$r" "$round"; done
+		for blk in $(rotate $((round % 2)) host bare); do
+			if [ "$blk" = host ]; then
+				[ ${#host[@]} -gt 0 ] && tput_host "$round"
 				continue
 			fi
-			[ ${#nat[@]} -gt 0 ] || continue
-			"$NSGATE" up t --ipv6=auto >/dev/null || fail "nsgate up t"
-			case " ${nat[*]} " in *" nat66 "*) expect_family t dual ;; esac
-			WAIT_TRIES=500 wait_for ip netns exec t ping -c1 -W1 -q "$INET_ADDR" || fail "t: no route to $INET_ADDR"
-			case " ${nat[*]} " in *" nat66 "*)
-				WAIT_TRIES=500 wait_for ip netns exec t ping -6 -c1 -W1 -q $INET6 || fail "t: no route to $INET6" ;;
-			esac
-			# The kernel's deferred work of up (and below, of down: the
-			# namespace's cleanup) must not run during a row.
-			sleep "$SETTLE"
-			for r in $(rotate $((round % ${#nat[@]})) "${nat[@]}"); do tput_row "$r" "$round"; done
-			[ "$round" = 0 ] && masq_check
-			"$NSGATE" down t || fail "nsgate down t"
-			sleep "$SETTLE"
+			[ ${#bare[@]} -gt 0 ] || continue
+			nft list tables | grep -q . && fail "a table exists in the bare block: $(nft list tables)"
+			for r in $(rotate $((round % ${#bare[@]})) "${bare[@]}"); do tput_row "$r" "$round"; done
 		done
 	done
 }
