@@ -153,10 +153,11 @@ def tput():
                      fails.get((row, "gbps"), 0),
                      f"{statistics.median(v.values()):.2f} ({min(v.values()):.2f}..{max(v.values()):.2f})"] + cells)
     for fam, name in (("6", "NAT66"), ("4", "NAT44")):
-        r = ratio("nat" + fam, "plain" + fam)
+        nat_row = "nat" + fam * 2   # nat66, nat44
+        r = ratio(nat_row, "plain" + fam)
         if r is None:
             continue
-        v, ref = t[("nat" + fam, "gbps")], t[("plain" + fam, "gbps")]
+        v, ref = t[(nat_row, "gbps")], t[("plain" + fam, "gbps")]
         targets.append((f"{name} throughput namespace -> inet >= 0.97x plain IPv{fam} routing on the same host"
                         + ("" if fam == "6" else " (reference: bench/README's NAT44 target)"),
                         f"{r:.3f}x (median of per-round ratios; medians {statistics.median(v.values()):.2f} "
