@@ -207,6 +207,14 @@ void gateway_doctor_clear(struct gw_doctor_report *r);
 
 /* The user's command of `nsgate run`: a child inside the gateway's
  * namespace, signals passed on, its exit status returned. */
+struct run_request {
+	const char *netns_path;  /* the gateway's network namespace */
+	const char *etc_name;    /* /etc/netns/NAME files over /etc */
+	const char *user;        /* NULL: as we are */
+	bool pid;                /* PID 1 of new PID, UTS and IPC namespaces, own /proc */
+	const char *hostname;    /* NULL: the host's (a copy of it, with pid) */
+	char *const *argv;
+};
 /* Run argv in the network namespace at netns_path, with /etc/netns/etc_name
  * files over /etc (like ip netns exec), as user (NULL: as we are). SIGINT,
  * SIGTERM, SIGHUP and SIGQUIT sent to nsgate go to the command (a terminal's
@@ -216,9 +224,14 @@ void gateway_doctor_clear(struct gw_doctor_report *r);
  * (execvp found no such command) or NSG_KIND_CMD_CANNOT_RUN (entering the
  * namespace, becoming user or execvp failed otherwise). When the command
  * has ended, whatever it started and left is ended too (nsgate is their
- * subreaper): SIGTERM, then SIGKILL after a grace of 2 s. */
-int run_command(const char *netns_path, const char *etc_name, const char *user,
-		char *const argv[], int *ret_status, struct nsg_err *e);
+ * subreaper): SIGTERM, then SIGKILL after a grace of 2 s. With pid, argv
+ * is PID 1 of a PID namespace of its own (and of UTS and IPC ones, with a
+ * /proc of its own); a signal passed on that it neither handles nor
+ * ignores is dropped by the kernel, so 2 s later (at once on a second
+ * signal) it gets SIGKILL (exit status 137), which ends everything in the
+ * namespace, as its own end does. With hostname, a UTS namespace of its
+ * own of that name (checked by spec_hostname_check). */
+int run_command(const struct run_request *rq, int *ret_status, struct nsg_err *e);
 
 /* --------------------------------------------------------------- watch */
 

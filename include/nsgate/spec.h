@@ -90,6 +90,13 @@ bool spec_name_known(const char *name);
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
 /* An interface name as the kernel accepts it (--uplink, the namespace side). */
 int spec_ifname_check(const char *ifname, struct nsg_err *e);
+/* run --hostname NAME: what the kernel takes (1 to HOST_NAME_MAX, 64, bytes)
+ * and a resolver does (RFC 1123: dot-separated labels of 1 to 63 letters,
+ * digits and '-', no label starting or ending with '-'). -EINVAL, or
+ * -ENAMETOOLONG past 64 bytes, with a reason in e. */
+#define SPEC_HOSTNAME_MAX 64
+#define SPEC_HOSTNAME_LABEL_MAX 63
+int spec_hostname_check(const char *name, struct nsg_err *e);
 /* --netns ARG: a decimal PID, a path (contains '/'), or an `ip netns` name. */
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
 /* --dns auto|none|ADDR[,ADDR]... (IPv4 or IPv6 addresses; IPv6 ones are

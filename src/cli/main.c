@@ -12,7 +12,7 @@
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] [--no-host]\n" \
 		  "                 [--firewall auto|none] [--ipv6 auto|on|off] [--subnet6 PREFIX]\n" \
-		  "                 -- CMD [ARG]..."
+		  "                 [--pid] [--hostname NAME] -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
 #define USAGE_APPLY "nsgate apply FILE [--prune]"
 #define USAGE_WATCH "nsgate watch"
@@ -121,7 +121,13 @@ static const struct command commands[] = {
 	  "killed, the next 'nsgate gc', 'up' or 'run' removes what it left.\n\n"
 	  "  --name NAME       the gateway's name (default run-PID)\n"
 	  "  --user USER       run CMD as USER (groups, uid, HOME), after the namespace\n"
-	  "                    is set up as root\n" },
+	  "                    is set up as root\n"
+	  "  --pid             CMD is PID 1 of new PID, UTS and IPC namespaces, with its\n"
+	  "                    own /proc; everything in them ends with it. A signal\n"
+	  "                    passed on that CMD neither handles nor ignores is dropped\n"
+	  "                    (PID 1): 2 s later, CMD gets SIGKILL (exit 137)\n"
+	  "  --hostname NAME   CMD's host name, in a UTS namespace of its own (the host's\n"
+	  "                    never changes): 1 to 64 bytes of A-Z a-z 0-9 - and .\n" },
 	{ "apply", cmd_apply, USAGE_APPLY,
 	  "Bring the kernel to exactly the gateways FILE declares (see nsgate.conf in\n"
 	  "conf/): create the missing, change what changed with the fewest operations\n"

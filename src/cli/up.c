@@ -10,7 +10,7 @@
 /* --------------------------------------------------------------------- up */
 
 enum { O_SUBNET = OPT_LONG, O_UPLINK, O_NETNS, O_DNS, O_PUBLISH, O_FORCE, O_NO_HOST, O_NAME,
-       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6 };
+       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6, O_PID, O_HOSTNAME };
 
 /* What up and run share: the gateway's options. */
 struct up_args {
@@ -19,6 +19,8 @@ struct up_args {
 	struct gw_up_opts opts;
 	const char *user;         /* run --user */
 	bool named;               /* run --name */
+	bool pid;                 /* run --pid */
+	const char *hostname;     /* run --hostname */
 };
 
 /* One option of up or run (c from getopt_long, optarg its value): -1 to go
@@ -50,6 +52,18 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 	case O_FIREWALL: r = spec_firewall_parse(optarg, s, &e); break;
 	case O_IPV6: r = spec_ipv6_parse(optarg, s, &e); break;
 	case O_SUBNET6: r = spec_subnet6_parse(optarg, s, &e); break;
+	case O_PID:
+	case O_HOSTNAME:
+		if (!run)
+			return usage_error(cmd, "option \"--%s\": only for run",
+					   c == O_PID ? "pid" : "hostname");
+		if (c == O_PID) {
+			a->pid = true;
+			break;
+		}
+		r = spec_hostname_check(optarg, &e);
+		a->hostname = optarg;
+		break;
 	case O_NAME:
 	case O_USER:
 		if (!run)
@@ -87,6 +101,8 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		{ "subnet6", required_argument, NULL, O_SUBNET6 },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "user", required_argument, NULL, O_USER },
+		{ "pid", no_argument, NULL, O_PID },
+		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ 0 }
 	};
 	bool run = !strcmp(cmd, "run");
@@ -175,6 +191,7 @@ int cmd_run(int argc, char *argv[])
 {
 	struct up_args a = { 0 };
 	struct gw_up_result res;
+	struct run_request rq;
 	struct nsg_err e = { 0 };
 	bool found;
 	int r, status, code = up_args_parse(argc, argv, "run", &a);
@@ -197,7 +214,10 @@ int cmd_run(int argc, char *argv[])
 		goto out;
 	}
 	up_warnings(a.spec.name, &res);
-	r = run_command(res.state.spec.netns_path, a.spec.name, a.user, argv + optind, &status, &e);
+	rq = (struct run_request){ .netns_path = res.state.spec.netns_path, .etc_name = a.spec.name,
+				   .user = a.user, .pid = a.pid, .hostname = a.hostname,
+				   .argv = argv + optind };
+	r = run_command(&rq, &status, &e);
 	code = r < 0 ? report(&e, r) : status;
 	memset(&e, 0, sizeof(e));
 	r = gateway_down(a.spec.name, &found, &e);

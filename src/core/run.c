@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "nsgate/fileio.h"
+#include "nsgate/isolate.h"
 #include "nsgate/netns.h"
 #include "nsgate/nsgate.h"
 
@@ -45,21 +47,31 @@ static int become(const char *user)
 	return 0;
 }
 
+/* If nsgate dies, so does the command: its network is going away. This
+ * is all a process can ask for itself: when nsgate is SIGKILLed, only the
+ * command gets the signal, and what it started is its to end. A PID 1
+ * (pid1) gets SIGKILL, as it ignores a SIGTERM it has no handler for, and
+ * its end is its whole namespace's. False when nsgate is dead already
+ * (before the prctl): its read end of the error pipe, the only one left
+ * (the child closed its own), is gone. getppid() could not tell: PID 1's
+ * parent is outside its namespace, 0 to it. */
+static bool parent_death_signal(bool pid1, int err_fd)
+{
+	struct pollfd p = { .fd = err_fd, .events = POLLOUT };
+
+	prctl(PR_SET_PDEATHSIG, pid1 ? SIGKILL : SIGTERM);
+	return poll(&p, 1, 0) >= 0 && !(p.revents & POLLERR);
+}
+
 /* In the child: never returns. A failure before the command runs goes to
  * the parent as the struct nsg_err itself, over err_fd (close-on-exec: the
  * parent reads EOF once execvp succeeded), for the CLI to report. */
-static void child(pid_t parent, const char *netns_path, const char *etc_name,
-		  const char *user, char *const argv[], const sigset_t *old, int err_fd)
+static void child(const struct run_request *rq, const sigset_t *old, int err_fd)
 {
 	struct nsg_err e = { 0 };
 	int r;
 
-	/* If nsgate dies, so does the command: its network is going away. This
-	 * is all a process can ask for itself: when nsgate is SIGKILLed, only
-	 * the command gets SIGTERM, and what it started is its to end. Dead
-	 * already (before the prctl): the command is not started at all. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
+	if (!parent_death_signal(rq->pid, err_fd))
 		_exit(126);
 	/* The signals nsgate passes on must be able to end the command, even
 	 * when nsgate was started ignoring them (a shell's background job
@@ -67,24 +79,29 @@ static void child(pid_t parent, const char *netns_path, const char *etc_name,
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
 		signal(forwarded[i], SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
-	/* The mounts need root: the user switch comes after them. */
-	r = netns_enter(netns_path, etc_name, &e);
-	if (r == 0 && user) {
-		r = become(user);
+	/* The mounts and the host name need root: the user switch comes after. */
+	r = netns_enter(rq->netns_path, rq->etc_name, &e);
+	if (r == 0)
+		r = isolate_enter(rq->pid, rq->hostname, &e);
+	if (r == 0 && rq->user) {
+		r = become(rq->user);
 		if (r < 0)
-			nsg_fail(&e, r, r == -ESRCH ? "no such user" : NULL, "--user \"%s\"", user);
+			nsg_fail(&e, r, r == -ESRCH ? "no such user" : NULL, "--user \"%s\"", rq->user);
+		/* A new uid clears the parent-death signal: asked for again. */
+		else if (!parent_death_signal(rq->pid, err_fd))
+			_exit(126);
 	}
 	if (r == 0) {
 		int err;
 
-		execvp(argv[0], argv);
+		execvp(rq->argv[0], rq->argv);
 		err = errno;
 		/* As a shell tells them apart (127 and 126): a command that is not
 		 * there, and anything else that keeps it from running. A detail
 		 * netns_enter got past is no part of this error. */
 		e = (struct nsg_err){ 0 };
 		nsg_fail_kind(&e, err == ENOENT ? NSG_KIND_CMD_NOT_FOUND : NSG_KIND_CMD_CANNOT_RUN,
-			      -err, NULL, "exec \"%s\"", argv[0]);
+			      -err, NULL, "exec \"%s\"", rq->argv[0]);
 	} else {
 		e.kind = NSG_KIND_CMD_CANNOT_RUN;
 	}
@@ -260,22 +277,41 @@ static long long now_ms(void)
 	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
 }
 
+/* The next signal of set, waiting at most until deadline (now_ms()'s
+ * clock; 0: no limit): its number, -ETIMEDOUT at the deadline, or -EINTR. */
+static int next_signal(const sigset_t *set, long long deadline, siginfo_t *si)
+{
+	long long left = deadline - now_ms();
+	struct timespec ts;
+	int sig;
+
+	if (!deadline) {
+		sig = sigwaitinfo(set, si);
+	} else if (left <= 0) {
+		return -ETIMEDOUT;
+	} else {
+		ts = (struct timespec){ .tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000 };
+		sig = sigtimedwait(set, si, &ts);
+	}
+	if (sig < 0)
+		return errno == EAGAIN ? -ETIMEDOUT : -EINTR;
+	return sig;
+}
+
 /* Reap until no child is left (0), for at most ms (-ETIMEDOUT). Woken by
  * SIGCHLD, not by polling. A signal nsgate passes on ends the wait early
  * (-EINTR): a second Ctrl-C or SIGTERM cuts the grace short. */
 static int wait_childless(const sigset_t *set, long ms)
 {
-	long long end = now_ms() + ms, left;
-	struct timespec ts;
+	long long end = now_ms() + ms;
 	siginfo_t si;
-	int st;
+	int st, sig;
 
 	while (reap_ended(0, &st) != -ECHILD) {
-		left = end - now_ms();
-		if (left <= 0)
+		sig = next_signal(set, end, &si);
+		if (sig == -ETIMEDOUT)
 			return -ETIMEDOUT;
-		ts = (struct timespec){ .tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000 };
-		if (sigtimedwait(set, &si, &ts) > 0 && si.si_signo != SIGCHLD)
+		if (sig > 0 && sig != SIGCHLD)
 			return -EINTR;
 	}
 	return 0;
@@ -300,27 +336,61 @@ static void end_leftovers(pid_t self, const struct proc_info *cmd, const sigset_
 	}
 }
 
-/* Pass signals on to the command until it ends; its wait status. Orphans
- * that end meanwhile are reaped as they go. */
-static int wait_command(pid_t pid, const sigset_t *set)
+/* Whether pid handles sig or ignores it (/proc/PID/status): it has chosen
+ * what sig does to it. Unreadable: false. */
+static bool sig_chosen(pid_t pid, int sig)
 {
-	int status = 0;
+	unsigned long long ign, cgt;
+	char path[32], buf[4096];
+	const char *i, *c;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	r = file_read_small(path, buf, sizeof(buf));
+	if (r < 0 && r != -EFBIG)  /* -EFBIG: the masks come long before 4 KiB */
+		return false;
+	i = strstr(buf, "\nSigIgn:");
+	c = strstr(buf, "\nSigCgt:");
+	if (!i || !c || sscanf(i, "\nSigIgn: %llx", &ign) != 1 ||
+	    sscanf(c, "\nSigCgt: %llx", &cgt) != 1)
+		return false;
+	return ((ign | cgt) >> (sig - 1)) & 1;
+}
+
+/* Pass signals on to the command until it ends; its wait status. Orphans
+ * that end meanwhile are reaped as they go. A PID 1 (pid1) gets only the
+ * signals it has a handler for, the kernel drops those it would die of:
+ * then, as `docker run` without --init does, it has REAP_GRACE_MS to end
+ * before SIGKILL ends it and its namespace with it; a second signal
+ * meanwhile cuts the grace short. A signal it handles or ignores is left
+ * to it, as without a PID namespace (a server's SIGHUP is a reload). */
+static int wait_command(pid_t pid, bool pid1, const sigset_t *set)
+{
+	long long kill_at = 0;  /* pid1, once signalled: when SIGKILL is due */
+	int status = 0, sig;
 	siginfo_t si;
 	pid_t r;
 
 	while ((r = reap_ended(pid, &status)) != pid && r != -ECHILD) {
-		if (sigwaitinfo(set, &si) < 0 || si.si_signo == SIGCHLD)
-			continue;  /* EINTR, or a child ended: reaped above */
+		sig = next_signal(set, kill_at, &si);
+		if (sig == -EINTR || sig == SIGCHLD)
+			continue;  /* a child ended: reaped above */
+		if (sig == -ETIMEDOUT || kill_at) {
+			kill(pid, SIGKILL);
+			kill_at = 0;  /* dies now: wait for it without a limit */
+			continue;
+		}
 		/* From the terminal (SI_KERNEL) the whole foreground group, the
 		 * command included, got it already; from kill(2), only we did. */
 		if (si.si_code != SI_KERNEL)
-			kill(pid, si.si_signo);
+			kill(pid, sig);
+		if (pid1 && !sig_chosen(pid, sig))
+			kill_at = now_ms() + REAP_GRACE_MS;
 	}
 	return status;
 }
 
-int run_command(const char *netns_path, const char *etc_name, const char *user,
-		char *const argv[], int *ret_status, struct nsg_err *e)
+int run_command(const struct run_request *rq, int *ret_status, struct nsg_err *e)
 {
 	sigset_t set, old;
 	_cleanup_close_ int rfd = -1, wfd = -1;
@@ -349,15 +419,16 @@ int run_command(const char *netns_path, const char *etc_name, const char *user,
 	 * init's: so that it can be found and ended with the run. */
 	prctl(PR_GET_CHILD_SUBREAPER, &was_reaper);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid = fork();
+	pid = isolate_fork(rq->pid);
 	if (pid < 0) {
-		int err = -errno;
 		prctl(PR_SET_CHILD_SUBREAPER, was_reaper);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		return nsg_fail(e, err, NULL, "fork");
+		return nsg_fail(e, pid, NULL, rq->pid ? "new PID namespace" : "fork");
 	}
-	if (pid == 0)
-		child(self, netns_path, etc_name, user, argv, &old, wfd);
+	if (pid == 0) {
+		close(TAKE_FD(rfd));  /* nsgate's alone: parent_death_signal */
+		child(rq, &old, wfd);
+	}
 	/* Only the child may hold the write end, so that its exec (or exit)
 	 * ends the pipe. */
 	close(TAKE_FD(wfd));
@@ -366,7 +437,7 @@ int run_command(const char *netns_path, const char *etc_name, const char *user,
 	 * all zero, and every process counts. */
 	proc_info_read(pid, &cmd);
 
-	status = wait_command(pid, &set);
+	status = wait_command(pid, rq->pid, &set);
 	end_leftovers(self, &cmd, &set);
 	prctl(PR_SET_CHILD_SUBREAPER, was_reaper);
 	/* A signal that came after the command ended has no one to go to, and

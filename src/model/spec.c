@@ -177,6 +177,54 @@ int spec_ifname_check(const char *ifname, struct nsg_err *e)
 	return 0;
 }
 
+/* One label of a host name (RFC 1123): 1 to 63 letters, digits and '-',
+ * neither first nor last a '-'. */
+static int hostname_label_check(const char *name, const char *label, size_t len,
+				struct nsg_err *e)
+{
+	if (len == 0)
+		return nsg_fail(e, -EINVAL, "empty label (a '.' first, last or twice)",
+				"--hostname \"%s\"", name);
+	if (len > SPEC_HOSTNAME_LABEL_MAX)
+		return nsg_fail(e, -EINVAL, "a label is longer than 63 bytes", "--hostname \"%s\"",
+				name);
+	if (label[0] == '-' || label[len - 1] == '-')
+		return nsg_fail(e, -EINVAL, "a label must not start or end with '-'",
+				"--hostname \"%s\"", name);
+	for (size_t i = 0; i < len; i++) {
+		char c = label[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-')
+			continue;
+		nsg_fail(e, -EINVAL, NULL, "--hostname \"%s\"", name);
+		if (c > ' ' && c < 0x7f)
+			nsg_why(e, "character '%c' not allowed (use A-Z a-z 0-9 - .)", c);
+		else
+			nsg_why(e, "byte 0x%02x not allowed (use A-Z a-z 0-9 - .)", (unsigned char)c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int spec_hostname_check(const char *name, struct nsg_err *e)
+{
+	size_t len = strlen(name);
+	const char *p = name, *dot;
+	int r;
+
+	if (len == 0)
+		return nsg_fail(e, -EINVAL, "must not be empty", "--hostname \"\"");
+	if (len > SPEC_HOSTNAME_MAX)
+		return nsg_fail(e, -ENAMETOOLONG, "longer than 64 bytes", "--hostname \"%s\"", name);
+	for (;; p = dot + 1) {
+		dot = strchr(p, '.');
+		r = hostname_label_check(name, p, dot ? (size_t)(dot - p) : strlen(p), e);
+		if (r < 0 || !dot)
+			return r;
+	}
+}
+
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
 	unsigned long pid;

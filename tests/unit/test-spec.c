@@ -11,18 +11,48 @@
 
 /* ------------------------------------------------------------------ names */
 
+/* Each of the n names of ok passes check and leaves the error untouched. */
+static void all_pass(int (*check)(const char *, struct nsg_err *), const char *const *ok, size_t n)
+{
+	struct nsg_err e = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		if (check(ok[i], &e) != 0)
+			fail_msg("\"%s\" refused: %s", ok[i], e.why);
+	assert_int_equal(e.code, 0);
+	assert_string_equal(e.what, "");
+}
+
+/* A value a check must refuse, the errno and part of the reason it gives. */
+struct refusal {
+	const char *arg;
+	int err;
+	const char *why;  /* part of the reason */
+};
+
+/* Each of the n values of bad: check returns its err and fills e with it,
+ * a what containing what and a why containing its why. */
+static void all_refused(int (*check)(const char *, struct nsg_err *), const struct refusal *bad,
+			size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct nsg_err e = { 0 };
+
+		if (check(bad[i].arg, &e) != bad[i].err)
+			fail_msg("\"%s\" not refused with %d", bad[i].arg, bad[i].err);
+		assert_int_equal(e.code, bad[i].err);
+		assert_contains(e.what, what);
+		assert_contains(e.why, bad[i].why);
+	}
+}
+
 /* Valid names, up to 15 bytes, pass and leave the error untouched. */
 static void test_name_ok(void **state)
 {
 	static const char *const ok[] = { "web", "a.b-c_1", "A", "123456789012345", "..a", "a..",
 					  "x-", "a-b", "_", "_-x", ".-x" };
-	struct nsg_err e = { 0 };
 
-	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
-		if (spec_name_check(ok[i], &e) != 0)
-			fail_msg("\"%s\" refused: %s", ok[i], e.why);
-	assert_int_equal(e.code, 0);
-	assert_string_equal(e.what, "");
+	all_pass(spec_name_check, ok, ARRAY_SIZE(ok));
 }
 
 /* Empty, 16 bytes, "." and "..", a leading '-' and foreign characters are refused with
@@ -43,11 +73,7 @@ static void test_name_known(void **state)
 
 static void test_name_bad(void **state)
 {
-	static const struct {
-		const char *name;
-		int err;
-		const char *why;
-	} bad[] = {
+	static const struct refusal bad[] = {
 		{ "", -EINVAL, "empty" },
 		{ "1234567890123456", -ENAMETOOLONG, "15" },
 		{ "a-very-long-name-indeed", -ENAMETOOLONG, "15" },
@@ -66,17 +92,54 @@ static void test_name_bad(void **state)
 		{ "--help", -EINVAL, "must not start with '-'" },
 	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		struct nsg_err e = { 0 };
-
-		if (spec_name_check(bad[i].name, &e) != bad[i].err)
-			fail_msg("\"%s\" not refused with %d", bad[i].name, bad[i].err);
-		assert_int_equal(e.code, bad[i].err);
-		assert_contains(e.what, "name \"");
-		assert_contains(e.why, bad[i].why);
-	}
+	all_refused(spec_name_check, bad, ARRAY_SIZE(bad), "name \"");
 	/* And without an error to fill. */
 	assert_int_equal(spec_name_check("a b", NULL), -EINVAL);
+}
+
+/* ------------------------------------------------------------- hostnames */
+
+/* Host names the kernel and a resolver take, up to 64 bytes, pass. */
+static void test_hostname_ok(void **state)
+{
+	static const char *const ok[] = {
+		"box", "a", "B0x-1", "web.example.org", "1", "0-0",
+		/* a label of 63 bytes; 64 bytes in all */
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b",
+	};
+
+	assert_int_equal(strlen(ok[ARRAY_SIZE(ok) - 2]), 63);
+	assert_int_equal(strlen(ok[ARRAY_SIZE(ok) - 1]), 64);
+	all_pass(spec_hostname_check, ok, ARRAY_SIZE(ok));
+}
+
+/* Empty, past 64 bytes, empty or over-long labels, a '-' at a label's edge
+ * and anything but letters, digits, '-' and '.' are refused, with a reason. */
+static void test_hostname_bad(void **state)
+{
+	static const struct refusal bad[] = {
+		{ "", -EINVAL, "empty" },
+		/* 65 bytes; a label of 64 */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b", -ENAMETOOLONG, "64 bytes" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", -EINVAL, "63" },
+		{ ".", -EINVAL, "empty label" },
+		{ ".box", -EINVAL, "empty label" },
+		{ "box.", -EINVAL, "empty label" },
+		{ "a..b", -EINVAL, "empty label" },
+		{ "-box", -EINVAL, "'-'" },
+		{ "box-", -EINVAL, "'-'" },
+		{ "a.-b", -EINVAL, "'-'" },
+		{ "my_box", -EINVAL, "'_'" },
+		{ "a b", -EINVAL, "byte 0x20" },
+		{ "a/b", -EINVAL, "'/'" },
+		{ "a\nb", -EINVAL, "byte 0x0a" },
+		{ "\xc3\xa9", -EINVAL, "byte 0xc3" },
+	};
+
+	all_refused(spec_hostname_check, bad, ARRAY_SIZE(bad), "--hostname \"");
+	assert_int_equal(spec_hostname_check("a_b", NULL), -EINVAL);
 }
 
 /* ------------------------------------------------------- host interfaces */
@@ -595,6 +658,8 @@ int main(void)
 		cmocka_unit_test(test_name_ok),
 		cmocka_unit_test(test_name_bad),
 		cmocka_unit_test(test_name_known),
+		cmocka_unit_test(test_hostname_ok),
+		cmocka_unit_test(test_hostname_bad),
 		cmocka_unit_test(test_host_ifname_short),
 		cmocka_unit_test(test_host_ifname_long),
 		cmocka_unit_test(test_host_ifname_lengths),
