@@ -189,7 +189,8 @@ static json_object *firewall_json(const struct gw_view *v, const struct fw_block
 
 	json_object_object_add(o, "mode", v->have_state ? json_object_new_string(
 		v->state.spec.firewall == GW_FIREWALL_NONE ? "none" : "auto") : NULL);
-	for (size_t i = 0; i < fw->n; i++)
+	/* A LAN gateway's frames never meet the host's firewalls. */
+	for (size_t i = 0; i < fw->n && !(v->have_state && spec_is_lan(&v->state.spec)); i++)
 		json_object_array_add(fw->b[i].opened ? opened : blocked, fw_block_json(&fw->b[i]));
 	json_object_object_add(o, "blocked", blocked);
 	json_object_object_add(o, "opened", opened);
@@ -302,6 +303,12 @@ static void show_firewall_text(const struct gw_view *v, const struct fw_blocks *
 {
 	size_t n_open = 0;
 	char what[200], fix[512];
+
+	if (v->have_state && spec_is_lan(&v->state.spec)) {
+		printf("  firewall   none in the way (LAN mode: the host's IP firewalls never see its "
+		       "traffic)\n");
+		return;
+	}
 
 	printf("  firewall   %s", v->have_state && v->state.spec.firewall == GW_FIREWALL_NONE ?
 	       "none" : "auto");
