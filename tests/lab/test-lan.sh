@@ -290,6 +290,32 @@ ipv6_slaac() {
 	pass "IPv6 on the LAN: SLAAC address and default route from inet's router advertisements"
 }
 
+# apply: the config keys lan, address, gateway; a changed address makes the
+# gateway again, an identical file changes nothing, --prune removes it.
+apply_lan() {
+	local conf=$LAB_TMP/lan.conf
+	printf '[lanc]\nlan = up0\naddress = %s/24\ngateway = %s\n' "$LAN_ADDR2" "$INET_ADDR" >"$conf"
+	expect_exit 0 nsg apply "$conf"
+	grep -qx 'lanc: created' <<<"$LAST_OUT" || fail "apply: $LAST_OUT"
+	assert_macvlan lanc lanc
+	expect_seen_as lanc "$LAN_ADDR2"
+	expect_exit 0 nsg apply "$conf"
+	grep -qx 'lanc: unchanged' <<<"$LAST_OUT" || fail "identical apply: $LAST_OUT"
+	printf '[lanc]\nlan = up0\naddress = %s/24\n' "$LAN_ADDR" >"$conf"
+	expect_exit 0 nsg apply "$conf"
+	grep -q '^lanc: recreated' <<<"$LAST_OUT" || fail "apply of a new address: $LAST_OUT"
+	expect_seen_as lanc "$LAN_ADDR"
+	printf '[lanc]\nlan = up0\npublish = 8080:80\n' >"$conf"
+	expect_exit 2 nsg apply "$conf"
+	grep -q 'publish: not with --lan' <<<"$LAST_ERR" || fail "apply with publish and lan: $LAST_ERR"
+	expect_seen_as lanc "$LAN_ADDR"
+	: >"$conf"
+	expect_exit 0 nsg apply --prune "$conf"
+	grep -qx 'lanc: removed' <<<"$LAST_OUT" || fail "apply --prune: $LAST_OUT"
+	assert_no_residue lanc
+	pass "apply: lan, address and gateway keys; an address change re-creates, --prune removes"
+}
+
 start_server_in inet "$SERVER_PORT"
 start_inet_dhcp
 static_address
@@ -298,4 +324,5 @@ dhcp
 attached
 rollback
 bad_input
+apply_lan
 ipv6_slaac
