@@ -34,10 +34,11 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 		     const char *peer_name, int peer_netns_fd, struct nsg_err *e);
 /* LAN mode: a macvlan (bridge mode) on lower (a link of sk's namespace),
  * created directly in netns_fd's namespace as name, down, in link group
- * LINK_GROUP_UNLABELLED: link_label it there next. -EEXIST if name is taken
+ * LINK_GROUP_UNLABELLED, with MAC address mac (NULL: the kernel's random
+ * one): link_label it there next. -EEXIST if name is taken
  * there, -EBUSY when lower cannot carry one (a bridge port, say). */
 int link_macvlan_create(struct nl_sock *sk, const char *lower, const char *name, int netns_fd,
-			struct nsg_err *e);
+			const uint8_t mac[6], struct nsg_err *e);
 /* Give a link its ifalias and put it back in link group 0 (one message). */
 int link_label(struct nl_sock *sk, const char *name, const char *alias, struct nsg_err *e);
 /* What LAN mode checks of the interface it goes on (sk: the caller's own

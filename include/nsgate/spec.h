@@ -178,6 +178,12 @@ int spec_lan_gateway_parse(const char *arg, struct gw_spec *s, struct nsg_err *e
 /* What --lan cannot go with (NAT options, published ports: n_pubs), and
  * --address/--gateway without --lan or each other. */
 int spec_lan_check(const struct gw_spec *s, size_t n_pubs, struct nsg_err *e);
+/* A LAN gateway's MAC address: a hash of the host's seed (ipam_ula_pool's,
+ * from /etc/machine-id) and its name, unicast and locally administered.
+ * The same at every up of the name, so the LAN's DHCP server gives it the
+ * same lease and the LAN's neighbour caches stay right; another host's
+ * gateway of that name has another. */
+void spec_lan_mac(const uint8_t seed[16], const char *name, uint8_t mac[6]);
 static inline bool spec_is_lan(const struct gw_spec *s)
 {
 	return s->lan.iface[0] != '\0';

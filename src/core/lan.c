@@ -138,8 +138,15 @@ int lan_link_up(struct nl_sock *host, struct nl_sock *ns, int netns_fd, const st
 		struct nsg_err *e)
 {
 	const struct gw_spec *s = &st->spec;
+	uint8_t seed[16], mac[6];
+	bool seeded = state_ula_seed(seed) == 0;
 	char alias[64];
-	int r = link_macvlan_create(host, s->lan.iface, s->ns_ifname, netns_fd, e);
+	int r;
+
+	/* Without a seed (an unreadable /run/nsgate), the kernel's random MAC. */
+	if (seeded)
+		spec_lan_mac(seed, s->name, mac);
+	r = link_macvlan_create(host, s->lan.iface, s->ns_ifname, netns_fd, seeded ? mac : NULL, e);
 
 	if (r < 0)
 		return r;

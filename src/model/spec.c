@@ -389,6 +389,23 @@ int spec_lan_gateway_parse(const char *arg, struct gw_spec *s, struct nsg_err *e
 	return 0;
 }
 
+void spec_lan_mac(const uint8_t seed[16], const char *name, uint8_t mac[6])
+{
+	uint64_t h = 14695981039346656037ull;   /* FNV-1a 64 */
+	const char label[] = "nsgate lan mac";
+
+	for (size_t i = 0; i < sizeof(label); i++)
+		h = (h ^ (uint8_t)label[i]) * 1099511628211ull;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ seed[i]) * 1099511628211ull;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	/* Locally administered (bit 1), unicast (bit 0 clear). */
+	mac[0] = (mac[0] & 0xfc) | 0x02;
+}
+
 /* A NAT option given with --lan: exit 2, naming it. */
 static int lan_refuse(struct nsg_err *e, const char *opt)
 {

@@ -398,7 +398,7 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
  * LINK_GROUP_UNLABELLED and labelled (link_label, in its namespace) next.
  */
 int link_macvlan_create(struct nl_sock *sk, const char *lower, const char *name, int netns_fd,
-			struct nsg_err *e)
+			const uint8_t mac[6], struct nsg_err *e)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
 	struct nl_msg *msg = NULL;
@@ -418,6 +418,14 @@ int link_macvlan_create(struct nl_sock *sk, const char *lower, const char *name,
 	rtnl_link_set_link(link, lower_index);
 	rtnl_link_set_ns_fd(link, netns_fd);
 	rtnl_link_set_group(link, LINK_GROUP_UNLABELLED);
+	if (mac) {
+		struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+
+		if (!a)
+			return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
+		rtnl_link_set_addr(link, a);
+		nl_addr_put(a);
+	}
 	/* Bridge mode: LAN gateways on one interface reach each other too. */
 	r = rtnl_link_macvlan_set_mode(link, MACVLAN_MODE_BRIDGE);
 	if (r == 0)

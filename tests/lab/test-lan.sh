@@ -162,10 +162,16 @@ dhcp() {
 }
 
 attached() {
+	local mac
 	must ip netns add att
 	must ip -n att link add keep0 type veth peer name keep1
 	up_ok lana --lan up0 --netns att --address "$LAN_ADDR2/24" --gateway "$INET_ADDR"
 	assert_macvlan att lana
+	mac=$(ip -n att -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')
+	case $mac in
+	"link/ether "?[26ae]:*) ;;
+	*) fail "lana's MAC '$mac' is not a locally administered unicast one" ;;
+	esac
 	expect_seen_as lana "$LAN_ADDR2"
 	gw_json lana
 	assert_json "$GW_JSON" '.lan.gateway == "198.51.100.2" and .netns_created == false' "show lana --json"
@@ -180,8 +186,11 @@ attached() {
 	assert_error_line
 	ip -n att link show eth0 >/dev/null 2>&1 || fail "a refused up took att's own eth0"
 	must ip -n att link del eth0
-	# gc: the macvlan deleted by hand.
+	# gc: the macvlan deleted by hand. Its MAC address is the name's, at
+	# every up (the LAN's DHCP server and neighbour caches see one machine).
 	up_ok lana --lan up0 --netns att
+	[ "$(ip -n att -o link show eth0 | grep -o 'link/ether [0-9a-f:]*')" = "$mac" ] ||
+		fail "lana's MAC changed from '$mac' at a second up: $(ip -n att -o link show eth0)"
 	must ip -n att link del eth0
 	[ "$(gw_status lana)" = link-missing ] || fail "lana without its macvlan: status $(gw_status lana)"
 	expect_exit 0 nsg gc

@@ -254,6 +254,24 @@ static void test_lan_config(void **state)
 	assert_contains(e.why, "network address");
 }
 
+/* The MAC of a name is stable, unicast and locally administered, and
+ * another name or another host's seed gives another. */
+static void test_lan_mac(void **state)
+{
+	uint8_t seed[16] = { 1, 2, 3 }, other[16] = { 1, 2, 4 }, a[6], b[6];
+
+	(void)state;
+	spec_lan_mac(seed, "web", a);
+	spec_lan_mac(seed, "web", b);
+	assert_memory_equal(a, b, 6);
+	assert_int_equal(a[0] & 0x03, 0x02);
+	spec_lan_mac(seed, "web2", b);
+	assert_memory_not_equal(a, b, 6);
+	assert_int_equal(b[0] & 0x03, 0x02);
+	spec_lan_mac(other, "web", b);
+	assert_memory_not_equal(a, b, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_lan_check),
 		cmocka_unit_test(test_lan_state),
 		cmocka_unit_test(test_lan_config),
+		cmocka_unit_test(test_lan_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
