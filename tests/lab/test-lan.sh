@@ -118,6 +118,32 @@ list_show() {
 	pass "list, show, --json (mode, lan), doctor, flush recovery; the last NAT gateway's down cleans up beside a LAN one"
 }
 
+# watch beside a LAN gateway: a flush brings the NAT gateway's table back,
+# and the LAN gateway is never reported; with the NAT gateway gone, no
+# table is made for the LAN one.
+watch_lan() {
+	local wlog=$LAB_TMP/watch.log watch
+	up_ok lanw --lan up0 --address "$LAN_ADDR/24"
+	up_ok natw
+	start_nsgate_bg "$wlog" watch
+	watch=$BG_PID
+	wait_for grep -q listening "$wlog" || fail "watch never listened: $(cat "$wlog")"
+	must nft flush ruleset
+	wait_for grep -qx 'watch: restored table inet nsgate' "$wlog" || fail "watch did not restore the table: $(cat "$wlog")"
+	expect_internet run_in_gw natw
+	down_ok natw
+	sleep 0.3   # watch's settle time for a burst of events, and its round
+	nft list table inet nsgate >/dev/null 2>&1 && fail "watch made table inet nsgate for the LAN gateway alone"
+	kill -0 "$watch" 2>/dev/null || fail "watch died: $(cat "$wlog")"
+	grep -q lanw "$wlog" && fail "watch reported the LAN gateway: $(cat "$wlog")"
+	[ "$(gw_status lanw)" = up ] || fail "lanw is $(gw_status lanw) beside watch"
+	kill -TERM "$watch"
+	wait_exit "$watch" 5 || fail "watch still running 5 s after SIGTERM"
+	down_ok lanw
+	assert_no_residue lanw natw
+	pass "watch: a flush restores the NAT gateway's table, the LAN gateway is never reported or given a table"
+}
+
 # dnsmasq in inet: DNS and DHCP on inet0, leases from .100-.150.
 start_inet_dhcp() {
 	ip netns exec inet dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
@@ -329,6 +355,7 @@ start_server_in inet "$SERVER_PORT"
 start_inet_dhcp
 static_address
 list_show
+watch_lan
 dhcp
 attached
 rollback
