@@ -226,13 +226,13 @@ bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code)
 static void list_lan_columns(const struct gw_spec *s, char net[IP_PREFIX_STRLEN], char *ifn,
 			     size_t len)
 {
-	char a[IP_ADDR_STRLEN];
+	char a[IP_ADDR_STRLEN], ifc[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
 
 	if (ip_addr_is_set(&s->lan.addr))
 		snprintf(net, IP_PREFIX_STRLEN, "%s/%u", ip_addr_str(&s->lan.addr, a), s->lan.plen);
 	else
 		snprintf(net, IP_PREFIX_STRLEN, "dhcp");
-	snprintf(ifn, len, "lan:%s", s->lan.iface);
+	snprintf(ifn, len, "lan:%s", nsg_escape(s->lan.iface, ifc, sizeof(ifc)));
 }
 
 int cmd_list(int argc, char *argv[])
@@ -278,7 +278,7 @@ int cmd_list(int argc, char *argv[])
 			char net[IP_PREFIX_STRLEN] = "-", path[NSG_ESCAPED_SIZE(PATH_MAX)] = "-";
 			const struct gw_view *v = &views[i];
 
-			char ifn[IF_NAMESIZE + 8];
+			char ifn[NSG_ESCAPED_SIZE(IF_NAMESIZE) + 8];
 
 			snprintf(ifn, sizeof(ifn), "%s", v->have_state ? v->state.spec.host_ifname
 				 : v->link.name);
@@ -335,8 +335,10 @@ static void show_lan_text(const struct gw_view *v)
 {
 	const struct gw_spec *s = &v->state.spec;
 	char a[IP_ADDR_STRLEN], g[IP_ADDR_STRLEN], path[NSG_ESCAPED_SIZE(PATH_MAX)];
+	char ifc[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
 
-	printf("  mode       lan, macvlan %s on %s\n", s->ns_ifname, s->lan.iface);
+	printf("  mode       lan, macvlan %s on %s\n", s->ns_ifname,
+	       nsg_escape(s->lan.iface, ifc, sizeof(ifc)));
 	if (ip_addr_is_set(&s->lan.addr))
 		printf("  address    %s/%u, gateway %s\n", ip_addr_str(&s->lan.addr, a), s->lan.plen,
 		       ip_addr_str(&s->lan.gateway, g));

@@ -152,16 +152,18 @@ static void up_print_lan(const struct gw_up_result *res)
 {
 	const struct gw_spec *s = &res->state.spec;
 	char path[NSG_ESCAPED_SIZE(PATH_MAX)], a[IP_ADDR_STRLEN], g[IP_ADDR_STRLEN];
+	char ifc[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
 
 	nsg_escape(s->netns_path, path, sizeof(path));
+	nsg_escape(s->lan.iface, ifc, sizeof(ifc));
 	if (ip_addr_is_set(&s->lan.addr))
 		printf("%s: %s on LAN %s %s/%u via %s, namespace %s\n", s->name,
-		       res->unchanged ? "unchanged" : "up", s->lan.iface, ip_addr_str(&s->lan.addr, a),
+		       res->unchanged ? "unchanged" : "up", ifc, ip_addr_str(&s->lan.addr, a),
 		       s->lan.plen, ip_addr_str(&s->lan.gateway, g), path);
 	else
 		printf("%s: %s on LAN %s, no address (nsgate exec %s -- dhclient -pf "
 		       "/run/dhclient-%s.pid -lf /var/lib/dhcp/dhclient-%s.leases %s), namespace %s\n",
-		       s->name, res->unchanged ? "unchanged" : "up", s->lan.iface, s->name, s->name,
+		       s->name, res->unchanged ? "unchanged" : "up", ifc, s->name, s->name,
 		       s->name, s->ns_ifname, path);
 }
 
