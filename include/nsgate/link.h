@@ -32,6 +32,28 @@ void link_sock_close(struct nl_sock *sk);
 #define LINK_GROUP_UNLABELLED 0x6e736700u   /* "nsg\0" */
 int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alias,
 		     const char *peer_name, int peer_netns_fd, struct nsg_err *e);
+/* LAN mode: a macvlan (bridge mode) on lower (a link of sk's namespace),
+ * created directly in netns_fd's namespace as name, down, in link group
+ * LINK_GROUP_UNLABELLED, with MAC address mac (NULL: the kernel's random
+ * one): link_label it there next. -EEXIST if name is taken
+ * there, -EBUSY when lower cannot carry one (a bridge port, say). */
+int link_macvlan_create(struct nl_sock *sk, const char *lower, const char *name, int netns_fd,
+			const uint8_t mac[6], struct nsg_err *e);
+/* Give a link its ifalias and put it back in link group 0 (one message). */
+int link_label(struct nl_sock *sk, const char *name, const char *alias, struct nsg_err *e);
+/* What LAN mode checks of the interface it goes on (sk: the caller's own
+ * namespace's socket). */
+struct link_lower {
+	int ifindex;
+	unsigned flags;               /* IFF_* */
+	char kind[16];                /* "bridge", "bond", "macvlan", "" for a plain device */
+	char alias[64];
+	int master_index;             /* 0: not a port of anything */
+	char master[IF_NAMESIZE];     /* the bridge, bond... it is a port of */
+	char master_kind[16];
+};
+/* -ENODEV when there is no such link. */
+int link_lower_get(struct nl_sock *sk, const char *name, struct link_lower *ret);
 /* Delete one link by name; -ENODEV when there is none. */
 int link_delete(struct nl_sock *sk, const char *name, struct nsg_err *e);
 int link_set_up(struct nl_sock *sk, const char *name, struct nsg_err *e);

@@ -30,6 +30,7 @@ struct gw_up_result {
 	bool unchanged;          /* it was up already with these settings */
 	struct gw_state state;   /* what is up now */
 	const char *warning;     /* something the user should know, or NULL */
+	const char *lan_warning; /* LAN mode's (an --address off the host's subnets), or NULL */
 	struct fw_blocks blocked;  /* other firewalls' chains that still drop its traffic */
 	struct fw_blocks opened;   /* ... and those nsgate opened for it */
 };

@@ -56,5 +56,9 @@ int link_used_prefixes(struct nl_sock *sk, int family, struct ip_prefix **ret);
 int link_default_ifnames(struct nl_sock *sk, char (*ret)[IF_NAMESIZE], size_t max);
 /* The same for family's default routes (AF_INET6: the host's IPv6 uplinks). */
 int link_default_ifnames_of(struct nl_sock *sk, int family, char (*ret)[IF_NAMESIZE], size_t max);
+/* The next hop of the main table's IPv4 default route through the
+ * interface of index ifindex (LAN mode's default --gateway): -ENOENT when
+ * none goes through it with a gateway. */
+int link_default_gateway(struct nl_sock *sk, int ifindex, struct ip_addr *ret);
 
 #endif

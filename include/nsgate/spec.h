@@ -7,6 +7,7 @@
 #define NSGATE_SPEC_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,6 +52,19 @@ enum gw_firewall {
 	GW_FIREWALL_NONE,
 };
 
+/* LAN mode (--lan IFACE): the namespace sits on IFACE's segment through a
+ * macvlan (bridge mode) named ns_ifname; no veth, no NAT, no nftables
+ * elements. The host's own addresses and routes are never touched. */
+struct gw_lan {
+	char iface[IF_NAMESIZE];   /* "": not LAN mode */
+	struct ip_addr addr;       /* --address; AF_UNSPEC: none (a DHCP client inside) */
+	uint8_t plen;
+	/* --gateway, or the host's default gateway on iface (found at up);
+	 * AF_UNSPEC without an address */
+	struct ip_addr gateway;
+	bool gateway_given;
+};
+
 struct gw_spec {
 	char name[GW_NAME_MAX + 1];
 	char host_ifname[IF_NAMESIZE];   /* derived from name */
@@ -71,6 +85,7 @@ struct gw_spec {
 	/* The gateway's IPv6 /64, chosen or given: ::1 the host side, ::2 the
 	 * namespace. AF_UNSPEC: the gateway is IPv4 only. */
 	struct ip_prefix subnet6;
+	struct gw_lan lan;               /* LAN mode: lan.iface set; a NAT gateway otherwise */
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -156,6 +171,29 @@ static inline struct ip_addr spec_host_addr6(const struct ip_prefix *n)
 static inline struct ip_addr spec_ns_addr6(const struct ip_prefix *n)
 {
 	return spec_nth_addr6(n, 2);
+}
+
+/* LAN mode. --lan IFACE: an interface name, not lo, not a gateway's own
+ * (nsg-*); the spec's subnet becomes 0.0.0.0/0 (none). */
+int spec_lan_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* --address A.B.C.D/LEN: an IPv4 address with its prefix length (8..32),
+ * not the network or broadcast address of its prefix (up to /30), in no
+ * range ipam_subnet_usable refuses. */
+int spec_lan_address_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* --gateway A.B.C.D: a unicast IPv4 address. */
+int spec_lan_gateway_parse(const char *arg, struct gw_spec *s, struct nsg_err *e);
+/* What --lan cannot go with (NAT options, published ports: n_pubs), and
+ * --address/--gateway without --lan or each other. */
+int spec_lan_check(const struct gw_spec *s, size_t n_pubs, struct nsg_err *e);
+/* A LAN gateway's MAC address: a hash of the host's seed (ipam_ula_pool's,
+ * from /etc/machine-id) and its name, unicast and locally administered.
+ * The same at every up of the name, so the LAN's DHCP server gives it the
+ * same lease and the LAN's neighbour caches stay right; another host's
+ * gateway of that name has another. */
+void spec_lan_mac(const uint8_t seed[16], const char *name, uint8_t mac[6]);
+static inline bool spec_is_lan(const struct gw_spec *s)
+{
+	return s->lan.iface[0] != '\0';
 }
 
 /* Decimal parsing with range check; -EINVAL or -ERANGE. */

@@ -30,6 +30,10 @@ int state_names(char (**ret)[GW_NAME_MAX + 1]);
 
 /* Whether any gateway but name has a state file (stops at the first). */
 bool state_other_exists(const char *name);
+/* The same, counting NAT gateways only: a LAN gateway (spec_is_lan) uses
+ * nothing shared (table, forwarding, other firewalls). A file that does
+ * not load counts. */
+bool state_other_nat_exists(const char *name);
 
 /* Where the subnet allocator starts looking next (a hint, nothing more):
  * an IPv4 address, as its text on one line. */

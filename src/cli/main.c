@@ -8,7 +8,9 @@
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
 		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]\n" \
 		 "                 [--no-host] [--firewall auto|none] [--ipv6 auto|on|off]\n" \
-		 "                 [--subnet6 PREFIX]"
+		 "                 [--subnet6 PREFIX]\n" \
+		 "       nsgate up NAME --lan IFACE [--address CIDR [--gateway ADDR]]\n" \
+		 "                 [--netns NAME|PID|PATH] [--dns auto|none|ADDR[,ADDR]...]"
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] [--no-host]\n" \
 		  "                 [--firewall auto|none] [--ipv6 auto|on|off] [--subnet6 PREFIX]\n" \
@@ -112,7 +114,14 @@ static const struct command commands[] = {
 	  "                    iptables, firewalld) would drop the gateways' traffic, let\n"
 	  "                    it through by that firewall's own means (rules labelled\n"
 	  "                    nsgate, removed with the last gateway); none: touch no\n"
-	  "                    other firewall, warn with the fix\n\n"
+	  "                    other firewall, warn with the fix\n"
+	  "  --lan IFACE       LAN mode: the namespace directly on IFACE's segment (a\n"
+	  "                    macvlan, eth0 inside); no NAT, no veth, no rules; the host\n"
+	  "                    cannot reach it (macvlan), nor it the host through it\n"
+	  "  --address CIDR    LAN mode: the namespace's address (else none: run a DHCP\n"
+	  "                    client inside, see nsgate(8) LAN MODE)\n"
+	  "  --gateway ADDR    LAN mode: its default route (default: the host's IPv4\n"
+	  "                    default gateway on IFACE)\n\n"
 	  SPEC_HELP },
 	{ "run", cmd_run, USAGE_RUN,
 	  "Run CMD in a new namespace with its own gateway (the options of up), and take\n"

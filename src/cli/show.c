@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "nsgate/nsgate.h"
@@ -65,6 +66,40 @@ static void view_json_ipv6(json_object *o, const struct gw_spec *s)
 		ip_addr_str(&ns, a)) : NULL);
 }
 
+/* "mode": "lan" or "nat", and "lan": {"iface", "address", "gateway"} or
+ * null; a LAN gateway's NAT fields (subnet, host_addr, host_ifname) are
+ * null and ns_addr is its LAN address (null without one). */
+static void view_json_lan(json_object *o, const struct gw_view *v)
+{
+	const struct gw_lan *l = &v->state.spec.lan;
+	char a[IP_ADDR_STRLEN + 8];
+	json_object *j;
+
+	if (!v->have_state || !spec_is_lan(&v->state.spec)) {
+		json_object_object_add(o, "mode", json_object_new_string("nat"));
+		json_object_object_add(o, "lan", NULL);
+		return;
+	}
+	json_object_object_add(o, "mode", json_object_new_string("lan"));
+	j = json_object_new_object();
+	json_object_object_add(j, "iface", json_object_new_string(l->iface));
+	if (ip_addr_is_set(&l->addr)) {
+		ip_addr_str(&l->addr, a);
+		json_object_object_add(o, "ns_addr", json_object_new_string(a));
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%u", l->plen);
+	}
+	json_object_object_add(j, "address", ip_addr_is_set(&l->addr) ? json_object_new_string(a)
+				: NULL);
+	json_object_object_add(j, "gateway", ip_addr_is_set(&l->gateway) ?
+				json_object_new_string(ip_addr_str(&l->gateway, a)) : NULL);
+	json_object_object_add(o, "lan", j);
+	json_object_object_add(o, "host_ifname", NULL);
+	json_object_object_add(o, "subnet", NULL);
+	json_object_object_add(o, "host_addr", NULL);
+	if (!ip_addr_is_set(&l->addr))
+		json_object_object_add(o, "ns_addr", NULL);
+}
+
 static json_object *view_json(const struct gw_view *v)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
@@ -122,6 +157,7 @@ static json_object *view_json(const struct gw_view *v)
 	json_object_object_add(o, "nftables", n);
 	json_object_object_add(o, "published", published_json(v->pub, v->n_pub));
 	json_object_object_add(o, "published_ports", json_object_new_int64((int64_t)v->n_pub));
+	view_json_lan(o, v);
 	return o;
 }
 
@@ -153,7 +189,8 @@ static json_object *firewall_json(const struct gw_view *v, const struct fw_block
 
 	json_object_object_add(o, "mode", v->have_state ? json_object_new_string(
 		v->state.spec.firewall == GW_FIREWALL_NONE ? "none" : "auto") : NULL);
-	for (size_t i = 0; i < fw->n; i++)
+	/* A LAN gateway's frames never meet the host's firewalls. */
+	for (size_t i = 0; i < fw->n && !(v->have_state && spec_is_lan(&v->state.spec)); i++)
 		json_object_array_add(fw->b[i].opened ? opened : blocked, fw_block_json(&fw->b[i]));
 	json_object_object_add(o, "blocked", blocked);
 	json_object_object_add(o, "opened", opened);
@@ -182,6 +219,20 @@ bool parse_json_flag(int argc, char *argv[], const char *cmd, int *ret_code)
 		json = true;
 	}
 	return json;
+}
+
+/* A LAN gateway's columns in list: its address ("dhcp" without one) where
+ * a NAT gateway's subnet is, and "lan:IFACE" for the host link it has not. */
+static void list_lan_columns(const struct gw_spec *s, char net[IP_PREFIX_STRLEN], char *ifn,
+			     size_t len)
+{
+	char a[IP_ADDR_STRLEN], ifc[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
+
+	if (ip_addr_is_set(&s->lan.addr))
+		snprintf(net, IP_PREFIX_STRLEN, "%s/%u", ip_addr_str(&s->lan.addr, a), s->lan.plen);
+	else
+		snprintf(net, IP_PREFIX_STRLEN, "dhcp");
+	snprintf(ifn, len, "lan:%s", nsg_escape(s->lan.iface, ifc, sizeof(ifc)));
 }
 
 int cmd_list(int argc, char *argv[])
@@ -227,12 +278,17 @@ int cmd_list(int argc, char *argv[])
 			char net[IP_PREFIX_STRLEN] = "-", path[NSG_ESCAPED_SIZE(PATH_MAX)] = "-";
 			const struct gw_view *v = &views[i];
 
+			char ifn[NSG_ESCAPED_SIZE(IF_NAMESIZE) + 8];
+
+			snprintf(ifn, sizeof(ifn), "%s", v->have_state ? v->state.spec.host_ifname
+				 : v->link.name);
 			if (v->have_state) {
 				ip_prefix_str(&v->state.spec.subnet, net);
 				nsg_escape(v->state.spec.netns_path, path, sizeof(path));
 			}
-			printf("%-15s %-13s %-18s %-15s %s\n", v->name, v->status, net,
-			       v->have_state ? v->state.spec.host_ifname : v->link.name, path);
+			if (v->have_state && spec_is_lan(&v->state.spec))
+				list_lan_columns(&v->state.spec, net, ifn, sizeof(ifn));
+			printf("%-15s %-13s %-18s %-15s %s\n", v->name, v->status, net, ifn, path);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -247,6 +303,12 @@ static void show_firewall_text(const struct gw_view *v, const struct fw_blocks *
 {
 	size_t n_open = 0;
 	char what[200], fix[512];
+
+	if (v->have_state && spec_is_lan(&v->state.spec)) {
+		printf("  firewall   none in the way (LAN mode: the host's IP firewalls never see its "
+		       "traffic)\n");
+		return;
+	}
 
 	printf("  firewall   %s", v->have_state && v->state.spec.firewall == GW_FIREWALL_NONE ?
 	       "none" : "auto");
@@ -268,6 +330,26 @@ static void show_firewall_text(const struct gw_view *v, const struct fw_blocks *
 	}
 }
 
+/* A LAN gateway's lines where a NAT gateway has its subnet and uplink. */
+static void show_lan_text(const struct gw_view *v)
+{
+	const struct gw_spec *s = &v->state.spec;
+	char a[IP_ADDR_STRLEN], g[IP_ADDR_STRLEN], path[NSG_ESCAPED_SIZE(PATH_MAX)];
+	char ifc[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
+
+	printf("  mode       lan, macvlan %s on %s\n", s->ns_ifname,
+	       nsg_escape(s->lan.iface, ifc, sizeof(ifc)));
+	if (ip_addr_is_set(&s->lan.addr))
+		printf("  address    %s/%u, gateway %s\n", ip_addr_str(&s->lan.addr, a), s->lan.plen,
+		       ip_addr_str(&s->lan.gateway, g));
+	else
+		printf("  address    none (a DHCP client inside: nsgate exec %s -- dhclient ...)\n",
+		       s->name);
+	printf("  netns      %s%s%s\n", nsg_escape(s->netns_path, path, sizeof(path)),
+	       v->state.netns_created ? " (created by nsgate)" : "",
+	       v->netns_present ? "" : " (gone)");
+}
+
 /* show's text: one line per part, the user's own strings (the --netns path,
  * the uplink) escaped. */
 static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
@@ -278,7 +360,9 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 	char path[NSG_ESCAPED_SIZE(PATH_MAX)], up[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
 
 	printf("gateway %s: %s\n", v->name, v->status);
-	if (v->have_state) {
+	if (v->have_state && spec_is_lan(s)) {
+		show_lan_text(v);
+	} else if (v->have_state) {
 		printf("  subnet     %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet, net),
 		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
 		if (spec_has_ipv6(s)) {
@@ -302,7 +386,11 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 	} else {
 		printf("  link       missing\n");
 	}
-	printf("  nftables   %s, masquerade %s, %zu element%s\n",
+	if (v->have_state && spec_is_lan(s))
+		printf("  nftables   none (LAN mode: no NAT), %zu element%s\n", v->nft.n_elems,
+		       v->nft.n_elems == 1 ? "" : "s");
+	else
+		printf("  nftables   %s, masquerade %s, %zu element%s\n",
 	       v->nft.in_ifaces ? "gateway interface" : "not a gateway interface",
 	       v->nft.masq_any ? "to any interface"
 	       : v->nft.masq_via[0] ? nsg_escape(v->nft.masq_via, up, sizeof(up)) : "none",

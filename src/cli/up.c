@@ -10,7 +10,7 @@
 /* --------------------------------------------------------------------- up */
 
 enum { O_SUBNET = OPT_LONG, O_UPLINK, O_NETNS, O_DNS, O_PUBLISH, O_FORCE, O_NO_HOST, O_NAME,
-       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6, O_PID, O_HOSTNAME };
+       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6, O_PID, O_HOSTNAME, O_LAN, O_ADDRESS, O_GATEWAY };
 
 /* What up and run share: the gateway's options. */
 struct up_args {
@@ -64,6 +64,9 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 		r = spec_hostname_check(optarg, &e);
 		a->hostname = optarg;
 		break;
+	case O_LAN: r = spec_lan_parse(optarg, s, &e); break;
+	case O_ADDRESS: r = spec_lan_address_parse(optarg, s, &e); break;
+	case O_GATEWAY: r = spec_lan_gateway_parse(optarg, s, &e); break;
 	case O_NAME:
 	case O_USER:
 		if (!run)
@@ -99,6 +102,9 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		{ "firewall", required_argument, NULL, O_FIREWALL },
 		{ "ipv6", required_argument, NULL, O_IPV6 },
 		{ "subnet6", required_argument, NULL, O_SUBNET6 },
+		{ "lan", required_argument, NULL, O_LAN },
+		{ "address", required_argument, NULL, O_ADDRESS },
+		{ "gateway", required_argument, NULL, O_GATEWAY },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "user", required_argument, NULL, O_USER },
 		{ "pid", no_argument, NULL, O_PID },
@@ -120,6 +126,10 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		if (code >= 0)
 			return code;
 	}
+	/* --lan and the NAT's options: one refusal, before anything. */
+	r = spec_lan_check(s, a->opts.n_pubs, &e);
+	if (r < 0)
+		return report(&e, r);
 	if (!run) {
 		code = args_count(cmd, argc, argv, 1, "NAME");
 		if (code >= 0)
@@ -147,7 +157,30 @@ static void up_warnings(const char *name, const struct gw_up_result *res)
 {
 	if (res->warning)
 		print_error("warning", "dns: %s", res->warning);
+	if (res->lan_warning)
+		print_error("warning", "lan: %s", res->lan_warning);
 	warn_firewall_blocks(name, &res->blocked);
+}
+
+/* "web: up on LAN eth1 192.168.1.50/24 via 192.168.1.1, namespace /run/netns/web",
+ * or without an address, how to get one. */
+static void up_print_lan(const struct gw_up_result *res)
+{
+	const struct gw_spec *s = &res->state.spec;
+	char path[NSG_ESCAPED_SIZE(PATH_MAX)], a[IP_ADDR_STRLEN], g[IP_ADDR_STRLEN];
+	char ifc[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
+
+	nsg_escape(s->netns_path, path, sizeof(path));
+	nsg_escape(s->lan.iface, ifc, sizeof(ifc));
+	if (ip_addr_is_set(&s->lan.addr))
+		printf("%s: %s on LAN %s %s/%u via %s, namespace %s\n", s->name,
+		       res->unchanged ? "unchanged" : "up", ifc, ip_addr_str(&s->lan.addr, a),
+		       s->lan.plen, ip_addr_str(&s->lan.gateway, g), path);
+	else
+		printf("%s: %s on LAN %s, no address (nsgate exec %s -- dhclient -pf "
+		       "/run/dhclient-%s.pid -lf /var/lib/dhcp/dhclient-%s.leases %s), namespace %s\n",
+		       s->name, res->unchanged ? "unchanged" : "up", ifc, s->name, s->name,
+		       s->name, s->ns_ifname, path);
 }
 
 int cmd_up(int argc, char *argv[])
@@ -171,6 +204,11 @@ int cmd_up(int argc, char *argv[])
 		goto out;
 	}
 	up_warnings(a.spec.name, &res);
+	if (spec_is_lan(&res.state.spec)) {
+		up_print_lan(&res);
+		code = EXIT_OK;
+		goto out;
+	}
 	host = spec_host_addr(&res.state.spec.subnet);
 	/* The path is the user's --netns, which may hold any byte but a control. */
 	printf("%s: %s %s%s%s, namespace %s via %s %s\n", a.spec.name,

@@ -209,6 +209,11 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
 	    strcmp(want->ns_ifname, h->ns_ifname))
 		return false;
+	/* LAN mode in or out, another interface, address or gateway: again. */
+	if (strcmp(want->lan.iface, h->lan.iface) || !ip_addr_eq(&want->lan.addr, &h->lan.addr) ||
+	    want->lan.plen != h->lan.plen || want->lan.gateway_given != h->lan.gateway_given ||
+	    (want->lan.gateway_given && !ip_addr_eq(&want->lan.gateway, &h->lan.gateway)))
+		return false;
 	/* IPv6 on or off, or another /64, makes the gateway again. */
 	if (want->ipv6 != h->ipv6 || want->subnet6_given != h->subnet6_given ||
 	    (want->subnet6_given && !ip_prefix_eq(&want->subnet6, &h->subnet6)))
@@ -490,6 +495,14 @@ static int check_section(const struct file_check *fc, const struct config_gw *cg
 	if (r == 0 && p.make && sp->subnet_given) {
 		line = cg->subnet_line;
 		r = check_subnet(fc->s, sp, &p, ns, e);
+	}
+	/* LAN mode: the interface and the default gateway, as up checks them. */
+	if (r == 0 && p.make && spec_is_lan(sp)) {
+		struct gw_spec copy = *sp;
+		const char *warning;
+
+		line = cg->line;
+		r = lan_check(fc->s->host, &copy, &warning, e);
 	}
 	link_sock_close(ns);
 	if (r == 0)

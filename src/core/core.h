@@ -115,6 +115,30 @@ int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts *o,
 	   struct gw_up_result *res, struct nsg_err *e);
 
+/* ---------------------------------------------------------------- lan.c */
+
+/* The ifalias of a LAN gateway's macvlan, in its namespace. */
+void lan_alias(const char *name, char *buf, size_t len);
+/* up's checks of a LAN gateway (before any change): the interface (exists,
+ * up, not lo, not nsgate's, not a port of a bridge or bond), --address
+ * against the host's addresses there (*warning when on none of their
+ * subnets), and, without --gateway, the host's default gateway on it into
+ * sp->lan.gateway. */
+int lan_check(struct nl_sock *host, struct gw_spec *sp, const char **warning, struct nsg_err *e);
+/* up's step: the macvlan made in the namespace (netns_fd, ns: a socket
+ * there), labelled, lo up as for a veth, the address, up, the default route. */
+int lan_link_up(struct nl_sock *host, struct nl_sock *ns, int netns_fd, const struct gw_state *st,
+		struct nsg_err *e);
+void lan_link_undo(struct nl_sock *ns, const struct gw_state *st);
+/* The gateway's macvlan in its namespace: 0 and *ret, -ENODEV when it is
+ * not there (or not labelled as its own), -ENOENT when the namespace is gone. */
+int lan_link_find(const struct gw_state *st, struct link_info *ret);
+/* down: delete the macvlan (ifname, labelled name's, or unlabelled when
+ * creating) in the namespace at netns_path if it is still ino's. 0 when
+ * it or the namespace is gone already. */
+int lan_link_remove(const char *name, const char *netns_path, uint64_t ino, const char *ifname,
+		    bool creating, struct nsg_err *e);
+
 /* ----------------------------------------------------------- teardown.c */
 
 /* Remove everything of one gateway; *found is false when there was nothing. */

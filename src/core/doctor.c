@@ -267,7 +267,8 @@ static bool check_state(struct doctor *d, const struct gw_view *v)
 	else if (!strcmp(st, "run-ended"))
 		problem(d, n, "state", "nsgate gc", "the nsgate run that owned it has ended");
 	else if (!strcmp(st, "link-missing"))
-		problem(d, n, "link", "nsgate gc", "its link %s is gone", v->state.spec.host_ifname);
+		problem(d, n, "link", "nsgate gc", "its link %s is gone", spec_is_lan(&v->state.spec) ?
+			v->state.spec.ns_ifname : v->state.spec.host_ifname);
 	else
 		return true;
 	return false;
@@ -797,6 +798,47 @@ static void check_firewall(struct doctor *d, const struct gw_view *v)
 		passed(d, v->name, "firewall", "no other firewall drops its traffic");
 }
 
+/* ------------------------------------------------------------ LAN mode */
+
+/* A LAN gateway has no host side, NAT or rules to check: its interface on
+ * the host, its macvlan and default route in its namespace, and DNS. */
+static void check_lan(struct doctor *d, const struct gw_view *v)
+{
+	const struct gw_spec *s = &v->state.spec;
+	char ifs[LINK_DEFAULT_IFACES_MAX][IF_NAMESIZE], fix[FIX_LEN];
+	struct link_lower lo;
+	struct nl_sock *ns = NULL;
+	int k, nsfd = -1;
+
+	if (link_lower_get(d->s->host, s->lan.iface, &lo) < 0)
+		problem(d, v->name, "link", "", "its LAN interface %s is gone", s->lan.iface);
+	else if (!(lo.flags & IFF_UP))
+		problem(d, v->name, "link", "", "its LAN interface %s is down", s->lan.iface);
+	else if (!strcmp(v->status, "link-down"))
+		problem(d, v->name, "link", "", "%s is down or lacks its address in its namespace",
+			s->ns_ifname);
+	else
+		passed(d, v->name, "link", "%s is a macvlan on %s, up", s->ns_ifname, s->lan.iface);
+	if (netns_open(s->netns_path, &nsfd, NULL) < 0) {
+		problem(d, v->name, "netns", "nsgate gc", "cannot open its namespace");
+		return;
+	}
+	if (ip_addr_is_set(&s->lan.gateway) && link_sock_open_in(nsfd, &ns) == 0) {
+		k = link_default_ifnames(ns, ifs, ARRAY_SIZE(ifs));
+		while (k > 0 && strcmp(ifs[k - 1], s->ns_ifname))
+			k--;
+		snprintf(fix, sizeof(fix), "nsgate down %s, then nsgate up %s again", v->name, v->name);
+		if (k <= 0)
+			problem(d, v->name, "netns", fix, "its namespace has no default route through %s",
+				s->ns_ifname);
+		else
+			passed(d, v->name, "netns", "its default route goes through %s", s->ns_ifname);
+	}
+	link_sock_close(ns);
+	check_dns(d, v, nsfd);
+	close(nsfd);
+}
+
 /* --------------------------------------------------------------- all */
 
 static int check_gateway(struct doctor *d, const char *name)
@@ -806,6 +848,7 @@ static int check_gateway(struct doctor *d, const char *name)
 	struct gw_view v;
 	unsigned ns_mtu = 0;
 	int r = view_one(d->s, name, &v, NULL), nsfd;
+	bool ok;
 
 	if (r == -ENOENT)
 		return r;
@@ -816,7 +859,10 @@ static int check_gateway(struct doctor *d, const char *name)
 		problem(d, name, "state", "", "cannot read it: %s", strerror(-r));
 		return 0;
 	}
-	if (check_state(d, &v)) {
+	ok = check_state(d, &v);
+	if (ok && spec_is_lan(&v.state.spec))
+		check_lan(d, &v);
+	if (ok && !spec_is_lan(&v.state.spec)) {
 		uplinks_of(d, &v.state.spec, &ups);
 		check_link(d, &v);
 		check_nftables(d, &v);

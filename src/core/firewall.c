@@ -278,8 +278,9 @@ static bool some_gateway_auto(void)
 	for (int i = 0; i < n && !any; i++) {
 		struct gw_state st;
 
+		/* A LAN gateway's traffic never meets the host's firewalls. */
 		any = state_load(names[i], &st) == 0 && !st.creating &&
-		      st.spec.firewall == GW_FIREWALL_AUTO;
+		      st.spec.firewall == GW_FIREWALL_AUTO && !spec_is_lan(&st.spec);
 	}
 	free(names);
 	return any;

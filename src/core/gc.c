@@ -94,7 +94,7 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 
 		/* A damaged state, or an up that never finished, is gc's to clear. */
 		if ((except && !strcmp(names[i], except)) || state_load(names[i], &st) < 0 ||
-		    st.creating)
+		    st.creating || spec_is_lan(&st.spec))
 			continue;
 		gw = gw_rules_of(&st.spec);
 		gw_rules_dns(&gw, NULL);
@@ -138,6 +138,13 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 		return "its up never finished";
 	if (!inventory_netns_alive(&st))
 		return "its namespace is gone";
+	/* Its macvlan is in the namespace (lan.c); a failed look is no verdict. */
+	if (spec_is_lan(&st.spec)) {
+		struct link_info li;
+
+		r = lan_link_find(&st, &li);
+		return r == -ENODEV || r == -ENOENT ? "its link is gone" : NULL;
+	}
 	if (!bsearch(name, links->names, links->n, sizeof(*links->names), inventory_name_cmp))
 		return "its link is gone";
 	return NULL;
@@ -350,7 +357,8 @@ static int restore_elems_one(struct nftx *nft, const char *name,
 	bool differ, missing;
 	int r, stale;
 
-	if (state_load(name, &st) < 0 || st.creating)
+	/* A LAN gateway has no elements to miss. */
+	if (state_load(name, &st) < 0 || st.creating || spec_is_lan(&st.spec))
 		return 0;
 	/* The ports file says what is meant: it is written before the commit,
 	 * so a publish killed there left the kernel with fewer ports, an
@@ -442,6 +450,9 @@ int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err
 		return nsg_fail(e, r, NULL, "nftables");
 	if (r > 0 && ruleset_complete(s->nft) > 0)
 		return restore_elems(s, names, n, ret, e);
+	/* LAN gateways alone need no table: none is made for them. */
+	if (!inventory_others_exist(""))
+		return 0;
 	/* Idempotent: on a table that is there but damaged, the skeleton
 	 * rewrites nsgate's rules and element adds keep what exists. */
 	nftx_batch_begin(s->nft);

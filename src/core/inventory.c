@@ -87,10 +87,10 @@ int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
 }
 
 /* One that left only kernel objects (no state file) is gc's, not a reason
- * to keep the shared things. */
+ * to keep the shared things; nor is a LAN gateway, which uses none of them. */
 bool inventory_others_exist(const char *name)
 {
-	return state_other_exists(name);
+	return state_other_nat_exists(name);
 }
 
 bool inventory_netns_alive(const struct gw_state *st)

@@ -10,6 +10,10 @@ static int running_addr(const char *name, struct gw_target *to, struct nsg_err *
 
 	if (r < 0)
 		return r;
+	/* Its address is the LAN's own: there is nothing to map to it. */
+	if (spec_is_lan(&st.spec))
+		return nsg_fail(e, -EINVAL, "is a LAN gateway (no NAT: its ports are reached on "
+				"its own address)", "gateway \"%s\"", name);
 	*to = gw_target_of(&st.spec);
 	return 0;
 }

@@ -86,6 +86,8 @@ struct leftovers {
 	bool own_netns;        /* nsgate made its namespace: delete it too */
 	uint64_t netns_ino;    /* that namespace's inode (0: not known) */
 	char *lo_netns;        /* attached namespace whose lo goes back down; malloc'ed */
+	char *lan_netns;       /* a LAN gateway's namespace, where its macvlan is; malloc'ed */
+	char ns_ifname[IF_NAMESIZE];   /* ... and that macvlan's name */
 };
 
 static void leftovers_read(const char *name, struct leftovers *l)
@@ -104,6 +106,26 @@ static void leftovers_read(const char *name, struct leftovers *l)
 	l->netns_ino = st.netns_ino;
 	if (st.lo_set_up && !st.netns_created)
 		l->lo_netns = strdup(st.spec.netns_path);
+	if (spec_is_lan(&st.spec)) {
+		l->lan_netns = strdup(st.spec.netns_path);
+		snprintf(l->ns_ifname, sizeof(l->ns_ifname), "%s", st.spec.ns_ifname);
+	}
+}
+
+/* A LAN gateway's macvlan, in its namespace (lan.c), before the namespace
+ * goes: 0 when there is none. */
+static int leftovers_lan_remove(const struct leftovers *l, const char *name, struct nsg_err *e)
+{
+	if (!l->lan_netns)
+		return 0;
+	return lan_link_remove(name, l->lan_netns, l->netns_ino, l->ns_ifname, l->creating, e);
+}
+
+static void leftovers_free(struct leftovers *l)
+{
+	free(l->lo_netns);
+	free(l->lan_netns);
+	l->lo_netns = l->lan_netns = NULL;
 }
 
 /* Whether li is the gateway's own link: labelled as its own, or, for an up
@@ -210,7 +232,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	if (r == 0)
 		r = queue_rules_delete(s->nft, name, others, &n_elems, e);
 	if (r < 0) {
-		free(l.lo_netns);
+		leftovers_free(&l);
 		return r;
 	}
 
@@ -229,10 +251,12 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	 * the namespace, which takes RTNL for a while and would hold up the
 	 * link's deletion had it still been going. */
 	if (r == 0)
+		r = leftovers_lan_remove(&l, name, e);
+	if (r == 0)
 		r = leftovers_netns_delete(&l, name, e);
 	if (r == 0)
 		leftovers_lo_restore(&l);
-	free(l.lo_netns);
+	leftovers_free(&l);
 	if (r == 0 && forgot < 0)
 		r = forgot;
 	if (r < 0)
@@ -377,7 +401,10 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 
 	/* Namespaces and files meanwhile. */
 	for (size_t i = 0; i < n; i++) {
-		int rr = leftovers_netns_delete(&left[i], names[i], r == 0 ? e : NULL);
+		int rr = leftovers_lan_remove(&left[i], names[i], r == 0 ? e : NULL);
+
+		if (rr == 0)
+			rr = leftovers_netns_delete(&left[i], names[i], r == 0 ? e : NULL);
 
 		if (rr < 0 && r == 0)
 			r = rr;
@@ -399,7 +426,7 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 	shared_settle(s, others);
 out:
 	for (size_t i = 0; i < n; i++)
-		free(left[i].lo_netns);
+		leftovers_free(&left[i]);
 	free(left);
 	return r;
 }

@@ -18,6 +18,7 @@ struct up_ctx {
 	bool table_existed;
 	bool other_gateways;
 	const char *warning;
+	const char *lan_warning;
 	const struct portmap *pubs;
 	size_t n_pubs;
 	bool force;
@@ -364,6 +365,25 @@ static void undo_state(struct up_ctx *c)
 	state_run_clear(c->st.spec.name);
 }
 
+/* LAN mode (lan.c): the macvlan, its address and routes, in the namespace. */
+static int step_lan(struct up_ctx *c)
+{
+	int r;
+
+	if (!c->ns) {
+		r = link_sock_open_in(c->netns_fd, &c->ns);
+		if (r < 0)
+			return nsg_fail(c->e, r, NULL, "netlink socket in netns \"%s\"",
+					c->st.spec.netns_path);
+	}
+	return lan_link_up(c->host, c->ns, c->netns_fd, &c->st, c->e);
+}
+
+static void undo_lan(struct up_ctx *c)
+{
+	lan_link_undo(c->ns, &c->st);
+}
+
 struct up_step {
 	const char *name;
 	int (*run)(struct up_ctx *c);
@@ -384,6 +404,14 @@ static const struct up_step up_steps[] = {
 	{ "state", step_state, undo_state },
 };
 
+/* A LAN gateway: no forwarding, veth, nftables or other firewalls. */
+static const struct up_step lan_steps[] = {
+	{ "netns", step_netns, undo_netns },
+	{ "lan", step_lan, undo_lan },
+	{ "dns", step_dns, undo_dns },
+	{ "state", step_state, undo_state },
+};
+
 static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 {
 	const struct gw_spec *h = &have->spec;
@@ -398,6 +426,10 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	/* auto is what was decided then: a host that gained an IPv6 route
 	 * since keeps the gateway as it is until it is made again. */
 	if (req->ipv6 != h->ipv6 && !(req->subnet6_given && h->subnet6_given))
+		return false;
+	if (strcmp(req->lan.iface, h->lan.iface) || !ip_addr_eq(&req->lan.addr, &h->lan.addr) ||
+	    req->lan.plen != h->lan.plen ||
+	    (req->lan.gateway_given && !ip_addr_eq(&req->lan.gateway, &h->lan.gateway)))
 		return false;
 	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h) &&
 	       req->no_host == h->no_host && req->firewall == h->firewall;
@@ -521,6 +553,11 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	if (r != 0)
 		return r;
 
+	if (spec_is_lan(req)) {
+		r = lan_check(c->host, s, &c->lan_warning, c->e);
+		if (r < 0)
+			return r;
+	}
 	if (req->uplink[0]) {
 		r = link_get(c->host, req->uplink, &li);
 		if (r < 0)
@@ -542,6 +579,9 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 			return r;
 	}
 
+	/* The rest is the NAT's: subnets, ports, the table, other firewalls. */
+	if (spec_is_lan(s))
+		return 0;
 	r = subnet_choose(c->host, c->ns, s, c->e);
 	if (r == 0)
 		r = subnet6_choose(c->host, c->ns, s, c->e);
@@ -596,7 +636,8 @@ int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts
 			    .n_pubs = o->n_pubs, .force = o->force, .run_pid = o->run_pid,
 			    .host = s->host, .nft = s->nft, .s = s };
 	const char *fail_at = getenv(GW_FAIL_STEP_ENV);
-	size_t done = 0;
+	const struct up_step *steps = spec_is_lan(req) ? lan_steps : up_steps;
+	size_t done = 0, n_steps = spec_is_lan(req) ? ARRAY_SIZE(lan_steps) : ARRAY_SIZE(up_steps);
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -605,11 +646,11 @@ int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts
 		r = r > 0 ? 0 : r;
 		goto out;
 	}
-	for (done = 0; done < ARRAY_SIZE(up_steps); done++) {
-		r = up_steps[done].run(&c);
-		if (r == 0 && fail_at && !strcmp(fail_at, up_steps[done].name))
+	for (done = 0; done < n_steps; done++) {
+		r = steps[done].run(&c);
+		if (r == 0 && fail_at && !strcmp(fail_at, steps[done].name))
 			r = nsg_fail(e, -ECANCELED, "injected failure (" GW_FAIL_STEP_ENV ")",
-				     "up \"%s\": step %s", req->name, up_steps[done].name);
+				     "up \"%s\": step %s", req->name, steps[done].name);
 		if (r < 0) {
 			done++;  /* a failed step may have done part of its work */
 			break;
@@ -617,12 +658,13 @@ int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts
 	}
 	if (r < 0) {
 		while (done-- > 0)
-			if (up_steps[done].undo)
-				up_steps[done].undo(&c);
+			if (steps[done].undo)
+				steps[done].undo(&c);
 		goto out;
 	}
 	res->state = c.st;
 	res->warning = c.warning;
+	res->lan_warning = c.lan_warning;
 	for (size_t i = 0; i < c.fw.blocks.n; i++)
 		fw_blocks_add(c.fw.blocks.b[i].opened ? &res->opened : &res->blocked, &c.fw.blocks.b[i]);
 out:

@@ -16,6 +16,24 @@ struct view_snapshot {
 	size_t n_pub;
 };
 
+/* A LAN gateway's, from its link on: no rules to miss. Without --address
+ * it has none until a DHCP client inside gets one, and is up all the same. */
+static const char *view_status_lan(const struct gw_view *v)
+{
+	bool has = !ip_addr_is_set(&v->state.spec.lan.addr);
+
+	/* Its link is in its namespace: without the namespace, no link. */
+	if (!v->netns_present)
+		return "netns-gone";
+	if (!v->link_present)
+		return "link-missing";
+	for (size_t i = 0; i < v->link.n_addrs && !has; i++)
+		has = ip_addr_eq(&v->link.addrs[i], &v->state.spec.lan.addr);
+	if (!v->link.up || !has)
+		return "link-down";
+	return state_run_alive(v->name) == 0 ? "run-ended" : "up";
+}
+
 /* The first thing broken, or "up". */
 static const char *view_status(const struct gw_view *v)
 {
@@ -25,6 +43,8 @@ static const char *view_status(const struct gw_view *v)
 		return "no-state";
 	if (v->state.creating)
 		return "incomplete";
+	if (spec_is_lan(&v->state.spec))
+		return view_status_lan(v);
 	if (!v->link_present)
 		return "link-missing";
 	if (!v->link.up || v->link.n_addrs == 0)
@@ -69,6 +89,7 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 	struct ruleset_gw_state rules = { 0 };
 	struct link_info li;
 	char ifname[IF_NAMESIZE];
+	bool lan;
 	int r;
 
 	memset(v, 0, sizeof(*v));
@@ -80,15 +101,23 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 		snprintf(ifname, sizeof(ifname), "%s", v->state.spec.host_ifname);
 	else
 		spec_host_ifname(name, ifname);
+	lan = v->have_state && spec_is_lan(&v->state.spec);
+	if (lan) {
+		/* Its link is the macvlan in its namespace (lan.c). */
+		v->link_present = lan_link_find(&v->state, &li) == 0;
+		if (v->link_present)
+			link_view_of(&li, &v->link);
+	}
 	if (snap) {
 		struct link_info key;
 		const struct link_info *found;
 
 		snprintf(key.name, sizeof(key.name), "%s", ifname);
 		found = bsearch(&key, snap->links, snap->n_links, sizeof(key), inventory_link_cmp);
-		v->link_present = found != NULL;
-		if (found)
+		if (found && !lan) {
+			v->link_present = true;
 			link_view_of(found, &v->link);
+		}
 		rules = *snap->nft;
 		if (snap->n_pub) {
 			v->pub = malloc(snap->n_pub * sizeof(*v->pub));
@@ -97,10 +126,12 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 			memcpy(v->pub, snap->pub, snap->n_pub * sizeof(*v->pub));
 			v->n_pub = snap->n_pub;
 		}
-	} else {
+	} else if (!lan) {
 		v->link_present = link_get(s->host, ifname, &li) == 0;
 		if (v->link_present)
 			link_view_of(&li, &v->link);
+	}
+	if (!snap) {
 		r = ruleset_gateway_state(s->nft, name, &rules);
 		if (r < 0)
 			return r;

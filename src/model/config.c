@@ -21,12 +21,13 @@
 #include "nsgate/fileio.h"
 
 enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_NO_HOST, K_FIREWALL, K_IPV6,
-	   K_SUBNET6, K_COUNT };
+	   K_SUBNET6, K_LAN, K_ADDRESS, K_GATEWAY, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
 	[K_SUBNET] = "subnet", [K_UPLINK] = "uplink", [K_NETNS] = "netns",
 	[K_DNS] = "dns",       [K_PUBLISH] = "publish", [K_NO_HOST] = "no_host",
 	[K_FIREWALL] = "firewall", [K_IPV6] = "ipv6", [K_SUBNET6] = "subnet6",
+	[K_LAN] = "lan", [K_ADDRESS] = "address", [K_GATEWAY] = "gateway",
 };
 
 /* Where each gateway's keys were, for messages; parallel to config.gw. */
@@ -229,6 +230,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	case K_FIREWALL: r = spec_firewall_parse(value, &gw->spec, &se); break;
 	case K_IPV6: r = spec_ipv6_parse(value, &gw->spec, &se); break;
 	case K_SUBNET6: r = spec_subnet6_parse(value, &gw->spec, &se); break;
+	case K_LAN: r = spec_lan_parse(value, &gw->spec, &se); break;
+	case K_ADDRESS: r = spec_lan_address_parse(value, &gw->spec, &se); break;
+	case K_GATEWAY: r = spec_lan_gateway_parse(value, &gw->spec, &se); break;
 	case K_UPLINK:
 		r = spec_ifname_check(value, &se);
 		if (r < 0)
@@ -278,6 +282,25 @@ static void check_publishes(struct parser *p)
 					return;   /* later ones are on later lines */
 				}
 			}
+	}
+}
+
+/* LAN mode's keys against the NAT's, as up checks the options: at the
+ * line of the section's lan (or address, gateway) key. */
+static void check_lan(struct parser *p)
+{
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		const struct config_gw *gw = &p->cfg.gw[i];
+		const unsigned *key = p->lines[i].key;
+		struct nsg_err se = { 0 };
+		const char *what;
+
+		if (spec_lan_check(&gw->spec, gw->n_pubs, &se) == 0)
+			continue;
+		what = !strncmp(se.what, "--", 2) ? se.what + 2 : se.what;
+		fail_at(p, key[K_LAN] ? key[K_LAN] : key[K_ADDRESS] ? key[K_ADDRESS] : key[K_GATEWAY],
+			"[%s]: %s: %s", gw->spec.name, what, nsg_err_reason(&se));
+		return;
 	}
 }
 
@@ -413,6 +436,7 @@ static int parse_mem(const char *text, size_t len, const char *file, struct conf
 		check_publishes(&p);
 		check_subnets(&p);
 		check_netns(&p);
+		check_lan(&p);
 	}
 	if (!p.err) {
 		p.cfg.file = strdup(p.file);

@@ -366,3 +366,139 @@ int spec_subnet_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 	s->subnet_given = true;
 	return 0;
 }
+
+int spec_lan_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	int r = spec_ifname_check(arg, e);
+
+	if (r < 0) {
+		nsg_fail(e, r, NULL, "--lan \"%s\"", arg);
+		return r;
+	}
+	if (!strcmp(arg, "lo"))
+		return nsg_fail(e, -EINVAL, "the loopback has no LAN", "--lan \"%s\"", arg);
+	if (!strncmp(arg, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX)))
+		return nsg_fail(e, -EINVAL, "is a gateway's own interface", "--lan \"%s\"", arg);
+	snprintf(s->lan.iface, sizeof(s->lan.iface), "%s", arg);
+	/* No subnet of the pool: the namespace's address is the LAN's. */
+	s->subnet = ip_prefix_v4(0, 0);
+	return 0;
+}
+
+int spec_lan_address_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	static const char expected[] = "expected an IPv4 address and prefix length such as "
+				       "192.168.1.50/24";
+	const char *slash = strchr(arg, '/'), *why = NULL;
+	char addr[IP_ADDR_STRLEN];
+	unsigned long plen;
+	struct ip_addr a;
+	struct ip_prefix net;
+	uint32_t host;
+
+	if (!slash || (size_t)(slash - arg) >= sizeof(addr))
+		return nsg_fail(e, -EINVAL, expected, "--address \"%s\"", arg);
+	memcpy(addr, arg, slash - arg);
+	addr[slash - arg] = '\0';
+	if (ip_addr_parse(addr, AF_INET, &a) < 0 || spec_parse_uint(slash + 1, 32, &plen) < 0)
+		return nsg_fail(e, -EINVAL, expected, "--address \"%s\"", arg);
+	if (plen < 8)
+		return nsg_fail(e, -EINVAL, "prefix length must be 8 to 32", "--address \"%s\"", arg);
+	net = ip_prefix_of(&a, plen);
+	if (ipam_subnet_usable(&net, &why) < 0)
+		return nsg_fail(e, -EINVAL, why, "--address \"%s\"", arg);
+	/* A /31 (RFC 3021) and a /32 have no network or broadcast address. */
+	host = a.v4 & ~ip_v4_mask(plen);
+	if (plen <= 30 && host == 0)
+		return nsg_fail(e, -EINVAL, "is the network address of its prefix",
+				"--address \"%s\"", arg);
+	if (plen <= 30 && host == ~ip_v4_mask(plen))
+		return nsg_fail(e, -EINVAL, "is the broadcast address of its prefix",
+				"--address \"%s\"", arg);
+	s->lan.addr = a;
+	s->lan.plen = plen;
+	return 0;
+}
+
+int spec_lan_gateway_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
+{
+	struct ip_addr a;
+	struct ip_prefix one;
+	const char *why = NULL;
+
+	if (ip_addr_parse(arg, AF_INET, &a) < 0)
+		return nsg_fail(e, -EINVAL, "expected an IPv4 address such as 192.168.1.1",
+				"--gateway \"%s\"", arg);
+	one = ip_prefix_of(&a, 32);
+	if (ipam_subnet_usable(&one, &why) < 0)
+		return nsg_fail(e, -EINVAL, why, "--gateway \"%s\"", arg);
+	s->lan.gateway = a;
+	s->lan.gateway_given = true;
+	return 0;
+}
+
+void spec_lan_mac(const uint8_t seed[16], const char *name, uint8_t mac[6])
+{
+	uint64_t h = 14695981039346656037ull;   /* FNV-1a 64 */
+	const char label[] = "nsgate lan mac";
+
+	for (size_t i = 0; i < sizeof(label); i++)
+		h = (h ^ (uint8_t)label[i]) * 1099511628211ull;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ seed[i]) * 1099511628211ull;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	/* Locally administered (bit 1), unicast (bit 0 clear). */
+	mac[0] = (mac[0] & 0xfc) | 0x02;
+}
+
+/* A NAT option given with --lan: exit 2, naming it. */
+static int lan_refuse(struct nsg_err *e, const char *opt)
+{
+	return nsg_fail(e, -EINVAL, "not with --lan (a LAN gateway has no NAT, no veth and no "
+			"nftables rules)", "%s", opt);
+}
+
+int spec_lan_check(const struct gw_spec *s, size_t n_pubs, struct nsg_err *e)
+{
+	const struct gw_lan *l = &s->lan;
+	char a[IP_ADDR_STRLEN], n[IP_PREFIX_STRLEN];
+	struct ip_prefix net;
+
+	if (!spec_is_lan(s)) {
+		if (ip_addr_is_set(&l->addr))
+			return nsg_fail(e, -EINVAL, "only with --lan IFACE", "--address");
+		return l->gateway_given ? nsg_fail(e, -EINVAL, "only with --lan IFACE", "--gateway") : 0;
+	}
+	if (n_pubs)
+		return lan_refuse(e, "--publish");
+	if (s->no_host)
+		return lan_refuse(e, "--no-host");
+	if (s->subnet_given)
+		return lan_refuse(e, "--subnet");
+	if (s->subnet6_given)
+		return lan_refuse(e, "--subnet6");
+	if (s->uplink[0])
+		return lan_refuse(e, "--uplink");
+	if (s->ipv6 != GW_IPV6_AUTO)
+		return nsg_fail(e, -EINVAL, "not with --lan (IPv6 comes from the LAN's router "
+				"advertisements)", "--ipv6");
+	if (!l->gateway_given)
+		return 0;
+	if (!ip_addr_is_set(&l->addr))
+		return nsg_fail(e, -EINVAL, "only with --address (a DHCP client inside sets its own)",
+				"--gateway \"%s\"", ip_addr_str(&l->gateway, a));
+	if (ip_addr_eq(&l->gateway, &l->addr))
+		return nsg_fail(e, -EINVAL, "is --address itself", "--gateway \"%s\"",
+				ip_addr_str(&l->gateway, a));
+	net = ip_prefix_of(&l->addr, l->plen);
+	/* The default route via it would need "onlink": a LAN's router is on it. */
+	if (!ip_prefix_contains(&net, &l->gateway)) {
+		nsg_fail(e, -EINVAL, NULL, "--gateway \"%s\"", ip_addr_str(&l->gateway, a));
+		nsg_why(e, "is not on the subnet of --address (%s)", ip_prefix_str(&net, n));
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -31,6 +31,7 @@
 #include <netlink/socket.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
 
 #include "nsgate/common.h"
@@ -385,6 +386,102 @@ int link_veth_create(struct nl_sock *sk, const char *host_name, const char *alia
 					alias, host_name);
 		}
 	}
+	return 0;
+}
+
+/*
+ * The macvlan is created in its namespace under its final name in one
+ * request (IFLA_LINK names the lower device in the socket's namespace,
+ * IFLA_NET_NS_FD where the new link goes), rather than made on the host and
+ * then moved and renamed: no moment leaves a link of nsgate's on the host,
+ * and no name there can clash. Like a veth, it is created in
+ * LINK_GROUP_UNLABELLED and labelled (link_label, in its namespace) next.
+ */
+int link_macvlan_create(struct nl_sock *sk, const char *lower, const char *name, int netns_fd,
+			const uint8_t mac[6], struct nsg_err *e)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+	struct nl_msg *msg = NULL;
+	char why[256] = "";
+	int r, lower_index;
+
+	r = check_ifname(name);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "link \"%s\"", name ? name : "");
+	lower_index = link_index(sk, lower);
+	if (lower_index < 0)
+		return nsg_fail(e, lower_index, NULL, "interface \"%s\"", lower);
+	link = rtnl_link_macvlan_alloc();
+	if (!link)
+		return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_link(link, lower_index);
+	rtnl_link_set_ns_fd(link, netns_fd);
+	rtnl_link_set_group(link, LINK_GROUP_UNLABELLED);
+	if (mac) {
+		struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+
+		if (!a)
+			return nsg_fail(e, -ENOMEM, NULL, "link \"%s\"", name);
+		rtnl_link_set_addr(link, a);
+		nl_addr_put(a);
+	}
+	/* Bridge mode: LAN gateways on one interface reach each other too. */
+	r = rtnl_link_macvlan_set_mode(link, MACVLAN_MODE_BRIDGE);
+	if (r == 0)
+		r = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
+	if (r < 0)
+		return nsg_fail(e, r, link_why_or_null(why), "macvlan \"%s\" on \"%s\"", name, lower);
+	return 0;
+}
+
+int link_label(struct nl_sock *sk, const char *name, const char *alias, struct nsg_err *e)
+{
+	char why[256] = "";
+	int r = check_ifname(name);
+
+	if (r == 0)
+		r = link_set_alias(sk, name, alias, why, sizeof(why));
+	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "alias \"%s\" of link \"%s\"", alias,
+				name ? name : "") : 0;
+}
+
+static void on_lower(struct nl_object *obj, void *userdata)
+{
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	struct link_lower *l = userdata;
+	const char *s;
+
+	if (nl_object_get_msgtype(obj) != RTM_NEWLINK)
+		return;
+	l->ifindex = rtnl_link_get_ifindex(link);
+	l->flags = rtnl_link_get_flags(link);
+	l->master_index = rtnl_link_get_master(link);
+	s = rtnl_link_get_type(link);
+	snprintf(l->kind, sizeof(l->kind), "%s", s ? s : "");
+	s = rtnl_link_get_ifalias(link);
+	snprintf(l->alias, sizeof(l->alias), "%s", s ? s : "");
+}
+
+int link_lower_get(struct nl_sock *sk, const char *name, struct link_lower *ret)
+{
+	struct link_lower master = { 0 };
+	int r;
+
+	*ret = (struct link_lower){ 0 };
+	r = link_get_kernel(sk, name, on_lower, ret);
+	if (r < 0)
+		return r;
+	if (ret->ifindex <= 0)
+		return -ENODEV;
+	if (ret->master_index <= 0)
+		return 0;
+	/* The socket is the caller's namespace's: the name comes from there. */
+	if (!if_indextoname((unsigned)ret->master_index, ret->master))
+		return -errno;
+	if (link_get_kernel(sk, ret->master, on_lower, &master) == 0)
+		snprintf(ret->master_kind, sizeof(ret->master_kind), "%s", master.kind);
 	return 0;
 }
 

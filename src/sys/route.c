@@ -481,3 +481,50 @@ int link_default_ifnames_of(struct nl_sock *sk, int family, char (*ret)[IF_NAMES
 	}
 	return (int)n;
 }
+
+/* What link_default_gateway looks for, and what it found. */
+struct default_gw {
+	int ifindex;
+	struct ip_addr gw;
+};
+
+static void on_default_gw(struct nlmsghdr *nlh, void *userdata)
+{
+	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct default_gw *d = userdata;
+	struct nlattr *oif, *via;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
+	    rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST || ip_addr_is_set(&d->gw))
+		return;
+	oif = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_OIF);
+	via = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_GATEWAY);
+	if (oif && nla_len(oif) == sizeof(uint32_t) && (int)nla_get_u32(oif) == d->ifindex &&
+	    via && nla_len(via) == 4)
+		ip_addr_from_bytes(AF_INET, nla_data(via), &d->gw);
+}
+
+int link_default_gateway(struct nl_sock *sk, int ifindex, struct ip_addr *ret)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN };
+	struct default_gw d = { .ifindex = ifindex };
+	int r = -EAGAIN;
+
+	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+		_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+		struct link_txn t = { .on_msg = on_default_gw, .userdata = &d };
+
+		if (!msg)
+			return -ENOMEM;
+		if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+			return -EMSGSIZE;
+		d.gw = (struct ip_addr){ 0 };
+		r = link_txn_run(sk, msg, true, &t);
+	}
+	if (r < 0)
+		return r;
+	if (!ip_addr_is_set(&d.gw))
+		return -ENOENT;
+	*ret = d.gw;
+	return 0;
+}

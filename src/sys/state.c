@@ -60,6 +60,22 @@ int state_dir_ready(struct nsg_err *e)
 	return r < 0 ? nsg_fail(e, r, dir_why(r, STATE_DIR), "%s", STATE_DIR) : 0;
 }
 
+/* LAN mode's keys, only for a LAN gateway: every older file loads as a NAT
+ * gateway, as it was. Its subnet line reads 0.0.0.0/0 (none). */
+static int state_format_lan(const struct gw_spec *s, char *buf, size_t len)
+{
+	char a[IP_ADDR_STRLEN], g[IP_ADDR_STRLEN], addr[IP_ADDR_STRLEN + 32] = "";
+	char gw[IP_ADDR_STRLEN + 48] = "";
+
+	if (ip_addr_is_set(&s->lan.addr))
+		snprintf(addr, sizeof(addr), "lan_address=%s/%u\n", ip_addr_str(&s->lan.addr, a),
+			 s->lan.plen);
+	if (ip_addr_is_set(&s->lan.gateway))
+		snprintf(gw, sizeof(gw), "lan_gateway=%s\n%s", ip_addr_str(&s->lan.gateway, g),
+			 s->lan.gateway_given ? "lan_gateway_given=1\n" : "");
+	return snprintf(buf, len, "lan=%s\n%s%s", s->lan.iface, addr, gw);
+}
+
 int state_format(const struct gw_state *st, char *buf, size_t len)
 {
 	const struct gw_spec *s = &st->spec;
@@ -104,6 +120,8 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 		     s->no_host ? "no_host=1\n" : "",
 		     s->firewall == GW_FIREWALL_NONE ? "firewall=none\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
 		     ipv6, subnet6, st->creating ? "creating=1\n" : "");
+	if (n >= 0 && (size_t)n < len && spec_is_lan(s))
+		n += state_format_lan(s, buf + n, len - n);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
 }
 
@@ -120,6 +138,33 @@ static int parse_bool(const char *v, bool *ret)
 	if (strcmp(v, "0") && strcmp(v, "1"))
 		return -EBADMSG;
 	*ret = v[0] == '1';
+	return 0;
+}
+
+/* lan, lan_address, lan_gateway, lan_gateway_given, as the parsers of
+ * --lan, --address and --gateway take them. */
+static int parse_lan_kv(struct gw_spec *s, const char *k, const char *v)
+{
+	struct gw_spec tmp = *s;
+	int r = -EBADMSG;
+
+	if (!strcmp(k, "lan"))
+		r = spec_lan_parse(v, &tmp, NULL);
+	else if (!strcmp(k, "lan_address"))
+		r = spec_lan_address_parse(v, &tmp, NULL);
+	else if (!strcmp(k, "lan_gateway"))
+		r = spec_lan_gateway_parse(v, &tmp, NULL);
+	else if (!strcmp(k, "lan_gateway_given"))
+		return parse_bool(v, &s->lan.gateway_given);
+	else
+		return 0;   /* a newer nsgate's key */
+	if (r < 0)
+		return -EBADMSG;
+	/* The spec's subnet stays the file's (its subnet line); a parsed
+	 * gateway is not "given" until that key says so. */
+	tmp.subnet = s->subnet;
+	tmp.lan.gateway_given = s->lan.gateway_given;
+	*s = tmp;
 	return 0;
 }
 
@@ -186,6 +231,8 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = parse_bool(v, &st->lo_set_up);
 	} else if (!strcmp(k, "creating")) {
 		r = parse_bool(v, &st->creating);
+	} else if (!strncmp(k, "lan", 3)) {
+		r = parse_lan_kv(s, k, v);
 	}
 	/* Unknown keys are ignored: a newer nsgate may add some. */
 	return r;
@@ -401,7 +448,9 @@ int state_names(char (**ret)[GW_NAME_MAX + 1])
 	return names_in(STATE_DIR, ".state", gw_name_ok, ret);
 }
 
-bool state_other_exists(const char *name)
+/* Whether a state file of a gateway but name is there; nat_only: of a NAT
+ * gateway (one whose file does not load counts, whatever it is). */
+static bool other_exists(const char *name, bool nat_only)
 {
 	size_t nl = strlen(name);
 	struct dirent *de;
@@ -412,12 +461,31 @@ bool state_other_exists(const char *name)
 		return errno != ENOENT;  /* when unsure, keep what is shared */
 	while (!found && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
+		char other[GW_NAME_MAX + 1];
+		struct gw_state st;
 
-		if (l > 6 && !strcmp(de->d_name + l - 6, ".state"))
-			found = l - 6 != nl || strncmp(de->d_name, name, nl);
+		if (l <= 6 || strcmp(de->d_name + l - 6, ".state") ||
+		    (l - 6 == nl && !strncmp(de->d_name, name, nl)))
+			continue;
+		found = true;
+		if (!nat_only || l - 6 > GW_NAME_MAX)
+			continue;
+		memcpy(other, de->d_name, l - 6);
+		other[l - 6] = '\0';
+		found = state_load(other, &st) < 0 || !spec_is_lan(&st.spec);
 	}
 	closedir(d);
 	return found;
+}
+
+bool state_other_exists(const char *name)
+{
+	return other_exists(name, false);
+}
+
+bool state_other_nat_exists(const char *name)
+{
+	return other_exists(name, true);
 }
 
 /* Run marks have a directory of their own: every up looks for dead runs,
