@@ -207,7 +207,7 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 	const struct gw_spec *h = &have->spec;
 
 	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
-	    strcmp(want->ns_ifname, h->ns_ifname))
+	    strcmp(want->ns_ifname, h->ns_ifname) || strcmp(want->network, h->network))
 		return false;
 	/* IPv6 on or off, or another /64, makes the gateway again. */
 	if (want->ipv6 != h->ipv6 || want->subnet6_given != h->subnet6_given ||

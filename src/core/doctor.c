@@ -427,7 +427,7 @@ static bool rp_drops(struct doctor *d, const char *ifname, int ifindex, const st
 static void check_rp_filter(struct doctor *d, const struct gw_view *v, const struct uplinks *u)
 {
 	const struct gw_spec *s = &v->state.spec;
-	struct ip_addr inet = ip_addr_v4(INET_PROBE), ns = spec_ns_addr(&s->subnet);
+	struct ip_addr inet = ip_addr_v4(INET_PROBE), ns = spec_gw_ns_addr(s);
 	long all = conf_value("all", "rp_filter");
 	char a[IP_ADDR_STRLEN], fix[FIX_LEN];
 	bool bad = false;
@@ -465,7 +465,7 @@ static void check_ns_link(struct doctor *d, const struct gw_view *v, struct nl_s
 {
 	const struct gw_spec *s = &v->state.spec;
 	const char *n = v->name, *eth = s->ns_ifname;
-	struct ip_addr host = spec_host_addr(&s->subnet), addr = spec_ns_addr(&s->subnet);
+	struct ip_addr host = spec_host_addr(&s->subnet), addr = spec_gw_ns_addr(s);
 	char ifs[LINK_DEFAULT_IFACES_MAX][IF_NAMESIZE], a[IP_ADDR_STRLEN], h[IP_ADDR_STRLEN];
 	char fix[FIX_LEN];
 	struct link_info li;
@@ -756,7 +756,7 @@ static void check_dns(struct doctor *d, const struct gw_view *v, int nsfd)
 static bool dns_on_host(struct doctor *d, const struct gw_view *v)
 {
 	const struct gw_spec *spec = &v->state.spec;
-	struct ip_addr srv[GW_DNS_MAX], ns4 = spec_ns_addr(&spec->subnet);
+	struct ip_addr srv[GW_DNS_MAX], ns4 = spec_gw_ns_addr(spec);
 	struct ip_addr ns6 = spec_ns_addr6(&spec->subnet6);
 	int k = dns_read_servers(v->name, srv, GW_DNS_MAX);
 

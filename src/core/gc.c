@@ -106,6 +106,9 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		if (n)
 			(*n)++;
 	}
+	/* The networks' own elements, and their members' at layer 2. */
+	if (r == 0)
+		r = network_restore_queue(nft);
 	/* The guard on the uplinks nsgate switched forwarding on for. */
 	return r < 0 ? r : forward_guard_queue(nft);
 }
@@ -216,7 +219,9 @@ bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
 {
 	if (!have->in_ifaces || !have->in_ns_addrs4 || (spec_has_ipv6(s) && !have->in_ns_addrs6))
 		return true;
-	if (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0 : !have->masq_any)
+	/* A network member's masquerade element is its network's. */
+	if (!s->network[0] && (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0
+					     : !have->masq_any))
 		return true;
 	return s->no_host && (!have->no_host || have->n_no_host_dns < gw->n_dns);
 }

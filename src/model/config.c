@@ -21,12 +21,13 @@
 #include "nsgate/fileio.h"
 
 enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_NO_HOST, K_FIREWALL, K_IPV6,
-	   K_SUBNET6, K_COUNT };
+	   K_SUBNET6, K_NETWORK, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
 	[K_SUBNET] = "subnet", [K_UPLINK] = "uplink", [K_NETNS] = "netns",
 	[K_DNS] = "dns",       [K_PUBLISH] = "publish", [K_NO_HOST] = "no_host",
 	[K_FIREWALL] = "firewall", [K_IPV6] = "ipv6", [K_SUBNET6] = "subnet6",
+	[K_NETWORK] = "network",
 };
 
 /* Where each gateway's keys were, for messages; parallel to config.gw. */
@@ -229,6 +230,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	case K_FIREWALL: r = spec_firewall_parse(value, &gw->spec, &se); break;
 	case K_IPV6: r = spec_ipv6_parse(value, &gw->spec, &se); break;
 	case K_SUBNET6: r = spec_subnet6_parse(value, &gw->spec, &se); break;
+	case K_NETWORK:
+		/* As up --network: a member of that network (made when missing). */
+		r = spec_name_check(value, &se);
+		if (r < 0)
+			snprintf(se.what, sizeof(se.what), "network \"%s\"", value);
+		else
+			snprintf(gw->spec.network, sizeof(gw->spec.network), "%s", value);
+		break;
 	case K_UPLINK:
 		r = spec_ifname_check(value, &se);
 		if (r < 0)

@@ -146,18 +146,27 @@ static uint32_t fnv1a32(const char *s)
 	return h;
 }
 
-void spec_host_ifname(const char *name, char ret[IF_NAMESIZE])
+void spec_prefixed_ifname(const char *prefix, const char *name, char ret[IF_NAMESIZE])
 {
-	size_t room = IF_NAMESIZE - 1 - strlen(GW_IFNAME_PREFIX);
+	size_t room = IF_NAMESIZE - 1 - strlen(prefix);
+	char buf[64];
 
 	if (strlen(name) <= room) {
-		snprintf(ret, IF_NAMESIZE, GW_IFNAME_PREFIX "%s", name);
+		snprintf(ret, IF_NAMESIZE, "%s%s", prefix, name);
 		return;
 	}
-	/* "nsg-" + 5 chars + "~" + 5 hex = 15. '~' is not allowed in gateway
-	 * names, so a shortened name never equals an unshortened one. */
-	snprintf(ret, IF_NAMESIZE, GW_IFNAME_PREFIX "%.5s~%05x", name,
+	/* prefix + what fits + "~" + 5 hex = 15 ("nsg-" + 5 chars for a
+	 * gateway). '~' is not allowed in names, so a shortened name never
+	 * equals an unshortened one. */
+	snprintf(buf, sizeof(buf), "%s%.*s~%05x", prefix, (int)(room - 6), name,
 		 fnv1a32(name) & 0xfffff);
+	memcpy(ret, buf, IF_NAMESIZE - 1);   /* exactly 15 bytes by construction */
+	ret[IF_NAMESIZE - 1] = '\0';
+}
+
+void spec_host_ifname(const char *name, char ret[IF_NAMESIZE])
+{
+	spec_prefixed_ifname(GW_IFNAME_PREFIX, name, ret);
 }
 
 int spec_ifname_check(const char *ifname, struct nsg_err *e)
