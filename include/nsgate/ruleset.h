@@ -64,6 +64,13 @@ int ruleset_queue_port_src(struct nftx *n, const char *member, const char *port,
 int ruleset_queue_bridge_skeleton(struct nftx *n);
 int ruleset_queue_bridge_delete(struct nftx *n);
 int ruleset_bridge_exists(struct nftx *n);
+/* Whether table bridge nsgate has its set and every rule (1) or not (0). */
+int ruleset_bridge_complete(struct nftx *n);
+/* Whether a network's elements (masq_any, net_intra unless isolated) are
+ * there (1) or not (0); the same for a member's port_src4 element. */
+int ruleset_network_present(struct nftx *n, const char *bridge, bool isolated);
+int ruleset_port_src_present(struct nftx *n, const char *port, const uint8_t mac[6],
+			     const struct ip_addr *addr);
 /* Only its masquerade element (masq_any, or masq_via with its uplink). */
 int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del);
 /* Only its no_host element and one no_host_dns4 element per IPv4 DNS

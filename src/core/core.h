@@ -134,6 +134,11 @@ int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
 int network_hosts_sync(const char *net, struct nsg_err *e);
 /* Queue every network's elements and members' port elements (restore). */
 int network_restore_queue(struct nftx *nft);
+/* Restore what of the networks is missing in either table (table bridge
+ * nsgate, a network's or a member's element): all of it again, in one
+ * transaction; *repaired (may be NULL) set when something was. After the
+ * inet table is whole. */
+int network_repair(struct session *s, bool *repaired, struct nsg_err *e);
 /* After gateways went: members whose gateway is gone leave their networks,
  * and networks made implicitly go with their last member. */
 int network_sync(struct session *s, struct nsg_err *e);

@@ -445,8 +445,11 @@ int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err
 	r = ruleset_table_exists(s->nft);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables");
-	if (r > 0 && ruleset_complete(s->nft) > 0)
-		return restore_elems(s, names, n, ret, e);
+	if (r > 0 && ruleset_complete(s->nft) > 0) {
+		r = restore_elems(s, names, n, ret, e);
+		/* The networks' elements, and table bridge nsgate. */
+		return r < 0 ? r : network_repair(s, ret ? &ret->table : NULL, e);
+	}
 	/* Idempotent: on a table that is there but damaged, the skeleton
 	 * rewrites nsgate's rules and element adds keep what exists. */
 	nftx_batch_begin(s->nft);

@@ -396,6 +396,59 @@ int network_restore_queue(struct nftx *nft)
 	return n < 0 ? n : r;
 }
 
+/* Whether network n (with members) has all it should have in both tables:
+ * 1 yes, 0 no, -errno. One lookup per element: gc's and watch's cost,
+ * never up's. */
+static int net_intact(struct nftx *nft, const struct net_state *n)
+{
+	int r = ruleset_network_present(nft, n->bridge, n->isolated);
+
+	for (size_t i = 0; r > 0 && i < n->n_members; i++) {
+		const struct net_member *m = &n->members[i];
+		char port[IF_NAMESIZE];
+		uint8_t mac[6];
+
+		spec_host_ifname(m->name, port);
+		net_mac_of(&m->addr, mac);
+		r = ruleset_port_src_present(nft, port, mac, &m->addr);
+	}
+	return r;
+}
+
+int network_repair(struct session *s, bool *repaired, struct nsg_err *e)
+{
+	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
+	int n = state_net_names(&names), r = 0;
+	bool whole = true, any = false;
+
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "listing networks");
+	for (int i = 0; i < n && r >= 0; i++) {
+		_cleanup_net_ struct net_state net = { 0 };
+
+		if (state_net_load(names[i], &net) < 0 || !net.n_members)
+			continue;
+		any = true;
+		r = whole ? net_intact(s->nft, &net) : 0;
+		whole = r > 0;
+	}
+	if (r >= 0 && any && whole)
+		r = ruleset_bridge_complete(s->nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "reading the networks' nftables elements");
+	if (!any || r > 0)
+		return 0;
+	/* Adds of what is there change nothing: everything of every network. */
+	nftx_batch_begin(s->nft);
+	r = network_restore_queue(s->nft);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "nftables batch");
+	r = nftx_batch_commit(s->nft, e);
+	if (r == 0 && repaired)
+		*repaired = true;
+	return r;
+}
+
 /* --------------------------------------------------------- operations */
 
 int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,

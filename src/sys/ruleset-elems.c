@@ -168,17 +168,62 @@ int ruleset_queue_network(struct nftx *n, const char *name, const char *bridge, 
 	return r < 0 || isolated ? r : queue_elems(n, SET_NET_INTRA, &e, 1, del);
 }
 
+
+/* port_src4's key: port . MAC (two 4-byte slots) . address. */
+static void port_src_key(const char *port, const uint8_t mac[6], const struct ip_addr *addr,
+			 uint8_t key[IFNAMSIZ + 8 + 4])
+{
+	memset(key, 0, IFNAMSIZ + 8 + 4);
+	ifname_key(port, (char *)key);
+	memcpy(key + IFNAMSIZ, mac, 6);
+	ip_addr_to_bytes(addr, key + IFNAMSIZ + 8);
+}
+
+/* nftx_elem_get's callback when only presence counts. */
+static int elem_seen(const struct nftx_elem *e, void *userdata)
+{
+	(void)e;
+	(void)userdata;
+	return 0;
+}
+
+int ruleset_network_present(struct nftx *n, const char *bridge, bool isolated)
+{
+	char key[2 * IFNAMSIZ];
+	int r;
+
+	ifname_key(bridge, key);
+	ifname_key(bridge, key + IFNAMSIZ);
+	r = nftx_elem_get(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, key, IFNAMSIZ, elem_seen, NULL);
+	if (r <= 0 || isolated)
+		return r == -ENOENT ? 0 : r;
+	r = nftx_elem_get(n, FAMILY, RULESET_TABLE, SET_NET_INTRA, key, sizeof(key), elem_seen, NULL);
+	return r == -ENOENT ? 0 : r;
+}
+
+int ruleset_port_src_present(struct nftx *n, const char *port, const uint8_t mac[6],
+			     const struct ip_addr *addr)
+{
+	uint8_t key[IFNAMSIZ + 8 + 4];
+	int r;
+
+	if (!ip_addr_is_v4(addr))
+		return -EAFNOSUPPORT;
+	port_src_key(port, mac, addr, key);
+	r = nftx_elem_get(n, BRIDGE_FAMILY, RULESET_TABLE, SET_PORT_SRC4, key, sizeof(key),
+			  elem_seen, NULL);
+	return r == -ENOENT ? 0 : r;
+}
+
 int ruleset_queue_port_src(struct nftx *n, const char *member, const char *port,
 			   const uint8_t mac[6], const struct ip_addr *addr, bool del)
 {
-	uint8_t key[IFNAMSIZ + 8 + 4] = { 0 };
+	uint8_t key[IFNAMSIZ + 8 + 4];
 	struct nftx_elem e = { .key = key, .key_len = sizeof(key), .comment = member };
 
 	if (!ip_addr_is_v4(addr))
 		return -EAFNOSUPPORT;
-	ifname_key(port, (char *)key);
-	memcpy(key + IFNAMSIZ, mac, 6);
-	ip_addr_to_bytes(addr, key + IFNAMSIZ + 8);
+	port_src_key(port, mac, addr, key);
 	return queue_elems_in(n, BRIDGE_FAMILY, SET_PORT_SRC4, &e, 1, del);
 }
 

@@ -974,6 +974,35 @@ int ruleset_queue_bridge_delete(struct nftx *n)
 	return queue_table_of(n, &bridge_table, NFT_MSG_DELTABLE, 0);
 }
 
+static void count_bridge_rule(const char *chain, void *userdata)
+{
+	unsigned *counts = userdata;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bridge_chains); i++)
+		if (!strcmp(bridge_chains[i].name, chain))
+			counts[i]++;
+}
+
+int ruleset_bridge_complete(struct nftx *n)
+{
+	unsigned counts[ARRAY_SIZE(bridge_chains)] = { 0 };
+	int r = nftx_rules_dump(n, BRIDGE_FAMILY, RULESET_TABLE, count_bridge_rule, counts);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(bridge_chains); i++) {
+		unsigned want = 0;
+
+		while (want < ARRAY_SIZE(bridge_chains[i].rules) && bridge_chains[i].rules[want])
+			want++;
+		if (counts[i] != want)
+			return 0;
+	}
+	return 1;
+}
+
 int ruleset_bridge_exists(struct nftx *n)
 {
 	return nftx_chain_exists(n, BRIDGE_FAMILY, RULESET_TABLE, CHAIN_FROM_PORT);
