@@ -699,6 +699,9 @@ static const struct chain_def chains[] = {
 
 /* ---------------------------------------------------------------- batches */
 
+static int chains_complete(struct nftx *n, uint16_t family, const struct chain_def *defs,
+			   size_t n_defs);
+
 /* Which table a message is for: inet nsgate, or bridge nsgate (networks). */
 struct table_id {
 	uint32_t family;
@@ -974,33 +977,9 @@ int ruleset_queue_bridge_delete(struct nftx *n)
 	return queue_table_of(n, &bridge_table, NFT_MSG_DELTABLE, 0);
 }
 
-static void count_bridge_rule(const char *chain, void *userdata)
-{
-	unsigned *counts = userdata;
-
-	for (size_t i = 0; i < ARRAY_SIZE(bridge_chains); i++)
-		if (!strcmp(bridge_chains[i].name, chain))
-			counts[i]++;
-}
-
 int ruleset_bridge_complete(struct nftx *n)
 {
-	unsigned counts[ARRAY_SIZE(bridge_chains)] = { 0 };
-	int r = nftx_rules_dump(n, BRIDGE_FAMILY, RULESET_TABLE, count_bridge_rule, counts);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ARRAY_SIZE(bridge_chains); i++) {
-		unsigned want = 0;
-
-		while (want < ARRAY_SIZE(bridge_chains[i].rules) && bridge_chains[i].rules[want])
-			want++;
-		if (counts[i] != want)
-			return 0;
-	}
-	return 1;
+	return chains_complete(n, BRIDGE_FAMILY, bridge_chains, ARRAY_SIZE(bridge_chains));
 }
 
 int ruleset_bridge_exists(struct nftx *n)
@@ -1104,33 +1083,49 @@ int ruleset_layout_current(struct nftx *n)
 	return r == -ENOENT ? 0 : r < 0 ? r : seen == all;
 }
 
+/* What a rule dump of one table counts, per chain of defs. */
+struct rule_counts {
+	const struct chain_def *defs;
+	size_t n_defs;
+	unsigned counts[16];
+};
+
 static void count_rule(const char *chain, void *userdata)
 {
-	unsigned *counts = userdata;
+	struct rule_counts *c = userdata;
 
-	for (size_t i = 0; i < ARRAY_SIZE(chains); i++)
-		if (!strcmp(chains[i].name, chain))
-			counts[i]++;
+	for (size_t i = 0; i < c->n_defs; i++)
+		if (!strcmp(c->defs[i].name, chain))
+			c->counts[i]++;
 }
 
-int ruleset_complete(struct nftx *n)
+/* 1 when family's table nsgate has every rule of defs' chains, 0 when not
+ * (or no table). A deleted chain takes its rules with it, and a deleted set
+ * the rules that use it: counting rules per chain sees all three. */
+static int chains_complete(struct nftx *n, uint16_t family, const struct chain_def *defs,
+			   size_t n_defs)
 {
-	unsigned counts[ARRAY_SIZE(chains)] = { 0 };
-	int r = nftx_rules_dump(n, FAMILY, RULESET_TABLE, count_rule, counts);
+	struct rule_counts c = { .defs = defs, .n_defs = n_defs };
+	int r = nftx_rules_dump(n, family, RULESET_TABLE, count_rule, &c);
 
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	/* A deleted chain takes its rules with it, and a deleted set the rules
-	 * that use it: counting rules per chain sees all three. */
-	for (size_t i = 0; i < ARRAY_SIZE(chains); i++) {
+	for (size_t i = 0; i < n_defs; i++) {
 		unsigned want = 0;
 
-		while (want < ARRAY_SIZE(chains[i].rules) && chains[i].rules[want])
+		while (want < ARRAY_SIZE(defs[i].rules) && defs[i].rules[want])
 			want++;
-		if (counts[i] != want)
+		if (c.counts[i] != want)
 			return 0;
 	}
 	return 1;
+}
+
+_Static_assert(ARRAY_SIZE(chains) <= 16, "rule_counts holds 16 chains");
+
+int ruleset_complete(struct nftx *n)
+{
+	return chains_complete(n, FAMILY, chains, ARRAY_SIZE(chains));
 }
