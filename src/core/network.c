@@ -96,14 +96,34 @@ static int bridge_sysctls(const char *bridge, struct nsg_err *e)
 	return 0;
 }
 
+/* n's bridge with the gateway address, up; deleted again on failure. */
+static int net_bridge_make(struct session *s, const struct net_state *n, struct nsg_err *e)
+{
+	struct ip_addr gw = net_gateway_addr(&n->subnet);
+	uint8_t mac[6];
+	char alias[64];
+	int r;
+
+	net_alias(n->name, alias);
+	net_mac_of(&gw, mac);
+	r = bridge_create(s->host, n->bridge, alias, mac, e);
+	if (r < 0)
+		return r;
+	r = bridge_sysctls(n->bridge, e);
+	if (r == 0)
+		r = link_addr_add(s->host, n->bridge, &gw, n->subnet.plen, e);
+	if (r == 0)
+		r = link_set_up(s->host, n->bridge, e);
+	if (r < 0)
+		link_delete(s->host, n->bridge, NULL);
+	return r;
+}
+
 /* Make network n (its subnet chosen: net_subnet_choose): its file first (so that whatever a kill leaves is found:
  * a network without members and not made explicitly is gc's to remove),
  * then the bridge with the gateway address, up. Undone on failure. */
 static int net_make(struct session *s, struct net_state *n, struct nsg_err *e)
 {
-	struct ip_addr gw = net_gateway_addr(&n->subnet);
-	uint8_t mac[6];
-	char alias[64];
 	int r;
 
 	net_bridge_ifname(n->name, n->bridge);
@@ -112,22 +132,9 @@ static int net_make(struct session *s, struct net_state *n, struct nsg_err *e)
 	r = state_net_save(n, e);
 	if (r < 0)
 		return r;
-	net_alias(n->name, alias);
-	net_mac_of(&gw, mac);
-	r = bridge_create(s->host, n->bridge, alias, mac, e);
-	if (r < 0) {
+	r = net_bridge_make(s, n, e);
+	if (r < 0)
 		state_net_remove(n->name);
-		return r;
-	}
-	r = bridge_sysctls(n->bridge, e);
-	if (r == 0)
-		r = link_addr_add(s->host, n->bridge, &gw, n->subnet.plen, e);
-	if (r == 0)
-		r = link_set_up(s->host, n->bridge, e);
-	if (r < 0) {
-		link_delete(s->host, n->bridge, NULL);
-		state_net_remove(n->name);
-	}
 	return r;
 }
 
@@ -415,6 +422,25 @@ static int net_intact(struct nftx *nft, const struct net_state *n)
 	return r;
 }
 
+/* A bridge someone deleted (its members' ports fell off it): made again,
+ * and the ports that are still there put back on it. 1 when it was. */
+static int net_bridge_repair(struct session *s, const struct net_state *n, struct nsg_err *e)
+{
+	int r;
+
+	if (link_index(s->host, n->bridge) > 0)
+		return 0;
+	r = net_bridge_make(s, n, e);
+	for (size_t i = 0; r == 0 && i < n->n_members; i++) {
+		char port[IF_NAMESIZE];
+
+		spec_host_ifname(n->members[i].name, port);
+		if (link_index(s->host, port) > 0)
+			r = bridge_port_attach(s->host, port, n->bridge, n->isolated, e);
+	}
+	return r < 0 ? r : 1;
+}
+
 int network_repair(struct session *s, bool *repaired, struct nsg_err *e)
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
@@ -429,6 +455,11 @@ int network_repair(struct session *s, bool *repaired, struct nsg_err *e)
 		if (state_net_load(names[i], &net) < 0 || !net.n_members)
 			continue;
 		any = true;
+		r = net_bridge_repair(s, &net, e);
+		if (r < 0)
+			return r;
+		if (r > 0 && repaired)
+			*repaired = true;
 		r = whole ? net_intact(s->nft, &net) : 0;
 		whole = r > 0;
 	}

@@ -57,9 +57,13 @@ flushed() {
 	must nft delete element inet nsgate masq_any '{ "nsg-+app" }'
 	expect_exit 0 nsg gc
 	works "after masq_any's element deleted and gc"
+	must ip link del nsg-+app
+	expect_exit 0 nsg gc
+	ip -4 -o addr show dev nsg-+app | grep -q " 10.201.0.1/24 " || fail "bridge nsg-+app not made again by gc"
+	works "after the bridge was deleted and gc"
 	expect_exit 0 nsg gc
 	[ -z "$LAST_OUT" ] || fail "gc with nothing to do printed '$LAST_OUT'"
-	pass "gc restores a flushed ruleset, table bridge nsgate, a network's element; then does nothing"
+	pass "gc restores a flushed ruleset, table bridge nsgate, a network's element, its bridge; then does nothing"
 }
 
 lost_state() {
