@@ -335,6 +335,29 @@ static void check_netns(struct parser *p)
 	}
 }
 
+/* A network member's addresses and masquerade are its network's: what up
+ * --network refuses is refused here, so that a bad file changes nothing. */
+static void check_networks(struct parser *p)
+{
+	static const enum key not_with[] = { K_SUBNET, K_SUBNET6, K_UPLINK, K_NO_HOST };
+
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		const struct gw_spec *s = &p->cfg.gw[i].spec;
+
+		if (!s->network[0])
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(not_with); k++)
+			if (p->lines[i].key[not_with[k]] &&
+			    (not_with[k] != K_NO_HOST || s->no_host))
+				fail_at(p, p->lines[i].key[not_with[k]],
+					"%s: not for a member of network \"%s\" (line %u)",
+					key_names[not_with[k]], s->network, p->lines[i].key[K_NETWORK]);
+		if (s->ipv6 == GW_IPV6_ON)
+			fail_at(p, p->lines[i].key[K_IPV6], "ipv6 = on: not for a member of network "
+				"\"%s\" (IPv4 only)", s->network);
+	}
+}
+
 /* ----------------------------------------------------------------- parse */
 
 static void lines_free(struct gw_lines *l, size_t n)
@@ -422,6 +445,7 @@ static int parse_mem(const char *text, size_t len, const char *file, struct conf
 		check_publishes(&p);
 		check_subnets(&p);
 		check_netns(&p);
+		check_networks(&p);
 	}
 	if (!p.err) {
 		p.cfg.file = strdup(p.file);

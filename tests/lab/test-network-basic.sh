@@ -160,6 +160,12 @@ apply_network() {
 	must run_in_gw front ping -c1 -W2 -q "$(member_addr cfgnet back)" >/dev/null
 	expect_exit 0 nsg apply "$conf"
 	grep -qx 'front: unchanged' <<<"$LAST_OUT" || fail "second apply changed front: $LAST_OUT"
+	printf '[bad]\nnetwork = cfgnet\nuplink = up0\n' >"$LAB_TMP/bad.conf"
+	expect_exit 2 nsg apply "$LAB_TMP/bad.conf"
+	assert_error_line
+	[[ "$LAST_ERR" == *"bad.conf:3: uplink: not for a member of network"* ]] ||
+		fail "apply of a member with uplink said '$LAST_ERR'"
+	[ -e /run/nsgate/bad.state ] && fail "a refused file made gateway bad"
 	: >"$conf"
 	expect_exit 0 nsg apply "$conf" --prune
 	assert_net_gone cfgnet
