@@ -203,6 +203,10 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 		if (items)
 			qsort(items, k, sizeof(*items), inventory_name_cmp);
 	}
+	/* A down killed after its state file went leaves its member in the
+	 * network's file (and hosts files): settle the networks every time. */
+	if (!runs_only && r == 0 && k == 0)
+		r = network_sync(s, e);
 	if (ret && r == 0) {
 		*ret = TAKE_PTR(items);
 		*n_ret = k;

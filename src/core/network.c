@@ -217,6 +217,13 @@ static int net_prune(struct session *s, struct net_state *n,
 		dns_hosts_remove(m.name);
 		changed = true;
 	}
+	/* Without members a network has no elements in the inet table (one
+	 * made explicitly gets them again with its next member). */
+	if (r == 0 && changed && n->explicit_ && n->n_members == 0 &&
+	    ruleset_table_exists(s->nft) > 0) {
+		r = ruleset_queue_network(s->nft, n->name, n->bridge, n->isolated, true);
+		br = true;
+	}
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables batch");
 	if (changed && br) {
