@@ -326,7 +326,8 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 	printf("  nftables   %s, masquerade %s, %zu element%s\n",
 	       v->nft.in_ifaces ? "gateway interface" : "not a gateway interface",
 	       v->nft.masq_any ? "to any interface"
-	       : v->nft.masq_via[0] ? nsg_escape(v->nft.masq_via, up, sizeof(up)) : "none",
+	       : v->nft.masq_via[0] ? nsg_escape(v->nft.masq_via, up, sizeof(up))
+	       : s->network[0] ? "its network's" : "none",
 	       v->nft.n_elems, v->nft.n_elems == 1 ? "" : "s");
 	for (size_t i = 0, run; i < v->n_pub; i += run) {
 		struct portmap p = v->pub[i];

@@ -281,6 +281,9 @@ static void check_link(struct doctor *d, const struct gw_view *v)
 	bool has = false;
 
 	ip_addr_str(&host, a);
+	/* A network member's host side is a bridge port: the address is the
+	 * bridge's (network list says whether it is there). */
+	has = s->network[0];
 	for (size_t i = 0; i < v->link.n_addrs; i++)
 		has |= ip_addr_eq(&v->link.addrs[i], &host);
 	if (!v->link.up) {
@@ -372,7 +375,9 @@ static void uplinks_of(const struct doctor *d, const struct gw_spec *s, struct u
  * global switch says, the interface's own value counts. */
 static void check_forwarding(struct doctor *d, const struct gw_view *v, const struct uplinks *u)
 {
-	const char *veth = v->state.spec.host_ifname;
+	/* A member's packets come in on its network's bridge. */
+	const char *veth = v->state.spec.network[0] ? v->state.spec.net_bridge
+						    : v->state.spec.host_ifname;
 	char fix[FIX_LEN];
 	bool bad = false;
 	long on = conf_value(veth, "forwarding");
@@ -437,6 +442,9 @@ static void check_rp_filter(struct doctor *d, const struct gw_view *v, const str
 			strerror((int)-all));
 		return;
 	}
+	/* Not looked at for a member yet (its packets come in on the bridge). */
+	if (s->network[0])
+		return;
 	if (rp_drops(d, s->host_ifname, v->link.ifindex, &ns, &inet, all)) {
 		sysctl_cmd(fix, sizeof(fix), s->host_ifname, "rp_filter", "2");
 		problem(d, v->name, "rp_filter", fix, "strict rp_filter on %s drops what its namespace "
