@@ -435,7 +435,9 @@ static int net_bridge_repair(struct session *s, const struct net_state *n, struc
 {
 	int r;
 
-	if (link_index(s->host, n->bridge) > 0)
+	/* A restore without rtnetlink (watch's, after an nftables event): a
+	 * deleted bridge is a link event, whose gc (with rtnetlink) repairs it. */
+	if (!s->host || link_index(s->host, n->bridge) > 0)
 		return 0;
 	r = net_bridge_make(s, n, e);
 	for (size_t i = 0; r == 0 && i < n->n_members; i++) {

@@ -66,6 +66,27 @@ flushed() {
 	pass "gc restores a flushed ruleset, table bridge nsgate, a network's element, its bridge; then does nothing"
 }
 
+# watch repairs as it happens: table bridge nsgate deleted, the bridge deleted.
+watched() {
+	local wlog=$LAB_TMP/watch.log
+	start_nsgate_bg "$wlog" watch
+	WATCH=$BG_PID
+	wait_for grep -q listening "$wlog" || fail "watch never listened: $(cat "$wlog")"
+	must nft delete table bridge nsgate
+	wait_for nft list set bridge nsgate port_src4 || fail "watch did not bring table bridge nsgate back: $(cat "$wlog")"
+	wait_for eval 'nft list set bridge nsgate port_src4 | grep -q nsg-db' ||
+		fail "watch brought table bridge nsgate back without db's element: $(cat "$wlog")"
+	must ip link del nsg-+app
+	wait_for eval 'ip -4 -o addr show dev nsg-+app | grep -q " 10.201.0.1/24 "' ||
+		fail "watch did not make bridge nsg-+app again: $(cat "$wlog")"
+	wait_for eval '[ "$(basename "$(readlink /sys/class/net/nsg-db/master)")" = nsg-+app ]' ||
+		fail "watch made the bridge again without db's port on it"
+	works "after watch's repairs"
+	kill "$WATCH"
+	wait "$WATCH" 2>/dev/null
+	pass "watch brings back table bridge nsgate and a deleted bridge with its ports"
+}
+
 lost_state() {
 	must rm /run/nsgate/db.state
 	expect_exit 0 nsg gc
@@ -86,4 +107,5 @@ lost_state() {
 setup
 published
 flushed
+watched
 lost_state
