@@ -538,10 +538,10 @@ int network_rm(const char *name, struct nsg_err *e)
 				     name);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "state of network \"%s\"", name);
-	/* Members whose gateway went without telling (a crash) do not count. */
-	n.explicit_ = true;
+	/* Members whose gateway went without telling (a crash) do not count;
+	 * a network made by up goes with them. */
 	r = net_prune(&s, &n, member_alive, NULL, e);
-	if (r < 0)
+	if (r < 0 || (!n.explicit_ && !n.n_members))
 		return r;
 	if (n.n_members)
 		return nsg_fail_kind(e, NSG_KIND_CONFLICT, -EBUSY, "has members (down them first)",

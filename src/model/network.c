@@ -182,12 +182,18 @@ static int parse_kv(struct net_state *n, const char *k, const char *v, unsigned 
 		       n->subnet.plen < NET_SUBNET_PLEN_MIN || n->subnet.plen > NET_SUBNET_PLEN_MAX
 		       ? -EBADMSG : 0;
 	}
-	if (!strcmp(k, "subnet_given"))
-		return *seen |= 16, parse_flag(v, &n->subnet_given);
-	if (!strcmp(k, "isolated"))
-		return *seen |= 32, parse_flag(v, &n->isolated);
-	if (!strcmp(k, "explicit"))
-		return *seen |= 64, parse_flag(v, &n->explicit_);
+	if (!strcmp(k, "subnet_given")) {
+		*seen |= 16;
+		return parse_flag(v, &n->subnet_given);
+	}
+	if (!strcmp(k, "isolated")) {
+		*seen |= 32;
+		return parse_flag(v, &n->isolated);
+	}
+	if (!strcmp(k, "explicit")) {
+		*seen |= 64;
+		return parse_flag(v, &n->explicit_);
+	}
 	if (!strcmp(k, "member"))
 		return parse_member(n, v);
 	return -EBADMSG;
