@@ -660,6 +660,8 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 	/* A file that cannot be applied changes nothing. */
 	r = check_file(&s, cfg, &fc, e);
 	if (r == 0)
+		r = network_apply(&s, cfg, e);   /* before the members that name them */
+	if (r == 0)
 		r = apply_all(&s, &fc, prune, names, n, items, &k, e);
 	file_check_free(&fc);
 	*ret = items;

@@ -130,6 +130,9 @@ int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_er
 /* Queue a member's network elements and its port element (and table
  * bridge nsgate's skeleton), in the up's transaction. */
 int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
+/* apply: the file's [network NET] sections, each made (explicitly) where
+ * missing; all checked first (a conflict: FILE:LINE, nothing made). */
+int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e);
 /* Rewrite /etc/netns/MEMBER/hosts of every member of net (atomically). */
 int network_hosts_sync(const char *net, struct nsg_err *e);
 /* Queue every network's elements and members' port elements (restore). */

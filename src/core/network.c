@@ -491,26 +491,22 @@ int network_repair(struct session *s, bool *repaired, struct nsg_err *e)
 
 /* --------------------------------------------------------- operations */
 
-int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,
-		   bool *unchanged, struct nsg_err *e)
+/* Network name as asked (subnet NULL: any), made explicitly: *unchanged
+ * when it was so already; check_only: only say whether it can be. */
+static int net_ensure(struct session *s, const char *name, const struct ip_prefix *subnet,
+		      bool isolated, bool check_only, bool *unchanged, struct nsg_err *e)
 {
-	_cleanup_session_ struct session s = SESSION_INIT;
 	_cleanup_net_ struct net_state n = { 0 };
-	int r = spec_name_check(name, e);
+	int r = state_net_load(name, &n);
 
 	*unchanged = false;
-	if (r == 0)
-		r = session_open(&s, SESSION_ALL, e);
-	if (r < 0)
-		return r;
-	r = state_net_load(name, &n);
 	if (r == 0) {
 		if (n.isolated != isolated || (subnet && !ip_prefix_eq(subnet, &n.subnet)))
 			return nsg_fail(e, -EEXIST, "exists with other settings", "network \"%s\"",
 					name);
 		*unchanged = n.explicit_;
 		n.explicit_ = true;
-		return *unchanged ? 0 : state_net_save(&n, e);
+		return *unchanged || check_only ? 0 : state_net_save(&n, e);
 	}
 	if (r != -ENOENT)
 		return nsg_fail(e, r, NULL, "state of network \"%s\"", name);
@@ -520,8 +516,44 @@ int network_create(const char *name, const struct ip_prefix *subnet, bool isolat
 		n.subnet = *subnet;
 		n.subnet_given = true;
 	}
-	r = net_subnet_choose(&s, &n, e);
-	return r < 0 ? r : net_make(&s, &n, e);
+	r = net_subnet_choose(s, &n, e);
+	return r < 0 || check_only ? r : net_make(s, &n, e);
+}
+
+int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,
+		   bool *unchanged, struct nsg_err *e)
+{
+	_cleanup_session_ struct session s = SESSION_INIT;
+	int r = spec_name_check(name, e);
+
+	*unchanged = false;
+	if (r == 0)
+		r = session_open(&s, SESSION_ALL, e);
+	return r < 0 ? r : net_ensure(&s, name, subnet, isolated, false, unchanged, e);
+}
+
+int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e)
+{
+	bool unchanged;
+	int r = 0;
+
+	/* Every network checked before any is made: a file that cannot be
+	 * applied changes nothing. */
+	for (int pass = 0; pass < 2 && r == 0; pass++)
+		for (size_t i = 0; i < cfg->n_nets && r == 0; i++) {
+			const struct config_net *cn = &cfg->nets[i];
+
+			r = net_ensure(s, cn->name, cn->subnet_given ? &cn->subnet : NULL, cn->isolated,
+				       pass == 0, &unchanged, e);
+			if (r < 0) {
+				char why[sizeof(e->why)];
+
+				snprintf(why, sizeof(why), "%s", nsg_err_reason(e));
+				nsg_fail(e, r, why, "%s:%u: network \"%s\"", cfg->file, cn->line,
+					 cn->name);
+			}
+		}
+	return r;
 }
 
 int network_rm(const char *name, struct nsg_err *e)

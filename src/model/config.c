@@ -19,6 +19,7 @@
 
 #include "nsgate/config.h"
 #include "nsgate/fileio.h"
+#include "nsgate/network.h"
 
 enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_NO_HOST, K_FIREWALL, K_IPV6,
 	   K_SUBNET6, K_NETWORK, K_COUNT };
@@ -45,6 +46,9 @@ struct parser {
 	struct config cfg;
 	struct gw_lines *lines;
 	size_t cap_gw, cap_lines; /* of cfg.gw, of lines */
+	size_t cap_nets;          /* of cfg.nets */
+	bool in_net;              /* the current section is a [network NET] */
+	unsigned net_keys[2];     /* its subnet's and isolated's lines */
 	/* The first error; errors come in line order but for the checks
 	 * across sections, so the earliest line wins. */
 	int err;
@@ -102,6 +106,58 @@ static struct config_gw *cur_gw(struct parser *p)
 	return p->cfg.n ? &p->cfg.gw[p->cfg.n - 1] : NULL;
 }
 
+#define NET_SECTION "network "
+
+/* "[network NET]": start a network. */
+static int net_section_start(struct parser *p, const char *name)
+{
+	struct nsg_err se = { 0 };
+	struct config_net *net;
+
+	while (is_blank(*name))
+		name++;
+	if (spec_name_check(name, &se) < 0)
+		return fail_at(p, p->lineno, "section [network %s]: %s", name, nsg_err_reason(&se));
+	for (size_t i = 0; i < p->cfg.n_nets; i++)
+		if (!strcmp(p->cfg.nets[i].name, name))
+			return fail_at(p, p->lineno, "section [network %s] appears twice (first on line %u)",
+				       name, p->cfg.nets[i].line);
+	if (GROW(p->cfg.nets, p->cap_nets, p->cfg.n_nets + 1) < 0)
+		return fail_nomem(p);
+	net = &p->cfg.nets[p->cfg.n_nets++];
+	*net = (struct config_net){ .line = p->lineno };
+	snprintf(net->name, sizeof(net->name), "%s", name);
+	p->in_net = true;
+	memset(p->net_keys, 0, sizeof(p->net_keys));
+	return 1;
+}
+
+/* A key of a [network NET] section: subnet = CIDR, isolated = yes|no. */
+static int net_key(struct parser *p, const char *name, const char *value)
+{
+	struct config_net *net = &p->cfg.nets[p->cfg.n_nets - 1];
+	bool subnet = !strcmp(name, "subnet");
+	struct nsg_err se = { 0 };
+
+	if (!subnet && strcmp(name, "isolated"))
+		return fail_at(p, p->lineno, "unknown key \"%s\" in [network %s] (expected subnet or "
+			       "isolated)", name, net->name);
+	if (p->net_keys[!subnet])
+		return fail_at(p, p->lineno, "\"%s\" given twice in [network %s] (first on line %u)",
+			       name, net->name, p->net_keys[!subnet]);
+	p->net_keys[!subnet] = p->lineno;
+	if (!subnet) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail_at(p, p->lineno, "isolated: expected yes or no, not \"%s\"", value);
+		net->isolated = !strcmp(value, "yes");
+		return 1;
+	}
+	if (net_subnet_parse(value, &net->subnet, &se) < 0)
+		return fail_spec(p, value, &se);
+	net->subnet_given = true;
+	return 1;
+}
+
 /* A "[NAME]" line (n bytes, blanks stripped): check it, start a gateway. */
 static int section_start(struct parser *p, const char *line, size_t n)
 {
@@ -121,6 +177,9 @@ static int section_start(struct parser *p, const char *line, size_t n)
 	name = strndup(line + 1, close - line - 1);
 	if (!name)
 		return fail_nomem(p);
+	if (!strncmp(name, NET_SECTION, strlen(NET_SECTION)))
+		return net_section_start(p, name + strlen(NET_SECTION));
+	p->in_net = false;
 	r = spec_name_check(name, &se);
 	if (r < 0)
 		return fail_at(p, p->lineno, "section [%s]: %s", name, nsg_err_reason(&se));
@@ -205,6 +264,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 0;
 	if (!name[0])
 		return fail_at(p, p->lineno, "missing key before '='");
+	if (p->in_net)
+		return net_key(p, name, value);
 	for (k = 0; k < K_COUNT; k++)
 		if (!strcmp(name, key_names[k]))
 			break;
@@ -376,6 +437,7 @@ void config_free(struct config *c)
 		free(c->gw[i].pub_lines);
 	}
 	free(c->gw);
+	free(c->nets);
 	free(c->file);
 	*c = (struct config){ 0 };
 }

@@ -146,32 +146,44 @@ rollback() {
 	pass "a member's failed up (every step) leaves nothing, also of a network it made"
 }
 
-# The config file's network key: apply makes the members (and their
-# network), leaves them alone the second time, and --prune removes them.
+# The config file's network key and [network NET] sections: apply makes the
+# network (explicitly) and its members, leaves them alone the second time,
+# refuses a conflict or a member's uplink changing nothing, and --prune
+# removes the members (the created network stays until network rm).
 apply_network() {
 	local conf=$LAB_TMP/net.conf
-	printf '[front]\nnetwork = cfgnet\n\n[back]\nnetwork = cfgnet\n' >"$conf"
+	printf '[network cfgnet]\nsubnet = 10.88.0.0/24\n\n[front]\nnetwork = cfgnet\n\n[back]\nnetwork = cfgnet\n' >"$conf"
 	expect_exit 0 nsg apply "$conf"
 	grep -qx 'front: created' <<<"$LAST_OUT" && grep -qx 'back: created' <<<"$LAST_OUT" ||
 		fail "apply did not create both: $LAST_OUT"
 	net_json
-	assert_json "$NET_JSON" '.[0].name == "cfgnet" and ([.[0].members[].name] | sort) == ["back", "front"]' \
-		"cfgnet members after apply"
+	assert_json "$NET_JSON" '.[0].name == "cfgnet" and .[0].subnet == "10.88.0.0/24" and .[0].explicit and
+		([.[0].members[].name] | sort) == ["back", "front"]' "cfgnet after apply"
 	must run_in_gw front ping -c1 -W2 -q "$(member_addr cfgnet back)" >/dev/null
 	expect_exit 0 nsg apply "$conf"
 	grep -qx 'front: unchanged' <<<"$LAST_OUT" || fail "second apply changed front: $LAST_OUT"
+	printf '[network cfgnet]\nisolated = yes\n[extra]\nnetwork = cfgnet\n' >"$LAB_TMP/conflict.conf"
+	expect_exit 2 nsg apply "$LAB_TMP/conflict.conf"
+	assert_error_line
+	[[ "$LAST_ERR" == *"conflict.conf:1: network \"cfgnet\": exists with other settings"* ]] ||
+		fail "apply of a conflicting network said '$LAST_ERR'"
+	[ -e /run/nsgate/extra.state ] && fail "a conflicting file made gateway extra"
 	printf '[bad]\nnetwork = cfgnet\nuplink = up0\n' >"$LAB_TMP/bad.conf"
 	expect_exit 2 nsg apply "$LAB_TMP/bad.conf"
 	assert_error_line
 	[[ "$LAST_ERR" == *"bad.conf:3: uplink: not for a member of network"* ]] ||
 		fail "apply of a member with uplink said '$LAST_ERR'"
 	[ -e /run/nsgate/bad.state ] && fail "a refused file made gateway bad"
-	: >"$conf"
+	printf '[network cfgnet]\nsubnet = 10.88.0.0/24\n' >"$conf"
 	expect_exit 0 nsg apply "$conf" --prune
+	assert_gone front
+	assert_gone back
+	ip link show nsg-+cfgnet >/dev/null || fail "apply --prune removed the created network cfgnet"
+	expect_exit 0 nsg network rm cfgnet
 	assert_net_gone cfgnet
 	assert_no_residue front back
 	assert_no_net_residue
-	pass "apply: network = NET makes members, leaves them alone, --prune removes them and the network"
+	pass "apply: [network NET] and network = NET make them, leave them alone, refuse conflicts, --prune"
 }
 
 implicit_members
