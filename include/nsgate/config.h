@@ -41,9 +41,21 @@ struct config_gw {
 	unsigned *pub_lines;
 };
 
+/* A "[network NET]" section: a network as `nsgate network create` makes
+ * it (keys subnet, isolated); apply makes it when it is missing. */
+struct config_net {
+	char name[GW_NAME_MAX + 1];
+	struct ip_prefix subnet;
+	bool subnet_given;
+	bool isolated;
+	unsigned line;
+};
+
 struct config {
 	struct config_gw *gw;    /* malloc'ed, in file order; NULL when n is 0 */
 	size_t n;
+	struct config_net *nets; /* malloc'ed, in file order */
+	size_t n_nets;
 	char *file;              /* the name its messages use ("FILE:LINE"), malloc'ed */
 };
 

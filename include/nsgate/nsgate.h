@@ -21,6 +21,7 @@
 #include "nsgate/config.h"
 #include "nsgate/firewall.h"
 #include "nsgate/ipaddr.h"
+#include "nsgate/network.h"
 #include "nsgate/portmap.h"
 #include "nsgate/spec.h"
 
@@ -151,6 +152,25 @@ int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e);
 int gateway_list(struct gw_view **ret, size_t *n, struct nsg_err *e);
 /* Run argv inside the gateway's namespace; returns only on failure. */
 int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
+
+/* ------------------------------------------------------------ networks */
+
+/* `nsgate network create`: a bridge "nsg-+NAME" with the gateway address
+ * (.1) of subnet (NULL: a free /24 of NET_POOL_DEFAULT); isolated: its
+ * members reach the gateway and not each other. It stays without members
+ * until network_rm. A network `up --network` made is marked explicit.
+ * *unchanged: it was there already as asked. */
+int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,
+		   bool *unchanged, struct nsg_err *e);
+/* Remove a network without members (CONFLICT while it has some). */
+int network_rm(const char *name, struct nsg_err *e);
+struct net_view {
+	struct net_state net;     /* its file: settings and members */
+	bool bridge_present;      /* its bridge exists */
+};
+/* Every network, sorted by name; free with network_list_free. */
+int network_list(struct net_view **ret, size_t *n_ret, struct nsg_err *e);
+void network_list_free(struct net_view *v, size_t n);
 
 /* ------------------------------------------------------ other firewalls */
 

@@ -32,6 +32,11 @@ struct ruleset_gw {
 	bool no_host;                   /* keep it off the host's own addresses ... */
 	unsigned n_dns;                 /* ... but for these DNS servers (its resolv.conf) */
 	struct ip_addr dns[GW_DNS_MAX]; /* either family (no_host_dns4, no_host_dns6) */
+	/* A network member: its network's bridge, where its packets come in
+	 * for the inet hooks (ns_addrs4 is keyed on it); host_ifname is its
+	 * port. Masquerade is the network's (ruleset_queue_network). NULL
+	 * for a plain gateway. */
+	const char *bridge;
 };
 
 /* Queue the table, its sets and chains, and (after flushing them) the chains'
@@ -46,6 +51,26 @@ int ruleset_queue_skeleton(struct nftx *n);
  * here and in the two below queues each element's add (a no-op if it
  * exists) before its delete: it never fails on an element already gone. */
 int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del);
+/* A network's own elements, commented NET_ELEM_PREFIX + name:
+ * masq_any (bridge), and unless isolated net_intra (bridge . bridge). */
+int ruleset_queue_network(struct nftx *n, const char *name, const char *bridge, bool isolated,
+			  bool del);
+/* A member's source on its port, in table bridge nsgate: port_src4
+ * (port . mac . addr), commented with the member's name. */
+int ruleset_queue_port_src(struct nftx *n, const char *member, const char *port,
+			   const uint8_t mac[6], const struct ip_addr *addr, bool del);
+/* Table bridge nsgate (networks' layer-2 source check): its skeleton (as
+ * ruleset_queue_skeleton), its deletion, and whether it is there (1/0). */
+int ruleset_queue_bridge_skeleton(struct nftx *n);
+int ruleset_queue_bridge_delete(struct nftx *n);
+int ruleset_bridge_exists(struct nftx *n);
+/* Whether table bridge nsgate has its set and every rule (1) or not (0). */
+int ruleset_bridge_complete(struct nftx *n);
+/* Whether a network's elements (masq_any, net_intra unless isolated) are
+ * there (1) or not (0); the same for a member's port_src4 element. */
+int ruleset_network_present(struct nftx *n, const char *bridge, bool isolated);
+int ruleset_port_src_present(struct nftx *n, const char *port, const uint8_t mac[6],
+			     const struct ip_addr *addr);
 /* Only its masquerade element (masq_any, or masq_via with its uplink). */
 int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del);
 /* Only its no_host element and one no_host_dns4 element per IPv4 DNS

@@ -86,6 +86,12 @@ struct gw_spec {
 	 * namespace. AF_UNSPEC: the gateway is IPv4 only. */
 	struct ip_prefix subnet6;
 	struct gw_lan lan;               /* LAN mode: lan.iface set; a NAT gateway otherwise */
+	/* --network: a member of that network (network.h), "" for a plain
+	 * gateway. Its subnet is then the network's, its host side a port of
+	 * the network's bridge, and net_addr its namespace's address. */
+	char network[GW_NAME_MAX + 1];
+	char net_bridge[IF_NAMESIZE];    /* derived from network (net_bridge_ifname) */
+	struct ip_addr net_addr;
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -103,6 +109,8 @@ bool spec_name_known(const char *name);
 /* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
  * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
+/* The same scheme for another prefix (a network's bridge: network.h). */
+void spec_prefixed_ifname(const char *prefix, const char *name, char ret[IF_NAMESIZE]);
 /* An interface name as the kernel accepts it (--uplink, the namespace side). */
 int spec_ifname_check(const char *ifname, struct nsg_err *e);
 /* run --hostname NAME: what the kernel takes (1 to HOST_NAME_MAX, 64, bytes)
@@ -140,6 +148,12 @@ static inline struct ip_addr spec_host_addr(const struct ip_prefix *n)
 static inline struct ip_addr spec_ns_addr(const struct ip_prefix *n)
 {
 	return spec_nth_addr(n, 2);
+}
+
+/* The namespace's IPv4 address: .2 of its /30, or a member's own. */
+static inline struct ip_addr spec_gw_ns_addr(const struct gw_spec *s)
+{
+	return s->network[0] ? s->net_addr : spec_ns_addr(&s->subnet);
 }
 
 /* --ipv6 auto|on|off, and the config file's ipv6 key. */

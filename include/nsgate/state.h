@@ -99,4 +99,14 @@ int state_firewalld_forget(void);
  * under the lock. Returns how many, or the first -errno. */
 int state_tmp_sweep(void);
 
+/* Networks (network.h): /run/nsgate/networks/NET.net, rewritten
+ * atomically under the lock as members come and go. load: -ENOENT, or
+ * -EBADMSG when damaged; net_state_clear what it filled. */
+struct net_state;
+int state_net_save(const struct net_state *n, struct nsg_err *e);
+int state_net_load(const char *name, struct net_state *ret);
+int state_net_remove(const char *name);
+/* Names of all networks, sorted; *ret malloc'ed. Returns the count. */
+int state_net_names(char (**ret)[GW_NAME_MAX + 1]);
+
 #endif

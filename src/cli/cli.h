@@ -57,5 +57,6 @@ int cmd_apply(int argc, char *argv[]);
 int cmd_gc(int argc, char *argv[]);
 int cmd_watch(int argc, char *argv[]);
 int cmd_doctor(int argc, char *argv[]);
+int cmd_network(int argc, char *argv[]);
 
 #endif

@@ -8,7 +8,7 @@
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
 		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]\n" \
 		 "                 [--no-host] [--firewall auto|none] [--ipv6 auto|on|off]\n" \
-		 "                 [--subnet6 PREFIX]\n" \
+		 "                 [--subnet6 PREFIX] [--network NET]\n" \
 		 "       nsgate up NAME --lan IFACE [--address CIDR [--gateway ADDR]]\n" \
 		 "                 [--netns NAME|PID|PATH] [--dns auto|none|ADDR[,ADDR]...]"
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
@@ -30,6 +30,8 @@
 #define USAGE_SHOW "nsgate show NAME [--json]"
 #define USAGE_EXEC "nsgate exec NAME -- CMD [ARG]..."
 #define USAGE_DOCTOR "nsgate doctor [NAME] [--json]"
+#define USAGE_NETWORK "nsgate network create NET [--subnet CIDR] [--isolated] | rm NET |\n" \
+		      "                 list [--json]"
 
 struct command {
 	const char *name;
@@ -101,6 +103,9 @@ static const struct command commands[] = {
 	  "  --ipv6 MODE       auto (default: dual-stack when the host has an IPv6 default\n"
 	  "                    route), on, or off\n"
 	  "  --subnet6 PREFIX  use this IPv6 /64 instead of one from the host's ULA /48\n"
+	  "  --network NET     join network NET (made with defaults when missing): eth0\n"
+	  "                    on its bridge with the next free address, reaching the\n"
+	  "                    other members directly (see 'nsgate network --help')\n"
 	  "  --uplink IFACE    masquerade only toward IFACE (default: any non-gateway interface)\n"
 	  "  --netns NAME|PID|PATH  attach an existing namespace: an ip-netns name, a\n"
 	  "                    process id (its /proc/PID/ns/net) or an nsfs path\n"
@@ -191,6 +196,18 @@ static const struct command commands[] = {
 	{ "exec", cmd_exec, USAGE_EXEC,
 	  "Run CMD inside the gateway's namespace with /etc/netns/NAME files bound over\n"
 	  "/etc, like 'ip netns exec'; exits with CMD's status.\n" },
+	{ "network", cmd_network, USAGE_NETWORK,
+	  "Networks: gateways on one bridge (nsg-+NET, address .1 of the subnet) that\n"
+	  "reach each other directly, and the internet masqueraded. 'up NAME --network\n"
+	  "NET' joins one (made with defaults when missing, and removed with its last\n"
+	  "member unless it was created explicitly).\n\n"
+	  "  create NET        make a network (it stays without members until rm)\n"
+	  "    --subnet CIDR   its IPv4 prefix, 16..29 (default: a free /24 of 10.201.0.0/16)\n"
+	  "    --isolated      members reach the internet and published ports, not each other\n"
+	  "  rm NET            remove a network without members\n"
+	  "  list [--json]     one line per network; --json: [{\"name\", \"subnet\",\n"
+	  "                    \"gateway\", \"bridge\", \"bridge_present\", \"isolated\",\n"
+	  "                    \"explicit\", \"members\": [{\"name\", \"address\"}...]}...]\n" },
 	{ "help", cmd_help, "nsgate help [COMMAND]", "Describe nsgate or one command.\n" },
 	{ "version", cmd_version, "nsgate version", "Print the version.\n" },
 	{ 0 }

@@ -100,11 +100,29 @@ static void view_json_lan(json_object *o, const struct gw_view *v)
 		json_object_object_add(o, "ns_addr", NULL);
 }
 
+/* "networks": the networks a member is on ([] for a plain gateway). */
+static void view_json_networks(json_object *o, const struct gw_spec *s)
+{
+	json_object *nets = json_object_new_array();
+	char a[IP_ADDR_STRLEN];
+
+	if (s->network[0]) {
+		json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "name", json_object_new_string(s->network));
+		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&s->net_addr, a)));
+		json_object_object_add(n, "bridge", json_object_new_string(s->net_bridge));
+		json_object_object_add(n, "ifname", json_object_new_string(s->ns_ifname));
+		json_object_array_add(nets, n);
+	}
+	json_object_object_add(o, "networks", nets);
+}
+
 static json_object *view_json(const struct gw_view *v)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
 	const struct gw_spec *s = &v->state.spec;
-	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_gw_ns_addr(s);
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
 
 	json_object_object_add(o, "name", json_object_new_string(v->name));
@@ -122,6 +140,7 @@ static json_object *view_json(const struct gw_view *v)
 		json_object_object_add(o, "dns_mode", json_object_new_string(
 			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
 		json_object_object_add(o, "no_host", json_object_new_boolean(s->no_host));
+		view_json_networks(o, s);
 	}
 	for (unsigned i = 0; i < v->n_dns; i++)
 		json_object_array_add(dns, json_object_new_string(ip_addr_str(&v->dns[i], a)));
@@ -355,7 +374,7 @@ static void show_lan_text(const struct gw_view *v)
 static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 {
 	const struct gw_spec *s = &v->state.spec;
-	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_gw_ns_addr(s);
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN], b[IP_ADDR_STRLEN];
 	char path[NSG_ESCAPED_SIZE(PATH_MAX)], up[NSG_ESCAPED_SIZE(IF_NAMESIZE)];
 
@@ -365,6 +384,8 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 	} else if (v->have_state) {
 		printf("  subnet     %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet, net),
 		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
+		if (s->network[0])
+			printf("  network    %s (bridge %s)\n", s->network, s->net_bridge);
 		if (spec_has_ipv6(s)) {
 			struct ip_addr host6 = spec_host_addr6(&s->subnet6), ns6 = spec_ns_addr6(&s->subnet6);
 
@@ -393,7 +414,8 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 		printf("  nftables   %s, masquerade %s, %zu element%s\n",
 	       v->nft.in_ifaces ? "gateway interface" : "not a gateway interface",
 	       v->nft.masq_any ? "to any interface"
-	       : v->nft.masq_via[0] ? nsg_escape(v->nft.masq_via, up, sizeof(up)) : "none",
+	       : v->nft.masq_via[0] ? nsg_escape(v->nft.masq_via, up, sizeof(up))
+	       : s->network[0] ? "its network's" : "none",
 	       v->nft.n_elems, v->nft.n_elems == 1 ? "" : "s");
 	for (size_t i = 0, run; i < v->n_pub; i += run) {
 		struct portmap p = v->pub[i];

@@ -10,7 +10,8 @@
 /* --------------------------------------------------------------------- up */
 
 enum { O_SUBNET = OPT_LONG, O_UPLINK, O_NETNS, O_DNS, O_PUBLISH, O_FORCE, O_NO_HOST, O_NAME,
-       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6, O_PID, O_HOSTNAME, O_LAN, O_ADDRESS, O_GATEWAY };
+       O_USER, O_FIREWALL, O_IPV6, O_SUBNET6, O_PID, O_HOSTNAME, O_LAN, O_ADDRESS, O_GATEWAY,
+       O_NETWORK };
 
 /* What up and run share: the gateway's options. */
 struct up_args {
@@ -67,6 +68,13 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 	case O_LAN: r = spec_lan_parse(optarg, s, &e); break;
 	case O_ADDRESS: r = spec_lan_address_parse(optarg, s, &e); break;
 	case O_GATEWAY: r = spec_lan_gateway_parse(optarg, s, &e); break;
+	case O_NETWORK:
+		if (s->network[0])
+			return usage_error(cmd, "option \"--network\": one network per gateway (for now)");
+		r = spec_name_check(optarg, &e);
+		if (r == 0)
+			snprintf(s->network, sizeof(s->network), "%s", optarg);
+		break;
 	case O_NAME:
 	case O_USER:
 		if (!run)
@@ -105,6 +113,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		{ "lan", required_argument, NULL, O_LAN },
 		{ "address", required_argument, NULL, O_ADDRESS },
 		{ "gateway", required_argument, NULL, O_GATEWAY },
+		{ "network", required_argument, NULL, O_NETWORK },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "user", required_argument, NULL, O_USER },
 		{ "pid", no_argument, NULL, O_PID },
@@ -210,6 +219,17 @@ int cmd_up(int argc, char *argv[])
 		goto out;
 	}
 	host = spec_host_addr(&res.state.spec.subnet);
+	if (res.state.spec.network[0]) {
+		char ns[IP_ADDR_STRLEN];
+
+		printf("%s: %s %s/%u on network %s, namespace %s via %s %s\n", a.spec.name,
+		       res.unchanged ? "unchanged" : "up", ip_addr_str(&res.state.spec.net_addr, ns),
+		       res.state.spec.subnet.plen, res.state.spec.network,
+		       nsg_escape(res.state.spec.netns_path, path, sizeof(path)),
+		       res.state.spec.net_bridge, ip_addr_str(&host, addr));
+		code = EXIT_OK;
+		goto out;
+	}
 	/* The path is the user's --netns, which may hold any byte but a control. */
 	printf("%s: %s %s%s%s, namespace %s via %s %s\n", a.spec.name,
 	       res.unchanged ? "unchanged" : "up", ip_prefix_str(&res.state.spec.subnet, net),

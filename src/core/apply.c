@@ -207,7 +207,7 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 	const struct gw_spec *h = &have->spec;
 
 	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
-	    strcmp(want->ns_ifname, h->ns_ifname))
+	    strcmp(want->ns_ifname, h->ns_ifname) || strcmp(want->network, h->network))
 		return false;
 	/* LAN mode in or out, another interface, address or gateway: again. */
 	if (strcmp(want->lan.iface, h->lan.iface) || !ip_addr_eq(&want->lan.addr, &h->lan.addr) ||
@@ -672,6 +672,8 @@ int gateway_apply(const struct config *cfg, bool prune, struct gw_apply_item **r
 		return -ENOMEM;
 	/* A file that cannot be applied changes nothing. */
 	r = check_file(&s, cfg, &fc, e);
+	if (r == 0)
+		r = network_apply(&s, cfg, e);   /* before the members that name them */
 	if (r == 0)
 		r = apply_all(&s, &fc, prune, names, n, items, &k, e);
 	file_check_free(&fc);

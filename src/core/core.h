@@ -84,13 +84,14 @@ int inventory_link_cmp(const void *a, const void *b);
 static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
 {
 	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname,
-				    .uplink = s->uplink, .ns_addr = spec_ns_addr(&s->subnet),
-				    .ns_addr6 = spec_ns_addr6(&s->subnet6), .no_host = s->no_host };
+				    .uplink = s->uplink, .ns_addr = spec_gw_ns_addr(s),
+				    .ns_addr6 = spec_ns_addr6(&s->subnet6), .no_host = s->no_host,
+				    .bridge = s->network[0] ? s->net_bridge : NULL };
 }
 /* Where its published ports lead: its namespace's addresses. */
 static inline struct gw_target gw_target_of(const struct gw_spec *s)
 {
-	return (struct gw_target){ .v4 = spec_ns_addr(&s->subnet), .v6 = spec_ns_addr6(&s->subnet6) };
+	return (struct gw_target){ .v4 = spec_gw_ns_addr(s), .v6 = spec_ns_addr6(&s->subnet6) };
 }
 /* Fill gw's DNS servers (only with no_host) from a resolv.conf's text, or,
  * with text NULL, from the gateway's /etc/netns/NAME/resolv.conf: the
@@ -109,6 +110,41 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
  * subnet_choose. */
 int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 		   struct nsg_err *e);
+
+/* ------------------------------------------------------------ network.c */
+
+/* up of a member (spec->network set): refuse what a member cannot have,
+ * and take its subnet and the next free address from its network (none
+ * yet when the network is made by the join). Changes nothing. */
+int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e);
+/* Make the network if it is missing (*made), and record the member in its
+ * file: the address is taken from then on. */
+int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e);
+/* Undo of the join: the member out of the file and its port element; the
+ * network too when it was made implicitly and is empty now. */
+void network_member_undo(struct session *s, const struct gw_spec *spec);
+/* The member's host side as a port of its bridge, up. */
+int network_port_up(struct session *s, const struct gw_spec *spec, struct nsg_err *e);
+/* Its namespace side's fixed MAC (net_mac_of), before it comes up. */
+int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e);
+/* Queue a member's network elements and its port element (and table
+ * bridge nsgate's skeleton), in the up's transaction. */
+int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
+/* apply: the file's [network NET] sections, each made (explicitly) where
+ * missing; all checked first (a conflict: FILE:LINE, nothing made). */
+int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e);
+/* Rewrite /etc/netns/MEMBER/hosts of every member of net (atomically). */
+int network_hosts_sync(const char *net, struct nsg_err *e);
+/* Queue every network's elements and members' port elements (restore). */
+int network_restore_queue(struct nftx *nft);
+/* Restore what of the networks is missing in either table (table bridge
+ * nsgate, a network's or a member's element): all of it again, in one
+ * transaction; *repaired (may be NULL) set when something was. After the
+ * inet table is whole. */
+int network_repair(struct session *s, bool *repaired, struct nsg_err *e);
+/* After gateways went: members whose gateway is gone leave their networks,
+ * and networks made implicitly go with their last member. */
+int network_sync(struct session *s, struct nsg_err *e);
 
 /* ----------------------------------------------------------------- up.c */
 

@@ -282,6 +282,9 @@ static void check_link(struct doctor *d, const struct gw_view *v)
 	bool has = false;
 
 	ip_addr_str(&host, a);
+	/* A network member's host side is a bridge port: the address is the
+	 * bridge's (network list says whether it is there). */
+	has = s->network[0];
 	for (size_t i = 0; i < v->link.n_addrs; i++)
 		has |= ip_addr_eq(&v->link.addrs[i], &host);
 	if (!v->link.up) {
@@ -373,7 +376,9 @@ static void uplinks_of(const struct doctor *d, const struct gw_spec *s, struct u
  * global switch says, the interface's own value counts. */
 static void check_forwarding(struct doctor *d, const struct gw_view *v, const struct uplinks *u)
 {
-	const char *veth = v->state.spec.host_ifname;
+	/* A member's packets come in on its network's bridge. */
+	const char *veth = v->state.spec.network[0] ? v->state.spec.net_bridge
+						    : v->state.spec.host_ifname;
 	char fix[FIX_LEN];
 	bool bad = false;
 	long on = conf_value(veth, "forwarding");
@@ -428,7 +433,7 @@ static bool rp_drops(struct doctor *d, const char *ifname, int ifindex, const st
 static void check_rp_filter(struct doctor *d, const struct gw_view *v, const struct uplinks *u)
 {
 	const struct gw_spec *s = &v->state.spec;
-	struct ip_addr inet = ip_addr_v4(INET_PROBE), ns = spec_ns_addr(&s->subnet);
+	struct ip_addr inet = ip_addr_v4(INET_PROBE), ns = spec_gw_ns_addr(s);
 	long all = conf_value("all", "rp_filter");
 	char a[IP_ADDR_STRLEN], fix[FIX_LEN];
 	bool bad = false;
@@ -438,6 +443,9 @@ static void check_rp_filter(struct doctor *d, const struct gw_view *v, const str
 			strerror((int)-all));
 		return;
 	}
+	/* Not looked at for a member yet (its packets come in on the bridge). */
+	if (s->network[0])
+		return;
 	if (rp_drops(d, s->host_ifname, v->link.ifindex, &ns, &inet, all)) {
 		sysctl_cmd(fix, sizeof(fix), s->host_ifname, "rp_filter", "2");
 		problem(d, v->name, "rp_filter", fix, "strict rp_filter on %s drops what its namespace "
@@ -466,7 +474,7 @@ static void check_ns_link(struct doctor *d, const struct gw_view *v, struct nl_s
 {
 	const struct gw_spec *s = &v->state.spec;
 	const char *n = v->name, *eth = s->ns_ifname;
-	struct ip_addr host = spec_host_addr(&s->subnet), addr = spec_ns_addr(&s->subnet);
+	struct ip_addr host = spec_host_addr(&s->subnet), addr = spec_gw_ns_addr(s);
 	char ifs[LINK_DEFAULT_IFACES_MAX][IF_NAMESIZE], a[IP_ADDR_STRLEN], h[IP_ADDR_STRLEN];
 	char fix[FIX_LEN];
 	struct link_info li;
@@ -757,7 +765,7 @@ static void check_dns(struct doctor *d, const struct gw_view *v, int nsfd)
 static bool dns_on_host(struct doctor *d, const struct gw_view *v)
 {
 	const struct gw_spec *spec = &v->state.spec;
-	struct ip_addr srv[GW_DNS_MAX], ns4 = spec_ns_addr(&spec->subnet);
+	struct ip_addr srv[GW_DNS_MAX], ns4 = spec_gw_ns_addr(spec);
 	struct ip_addr ns6 = spec_ns_addr6(&spec->subnet6);
 	int k = dns_read_servers(v->name, srv, GW_DNS_MAX);
 

@@ -106,6 +106,9 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 		if (n)
 			(*n)++;
 	}
+	/* The networks' own elements, and their members' at layer 2. */
+	if (r == 0)
+		r = network_restore_queue(nft);
 	/* The guard on the uplinks nsgate switched forwarding on for. */
 	return r < 0 ? r : forward_guard_queue(nft);
 }
@@ -207,6 +210,10 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 		if (items)
 			qsort(items, k, sizeof(*items), inventory_name_cmp);
 	}
+	/* A down killed after its state file went leaves its member in the
+	 * network's file (and hosts files): settle the networks every time. */
+	if (!runs_only && r == 0 && k == 0)
+		r = network_sync(s, e);
 	if (ret && r == 0) {
 		*ret = TAKE_PTR(items);
 		*n_ret = k;
@@ -223,7 +230,9 @@ bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
 {
 	if (!have->in_ifaces || !have->in_ns_addrs4 || (spec_has_ipv6(s) && !have->in_ns_addrs6))
 		return true;
-	if (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0 : !have->masq_any)
+	/* A network member's masquerade element is its network's. */
+	if (!s->network[0] && (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0
+					     : !have->masq_any))
 		return true;
 	return s->no_host && (!have->no_host || have->n_no_host_dns < gw->n_dns);
 }
@@ -448,8 +457,11 @@ int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err
 	r = ruleset_table_exists(s->nft);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "nftables");
-	if (r > 0 && ruleset_complete(s->nft) > 0)
-		return restore_elems(s, names, n, ret, e);
+	if (r > 0 && ruleset_complete(s->nft) > 0) {
+		r = restore_elems(s, names, n, ret, e);
+		/* The networks' elements, and table bridge nsgate. */
+		return r < 0 ? r : network_repair(s, ret ? &ret->table : NULL, e);
+	}
 	/* LAN gateways alone need no table: none is made for them. */
 	if (!inventory_others_exist(""))
 		return 0;

@@ -15,6 +15,9 @@ static void shared_settle(struct session *s, bool others)
 {
 	bool last = !others && !inventory_others_exist("");
 
+	/* Members gone leave their networks; a network made by up goes with
+	 * its last member. Best effort: gc does it again. */
+	network_sync(s, NULL);
 	if (last) {
 		state_hint_clear();
 		firewall_close(s);

@@ -27,6 +27,7 @@ struct up_ctx {
 	struct fw_survey fw;    /* other firewalls, as up_check found them */
 	bool fw_opened;         /* step_firewall changed one */
 	pid_t run_pid;
+	bool net_joined;        /* a network member: recorded in its network */
 	struct nsg_err *e;
 };
 
@@ -75,6 +76,25 @@ static void undo_netns(struct up_ctx *c)
 		netns_delete(c->st.spec.name, c->st.netns_ino);
 	if (c->intent_saved)
 		state_remove(c->st.spec.name);
+}
+
+/* A network member: its network made if missing, its address recorded. */
+static int step_network(struct up_ctx *c)
+{
+	bool made;
+	int r;
+
+	if (!c->st.spec.network[0])
+		return 0;
+	r = network_member_join(c->s, &c->st.spec, &made, c->e);
+	c->net_joined = r == 0;
+	return r;
+}
+
+static void undo_network(struct up_ctx *c)
+{
+	if (c->net_joined)
+		network_member_undo(c->s, &c->st.spec);
 }
 
 /* The uplinks' forwarding; the veth's goes with the link (step_host_link). */
@@ -175,6 +195,8 @@ static int step_host_link(struct up_ctx *c)
 	char key[64];
 	int r;
 
+	if (s->network[0])
+		return network_port_up(c->s, s, c->e);
 	r = link_addr_add(c->host, s->host_ifname, &host, s->subnet.plen, c->e);
 	if (r < 0)
 		return r;
@@ -214,7 +236,7 @@ static int ns_link6_addrs(struct up_ctx *c)
 static int step_ns_link(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
-	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_ns_addr(&s->subnet);
+	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_gw_ns_addr(s);
 	int r;
 
 	if (!c->ns) {
@@ -225,6 +247,8 @@ static int step_ns_link(struct up_ctx *c)
 	/* A namespace nsgate made has lo down; an attached one's is left as it is
 	 * found when it is up already. */
 	r = c->st.netns_created || c->st.lo_set_up ? link_set_up(c->ns, "lo", c->e) : 0;
+	if (r == 0 && s->network[0])
+		r = network_ns_mac(c->ns, s, c->e);
 	if (r == 0)
 		r = link_addr_add(c->ns, s->ns_ifname, &ns, s->subnet.plen, c->e);
 	if (r == 0 && spec_has_ipv6(s))
@@ -277,6 +301,8 @@ static int step_nft(struct up_ctx *c)
 		r = forward_guard_queue(c->nft);
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
+	if (r == 0 && c->st.spec.network[0])
+		r = network_queue_member(c->nft, &c->st.spec);
 	if (r == 0) {
 		struct gw_target to = gw_target_of(&c->st.spec);
 
@@ -325,6 +351,12 @@ static int step_dns(struct up_ctx *c)
 
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "resolv.conf for \"%s\"", c->st.spec.name);
+	/* The members' names: every member's hosts lists this one now. */
+	if (c->st.spec.network[0]) {
+		r = network_hosts_sync(c->st.spec.network, c->e);
+		if (r < 0)
+			return r;
+	}
 	if (!content)
 		return 0;
 	return dns_write(c->st.spec.name, content, c->e);
@@ -393,6 +425,7 @@ struct up_step {
 /* Undo of the veth also takes the addresses and routes on both of its ends. */
 static const struct up_step up_steps[] = {
 	{ "netns", step_netns, undo_netns },
+	{ "network", step_network, undo_network },
 	{ "forwarding", step_forwarding, undo_forwarding },
 	{ "forwarding6", step_forwarding6, undo_forwarding6 },
 	{ "veth", step_veth, undo_veth },
@@ -431,7 +464,8 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	    req->lan.plen != h->lan.plen ||
 	    (req->lan.gateway_given && !ip_addr_eq(&req->lan.gateway, &h->lan.gateway)))
 		return false;
-	return !strcmp(req->uplink, h->uplink) && spec_dns_same(req, h) &&
+	return !strcmp(req->uplink, h->uplink) && !strcmp(req->network, h->network) &&
+	       spec_dns_same(req, h) &&
 	       req->no_host == h->no_host && req->firewall == h->firewall;
 }
 
@@ -582,8 +616,11 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	/* The rest is the NAT's: subnets, ports, the table, other firewalls. */
 	if (spec_is_lan(s))
 		return 0;
-	r = subnet_choose(c->host, c->ns, s, c->e);
-	if (r == 0)
+	if (s->network[0])
+		r = network_member_check(c->s, s, c->e);
+	else
+		r = subnet_choose(c->host, c->ns, s, c->e);
+	if (r == 0 && !s->network[0])
 		r = subnet6_choose(c->host, c->ns, s, c->e);
 	if (r == 0 && c->ns && spec_has_ipv6(s))
 		r = up_check_attached6(c);

@@ -47,7 +47,8 @@ static const char *view_status(const struct gw_view *v)
 		return view_status_lan(v);
 	if (!v->link_present)
 		return "link-missing";
-	if (!v->link.up || v->link.n_addrs == 0)
+	/* A network member's host side is a bridge port, with no address. */
+	if (!v->link.up || (v->link.n_addrs == 0 && !v->state.spec.network[0]))
 		return "link-down";
 	/* Without its source element the guard drops all it sends; without
 	 * its no_host element it may reach the host. */

@@ -19,15 +19,17 @@
 
 #include "nsgate/config.h"
 #include "nsgate/fileio.h"
+#include "nsgate/network.h"
 
 enum key { K_SUBNET, K_UPLINK, K_NETNS, K_DNS, K_PUBLISH, K_NO_HOST, K_FIREWALL, K_IPV6,
-	   K_SUBNET6, K_LAN, K_ADDRESS, K_GATEWAY, K_COUNT };
+	   K_SUBNET6, K_LAN, K_ADDRESS, K_GATEWAY, K_NETWORK, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
 	[K_SUBNET] = "subnet", [K_UPLINK] = "uplink", [K_NETNS] = "netns",
 	[K_DNS] = "dns",       [K_PUBLISH] = "publish", [K_NO_HOST] = "no_host",
 	[K_FIREWALL] = "firewall", [K_IPV6] = "ipv6", [K_SUBNET6] = "subnet6",
 	[K_LAN] = "lan", [K_ADDRESS] = "address", [K_GATEWAY] = "gateway",
+	[K_NETWORK] = "network",
 };
 
 /* Where each gateway's keys were, for messages; parallel to config.gw. */
@@ -45,6 +47,9 @@ struct parser {
 	struct config cfg;
 	struct gw_lines *lines;
 	size_t cap_gw, cap_lines; /* of cfg.gw, of lines */
+	size_t cap_nets;          /* of cfg.nets */
+	bool in_net;              /* the current section is a [network NET] */
+	unsigned net_keys[2];     /* its subnet's and isolated's lines */
 	/* The first error; errors come in line order but for the checks
 	 * across sections, so the earliest line wins. */
 	int err;
@@ -102,6 +107,58 @@ static struct config_gw *cur_gw(struct parser *p)
 	return p->cfg.n ? &p->cfg.gw[p->cfg.n - 1] : NULL;
 }
 
+#define NET_SECTION "network "
+
+/* "[network NET]": start a network. */
+static int net_section_start(struct parser *p, const char *name)
+{
+	struct nsg_err se = { 0 };
+	struct config_net *net;
+
+	while (is_blank(*name))
+		name++;
+	if (spec_name_check(name, &se) < 0)
+		return fail_at(p, p->lineno, "section [network %s]: %s", name, nsg_err_reason(&se));
+	for (size_t i = 0; i < p->cfg.n_nets; i++)
+		if (!strcmp(p->cfg.nets[i].name, name))
+			return fail_at(p, p->lineno, "section [network %s] appears twice (first on line %u)",
+				       name, p->cfg.nets[i].line);
+	if (GROW(p->cfg.nets, p->cap_nets, p->cfg.n_nets + 1) < 0)
+		return fail_nomem(p);
+	net = &p->cfg.nets[p->cfg.n_nets++];
+	*net = (struct config_net){ .line = p->lineno };
+	snprintf(net->name, sizeof(net->name), "%s", name);
+	p->in_net = true;
+	memset(p->net_keys, 0, sizeof(p->net_keys));
+	return 1;
+}
+
+/* A key of a [network NET] section: subnet = CIDR, isolated = yes|no. */
+static int net_key(struct parser *p, const char *name, const char *value)
+{
+	struct config_net *net = &p->cfg.nets[p->cfg.n_nets - 1];
+	bool subnet = !strcmp(name, "subnet");
+	struct nsg_err se = { 0 };
+
+	if (!subnet && strcmp(name, "isolated"))
+		return fail_at(p, p->lineno, "unknown key \"%s\" in [network %s] (expected subnet or "
+			       "isolated)", name, net->name);
+	if (p->net_keys[!subnet])
+		return fail_at(p, p->lineno, "\"%s\" given twice in [network %s] (first on line %u)",
+			       name, net->name, p->net_keys[!subnet]);
+	p->net_keys[!subnet] = p->lineno;
+	if (!subnet) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail_at(p, p->lineno, "isolated: expected yes or no, not \"%s\"", value);
+		net->isolated = !strcmp(value, "yes");
+		return 1;
+	}
+	if (net_subnet_parse(value, &net->subnet, &se) < 0)
+		return fail_spec(p, value, &se);
+	net->subnet_given = true;
+	return 1;
+}
+
 /* A "[NAME]" line (n bytes, blanks stripped): check it, start a gateway. */
 static int section_start(struct parser *p, const char *line, size_t n)
 {
@@ -121,6 +178,9 @@ static int section_start(struct parser *p, const char *line, size_t n)
 	name = strndup(line + 1, close - line - 1);
 	if (!name)
 		return fail_nomem(p);
+	if (!strncmp(name, NET_SECTION, strlen(NET_SECTION)))
+		return net_section_start(p, name + strlen(NET_SECTION));
+	p->in_net = false;
 	r = spec_name_check(name, &se);
 	if (r < 0)
 		return fail_at(p, p->lineno, "section [%s]: %s", name, nsg_err_reason(&se));
@@ -205,6 +265,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 0;
 	if (!name[0])
 		return fail_at(p, p->lineno, "missing key before '='");
+	if (p->in_net)
+		return net_key(p, name, value);
 	for (k = 0; k < K_COUNT; k++)
 		if (!strcmp(name, key_names[k]))
 			break;
@@ -233,6 +295,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	case K_LAN: r = spec_lan_parse(value, &gw->spec, &se); break;
 	case K_ADDRESS: r = spec_lan_address_parse(value, &gw->spec, &se); break;
 	case K_GATEWAY: r = spec_lan_gateway_parse(value, &gw->spec, &se); break;
+	case K_NETWORK:
+		/* As up --network: a member of that network (made when missing). */
+		r = spec_name_check(value, &se);
+		if (r < 0)
+			snprintf(se.what, sizeof(se.what), "network \"%s\"", value);
+		else
+			snprintf(gw->spec.network, sizeof(gw->spec.network), "%s", value);
+		break;
 	case K_UPLINK:
 		r = spec_ifname_check(value, &se);
 		if (r < 0)
@@ -349,6 +419,29 @@ static void check_netns(struct parser *p)
 	}
 }
 
+/* A network member's addresses and masquerade are its network's: what up
+ * --network refuses is refused here, so that a bad file changes nothing. */
+static void check_networks(struct parser *p)
+{
+	static const enum key not_with[] = { K_SUBNET, K_SUBNET6, K_UPLINK, K_NO_HOST };
+
+	for (size_t i = 0; i < p->cfg.n; i++) {
+		const struct gw_spec *s = &p->cfg.gw[i].spec;
+
+		if (!s->network[0])
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(not_with); k++)
+			if (p->lines[i].key[not_with[k]] &&
+			    (not_with[k] != K_NO_HOST || s->no_host))
+				fail_at(p, p->lines[i].key[not_with[k]],
+					"%s: not for a member of network \"%s\" (line %u)",
+					key_names[not_with[k]], s->network, p->lines[i].key[K_NETWORK]);
+		if (s->ipv6 == GW_IPV6_ON)
+			fail_at(p, p->lines[i].key[K_IPV6], "ipv6 = on: not for a member of network "
+				"\"%s\" (IPv4 only)", s->network);
+	}
+}
+
 /* ----------------------------------------------------------------- parse */
 
 static void lines_free(struct gw_lines *l, size_t n)
@@ -367,6 +460,7 @@ void config_free(struct config *c)
 		free(c->gw[i].pub_lines);
 	}
 	free(c->gw);
+	free(c->nets);
 	free(c->file);
 	*c = (struct config){ 0 };
 }
@@ -437,6 +531,7 @@ static int parse_mem(const char *text, size_t len, const char *file, struct conf
 		check_subnets(&p);
 		check_netns(&p);
 		check_lan(&p);
+		check_networks(&p);
 	}
 	if (!p.err) {
 		p.cfg.file = strdup(p.file);

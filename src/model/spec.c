@@ -146,18 +146,27 @@ static uint32_t fnv1a32(const char *s)
 	return h;
 }
 
-void spec_host_ifname(const char *name, char ret[IF_NAMESIZE])
+void spec_prefixed_ifname(const char *prefix, const char *name, char ret[IF_NAMESIZE])
 {
-	size_t room = IF_NAMESIZE - 1 - strlen(GW_IFNAME_PREFIX);
+	size_t room = IF_NAMESIZE - 1 - strlen(prefix);
+	char buf[64];
 
 	if (strlen(name) <= room) {
-		snprintf(ret, IF_NAMESIZE, GW_IFNAME_PREFIX "%s", name);
+		snprintf(ret, IF_NAMESIZE, "%s%s", prefix, name);
 		return;
 	}
-	/* "nsg-" + 5 chars + "~" + 5 hex = 15. '~' is not allowed in gateway
-	 * names, so a shortened name never equals an unshortened one. */
-	snprintf(ret, IF_NAMESIZE, GW_IFNAME_PREFIX "%.5s~%05x", name,
+	/* prefix + what fits + "~" + 5 hex = 15 ("nsg-" + 5 chars for a
+	 * gateway). '~' is not allowed in names, so a shortened name never
+	 * equals an unshortened one. */
+	snprintf(buf, sizeof(buf), "%s%.*s~%05x", prefix, (int)(room - 6), name,
 		 fnv1a32(name) & 0xfffff);
+	memcpy(ret, buf, IF_NAMESIZE - 1);   /* exactly 15 bytes by construction */
+	ret[IF_NAMESIZE - 1] = '\0';
+}
+
+void spec_host_ifname(const char *name, char ret[IF_NAMESIZE])
+{
+	spec_prefixed_ifname(GW_IFNAME_PREFIX, name, ret);
 }
 
 int spec_ifname_check(const char *ifname, struct nsg_err *e)
@@ -482,6 +491,9 @@ int spec_lan_check(const struct gw_spec *s, size_t n_pubs, struct nsg_err *e)
 		return lan_refuse(e, "--subnet6");
 	if (s->uplink[0])
 		return lan_refuse(e, "--uplink");
+	if (s->network[0])
+		return nsg_fail(e, -EINVAL, "not with --lan (a LAN gateway is on IFACE's segment, "
+				"not on a network's bridge)", "--network");
 	if (s->ipv6 != GW_IPV6_AUTO)
 		return nsg_fail(e, -EINVAL, "not with --lan (IPv6 comes from the LAN's router "
 				"advertisements)", "--ipv6");

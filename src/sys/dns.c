@@ -206,7 +206,9 @@ static int ns_dir_open(int etc, const char *name, unsigned flags, int *ret_fd, b
 	return file_dir_open_at(etc, name, 0755, flags, ret_fd, ret_created);
 }
 
-int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e)
+/* One of nsgate's files (resolv.conf, a network member's hosts) in NAME of etc. */
+static int etc_file_write_at(int etc, const char *name, const char *file, const char *content,
+			     struct nsg_err *e)
 {
 	_cleanup_close_ int dir = -1;
 	bool created = false;
@@ -217,13 +219,18 @@ int dns_write_at(int etc, const char *name, const char *content, struct nsg_err 
 				NETNS_ETC_DIR "/%s", name);
 	/* 0644 whatever the umask: `run --user` and `ip netns exec` as any
 	 * user read it through the bind mount. */
-	r = file_write_atomic_at(dir, RESOLV_NAME, content, strlen(content), 0644, 0);
+	r = file_write_atomic_at(dir, file, content, strlen(content), 0644, 0);
 	if (r < 0) {
 		if (created)
 			unlinkat(etc, name, AT_REMOVEDIR);
-		return nsg_fail(e, r, NULL, NETNS_ETC_DIR "/%s/" RESOLV_NAME, name);
+		return nsg_fail(e, r, NULL, NETNS_ETC_DIR "/%s/%s", name, file);
 	}
 	return 0;
+}
+
+int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e)
+{
+	return etc_file_write_at(etc, name, RESOLV_NAME, content, e);
 }
 
 /*
@@ -238,19 +245,24 @@ static void ns_dir_drop_if_empty(int etc, const char *name)
 	unlinkat(etc, name, AT_REMOVEDIR);
 }
 
-int dns_remove_at(int etc, const char *name)
+static int etc_file_remove_at(int etc, const char *name, const char *file)
 {
 	_cleanup_close_ int dir = -1;
 	int r = ns_dir_open(etc, name, 0, &dir, NULL);
 
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	if (unlinkat(dir, RESOLV_NAME, 0) < 0 && errno != ENOENT)
+	if (unlinkat(dir, file, 0) < 0 && errno != ENOENT)
 		return -errno;
 	/* A kill's leftover tmp would keep the directory forever. */
 	file_tmp_sweep_at(dir);
 	ns_dir_drop_if_empty(etc, name);
 	return 0;
+}
+
+int dns_remove_at(int etc, const char *name)
+{
+	return etc_file_remove_at(etc, name, RESOLV_NAME);
 }
 
 int dns_tmp_sweep_at(int etc, const char *name)
@@ -361,4 +373,23 @@ int dns_exists(const char *name)
 	int r = etc_open(0, &etc);
 
 	return r < 0 ? r : dns_exists_at(etc, name);
+}
+
+int dns_hosts_write(const char *name, const char *content, struct nsg_err *e)
+{
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(FILE_DIR_CREATE, &etc);
+
+	if (r < 0)
+		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(AT_FDCWD, NETNS_ETC_DIR) : NULL,
+				"%s", NETNS_ETC_DIR);
+	return etc_file_write_at(etc, name, HOSTS_NAME, content, e);
+}
+
+int dns_hosts_remove(const char *name)
+{
+	_cleanup_close_ int etc = -1;
+	int r = etc_open(0, &etc);
+
+	return r < 0 ? (r == -ENOENT ? 0 : r) : etc_file_remove_at(etc, name, HOSTS_NAME);
 }

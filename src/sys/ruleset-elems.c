@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsgate/network.h"
 #include "nsgate/nft.h"
 #include "nsgate/ruleset.h"
 #include "ruleset-internal.h"
@@ -40,12 +41,18 @@ static uint32_t ifname_addr_key(const char *ifname, const struct ip_addr *a,
  * and goes at once. The end state is "absent" either way, and no ENOENT
  * fails the batch. Port elements are not done so: their callers read them
  * back first (and a map's add would clash on other data). */
+static int queue_elems_in(struct nftx *n, uint16_t family, const char *set,
+			  const struct nftx_elem *e, size_t k, bool del)
+{
+	int r = nftx_elems_queue(n, family, RULESET_TABLE, set, e, k, false);
+
+	return r < 0 || !del ? r : nftx_elems_queue(n, family, RULESET_TABLE, set, e, k, true);
+}
+
 static int queue_elems(struct nftx *n, const char *set, const struct nftx_elem *e, size_t k,
 		       bool del)
 {
-	int r = nftx_elems_queue(n, FAMILY, RULESET_TABLE, set, e, k, false);
-
-	return r < 0 || !del ? r : nftx_elems_queue(n, FAMILY, RULESET_TABLE, set, e, k, true);
+	return queue_elems_in(n, FAMILY, set, e, k, del);
 }
 
 int ruleset_queue_masq(struct nftx *n, const struct ruleset_gw *gw, bool del)
@@ -131,18 +138,93 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
 		return -EAFNOSUPPORT;
 	ifname_key(gw->host_ifname, veth);
 	r = queue_elems(n, SET_IFACES, &e, 1, del);
-	if (r == 0)
+	/* A member's packets come in on its bridge, masqueraded as the network's. */
+	if (r == 0 && !gw->bridge)
 		r = ruleset_queue_masq(n, gw, del);
 	if (r < 0)
 		return r;
 	e.key = src;
-	e.key_len = ifname_addr_key(gw->host_ifname, &gw->ns_addr, src);
+	e.key_len = ifname_addr_key(gw->bridge ? gw->bridge : gw->host_ifname, &gw->ns_addr, src);
 	r = queue_elems(n, SET_NS_ADDRS4, &e, 1, del);
 	if (r == 0 && ip_addr_is_set(&gw->ns_addr6))
 		r = queue_ns_addrs6(n, gw, del);
 	if (r == 0 && gw->no_host)
 		r = ruleset_queue_no_host(n, gw, del);
 	return r;
+}
+
+int ruleset_queue_network(struct nftx *n, const char *name, const char *bridge, bool isolated,
+			  bool del)
+{
+	char comment[sizeof(NET_ELEM_PREFIX) + GW_NAME_MAX], key[2 * IFNAMSIZ];
+	struct nftx_elem e = { .key = key, .key_len = IFNAMSIZ, .comment = comment };
+	int r;
+
+	snprintf(comment, sizeof(comment), NET_ELEM_PREFIX "%s", name);
+	ifname_key(bridge, key);
+	ifname_key(bridge, key + IFNAMSIZ);
+	r = queue_elems(n, SET_MASQ_ANY, &e, 1, del);
+	e.key_len = sizeof(key);
+	return r < 0 || isolated ? r : queue_elems(n, SET_NET_INTRA, &e, 1, del);
+}
+
+
+/* port_src4's key: port . MAC (two 4-byte slots) . address. */
+static void port_src_key(const char *port, const uint8_t mac[6], const struct ip_addr *addr,
+			 uint8_t key[IFNAMSIZ + 8 + 4])
+{
+	memset(key, 0, IFNAMSIZ + 8 + 4);
+	ifname_key(port, (char *)key);
+	memcpy(key + IFNAMSIZ, mac, 6);
+	ip_addr_to_bytes(addr, key + IFNAMSIZ + 8);
+}
+
+/* nftx_elem_get's callback when only presence counts. */
+static int elem_seen(const struct nftx_elem *e, void *userdata)
+{
+	(void)e;
+	(void)userdata;
+	return 0;
+}
+
+int ruleset_network_present(struct nftx *n, const char *bridge, bool isolated)
+{
+	char key[2 * IFNAMSIZ];
+	int r;
+
+	ifname_key(bridge, key);
+	ifname_key(bridge, key + IFNAMSIZ);
+	r = nftx_elem_get(n, FAMILY, RULESET_TABLE, SET_MASQ_ANY, key, IFNAMSIZ, elem_seen, NULL);
+	if (r <= 0 || isolated)
+		return r == -ENOENT ? 0 : r;
+	r = nftx_elem_get(n, FAMILY, RULESET_TABLE, SET_NET_INTRA, key, sizeof(key), elem_seen, NULL);
+	return r == -ENOENT ? 0 : r;
+}
+
+int ruleset_port_src_present(struct nftx *n, const char *port, const uint8_t mac[6],
+			     const struct ip_addr *addr)
+{
+	uint8_t key[IFNAMSIZ + 8 + 4];
+	int r;
+
+	if (!ip_addr_is_v4(addr))
+		return -EAFNOSUPPORT;
+	port_src_key(port, mac, addr, key);
+	r = nftx_elem_get(n, BRIDGE_FAMILY, RULESET_TABLE, SET_PORT_SRC4, key, sizeof(key),
+			  elem_seen, NULL);
+	return r == -ENOENT ? 0 : r;
+}
+
+int ruleset_queue_port_src(struct nftx *n, const char *member, const char *port,
+			   const uint8_t mac[6], const struct ip_addr *addr, bool del)
+{
+	uint8_t key[IFNAMSIZ + 8 + 4];
+	struct nftx_elem e = { .key = key, .key_len = sizeof(key), .comment = member };
+
+	if (!ip_addr_is_v4(addr))
+		return -EAFNOSUPPORT;
+	port_src_key(port, mac, addr, key);
+	return queue_elems_in(n, BRIDGE_FAMILY, SET_PORT_SRC4, &e, 1, del);
 }
 
 /* The uplinks nsgate switched forwarding on for belong to no gateway: one

@@ -33,6 +33,12 @@
 /* Uplinks whose forwarding nsgate turned on; shared by every gateway. */
 #define SET_FWD_GUARD "fwd_guard"
 #define SET_FWD_GUARD6 "fwd_guard6"
+/* Networks (network.h): bridges whose members may reach each other when
+ * br_netfilter hands bridged traffic to the inet hooks. */
+#define SET_NET_INTRA "net_intra"
+/* table bridge nsgate: member port . its MAC . its address. */
+#define SET_PORT_SRC4 "port_src4"
+#define BRIDGE_FAMILY NFPROTO_BRIDGE
 /* The guard set of a family's forwarding. */
 static inline const char *fwd_guard_set(int family)
 {

@@ -19,6 +19,7 @@
  *     set no_host_dns6 { type ifname . ipv6_addr; }     ... (IPv6 ones, dual-stack gateways)
  *     set fwd_guard    { type ifname; }                 uplinks whose forwarding nsgate turned on
  *     set fwd_guard6   { type ifname; }                 ... whose IPv6 force_forwarding
+ *     set net_intra    { type ifname . ifname; }        bridge . itself: members may meet
  *     chain publish/to_gateway/no_host/from_gateway/guard/prerouting/output/
  *           postrouting/forward  (below)
  *   }
@@ -35,6 +36,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/if_ether.h>
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -58,12 +60,18 @@
 #define CHAIN_TO_GATEWAY "to_gateway"
 #define CHAIN_FROM_GATEWAY "from_gateway"
 #define CHAIN_NO_HOST "no_host"
+#define CHAIN_FROM_PORT "from_port"
+/* linux/netfilter_bridge.h's, which pulls in linux/if.h (clashing with
+ * net/if.h): the bridge family's prerouting hook and filter priority. */
+#define BR_HOOK_PRE_ROUTING 0
+#define BR_PRI_FILTER -200
 
 /* nftables' datatype ids (nft's src/datatype.h), so that `nft list` prints
  * our sets with their real types; concatenations shift by 6 bits a field. */
 enum {
 	DT_IPADDR = 7,
 	DT_IP6ADDR = 8,
+	DT_ETHERADDR = 9,
 	DT_INET_PROTOCOL = 12,
 	DT_INET_SERVICE = 13,
 	DT_IFNAME = 41,
@@ -91,14 +99,24 @@ const struct set_def ruleset_sets[] = {
 	{ SET_NO_HOST_DNS6, 12, DT_CONCAT(DT_IFNAME, DT_IP6ADDR), IFNAMSIZ + 16, 0, 0 },
 	{ SET_FWD_GUARD, 13, DT_IFNAME, IFNAMSIZ, 0, 0 },
 	{ SET_FWD_GUARD6, 14, DT_IFNAME, IFNAMSIZ, 0, 0 },
+	{ SET_NET_INTRA, 15, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * IFNAMSIZ, 0, 0 },
 };
 const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
+
+/* table bridge nsgate's: the MAC takes two 4-byte slots. */
+static const struct set_def bridge_sets[] = {
+	{ SET_PORT_SRC4, 101, DT_CONCAT(DT_CONCAT(DT_IFNAME, DT_ETHERADDR), DT_IPADDR),
+	  IFNAMSIZ + 8 + 4, 0, 0 },
+};
 
 static const struct set_def *set_by_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ruleset_sets); i++)
 		if (!strcmp(ruleset_sets[i].name, name))
 			return &ruleset_sets[i];
+	for (size_t i = 0; i < ARRAY_SIZE(bridge_sets); i++)
+		if (!strcmp(bridge_sets[i].name, name))
+			return &bridge_sets[i];
 	return NULL;
 }
 
@@ -444,6 +462,22 @@ static void rule_to_gw_published(struct rb *b)
 }
 
 /*
+ * Members of one network meet on their bridge without the inet hooks,
+ * unless br_netfilter (bridge-nf-call-iptables, on wherever Docker runs)
+ * hands bridged IPv4 to them: then the forward hook sees the bridge in and
+ * out, and to_gateway would drop every new connection between members. The
+ * bridge's element says its members may meet (not for --isolated ones).
+ */
+/* nft: iifname . oifname @net_intra accept */
+static void rule_to_gw_intra(struct rb *b)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	meta(b, NFT_META_OIFNAME, NFT_REG_2);
+	lookup(b, NFT_REG_1, SET_NET_INTRA, 0, false);
+	verdict(b, NF_ACCEPT, NULL);
+}
+
+/*
  * The guard: everything that arrives from a gateway link, before NAT (the
  * chain hooks at -150: after conntrack, before dstnat), so that neither a
  * destination in 127.0.0.0/8 nor a forged source ever reaches routing or
@@ -454,6 +488,13 @@ static void rule_guard(struct rb *b)
 {
 	ifname_prefix(b, NFT_META_IIFNAME, NFT_CMP_EQ);
 	verdict(b, NFT_JUMP, CHAIN_FROM_GATEWAY);
+}
+
+/* nft: iifname "nsg-*" jump from_port   (bridge table: member ports) */
+static void rule_guard_port(struct rb *b)
+{
+	ifname_prefix(b, NFT_META_IIFNAME, NFT_CMP_EQ);
+	verdict(b, NFT_JUMP, CHAIN_FROM_PORT);
 }
 
 /* route_localnet=1 on the veth (for the host's own 127.0.0.1 to published
@@ -638,7 +679,8 @@ static const struct chain_def chains[] = {
 	 * before them. A bound port before an unbound one: its address wins. */
 	{ "publish", NULL, 0, 0,
 	  { rule_publish_bound, rule_publish_any, rule_publish6_bound, rule_publish6_any } },
-	{ CHAIN_TO_GATEWAY, NULL, 0, 0, { rule_to_gw_replies, rule_to_gw_published, rule_drop } },
+	{ CHAIN_TO_GATEWAY, NULL, 0, 0,
+	  { rule_to_gw_replies, rule_to_gw_published, rule_to_gw_intra, rule_drop } },
 	{ CHAIN_NO_HOST, NULL, 0, 0,
 	  { rule_no_host_replies, rule_no_host_not_local, rule_no_host_nd, rule_no_host_dns_udp,
 	    rule_no_host_dns_tcp, rule_no_host_dns6_udp, rule_no_host_dns6_tcp, rule_drop } },
@@ -657,16 +699,42 @@ static const struct chain_def chains[] = {
 
 /* ---------------------------------------------------------------- batches */
 
-static int queue_table(struct nftx *n, uint16_t type, uint16_t flags)
+static int chains_complete(struct nftx *n, uint16_t family, const struct chain_def *defs,
+			   size_t n_defs);
+
+/* Which table a message is for: inet nsgate, or bridge nsgate (networks). */
+struct table_id {
+	uint32_t family;
+	const char *what;   /* "inet nsgate" */
+};
+static const struct table_id inet_table = { FAMILY, "inet " RULESET_TABLE };
+static const struct table_id bridge_table = { NFPROTO_BRIDGE, "bridge " RULESET_TABLE };
+
+/* nftx_msg_begin's header says inet: the bridge table's messages say bridge. */
+static struct nlmsghdr *msg_begin(struct nftx *n, const struct table_id *tid, uint16_t type,
+				  uint16_t flags, const char *what)
+{
+	struct nlmsghdr *nlh = nftx_msg_begin(n, type, flags, what);
+
+	if (nlh)
+		((struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family = tid->family;
+	return nlh;
+}
+
+static int queue_table_of(struct nftx *n, const struct table_id *tid, uint16_t type,
+			  uint16_t flags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
+	char what[64];
 
 	if (!t)
 		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, RULESET_TABLE);
-	nlh = nftx_msg_begin(n, type, flags, type == NFT_MSG_DELTABLE ?
-			     "deleting table inet " RULESET_TABLE : "table inet " RULESET_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, tid->family);
+	snprintf(what, sizeof(what), "%stable %s", type == NFT_MSG_DELTABLE ? "deleting " : "",
+		 tid->what);
+	nlh = msg_begin(n, tid, type, flags, what);
 	if (!nlh) {
 		nftnl_table_free(t);
 		return -ENOMEM;
@@ -677,7 +745,12 @@ static int queue_table(struct nftx *n, uint16_t type, uint16_t flags)
 	return 0;
 }
 
-static int queue_set(struct nftx *n, const struct set_def *d)
+static int queue_table(struct nftx *n, uint16_t type, uint16_t flags)
+{
+	return queue_table_of(n, &inet_table, type, flags);
+}
+
+static int queue_set_of(struct nftx *n, const struct table_id *tid, const struct set_def *d)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud;
@@ -688,7 +761,7 @@ static int queue_set(struct nftx *n, const struct set_def *d)
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, RULESET_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, tid->family);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, d->id);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
@@ -712,7 +785,7 @@ static int queue_set(struct nftx *n, const struct set_def *d)
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
 	}
 	snprintf(what, sizeof(what), "set \"%s\"", d->name);
-	nlh = nftx_msg_begin(n, NFT_MSG_NEWSET, NLM_F_CREATE, what);
+	nlh = msg_begin(n, tid, NFT_MSG_NEWSET, NLM_F_CREATE, what);
 	if (!nlh) {
 		nftnl_set_free(s);
 		return -ENOMEM;
@@ -723,7 +796,12 @@ static int queue_set(struct nftx *n, const struct set_def *d)
 	return 0;
 }
 
-static int queue_chain(struct nftx *n, const struct chain_def *d)
+static int queue_set(struct nftx *n, const struct set_def *d)
+{
+	return queue_set_of(n, &inet_table, d);
+}
+
+static int queue_chain_of(struct nftx *n, const struct table_id *tid, const struct chain_def *d)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -733,6 +811,7 @@ static int queue_chain(struct nftx *n, const struct chain_def *d)
 		return -ENOMEM;
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, RULESET_TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, tid->family);
 	if (d->type) {
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
@@ -740,7 +819,7 @@ static int queue_chain(struct nftx *n, const struct chain_def *d)
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	snprintf(what, sizeof(what), "chain \"%s\"", d->name);
-	nlh = nftx_msg_begin(n, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
+	nlh = msg_begin(n, tid, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
 	if (!nlh) {
 		nftnl_chain_free(c);
 		return -ENOMEM;
@@ -751,8 +830,14 @@ static int queue_chain(struct nftx *n, const struct chain_def *d)
 	return 0;
 }
 
+static int queue_chain(struct nftx *n, const struct chain_def *d)
+{
+	return queue_chain_of(n, &inet_table, d);
+}
+
 /* Build one rule (or, with build NULL, a flush of the chain) into the batch. */
-static int queue_rule(struct nftx *n, const char *chain, void (*build)(struct rb *b))
+static int queue_rule_of(struct nftx *n, const struct table_id *tid, const char *chain,
+			 void (*build)(struct rb *b))
 {
 	struct rb b = { .r = nftnl_rule_alloc() };
 	struct nlmsghdr *nlh;
@@ -763,7 +848,7 @@ static int queue_rule(struct nftx *n, const char *chain, void (*build)(struct rb
 		return -ENOMEM;
 	nftnl_rule_set_str(b.r, NFTNL_RULE_TABLE, RULESET_TABLE);
 	nftnl_rule_set_str(b.r, NFTNL_RULE_CHAIN, chain);
-	nftnl_rule_set_u32(b.r, NFTNL_RULE_FAMILY, FAMILY);
+	nftnl_rule_set_u32(b.r, NFTNL_RULE_FAMILY, tid->family);
 	if (build)
 		build(&b);
 	if (b.oom) {
@@ -771,8 +856,8 @@ static int queue_rule(struct nftx *n, const char *chain, void (*build)(struct rb
 		goto out;
 	}
 	snprintf(what, sizeof(what), "%s chain \"%s\"", build ? "rule in" : "flushing", chain);
-	nlh = build ? nftx_msg_begin(n, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what)
-		    : nftx_msg_begin(n, NFT_MSG_DELRULE, 0, what);
+	nlh = build ? msg_begin(n, tid, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what)
+		    : msg_begin(n, tid, NFT_MSG_DELRULE, 0, what);
 	if (!nlh) {
 		r = -ENOMEM;
 		goto out;
@@ -782,6 +867,11 @@ static int queue_rule(struct nftx *n, const char *chain, void (*build)(struct rb
 out:
 	nftnl_rule_free(b.r);
 	return r;
+}
+
+static int queue_rule(struct nftx *n, const char *chain, void (*build)(struct rb *b))
+{
+	return queue_rule_of(n, &inet_table, chain, build);
 }
 
 int ruleset_queue_skeleton(struct nftx *n)
@@ -800,6 +890,101 @@ int ruleset_queue_skeleton(struct nftx *n)
 			r = queue_rule(n, chains[i].name, chains[i].rules[j]);
 	}
 	return r;
+}
+
+/*
+ * table bridge nsgate {
+ *   set port_src4 { type ifname . ether_addr . ipv4_addr; }   member port . MAC . address
+ *   chain prerouting { type filter hook prerouting priority -200; policy accept;
+ *                      iifname "nsg-*" jump from_port }
+ *   chain from_port  { meta protocol ip iifname . ether saddr . ip saddr @port_src4 return
+ *                      meta protocol arp iifname . ether saddr . arp saddr ip @port_src4
+ *                        iifname . arp saddr ether . arp saddr ip @port_src4 return
+ *                      drop }
+ * }
+ * Members of a network meet on the bridge at layer 2, where the inet guard
+ * never sees them (without br_netfilter): each member's frames are checked
+ * here, on the port they come in by, before the bridge learns their source
+ * MAC or forwards them. A member sends from its own MAC and address only,
+ * in IPv4 and in ARP (no poisoning of another member's, or the gateway's,
+ * neighbour entry; no taking over another's MAC in the bridge's table).
+ * Anything else (IPv6, VLAN tags, other protocols) is dropped. Ports are
+ * matched by prefix: a port without its element is closed, not open.
+ */
+static void port_src_lookup(struct rb *b)
+{
+	lookup(b, NFT_REG_1, SET_PORT_SRC4, 0, false);
+}
+
+static void protocol_is(struct rb *b, uint16_t ethertype)
+{
+	uint16_t proto = htons(ethertype);
+
+	meta(b, NFT_META_PROTOCOL, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &proto, sizeof(proto));
+}
+
+/* nft: meta protocol ip iifname . ether saddr . ip saddr @port_src4 return */
+static void rule_port_ip(struct rb *b)
+{
+	protocol_is(b, ETH_P_IP);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG32_04);       /* ether saddr */
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_06); /* ip saddr */
+	port_src_lookup(b);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+/* nft: meta protocol arp iifname . ether saddr . arp saddr ip @port_src4
+ *      iifname . arp saddr ether . arp saddr ip @port_src4 return */
+static void rule_port_arp(struct rb *b)
+{
+	protocol_is(b, ETH_P_ARP);
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG32_04);       /* ether saddr */
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, NFT_REG32_06); /* arp saddr ip */
+	port_src_lookup(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 6, NFT_REG32_04);  /* arp saddr ether */
+	port_src_lookup(b);
+	verdict(b, NFT_RETURN, NULL);
+}
+
+static const struct chain_def bridge_chains[] = {
+	{ CHAIN_FROM_PORT, NULL, 0, 0, { rule_port_ip, rule_port_arp, rule_drop } },
+	{ "prerouting", "filter", BR_HOOK_PRE_ROUTING, BR_PRI_FILTER, { rule_guard_port } },
+};
+
+int ruleset_queue_bridge_skeleton(struct nftx *n)
+{
+	int r = queue_table_of(n, &bridge_table, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(bridge_sets); i++)
+		r = queue_set_of(n, &bridge_table, &bridge_sets[i]);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(bridge_chains); i++)
+		r = queue_chain_of(n, &bridge_table, &bridge_chains[i]);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(bridge_chains); i++) {
+		const struct chain_def *c = &bridge_chains[i];
+
+		r = queue_rule_of(n, &bridge_table, c->name, NULL);
+		for (size_t j = 0; r == 0 && j < ARRAY_SIZE(c->rules) && c->rules[j]; j++)
+			r = queue_rule_of(n, &bridge_table, c->name, c->rules[j]);
+	}
+	return r;
+}
+
+int ruleset_queue_bridge_delete(struct nftx *n)
+{
+	return queue_table_of(n, &bridge_table, NFT_MSG_DELTABLE, 0);
+}
+
+int ruleset_bridge_complete(struct nftx *n)
+{
+	return chains_complete(n, BRIDGE_FAMILY, bridge_chains, ARRAY_SIZE(bridge_chains));
+}
+
+int ruleset_bridge_exists(struct nftx *n)
+{
+	return nftx_chain_exists(n, BRIDGE_FAMILY, RULESET_TABLE, CHAIN_FROM_PORT);
 }
 
 int ruleset_queue_table_delete(struct nftx *n)
@@ -898,33 +1083,49 @@ int ruleset_layout_current(struct nftx *n)
 	return r == -ENOENT ? 0 : r < 0 ? r : seen == all;
 }
 
+/* What a rule dump of one table counts, per chain of defs. */
+struct rule_counts {
+	const struct chain_def *defs;
+	size_t n_defs;
+	unsigned counts[16];
+};
+
 static void count_rule(const char *chain, void *userdata)
 {
-	unsigned *counts = userdata;
+	struct rule_counts *c = userdata;
 
-	for (size_t i = 0; i < ARRAY_SIZE(chains); i++)
-		if (!strcmp(chains[i].name, chain))
-			counts[i]++;
+	for (size_t i = 0; i < c->n_defs; i++)
+		if (!strcmp(c->defs[i].name, chain))
+			c->counts[i]++;
 }
 
-int ruleset_complete(struct nftx *n)
+/* 1 when family's table nsgate has every rule of defs' chains, 0 when not
+ * (or no table). A deleted chain takes its rules with it, and a deleted set
+ * the rules that use it: counting rules per chain sees all three. */
+static int chains_complete(struct nftx *n, uint16_t family, const struct chain_def *defs,
+			   size_t n_defs)
 {
-	unsigned counts[ARRAY_SIZE(chains)] = { 0 };
-	int r = nftx_rules_dump(n, FAMILY, RULESET_TABLE, count_rule, counts);
+	struct rule_counts c = { .defs = defs, .n_defs = n_defs };
+	int r = nftx_rules_dump(n, family, RULESET_TABLE, count_rule, &c);
 
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	/* A deleted chain takes its rules with it, and a deleted set the rules
-	 * that use it: counting rules per chain sees all three. */
-	for (size_t i = 0; i < ARRAY_SIZE(chains); i++) {
+	for (size_t i = 0; i < n_defs; i++) {
 		unsigned want = 0;
 
-		while (want < ARRAY_SIZE(chains[i].rules) && chains[i].rules[want])
+		while (want < ARRAY_SIZE(defs[i].rules) && defs[i].rules[want])
 			want++;
-		if (counts[i] != want)
+		if (c.counts[i] != want)
 			return 0;
 	}
 	return 1;
+}
+
+_Static_assert(ARRAY_SIZE(chains) <= 16, "rule_counts holds 16 chains");
+
+int ruleset_complete(struct nftx *n)
+{
+	return chains_complete(n, FAMILY, chains, ARRAY_SIZE(chains));
 }

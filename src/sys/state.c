@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "nsgate/fileio.h"
+#include "nsgate/network.h"
 #include "nsgate/state.h"
 
 #define STATE_VERSION 1
@@ -82,6 +83,7 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	char net[IP_PREFIX_STRLEN], dns[GW_DNS_MAX * IP_ADDR_STRLEN + 8] = "";
 	char ns_ifname[IF_NAMESIZE + 16] = "", ipv6[16] = "";
 	char net6[IP_PREFIX_STRLEN], subnet6[IP_PREFIX_STRLEN + 40] = "";
+	char member[GW_NAME_MAX + IP_ADDR_STRLEN + 32] = "", ma[IP_ADDR_STRLEN];
 	int n;
 
 	/* One key a line: a newline inside a value would forge keys. */
@@ -100,6 +102,10 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	if (spec_has_ipv6(s))
 		snprintf(subnet6, sizeof(subnet6), "subnet6=%s\n%s", ip_prefix_str(&s->subnet6, net6),
 			 s->subnet6_given ? "subnet6_given=1\n" : "");
+	/* A network member's keys only for members: older files load as plain gateways. */
+	if (s->network[0])
+		snprintf(member, sizeof(member), "network=%s\nnet_addr=%s\n", s->network,
+			 ip_addr_str(&s->net_addr, ma));
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
 	else if (s->dns_mode == GW_DNS_NONE)
@@ -112,14 +118,14 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s%s%s",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s%s%s%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
 		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
 		     s->subnet_given, s->uplink, dns, ns_ifname,
 		     /* Only when set, like ns_ifname: older files load as "off". */
 		     s->no_host ? "no_host=1\n" : "",
 		     s->firewall == GW_FIREWALL_NONE ? "firewall=none\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
-		     ipv6, subnet6, st->creating ? "creating=1\n" : "");
+		     ipv6, subnet6, member, st->creating ? "creating=1\n" : "");
 	if (n >= 0 && (size_t)n < len && spec_is_lan(s))
 		n += state_format_lan(s, buf + n, len - n);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
@@ -233,6 +239,12 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = parse_bool(v, &st->creating);
 	} else if (!strncmp(k, "lan", 3)) {
 		r = parse_lan_kv(s, k, v);
+	} else if (!strcmp(k, "network")) {
+		r = !spec_name_known(v) ? -EBADMSG : copy_str(s->network, sizeof(s->network), v);
+		if (r == 0)
+			net_bridge_ifname(s->network, s->net_bridge);
+	} else if (!strcmp(k, "net_addr")) {
+		r = ip_addr_parse(v, AF_INET, &s->net_addr) < 0 ? -EBADMSG : 0;
 	}
 	/* Unknown keys are ignored: a newer nsgate may add some. */
 	return r;
@@ -760,6 +772,7 @@ int state_tmp_sweep(void)
 	 * again, so none can be swapped in between. */
 	sweep_dir(fd, "runs", &n, &err);
 	sweep_dir(fd, "forwarding", &n, &err);
+	sweep_dir(fd, "networks", &n, &err);
 	return err < 0 ? err : n;
 }
 
@@ -802,4 +815,65 @@ int state_firewalld_get(char *zone, size_t zone_len, char *iface, size_t iface_l
 int state_firewalld_forget(void)
 {
 	return unlink(FIREWALLD_FILE) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* ------------------------------------------------------------- networks */
+
+#define NET_DIR STATE_DIR "/networks"
+
+static void net_path(const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, NET_DIR "/%s.net", name);
+}
+
+int state_net_save(const struct net_state *n, struct nsg_err *e)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	int r = dir_ensure();
+
+	if (r == 0)
+		r = dir_make(NET_DIR);
+	if (r < 0)
+		return nsg_fail(e, r, dir_why(r, NET_DIR), "%s", NET_DIR);
+	r = net_state_format(n, &text);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "state of network \"%s\"", n->name);
+	net_path(n->name, path);
+	r = file_write_atomic(path, text, strlen(text), 0644, 0);
+	return r < 0 ? nsg_fail(e, r, NULL, "%s", path) : 0;
+}
+
+int state_net_load(const char *name, struct net_state *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	size_t len;
+	int r;
+
+	net_path(name, path);
+	r = file_read_all(path, 1 << 20, &text, &len);
+	if (r < 0)
+		return r == -EFBIG ? -EBADMSG : r;
+	if (strlen(text) != len)
+		return -EBADMSG;
+	r = net_state_parse(text, ret);
+	if (r == 0 && strcmp(ret->name, name)) {
+		net_state_clear(ret);
+		return -EBADMSG;
+	}
+	return r;
+}
+
+int state_net_remove(const char *name)
+{
+	char path[PATH_MAX];
+
+	net_path(name, path);
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int state_net_names(char (**ret)[GW_NAME_MAX + 1])
+{
+	return names_in(NET_DIR, ".net", gw_name_ok, ret);
 }

@@ -429,7 +429,7 @@ kp_no_residue_at_all() {
 	local left
 	kp_no_residue "$@"
 	kp_no_tmp
-	left=$(find /run/nsgate /etc/netns -mindepth 1 ! -name lock ! -name forwarding ! -name runs 2>/dev/null)
+	left=$(find /run/nsgate /etc/netns -mindepth 1 ! -name lock ! -name forwarding ! -name runs ! -name networks 2>/dev/null)
 	[ -z "$left" ] || fail "files left after down --all: $(kp_words "$left")"
 }
 

@@ -438,7 +438,9 @@ nft_elements() {
 # expected_elements : read `nsgate list --json` (or show --json objects in an
 # array) on stdin and print the elements the kernel must hold for those
 # gateways, in nft_elements' format: ifaces, masq_any / masq_via and
-# ns_addrs4 per gateway, no_host and one no_host_dns4 per DNS server with
+# ns_addrs4 per gateway (a network member's: ifaces, ns_addrs4 on its bridge,
+# and per network with members its masq_any and net_intra), no_host and one
+# no_host_dns4 per DNS server with
 # --no-host, one ports4 / ports4h element per published port; and one
 # fwd_guard element per uplink whose forwarding nsgate saved.
 expected_elements() {
@@ -448,10 +450,16 @@ expected_elements() {
 		[ -e "$f" ] || continue
 		printf 'fwd_guard\tnsgate\t%s\n' "$(basename "$f" .saved)"
 	done
-	jq -r '.[] | .name as $n | .host_ifname as $ifn
+	# Networks with members: masq_any and (unless isolated) net_intra of their bridge.
+	"$NSGATE" network list --json 2>/dev/null | jq -r '.[] | select(.members | length > 0)
+		| "masq_any\tnetwork:\(.name)\t\(.bridge)",
+		  (if .isolated then empty else "net_intra\tnetwork:\(.name)\t\(.bridge) . \(.bridge)" end)'
+	# A network member's source is keyed on its bridge, its masquerade is the network's.
+	jq -r '.[] | .name as $n | .host_ifname as $ifn | ((.networks // [])[0].bridge // null) as $br
 		| "ifaces\t\($n)\t\($ifn)",
-		  (if .uplink == null then "masq_any\t\($n)\t\($ifn)" else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
-		  "ns_addrs4\t\($n)\t\($ifn) . \(.ns_addr)",
+		  (if $br != null then empty elif .uplink == null then "masq_any\t\($n)\t\($ifn)"
+		   else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
+		  "ns_addrs4\t\($n)\t\($br // $ifn) . \(.ns_addr)",
 		  (if .no_host then "no_host\t\($n)\t\($ifn)", (.dns[] | "no_host_dns4\t\($n)\t\($ifn) . \(.)") else empty end),
 		  ((.published // [])[] | . as $p | range(0; $p.host_end - $p.host_port + 1) as $i
 			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp

@@ -280,6 +280,7 @@ bad_input() {
 		--lan up0 --subnet6 fd00:1:2:3::/64|--subnet6: not with --lan
 		--lan up0 --uplink up0|--uplink: not with --lan
 		--lan up0 --ipv6 on|--ipv6: not with --lan
+		--lan up0 --network n1|--network: not with --lan
 		--address 198.51.100.50/24|--address: only with --lan
 		--lan up0 --gateway 198.51.100.2|only with --address
 		--lan up0 --address 198.51.100.0/24|network address

@@ -612,6 +612,35 @@ static void test_example(void **state)
 	config_free(&c);
 }
 
+/* [network NET] sections, and the network key of a gateway. */
+static void test_networks(void **state)
+{
+	struct config c = { 0 };
+	char buf[IP_PREFIX_STRLEN];
+
+	(void)state;
+	parse_ok("[network lan]\nsubnet = 10.88.0.0/24\nisolated = yes\n[web]\nnetwork = lan\n"
+		 "[network other]\n", &c);
+	assert_int_equal(c.n_nets, 2);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.nets[0].name, "lan");
+	assert_true(c.nets[0].subnet_given && c.nets[0].isolated);
+	assert_string_equal(ip_prefix_str(&c.nets[0].subnet, buf), "10.88.0.0/24");
+	assert_int_equal(c.nets[0].line, 1);
+	assert_string_equal(c.nets[1].name, "other");
+	assert_false(c.nets[1].subnet_given || c.nets[1].isolated);
+	assert_string_equal(c.gw[0].spec.network, "lan");
+	config_free(&c);
+	parse_bad("[network lan]\nuplink = eth0\n", 2, "unknown key \"uplink\" in [network lan]");
+	parse_bad("[network lan]\nisolated = maybe\n", 2, "expected yes or no");
+	parse_bad("[network lan]\nsubnet = 10.88.0.0/30\n", 2, "16 to 29");
+	parse_bad("[network lan]\nisolated = no\nisolated = yes\n", 3, "given twice");
+	parse_bad("[network lan]\n[network lan]\n", 2, "appears twice");
+	parse_bad("[network -x]\n", 1, "must not start with '-'");
+	parse_bad("[web]\nnetwork = lan\nsubnet = 10.9.0.0/30\n", 3, "not for a member of network");
+	parse_bad("[web]\nnetwork = a b\n", 2, "not allowed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_first_error),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_example),

@@ -90,9 +90,10 @@ static const struct chain_expect chains[] = {
 		{ IS_IPV6 "payload meta payload lookup nat", 0, 0 },
 		/* meta nfproto ipv6 dnat ip6 to meta l4proto . th dport map @ports6 */
 		{ IS_IPV6 "meta payload lookup nat", 0, 0 } } },
-	{ "to_gateway", false, 0, 0, 3, {
+	{ "to_gateway", false, 0, 0, 4, {
 		{ CT_FLAGS "immediate", NF_ACCEPT, 0 },   /* ct state established,related accept */
 		{ CT_FLAGS "immediate", NF_ACCEPT, 0 },   /* ct status dnat accept */
+		{ "meta meta lookup immediate", NF_ACCEPT, 0 },   /* iifname . oifname @net_intra accept */
 		{ "immediate", NF_DROP, 0 } } },          /* drop */
 	{ "no_host", false, 0, 0, 8, {
 		{ CT_FLAGS "immediate", NFT_RETURN, 0 },  /* ct state established,related return */
@@ -170,6 +171,7 @@ static const struct {
 	{ "no_host_dns6", IFNAMSIZ + 16, 0, CAT(T_IF, T_V6), 0 },
 	{ "fwd_guard", IFNAMSIZ, 0, T_IF, 0 },
 	{ "fwd_guard6", IFNAMSIZ, 0, T_IF, 0 },
+	{ "net_intra", 2 * IFNAMSIZ, 0, CAT(T_IF, T_IF), 0 },
 };
 
 struct rule_check {
@@ -268,19 +270,19 @@ static void test_skeleton(void **state)
 {
 	struct nftx *n = *state;
 	struct sent_msg m[80];
-	char set_names[14][32], chain_names[10][32];
-	uint32_t set_ids[14];
+	char set_names[15][32], chain_names[10][32];
+	uint32_t set_ids[15];
 	size_t count, i = 0, n_sets = 0, n_chains = 0, n_rules = 0;
 	struct nsg_err e = { 0 };
 	uint32_t last_seq = 0;
 
 	nftx_batch_begin(n);
 	assert_int_equal(ruleset_queue_skeleton(n), 0);
-	assert_int_equal(nftx_batch_size(n), 1 + 14 + 9 + 9 + 33);
+	assert_int_equal(nftx_batch_size(n), 1 + 15 + 9 + 9 + 34);
 	assert_int_equal(nftx_batch_commit(n, &e), 0);
 	assert_int_equal(e.code, 0);
 	count = sent_msgs(m, ARRAY_SIZE(m));
-	assert_int_equal(count, 2 + 66);
+	assert_int_equal(count, 2 + 68);
 	assert_int_equal(m[0].type, NFNL_MSG_BATCH_BEGIN);
 	assert_int_equal(m[count - 1].type, NFNL_MSG_BATCH_END);
 	for (size_t k = 1; k + 1 < count; k++) {
@@ -361,7 +363,7 @@ static void test_skeleton(void **state)
 			nftnl_rule_free(r);
 		}
 	}
-	assert_int_equal(n_rules, 33);
+	assert_int_equal(n_rules, 34);
 	assert_int_equal(i, count - 1);
 }
 

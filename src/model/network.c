@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* Networks as data: names, subnets, member addresses, the network file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsgate/ipam.h"
+#include "nsgate/network.h"
+
+#define NET_STATE_VERSION 1
+
+void net_state_clear(struct net_state *n)
+{
+	free(n->members);
+	n->members = NULL;
+	n->n_members = 0;
+}
+
+void net_bridge_ifname(const char *name, char ret[IF_NAMESIZE])
+{
+	static const char prefix[] = { 'n', 's', 'g', '-', NET_BRIDGE_MARK, '\0' };
+
+	spec_prefixed_ifname(prefix, name, ret);
+}
+
+int net_subnet_parse(const char *arg, struct ip_prefix *ret, struct nsg_err *e)
+{
+	struct ip_prefix n;
+	const char *why = NULL;
+
+	if (ip_prefix_parse(arg, AF_INET, &n) < 0)
+		return nsg_fail(e, -EINVAL, "expected an IPv4 prefix with its host bits zero, "
+				"such as 10.201.7.0/24", "--subnet \"%s\"", arg);
+	if (n.plen < NET_SUBNET_PLEN_MIN || n.plen > NET_SUBNET_PLEN_MAX)
+		return nsg_fail(e, -EINVAL, "a network's prefix length must be 16 to 29",
+				"--subnet \"%s\"", arg);
+	if (ipam_subnet_usable(&n, &why) < 0)
+		return nsg_fail(e, -EINVAL, why, "--subnet \"%s\"", arg);
+	*ret = n;
+	return 0;
+}
+
+int net_addr_pick(const struct ip_prefix *subnet, const struct net_member *m, size_t n,
+		  struct ip_addr *ret)
+{
+	uint32_t size = UINT32_C(1) << (32 - subnet->plen);
+
+	/* .0 the network, .1 the gateway, the last the broadcast address. A
+	 * linear scan of the members for each candidate: a subnet holds a few
+	 * hundred at most, and up holds the lock anyway. */
+	for (uint32_t i = 2; i + 1 < size; i++) {
+		struct ip_addr a = ip_addr_v4(subnet->addr.v4 + i);
+		bool taken = false;
+
+		for (size_t k = 0; k < n && !taken; k++)
+			taken = ip_addr_eq(&m[k].addr, &a);
+		if (!taken) {
+			*ret = a;
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+void net_mac_of(const struct ip_addr *a, uint8_t mac[6])
+{
+	mac[0] = 0x02;   /* locally administered, unicast */
+	mac[1] = 0x6e;   /* 'n' */
+	mac[2] = a->v4 >> 24;
+	mac[3] = a->v4 >> 16;
+	mac[4] = a->v4 >> 8;
+	mac[5] = a->v4;
+}
+
+const struct net_member *net_member_find(const struct net_state *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_members; i++)
+		if (!strcmp(n->members[i].name, name))
+			return &n->members[i];
+	return NULL;
+}
+
+int net_member_add(struct net_state *n, const struct net_member *m)
+{
+	struct net_member *all = realloc(n->members, (n->n_members + 1) * sizeof(*all));
+
+	if (!all)
+		return -ENOMEM;
+	n->members = all;
+	n->members[n->n_members++] = *m;
+	return 0;
+}
+
+int net_member_remove(struct net_state *n, const char *name)
+{
+	const struct net_member *m = net_member_find(n, name);
+	size_t i;
+
+	if (!m)
+		return -ENOENT;
+	i = m - n->members;
+	memmove(&n->members[i], &n->members[i + 1], (n->n_members - i - 1) * sizeof(*m));
+	n->n_members--;
+	return 0;
+}
+
+int net_state_format(const struct net_state *n, char **ret)
+{
+	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
+	size_t len = 256 + n->n_members * (GW_NAME_MAX + IP_ADDR_STRLEN + 16), off;
+	char *buf = malloc(len);
+	int w;
+
+	if (!buf)
+		return -ENOMEM;
+	w = snprintf(buf, len,
+		     "version=%d\nname=%s\nbridge=%s\nsubnet=%s\nsubnet_given=%d\nisolated=%d\n"
+		     "explicit=%d\n",
+		     NET_STATE_VERSION, n->name, n->bridge, ip_prefix_str(&n->subnet, net),
+		     n->subnet_given, n->isolated, n->explicit_);
+	off = w < 0 ? len : (size_t)w;
+	for (size_t i = 0; i < n->n_members && off < len; i++) {
+		w = snprintf(buf + off, len - off, "member=%s %s\n", n->members[i].name,
+			     ip_addr_str(&n->members[i].addr, a));
+		off = w < 0 ? len : off + w;
+	}
+	if (off >= len) {
+		free(buf);
+		return -ENOBUFS;
+	}
+	*ret = buf;
+	return 0;
+}
+
+static int parse_flag(const char *v, bool *ret)
+{
+	if (strcmp(v, "0") && strcmp(v, "1"))
+		return -EBADMSG;
+	*ret = v[0] == '1';
+	return 0;
+}
+
+static int parse_member(struct net_state *n, const char *v)
+{
+	const char *sp = strchr(v, ' ');
+	struct net_member m = { 0 };
+
+	if (!sp || (size_t)(sp - v) > GW_NAME_MAX)
+		return -EBADMSG;
+	memcpy(m.name, v, sp - v);
+	if (!spec_name_known(m.name) || ip_addr_parse(sp + 1, AF_INET, &m.addr) < 0 ||
+	    net_member_find(n, m.name))
+		return -EBADMSG;
+	return net_member_add(n, &m);
+}
+
+/* One key; seen gets a bit per key that must be there. */
+static int parse_kv(struct net_state *n, const char *k, const char *v, unsigned *seen)
+{
+	if (!strcmp(k, "version")) {
+		*seen |= 1;
+		return strcmp(v, "1") ? -EBADMSG : 0;
+	}
+	if (!strcmp(k, "name")) {
+		*seen |= 2;
+		if (!spec_name_known(v))
+			return -EBADMSG;
+		snprintf(n->name, sizeof(n->name), "%s", v);
+		return 0;
+	}
+	if (!strcmp(k, "bridge")) {
+		*seen |= 4;
+		if (strlen(v) >= sizeof(n->bridge) || strncmp(v, GW_IFNAME_PREFIX, 4))
+			return -EBADMSG;
+		snprintf(n->bridge, sizeof(n->bridge), "%s", v);
+		return 0;
+	}
+	if (!strcmp(k, "subnet")) {
+		*seen |= 8;
+		return ip_prefix_parse(v, AF_INET, &n->subnet) < 0 ||
+		       n->subnet.plen < NET_SUBNET_PLEN_MIN || n->subnet.plen > NET_SUBNET_PLEN_MAX
+		       ? -EBADMSG : 0;
+	}
+	if (!strcmp(k, "subnet_given")) {
+		*seen |= 16;
+		return parse_flag(v, &n->subnet_given);
+	}
+	if (!strcmp(k, "isolated")) {
+		*seen |= 32;
+		return parse_flag(v, &n->isolated);
+	}
+	if (!strcmp(k, "explicit")) {
+		*seen |= 64;
+		return parse_flag(v, &n->explicit_);
+	}
+	if (!strcmp(k, "member"))
+		return parse_member(n, v);
+	return -EBADMSG;
+}
+
+int net_state_parse(const char *text, struct net_state *ret)
+{
+	struct net_state n = { 0 };
+	unsigned seen = 0;
+	int r = 0;
+
+	for (const char *p = text; *p && r == 0; ) {
+		const char *nl = strchr(p, '\n'), *eq;
+		char k[16], v[128];
+
+		eq = nl ? memchr(p, '=', nl - p) : NULL;
+		if (!eq || eq == p || (size_t)(eq - p) >= sizeof(k) ||
+		    (size_t)(nl - eq - 1) >= sizeof(v)) {
+			r = -EBADMSG;
+			break;
+		}
+		memcpy(k, p, eq - p);
+		k[eq - p] = '\0';
+		memcpy(v, eq + 1, nl - eq - 1);
+		v[nl - eq - 1] = '\0';
+		r = parse_kv(&n, k, v, &seen);
+		p = nl + 1;
+	}
+	if (r == 0 && seen != 127)
+		r = -EBADMSG;
+	if (r < 0) {
+		net_state_clear(&n);
+		return r;
+	}
+	*ret = n;
+	return 0;
+}
+
+int net_hosts_render(const struct net_state *n, char **ret)
+{
+	static const char head[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+	size_t len = sizeof(head) + n->n_members * (IP_ADDR_STRLEN + GW_NAME_MAX + 2), off;
+	char *buf = malloc(len), a[IP_ADDR_STRLEN];
+
+	if (!buf)
+		return -ENOMEM;
+	off = snprintf(buf, len, "%s", head);
+	for (size_t i = 0; i < n->n_members; i++)
+		off += snprintf(buf + off, len - off, "%s\t%s\n", ip_addr_str(&n->members[i].addr, a),
+				n->members[i].name);
+	*ret = buf;
+	return 0;
+}
