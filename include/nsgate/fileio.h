@@ -51,6 +51,15 @@ int file_read_small_at(int dirfd, const char *name, char *buf, size_t len);
  */
 int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 			 unsigned flags);
+/*
+ * Rewrite regular file name of dirfd in place with data (the same inode:
+ * what a bind mount of it shows changes too, where a rename would leave
+ * the mount on the old file), or create it as file_write_atomic_at does
+ * when it is missing. A link, a file with more than one hard link, or
+ * anything but a regular file at name is replaced, never written through. Not atomic for readers: one who reads
+ * during the write may see part of the old text after the new. 0 or -errno.
+ */
+int file_rewrite_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 /* The same for path: its directory is opened first, refusing a link at
  * the directory's own name (-ENOTDIR); links further up are followed. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -145,6 +145,9 @@ int network_repair(struct session *s, bool *repaired, struct nsg_err *e);
 /* After gateways went: members whose gateway is gone leave their networks,
  * and networks made implicitly go with their last member. */
 int network_sync(struct session *s, struct nsg_err *e);
+/* Gateways names[] (sorted) leave their networks: what down does. */
+int network_leave(struct session *s, const char (*names)[GW_NAME_MAX + 1], size_t n,
+		  struct nsg_err *e);
 
 /* ----------------------------------------------------------------- up.c */
 

@@ -175,11 +175,16 @@ static int net_hosts_write(const struct net_state *n, struct nsg_err *e)
 	_cleanup_free_ char *text = NULL;
 	int r = net_hosts_render(n, &text);
 
+	_cleanup_free_ const char **names = NULL;
+
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "hosts of network \"%s\"", n->name);
-	for (size_t i = 0; i < n->n_members && r == 0; i++)
-		r = dns_hosts_write(n->members[i].name, text, e);
-	return r;
+	names = calloc(n->n_members ? n->n_members : 1, sizeof(*names));
+	if (!names)
+		return nsg_fail(e, -ENOMEM, NULL, "hosts of network \"%s\"", n->name);
+	for (size_t i = 0; i < n->n_members; i++)
+		names[i] = n->members[i].name;
+	return dns_hosts_write_many(names, n->n_members, text, e);
 }
 
 int network_hosts_sync(const char *net, struct nsg_err *e)
@@ -252,6 +257,42 @@ static bool member_not(const struct net_member *m, const char *net, const void *
 {
 	(void)net;
 	return strcmp(m->name, arg);
+}
+
+/* The names that leave, for network_leave: sorted (inventory_name_cmp). */
+struct leaving {
+	const char (*names)[GW_NAME_MAX + 1];
+	size_t n;
+};
+
+static bool member_staying(const struct net_member *m, const char *net, const void *arg)
+{
+	const struct leaving *l = arg;
+
+	(void)net;
+	return !bsearch(m->name, l->names, l->n, sizeof(*l->names), inventory_name_cmp);
+}
+
+/* Without a state file of a member to read: down's cost stays that of the
+ * network files, whatever the number of members (network_sync, which reads
+ * every member's, is gc's). */
+int network_leave(struct session *s, const char (*names)[GW_NAME_MAX + 1], size_t n,
+		  struct nsg_err *e)
+{
+	_cleanup_free_ char (*nets)[GW_NAME_MAX + 1] = NULL;
+	struct leaving l = { names, n };
+	int k = state_net_names(&nets), r = 0;
+
+	if (k < 0)
+		return nsg_fail(e, k, NULL, "listing networks");
+	for (int i = 0; i < k && r == 0; i++) {
+		_cleanup_net_ struct net_state net = { 0 };
+
+		if (state_net_load(nets[i], &net) < 0)
+			continue;
+		r = net_prune(s, &net, member_staying, &l, e);
+	}
+	return r;
 }
 
 int network_sync(struct session *s, struct nsg_err *e)

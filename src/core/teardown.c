@@ -11,13 +11,14 @@
 /* After gateways went: what they shared goes with the last of them (the
  * subnet hint, the uplinks' forwarding nsgate turned on); otherwise the
  * forwarding is only brought up to date (forward_settle). */
-static void shared_settle(struct session *s, bool others)
+static void shared_settle(struct session *s, const char (*gone)[GW_NAME_MAX + 1], size_t n_gone,
+			  bool others)
 {
 	bool last = !others && !inventory_others_exist("");
 
 	/* Members gone leave their networks; a network made by up goes with
-	 * its last member. Best effort: gc does it again. */
-	network_sync(s, NULL);
+	 * its last member. Best effort: gc does it again (network_sync). */
+	network_leave(s, gone, n_gone, NULL);
 	if (last) {
 		state_hint_clear();
 		firewall_close(s);
@@ -219,6 +220,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	struct leftovers l;
 	struct link_job job = { .host = s->host, .ifname = l.ifname };
 	_cleanup_free_ struct portmap *pub = NULL;
+	char gone[1][GW_NAME_MAX + 1];
 	size_t n_elems = 0, n_pub = 0;
 	bool others;
 	int r, forgot = 0;
@@ -275,7 +277,8 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	*found = l.have_state || l.link_present || n_elems > 0 || r > 0;
 	if (r < 0)
 		return r;
-	shared_settle(s, others);
+	snprintf(gone[0], sizeof(gone[0]), "%s", name);
+	shared_settle(s, (const char (*)[GW_NAME_MAX + 1])gone, 1, others);
 	return 0;
 }
 
@@ -426,7 +429,7 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		*e = job.e;
 		r = job.r;
 	}
-	shared_settle(s, others);
+	shared_settle(s, (const char (*)[GW_NAME_MAX + 1])names, n, others);
 out:
 	for (size_t i = 0; i < n; i++)
 		leftovers_free(&left[i]);

@@ -191,6 +191,36 @@ int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t l
 	return r;
 }
 
+int file_rewrite_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	struct stat st;
+	ssize_t w;
+	int fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), r = 0;
+
+	/* ELOOP: a link; a FIFO or device would not be opened O_NONBLOCK
+	 * for long: both go through the rename path, which replaces them. */
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENXIO ?
+		       file_write_atomic_at(dirfd, name, data, len, mode, 0) : -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		/* A hard link may be another file of the host's: never written. */
+		close(fd);
+		return file_write_atomic_at(dirfd, name, data, len, mode, 0);
+	}
+	/* One write of the whole text, then the old tail cut off. */
+	if (r == 0) {
+		w = pwrite(fd, data, len, 0);
+		r = w < 0 ? -errno : (size_t)w != len ? -EIO : 0;
+	}
+	if (r == 0 && ftruncate(fd, (off_t)len) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
 /* Split path into its directory (opened, never following a link at its
  * last component) and the name in it. */
 static int parent_open(const char *path, int *ret_fd, const char **ret_name)

@@ -208,7 +208,7 @@ static int ns_dir_open(int etc, const char *name, unsigned flags, int *ret_fd, b
 
 /* One of nsgate's files (resolv.conf, a network member's hosts) in NAME of etc. */
 static int etc_file_write_at(int etc, const char *name, const char *file, const char *content,
-			     struct nsg_err *e)
+			     bool in_place, struct nsg_err *e)
 {
 	_cleanup_close_ int dir = -1;
 	bool created = false;
@@ -219,7 +219,8 @@ static int etc_file_write_at(int etc, const char *name, const char *file, const 
 				NETNS_ETC_DIR "/%s", name);
 	/* 0644 whatever the umask: `run --user` and `ip netns exec` as any
 	 * user read it through the bind mount. */
-	r = file_write_atomic_at(dir, file, content, strlen(content), 0644, 0);
+	r = in_place ? file_rewrite_at(dir, file, content, strlen(content), 0644) :
+		       file_write_atomic_at(dir, file, content, strlen(content), 0644, 0);
 	if (r < 0) {
 		if (created)
 			unlinkat(etc, name, AT_REMOVEDIR);
@@ -230,7 +231,7 @@ static int etc_file_write_at(int etc, const char *name, const char *file, const 
 
 int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e)
 {
-	return etc_file_write_at(etc, name, RESOLV_NAME, content, e);
+	return etc_file_write_at(etc, name, RESOLV_NAME, content, false, e);
 }
 
 /*
@@ -375,7 +376,11 @@ int dns_exists(const char *name)
 	return r < 0 ? r : dns_exists_at(etc, name);
 }
 
-int dns_hosts_write(const char *name, const char *content, struct nsg_err *e)
+/* Rewritten in place: a process started in the namespace before (ip netns
+ * exec, nsgate exec) bound this very file over /etc/hosts, and sees the
+ * members that came after it; a rename would leave it the old file. */
+int dns_hosts_write_many(const char *const *names, size_t n, const char *content,
+			 struct nsg_err *e)
 {
 	_cleanup_close_ int etc = -1;
 	int r = etc_open(FILE_DIR_CREATE, &etc);
@@ -383,7 +388,9 @@ int dns_hosts_write(const char *name, const char *content, struct nsg_err *e)
 	if (r < 0)
 		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(AT_FDCWD, NETNS_ETC_DIR) : NULL,
 				"%s", NETNS_ETC_DIR);
-	return etc_file_write_at(etc, name, HOSTS_NAME, content, e);
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = etc_file_write_at(etc, names[i], HOSTS_NAME, content, true, e);
+	return r;
 }
 
 int dns_hosts_remove(const char *name)

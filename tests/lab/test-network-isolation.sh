@@ -140,10 +140,22 @@ hosts_files() {
 	grep -qE '^127\.0\.0\.1\s+localhost' "$h" || fail "$h has no localhost line: $(cat "$h")"
 	[ "$(run_in_gw bravo getent hosts delta | awk '{ print $1 }')" = "$D" ] ||
 		fail "bravo does not resolve delta to $D"
+	# A process started in bravo before echo joins (ip netns exec bound
+	# bravo's hosts over its /etc/hosts then) sees echo come and delta go.
+	ip netns exec bravo sleep 300 &
+	local old=$!
+	wait_for nsenter -t "$old" -m grep -q delta /etc/hosts || fail "bravo's early process has no delta in /etc/hosts"
+	up_ok echo --network one
+	nsenter -t "$old" -m grep -qE '\secho$' /etc/hosts ||
+		fail "a process in bravo from before echo's up does not see echo: $(nsenter -t "$old" -m cat /etc/hosts)"
 	down_ok delta
 	grep -q delta /etc/netns/bravo/hosts && fail "delta still in bravo's hosts after its down"
+	nsenter -t "$old" -m grep -q delta /etc/hosts && fail "bravo's early process still sees delta after its down"
+	kill "$old"
+	wait "$old" 2>/dev/null
+	down_ok echo
 	[ -e /etc/netns/delta ] && fail "/etc/netns/delta is left: $(ls -la /etc/netns/delta)"
-	pass "hosts files name the members, follow a member's down, and go with it"
+	pass "hosts files name the members, follow members' up and down (also for a process already running inside), and go with them"
 }
 
 # An --isolated network: members reach the internet, not each other.

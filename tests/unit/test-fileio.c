@@ -337,6 +337,40 @@ static void test_write_at_and_parent_link(void **state)
 	assert_int_equal(access(in(state, "real/f"), F_OK), -1);
 }
 
+/* Rewritten in place: the same inode, shorter text cut; a missing file is
+ * made with the mode; a link or a hard-linked file at the name is
+ * replaced, and what it pointed at or shared is left as it was. */
+static void test_rewrite_at(void **state)
+{
+	struct dir *d = *state;
+	char target[PATH_MAX];
+	struct stat a, b;
+	int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(file_rewrite_at(fd, "h", "long text\n", 10, 0644), 0);
+	assert_int_equal(stat(in(state, "h"), &a), 0);
+	assert_int_equal(a.st_mode & 07777, 0644);
+	assert_int_equal(file_rewrite_at(fd, "h", "short\n", 6, 0644), 0);
+	assert_string_equal(text_of(in(state, "h")), "short\n");
+	assert_int_equal(stat(in(state, "h"), &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	/* A symbolic link: replaced by a file, its target untouched. */
+	assert_int_equal(file_write_atomic_at(fd, "target", "keep\n", 5, 0644, 0), 0);
+	assert_int_equal(plant_link(state, "target", "l"), 0);
+	assert_int_equal(file_rewrite_at(fd, "l", "new\n", 4, 0644), 0);
+	assert_int_equal(lstat(in(state, "l"), &a), 0);
+	assert_true(S_ISREG(a.st_mode));
+	assert_string_equal(text_of(in(state, "target")), "keep\n");
+	/* A hard link to another file: replaced, the other file untouched. */
+	snprintf(target, sizeof(target), "%s", in(state, "target"));
+	assert_int_equal(link(target, in(state, "hard")), 0);
+	assert_int_equal(file_rewrite_at(fd, "hard", "new\n", 4, 0644), 0);
+	assert_string_equal(text_of(in(state, "hard")), "new\n");
+	assert_string_equal(text_of(in(state, "target")), "keep\n");
+	close(fd);
+}
+
 static void test_dir_open(void **state)
 {
 	struct dir *d = *state;
@@ -434,6 +468,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_tmp_leftover, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_mode_exact, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_at_and_parent_link, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_rewrite_at, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_dir_open, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_sweep, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_small_at, dir_setup, dir_teardown),
