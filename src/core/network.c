@@ -273,14 +273,12 @@ static bool member_staying(const struct net_member *m, const char *net, const vo
 	return !bsearch(m->name, l->names, l->n, sizeof(*l->names), inventory_name_cmp);
 }
 
-/* Without a state file of a member to read: down's cost stays that of the
- * network files, whatever the number of members (network_sync, which reads
- * every member's, is gc's). */
-int network_leave(struct session *s, const char (*names)[GW_NAME_MAX + 1], size_t n,
-		  struct nsg_err *e)
+/* net_prune of every network with keep(). */
+static int net_prune_all(struct session *s,
+			 bool (*keep)(const struct net_member *m, const char *net, const void *arg),
+			 const void *arg, struct nsg_err *e)
 {
 	_cleanup_free_ char (*nets)[GW_NAME_MAX + 1] = NULL;
-	struct leaving l = { names, n };
 	int k = state_net_names(&nets), r = 0;
 
 	if (k < 0)
@@ -290,26 +288,25 @@ int network_leave(struct session *s, const char (*names)[GW_NAME_MAX + 1], size_
 
 		if (state_net_load(nets[i], &net) < 0)
 			continue;
-		r = net_prune(s, &net, member_staying, &l, e);
+		r = net_prune(s, &net, keep, arg, e);
 	}
 	return r;
 }
 
+/* Without a state file of a member to read: down's cost stays that of the
+ * network files, whatever the number of members (network_sync, which reads
+ * every member's, is gc's). */
+int network_leave(struct session *s, const char (*names)[GW_NAME_MAX + 1], size_t n,
+		  struct nsg_err *e)
+{
+	struct leaving l = { names, n };
+
+	return net_prune_all(s, member_staying, &l, e);
+}
+
 int network_sync(struct session *s, struct nsg_err *e)
 {
-	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
-	int n = state_net_names(&names), r = 0;
-
-	if (n < 0)
-		return nsg_fail(e, n, NULL, "listing networks");
-	for (int i = 0; i < n && r == 0; i++) {
-		_cleanup_net_ struct net_state net = { 0 };
-
-		if (state_net_load(names[i], &net) < 0)
-			continue;
-		r = net_prune(s, &net, member_alive, NULL, e);
-	}
-	return r;
+	return net_prune_all(s, member_alive, NULL, e);
 }
 
 /* ------------------------------------------------------------ members */
