@@ -57,14 +57,12 @@ int dns_read_servers_at(int etc, const char *name, struct ip_addr *ret, unsigned
 int dns_exists_at(int etc, const char *name);
 int dns_tmp_sweep_at(int etc, const char *name);
 
-/* Network members' /etc/netns/NAME/hosts (every member of the network,
- * localhost) for each of names[], content the same for all: created like
- * resolv.conf, then rewritten in place (file_rewrite_at) so that processes
- * already in a namespace see members come and go; removed with its member,
- * and the directory then too when nothing else is left in it. */
+/* A network member's /etc/netns/NAME/hosts: a link to its network's hosts
+ * file (state_net_hosts_path), which ip netns exec and nsgate exec bind
+ * over /etc/hosts; removed with its member, and the directory then too
+ * when nothing else is left in it. */
 #define HOSTS_NAME "hosts"
-int dns_hosts_write_many(const char *const *names, size_t n, const char *content,
-			 struct nsg_err *e);
+int dns_hosts_link(const char *name, const char *target, struct nsg_err *e);
 int dns_hosts_remove(const char *name);
 
 #endif

@@ -60,6 +60,9 @@ int file_write_atomic_at(int dirfd, const char *name, const void *data, size_t l
  * during the write may see part of the old text after the new. 0 or -errno.
  */
 int file_rewrite_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+/* Make name of dirfd a symbolic link to target, atomically (a link made
+ * at "NAME.nsgate-tmp", then renamed over whatever name was). 0 or -errno. */
+int file_symlink_atomic_at(int dirfd, const char *name, const char *target);
 /* The same for path: its directory is opened first, refusing a link at
  * the directory's own name (-ENOTDIR); links further up are followed. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -8,6 +8,7 @@
 #ifndef NSGATE_STATE_H
 #define NSGATE_STATE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,5 +109,12 @@ int state_net_load(const char *name, struct net_state *ret);
 int state_net_remove(const char *name);
 /* Names of all networks, sorted; *ret malloc'ed. Returns the count. */
 int state_net_names(char (**ret)[GW_NAME_MAX + 1]);
+/* A network's hosts text, /run/nsgate/networks/NET.hosts (its members'
+ * /etc/netns/NAME/hosts link there): rewritten in place, so that what
+ * namespaces bound of it shows every change. Removed by state_net_remove. */
+#define NET_HOSTS_DIR STATE_DIR "/networks"
+#define NET_HOSTS_SUFFIX ".hosts"
+void state_net_hosts_path(const char *name, char path[PATH_MAX]);
+int state_net_hosts_write(const char *name, const char *text, struct nsg_err *e);
 
 #endif

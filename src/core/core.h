@@ -133,8 +133,9 @@ int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
 /* apply: the file's [network NET] sections, each made (explicitly) where
  * missing; all checked first (a conflict: FILE:LINE, nothing made). */
 int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e);
-/* Rewrite /etc/netns/MEMBER/hosts of every member of net (atomically). */
-int network_hosts_sync(const char *net, struct nsg_err *e);
+/* Rewrite net's hosts file (its members as now), and link member's
+ * /etc/netns/MEMBER/hosts to it. */
+int network_hosts_sync(const char *net, const char *member, struct nsg_err *e);
 /* Queue every network's elements and members' port elements (restore). */
 int network_restore_queue(struct nftx *nft);
 /* Restore what of the networks is missing in either table (table bridge

@@ -169,30 +169,31 @@ static int net_destroy(struct session *s, const struct net_state *n, struct nsg_
 	return r < 0 ? nsg_fail(e, r, NULL, "state of network \"%s\"", n->name) : 0;
 }
 
-/* Every member's /etc/netns/NAME/hosts, as the members are now. */
+/* The network's hosts file, as the members are now: one file, which every
+ * member's /etc/netns/NAME/hosts links to. */
 static int net_hosts_write(const struct net_state *n, struct nsg_err *e)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = net_hosts_render(n, &text);
 
-	_cleanup_free_ const char **names = NULL;
-
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "hosts of network \"%s\"", n->name);
-	names = calloc(n->n_members ? n->n_members : 1, sizeof(*names));
-	if (!names)
-		return nsg_fail(e, -ENOMEM, NULL, "hosts of network \"%s\"", n->name);
-	for (size_t i = 0; i < n->n_members; i++)
-		names[i] = n->members[i].name;
-	return dns_hosts_write_many(names, n->n_members, text, e);
+	return state_net_hosts_write(n->name, text, e);
 }
 
-int network_hosts_sync(const char *net, struct nsg_err *e)
+int network_hosts_sync(const char *net, const char *member, struct nsg_err *e)
 {
 	_cleanup_net_ struct net_state n = { 0 };
+	char path[PATH_MAX];
 	int r = state_net_load(net, &n);
 
-	return r < 0 ? nsg_fail(e, r, NULL, "state of network \"%s\"", net) : net_hosts_write(&n, e);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "state of network \"%s\"", net);
+	r = net_hosts_write(&n, e);
+	if (r < 0)
+		return r;
+	state_net_hosts_path(net, path);
+	return dns_hosts_link(member, path, e);
 }
 
 /* Drop from n the members keep() refuses, with their port elements; then

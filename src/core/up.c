@@ -351,9 +351,10 @@ static int step_dns(struct up_ctx *c)
 
 	if (r < 0)
 		return nsg_fail(c->e, r, NULL, "resolv.conf for \"%s\"", c->st.spec.name);
-	/* The members' names: every member's hosts lists this one now. */
+	/* The members' names: the network's hosts lists this one now, and
+	 * its /etc/netns/NAME/hosts links there. */
 	if (c->st.spec.network[0]) {
-		r = network_hosts_sync(c->st.spec.network, c->e);
+		r = network_hosts_sync(c->st.spec.network, c->st.spec.name, c->e);
 		if (r < 0)
 			return r;
 	}

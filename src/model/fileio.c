@@ -221,6 +221,24 @@ int file_rewrite_at(int dirfd, const char *name, const void *data, size_t len, m
 	return r;
 }
 
+int file_symlink_atomic_at(int dirfd, const char *name, const char *target)
+{
+	char tmp[NAME_MAX + 1];
+	int r = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s" TMP_SUFFIX, name) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (symlinkat(target, dirfd, tmp) < 0) {
+		if (errno != EEXIST || unlinkat(dirfd, tmp, 0) < 0 || symlinkat(target, dirfd, tmp) < 0)
+			return -errno;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		r = -errno;
+		unlinkat(dirfd, tmp, 0);
+	}
+	return r;
+}
+
 /* Split path into its directory (opened, never following a link at its
  * last component) and the name in it. */
 static int parent_open(const char *path, int *ret_fd, const char **ret_name)

@@ -206,9 +206,9 @@ static int ns_dir_open(int etc, const char *name, unsigned flags, int *ret_fd, b
 	return file_dir_open_at(etc, name, 0755, flags, ret_fd, ret_created);
 }
 
-/* One of nsgate's files (resolv.conf, a network member's hosts) in NAME of etc. */
+/* One of nsgate's files (resolv.conf) in NAME of etc. */
 static int etc_file_write_at(int etc, const char *name, const char *file, const char *content,
-			     bool in_place, struct nsg_err *e)
+			     struct nsg_err *e)
 {
 	_cleanup_close_ int dir = -1;
 	bool created = false;
@@ -219,8 +219,7 @@ static int etc_file_write_at(int etc, const char *name, const char *file, const 
 				NETNS_ETC_DIR "/%s", name);
 	/* 0644 whatever the umask: `run --user` and `ip netns exec` as any
 	 * user read it through the bind mount. */
-	r = in_place ? file_rewrite_at(dir, file, content, strlen(content), 0644) :
-		       file_write_atomic_at(dir, file, content, strlen(content), 0644, 0);
+	r = file_write_atomic_at(dir, file, content, strlen(content), 0644, 0);
 	if (r < 0) {
 		if (created)
 			unlinkat(etc, name, AT_REMOVEDIR);
@@ -231,7 +230,7 @@ static int etc_file_write_at(int etc, const char *name, const char *file, const 
 
 int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e)
 {
-	return etc_file_write_at(etc, name, RESOLV_NAME, content, false, e);
+	return etc_file_write_at(etc, name, RESOLV_NAME, content, e);
 }
 
 /*
@@ -376,21 +375,29 @@ int dns_exists(const char *name)
 	return r < 0 ? r : dns_exists_at(etc, name);
 }
 
-/* Rewritten in place: a process started in the namespace before (ip netns
- * exec, nsgate exec) bound this very file over /etc/hosts, and sees the
- * members that came after it; a rename would leave it the old file. */
-int dns_hosts_write_many(const char *const *names, size_t n, const char *content,
-			 struct nsg_err *e)
+/* /etc/netns/NAME/hosts as a link to target (a network's hosts file of
+ * nsgate's own: one file for every member, so a member's up and down
+ * rewrite one file whatever the number of members). */
+int dns_hosts_link(const char *name, const char *target, struct nsg_err *e)
 {
-	_cleanup_close_ int etc = -1;
+	_cleanup_close_ int etc = -1, dir = -1;
+	bool created = false;
 	int r = etc_open(FILE_DIR_CREATE, &etc);
 
 	if (r < 0)
 		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(AT_FDCWD, NETNS_ETC_DIR) : NULL,
 				"%s", NETNS_ETC_DIR);
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = etc_file_write_at(etc, names[i], HOSTS_NAME, content, true, e);
-	return r;
+	r = ns_dir_open(etc, name, FILE_DIR_CREATE, &dir, &created);
+	if (r < 0)
+		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(etc, name) : NULL,
+				NETNS_ETC_DIR "/%s", name);
+	r = file_symlink_atomic_at(dir, HOSTS_NAME, target);
+	if (r < 0) {
+		if (created)
+			unlinkat(etc, name, AT_REMOVEDIR);
+		return nsg_fail(e, r, NULL, NETNS_ETC_DIR "/%s/" HOSTS_NAME, name);
+	}
+	return 0;
 }
 
 int dns_hosts_remove(const char *name)

@@ -13,6 +13,7 @@
 #include <sys/vfs.h>
 
 #include "nsgate/netns.h"
+#include "nsgate/state.h"
 
 /* /run/netns must be a shared mount point, so that a namespace mounted here
  * shows up in every mount namespace (iproute2 does the same). */
@@ -168,9 +169,29 @@ int netns_open(const char *path, int *ret_fd, struct nsg_err *e)
 	return 0;
 }
 
+/* A network member's hosts: a link named hosts to a network's hosts file of
+ * nsgate's own (NET_HOSTS_DIR/NET.hosts), its target into src. Any other
+ * link is not followed. */
+static bool net_hosts_link(int dir, const char *name, char *src, size_t len)
+{
+	static const char prefix[] = NET_HOSTS_DIR "/";
+	ssize_t n;
+
+	if (strcmp(name, "hosts"))
+		return false;
+	n = readlinkat(dir, name, src, len - 1);
+	if (n <= 0 || (size_t)n >= len - 1)
+		return false;
+	src[n] = '\0';
+	return !strncmp(src, prefix, sizeof(prefix) - 1) && !strchr(src + sizeof(prefix) - 1, '/') &&
+	       n > (ssize_t)strlen(NET_HOSTS_SUFFIX) &&
+	       !strcmp(src + n - strlen(NET_HOSTS_SUFFIX), NET_HOSTS_SUFFIX);
+}
+
 /* Bind /etc/netns/NAME's files over /etc's, like ip netns exec; a NAME
  * that is a symbolic link, and links inside it, are not followed (they
- * could point anywhere: a gateway's resolv.conf is nsgate's own file). */
+ * could point anywhere: a gateway's resolv.conf is nsgate's own file),
+ * but for a network member's hosts (net_hosts_link). */
 static int bind_etc(const char *name)
 {
 	char dir[PATH_MAX];
@@ -192,9 +213,14 @@ static int bind_etc(const char *name)
 		struct stat st;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		snprintf(src, sizeof(src), "%s/%s", dir, de->d_name);
+		if (S_ISLNK(st.st_mode)) {
+			if (!net_hosts_link(fd, de->d_name, src, sizeof(src)))
+				continue;
+		} else {
+			snprintf(src, sizeof(src), "%s/%s", dir, de->d_name);
+		}
 		snprintf(dst, sizeof(dst), "/etc/%s", de->d_name);
 		/* Like ip netns exec: a file that cannot be bound is skipped. */
 		mount(src, dst, "none", MS_BIND, NULL);

@@ -865,10 +865,36 @@ int state_net_load(const char *name, struct net_state *ret)
 	return r;
 }
 
+void state_net_hosts_path(const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, NET_HOSTS_DIR "/%s" NET_HOSTS_SUFFIX, name);
+}
+
+int state_net_hosts_write(const char *name, const char *text, struct nsg_err *e)
+{
+	_cleanup_close_ int dir = -1;
+	char file[GW_NAME_MAX + sizeof(NET_HOSTS_SUFFIX)];
+	int r = dir_ensure();
+
+	if (r == 0)
+		r = dir_make(NET_DIR);
+	if (r == 0)
+		r = file_dir_open_at(AT_FDCWD, NET_DIR, 0755, 0, &dir, NULL);
+	if (r < 0)
+		return nsg_fail(e, r, dir_why(r, NET_DIR), "%s", NET_DIR);
+	snprintf(file, sizeof(file), "%s" NET_HOSTS_SUFFIX, name);
+	/* 0644: read through the members' links by any user inside. */
+	r = file_rewrite_at(dir, file, text, strlen(text), 0644);
+	return r < 0 ? nsg_fail(e, r, NULL, NET_DIR "/%s", file) : 0;
+}
+
 int state_net_remove(const char *name)
 {
 	char path[PATH_MAX];
 
+	state_net_hosts_path(name, path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
 	net_path(name, path);
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }

@@ -371,6 +371,29 @@ static void test_rewrite_at(void **state)
 	close(fd);
 }
 
+/* A link made over whatever was at the name, file or link. */
+static void test_symlink_atomic(void **state)
+{
+	struct dir *d = *state;
+	char buf[64];
+	int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(file_write_atomic_at(fd, "h", "file\n", 5, 0644, 0), 0);
+	assert_int_equal(file_symlink_atomic_at(fd, "h", "/run/nsgate/networks/a.hosts"), 0);
+	n = readlinkat(fd, "h", buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "/run/nsgate/networks/a.hosts");
+	assert_int_equal(file_symlink_atomic_at(fd, "h", "/run/nsgate/networks/b.hosts"), 0);
+	n = readlinkat(fd, "h", buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_string_equal(buf, "/run/nsgate/networks/b.hosts");
+	assert_int_equal(faccessat(fd, "h.nsgate-tmp", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	close(fd);
+}
+
 static void test_dir_open(void **state)
 {
 	struct dir *d = *state;
@@ -469,6 +492,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_mode_exact, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_at_and_parent_link, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_rewrite_at, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_atomic, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_dir_open, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_sweep, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_small_at, dir_setup, dir_teardown),
