@@ -148,7 +148,8 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 		r = lan_link_find(&st, &li);
 		return r == -ENODEV || r == -ENOENT ? "its link is gone" : NULL;
 	}
-	if (!bsearch(name, links->names, links->n, sizeof(*links->names), inventory_name_cmp))
+	if (!links->n || !bsearch(name, links->names, links->n, sizeof(*links->names),
+				  inventory_name_cmp))
 		return "its link is gone";
 	return NULL;
 }

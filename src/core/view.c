@@ -114,7 +114,9 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 		const struct link_info *found;
 
 		snprintf(key.name, sizeof(key.name), "%s", ifname);
-		found = bsearch(&key, snap->links, snap->n_links, sizeof(key), inventory_link_cmp);
+		/* No labelled link at all (LAN gateways only): links is NULL. */
+		found = snap->n_links ? bsearch(&key, snap->links, snap->n_links, sizeof(key),
+						inventory_link_cmp) : NULL;
 		if (found && !lan) {
 			v->link_present = true;
 			link_view_of(found, &v->link);

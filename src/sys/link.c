@@ -735,7 +735,7 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 	    !addr_ip((struct rtnl_addr *)obj, &addr, &plen))
 		return;
 	key.ifindex = rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
-	li = bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp);
+	li = set->n ? bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp) : NULL;
 	if (li)
 		link_info_add_addr(li, &addr, plen);
 }
