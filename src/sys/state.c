@@ -285,6 +285,10 @@ int state_parse(const char *text, struct gw_state *ret)
 	}
 	if (seen != 15)
 		return -EBADMSG;
+	/* A member has its address on the network; a LAN gateway is on no
+	 * network. Anything else was not written by nsgate. */
+	if (st.spec.network[0] && (!ip_addr_is_v4(&st.spec.net_addr) || spec_is_lan(&st.spec)))
+		return -EBADMSG;
 	*ret = st;
 	return 0;
 }
