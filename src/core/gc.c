@@ -43,6 +43,8 @@ static int restore_queue_one(struct nftx *nft, const struct gw_state *st,
 	int r = ruleset_queue_gateway(nft, gw, false);
 
 	if (r == 0)
+		r = network_queue_more_inet(nft, &st->spec);
+	if (r == 0)
 		r = ruleset_queue_publish(nft, st->spec.name, &to, pubs, n_pubs, false);
 	return r;
 }
