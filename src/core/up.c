@@ -87,7 +87,9 @@ static int step_network(struct up_ctx *c)
 	if (!c->st.spec.network[0])
 		return 0;
 	r = network_member_join(c->s, &c->st.spec, &made, c->e);
-	c->net_joined = r == 0;
+	/* Even when it failed: the networks before the failing one have it
+	 * (the undo changes nothing of a network without it). */
+	c->net_joined = true;
 	return r;
 }
 
