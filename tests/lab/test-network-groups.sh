@@ -94,10 +94,19 @@ no_transit() {
 	no_ping a1 "$B1"
 	no_tcp b1 "$A1" 7200
 	no_ping b1 "$A1"
+	# Without br_netfilter's inet hooks too: table bridge nsgate alone.
+	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+		echo 0 >/proc/sys/net/bridge/bridge-nf-call-iptables || fail "cannot turn bridge-nf-call-iptables off"
+		no_tcp a1 "$B1" 7200
+		no_ping a1 "$B1"
+		no_tcp b1 "$A1" 7200
+		[ "$(peer_seen "$B1" 7200 run_in_gw both)" = "$BB" ] || fail "both cannot reach b1 without brnf"
+		echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+	fi
 	must ip -n a1 route del "$sub2" via "$BA"
 	must ip -n b1 route del "$sub1" via "$BB"
 	must ip netns exec both sysctl -qw net.ipv4.ip_forward=0
-	pass "both with ip_forward=1 and routes through it: a1 and b1 still do not meet"
+	pass "both with ip_forward=1 and routes through it: a1 and b1 still do not meet (with and without bridge-nf-call-iptables)"
 }
 
 down_both() {
