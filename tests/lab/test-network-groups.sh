@@ -139,10 +139,15 @@ refusals_rollback() {
 		ip link show nsg-=1dual >/dev/null 2>&1 && fail "nsg-=1dual left after failing at $step"
 		[ -e /run/nsgate/networks/tmp2.net ] && fail "network tmp2 left after failing at $step"
 	done
+	up_ok dual --network g1 --network tmp2
+	[ "$(gw_status dual)" = up ] || fail "dual is $(gw_status dual), expected up"
+	must ip link del nsg-=1dual
+	[ "$(gw_status dual)" = link-missing ] || fail "dual without nsg-=1dual is $(gw_status dual)"
+	down_ok dual
 	expect_internet run_in_gw keep
 	down_ok keep
 	assert_no_residue keep dual
-	pass "a network given twice is refused; a dual member's failed up (every step) leaves nothing"
+	pass "a network given twice is refused; a dual member's failed up (every step) leaves nothing; a deleted further veth shows as link-missing"
 }
 
 setup
