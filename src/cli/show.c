@@ -113,6 +113,7 @@ static void view_json_networks(json_object *o, const struct gw_spec *s)
 		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&s->net_addr, a)));
 		json_object_object_add(n, "bridge", json_object_new_string(s->net_bridge));
 		json_object_object_add(n, "ifname", json_object_new_string(s->ns_ifname));
+		json_object_object_add(n, "port", json_object_new_string(s->host_ifname));
 		json_object_array_add(nets, n);
 	}
 	for (unsigned k = 0; s->network[0] && k < s->n_nets_more; k++) {
@@ -123,6 +124,7 @@ static void view_json_networks(json_object *o, const struct gw_spec *s)
 		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&m->addr, a)));
 		json_object_object_add(n, "bridge", json_object_new_string(m->bridge));
 		json_object_object_add(n, "ifname", json_object_new_string(m->ns_ifname));
+		json_object_object_add(n, "port", json_object_new_string(m->port));
 		json_object_array_add(nets, n);
 	}
 	json_object_object_add(o, "networks", nets);

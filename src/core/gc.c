@@ -119,6 +119,7 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 struct live_links {
 	char (*names)[GW_NAME_MAX + 1];   /* sorted */
 	size_t n;
+	struct nl_sock *host;             /* a member's veths beyond its first, looked up */
 };
 
 /* Why gateway name should go, or NULL. links NULL: only a dead run counts.
@@ -152,6 +153,13 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 	}
 	if (!bsearch(name, links->names, links->n, sizeof(*links->names), inventory_name_cmp))
 		return "its link is gone";
+	/* A member of several networks has several labelled links: a down
+	 * killed between their deletions leaves one, not a gateway. */
+	if (st.spec.n_nets_more && link_index(links->host, st.spec.host_ifname) <= 0)
+		return "its link is gone";
+	for (unsigned k = 0; k < st.spec.n_nets_more; k++)
+		if (link_index(links->host, st.spec.nets_more[k].port) <= 0)
+			return "its link is gone";
 	return NULL;
 }
 
@@ -182,7 +190,7 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	_cleanup_free_ struct gw_gc_item *items = NULL;
-	struct live_links links = { 0 };
+	struct live_links links = { .host = s->host };
 	size_t k;
 	int n, r = 0;
 
