@@ -141,12 +141,25 @@ refusals_rollback() {
 	done
 	up_ok dual --network g1 --network tmp2
 	[ "$(gw_status dual)" = up ] || fail "dual is $(gw_status dual), expected up"
+	up_ok dual --network g1 --network tmp2
+	[[ "$LAST_OUT" == "dual: unchanged "* ]] || fail "second up of dual printed '$LAST_OUT'"
+	expect_exit 2 nsg up dual --network tmp2 --network g1
 	must ip link del nsg-=1dual
 	[ "$(gw_status dual)" = link-missing ] || fail "dual without nsg-=1dual is $(gw_status dual)"
 	down_ok dual
+	# The config file: network = repeats, in order.
+	printf '[cfgdual]\nnetwork = g1\nnetwork = g3\n' >"$LAB_TMP/dual.conf"
+	expect_exit 0 nsg apply "$LAB_TMP/dual.conf"
+	grep -qx 'cfgdual: created' <<<"$LAST_OUT" || fail "apply did not create cfgdual: $LAST_OUT"
+	gw_json cfgdual
+	assert_json "$GW_JSON" '[.networks[] | [.name, .ifname]] == [["g1", "eth0"], ["g3", "eth1"]]' \
+		"cfgdual's networks"
+	expect_exit 0 nsg apply "$LAB_TMP/dual.conf"
+	grep -qx 'cfgdual: unchanged' <<<"$LAST_OUT" || fail "second apply changed cfgdual: $LAST_OUT"
+	down_ok cfgdual
 	expect_internet run_in_gw keep
 	down_ok keep
-	assert_no_residue keep dual
+	assert_no_residue keep dual cfgdual
 	pass "a network given twice is refused; a dual member's failed up (every step) leaves nothing; a deleted further veth shows as link-missing"
 }
 
