@@ -64,5 +64,8 @@ int dns_tmp_sweep_at(int etc, const char *name);
 #define HOSTS_NAME "hosts"
 int dns_hosts_link(const char *name, const char *target, struct nsg_err *e);
 int dns_hosts_remove(const char *name);
+/* A member of several networks: /etc/netns/NAME/hosts a file of its own,
+ * rewritten in place (file_rewrite_at: a running process sees changes). */
+int dns_hosts_write(const char *name, const char *text, struct nsg_err *e);
 
 #endif

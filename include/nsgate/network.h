@@ -33,10 +33,17 @@
 /* The comment of the elements a network (not a member) owns. */
 #define NET_ELEM_PREFIX "network:"
 
+/* port: its bridge port, set only for a member of several networks
+ * ("member=NAME ADDR PORT" in the file); "" is spec_host_ifname(name), a
+ * member of this network alone. */
 struct net_member {
 	char name[GW_NAME_MAX + 1];
 	struct ip_addr addr;
+	char port[IF_NAMESIZE];
 };
+
+/* The member's bridge port. */
+void net_member_port(const struct net_member *m, char ret[IF_NAMESIZE]);
 
 /* A network as its file /run/nsgate/networks/NET.net keeps it. */
 struct net_state {

@@ -134,6 +134,7 @@ struct gw_view {
 	bool state_damaged;
 	struct gw_state state;
 	bool link_present;
+	bool more_links_present; /* a member's further networks' veths (all of them) */
 	struct gw_link_view link;
 	struct gw_rules_view nft;
 	bool netns_present;

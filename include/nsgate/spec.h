@@ -65,6 +65,19 @@ struct gw_lan {
 	bool gateway_given;
 };
 
+/* A network beyond a member's first (--network given again): the
+ * namespace side ns_ifname ("eth1", "eth2"...), the host side port
+ * (spec_net_port_ifname), its address and only its subnet's route. */
+#define GW_NETS_MAX 4
+struct gw_net_more {
+	char name[GW_NAME_MAX + 1];
+	char bridge[IF_NAMESIZE];
+	char port[IF_NAMESIZE];
+	char ns_ifname[IF_NAMESIZE];
+	struct ip_prefix subnet;
+	struct ip_addr addr;
+};
+
 struct gw_spec {
 	char name[GW_NAME_MAX + 1];
 	char host_ifname[IF_NAMESIZE];   /* derived from name */
@@ -92,6 +105,8 @@ struct gw_spec {
 	char network[GW_NAME_MAX + 1];
 	char net_bridge[IF_NAMESIZE];    /* derived from network (net_bridge_ifname) */
 	struct ip_addr net_addr;
+	unsigned n_nets_more;            /* networks after the first, in order */
+	struct gw_net_more nets_more[GW_NETS_MAX - 1];
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -109,6 +124,19 @@ bool spec_name_known(const char *name);
 /* The host side of the veth: "nsg-NAME", or when that passes 15 bytes a stable
  * "nsg-<prefix>-<hash>" that cannot collide with an unshortened name. */
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE]);
+/* The host side of a member's veth on its network k+1 (k < GW_NETS_MAX - 1):
+ * "nsg-=K" + NAME, shortened as spec_host_ifname: '=' is in no gateway's
+ * name and no bridge's ('+'), so it collides with neither, and it keeps the
+ * "nsg-" prefix every rule matches gateway links by (fail closed). */
+void spec_net_port_ifname(const char *name, unsigned k, char ret[IF_NAMESIZE]);
+/* nets_more[k]'s bridge, port and ns_ifname ("eth" k+1) from its name. */
+void spec_net_more_names(struct gw_spec *s, unsigned k);
+/* --network NET (again): the first sets network, the next ones nets_more
+ * (names derived from s->name, which must be set). -EINVAL for a network
+ * given twice or more than GW_NETS_MAX. */
+int spec_network_add(struct gw_spec *s, const char *net, struct nsg_err *e);
+/* Whether a and b are on the same networks, in the same order. */
+bool spec_networks_same(const struct gw_spec *a, const struct gw_spec *b);
 /* The same scheme for another prefix (a network's bridge: network.h). */
 void spec_prefixed_ifname(const char *prefix, const char *name, char ret[IF_NAMESIZE]);
 /* An interface name as the kernel accepts it (--uplink, the namespace side). */

@@ -113,6 +113,18 @@ static void view_json_networks(json_object *o, const struct gw_spec *s)
 		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&s->net_addr, a)));
 		json_object_object_add(n, "bridge", json_object_new_string(s->net_bridge));
 		json_object_object_add(n, "ifname", json_object_new_string(s->ns_ifname));
+		json_object_object_add(n, "port", json_object_new_string(s->host_ifname));
+		json_object_array_add(nets, n);
+	}
+	for (unsigned k = 0; s->network[0] && k < s->n_nets_more; k++) {
+		const struct gw_net_more *m = &s->nets_more[k];
+		json_object *n = json_object_new_object();
+
+		json_object_object_add(n, "name", json_object_new_string(m->name));
+		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&m->addr, a)));
+		json_object_object_add(n, "bridge", json_object_new_string(m->bridge));
+		json_object_object_add(n, "ifname", json_object_new_string(m->ns_ifname));
+		json_object_object_add(n, "port", json_object_new_string(m->port));
 		json_object_array_add(nets, n);
 	}
 	json_object_object_add(o, "networks", nets);
@@ -386,6 +398,10 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 		       ip_addr_str(&host, a), ip_addr_str(&ns, b));
 		if (s->network[0])
 			printf("  network    %s (bridge %s)\n", s->network, s->net_bridge);
+		for (unsigned k = 0; s->network[0] && k < s->n_nets_more; k++)
+			printf("  network    %s (bridge %s, %s %s/%u)\n", s->nets_more[k].name,
+			       s->nets_more[k].bridge, s->nets_more[k].ns_ifname,
+			       ip_addr_str(&s->nets_more[k].addr, a), s->nets_more[k].subnet.plen);
 		if (spec_has_ipv6(s)) {
 			struct ip_addr host6 = spec_host_addr6(&s->subnet6), ns6 = spec_ns_addr6(&s->subnet6);
 

@@ -69,11 +69,7 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 	case O_ADDRESS: r = spec_lan_address_parse(optarg, s, &e); break;
 	case O_GATEWAY: r = spec_lan_gateway_parse(optarg, s, &e); break;
 	case O_NETWORK:
-		if (s->network[0])
-			return usage_error(cmd, "option \"--network\": one network per gateway (for now)");
-		r = spec_name_check(optarg, &e);
-		if (r == 0)
-			snprintf(s->network, sizeof(s->network), "%s", optarg);
+		r = spec_network_add(s, optarg, &e);
 		break;
 	case O_NAME:
 	case O_USER:
@@ -227,6 +223,12 @@ int cmd_up(int argc, char *argv[])
 		       res.state.spec.subnet.plen, res.state.spec.network,
 		       nsg_escape(res.state.spec.netns_path, path, sizeof(path)),
 		       res.state.spec.net_bridge, ip_addr_str(&host, addr));
+		for (unsigned k = 0; k < res.state.spec.n_nets_more; k++) {
+			const struct gw_net_more *m = &res.state.spec.nets_more[k];
+
+			printf("%s: also %s/%u on network %s (%s)\n", a.spec.name,
+			       ip_addr_str(&m->addr, ns), m->subnet.plen, m->name, m->ns_ifname);
+		}
 		code = EXIT_OK;
 		goto out;
 	}

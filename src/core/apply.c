@@ -207,7 +207,7 @@ static bool same_base(const struct gw_spec *want, const struct gw_state *have)
 	const struct gw_spec *h = &have->spec;
 
 	if (want->netns_kind != h->netns_kind || strcmp(want->netns_path, h->netns_path) ||
-	    strcmp(want->ns_ifname, h->ns_ifname) || strcmp(want->network, h->network))
+	    strcmp(want->ns_ifname, h->ns_ifname) || !spec_networks_same(want, h))
 		return false;
 	/* LAN mode in or out, another interface, address or gateway: again. */
 	if (strcmp(want->lan.iface, h->lan.iface) || !ip_addr_eq(&want->lan.addr, &h->lan.addr) ||

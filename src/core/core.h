@@ -133,9 +133,20 @@ int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
 /* apply: the file's [network NET] sections, each made (explicitly) where
  * missing; all checked first (a conflict: FILE:LINE, nothing made). */
 int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e);
-/* Rewrite net's hosts file (its members as now), and link member's
- * /etc/netns/MEMBER/hosts to it. */
-int network_hosts_sync(const char *net, const char *member, struct nsg_err *e);
+/* Rewrite the hosts files of spec's networks (their members as now), and
+ * link /etc/netns/NAME/hosts to its network's; a member of several
+ * networks has its own file instead (rewritten with any of them). */
+int network_hosts_sync(const struct gw_spec *spec, struct nsg_err *e);
+/* The veths of a member's further networks (nets_more), labelled alias;
+ * deleted again. */
+int network_veths_more(struct session *s, const struct gw_spec *spec, const char *alias,
+		       int netns_fd, struct nsg_err *e);
+void network_veths_more_undo(struct session *s, const struct gw_spec *spec);
+/* Their inet elements (ns_addrs4 bridge . address, ifaces port), in up's
+ * or a restore's transaction; they go with the gateway's (its comment). */
+int network_queue_more_inet(struct nftx *nft, const struct gw_spec *spec);
+/* Their namespace sides: fixed MAC, address (its subnet's route), up. */
+int network_ns_links_more(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e);
 /* Queue every network's elements and members' port elements (restore). */
 int network_restore_queue(struct nftx *nft);
 /* Restore what of the networks is missing in either table (table bridge

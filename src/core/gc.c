@@ -43,6 +43,8 @@ static int restore_queue_one(struct nftx *nft, const struct gw_state *st,
 	int r = ruleset_queue_gateway(nft, gw, false);
 
 	if (r == 0)
+		r = network_queue_more_inet(nft, &st->spec);
+	if (r == 0)
 		r = ruleset_queue_publish(nft, st->spec.name, &to, pubs, n_pubs, false);
 	return r;
 }
@@ -117,6 +119,7 @@ int restore_queue(struct nftx *nft, const char *except, size_t *n)
 struct live_links {
 	char (*names)[GW_NAME_MAX + 1];   /* sorted */
 	size_t n;
+	struct nl_sock *host;             /* a member's veths beyond its first, looked up */
 };
 
 /* Why gateway name should go, or NULL. links NULL: only a dead run counts.
@@ -151,6 +154,13 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 	if (!links->n || !bsearch(name, links->names, links->n, sizeof(*links->names),
 				  inventory_name_cmp))
 		return "its link is gone";
+	/* A member of several networks has several labelled links: a down
+	 * killed between their deletions leaves one, not a gateway. */
+	if (st.spec.n_nets_more && link_index(links->host, st.spec.host_ifname) <= 0)
+		return "its link is gone";
+	for (unsigned k = 0; k < st.spec.n_nets_more; k++)
+		if (link_index(links->host, st.spec.nets_more[k].port) <= 0)
+			return "its link is gone";
 	return NULL;
 }
 
@@ -181,7 +191,7 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	_cleanup_free_ struct gw_gc_item *items = NULL;
-	struct live_links links = { 0 };
+	struct live_links links = { .host = s->host };
 	size_t k;
 	int n, r = 0;
 

@@ -25,12 +25,49 @@ static void net_alias(const char *name, char buf[64])
 	snprintf(buf, 64, NET_ALIAS_PREFIX "%s", name);
 }
 
+/* A member's networks as one list: its first (eth0, the veth nsg-NAME)
+ * and its nets_more, in order. */
+struct net_slot {
+	const char *net, *bridge, *port, *ns_ifname;
+	struct ip_prefix *subnet;
+	struct ip_addr *addr;
+};
+
+static unsigned slots_of(const struct gw_spec *spec, struct net_slot out[GW_NETS_MAX])
+{
+	struct gw_spec *s = (struct gw_spec *)spec;   /* out's pointers: check's to fill */
+	unsigned n = 0;
+
+	if (!s->network[0])
+		return 0;
+	out[n++] = (struct net_slot){ s->network, s->net_bridge, s->host_ifname, s->ns_ifname,
+				      &s->subnet, &s->net_addr };
+	for (unsigned k = 0; k < s->n_nets_more; k++) {
+		struct gw_net_more *m = &s->nets_more[k];
+
+		out[n++] = (struct net_slot){ m->name, m->bridge, m->port, m->ns_ifname,
+					      &m->subnet, &m->addr };
+	}
+	return n;
+}
+
+static bool spec_in_net(const struct gw_spec *s, const char *net)
+{
+	if (!strcmp(s->network, net))
+		return true;
+	for (unsigned k = 0; k < s->n_nets_more; k++)
+		if (!strcmp(s->nets_more[k].name, net))
+			return true;
+	return false;
+}
+
 /* The first /24 of the pool free of the host's routes and addresses (every
  * gateway's /30 and every network's bridge among them) and of the other
  * networks' subnets (a bridge being made may have no route yet); or a
  * given subnet checked against the same. A network is made rarely: the
  * full dump is fine here. */
-static int net_subnet_choose(struct session *s, struct net_state *n, struct nsg_err *e)
+static int net_subnet_choose(struct session *s, struct net_state *n, const struct ip_prefix *also,
+			     size_t n_also, struct nsg_err *e)
 {
 	_cleanup_free_ struct ip_prefix *used = NULL;
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
@@ -55,6 +92,15 @@ static int net_subnet_choose(struct session *s, struct net_state *n, struct nsg_
 			return -ENOMEM;
 		used = grown;
 		used[n_used++] = other.subnet;
+	}
+	/* Networks this up makes before n (one gateway's several --network). */
+	for (size_t i = 0; i < n_also; i++) {
+		struct ip_prefix *grown = realloc(used, (n_used + 1) * sizeof(*used));
+
+		if (!grown)
+			return -ENOMEM;
+		used = grown;
+		used[n_used++] = also[i];
 	}
 	if (!n->subnet_given) {
 		ip_prefix_parse(NET_POOL_DEFAULT, AF_INET, &pool);
@@ -169,8 +215,41 @@ static int net_destroy(struct session *s, const struct net_state *n, struct nsg_
 	return r < 0 ? nsg_fail(e, r, NULL, "state of network \"%s\"", n->name) : 0;
 }
 
+/* A member of several networks: its own /etc/netns/NAME/hosts, the
+ * members of every network its name is in with a port (all networks'
+ * files read: they are few, and only such members pay for it). */
+static int multi_hosts_write(const char *member, struct nsg_err *e)
+{
+	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
+	_cleanup_net_ struct net_state all = { 0 };
+	_cleanup_free_ char *text = NULL;
+	int k = state_net_names(&names), r = 0;
+
+	if (k < 0)
+		return nsg_fail(e, k, NULL, "listing networks");
+	snprintf(all.name, sizeof(all.name), "%s", member);
+	for (int i = 0; i < k && r == 0; i++) {
+		_cleanup_net_ struct net_state n = { 0 };
+		const struct net_member *me;
+
+		if (state_net_load(names[i], &n) < 0)
+			continue;
+		me = net_member_find(&n, member);
+		if (!me || !me->port[0])
+			continue;
+		for (size_t j = 0; j < n.n_members && r == 0; j++)
+			r = net_member_add(&all, &n.members[j]);
+	}
+	if (r == 0)
+		r = net_hosts_render(&all, &text);
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "hosts of \"%s\"", member);
+	return dns_hosts_write(member, text, e);
+}
+
 /* The network's hosts file, as the members are now: one file, which every
- * member's /etc/netns/NAME/hosts links to. */
+ * member of this network alone links to; and the own files of its members
+ * of several networks (only theirs: a plain member's up stays one write). */
 static int net_hosts_write(const struct net_state *n, struct nsg_err *e)
 {
 	_cleanup_free_ char *text = NULL;
@@ -178,22 +257,32 @@ static int net_hosts_write(const struct net_state *n, struct nsg_err *e)
 
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "hosts of network \"%s\"", n->name);
-	return state_net_hosts_write(n->name, text, e);
+	r = state_net_hosts_write(n->name, text, e);
+	for (size_t i = 0; i < n->n_members && r == 0; i++)
+		if (n->members[i].port[0])
+			r = multi_hosts_write(n->members[i].name, e);
+	return r;
 }
 
-int network_hosts_sync(const char *net, const char *member, struct nsg_err *e)
+int network_hosts_sync(const struct gw_spec *spec, struct nsg_err *e)
 {
-	_cleanup_net_ struct net_state n = { 0 };
+	struct net_slot sl[GW_NETS_MAX];
+	unsigned n = slots_of(spec, sl);
 	char path[PATH_MAX];
-	int r = state_net_load(net, &n);
+	int r = 0;
 
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "state of network \"%s\"", net);
-	r = net_hosts_write(&n, e);
-	if (r < 0)
+	for (unsigned k = 0; k < n && r == 0; k++) {
+		_cleanup_net_ struct net_state net = { 0 };
+
+		r = state_net_load(sl[k].net, &net);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "state of network \"%s\"", sl[k].net);
+		r = net_hosts_write(&net, e);
+	}
+	if (r < 0 || n != 1)
 		return r;
-	state_net_hosts_path(net, path);
-	return dns_hosts_link(member, path, e);
+	state_net_hosts_path(spec->network, path);
+	return dns_hosts_link(spec->name, path, e);
 }
 
 /* Drop from n the members keep() refuses, with their port elements; then
@@ -215,7 +304,7 @@ static int net_prune(struct session *s, struct net_state *n,
 			i++;
 			continue;
 		}
-		spec_host_ifname(m.name, port);
+		net_member_port(&m, port);
 		net_mac_of(&m.addr, mac);
 		if (br && r == 0)
 			r = ruleset_queue_port_src(s->nft, m.name, port, mac, &m.addr, true);
@@ -251,7 +340,7 @@ static bool member_alive(const struct net_member *m, const char *net, const void
 
 	(void)arg;
 	/* A damaged file is gc's: it removes the gateway, then this again. */
-	return r == -EBADMSG || (r == 0 && !strcmp(st.spec.network, net));
+	return r == -EBADMSG || (r == 0 && spec_in_net(&st.spec, net));
 }
 
 static bool member_not(const struct net_member *m, const char *net, const void *arg)
@@ -312,10 +401,33 @@ int network_sync(struct session *s, struct nsg_err *e)
 
 /* ------------------------------------------------------------ members */
 
-int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e)
+/* One network of a member: its subnet and the next free address (made
+ * by the join on a subnet chosen here when missing, avoiding the subnets
+ * also[] this up chose before). */
+static int member_check_one(struct session *s, const struct net_slot *sl,
+			    const struct ip_prefix *also, size_t n_also, struct nsg_err *e)
 {
 	_cleanup_net_ struct net_state n = { 0 };
-	int r;
+	int r = state_net_load(sl->net, &n);
+
+	if (r == -ENOENT) {
+		snprintf(n.name, sizeof(n.name), "%s", sl->net);
+		r = net_subnet_choose(s, &n, also, n_also, e);
+		if (r < 0)
+			return r;
+	} else if (r < 0)
+		return nsg_fail(e, r, NULL, "state of network \"%s\"", sl->net);
+	*sl->subnet = n.subnet;
+	r = net_addr_pick(&n.subnet, n.members, n.n_members, sl->addr);
+	return r < 0 ? nsg_fail(e, r, "no free address left", "network \"%s\"", sl->net) : 0;
+}
+
+int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e)
+{
+	struct net_slot sl[GW_NETS_MAX];
+	struct ip_prefix chosen[GW_NETS_MAX];
+	unsigned n;
+	int r = 0;
 
 	if (spec->subnet_given || spec->subnet6_given || spec->ipv6 == GW_IPV6_ON)
 		return nsg_fail(e, -EINVAL, "a member's addresses are its network's (IPv4 only)",
@@ -324,73 +436,120 @@ int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err
 		return nsg_fail(e, -EINVAL, "not for network members yet",
 				"--network \"%s\" with --uplink or --no-host", spec->network);
 	net_bridge_ifname(spec->network, spec->net_bridge);
+	for (unsigned k = 0; k < spec->n_nets_more; k++) {
+		spec_net_more_names(spec, k);
+		if (!strcmp(spec->ns_ifname, spec->nets_more[k].ns_ifname))
+			return nsg_fail(e, -EINVAL, "the interfaces of its further networks",
+					"--ns-ifname \"%s\" with %u networks", spec->ns_ifname,
+					spec->n_nets_more + 1);
+	}
 	memset(&spec->subnet6, 0, sizeof(spec->subnet6));
-	r = state_net_load(spec->network, &n);
-	if (r == -ENOENT) {
-		/* Made with defaults by the join step, on the subnet chosen here. */
-		snprintf(n.name, sizeof(n.name), "%s", spec->network);
-		r = net_subnet_choose(s, &n, e);
-		if (r < 0)
-			return r;
-	} else if (r < 0)
-		return nsg_fail(e, r, NULL, "state of network \"%s\"", spec->network);
-	spec->subnet = n.subnet;
-	r = net_addr_pick(&n.subnet, n.members, n.n_members, &spec->net_addr);
-	return r < 0 ? nsg_fail(e, r, "no free address left", "network \"%s\"", spec->network) : 0;
+	n = slots_of(spec, sl);
+	for (unsigned k = 0; k < n && r == 0; k++) {
+		r = member_check_one(s, &sl[k], chosen, k, e);
+		chosen[k] = *sl[k].subnet;
+	}
+	return r;
 }
 
-int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e)
+/* Record the member in one network's file (the network made if missing). */
+static int member_join_one(struct session *s, const struct gw_spec *spec, const struct net_slot *sl,
+			   bool multi, bool *made, struct nsg_err *e)
 {
 	_cleanup_net_ struct net_state n = { 0 };
 	struct net_member m = { 0 };
-	int r = state_net_load(spec->network, &n);
+	int r = state_net_load(sl->net, &n);
 
-	*made = false;
 	if (r == -ENOENT) {
 		n = (struct net_state){ 0 };
-		snprintf(n.name, sizeof(n.name), "%s", spec->network);
-		n.subnet = spec->subnet;   /* network_member_check chose it */
+		snprintf(n.name, sizeof(n.name), "%s", sl->net);
+		n.subnet = *sl->subnet;   /* network_member_check chose it */
 		r = net_make(s, &n, e);
 		if (r < 0)
 			return r;
 		*made = true;
 	} else if (r < 0) {
-		return nsg_fail(e, r, NULL, "state of network \"%s\"", spec->network);
+		return nsg_fail(e, r, NULL, "state of network \"%s\"", sl->net);
 	}
 	snprintf(m.name, sizeof(m.name), "%s", spec->name);
-	m.addr = spec->net_addr;
+	m.addr = *sl->addr;
+	/* The port names a member of several networks (its file then says
+	 * which of them gets hosts of its own). */
+	if (multi)
+		snprintf(m.port, sizeof(m.port), "%s", sl->port);
 	/* A line a crash left for this name is replaced, not doubled. */
 	net_member_remove(&n, spec->name);
-	if (r == 0)
-		r = net_member_add(&n, &m);
+	r = net_member_add(&n, &m);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "network \"%s\"", spec->network);
+		return nsg_fail(e, r, NULL, "network \"%s\"", sl->net);
 	return state_net_save(&n, e);
+}
+
+int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e)
+{
+	struct net_slot sl[GW_NETS_MAX];
+	unsigned n = slots_of(spec, sl);
+	int r = 0;
+
+	*made = false;
+	for (unsigned k = 0; k < n && r == 0; k++)
+		r = member_join_one(s, spec, &sl[k], n > 1, made, e);
+	return r;
 }
 
 void network_member_undo(struct session *s, const struct gw_spec *spec)
 {
-	_cleanup_net_ struct net_state n = { 0 };
+	struct net_slot sl[GW_NETS_MAX];
+	unsigned n = slots_of(spec, sl);
 
-	if (state_net_load(spec->network, &n) == 0)
-		net_prune(s, &n, member_not, spec->name, NULL);
+	for (unsigned k = 0; k < n; k++) {
+		_cleanup_net_ struct net_state net = { 0 };
+
+		if (state_net_load(sl[k].net, &net) == 0)
+			net_prune(s, &net, member_not, spec->name, NULL);
+	}
+}
+
+int network_veths_more(struct session *s, const struct gw_spec *spec, const char *alias,
+		       int netns_fd, struct nsg_err *e)
+{
+	int r = 0;
+
+	for (unsigned k = 0; k < spec->n_nets_more && r == 0; k++)
+		r = link_veth_create(s->host, spec->nets_more[k].port, alias,
+				     spec->nets_more[k].ns_ifname, netns_fd, e);
+	return r;
+}
+
+void network_veths_more_undo(struct session *s, const struct gw_spec *spec)
+{
+	for (unsigned k = 0; k < spec->n_nets_more; k++)
+		link_delete(s->host, spec->nets_more[k].port, NULL);
 }
 
 int network_port_up(struct session *s, const struct gw_spec *spec, struct nsg_err *e)
 {
-	_cleanup_net_ struct net_state n = { 0 };
-	char key[80];
-	int r = state_net_load(spec->network, &n);
+	struct net_slot sl[GW_NETS_MAX];
+	unsigned n = slots_of(spec, sl);
+	int r = 0;
 
-	if (r < 0)
-		return nsg_fail(e, r, NULL, "state of network \"%s\"", spec->network);
-	/* A port is a wire of the bridge: no address, no IPv6 of its own. */
-	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", spec->host_ifname);
-	r = sysctl_write(key, "1");
-	if (r < 0 && r != -ENOENT)
-		return nsg_fail(e, r, NULL, "sysctl %s", key);
-	r = bridge_port_attach(s->host, spec->host_ifname, n.bridge, n.isolated, e);
-	return r < 0 ? r : link_set_up(s->host, spec->host_ifname, e);
+	for (unsigned k = 0; k < n && r == 0; k++) {
+		_cleanup_net_ struct net_state net = { 0 };
+		char key[80];
+
+		r = state_net_load(sl[k].net, &net);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "state of network \"%s\"", sl[k].net);
+		/* A port is a wire of the bridge: no address, no IPv6 of its own. */
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", sl[k].port);
+		r = sysctl_write(key, "1");
+		if (r < 0 && r != -ENOENT)
+			return nsg_fail(e, r, NULL, "sysctl %s", key);
+		r = bridge_port_attach(s->host, sl[k].port, net.bridge, net.isolated, e);
+		if (r == 0)
+			r = link_set_up(s->host, sl[k].port, e);
+	}
+	return r;
 }
 
 int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e)
@@ -401,24 +560,66 @@ int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_er
 	return link_set_mac(ns, spec->ns_ifname, mac, e);
 }
 
+/* Only the subnet's route (the kernel's, with the address): the default
+ * route is the first network's. */
+int network_ns_links_more(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e)
+{
+	int r = 0;
+
+	for (unsigned k = 0; k < spec->n_nets_more && r == 0; k++) {
+		const struct gw_net_more *m = &spec->nets_more[k];
+		uint8_t mac[6];
+
+		net_mac_of(&m->addr, mac);
+		r = link_set_mac(ns, m->ns_ifname, mac, e);
+		if (r == 0)
+			r = link_addr_add(ns, m->ns_ifname, &m->addr, m->subnet.plen, e);
+		if (r == 0)
+			r = link_set_up(ns, m->ns_ifname, e);
+	}
+	return r;
+}
+
+int network_queue_more_inet(struct nftx *nft, const struct gw_spec *spec)
+{
+	int r = 0;
+
+	/* With br_netfilter, bridged packets meet the inet guard too, coming in
+	 * on the bridge: each further network's bridge . address is a source of
+	 * the member's (as its first one's; its port in ifaces). */
+	for (unsigned k = 0; k < spec->n_nets_more && r == 0; k++) {
+		const struct gw_net_more *m = &spec->nets_more[k];
+		struct ruleset_gw gw = { .name = spec->name, .host_ifname = m->port,
+					 .uplink = "", .ns_addr = m->addr, .bridge = m->bridge };
+
+		r = ruleset_queue_gateway(nft, &gw, false);
+	}
+	return r;
+}
+
 int network_queue_member(struct nftx *nft, const struct gw_spec *spec)
 {
-	_cleanup_net_ struct net_state n = { 0 };
-	uint8_t mac[6];
-	int r = state_net_load(spec->network, &n);
+	struct net_slot sl[GW_NETS_MAX];
+	unsigned n = slots_of(spec, sl);
+	int r = 0;
 
-	if (r < 0)
-		return r;
-	/* Idempotent: the skeleton refills its chains, an element that is there
-	 * is added again as a no-op. A member's up thus also repairs both. */
-	r = ruleset_queue_bridge_skeleton(nft);
-	if (r == 0)
-		r = ruleset_queue_network(nft, n.name, n.bridge, n.isolated, false);
-	net_mac_of(&spec->net_addr, mac);
-	if (r == 0)
-		r = ruleset_queue_port_src(nft, spec->name, spec->host_ifname, mac, &spec->net_addr,
-					   false);
-	return r;
+	for (unsigned k = 0; k < n && r == 0; k++) {
+		_cleanup_net_ struct net_state net = { 0 };
+		uint8_t mac[6];
+
+		r = state_net_load(sl[k].net, &net);
+		if (r < 0)
+			return r;
+		/* Idempotent: the skeleton refills its chains, an element that is
+		 * there is added again as a no-op. A member's up thus also repairs both. */
+		r = ruleset_queue_bridge_skeleton(nft);
+		if (r == 0)
+			r = ruleset_queue_network(nft, net.name, net.bridge, net.isolated, false);
+		net_mac_of(sl[k].addr, mac);
+		if (r == 0)
+			r = ruleset_queue_port_src(nft, spec->name, sl[k].port, mac, sl[k].addr, false);
+	}
+	return r < 0 ? r : network_queue_more_inet(nft, spec);
 }
 
 /* After a flush: every network's elements, and its members' port
@@ -441,7 +642,7 @@ int network_restore_queue(struct nftx *nft)
 			char port[IF_NAMESIZE];
 			uint8_t mac[6];
 
-			spec_host_ifname(m->name, port);
+			net_member_port(m, port);
 			net_mac_of(&m->addr, mac);
 			r = ruleset_queue_port_src(nft, m->name, port, mac, &m->addr, false);
 		}
@@ -461,7 +662,7 @@ static int net_intact(struct nftx *nft, const struct net_state *n)
 		char port[IF_NAMESIZE];
 		uint8_t mac[6];
 
-		spec_host_ifname(m->name, port);
+		net_member_port(m, port);
 		net_mac_of(&m->addr, mac);
 		r = ruleset_port_src_present(nft, port, mac, &m->addr);
 	}
@@ -482,7 +683,7 @@ static int net_bridge_repair(struct session *s, const struct net_state *n, struc
 	for (size_t i = 0; r == 0 && i < n->n_members; i++) {
 		char port[IF_NAMESIZE];
 
-		spec_host_ifname(n->members[i].name, port);
+		net_member_port(&n->members[i], port);
 		if (link_index(s->host, port) > 0)
 			r = bridge_port_attach(s->host, port, n->bridge, n->isolated, e);
 	}
@@ -555,7 +756,7 @@ static int net_ensure(struct session *s, const char *name, const struct ip_prefi
 		n.subnet = *subnet;
 		n.subnet_given = true;
 	}
-	r = net_subnet_choose(s, &n, e);
+	r = net_subnet_choose(s, &n, NULL, 0, e);
 	return r < 0 || check_only ? r : net_make(s, &n, e);
 }
 

@@ -92,6 +92,8 @@ struct leftovers {
 	char *lo_netns;        /* attached namespace whose lo goes back down; malloc'ed */
 	char *lan_netns;       /* a LAN gateway's namespace, where its macvlan is; malloc'ed */
 	char ns_ifname[IF_NAMESIZE];   /* ... and that macvlan's name */
+	unsigned n_more;               /* a member's further networks' veths */
+	char more_ports[GW_NETS_MAX - 1][IF_NAMESIZE];
 };
 
 static void leftovers_read(const char *name, struct leftovers *l)
@@ -106,6 +108,8 @@ static void leftovers_read(const char *name, struct leftovers *l)
 	}
 	snprintf(l->ifname, sizeof(l->ifname), "%s", st.spec.host_ifname);
 	l->creating = st.creating;
+	for (unsigned k = 0; k < st.spec.n_nets_more; k++)
+		snprintf(l->more_ports[l->n_more++], IF_NAMESIZE, "%s", st.spec.nets_more[k].port);
 	l->own_netns = st.netns_created;
 	l->netns_ino = st.netns_ino;
 	if (st.lo_set_up && !st.netns_created)
@@ -123,6 +127,25 @@ static int leftovers_lan_remove(const struct leftovers *l, const char *name, str
 	if (!l->lan_netns)
 		return 0;
 	return lan_link_remove(name, l->lan_netns, l->netns_ino, l->ns_ifname, l->creating, e);
+}
+
+/* A member's further veths, each only when labelled as name's. */
+static int leftovers_more_remove(struct nl_sock *host, const struct leftovers *l, const char *name,
+				 struct nsg_err *e)
+{
+	for (unsigned k = 0; k < l->n_more; k++) {
+		char owner[GW_NAME_MAX + 1];
+		struct link_info li;
+		int r;
+
+		if (link_get(host, l->more_ports[k], &li) < 0 ||
+		    !inventory_alias_owner(li.alias, owner, NULL) || strcmp(owner, name))
+			continue;
+		r = link_delete(host, l->more_ports[k], e);
+		if (r < 0 && r != -ENODEV)
+			return r;
+	}
+	return 0;
 }
 
 static void leftovers_free(struct leftovers *l)
@@ -252,6 +275,8 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 			forgot = 0;
 	}
 	link_job_wait(&job);
+	if (r == 0)
+		r = leftovers_more_remove(s->host, &l, name, e);
 	/* Only now the namespace: unmounting it starts the kernel's cleanup of
 	 * the namespace, which takes RTNL for a while and would hold up the
 	 * link's deletion had it still been going. */

@@ -87,7 +87,9 @@ static int step_network(struct up_ctx *c)
 	if (!c->st.spec.network[0])
 		return 0;
 	r = network_member_join(c->s, &c->st.spec, &made, c->e);
-	c->net_joined = r == 0;
+	/* Even when it failed: the networks before the failing one have it
+	 * (the undo changes nothing of a network without it). */
+	c->net_joined = true;
 	return r;
 }
 
@@ -125,14 +127,19 @@ static int step_veth(struct up_ctx *c)
 {
 	char alias[64];
 
+	int r;
+
 	inventory_alias(&c->st, alias, sizeof(alias));
-	return link_veth_create(c->host, c->st.spec.host_ifname, alias, c->st.spec.ns_ifname,
-				c->netns_fd, c->e);
+	r = link_veth_create(c->host, c->st.spec.host_ifname, alias, c->st.spec.ns_ifname,
+			     c->netns_fd, c->e);
+	/* A member's further networks: a veth each, labelled the same. */
+	return r < 0 ? r : network_veths_more(c->s, &c->st.spec, alias, c->netns_fd, c->e);
 }
 
 static void undo_veth(struct up_ctx *c)
 {
 	link_delete(c->host, c->st.spec.host_ifname, NULL);
+	network_veths_more_undo(c->s, &c->st.spec);
 }
 
 /* An IPv4-only gateway has no IPv6 on the host side. With it, bringing the
@@ -250,6 +257,8 @@ static int step_ns_link(struct up_ctx *c)
 	if (r == 0 && s->network[0])
 		r = network_ns_mac(c->ns, s, c->e);
 	if (r == 0)
+		r = network_ns_links_more(c->ns, s, c->e);
+	if (r == 0)
 		r = link_addr_add(c->ns, s->ns_ifname, &ns, s->subnet.plen, c->e);
 	if (r == 0 && spec_has_ipv6(s))
 		r = ns_link6_addrs(c);
@@ -354,7 +363,7 @@ static int step_dns(struct up_ctx *c)
 	/* The members' names: the network's hosts lists this one now, and
 	 * its /etc/netns/NAME/hosts links there. */
 	if (c->st.spec.network[0]) {
-		r = network_hosts_sync(c->st.spec.network, c->st.spec.name, c->e);
+		r = network_hosts_sync(&c->st.spec, c->e);
 		if (r < 0)
 			return r;
 	}
@@ -465,7 +474,7 @@ static bool same_request(const struct gw_spec *req, const struct gw_state *have)
 	    req->lan.plen != h->lan.plen ||
 	    (req->lan.gateway_given && !ip_addr_eq(&req->lan.gateway, &h->lan.gateway)))
 		return false;
-	return !strcmp(req->uplink, h->uplink) && !strcmp(req->network, h->network) &&
+	return !strcmp(req->uplink, h->uplink) && spec_networks_same(req, h) &&
 	       spec_dns_same(req, h) &&
 	       req->no_host == h->no_host && req->firewall == h->firewall;
 }

@@ -45,7 +45,7 @@ static const char *view_status(const struct gw_view *v)
 		return "incomplete";
 	if (spec_is_lan(&v->state.spec))
 		return view_status_lan(v);
-	if (!v->link_present)
+	if (!v->link_present || !v->more_links_present)
 		return "link-missing";
 	/* A network member's host side is a bridge port, with no address. */
 	if (!v->link.up || (v->link.n_addrs == 0 && !v->state.spec.network[0]))
@@ -82,6 +82,21 @@ static void rules_view_of(const struct ruleset_gw_state *st, struct gw_rules_vie
 				       .in_ns_addrs6 = st->in_ns_addrs6, .no_host = st->no_host,
 				       .n_elems = st->n_elems };
 	snprintf(ret->masq_via, sizeof(ret->masq_via), "%s", st->masq_via);
+}
+
+/* Whether every further network's veth of a member is there. */
+static bool view_more_links(struct session *s, const struct gw_view *v,
+			    const struct view_snapshot *snap)
+{
+	for (unsigned k = 0; v->have_state && k < v->state.spec.n_nets_more; k++) {
+		struct link_info key, li;
+
+		snprintf(key.name, sizeof(key.name), "%s", v->state.spec.nets_more[k].port);
+		if (snap ? !bsearch(&key, snap->links, snap->n_links, sizeof(key), inventory_link_cmp)
+			 : link_get(s->host, key.name, &li) < 0)
+			return false;
+	}
+	return true;
 }
 
 int view_one(struct session *s, const char *name, struct gw_view *v,
@@ -143,6 +158,7 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 			return r;
 	}
 	rules_view_of(&rules, &v->nft);
+	v->more_links_present = view_more_links(s, v, snap);
 	v->netns_present = v->have_state && inventory_netns_alive(&v->state);
 	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;

@@ -278,7 +278,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return fail_at(p, p->lineno,
 			       "\"%s\" outside a section (a gateway starts with a [NAME] line)", name);
 	l = &p->lines[p->cfg.n - 1];
-	if (k != K_PUBLISH && l->key[k])
+	if (k != K_PUBLISH && k != K_NETWORK && l->key[k])
 		return fail_at(p, p->lineno, "\"%s\" given twice in [%s] (first on line %u)", name,
 			       gw->spec.name, l->key[k]);
 	if (!value[0])
@@ -297,11 +297,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	case K_GATEWAY: r = spec_lan_gateway_parse(value, &gw->spec, &se); break;
 	case K_NETWORK:
 		/* As up --network: a member of that network (made when missing). */
-		r = spec_name_check(value, &se);
+		r = spec_network_add(&gw->spec, value, &se);
 		if (r < 0)
 			snprintf(se.what, sizeof(se.what), "network \"%s\"", value);
-		else
-			snprintf(gw->spec.network, sizeof(gw->spec.network), "%s", value);
 		break;
 	case K_UPLINK:
 		r = spec_ifname_check(value, &se);

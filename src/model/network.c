@@ -108,7 +108,7 @@ int net_member_remove(struct net_state *n, const char *name)
 int net_state_format(const struct net_state *n, char **ret)
 {
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
-	size_t len = 256 + n->n_members * (GW_NAME_MAX + IP_ADDR_STRLEN + 16), off;
+	size_t len = 256 + n->n_members * (GW_NAME_MAX + IP_ADDR_STRLEN + IF_NAMESIZE + 16), off;
 	char *buf = malloc(len);
 	int w;
 
@@ -121,8 +121,10 @@ int net_state_format(const struct net_state *n, char **ret)
 		     n->subnet_given, n->isolated, n->explicit_);
 	off = w < 0 ? len : (size_t)w;
 	for (size_t i = 0; i < n->n_members && off < len; i++) {
-		w = snprintf(buf + off, len - off, "member=%s %s\n", n->members[i].name,
-			     ip_addr_str(&n->members[i].addr, a));
+		const struct net_member *m = &n->members[i];
+
+		w = snprintf(buf + off, len - off, "member=%s %s%s%s\n", m->name,
+			     ip_addr_str(&m->addr, a), m->port[0] ? " " : "", m->port);
 		off = w < 0 ? len : off + w;
 	}
 	if (off >= len) {
@@ -141,15 +143,35 @@ static int parse_flag(const char *v, bool *ret)
 	return 0;
 }
 
+void net_member_port(const struct net_member *m, char ret[IF_NAMESIZE])
+{
+	if (m->port[0])
+		snprintf(ret, IF_NAMESIZE, "%s", m->port);
+	else
+		spec_host_ifname(m->name, ret);
+}
+
+/* "NAME ADDR" or "NAME ADDR PORT" (a member of several networks). */
 static int parse_member(struct net_state *n, const char *v)
 {
-	const char *sp = strchr(v, ' ');
+	const char *sp = strchr(v, ' '), *sp2;
+	char addr[IP_ADDR_STRLEN] = "";
 	struct net_member m = { 0 };
 
 	if (!sp || (size_t)(sp - v) > GW_NAME_MAX)
 		return -EBADMSG;
 	memcpy(m.name, v, sp - v);
-	if (!spec_name_known(m.name) || ip_addr_parse(sp + 1, AF_INET, &m.addr) < 0 ||
+	sp2 = strchr(sp + 1, ' ');
+	if (sp2) {
+		if ((size_t)(sp2 - sp - 1) >= sizeof(addr) || strlen(sp2 + 1) >= IF_NAMESIZE ||
+		    strncmp(sp2 + 1, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX)))
+			return -EBADMSG;
+		memcpy(addr, sp + 1, sp2 - sp - 1);
+		snprintf(m.port, sizeof(m.port), "%s", sp2 + 1);
+	} else {
+		snprintf(addr, sizeof(addr), "%s", sp + 1);
+	}
+	if (!spec_name_known(m.name) || ip_addr_parse(addr, AF_INET, &m.addr) < 0 ||
 	    net_member_find(n, m.name))
 		return -EBADMSG;
 	return net_member_add(n, &m);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nsgate/ipam.h"
+#include "nsgate/network.h"
 #include "nsgate/spec.h"
 
 int spec_parse_uint(const char *s, unsigned long max, unsigned long *ret)
@@ -167,6 +168,55 @@ void spec_prefixed_ifname(const char *prefix, const char *name, char ret[IF_NAME
 void spec_host_ifname(const char *name, char ret[IF_NAMESIZE])
 {
 	spec_prefixed_ifname(GW_IFNAME_PREFIX, name, ret);
+}
+
+void spec_net_port_ifname(const char *name, unsigned k, char ret[IF_NAMESIZE])
+{
+	char prefix[16];
+
+	snprintf(prefix, sizeof(prefix), GW_IFNAME_PREFIX "=%u", k + 1);
+	spec_prefixed_ifname(prefix, name, ret);
+}
+
+void spec_net_more_names(struct gw_spec *s, unsigned k)
+{
+	struct gw_net_more *m = &s->nets_more[k];
+
+	net_bridge_ifname(m->name, m->bridge);
+	spec_net_port_ifname(s->name, k, m->port);
+	snprintf(m->ns_ifname, sizeof(m->ns_ifname), "eth%u", k + 1);
+}
+
+bool spec_networks_same(const struct gw_spec *a, const struct gw_spec *b)
+{
+	if (strcmp(a->network, b->network) || a->n_nets_more != b->n_nets_more)
+		return false;
+	for (unsigned k = 0; k < a->n_nets_more; k++)
+		if (strcmp(a->nets_more[k].name, b->nets_more[k].name))
+			return false;
+	return true;
+}
+
+int spec_network_add(struct gw_spec *s, const char *net, struct nsg_err *e)
+{
+	int r = spec_name_check(net, e);
+
+	if (r < 0)
+		return r;
+	if (!strcmp(s->network, net))
+		return nsg_fail(e, -EINVAL, "given twice", "network \"%s\"", net);
+	for (unsigned i = 0; i < s->n_nets_more; i++)
+		if (!strcmp(s->nets_more[i].name, net))
+			return nsg_fail(e, -EINVAL, "given twice", "network \"%s\"", net);
+	if (!s->network[0]) {
+		snprintf(s->network, sizeof(s->network), "%s", net);
+		return 0;
+	}
+	if (s->n_nets_more >= GW_NETS_MAX - 1)
+		return nsg_fail(e, -EINVAL, "at most 4 networks a gateway", "network \"%s\"", net);
+	snprintf(s->nets_more[s->n_nets_more].name, sizeof(s->nets_more[0].name), "%s", net);
+	spec_net_more_names(s, s->n_nets_more++);
+	return 0;
 }
 
 int spec_ifname_check(const char *ifname, struct nsg_err *e)

@@ -375,10 +375,10 @@ int dns_exists(const char *name)
 	return r < 0 ? r : dns_exists_at(etc, name);
 }
 
-/* /etc/netns/NAME/hosts as a link to target (a network's hosts file of
- * nsgate's own: one file for every member, so a member's up and down
- * rewrite one file whatever the number of members). */
-int dns_hosts_link(const char *name, const char *target, struct nsg_err *e)
+/* /etc/netns/NAME/hosts as what put() makes of it in NAME's directory
+ * (made when missing, removed again when put fails and it was made). */
+static int hosts_put(const char *name, int (*put)(int dir, const void *arg), const void *arg,
+		     struct nsg_err *e)
 {
 	_cleanup_close_ int etc = -1, dir = -1;
 	bool created = false;
@@ -391,13 +391,36 @@ int dns_hosts_link(const char *name, const char *target, struct nsg_err *e)
 	if (r < 0)
 		return nsg_fail(e, r, r == -ENOTDIR ? file_not_dir_why(etc, name) : NULL,
 				NETNS_ETC_DIR "/%s", name);
-	r = file_symlink_atomic_at(dir, HOSTS_NAME, target);
+	r = put(dir, arg);
 	if (r < 0) {
 		if (created)
 			unlinkat(etc, name, AT_REMOVEDIR);
 		return nsg_fail(e, r, NULL, NETNS_ETC_DIR "/%s/" HOSTS_NAME, name);
 	}
 	return 0;
+}
+
+static int put_link(int dir, const void *target)
+{
+	return file_symlink_atomic_at(dir, HOSTS_NAME, target);
+}
+
+static int put_text(int dir, const void *text)
+{
+	return file_rewrite_at(dir, HOSTS_NAME, text, strlen(text), 0644);
+}
+
+/* /etc/netns/NAME/hosts as a link to target (a network's hosts file of
+ * nsgate's own: one file for every member, so a member's up and down
+ * rewrite one file whatever the number of members). */
+int dns_hosts_link(const char *name, const char *target, struct nsg_err *e)
+{
+	return hosts_put(name, put_link, target, e);
+}
+
+int dns_hosts_write(const char *name, const char *text, struct nsg_err *e)
+{
+	return hosts_put(name, put_text, text, e);
 }
 
 int dns_hosts_remove(const char *name)

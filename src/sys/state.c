@@ -83,7 +83,8 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	char net[IP_PREFIX_STRLEN], dns[GW_DNS_MAX * IP_ADDR_STRLEN + 8] = "";
 	char ns_ifname[IF_NAMESIZE + 16] = "", ipv6[16] = "";
 	char net6[IP_PREFIX_STRLEN], subnet6[IP_PREFIX_STRLEN + 40] = "";
-	char member[GW_NAME_MAX + IP_ADDR_STRLEN + 32] = "", ma[IP_ADDR_STRLEN];
+	char member[GW_NETS_MAX * (GW_NAME_MAX + IP_ADDR_STRLEN + IP_PREFIX_STRLEN + 32)] = "";
+	char ma[IP_ADDR_STRLEN];
 	int n;
 
 	/* One key a line: a newline inside a value would forge keys. */
@@ -106,6 +107,14 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	if (s->network[0])
 		snprintf(member, sizeof(member), "network=%s\nnet_addr=%s\n", s->network,
 			 ip_addr_str(&s->net_addr, ma));
+	/* Its further networks, in order: "net_more=NET ADDR SUBNET". */
+	for (unsigned i = 0; s->network[0] && i < s->n_nets_more; i++) {
+		const struct gw_net_more *m = &s->nets_more[i];
+		size_t l = strlen(member);
+
+		snprintf(member + l, sizeof(member) - l, "net_more=%s %s %s\n", m->name,
+			 ip_addr_str(&m->addr, ma), ip_prefix_str(&m->subnet, net));
+	}
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
 	else if (s->dns_mode == GW_DNS_NONE)
@@ -136,6 +145,25 @@ static int copy_str(char *dst, size_t len, const char *v)
 	if (strlen(v) >= len)
 		return -EBADMSG;
 	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* A further network: "NET ADDR SUBNET" (state_format); its names derived. */
+static int parse_net_more(struct gw_spec *s, const char *v)
+{
+	char name[GW_NAME_MAX + 1], addr[IP_ADDR_STRLEN], subnet[IP_PREFIX_STRLEN];
+	struct gw_net_more *m;
+
+	if (s->n_nets_more >= GW_NETS_MAX - 1 ||
+	    sscanf(v, "%15s %45s %49s", name, addr, subnet) != 3)
+		return -EBADMSG;
+	m = &s->nets_more[s->n_nets_more];
+	if (!spec_name_known(name) || ip_addr_parse(addr, AF_INET, &m->addr) < 0 ||
+	    ip_prefix_parse(subnet, AF_INET, &m->subnet) < 0)
+		return -EBADMSG;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	spec_net_more_names(s, s->n_nets_more);
+	s->n_nets_more++;
 	return 0;
 }
 
@@ -243,6 +271,8 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = !spec_name_known(v) ? -EBADMSG : copy_str(s->network, sizeof(s->network), v);
 		if (r == 0)
 			net_bridge_ifname(s->network, s->net_bridge);
+	} else if (!strcmp(k, "net_more")) {
+		r = parse_net_more(s, v);
 	} else if (!strcmp(k, "net_addr")) {
 		r = ip_addr_parse(v, AF_INET, &s->net_addr) < 0 ? -EBADMSG : 0;
 	}

@@ -439,7 +439,8 @@ nft_elements() {
 # array) on stdin and print the elements the kernel must hold for those
 # gateways, in nft_elements' format: ifaces, masq_any / masq_via and
 # ns_addrs4 per gateway (a network member's: ifaces, ns_addrs4 on its bridge,
-# and per network with members its masq_any and net_intra), no_host and one
+# and per network with members its masq_any and net_intra; for each further
+# network its port in ifaces and its bridge . address), no_host and one
 # no_host_dns4 per DNS server with
 # --no-host, one ports4 / ports4h element per published port; and one
 # fwd_guard element per uplink whose forwarding nsgate saved.
@@ -460,6 +461,7 @@ expected_elements() {
 		  (if $br != null then empty elif .uplink == null then "masq_any\t\($n)\t\($ifn)"
 		   else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
 		  "ns_addrs4\t\($n)\t\($br // $ifn) . \(.ns_addr)",
+		  ((.networks // [])[1:][] | "ifaces\t\($n)\t\(.port)", "ns_addrs4\t\($n)\t\(.bridge) . \(.address)"),
 		  (if .no_host then "no_host\t\($n)\t\($ifn)", (.dns[] | "no_host_dns4\t\($n)\t\($ifn) . \(.)") else empty end),
 		  ((.published // [])[] | . as $p | range(0; $p.host_end - $p.host_port + 1) as $i
 			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp

@@ -6,7 +6,8 @@
 # then up, down and the last down leave nothing (no bridge, no network file,
 # no table bridge nsgate).
 # Scenarios: net_join (web joins lan, where keeper is), net_first (web makes
-# network solo), net_down (web's down, db staying on lan).
+# network solo), net_down (web's down, db staying on lan), net_dual (web
+# joins lan and makes solo: two veths), net_dual_down (that member's down).
 # Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces).
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
@@ -98,8 +99,61 @@ net_down_recover() {
 	kp_check net-residue no_net_residue
 }
 
+# dual_up_or_gone : web up on lan (eth0) and solo (eth1, port nsg-=1web),
+# listed by both, with a hosts file of its own; or gone from both (and solo,
+# which its up made, gone too).
+dual_up_or_gone() {
+	member_up_or_gone web lan
+	if kp_gw_listed web; then
+		[ "$(jq -r --arg m web '[.[] | select(.name == "solo") | .members[] |
+			select(.name == $m)] | length' <<<"$(nsg network list --json)")" = 1 ] ||
+			fail "web is up, but solo does not list it"
+		[ "$(basename "$(readlink /sys/class/net/nsg-=1web/master)")" = nsg-+solo ] ||
+			fail "web: nsg-=1web is not on nsg-+solo"
+		[ -f /etc/netns/web/hosts ] && [ ! -L /etc/netns/web/hosts ] ||
+			fail "web: /etc/netns/web/hosts is not a file of its own"
+	else
+		[ -e /sys/class/net/nsg-=1web ] && fail "web is gone, but nsg-=1web is left"
+		net_gone solo
+	fi
+	return 0
+}
+
+net_dual_setup() {
+	net_reset
+	nsg up keeper --network lan >/dev/null || fail "up keeper failed"
+}
+net_dual_check() {
+	kp_check web dual_up_or_gone
+	kp_check keeper member_works keeper
+}
+net_dual_recover() {
+	kp_check up-again expect_exit 0 nsg up web --network lan --network solo &&
+		kp_check up-again dual_up_or_gone
+	kp_check down-web expect_exit 0 nsg down web
+	kp_all_down web keeper
+	kp_check net-residue no_net_residue
+}
+
+net_dual_down_setup() {
+	net_reset
+	nsg up db --network lan >/dev/null || fail "up db failed"
+	nsg up web --network lan --network solo >/dev/null || fail "up web failed"
+}
+net_dual_down_check() {
+	kp_check web dual_up_or_gone
+	kp_check db member_works db
+}
+net_dual_down_recover() {
+	kp_check down-again expect_exit 0 nsg down web
+	kp_all_down web db
+	kp_check net-residue no_net_residue
+}
+
 start_server_in inet "$SERVER_PORT"
 kp_scenario net_join up web --network lan
 kp_scenario net_first up web --network solo
 kp_scenario net_down down web
+kp_scenario net_dual up web --network lan --network solo
+kp_scenario net_dual_down down web
 kp_verdict

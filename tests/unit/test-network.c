@@ -109,14 +109,28 @@ static void test_file_round_trip(void **state)
 	snprintf(m.name, sizeof(m.name), "db");
 	m.addr = addr("10.77.0.3");
 	assert_int_equal(net_member_add(&n, &m), 0);
+	snprintf(m.name, sizeof(m.name), "both");
+	snprintf(m.port, sizeof(m.port), "nsg-=1both");
+	m.addr = addr("10.77.0.4");
+	assert_int_equal(net_member_add(&n, &m), 0);
 	assert_int_equal(net_state_format(&n, &text), 0);
 	assert_contains(text, "member=web 10.77.0.2\n");
+	assert_contains(text, "member=both 10.77.0.4 nsg-=1both\n");
 	assert_int_equal(net_state_parse(text, &back), 0);
 	assert_string_equal(back.name, "lan");
 	assert_string_equal(back.bridge, "nsg-+lan");
 	assert_true(back.isolated && back.subnet_given && !back.explicit_);
-	assert_int_equal(back.n_members, 2);
+	assert_int_equal(back.n_members, 3);
 	assert_non_null(net_member_find(&back, "db"));
+	{
+		char port[IF_NAMESIZE];
+
+		net_member_port(net_member_find(&back, "both"), port);
+		assert_string_equal(port, "nsg-=1both");
+		net_member_port(net_member_find(&back, "db"), port);
+		assert_string_equal(port, "nsg-db");
+	}
+	assert_int_equal(net_member_remove(&back, "both"), 0);
 	assert_int_equal(net_member_remove(&back, "web"), 0);
 	assert_int_equal(net_member_remove(&back, "web"), -ENOENT);
 	assert_int_equal(back.n_members, 1);
@@ -158,6 +172,8 @@ static void test_file_damaged(void **state)
 		"isolated=0\nexplicit=0\nmember=a 10.77.0.2\nmember=a 10.77.0.3\n",
 		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"
 		"isolated=0\nexplicit=0\nmember=a\n",
+		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"
+		"isolated=0\nexplicit=0\nmember=a 10.77.0.2 eth0\n",
 		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"
 		"isolated=2\nexplicit=0\n",
 		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"

@@ -218,6 +218,36 @@ static void test_init(void **state)
 }
 
 /* Interface names as the kernel takes them, for --uplink. */
+/* Further networks' ports: "nsg-=K" + name, shortened past 15 bytes as
+ * spec_host_ifname does, never equal to a gateway's or a bridge's. */
+static void test_net_port_ifname(void **state)
+{
+	struct gw_spec s;
+	char port[IF_NAMESIZE];
+
+	(void)state;
+	spec_net_port_ifname("both", 0, port);
+	assert_string_equal(port, "nsg-=1both");
+	spec_net_port_ifname("a-very-long-nam", 2, port);
+	assert_int_equal(strlen(port), 15);
+	assert_memory_equal(port, "nsg-=3a-v~", 10);
+	spec_init(&s);
+	snprintf(s.name, sizeof(s.name), "web");
+	for (unsigned i = 0; i < GW_NETS_MAX; i++) {
+		char net[8];
+
+		snprintf(net, sizeof(net), "n%u", i);
+		assert_int_equal(spec_network_add(&s, net, NULL), 0);
+	}
+	assert_int_equal(spec_network_add(&s, "n9", NULL), -EINVAL);
+	assert_int_equal(spec_network_add(&s, "n0", NULL), -EINVAL);
+	assert_int_equal(spec_network_add(&s, "-bad", NULL), -EINVAL);
+	assert_string_equal(s.network, "n0");
+	assert_int_equal(s.n_nets_more, GW_NETS_MAX - 1);
+	assert_string_equal(s.nets_more[2].port, "nsg-=3web");
+	assert_string_equal(s.nets_more[2].ns_ifname, "eth3");
+}
+
 static void test_ifname_check(void **state)
 {
 	static const char *const ok[] = { "eth0", "wlp0s20f3", "enp0s31f6.100", "x",
@@ -687,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_subnet_unusable),
 		cmocka_unit_test(test_ipv6_options),
 		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_net_port_ifname),
 	};
 
 	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);

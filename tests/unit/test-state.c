@@ -259,6 +259,38 @@ static void test_parse_unknown_keys(void **state)
 	assert_state_equal(&got, &want);
 }
 
+/* A member of two networks: net_more round-trips, its names derived; a
+ * file with a single network= line (all that existed before) loads with none. */
+static void test_net_more(void **state)
+{
+	struct gw_state st, got;
+	char buf[4096];
+
+	(void)state;
+	golden_state(&st);
+	snprintf(st.spec.network, sizeof(st.spec.network), "g1");
+	ip_addr_parse("10.201.0.4", AF_INET, &st.spec.net_addr);
+	assert_int_equal(spec_network_add(&st.spec, "g2", NULL), 0);
+	assert_int_equal(spec_network_add(&st.spec, "g2", NULL), -EINVAL);
+	ip_addr_parse("10.201.1.4", AF_INET, &st.spec.nets_more[0].addr);
+	ip_prefix_parse("10.201.1.0/24", AF_INET, &st.spec.nets_more[0].subnet);
+	assert_true(state_format(&st, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "network=g1\nnet_addr=10.201.0.4\nnet_more=g2 10.201.1.4 10.201.1.0/24\n"));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_int_equal(got.spec.n_nets_more, 1);
+	assert_string_equal(got.spec.nets_more[0].name, "g2");
+	assert_string_equal(got.spec.nets_more[0].bridge, "nsg-+g2");
+	assert_string_equal(got.spec.nets_more[0].ns_ifname, "eth1");
+	assert_true(spec_networks_same(&st.spec, &got.spec));
+	got.spec.n_nets_more = 0;
+	assert_false(spec_networks_same(&st.spec, &got.spec));
+	snprintf(buf, sizeof(buf), "%snetwork=g1\nnet_addr=10.201.0.4\nnet_more=g2 10.201.1.4\n", GOLDEN);
+	assert_int_equal(state_parse(buf, &got), -EBADMSG);
+	snprintf(buf, sizeof(buf), "%snetwork=g1\nnet_addr=10.201.0.4\n", GOLDEN);
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_int_equal(got.spec.n_nets_more, 0);
+}
+
 /* Order of the lines does not matter. */
 static void test_parse_order(void **state)
 {
@@ -478,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_parse_damaged),
 		cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_parse_unknown_keys),
+		cmocka_unit_test(test_net_more),
 		cmocka_unit_test(test_parse_order),
 		cmocka_unit_test(test_format_newline_in_path),
 		cmocka_unit_test(test_parse_ino_strict),
