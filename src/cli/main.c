@@ -8,12 +8,13 @@
 #define USAGE_UP "nsgate up NAME [--subnet CIDR] [--uplink IFACE] [--netns NAME|PID|PATH]\n" \
 		 "                 [--dns auto|none|ADDR[,ADDR]...] [--publish SPEC]... [--force]\n" \
 		 "                 [--no-host] [--firewall auto|none] [--ipv6 auto|on|off]\n" \
-		 "                 [--subnet6 PREFIX] [--network NET]\n" \
+		 "                 [--subnet6 PREFIX] [--network NET]...\n" \
 		 "       nsgate up NAME --lan IFACE [--address CIDR [--gateway ADDR]]\n" \
 		 "                 [--netns NAME|PID|PATH] [--dns auto|none|ADDR[,ADDR]...]"
 #define USAGE_RUN "nsgate run [--name NAME] [--user USER] [--publish SPEC]... [--force]\n" \
 		  "                 [--subnet CIDR] [--uplink IFACE] [--dns MODE] [--no-host]\n" \
 		  "                 [--firewall auto|none] [--ipv6 auto|on|off] [--subnet6 PREFIX]\n" \
+		  "                 [--network NET]... [--lan IFACE [--address CIDR [--gateway ADDR]]]\n" \
 		  "                 [--pid] [--hostname NAME] -- CMD [ARG]..."
 #define USAGE_GC "nsgate gc"
 #define USAGE_APPLY "nsgate apply FILE [--prune]"
