@@ -45,21 +45,24 @@ int net_addr_pick(const struct ip_prefix *subnet, const struct net_member *m, si
 		  struct ip_addr *ret)
 {
 	uint32_t size = UINT32_C(1) << (32 - subnet->plen);
+	_cleanup_free_ uint8_t *taken = calloc(size / 8 + 1, 1);
 
-	/* .0 the network, .1 the gateway, the last the broadcast address. A
-	 * linear scan of the members for each candidate: a subnet holds a few
-	 * hundred at most, and up holds the lock anyway. */
-	for (uint32_t i = 2; i + 1 < size; i++) {
-		struct ip_addr a = ip_addr_v4(subnet->addr.v4 + i);
-		bool taken = false;
+	if (!taken)
+		return -ENOMEM;
+	/* One pass over the members, one over the bitmap: a member's up costs
+	 * the same with 250 members as with 2. */
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = m[k].addr.v4 - subnet->addr.v4;
 
-		for (size_t k = 0; k < n && !taken; k++)
-			taken = ip_addr_eq(&m[k].addr, &a);
-		if (!taken) {
-			*ret = a;
+		if (ip_addr_is_v4(&m[k].addr) && i < size)
+			taken[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	/* .0 the network, .1 the gateway, the last the broadcast address. */
+	for (uint32_t i = 2; i + 1 < size; i++)
+		if (!(taken[i / 8] & (1u << (i % 8)))) {
+			*ret = ip_addr_v4(subnet->addr.v4 + i);
 			return 0;
 		}
-	}
 	return -EADDRINUSE;
 }
 
@@ -171,10 +174,35 @@ static int parse_member(struct net_state *n, const char *v)
 	} else {
 		snprintf(addr, sizeof(addr), "%s", sp + 1);
 	}
-	if (!spec_name_known(m.name) || ip_addr_parse(addr, AF_INET, &m.addr) < 0 ||
-	    net_member_find(n, m.name))
+	/* A name twice is checked once all are read (net_state_parse). */
+	if (!spec_name_known(m.name) || ip_addr_parse(addr, AF_INET, &m.addr) < 0)
 		return -EBADMSG;
 	return net_member_add(n, &m);
+}
+
+static int member_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether a member is listed twice: sorted names, neighbours compared
+ * (O(n log n): every up and down parses the network's file). */
+static int members_unique(const struct net_state *n)
+{
+	_cleanup_free_ const char **names = NULL;
+
+	if (n->n_members < 2)
+		return 0;
+	names = malloc(n->n_members * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n_members; i++)
+		names[i] = n->members[i].name;
+	qsort(names, n->n_members, sizeof(*names), member_name_cmp);
+	for (size_t i = 1; i < n->n_members; i++)
+		if (!strcmp(names[i - 1], names[i]))
+			return -EBADMSG;
+	return 0;
 }
 
 /* One key; seen gets a bit per key that must be there. */
@@ -246,6 +274,8 @@ int net_state_parse(const char *text, struct net_state *ret)
 	}
 	if (r == 0 && seen != 127)
 		r = -EBADMSG;
+	if (r == 0)
+		r = members_unique(&n);
 	if (r < 0) {
 		net_state_clear(&n);
 		return r;
