@@ -18,6 +18,8 @@
 
 #define JV_DEPTH_MAX 64
 #define JV_TEXT_MAX (1u << 20)   /* a network configuration is a few KiB */
+/* Members of one object: the duplicate check is quadratic in them. */
+#define JV_MEMBERS_MAX 1024
 
 enum jv_type { JV_NULL, JV_BOOL, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OBJECT };
 

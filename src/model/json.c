@@ -315,6 +315,8 @@ static int parse_object(struct reader *rd, struct jv *v)
 		skip_ws(rd);
 		if (rd->p >= rd->end || *rd->p != '"')
 			return fail_at(rd, -EINVAL, "a string key expected in an object");
+		if (v->obj.n == JV_MEMBERS_MAX)
+			return fail_at(rd, -EINVAL, "an object with more than 1024 members");
 		if (GROW(v->obj.m, cap, v->obj.n + 1) < 0)
 			return -ENOMEM;
 		r = parse_string(rd, &key);
