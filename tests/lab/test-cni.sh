@@ -204,7 +204,37 @@ cli_prefix() {
 	pass "nsgate up refuses names with the cni- prefix"
 }
 
+# "network": containers on one shared network (a bridge), each reaching inet;
+# nothing is left once both are deleted (and the network removed).
+shared_network() {
+	local net='{"network": "cninet"}' a b names
+	must ip netns add n1
+	must ip netns add n2
+	expect_exit 0 cni ADD nA /run/netns/n1 eth0 "$(conf 1.1.0 "$net")"
+	a=$(jq -r '.ips[0].address' <<<"$LAST_OUT")
+	expect_exit 0 cni ADD nB /run/netns/n2 eth0 "$(conf 1.1.0 "$net")"
+	b=$(jq -r '.ips[0].address' <<<"$LAST_OUT")
+	[ "${a#*/}" = "${b#*/}" ] && subnets_overlap "$a" "$b" && [ "$a" != "$b" ] ||
+		fail "network members got $a and $b, not two addresses of one subnet"
+	[ "$(ip -n n1 -o addr show dev eth0 | awk '/inet /{print $4}')" = "$a" ] ||
+		fail "n1's eth0 lacks $a: $(ip -n n1 -o addr show dev eth0)"
+	assert_json "$LAST_OUT" '.interfaces[0].mac != null and .interfaces[1].sandbox == "/run/netns/n2"' \
+		"member result interfaces"
+	expect_internet ip netns exec n1
+	expect_internet ip netns exec n2
+	names=$(cni_names)
+	expect_exit 0 cni DEL nA /run/netns/n1 eth0 "$(conf 1.1.0 "$net")"
+	expect_exit 0 cni DEL nB /run/netns/n2 eth0 "$(conf 1.1.0 "$net")"
+	must ip netns del n1
+	must ip netns del n2
+	[ -z "$(nsg network list --json | jq -r '.[].name')" ] || must nsg network rm cninet
+	# shellcheck disable=SC2086
+	assert_no_residue $names
+	pass "\"network\": two containers on one shared network, both reach inet; nothing left"
+}
+
 add_check_del
+shared_network
 del_netns_gone
 version_040
 version_status
