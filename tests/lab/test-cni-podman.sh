@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 # test-cni-podman.sh: a real client. Podman 4.3 with its CNI backend runs
-# containers from a local root filesystem (busybox) on a network whose
-# conflist has "type": "nsgate" (nsgate-cni installed as "nsgate" in a plugin
-# directory of its own): the container reaches inet, inet reaches its
-# published port, podman rm leaves nothing, nor do 50 containers in a row.
+# containers from a local root filesystem (busybox) on the network of
+# conf/cni-nsgate.conflist ("type": "nsgate"; nsgate-cni installed as
+# "nsgate" in a plugin directory of its own): the container reaches inet,
+# inet reaches its published port, podman rm leaves nothing, nor do 50
+# containers in a row.
 # All podman state is on tmpfs mounts private to this lab.
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
 
@@ -39,15 +40,13 @@ podman_lab() {
 	network_backend = "cni"
 	cni_plugin_dirs = ["$P/plugins"]
 	network_config_dir = "$P/net.d"
-	default_network = "nsgate-lab"
+	default_network = "nsgate"
 	EOF_CONF
 	printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$P/root" "$P/runroot" \
 		>/etc/containers/storage.conf
 	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >/etc/containers/policy.json
-	cat >"$P/net.d/nsgate-lab.conflist" <<-EOF_CONF
-	{"cniVersion": "1.0.0", "name": "nsgate-lab",
-	 "plugins": [{"type": "nsgate", "capabilities": {"portMappings": true}}]}
-	EOF_CONF
+	# The example conflist as shipped (network "nsgate"), checked by a real client.
+	cp "$LAB_DIR/../../conf/cni-nsgate.conflist" "$P/net.d/"
 	export HOME=$P/home XDG_RUNTIME_DIR=$P/home XDG_CONFIG_HOME=$P/home
 }
 pod() { timeout -k 5 60 podman "$@"; }
@@ -71,12 +70,12 @@ start_server_in inet "$SERVER_PORT"
 # The container's traffic leaves masqueraded; a published port answers inet.
 one_container() {
 	local seen name
-	seen=$(pod run --rm --network nsgate-lab --rootfs "$P/rootfs" /bin/nc -w 3 "$INET_ADDR" "$SERVER_PORT" </dev/null 2>"$LAB_TMP/pod.err")
+	seen=$(pod run --rm --network nsgate --rootfs "$P/rootfs" /bin/nc -w 3 "$INET_ADDR" "$SERVER_PORT" </dev/null 2>"$LAB_TMP/pod.err")
 	[ "$seen" = "$UPLINK_ADDR" ] || fail "container: inet saw '$seen', expected $UPLINK_ADDR: $(cat "$LAB_TMP/pod.err")"
 	podman_clean
 	pass "podman run --rm: the container reaches inet masqueraded as $UPLINK_ADDR; nothing left after"
 
-	expect_exit 0 pod run -d --name web --network nsgate-lab -p 8080:80 -p 9000-9002:9000-9002 \
+	expect_exit 0 pod run -d --name web --network nsgate -p 8080:80 -p 9000-9002:9000-9002 \
 		--rootfs "$P/rootfs" /bin/httpd -f -p 80 -h /www
 	name=$(cni_names)
 	[ "$(wc -w <<<"$name")" = 1 ] || fail "nsgate list: expected one cni- gateway, got '$name'"
@@ -94,7 +93,7 @@ many() {
 	local i t0
 	t0=$(date +%s)
 	for i in $(seq 50); do
-		pod run --rm --network nsgate-lab -p 8080:80 --rootfs "$P/rootfs" /bin/true >"$LAB_TMP/pod.out" 2>&1 ||
+		pod run --rm --network nsgate -p 8080:80 --rootfs "$P/rootfs" /bin/true >"$LAB_TMP/pod.out" 2>&1 ||
 			fail "container $i: $(cat "$LAB_TMP/pod.out")"
 	done
 	podman_clean
