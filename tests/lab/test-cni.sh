@@ -73,10 +73,13 @@ add_check_del() {
 	expect_answer tcp "$UPLINK_ADDR" 8080 "ctr1 $INET_ADDR" ip netns exec inet
 	start_tagged_server_in c1 tcp 9001 r9001
 	expect_answer tcp "$UPLINK_ADDR" 9001 "r9001 $INET_ADDR" ip netns exec inet
+	# gc keeps a live attachment as any gateway.
+	expect_exit 0 nsg gc
+	gw_is_up "$name" || fail "nsgate gc removed the live attachment $name"
 	# Podman's one entry per port came in as one range.
 	nsg show "$name" --json | jq -e '[.published[] | "\(.host_port)-\(.host_end):\(.port)-\(.end)"] | sort == ["8080-8080:80-80", "9000-9002:9000-9002"]' >/dev/null ||
 		fail "show $name: published ports are not 8080, 9000-9002: $(nsg show "$name" --json)"
-	pass "ADD: result (interfaces with mac and sandbox, ips, routes) matches the kernel; inet reached masqueraded, 8080 and the collapsed 9000-9002 answer from inet"
+	pass "ADD: result (interfaces with mac and sandbox, ips, routes) matches the kernel; gc keeps it; inet reached masqueraded, 8080 and the collapsed 9000-9002 answer from inet"
 
 	# CHECK against the result just made, then against a broken attachment.
 	prev=$(conf 1.1.0 "$(jq -c --argjson p "$res" '. + {prevResult: $p}' <<<"$PORTS")")
@@ -107,21 +110,32 @@ del_netns_gone() {
 	wait_for netns_gone c2 || fail "netns c2 not gone"
 	expect_exit 0 cni DEL ctr2 /run/netns/c2 eth0 "$(conf 1.0.0)"
 	assert_no_residue "$name"
+	# Or gc removes it first (its namespace is gone), and DEL still succeeds.
+	must ip netns add c2
+	expect_exit 0 cni ADD ctr2 /run/netns/c2 eth0 "$(conf 1.0.0)"
+	must ip netns del c2
+	wait_for netns_gone c2 || fail "netns c2 not gone"
+	expect_exit 0 nsg gc
+	[ -z "$(cni_names)" ] || fail "gc left the attachment of a deleted namespace: $(cni_names)"
+	expect_exit 0 cni DEL ctr2 /run/netns/c2 eth0 "$(conf 1.0.0)"
+	assert_no_residue "$name"
 	expect_exit 0 cni DEL ctr2 "" eth0 "$(conf 1.0.0)"
-	pass "DEL after the namespace is gone, and without CNI_NETNS, succeeds and leaves nothing"
+	pass "DEL after the namespace is gone (or gc removed it), and without CNI_NETNS, succeeds and leaves nothing"
 }
 
 # 0.4.0: ips carry "version".
 version_040() {
 	local name
 	must ip netns add c3
-	expect_exit 0 cni ADD ctr3 /run/netns/c3 eth0 "$(conf 0.4.0)"
+	expect_exit 0 cni ADD ctr3 /run/netns/c3 eth0 "$(conf 0.4.0 '{"subnetPool": "10.99.7.0/24"}')"
 	assert_json "$LAST_OUT" '.cniVersion == "0.4.0" and .ips[0].version == "4"' "0.4.0 result"
+	subnets_overlap "$(jq -r '.ips[0].address' <<<"$LAST_OUT")" 10.99.7.0/24 ||
+		fail "subnetPool 10.99.7.0/24: got $(jq -r '.ips[0].address' <<<"$LAST_OUT")"
 	name=$(cni_names)
 	expect_exit 0 cni DEL ctr3 /run/netns/c3 eth0 "$(conf 0.4.0)"
 	must ip netns del c3
 	assert_no_residue "$name"
-	pass "cniVersion 0.4.0: the result's ips carry version 4"
+	pass "cniVersion 0.4.0: the result's ips carry version 4; the /30 is from subnetPool"
 }
 
 version_status() {
