@@ -247,7 +247,41 @@ shared_network() {
 	pass "\"network\": two containers on one shared network, both reach inet; nothing left"
 }
 
+# Runtimes start containers in parallel: ten ADDs at once all succeed, on
+# distinct subnets, each with its port; ten DELs at once leave nothing.
+parallel() {
+	local i pids=() names subnets
+	for i in $(seq 10); do must ip netns add "p$i"; done
+	for i in $(seq 10); do
+		cni ADD "par$i" "/run/netns/p$i" eth0 "$(conf 1.1.0 "{\"runtimeConfig\": {\"portMappings\":
+			[{\"hostPort\": $((8100 + i)), \"containerPort\": 80}]}}")" >"$LAB_TMP/par$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || fail "parallel ADD $((i + 1)) failed: $(cat "$LAB_TMP/par$((i + 1)).out")"
+	done
+	names=$(cni_names)
+	[ "$(wc -l <<<"$names")" = 10 ] || fail "parallel ADDs: expected 10 gateways, got: $names"
+	subnets=$(cat "$LAB_TMP"/par*.out | jq -r '.ips[0].address' | sort -u | wc -l)
+	[ "$subnets" = 10 ] || fail "parallel ADDs: $subnets distinct addresses, expected 10"
+	start_tagged_server_in p7 tcp 80 par7
+	expect_answer tcp "$UPLINK_ADDR" 8107 "par7 $INET_ADDR" ip netns exec inet
+	pids=()
+	for i in $(seq 10); do
+		cni DEL "par$i" "/run/netns/p$i" eth0 "$(conf 1.1.0)" >"$LAB_TMP/par$i.out" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || fail "parallel DEL $((i + 1)) failed: $(cat "$LAB_TMP/par$((i + 1)).out")"
+	done
+	for i in $(seq 10); do must ip netns del "p$i"; done
+	# shellcheck disable=SC2086
+	assert_no_residue $names
+	pass "ten ADDs at once: ten gateways on distinct subnets, a port answers; ten DELs at once leave nothing"
+}
+
 add_check_del
+parallel
 shared_network
 del_netns_gone
 version_040
