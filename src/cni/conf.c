@@ -259,8 +259,9 @@ static int uint_of(const struct jv *v, const char *what, long max, long *ret,
 	return 0;
 }
 
-/* One runtimeConfig.portMappings entry. */
-static int port_parse(const struct jv *pm, struct portmap *p, struct cni_error *ce)
+/* One runtimeConfig.portMappings entry; an IPv6 hostIP only for a gateway
+ * that may be dual-stack (v6). */
+static int port_parse(const struct jv *pm, bool v6, struct portmap *p, struct cni_error *ce)
 {
 	const struct jv *proto = jv_get(pm, "protocol"), *ip = jv_get(pm, "hostIP");
 	long hp = 0, cp = 0;
@@ -284,12 +285,13 @@ static int port_parse(const struct jv *pm, struct portmap *p, struct cni_error *
 		p->proto = IPPROTO_SCTP;
 	if (ip && ip->type != JV_STRING)
 		return conf_fail(ce, CNI_ERR_CONFIG, "portMappings: hostIP must be a string");
-	/* "" and 0.0.0.0 are every address; an IPv6 one needs a dual-stack
-	 * gateway, which nsgate-cni does not make yet. */
-	if (ip && ip->str[0] && strcmp(ip->str, "0.0.0.0") &&
-	    ip_addr_parse(ip->str, AF_INET, &p->host_addr) < 0)
-		return conf_fail(ce, CNI_ERR_CONFIG, "portMappings: hostIP \"%.64s\" is not an IPv4 "
-				 "address", ip->str);
+	/* "", 0.0.0.0 and :: are every address (both families' for a
+	 * dual-stack gateway); an IPv6 one needs "ipv6" on or auto. */
+	if (!ip || !ip->str[0] || !strcmp(ip->str, "0.0.0.0") || (v6 && !strcmp(ip->str, "::")))
+		return 0;
+	if (ip_addr_parse(ip->str, v6 ? AF_UNSPEC : AF_INET, &p->host_addr) < 0)
+		return conf_fail(ce, CNI_ERR_CONFIG, "portMappings: hostIP \"%.64s\" is not an %s "
+				 "address", ip->str, v6 ? "IP" : "IPv4 (\"ipv6\" is off)");
 	return 0;
 }
 
@@ -307,7 +309,7 @@ static int ports_parse(const struct jv *root, struct cni_conf *c, struct cni_err
 	if (!c->pubs)
 		return -ENOMEM;
 	for (size_t i = 0; i < pms->arr.n; i++)
-		if (port_parse(&pms->arr.v[i], &c->pubs[i], ce) < 0)
+		if (port_parse(&pms->arr.v[i], c->spec.ipv6 != GW_IPV6_OFF, &c->pubs[i], ce) < 0)
 			return -EINVAL;
 	c->n_pubs = cni_ports_collapse(c->pubs, pms->arr.n);
 	if (portmap_check_disjoint(c->pubs, c->n_pubs, &e) < 0)
@@ -336,10 +338,10 @@ static int dns_parse(const struct jv *root, struct cni_conf *c, struct cni_error
 	return 0;
 }
 
-/* nsgate's own keys: subnetPool, uplink, noHost, firewall, network. */
+/* nsgate's own keys: subnetPool, uplink, noHost, firewall, network, ipv6. */
 static int gateway_keys(const struct jv *root, struct gw_spec *s, struct cni_error *ce)
 {
-	const struct jv *pool, *up, *nh, *fw, *net, *masq;
+	const struct jv *pool, *up, *nh, *fw, *net, *masq, *v6;
 	struct nsg_err e = { 0 };
 
 	if (member(root, "subnetPool", JV_STRING, &pool, ce) < 0 ||
@@ -347,8 +349,11 @@ static int gateway_keys(const struct jv *root, struct gw_spec *s, struct cni_err
 	    member(root, "noHost", JV_BOOL, &nh, ce) < 0 ||
 	    member(root, "firewall", JV_STRING, &fw, ce) < 0 ||
 	    member(root, "network", JV_STRING, &net, ce) < 0 ||
-	    member(root, "ipMasq", JV_BOOL, &masq, ce) < 0)
+	    member(root, "ipMasq", JV_BOOL, &masq, ce) < 0 ||
+	    member(root, "ipv6", JV_STRING, &v6, ce) < 0)
 		return -EINVAL;
+	if (v6 && spec_ipv6_parse(v6->str, s, &e) < 0)
+		return conf_fail(ce, CNI_ERR_CONFIG, "\"ipv6\": %s", nsg_err_reason(&e));
 	if (masq && !masq->b)
 		return conf_fail(ce, CNI_ERR_FIELD, "\"ipMasq\": false is not supported (nsgate "
 				 "always masquerades)");
@@ -377,7 +382,7 @@ static int keys_known(const struct jv *root, struct cni_error *ce)
 {
 	static const char *const known[] = {
 		"cniVersion", "name", "type", "args", "capabilities", "runtimeConfig", "prevResult",
-		"dns", "ipMasq", "subnetPool", "uplink", "noHost", "firewall", "network",
+		"dns", "ipMasq", "subnetPool", "uplink", "noHost", "firewall", "network", "ipv6",
 	};
 
 	for (size_t i = 0; i < root->obj.n; i++) {
@@ -427,8 +432,9 @@ static int spec_fill(struct cni_conf *c, const struct cni_env *env, struct cni_e
 	cni_gateway_name(c->network, env->container_id, env->ifname, s->name);
 	spec_host_ifname(s->name, s->host_ifname);
 	snprintf(s->ns_ifname, sizeof(s->ns_ifname), "%s", env->ifname);
-	/* The runtime writes the container's resolv.conf from the result, and
-	 * IPv6 is not offered yet: the gateway is IPv4 only. */
+	/* The runtime writes the container's resolv.conf from the result;
+	 * IPv6 only when the config asks ("ipv6"): a dual-stack result on a
+	 * single-stack cluster would give its pods addresses it refuses. */
 	s->dns_mode = GW_DNS_NONE;
 	s->ipv6 = GW_IPV6_OFF;
 	if (env->netns && *env->netns && spec_netns_parse(env->netns, s, &e) < 0)

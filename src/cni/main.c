@@ -134,18 +134,22 @@ static const struct jv *prev_iface(const struct jv *prev, const char *ifname,
 	return NULL;
 }
 
-/* Whether prevResult's ips hold cidr. */
-static bool prev_has_ip(const struct jv *prev, const char *cidr)
+/* prevResult's ips must hold addr/plen. */
+static int prev_need_ip(const struct jv *prev, const struct ip_addr *addr, unsigned plen,
+			struct cni_error *ce)
 {
 	const struct jv *ips = jv_get(prev, "ips");
+	char cidr[IP_ADDR_STRLEN + 4], buf[IP_ADDR_STRLEN];
 
+	snprintf(cidr, sizeof(cidr), "%s/%u", ip_addr_str(addr, buf), plen);
 	for (size_t i = 0; ips && ips->type == JV_ARRAY && i < ips->arr.n; i++) {
 		const char *a = jv_get_str(&ips->arr.v[i], "address");
 
 		if (a && !strcmp(a, cidr))
-			return true;
+			return 0;
 	}
-	return false;
+	cni_error_set(ce, CNI_ERR_CONFIG, NULL, "prevResult: no address %s", cidr);
+	return -EINVAL;
 }
 
 /* What CHECK compares of prevResult with the kernel, once the gateway is up. */
@@ -153,19 +157,17 @@ static int check_prev(const struct cni_conf *c, const struct gw_view *v, const c
 		      struct cni_error *ce)
 {
 	const struct gw_spec *s = &v->state.spec;
-	struct ip_addr ns = spec_gw_ns_addr(s);
+	struct ip_addr ns = spec_gw_ns_addr(s), ns6 = spec_ns_addr6(&s->subnet6);
 	const struct jv *pi = prev_iface(c->prev, s->ns_ifname, netns);
-	char cidr[IP_ADDR_STRLEN + 4], buf[IP_ADDR_STRLEN], mac[18];
+	char mac[18];
 	struct gw_link_macs m;
 	struct nsg_err e = { 0 };
 	const char *pmac;
 	int r;
 
-	snprintf(cidr, sizeof(cidr), "%s/%u", ip_addr_str(&ns, buf), s->subnet.plen);
-	if (!prev_has_ip(c->prev, cidr)) {
-		cni_error_set(ce, CNI_ERR_CONFIG, NULL, "prevResult: no address %s", cidr);
+	if (prev_need_ip(c->prev, &ns, s->subnet.plen, ce) < 0 ||
+	    (spec_has_ipv6(s) && prev_need_ip(c->prev, &ns6, s->subnet6.plen, ce) < 0))
 		return -EINVAL;
-	}
 	r = gateway_link_macs(s->name, &m, &e);
 	if (r < 0) {
 		cni_error_from(ce, &e, r);

@@ -71,44 +71,72 @@ static json_object *addr_string(const struct ip_addr *a)
 	return json_object_new_string(ip_addr_str(a, buf));
 }
 
+/* One ips entry: addr/plen via gw, on interface index. */
+static json_object *ip_entry(const struct cni_conf *c, const struct ip_addr *addr, unsigned plen,
+			     const struct ip_addr *gw, size_t index)
+{
+	json_object *ip = json_object_new_object();
+	char cidr[IP_ADDR_STRLEN + 4], buf[IP_ADDR_STRLEN];
+
+	if (!strcmp(c->version, "0.4.0"))
+		json_object_object_add(ip, "version", json_object_new_string(
+							   ip_addr_is_v4(addr) ? "4" : "6"));
+	snprintf(cidr, sizeof(cidr), "%s/%u", ip_addr_str(addr, buf), plen);
+	json_object_object_add(ip, "address", json_object_new_string(cidr));
+	json_object_object_add(ip, "gateway", addr_string(gw));
+	json_object_object_add(ip, "interface", json_object_new_int64((int64_t)index));
+	return ip;
+}
+
+static json_object *route_entry(const char *dst, const struct ip_addr *gw)
+{
+	json_object *rt = json_object_new_object();
+
+	json_object_object_add(rt, "dst", json_object_new_string(dst));
+	json_object_object_add(rt, "gw", addr_string(gw));
+	return rt;
+}
+
+static json_object *dns_entry(const struct cni_conf *c)
+{
+	const struct jv *pdns = jv_get(c->prev, "dns");
+	json_object *d, *nss;
+
+	if (!c->n_dns)
+		return pdns && pdns->type == JV_OBJECT ? from_value(pdns) : NULL;
+	d = json_object_new_object();
+	nss = json_object_new_array();
+	for (unsigned i = 0; i < c->n_dns; i++)
+		json_object_array_add(nss, addr_string(&c->dns[i]));
+	json_object_object_add(d, "nameservers", nss);
+	return d;
+}
+
 char *cni_result_json(const struct cni_conf *c, const struct cni_added *a)
 {
 	const struct gw_spec *s = &a->st->spec;
 	json_object *root = json_object_new_object(), *ifs = prev_array(c, "interfaces");
-	json_object *ips = prev_array(c, "ips"), *routes = prev_array(c, "routes"), *ip, *rt;
+	json_object *ips = prev_array(c, "ips"), *routes = prev_array(c, "routes"), *dns;
 	struct ip_addr gw = spec_host_addr(&s->subnet), ns = spec_gw_ns_addr(s);
 	size_t base = json_object_array_length(ifs);
-	char cidr[IP_ADDR_STRLEN + 4], buf[IP_ADDR_STRLEN];
-	const struct jv *pdns = jv_get(c->prev, "dns");
 
 	json_object_object_add(root, "cniVersion", json_object_new_string(c->version));
 	json_object_array_add(ifs, iface(s->host_ifname, a->macs->host, NULL));
 	json_object_array_add(ifs, iface(s->ns_ifname, a->macs->ns, a->sandbox));
 	json_object_object_add(root, "interfaces", ifs);
-	ip = json_object_new_object();
-	if (!strcmp(c->version, "0.4.0"))
-		json_object_object_add(ip, "version", json_object_new_string("4"));
-	snprintf(cidr, sizeof(cidr), "%s/%u", ip_addr_str(&ns, buf), s->subnet.plen);
-	json_object_object_add(ip, "address", json_object_new_string(cidr));
-	json_object_object_add(ip, "gateway", addr_string(&gw));
-	json_object_object_add(ip, "interface", json_object_new_int64((int64_t)base + 1));
-	json_object_array_add(ips, ip);
-	json_object_object_add(root, "ips", ips);
-	rt = json_object_new_object();
-	json_object_object_add(rt, "dst", json_object_new_string("0.0.0.0/0"));
-	json_object_object_add(rt, "gw", addr_string(&gw));
-	json_object_array_add(routes, rt);
-	json_object_object_add(root, "routes", routes);
-	if (c->n_dns) {
-		json_object *d = json_object_new_object(), *nss = json_object_new_array();
+	json_object_array_add(ips, ip_entry(c, &ns, s->subnet.plen, &gw, base + 1));
+	json_object_array_add(routes, route_entry("0.0.0.0/0", &gw));
+	if (spec_has_ipv6(s)) {
+		struct ip_addr gw6 = spec_host_addr6(&s->subnet6), ns6 = spec_ns_addr6(&s->subnet6);
 
-		for (unsigned i = 0; i < c->n_dns; i++)
-			json_object_array_add(nss, addr_string(&c->dns[i]));
-		json_object_object_add(d, "nameservers", nss);
-		json_object_object_add(root, "dns", d);
-	} else if (pdns && pdns->type == JV_OBJECT) {
-		json_object_object_add(root, "dns", from_value(pdns));
+		json_object_array_add(ips, ip_entry(c, &ns6, s->subnet6.plen, &gw6, base + 1));
+		json_object_array_add(routes, route_entry("::/0", &gw6));
 	}
+	json_object_object_add(root, "ips", ips);
+	json_object_object_add(root, "routes", routes);
+	dns = dns_entry(c);
+	if (dns)
+		json_object_object_add(root, "dns", dns);
 	return to_text(root);
 }
 

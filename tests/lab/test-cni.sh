@@ -280,6 +280,38 @@ parallel() {
 	pass "ten ADDs at once: ten gateways on distinct subnets, a port answers; ten DELs at once leave nothing"
 }
 
+# "ipv6": "on" on a dual-stack lab: a second address (the gateway's /64) and
+# an IPv6 default route in the result, NAT66 out, the port published on both
+# families. Last: lab_ipv6 makes the whole lab dual-stack.
+dual_stack() {
+	local res name v6
+	lab_ipv6
+	start_server6_in inet "$SERVER6_PORT"
+	must ip netns add d1
+	expect_exit 0 cni ADD ctr6 /run/netns/d1 eth0 "$(conf 1.1.0 '{"ipv6": "on", "runtimeConfig":
+		{"portMappings": [{"hostPort": 8443, "containerPort": 80, "hostIP": "::"}]}}')"
+	res=$LAST_OUT
+	name=$(cni_names)
+	assert_json "$res" '(.ips | length) == 2 and (.ips | map(.interface) == [1, 1]) and
+		(.ips[1].address | test(":.*/64$")) and (.ips[1].gateway | test(":"))' "dual-stack ips"
+	assert_json "$res" '.routes | map(.dst) == ["0.0.0.0/0", "::/0"]' "dual-stack routes"
+	v6=$(jq -r '.ips[1].address' <<<"$res")
+	ip -n d1 -6 -o addr show dev eth0 | grep -qF "inet6 $v6 " ||
+		fail "d1's eth0 lacks $v6: $(ip -n d1 -6 -o addr show dev eth0)"
+	expect_internet ip netns exec d1
+	expect_internet6 ip netns exec d1
+	start_tagged_server_in d1 tcp 80 d1v4
+	expect_answer tcp "$UPLINK_ADDR" 8443 "d1v4 $INET_ADDR" ip netns exec inet
+	start_tagged_server6_in d1 tcp 80 d1v6
+	expect_answer6 tcp "$UPLINK6_ADDR" 8443 "d1v6 $INET6_ADDR" ip netns exec inet
+	expect_exit 0 cni CHECK ctr6 /run/netns/d1 eth0 "$(conf 1.1.0 "$(jq -cn --argjson p "$res" '{ipv6: "on", prevResult: $p}')")"
+	cni_fails 7 CHECK ctr6 /run/netns/d1 eth0 "$(conf 1.1.0 "$(jq -cn --argjson p "$res" '{ipv6: "on", prevResult: ($p | .ips |= .[:1])}')")"
+	expect_exit 0 cni DEL ctr6 /run/netns/d1 eth0 "$(conf 1.1.0 '{"ipv6": "on"}')"
+	must ip netns del d1
+	assert_no_residue "$name"
+	pass "\"ipv6\": \"on\": dual-stack result (ips, ::/0), inet reached over both families, the port answers on both, CHECK wants both addresses"
+}
+
 add_check_del
 parallel
 shared_network
@@ -289,3 +321,4 @@ version_status
 gc
 bad_input
 cli_prefix
+dual_stack

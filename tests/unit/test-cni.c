@@ -205,6 +205,23 @@ static void test_ports(void **state)
 	conf_bad(PM("{\"hostPort\": 80, \"containerPort\": 80, \"hostIP\": \"::1\"}"), CNI_ERR_CONFIG,
 		 "IPv4");
 	conf_bad(PM("80"), CNI_ERR_CONFIG, "not an object");
+
+	/* IPv6 host addresses with "ipv6" on or auto; "::" is every address. */
+	assert_int_equal(parse("{" HDR ", \"ipv6\": \"on\", \"runtimeConfig\": {\"portMappings\": ["
+			       "{\"hostPort\": 80, \"containerPort\": 80, \"hostIP\": \"2001:db8::1\"},"
+			       "{\"hostPort\": 81, \"containerPort\": 81, \"hostIP\": \"::\"}]}}",
+			       CNI_ADD, &c, &ce), 0);
+	assert_int_equal(c.spec.ipv6, GW_IPV6_ON);
+	assert_int_equal(c.n_pubs, 2);
+	assert_int_equal(c.pubs[0].host_addr.family, AF_UNSPEC);  /* 81 on "::" sorts first */
+	assert_int_equal(c.pubs[1].host_addr.family, AF_INET6);
+	cni_conf_clear(&c);
+	assert_int_equal(parse("{" HDR ", \"ipv6\": \"auto\"}", CNI_ADD, &c, &ce), 0);
+	assert_int_equal(c.spec.ipv6, GW_IPV6_AUTO);
+	cni_conf_clear(&c);
+	conf_bad("{" HDR ", \"ipv6\": \"yes\"}", CNI_ERR_CONFIG, "ipv6");
+	conf_bad(PM("{\"hostPort\": 80, \"containerPort\": 80, \"hostIP\": \"::\"}"), CNI_ERR_CONFIG,
+		 "\"ipv6\" is off");
 }
 
 static void test_collapse(void **state)
