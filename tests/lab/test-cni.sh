@@ -312,7 +312,42 @@ dual_stack() {
 	pass "\"ipv6\": \"on\": dual-stack result (ips, ::/0), inet reached over both families, the port answers on both, CHECK wants both addresses"
 }
 
+# nsgate watch keeps attachments as any gateway: a flushed table comes back
+# (the published port answers again), and an attachment whose namespace died
+# is removed; DEL after that still succeeds.
+watched() {
+	local name wlog=$LAB_TMP/watch.log watch_pid
+	must ip netns add w1
+	expect_exit 0 cni ADD ctrW /run/netns/w1 eth0 "$(conf 1.1.0 '{"runtimeConfig":
+		{"portMappings": [{"hostPort": 8200, "containerPort": 80}]}}')"
+	name=$(cni_names)
+	start_nsgate_bg "$wlog" watch
+	watch_pid=$BG_PID
+	wait_for grep -q listening "$wlog" || fail "watch never listened: $(cat "$wlog")"
+	start_tagged_server_in w1 tcp 80 w1
+	must nft flush table inet nsgate
+	wait_for gw_is_up "$name" || fail "watch did not restore $name: $(cat "$wlog")"
+	expect_answer tcp "$UPLINK_ADDR" 8200 "w1 $INET_ADDR" ip netns exec inet
+	# The server holds the namespace: without it, deleting the name ends it.
+	# shellcheck disable=SC2046
+	kill $(ip netns pids w1)
+	wait_for ns_empty w1 || fail "the server in w1 did not end: $(ip netns pids w1)"
+	must ip netns del w1
+	# The kernel ends a namespace asynchronously (cleanup_net): a bound wait.
+	WAIT_TRIES=1000 wait_for assert_gone_quiet "$name" ||
+		fail "watch did not remove $name after its namespace died: $(cat "$wlog")"
+	kill -TERM "$watch_pid"
+	wait_exit "$watch_pid" 5 || fail "watch did not end on SIGTERM"
+	expect_exit 0 cni DEL ctrW /run/netns/w1 eth0 "$(conf 1.1.0)"
+	assert_no_residue "$name"
+	note "watch: $(tr '\n' ' ' <"$wlog")"
+	pass "watch restores a flushed attachment (its port answers) and removes one whose namespace died; DEL after succeeds"
+}
+ns_empty() { [ -z "$(ip netns pids "$1")" ]; }
+assert_gone_quiet() { [ ! -e "/run/nsgate/$1.state" ] && ! ip -o link show | grep -q ': nsg-'; }
+
 add_check_del
+watched
 parallel
 shared_network
 del_netns_gone
