@@ -145,7 +145,7 @@ if lat.order:
                      f(ms(lat.ratio(c, "kernel-veth-gw", "down_us", "delete_us", op="-")), "{:+.2f}")])
     rows.append(["fork+exec `/bin/true`", spread(lat.vals("true", "exec_us"), 1e-3, "{:.2f}"), "", "", ""])
     if lat.vals("nsgate-version", "exec_us"):
-        rows.append(["`nsgate version` (the binary's own start)", spread(lat.vals("nsgate-version", "exec_us"), 1e-3, "{:.2f}"),
+        rows.append(["`nsgate --version` (the binary's own start)", spread(lat.vals("nsgate-version", "exec_us"), 1e-3, "{:.2f}"),
                      f(ms(lat.ratio("nsgate-version", "true", "exec_us", op="-")), "{:.2f}"), "", ""])
     if lat.vals("conntrack-dump", "exec_us"):
         rows.append(["`conntrack -L` of the empty table (a ctnetlink dump: walks every bucket)", spread(lat.vals("conntrack-dump", "exec_us"), 1e-3, "{:.2f}"),
@@ -170,7 +170,7 @@ if lat.order:
         dn = ms(lat.med(c, "down_us"))
         fl = ms(lat.med(floor_row, "delete_us"))
         if d is not None:
-            # the same, net of the binary's own start (nsgate version), per round
+            # the same, net of the binary's own start (nsgate --version), per round
             rd, rf, rv = lat.v.get((c, "down_us"), {}), lat.v.get((floor_row, "delete_us"), {}), lat.v.get(("nsgate-version", "exec_us"), {})
             xs = [rd[k] - rf[k] - rv[k] for k in rd if k in rf and k in rv]
             dnet = ms(statistics.median(xs)) if xs else None

@@ -255,6 +255,27 @@ struct run_request {
  * own of that name (checked by spec_hostname_check). */
 int run_command(const struct run_request *rq, int *ret_status, struct nsg_err *e);
 
+/* ------------------------------------------------------------ features */
+
+/* What the running kernel and host offer nsgate, for `nsgate version`. A
+ * feature is FEATURE_UNKNOWN when it cannot be asked (nftables needs
+ * CAP_NET_ADMIN). Asked without changing anything: nftables through
+ * batches the kernel checks and never applies; nothing is loaded. */
+enum feature_state { FEATURE_NO = 0, FEATURE_YES = 1, FEATURE_UNKNOWN = -1 };
+
+struct gw_features {
+	char kernel[65];                           /* uname's release */
+	enum feature_state nf_tables;              /* table inet nsgate can exist */
+	enum feature_state nat;                    /* nat chains and masquerade */
+	enum feature_state ipv6_nat;               /* the same for IPv6 (NAT66) */
+	enum feature_state sctp;                   /* conntrack tracks SCTP: sctp SPECs NAT */
+	enum feature_state forward6_per_interface; /* net.ipv6.conf.*.force_forwarding */
+	enum feature_state firewalld;              /* firewalld running on the system bus */
+};
+
+/* Fill ret; never fails: what cannot be asked is FEATURE_UNKNOWN. */
+void gateway_features(struct gw_features *ret);
+
 /* --------------------------------------------------------------- watch */
 
 /* `nsgate watch`: keep gateways whole while the world changes around them. */

@@ -87,12 +87,6 @@ static int cmd_help(int argc, char *argv[])
 	return EXIT_OK;
 }
 
-static int cmd_version(int argc, char *argv[])
-{
-	printf("nsgate %s\n", NSGATE_VERSION);
-	return EXIT_OK;
-}
-
 static const struct command commands[] = {
 	{ "up", cmd_up, USAGE_UP,
 	  "Bring gateway NAME up: a network namespace (/run/netns/NAME, or the one given\n"
@@ -211,7 +205,15 @@ static const struct command commands[] = {
 	  "                    \"gateway\", \"bridge\", \"bridge_present\", \"isolated\",\n"
 	  "                    \"explicit\", \"members\": [{\"name\", \"address\"}...]}...]\n" },
 	{ "help", cmd_help, "nsgate help [COMMAND]", "Describe nsgate or one command.\n" },
-	{ "version", cmd_version, "nsgate version", "Print the version.\n" },
+	{ "version", cmd_version, "nsgate version [--json]",
+	  "Print the version, the commit it was built from, the kernel's release and\n"
+	  "what nsgate found there: +FEATURE present, -FEATURE absent, ?FEATURE not\n"
+	  "known (nftables is asked only with CAP_NET_ADMIN): nf_tables, nat, ipv6_nat,\n"
+	  "sctp, forward6_per_interface (net.ipv6.conf.*.force_forwarding), firewalld\n"
+	  "(running on the system bus). Nothing is changed or loaded to find out.\n"
+	  "'nsgate --version' prints the version and commit only.\n\n"
+	  "  --json            {\"schema\": 1, \"version\", \"commit\", \"kernel\",\n"
+	  "                    \"features\": {NAME: true|false|null}}\n" },
 	{ 0 }
 };
 
@@ -234,7 +236,7 @@ int main(int argc, char *argv[])
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(0, NULL);
 	if (!strcmp(argv[1], "--version"))
-		return cmd_version(0, NULL);
+		return cmd_version_short();
 	c = commands_find(argv[1]);
 	if (!c) {
 		print_error(NULL, "command \"%s\": unknown (see 'nsgate help')", argv[1]);
