@@ -71,6 +71,7 @@ static json_object *net_json(const struct net_view *v)
 	char buf[IP_PREFIX_STRLEN];
 	json_object *o = json_object_new_object(), *members = json_object_new_array();
 
+	json_object_object_add(o, "schema", json_object_new_int(NSG_JSON_SCHEMA));
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	json_object_object_add(o, "subnet", json_object_new_string(ip_prefix_str(&n->subnet, buf)));
 	json_object_object_add(o, "gateway", json_object_new_string(ip_addr_str(&gw, buf)));

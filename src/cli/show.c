@@ -38,9 +38,8 @@ static json_object *published_json(const struct portmap *p, size_t n)
 		json_object_object_add(o, "proto", json_object_new_string(portmap_proto_name(p[i].proto)));
 		json_object_object_add(o, "to", json_object_new_string(ip_addr_str(&p[i].to_addr, a)));
 		/* An unbound port of a dual-stack gateway leads to its IPv6 address too. */
-		if (ip_addr_is_set(&p[i].to_addr6))
-			json_object_object_add(o, "to6", json_object_new_string(
-				ip_addr_str(&p[i].to_addr6, a)));
+		json_object_object_add(o, "to6", ip_addr_is_set(&p[i].to_addr6) ?
+				       json_object_new_string(ip_addr_str(&p[i].to_addr6, a)) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -130,6 +129,20 @@ static void view_json_networks(json_object *o, const struct gw_spec *s)
 	json_object_object_add(o, "networks", nets);
 }
 
+/* Without a state file nothing but the kernel's view is known: every
+ * field the state gives is there, null ("networks" empty), so a script
+ * finds the same keys whatever the status. */
+static void view_json_stateless(json_object *o)
+{
+	static const char *const keys[] = { "subnet", "host_addr", "ns_addr", "ipv6", "ipv6_mode",
+					    "subnet6", "host_addr6", "ns_addr6", "netns",
+					    "netns_created", "uplink", "dns_mode", "no_host" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		json_object_object_add(o, keys[i], NULL);
+	json_object_object_add(o, "networks", json_object_new_array());
+}
+
 static json_object *view_json(const struct gw_view *v)
 {
 	json_object *o = json_object_new_object(), *dns = json_object_new_array();
@@ -137,6 +150,9 @@ static json_object *view_json(const struct gw_view *v)
 	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_gw_ns_addr(s);
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
 
+	/* nsgate.8, JSON OUTPUT: the schema goes up when a field is removed
+	 * or changes meaning; new fields come without it. */
+	json_object_object_add(o, "schema", json_object_new_int(NSG_JSON_SCHEMA));
 	json_object_object_add(o, "name", json_object_new_string(v->name));
 	json_object_object_add(o, "status", json_object_new_string(v->status));
 	json_object_object_add(o, "host_ifname", json_object_new_string(
@@ -153,6 +169,8 @@ static json_object *view_json(const struct gw_view *v)
 			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
 		json_object_object_add(o, "no_host", json_object_new_boolean(s->no_host));
 		view_json_networks(o, s);
+	} else {
+		view_json_stateless(o);
 	}
 	for (unsigned i = 0; i < v->n_dns; i++)
 		json_object_array_add(dns, json_object_new_string(ip_addr_str(&v->dns[i], a)));

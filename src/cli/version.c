@@ -59,7 +59,7 @@ int cmd_version(int argc, char *argv[])
 	if (json) {
 		json_object *o = json_object_new_object(), *feat = json_object_new_object();
 
-		json_object_object_add(o, "schema", json_object_new_int(1));
+		json_object_object_add(o, "schema", json_object_new_int(NSG_JSON_SCHEMA));
 		json_object_object_add(o, "version", json_object_new_string(NSGATE_VERSION));
 		json_object_object_add(o, "commit", json_object_new_string(NSGATE_COMMIT));
 		json_object_object_add(o, "kernel", json_object_new_string(f.kernel));
