@@ -113,30 +113,43 @@ int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 
 /* ------------------------------------------------------------ network.c */
 
+/* A member's networks as its up reads them: each network's file loaded
+ * once by network_member_check (missing: one the join makes, its subnet
+ * chosen), kept as the join saves it, read by the later steps. */
+struct net_up {
+	unsigned n;
+	struct net_state net[GW_NETS_MAX];
+	bool missing[GW_NETS_MAX];
+};
+void net_up_clear(struct net_up *nu);
 /* up of a member (spec->network set): refuse what a member cannot have,
  * and take its subnet and the next free address from its network (none
- * yet when the network is made by the join). Changes nothing. */
-int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e);
+ * yet when the network is made by the join), its networks into nu.
+ * Changes nothing. */
+int network_member_check(struct session *s, struct gw_spec *spec, struct net_up *nu,
+			 struct nsg_err *e);
 /* Make the network if it is missing (*made), and record the member in its
- * file: the address is taken from then on. */
-int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e);
+ * file (and nu): the address is taken from then on. */
+int network_member_join(struct session *s, struct gw_spec *spec, struct net_up *nu, bool *made,
+			struct nsg_err *e);
 /* Undo of the join: the member out of the file and its port element; the
  * network too when it was made implicitly and is empty now. */
 void network_member_undo(struct session *s, const struct gw_spec *spec);
 /* The member's host side as a port of its bridge, up. */
-int network_port_up(struct session *s, const struct gw_spec *spec, struct nsg_err *e);
+int network_port_up(struct session *s, const struct gw_spec *spec, const struct net_up *nu,
+		    struct nsg_err *e);
 /* Its namespace side's fixed MAC (net_mac_of), before it comes up. */
 int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e);
 /* Queue a member's network elements and its port element (and table
  * bridge nsgate's skeleton), in the up's transaction. */
-int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
+int network_queue_member(struct nftx *nft, const struct gw_spec *spec, const struct net_up *nu);
 /* apply: the file's [network NET] sections, each made (explicitly) where
  * missing; all checked first (a conflict: FILE:LINE, nothing made). */
 int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e);
 /* Rewrite the hosts files of spec's networks (their members as now), and
  * link /etc/netns/NAME/hosts to its network's; a member of several
  * networks has its own file instead (rewritten with any of them). */
-int network_hosts_sync(const struct gw_spec *spec, struct nsg_err *e);
+int network_hosts_sync(const struct gw_spec *spec, const struct net_up *nu, struct nsg_err *e);
 /* The veths of a member's further networks (nets_more), labelled alias;
  * deleted again. */
 int network_veths_more(struct session *s, const struct gw_spec *spec, const char *alias,

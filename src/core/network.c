@@ -264,22 +264,14 @@ static int net_hosts_write(const struct net_state *n, struct nsg_err *e)
 	return r;
 }
 
-int network_hosts_sync(const struct gw_spec *spec, struct nsg_err *e)
+int network_hosts_sync(const struct gw_spec *spec, const struct net_up *nu, struct nsg_err *e)
 {
-	struct net_slot sl[GW_NETS_MAX];
-	unsigned n = slots_of(spec, sl);
 	char path[PATH_MAX];
 	int r = 0;
 
-	for (unsigned k = 0; k < n && r == 0; k++) {
-		_cleanup_net_ struct net_state net = { 0 };
-
-		r = state_net_load(sl[k].net, &net);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "state of network \"%s\"", sl[k].net);
-		r = net_hosts_write(&net, e);
-	}
-	if (r < 0 || n != 1)
+	for (unsigned k = 0; k < nu->n && r == 0; k++)
+		r = net_hosts_write(&nu->net[k], e);
+	if (r < 0 || nu->n != 1)
 		return r;
 	state_net_hosts_path(spec->network, path);
 	return dns_hosts_link(spec->name, path, e);
@@ -405,24 +397,34 @@ int network_sync(struct session *s, struct nsg_err *e)
  * by the join on a subnet chosen here when missing, avoiding the subnets
  * also[] this up chose before). */
 static int member_check_one(struct session *s, const struct net_slot *sl,
-			    const struct ip_prefix *also, size_t n_also, struct nsg_err *e)
+			    const struct ip_prefix *also, size_t n_also, struct net_state *n,
+			    bool *missing, struct nsg_err *e)
 {
-	_cleanup_net_ struct net_state n = { 0 };
-	int r = state_net_load(sl->net, &n);
+	int r = state_net_load(sl->net, n);
 
+	*missing = r == -ENOENT;
 	if (r == -ENOENT) {
-		snprintf(n.name, sizeof(n.name), "%s", sl->net);
-		r = net_subnet_choose(s, &n, also, n_also, e);
+		*n = (struct net_state){ 0 };
+		snprintf(n->name, sizeof(n->name), "%s", sl->net);
+		r = net_subnet_choose(s, n, also, n_also, e);
 		if (r < 0)
 			return r;
 	} else if (r < 0)
 		return nsg_fail(e, r, NULL, "state of network \"%s\"", sl->net);
-	*sl->subnet = n.subnet;
-	r = net_addr_pick(&n.subnet, n.members, n.n_members, sl->addr);
+	*sl->subnet = n->subnet;
+	r = net_addr_pick(&n->subnet, n->members, n->n_members, sl->addr);
 	return r < 0 ? nsg_fail(e, r, "no free address left", "network \"%s\"", sl->net) : 0;
 }
 
-int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e)
+void net_up_clear(struct net_up *nu)
+{
+	for (unsigned k = 0; k < nu->n; k++)
+		net_state_clear(&nu->net[k]);
+	nu->n = 0;
+}
+
+int network_member_check(struct session *s, struct gw_spec *spec, struct net_up *nu,
+			 struct nsg_err *e)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	struct ip_prefix chosen[GW_NETS_MAX];
@@ -446,7 +448,8 @@ int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err
 	memset(&spec->subnet6, 0, sizeof(spec->subnet6));
 	n = slots_of(spec, sl);
 	for (unsigned k = 0; k < n && r == 0; k++) {
-		r = member_check_one(s, &sl[k], chosen, k, e);
+		r = member_check_one(s, &sl[k], chosen, k, &nu->net[k], &nu->missing[k], e);
+		nu->n = k + 1;
 		chosen[k] = *sl[k].subnet;
 	}
 	return r;
@@ -454,22 +457,18 @@ int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err
 
 /* Record the member in one network's file (the network made if missing). */
 static int member_join_one(struct session *s, const struct gw_spec *spec, const struct net_slot *sl,
-			   bool multi, bool *made, struct nsg_err *e)
+			   struct net_state *n, bool missing, bool multi, bool *made,
+			   struct nsg_err *e)
 {
-	_cleanup_net_ struct net_state n = { 0 };
 	struct net_member m = { 0 };
-	int r = state_net_load(sl->net, &n);
+	int r;
 
-	if (r == -ENOENT) {
-		n = (struct net_state){ 0 };
-		snprintf(n.name, sizeof(n.name), "%s", sl->net);
-		n.subnet = *sl->subnet;   /* network_member_check chose it */
-		r = net_make(s, &n, e);
+	/* network_member_check loaded n, or chose the subnet of a missing one. */
+	if (missing) {
+		r = net_make(s, n, e);
 		if (r < 0)
 			return r;
 		*made = true;
-	} else if (r < 0) {
-		return nsg_fail(e, r, NULL, "state of network \"%s\"", sl->net);
 	}
 	snprintf(m.name, sizeof(m.name), "%s", spec->name);
 	m.addr = *sl->addr;
@@ -478,22 +477,26 @@ static int member_join_one(struct session *s, const struct gw_spec *spec, const 
 	if (multi)
 		snprintf(m.port, sizeof(m.port), "%s", sl->port);
 	/* A line a crash left for this name is replaced, not doubled. */
-	net_member_remove(&n, spec->name);
-	r = net_member_add(&n, &m);
+	net_member_remove(n, spec->name);
+	r = net_member_add(n, &m);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "network \"%s\"", sl->net);
-	return state_net_save(&n, e);
+	return state_net_save(n, e);
 }
 
-int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e)
+int network_member_join(struct session *s, struct gw_spec *spec, struct net_up *nu, bool *made,
+			struct nsg_err *e)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	unsigned n = slots_of(spec, sl);
 	int r = 0;
 
 	*made = false;
-	for (unsigned k = 0; k < n && r == 0; k++)
-		r = member_join_one(s, spec, &sl[k], n > 1, made, e);
+	for (unsigned k = 0; k < n && k < nu->n && r == 0; k++) {
+		r = member_join_one(s, spec, &sl[k], &nu->net[k], nu->missing[k], n > 1, made, e);
+		if (r == 0)
+			nu->missing[k] = false;
+	}
 	return r;
 }
 
@@ -527,25 +530,23 @@ void network_veths_more_undo(struct session *s, const struct gw_spec *spec)
 		link_delete(s->host, spec->nets_more[k].port, NULL);
 }
 
-int network_port_up(struct session *s, const struct gw_spec *spec, struct nsg_err *e)
+int network_port_up(struct session *s, const struct gw_spec *spec, const struct net_up *nu,
+		    struct nsg_err *e)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	unsigned n = slots_of(spec, sl);
 	int r = 0;
 
-	for (unsigned k = 0; k < n && r == 0; k++) {
-		_cleanup_net_ struct net_state net = { 0 };
+	for (unsigned k = 0; k < n && k < nu->n && r == 0; k++) {
+		const struct net_state *net = &nu->net[k];
 		char key[80];
 
-		r = state_net_load(sl[k].net, &net);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "state of network \"%s\"", sl[k].net);
 		/* A port is a wire of the bridge: no address, no IPv6 of its own. */
 		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", sl[k].port);
 		r = sysctl_write(key, "1");
 		if (r < 0 && r != -ENOENT)
 			return nsg_fail(e, r, NULL, "sysctl %s", key);
-		r = bridge_port_attach(s->host, sl[k].port, net.bridge, net.isolated, e);
+		r = bridge_port_attach(s->host, sl[k].port, net->bridge, net->isolated, e);
 		if (r == 0)
 			r = link_set_up(s->host, sl[k].port, e);
 	}
@@ -597,24 +598,21 @@ int network_queue_more_inet(struct nftx *nft, const struct gw_spec *spec)
 	return r;
 }
 
-int network_queue_member(struct nftx *nft, const struct gw_spec *spec)
+int network_queue_member(struct nftx *nft, const struct gw_spec *spec, const struct net_up *nu)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	unsigned n = slots_of(spec, sl);
 	int r = 0;
 
-	for (unsigned k = 0; k < n && r == 0; k++) {
-		_cleanup_net_ struct net_state net = { 0 };
+	for (unsigned k = 0; k < n && k < nu->n && r == 0; k++) {
+		const struct net_state *net = &nu->net[k];
 		uint8_t mac[6];
 
-		r = state_net_load(sl[k].net, &net);
-		if (r < 0)
-			return r;
 		/* Idempotent: the skeleton refills its chains, an element that is
 		 * there is added again as a no-op. A member's up thus also repairs both. */
 		r = ruleset_queue_bridge_skeleton(nft);
 		if (r == 0)
-			r = ruleset_queue_network(nft, net.name, net.bridge, net.isolated, false);
+			r = ruleset_queue_network(nft, net->name, net->bridge, net->isolated, false);
 		net_mac_of(sl[k].addr, mac);
 		if (r == 0)
 			r = ruleset_queue_port_src(nft, spec->name, sl[k].port, mac, sl[k].addr, false);

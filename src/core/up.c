@@ -28,6 +28,7 @@ struct up_ctx {
 	bool fw_opened;         /* step_firewall changed one */
 	pid_t run_pid;
 	bool net_joined;        /* a network member: recorded in its network */
+	struct net_up nets;     /* its networks, loaded once (network_member_check) */
 	struct nsg_err *e;
 };
 
@@ -86,7 +87,7 @@ static int step_network(struct up_ctx *c)
 
 	if (!c->st.spec.network[0])
 		return 0;
-	r = network_member_join(c->s, &c->st.spec, &made, c->e);
+	r = network_member_join(c->s, &c->st.spec, &c->nets, &made, c->e);
 	/* Even when it failed: the networks before the failing one have it
 	 * (the undo changes nothing of a network without it). */
 	c->net_joined = true;
@@ -203,7 +204,7 @@ static int step_host_link(struct up_ctx *c)
 	int r;
 
 	if (s->network[0])
-		return network_port_up(c->s, s, c->e);
+		return network_port_up(c->s, s, &c->nets, c->e);
 	r = link_addr_add(c->host, s->host_ifname, &host, s->subnet.plen, c->e);
 	if (r < 0)
 		return r;
@@ -311,7 +312,7 @@ static int step_nft(struct up_ctx *c)
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0 && c->st.spec.network[0])
-		r = network_queue_member(c->nft, &c->st.spec);
+		r = network_queue_member(c->nft, &c->st.spec, &c->nets);
 	if (r == 0) {
 		struct gw_target to = gw_target_of(&c->st.spec);
 
@@ -363,7 +364,7 @@ static int step_dns(struct up_ctx *c)
 	/* The members' names: the network's hosts lists this one now, and
 	 * its /etc/netns/NAME/hosts links there. */
 	if (c->st.spec.network[0]) {
-		r = network_hosts_sync(&c->st.spec, c->e);
+		r = network_hosts_sync(&c->st.spec, &c->nets, c->e);
 		if (r < 0)
 			return r;
 	}
@@ -627,7 +628,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	if (spec_is_lan(s))
 		return 0;
 	if (s->network[0])
-		r = network_member_check(c->s, s, c->e);
+		r = network_member_check(c->s, s, &c->nets, c->e);
 	else
 		r = subnet_choose(c->host, c->ns, s, c->e);
 	if (r == 0 && !s->network[0])
@@ -674,6 +675,7 @@ static void up_ctx_free(struct up_ctx *c)
 	if (c->netns_fd >= 0)
 		close(c->netns_fd);
 	link_sock_close(c->ns);
+	net_up_clear(&c->nets);
 }
 
 int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts *o,
