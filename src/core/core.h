@@ -85,13 +85,15 @@ static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
 {
 	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname,
 				    .uplink = s->uplink, .ns_addr = spec_gw_ns_addr(s),
-				    .ns_addr6 = spec_ns_addr6(&s->subnet6), .no_host = s->no_host,
+				    .ns_addr6 = spec_gw_ns_addr6(s), .no_host = s->no_host,
+				    .ns_ll6 = s->network[0] && spec_has_ipv6(s)
+					      ? net_ll6_of(&s->subnet, &s->net_addr) : (struct ip_addr){ 0 },
 				    .bridge = s->network[0] ? s->net_bridge : NULL };
 }
 /* Where its published ports lead: its namespace's addresses. */
 static inline struct gw_target gw_target_of(const struct gw_spec *s)
 {
-	return (struct gw_target){ .v4 = spec_gw_ns_addr(s), .v6 = spec_ns_addr6(&s->subnet6) };
+	return (struct gw_target){ .v4 = spec_gw_ns_addr(s), .v6 = spec_gw_ns_addr6(s) };
 }
 /* Fill gw's DNS servers (only with no_host) from a resolv.conf's text, or,
  * with text NULL, from the gateway's /etc/netns/NAME/resolv.conf: the
@@ -110,6 +112,22 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
  * subnet_choose. */
 int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 		   struct nsg_err *e);
+
+/* A network's IPv6: --ipv6 (the gateways' rule), --subnet6 (given, or
+ * NULL), its IPv4 subnet (whose /24's index picks the /64, beside the
+ * gateways' ones) and the other networks' /64s (avoid). */
+struct net6_want {
+	enum gw_ipv6 ipv6;
+	const struct ip_prefix *given;
+	const struct ip_prefix *subnet4;
+	const struct ip_prefix *avoid;
+	size_t n_avoid;
+};
+/* Decide whether the network is dual-stack and check or pick its /64 from
+ * the host's ULA /48 (never one a gateway or another network has); *ret
+ * AF_UNSPEC for an IPv4-only network. */
+int subnet6_network(struct nl_sock *host, const struct net6_want *w, struct ip_prefix *ret,
+		    struct nsg_err *e);
 
 /* ------------------------------------------------------------ network.c */
 
@@ -159,6 +177,11 @@ void network_veths_more_undo(struct session *s, const struct gw_spec *spec);
  * or a restore's transaction; they go with the gateway's (its comment). */
 int network_queue_more_inet(struct nftx *nft, const struct gw_spec *spec);
 /* Their namespace sides: fixed MAC, address (its subnet's route), up. */
+/* A member's IPv6 on ifname in a dual-stack network: its address and its
+ * link-local (net_addr6_of, net_ll6_of), no DAD, none of the kernel's
+ * making (before the link comes up). */
+int network_ns_addrs6(struct nl_sock *ns, const char *ifname, const struct ip_prefix *subnet,
+		      const struct ip_prefix *subnet6, const struct ip_addr *addr, struct nsg_err *e);
 int network_ns_links_more(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e);
 /* Queue every network's elements and members' port elements (restore). */
 int network_restore_queue(struct nftx *nft);

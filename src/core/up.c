@@ -114,7 +114,7 @@ static void undo_forwarding(struct up_ctx *c)
 /* IPv6's, for a dual-stack gateway (forward6.c). */
 static int step_forwarding6(struct up_ctx *c)
 {
-	if (!spec_has_ipv6(&c->st.spec))
+	if (!spec_wants_ipv6(&c->st.spec))
 		return 0;
 	return forward6_on(c->s, c->st.spec.uplink, &c->fwd6, c->e);
 }
@@ -231,7 +231,13 @@ static int ns_link6_addrs(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
 	struct ip_addr ns = spec_ns_addr6(&s->subnet6), ll;
-	int r = link_set_ipv6_manual(c->ns, s->ns_ifname, c->e);
+	int r;
+
+	/* A member's: its own address in its network's /64 and link-local. */
+	if (s->network[0])
+		return network_ns_addrs6(c->ns, s->ns_ifname, &s->subnet, &s->subnet6, &s->net_addr,
+					 c->e);
+	r = link_set_ipv6_manual(c->ns, s->ns_ifname, c->e);
 
 	ip_addr_parse(GW_LL_NS, AF_INET6, &ll);
 	if (r == 0)
