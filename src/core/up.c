@@ -578,13 +578,14 @@ static int up_check_attached6(struct up_ctx *c)
 		return nsg_fail(c->e, r, NULL, "IPv6 routes of netns \"%s\"", s->netns_arg);
 	if (r == 0)
 		return 0;
-	if (s->ipv6 == GW_IPV6_AUTO && !s->subnet6_given) {
+	/* A member's IPv6 is its network's: no IPv4-only member on a dual-stack one. */
+	if (s->ipv6 == GW_IPV6_AUTO && !s->subnet6_given && !s->network[0]) {
 		memset(&s->subnet6, 0, sizeof(s->subnet6));
 		return 0;
 	}
 	r = nsg_fail(c->e, -EEXIST, NULL, "netns \"%s\"", s->netns_arg);
-	nsg_why(c->e, "has an IPv6 default route already (dev %s): delete it first, or --ipv6 off",
-		dflt[0]);
+	nsg_why(c->e, "has an IPv6 default route already (dev %s): delete it first%s", dflt[0],
+		s->network[0] ? "" : ", or --ipv6 off");
 	return r;
 }
 
