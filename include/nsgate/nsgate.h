@@ -161,8 +161,15 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
  * members reach the gateway and not each other. It stays without members
  * until network_rm. A network `up --network` made is marked explicit.
  * *unchanged: it was there already as asked. */
-int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,
-		   bool *unchanged, struct nsg_err *e);
+/* What network create asks: subnet, subnet6 NULL for any; ipv6 as up's
+ * --ipv6 (auto: dual-stack when the host has an IPv6 default route). */
+struct net_opts {
+	const struct ip_prefix *subnet;
+	const struct ip_prefix *subnet6;
+	enum gw_ipv6 ipv6;
+	bool isolated;
+};
+int network_create(const char *name, const struct net_opts *o, bool *unchanged, struct nsg_err *e);
 /* Remove a network without members (CONFLICT while it has some). */
 int network_rm(const char *name, struct nsg_err *e);
 struct net_view {

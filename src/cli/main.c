@@ -31,8 +31,8 @@
 #define USAGE_SHOW "nsgate show NAME [--json]"
 #define USAGE_EXEC "nsgate exec NAME -- CMD [ARG]..."
 #define USAGE_DOCTOR "nsgate doctor [NAME] [--json]"
-#define USAGE_NETWORK "nsgate network create NET [--subnet CIDR] [--isolated] | rm NET |\n" \
-		      "                 list [--json]"
+#define USAGE_NETWORK "nsgate network create NET [--subnet CIDR] [--isolated] [--ipv6 auto|on|off]\n" \
+		      "                 [--subnet6 PREFIX] | rm NET | list [--json]"
 
 struct command {
 	const char *name;
@@ -200,10 +200,14 @@ static const struct command commands[] = {
 	  "  create NET        make a network (it stays without members until rm)\n"
 	  "    --subnet CIDR   its IPv4 prefix, 16..29 (default: a free /24 of 10.201.0.0/16)\n"
 	  "    --isolated      members reach the internet and published ports, not each other\n"
+	  "    --ipv6 auto|on|off  dual-stack as a gateway is (auto: when the host has an\n"
+	  "                    IPv6 default route): a ULA /64, members ::I for their .I\n"
+	  "    --subnet6 PREFIX  its IPv6 /64 (implies --ipv6 on)\n"
 	  "  rm NET            remove a network without members\n"
 	  "  list [--json]     one line per network; --json: [{\"name\", \"subnet\",\n"
-	  "                    \"gateway\", \"bridge\", \"bridge_present\", \"isolated\",\n"
-	  "                    \"explicit\", \"members\": [{\"name\", \"address\"}...]}...]\n" },
+	  "                    \"gateway\", \"subnet6\", \"bridge\", \"bridge_present\",\n"
+	  "                    \"isolated\", \"explicit\", \"members\": [{\"name\", \"address\",\n"
+	  "                    \"address6\"}...]}...]\n" },
 	{ "help", cmd_help, "nsgate help [COMMAND]", "Describe nsgate or one command.\n" },
 	{ "version", cmd_version, "nsgate version [--json]",
 	  "Print the version, the commit it was built from, the kernel's release and\n"

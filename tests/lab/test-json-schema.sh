@@ -15,10 +15,11 @@ networks link nftables published published_ports lan firewall"
 LINK_KEYS="ifname ifindex up mtu addresses"
 NFT_KEYS="interface masquerade source source6 no_host elements"
 PUB_KEYS="host_addr host_port host_end port end proto to to6"
-NETENTRY_KEYS="name address bridge ifname port"
+NETENTRY_KEYS="name address address6 bridge ifname port"
 LAN_KEYS="iface address gateway"
 FW_KEYS="mode blocked opened"
-NET_KEYS="schema name subnet gateway bridge bridge_present isolated explicit members"
+NET_KEYS="schema name subnet gateway subnet6 bridge bridge_present isolated explicit members"
+MEMBER_KEYS="name address address6"
 DOCTOR_KEYS="schema healthy findings"
 FINDING_KEYS="gateway check problem what fix"
 VERSION_KEYS="schema version commit kernel features"
@@ -39,7 +40,7 @@ documented() {
 	section=$(sed -n '/^\.SH JSON OUTPUT/,/^\.SH /p' "$MAN")
 	[ -n "$section" ] || fail "nsgate.8 has no JSON OUTPUT section"
 	for k in $GW_KEYS $LINK_KEYS $NFT_KEYS $PUB_KEYS $NETENTRY_KEYS $LAN_KEYS $FW_KEYS $NET_KEYS \
-		$DOCTOR_KEYS $FINDING_KEYS $VERSION_KEYS; do
+		$MEMBER_KEYS $DOCTOR_KEYS $FINDING_KEYS $VERSION_KEYS; do
 		grep -Eq "(\\\\fB${k}\\\\fR|^\\.BR? (.*\" )?${k}( |\$))" <<<"$section" ||
 			fail "nsgate.8 JSON OUTPUT does not document '$k'"
 	done
@@ -88,7 +89,7 @@ gateways() {
 
 	expect_exit 0 nsg network list --json
 	keys_are "network list" "$(jq -c '.[0]' <<<"$LAST_OUT")" "$NET_KEYS"
-	keys_are "network list members[0]" "$(jq -c '.[0].members[0]' <<<"$LAST_OUT")" "name address"
+	keys_are "network list members[0]" "$(jq -c '.[0].members[0]' <<<"$LAST_OUT")" "$MEMBER_KEYS"
 	expect_exit 0 nsg version --json
 	keys_are "version --json" "$LAST_OUT" "$VERSION_KEYS"
 	# Healthy or not (the lab's nameserver may not answer): the document.
