@@ -38,3 +38,29 @@ bench_lab() {
 	bench_prepare "$@"
 	exec timeout -k 5 "${BENCH_TIMEOUT:-900}" bash "$TOP/tests/lab/lab.sh" "$BENCH_DIR/$name-steps.sh"
 }
+
+# bench_report NAME [BUILD_DIR] [OUT]: a benchmark with its own report, run
+# on its own (bench/NAME.sh): bench/NAME-steps.sh in a fresh lab, its raw
+# rows in RESULTS (a new /tmp/nsgate-bench/NAME.XXXXXX unless given: two runs
+# at once would append to each other's), then the report of
+# bench/NAME-report.py under a header saying what ran where, on stdout and
+# in OUT when given. BENCH_TIMEOUT default 1800 s.
+bench_report() {
+	local name=$1 out=${3:-} load0 t0
+	mkdir -p /tmp/nsgate-bench
+	RESULTS=${RESULTS:-$(mktemp -d "/tmp/nsgate-bench/$name.XXXXXX")}
+	export RESULTS
+	echo "bench/$name.sh: raw rows in $RESULTS" >&2
+	bench_prepare "${2:-}"
+	# The rows of an earlier run would be counted again (the steps append).
+	rm -f "$RESULTS/$name"*.tsv "$RESULTS/$name"-*.txt
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	t0=$(date -u '+%F %T')
+	timeout -k 5 "${BENCH_TIMEOUT:-1800}" bash "$TOP/tests/lab/lab.sh" "$BENCH_DIR/$name-steps.sh" >&2
+	{
+		echo "# bench/$name.sh, started $t0 UTC, $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')," \
+			"$("$NSGATE" --version)"
+		echo "# $(nproc) CPUs, kernel $(uname -r); load average at start $load0, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+		python3 "$BENCH_DIR/$name-report.py" "$RESULTS"
+	} | if [ -n "$out" ]; then tee "$out"; else cat; fi
+}

@@ -17,22 +17,4 @@
 #   RESULTS (default a new /tmp/nsgate-bench/ipv6.XXXXXX) BENCH_TIMEOUT=1800
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-# A directory of its own per run unless given: two runs at once (other
-# worktrees) would otherwise append to each other's rows.
-mkdir -p /tmp/nsgate-bench
-RESULTS=${RESULTS:-$(mktemp -d /tmp/nsgate-bench/ipv6.XXXXXX)}
-export RESULTS
-echo "bench/ipv6.sh: raw rows in $RESULTS" >&2
-bench_prepare "${1:-}"
-out=${2:-}
-# The rows of an earlier run would be counted again (rec appends).
-rm -f "$RESULTS"/ipv6-*.tsv "$RESULTS"/ipv6-*.txt
-load0=$(cut -d' ' -f1-3 /proc/loadavg)
-t0=$(date -u '+%F %T')
-timeout -k 5 "${BENCH_TIMEOUT:-1800}" bash "$TOP/tests/lab/lab.sh" "$BENCH_DIR/ipv6-steps.sh" >&2
-{
-	echo "# bench/ipv6.sh, started $t0 UTC, $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')," \
-		"$("$NSGATE" version | head -1)"
-	echo "# $(nproc) CPUs, kernel $(uname -r); load average at start $load0, at end $(cut -d' ' -f1-3 /proc/loadavg)"
-	python3 "$BENCH_DIR/ipv6-report.py" "$RESULTS"
-} | if [ -n "$out" ]; then tee "$out"; else cat; fi
+bench_report ipv6 "${1:-}" "${2:-}"

@@ -3,7 +3,7 @@
 # Sourced by lab.sh inside the lab (see bench/latency.sh).
 #
 # nsgate up / down of one gateway with one published port, against the floors
-# measured in the same rounds: fork+exec of /bin/true; `nsgate version` (the
+# measured in the same rounds: fork+exec of /bin/true; `nsgate --version` (the
 # binary's own start: exec, dynamic linking of its libraries, exit); and the
 # kernel's own veth create and delete, in-process (bench/tools/veth-floor.c):
 #   kernel-veth     a veth pair in one namespace, down (one RTM_NEWLINK / RTM_DELLINK)
@@ -53,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
 			timed t conntrack -L; rec latency conntrack-dump exec_us "$round" "$t"
 			timed t conntrack -C; rec latency conntrack-count exec_us "$round" "$t" ;;
 		true) timed t /bin/true; rec latency true exec_us "$round" "$t" ;;
-		start) timed t "$NSGATE" version; rec latency nsgate-version exec_us "$round" "$t" ;;
+		start) timed t "$NSGATE" --version; rec latency nsgate-version exec_us "$round" "$t" ;;
 		veth) floor kernel-veth "$round" ;;
 		veth-gw) floor kernel-veth-gw "$round" /run/netns/floor up ;;
 		cold) cycle cold c 8080 "$round" ;;

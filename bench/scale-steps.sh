@@ -10,7 +10,13 @@
 #   B. up s1..sN again; down them one by one (each timed).
 #   C. up s1..sN again; delete their namespaces behind nsgate's back
 #      (ip netns del, one batch); time `gc` (and its peak RSS).
-# After A, B and C: no nsg- link, no table inet nsgate may be left.
+# After A, B and C: no nsg- link, no table inet nsgate may be left (once the
+# kernel has destroyed the namespaces, which it may do after down returns).
+# After A's ups, also: the kernel memory the N gateways take (MemTotal -
+# MemAvailable, before and after), and the per-connection cost through s1's
+# published port against a direct connection to the lab host, CONN_ROUNDS
+# rounds of CONN_N connections each, alternated (the VM's drift cancels in
+# the ratio): flat per-packet cost means the same ratio at every N.
 # For the largest N the per-gateway times go to scale_curve.tsv (for the plot).
 . "$BENCH_DIR/common-steps.sh"
 need_tools ip nft /usr/bin/time
@@ -23,14 +29,49 @@ fi
 start_inet_echo
 MAXN=0
 for n in $SIZES; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
-[ "$MAXN" -le 1000 ] || fail "SIZES: at most 1000 (host ports 20001..)"
+# Host ports 20001..30000; the pool 10.200.0.0/16 holds 16,384 /30s.
+[ "$MAXN" -le 10000 ] || fail "SIZES: at most 10000 (host ports 20001..30000)"
+CONN_ROUNDS=${CONN_ROUNDS:-5}
+CONN_N=${CONN_N:-300}
+DIRECT_PORT=19999
+timeout 7200 "$BIN/connlat" -l $DIRECT_PORT -T 7200 >/dev/null 2>&1 &
+host_listening() { ss -Hltn "sport = :$1" | grep -q .; }
+wait_for host_listening $DIRECT_PORT || fail "connlat server on the lab host did not start"
 
 # stat10 FILE FROM: mean and median of lines FROM..FROM+9 of a file of µs
 stat10() { sed -n "$2,$(($2 + 9))p" "$1" | sort -n | awk '{v[NR] = $1; s += $1} END {printf "%.0f %.0f", s / NR, (v[5] + v[6]) / 2}'; }
-residue() {
+residue_now() {
 	ip -o link show | grep -q ': nsg-' && return 1
 	nft list table inet nsgate >/dev/null 2>&1 && return 1
 	return 0
+}
+# residue [N]: nothing left, polled for up to 2 + N/100 s while the kernel
+# destroys namespaces in the background.
+residue() {
+	local i
+	for ((i = 0; i < (2 + ${1:-0} / 100) * 20; i++)); do
+		residue_now && return 0
+		sleep 0.05
+	done
+	return 1
+}
+mem_used_kib() { awk '/^MemTotal:/ {t = $2} /^MemAvailable:/ {a = $2} END {print t - a}' /proc/meminfo; }
+p50_of() { sed -n 's/.* p50_us=\([0-9]*\).*/\1/p'; }
+# conn_cost N: CONN_ROUNDS alternated rounds through s1's port and direct.
+conn_cost() {
+	local r nat dir
+	ip netns exec s1 timeout 600 "$BIN/connlat" -l 80 -T 600 >/dev/null 2>&1 &
+	wait_for listening s1 80 || fail "connlat server in s1"
+	ip netns exec inet "$BIN/connlat" -n 100 "$UPLINK_ADDR" 20001 >/dev/null || fail "warm-up through s1's port"
+	for ((r = 1; r <= CONN_ROUNDS; r++)); do
+		nat=$(ip netns exec inet "$BIN/connlat" -n "$CONN_N" "$UPLINK_ADDR" 20001 | p50_of)
+		dir=$(ip netns exec inet "$BIN/connlat" -n "$CONN_N" "$UPLINK_ADDR" $DIRECT_PORT | p50_of)
+		[ -n "$nat" ] && [ -n "$dir" ] || fail "connlat round $r at N=$1"
+		rec scale "nsgate/$1" conn_nat_p50_us "$r" "$nat"
+		rec scale "nsgate/$1" conn_direct_p50_us "$r" "$dir"
+	done
+	pkill -f "connlat -l 80 -T 600" 2>/dev/null
+	echo "  scale N=$1: connection p50 through s1's port $nat µs, direct $dir µs (last round)" >&2
 }
 ups() { # ups N FILE: up s1..sN, one µs value a line into FILE
 	local i u
@@ -56,7 +97,10 @@ W=$LAB_TMP/scale
 mkdir -p "$W"
 for n in $SIZES; do
 	# A
+	m0=$(mem_used_kib)
 	ups "$n" "$W/upA-$n"
+	m1=$(mem_used_kib)
+	rec scale "nsgate/$n" mem_per_gw_kib 1 $(((m1 - m0) / n))
 	summary "$n" up "$W/upA-$n"
 	chk=ok
 	for i in 1 "$n"; do
@@ -64,13 +108,14 @@ for n in $SIZES; do
 			chk="FAIL-s$i"
 	done
 	rec scale "nsgate/$n" check 1 "$chk"
+	conn_cost "$n"
 	timed t "$NSGATE" gc || fail "gc with $n healthy gateways"
 	rec scale "nsgate/$n" gc_healthy_us 1 "$t"
 	timed t "$NSGATE" list || fail "list"
 	rec scale "nsgate/$n" list_us 1 "$t"
 	timed t "$NSGATE" down --all || fail "down --all ($n)"
 	rec scale "nsgate/$n" down_all_us 1 "$t"
-	residue && rec scale "nsgate/$n" residue_after_down_all 1 none || rec scale "nsgate/$n" residue_after_down_all 1 LEFT
+	residue "$n" && rec scale "nsgate/$n" residue_after_down_all 1 none || rec scale "nsgate/$n" residue_after_down_all 1 LEFT
 	settle "$n"
 	# B
 	ups "$n" "$W/upB-$n"
@@ -81,7 +126,7 @@ for n in $SIZES; do
 		echo "$t" >>"$W/down-$n"
 	done
 	summary "$n" down "$W/down-$n"
-	residue && rec scale "nsgate/$n" residue_after_down 1 none || rec scale "nsgate/$n" residue_after_down 1 LEFT
+	residue "$n" && rec scale "nsgate/$n" residue_after_down 1 none || rec scale "nsgate/$n" residue_after_down 1 LEFT
 	settle "$n"
 	# C
 	ups "$n" "$W/upC-$n"
@@ -91,7 +136,7 @@ for n in $SIZES; do
 	/usr/bin/time -f %M -o "$W/rss" "$NSGATE" gc >"$W/gc.out" || fail "gc of $n vanished namespaces"
 	rec scale "nsgate/$n" gc_rss_kib 1 "$(tail -1 "$W/rss")"
 	rec scale "nsgate/$n" gc_removed 1 "$(grep -c . "$W/gc.out")"
-	residue && rec scale "nsgate/$n" residue_after_gc 1 none || rec scale "nsgate/$n" residue_after_gc 1 LEFT
+	residue "$n" && rec scale "nsgate/$n" residue_after_gc 1 none || rec scale "nsgate/$n" residue_after_gc 1 LEFT
 	settle "$n"
 done
 # gc timed separately from its RSS run: once more at the largest N
@@ -100,6 +145,6 @@ for i in $(seq "$MAXN"); do echo "netns del s$i"; done | ip -batch - || fail "ip
 settle "$MAXN"
 timed t "$NSGATE" gc || fail "gc"
 rec scale "nsgate/$MAXN" gc_vanished_us 1 "$t"
-residue || fail "gc left something"
+residue "$MAXN" || fail "gc left something"
 # Per-gateway curve for the largest N: index, up (A), up (B), down (B)
 paste "$W/upA-$MAXN" "$W/upB-$MAXN" "$W/down-$MAXN" | awk -v OFS='\t' '{print NR, $1, $2, $3}' >"$RESULTS/scale_curve.tsv"

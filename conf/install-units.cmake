@@ -5,7 +5,8 @@
 #      NSGATE_UNITS_OUT  a directory of the build tree for the made units
 #      NSGATE_SBINDIR, NSGATE_DOCDIR  GNUInstallDirs' values, relative to the
 #                        prefix unless the user gave absolute ones
-# Out: PREFIX/lib/systemd/system/*.service (DESTDIR applies, as for the rest).
+#      NSGATE_UNITDIR    where the units go, the same way (lib/systemd/system)
+# Out: UNITDIR/*.service (DESTDIR applies, as for the rest).
 
 function(nsgate_full_dir var dir)
   if(IS_ABSOLUTE "${dir}")
@@ -17,6 +18,7 @@ endfunction()
 
 nsgate_full_dir(sbindir "${NSGATE_SBINDIR}")
 nsgate_full_dir(docdir "${NSGATE_DOCDIR}")
+nsgate_full_dir(unitdir "${NSGATE_UNITDIR}")
 file(GLOB templates "${NSGATE_UNITS_IN}/*.service.in")
 foreach(template ${templates})
   get_filename_component(unit "${template}" NAME)
@@ -30,6 +32,6 @@ foreach(template ${templates})
     message(FATAL_ERROR "${template}: ${CMAKE_MATCH_0} is not replaced by conf/install-units.cmake")
   endif()
   file(WRITE "${NSGATE_UNITS_OUT}/${unit}" "${text}")
-  file(INSTALL "${NSGATE_UNITS_OUT}/${unit}" DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
+  file(INSTALL "${NSGATE_UNITS_OUT}/${unit}" DESTINATION "${unitdir}"
     FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endforeach()

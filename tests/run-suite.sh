@@ -4,6 +4,7 @@
 # network + mount namespace (tests/lab/lab.sh), never in the machine's own.
 # Then build the libFuzzer targets with clang and run each briefly
 # (tests/fuzz/run.sh: FUZZ_SECONDS each, default 20; a crash fails the suite).
+# Last, the Debian package is built, installed and tried (tests/package).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -24,3 +25,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 	run "$top/build-asan" -DNSGATE_SANITIZE=ON
 echo "== fuzzers (clang, libFuzzer)"
 bash "$top/tests/fuzz/run.sh" "${FUZZ_SECONDS:-20}"
+echo "== Debian package (build, lintian, install, a lab test against /usr/sbin/nsgate, purge)"
+bash "$top/tests/package/test-package.sh"

@@ -86,10 +86,12 @@ struct link_info {
 	struct ip_addr addr_local[8]; /* the address itself */
 };
 
-/* Links whose ifalias starts with alias_prefix; *ret is malloc'ed. Returns count. */
-int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret);
-/* One link by name (with its IPv4 and IPv6 addresses; list_by_alias's
- * have IPv4 ones only); -ENODEV when absent. */
+/* Links whose ifalias starts with alias_prefix, with their addresses of
+ * family (AF_INET, or AF_UNSPEC for both: one more dump's worth of IPv6
+ * link-locals); *ret is malloc'ed. Returns count. */
+int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, int family,
+		       struct link_info **ret);
+/* One link by name (with its IPv4 and IPv6 addresses); -ENODEV when absent. */
 int link_get(struct nl_sock *sk, const char *name, struct link_info *ret);
 
 #endif

@@ -40,6 +40,9 @@ struct net_member {
 	char name[GW_NAME_MAX + 1];
 	struct ip_addr addr;
 	char port[IF_NAMESIZE];
+	/* Not in the file (net_member_addr6 derives it): set only where
+	 * members of several networks are listed together (hosts). */
+	struct ip_addr addr6;
 };
 
 /* The member's bridge port. */
@@ -51,6 +54,10 @@ struct net_state {
 	char bridge[IF_NAMESIZE];
 	struct ip_prefix subnet;     /* IPv4; .1 is the gateway (the bridge's address) */
 	bool subnet_given;
+	/* Dual-stack: its /64 (::1 the bridge's, each member ::I for its
+	 * IPv4 address .I); AF_UNSPEC: IPv4 only. */
+	struct ip_prefix subnet6;
+	bool subnet6_given;
 	bool isolated;               /* members do not reach each other (port isolation) */
 	bool explicit_;              /* made by `network create`: stays without members */
 	size_t n_members;
@@ -70,6 +77,27 @@ int net_subnet_parse(const char *arg, struct ip_prefix *ret, struct nsg_err *e);
 static inline struct ip_addr net_gateway_addr(const struct ip_prefix *subnet)
 {
 	return ip_addr_v4(subnet->addr.v4 + 1);
+}
+/* A member's IPv6 address in a dual-stack network: the host index of
+ * its IPv4 address (.I) in the network's /64 (::I); AF_UNSPEC when the
+ * network is IPv4 only. */
+static inline struct ip_addr net_addr6_of(const struct ip_prefix *subnet,
+					  const struct ip_prefix *subnet6, const struct ip_addr *addr)
+{
+	return spec_nth_addr6(subnet6, addr->v4 - subnet->addr.v4);
+}
+/* Its link-local one, fe80::I (the bridge's is fe80::1): fixed, so the
+ * source check knows it, and its own, so no member can take another's. */
+static inline struct ip_addr net_ll6_of(const struct ip_prefix *subnet, const struct ip_addr *addr)
+{
+	struct ip_prefix ll = { .addr = { .family = AF_INET6, .v6 = { 0xfe, 0x80 } }, .plen = 64 };
+
+	return spec_nth_addr6(&ll, addr->v4 - subnet->addr.v4);
+}
+static inline struct ip_addr net_member_addr6(const struct net_state *n,
+					      const struct net_member *m)
+{
+	return ip_addr_is_set(&m->addr6) ? m->addr6 : net_addr6_of(&n->subnet, &n->subnet6, &m->addr);
 }
 /* The first address of subnet after the gateway's that no member has and
  * that is not the broadcast address; -EADDRINUSE when none is left. */
@@ -91,7 +119,8 @@ int net_member_remove(struct net_state *n, const char *name);
 int net_state_format(const struct net_state *n, char **ret);
 int net_state_parse(const char *text, struct net_state *ret);
 /* The hosts file of n's members: localhost, then every member (itself too)
- * by its name; *ret malloc'ed. */
+ * by its name, with its IPv6 address too in a dual-stack network; *ret
+ * malloc'ed. */
 int net_hosts_render(const struct net_state *n, char **ret);
 
 #endif

@@ -169,8 +169,15 @@ int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
  * members reach the gateway and not each other. It stays without members
  * until network_rm. A network `up --network` made is marked explicit.
  * *unchanged: it was there already as asked. */
-int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,
-		   bool *unchanged, struct nsg_err *e);
+/* What network create asks: subnet, subnet6 NULL for any; ipv6 as up's
+ * --ipv6 (auto: dual-stack when the host has an IPv6 default route). */
+struct net_opts {
+	const struct ip_prefix *subnet;
+	const struct ip_prefix *subnet6;
+	enum gw_ipv6 ipv6;
+	bool isolated;
+};
+int network_create(const char *name, const struct net_opts *o, bool *unchanged, struct nsg_err *e);
 /* Remove a network without members (CONFLICT while it has some). */
 int network_rm(const char *name, struct nsg_err *e);
 struct net_view {
@@ -262,6 +269,27 @@ struct run_request {
  * namespace, as its own end does. With hostname, a UTS namespace of its
  * own of that name (checked by spec_hostname_check). */
 int run_command(const struct run_request *rq, int *ret_status, struct nsg_err *e);
+
+/* ------------------------------------------------------------ features */
+
+/* What the running kernel and host offer nsgate, for `nsgate version`. A
+ * feature is FEATURE_UNKNOWN when it cannot be asked (nftables needs
+ * CAP_NET_ADMIN). Asked without changing anything: nftables through
+ * batches the kernel checks and never applies; nothing is loaded. */
+enum feature_state { FEATURE_NO = 0, FEATURE_YES = 1, FEATURE_UNKNOWN = -1 };
+
+struct gw_features {
+	char kernel[65];                           /* uname's release */
+	enum feature_state nf_tables;              /* table inet nsgate can exist */
+	enum feature_state nat;                    /* nat chains and masquerade */
+	enum feature_state ipv6_nat;               /* the same for IPv6 (NAT66) */
+	enum feature_state sctp;                   /* conntrack tracks SCTP: sctp SPECs NAT */
+	enum feature_state forward6_per_interface; /* net.ipv6.conf.*.force_forwarding */
+	enum feature_state firewalld;              /* firewalld running on the system bus */
+};
+
+/* Fill ret; never fails: what cannot be asked is FEATURE_UNKNOWN. */
+void gateway_features(struct gw_features *ret);
 
 /* --------------------------------------------------------------- watch */
 

@@ -29,6 +29,8 @@ struct ruleset_gw {
 	/* Dual-stack: its IPv6 source (with GW_LL_NS, the link-local one it
 	 * may send from too); AF_UNSPEC for an IPv4-only gateway. */
 	struct ip_addr ns_addr6;
+	/* Its link-local source; AF_UNSPEC: GW_LL_NS (a member has its own). */
+	struct ip_addr ns_ll6;
 	bool no_host;                   /* keep it off the host's own addresses ... */
 	unsigned n_dns;                 /* ... but for these DNS servers (its resolv.conf) */
 	struct ip_addr dns[GW_DNS_MAX]; /* either family (no_host_dns4, no_host_dns6) */
@@ -55,8 +57,9 @@ int ruleset_queue_gateway(struct nftx *n, const struct ruleset_gw *gw, bool del)
  * masq_any (bridge), and unless isolated net_intra (bridge . bridge). */
 int ruleset_queue_network(struct nftx *n, const char *name, const char *bridge, bool isolated,
 			  bool del);
-/* A member's source on its port, in table bridge nsgate: port_src4
- * (port . mac . addr), commented with the member's name. */
+/* A member's source on its port, in table bridge nsgate: port_src4 or
+ * for an IPv6 address port_src6 (port . mac . addr), commented with the
+ * member's name. */
 int ruleset_queue_port_src(struct nftx *n, const char *member, const char *port,
 			   const uint8_t mac[6], const struct ip_addr *addr, bool del);
 /* Table bridge nsgate (networks' layer-2 source check): its skeleton (as

@@ -80,6 +80,7 @@ struct gw_net_more {
 	char ns_ifname[IF_NAMESIZE];
 	struct ip_prefix subnet;
 	struct ip_addr addr;
+	struct ip_prefix subnet6;  /* its network's /64 when dual-stack, else AF_UNSPEC */
 };
 
 struct gw_spec {
@@ -205,6 +206,15 @@ static inline bool spec_has_ipv6(const struct gw_spec *s)
 {
 	return s->subnet6.addr.family == AF_INET6;
 }
+/* Whether it has IPv6 anywhere: dual-stack, or a member of a dual-stack
+ * network after its first (the uplinks' IPv6 forwarding is then needed). */
+static inline bool spec_wants_ipv6(const struct gw_spec *s)
+{
+	for (unsigned k = 0; s->network[0] && k < s->n_nets_more; k++)
+		if (s->nets_more[k].subnet6.addr.family == AF_INET6)
+			return true;
+	return spec_has_ipv6(s);
+}
 /* Address ::i of an IPv6 /64 (i < 2^32), AF_UNSPEC for another family. */
 static inline struct ip_addr spec_nth_addr6(const struct ip_prefix *n, uint32_t i)
 {
@@ -225,6 +235,13 @@ static inline struct ip_addr spec_host_addr6(const struct ip_prefix *n)
 static inline struct ip_addr spec_ns_addr6(const struct ip_prefix *n)
 {
 	return spec_nth_addr6(n, 2);
+}
+/* The namespace's IPv6 address: ::2 of its /64, or a member's own (the
+ * host index of its IPv4 address in its network's /64, net_addr6_of). */
+static inline struct ip_addr spec_gw_ns_addr6(const struct gw_spec *s)
+{
+	return s->network[0] ? spec_nth_addr6(&s->subnet6, s->net_addr.v4 - s->subnet.addr.v4)
+			     : spec_ns_addr6(&s->subnet6);
 }
 
 /* LAN mode. --lan IFACE: an interface name, not lo, not a gateway's own

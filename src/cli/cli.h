@@ -27,6 +27,14 @@ void warn_firewall_blocks(const char *name, const struct fw_blocks *bs);
 int report(const struct nsg_err *e, int fallback);
 /* "nsgate: CMD: <object>: <why> (see 'nsgate CMD --help')"; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+/* The "schema" of every JSON document nsgate prints (nsgate.8, JSON
+ * OUTPUT): raised when a field is removed or changes meaning, never for a
+ * new field. */
+#define NSG_JSON_SCHEMA 1
+
+/* nsgate version [--json] (version.c); --version: the version line only. */
+int cmd_version(int argc, char *argv[]);
+int cmd_version_short(void);
 /* The usage error naming the option for what getopt_long returned instead
  * of one ('?' or ':'; optstring starts with ':', opterr is 0). */
 int option_error(const char *cmd, int c, char *argv[]);

@@ -47,7 +47,7 @@ static json_object *report_json(const struct gw_doctor_report *r, bool healthy)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
-	json_object_object_add(o, "schema", json_object_new_int(1));
+	json_object_object_add(o, "schema", json_object_new_int(NSG_JSON_SCHEMA));
 	json_object_object_add(o, "healthy", json_object_new_boolean(healthy));
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct gw_finding *f = &r->findings[i];

@@ -31,8 +31,8 @@
 #define USAGE_SHOW "nsgate show NAME [--json]"
 #define USAGE_EXEC "nsgate exec NAME -- CMD [ARG]..."
 #define USAGE_DOCTOR "nsgate doctor [NAME] [--json]"
-#define USAGE_NETWORK "nsgate network create NET [--subnet CIDR] [--isolated] | rm NET |\n" \
-		      "                 list [--json]"
+#define USAGE_NETWORK "nsgate network create NET [--subnet CIDR] [--isolated] [--ipv6 auto|on|off]\n" \
+		      "                 [--subnet6 PREFIX] | rm NET | list [--json]"
 
 struct command {
 	const char *name;
@@ -84,12 +84,6 @@ static int cmd_help(int argc, char *argv[])
 	printf("\n'nsgate COMMAND --help' describes one command. Exit status: 0 success,\n"
 	       "1 failure, 2 bad usage, input or a conflict; run and exec: CMD's own, or\n"
 	       "126 when it cannot run, 127 when it is not found.\n");
-	return EXIT_OK;
-}
-
-static int cmd_version(int argc, char *argv[])
-{
-	printf("nsgate %s\n", NSGATE_VERSION);
 	return EXIT_OK;
 }
 
@@ -206,12 +200,24 @@ static const struct command commands[] = {
 	  "  create NET        make a network (it stays without members until rm)\n"
 	  "    --subnet CIDR   its IPv4 prefix, 16..29 (default: a free /24 of 10.201.0.0/16)\n"
 	  "    --isolated      members reach the internet and published ports, not each other\n"
+	  "    --ipv6 auto|on|off  dual-stack as a gateway is (auto: when the host has an\n"
+	  "                    IPv6 default route): a ULA /64, members ::I for their .I\n"
+	  "    --subnet6 PREFIX  its IPv6 /64 (implies --ipv6 on)\n"
 	  "  rm NET            remove a network without members\n"
 	  "  list [--json]     one line per network; --json: [{\"name\", \"subnet\",\n"
-	  "                    \"gateway\", \"bridge\", \"bridge_present\", \"isolated\",\n"
-	  "                    \"explicit\", \"members\": [{\"name\", \"address\"}...]}...]\n" },
+	  "                    \"gateway\", \"subnet6\", \"bridge\", \"bridge_present\",\n"
+	  "                    \"isolated\", \"explicit\", \"members\": [{\"name\", \"address\",\n"
+	  "                    \"address6\"}...]}...]\n" },
 	{ "help", cmd_help, "nsgate help [COMMAND]", "Describe nsgate or one command.\n" },
-	{ "version", cmd_version, "nsgate version", "Print the version.\n" },
+	{ "version", cmd_version, "nsgate version [--json]",
+	  "Print the version, the commit it was built from, the kernel's release and\n"
+	  "what nsgate found there: +FEATURE present, -FEATURE absent, ?FEATURE not\n"
+	  "known (nftables is asked only with CAP_NET_ADMIN): nf_tables, nat, ipv6_nat,\n"
+	  "sctp, forward6_per_interface (net.ipv6.conf.*.force_forwarding), firewalld\n"
+	  "(running on the system bus). Nothing is changed or loaded to find out.\n"
+	  "'nsgate --version' prints the version and commit only.\n\n"
+	  "  --json            {\"schema\": 1, \"version\", \"commit\", \"kernel\",\n"
+	  "                    \"features\": {NAME: true|false|null}}\n" },
 	{ 0 }
 };
 
@@ -234,7 +240,7 @@ int main(int argc, char *argv[])
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cmd_help(0, NULL);
 	if (!strcmp(argv[1], "--version"))
-		return cmd_version(0, NULL);
+		return cmd_version_short();
 	c = commands_find(argv[1]);
 	if (!c) {
 		print_error(NULL, "command \"%s\": unknown (see 'nsgate help')", argv[1]);

@@ -10,20 +10,31 @@
 
 static int net_create(int argc, char *argv[])
 {
-	enum { O_SUBNET = OPT_LONG, O_ISOLATED };
+	enum { O_SUBNET = OPT_LONG, O_ISOLATED, O_IPV6, O_SUBNET6 };
 	static const struct option opts[] = {
 		{ "subnet", required_argument, NULL, O_SUBNET },
 		{ "isolated", no_argument, NULL, O_ISOLATED },
+		{ "ipv6", required_argument, NULL, O_IPV6 },
+		{ "subnet6", required_argument, NULL, O_SUBNET6 },
 		{ 0 }
 	};
 	struct nsg_err e = { 0 };
 	struct ip_prefix subnet;
+	/* --ipv6 and --subnet6 parsed as up's (the gateways' rules). */
+	static struct gw_spec v6;
+	struct net_opts o = { 0 };
 	bool given = false, isolated = false, unchanged;
 	int c, r;
 
+	spec_init(&v6);
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c == O_ISOLATED) {
 			isolated = true;
+		} else if (c == O_IPV6 || c == O_SUBNET6) {
+			r = c == O_IPV6 ? spec_ipv6_parse(optarg, &v6, &e)
+					: spec_subnet6_parse(optarg, &v6, &e);
+			if (r < 0)
+				return report(&e, r);
 		} else if (c == O_SUBNET) {
 			r = net_subnet_parse(optarg, &subnet, &e);
 			if (r < 0)
@@ -38,7 +49,9 @@ static int net_create(int argc, char *argv[])
 		return r;
 	if (need_privileges("network"))
 		return EXIT_FAIL;
-	r = network_create(argv[optind], given ? &subnet : NULL, isolated, &unchanged, &e);
+	o = (struct net_opts){ .subnet = given ? &subnet : NULL, .isolated = isolated,
+			       .subnet6 = v6.subnet6_given ? &v6.subnet6 : NULL, .ipv6 = v6.ipv6 };
+	r = network_create(argv[optind], &o, &unchanged, &e);
 	if (r < 0)
 		return report(&e, r);
 	printf("network %s: %s\n", argv[optind], unchanged ? "unchanged" : "created");
@@ -71,9 +84,12 @@ static json_object *net_json(const struct net_view *v)
 	char buf[IP_PREFIX_STRLEN];
 	json_object *o = json_object_new_object(), *members = json_object_new_array();
 
+	json_object_object_add(o, "schema", json_object_new_int(NSG_JSON_SCHEMA));
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	json_object_object_add(o, "subnet", json_object_new_string(ip_prefix_str(&n->subnet, buf)));
 	json_object_object_add(o, "gateway", json_object_new_string(ip_addr_str(&gw, buf)));
+	json_object_object_add(o, "subnet6", ip_addr_is_set(&n->subnet6.addr) ?
+			       json_object_new_string(ip_prefix_str(&n->subnet6, buf)) : NULL);
 	json_object_object_add(o, "bridge", json_object_new_string(n->bridge));
 	json_object_object_add(o, "bridge_present", json_object_new_boolean(v->bridge_present));
 	json_object_object_add(o, "isolated", json_object_new_boolean(n->isolated));
@@ -82,8 +98,12 @@ static json_object *net_json(const struct net_view *v)
 		json_object *m = json_object_new_object();
 
 		json_object_object_add(m, "name", json_object_new_string(n->members[i].name));
+		struct ip_addr a6 = net_member_addr6(n, &n->members[i]);
+
 		json_object_object_add(m, "address",
 				       json_object_new_string(ip_addr_str(&n->members[i].addr, buf)));
+		json_object_object_add(m, "address6", ip_addr_is_set(&a6) ?
+				       json_object_new_string(ip_addr_str(&a6, buf)) : NULL);
 		json_object_array_add(members, m);
 	}
 	json_object_object_add(o, "members", members);
@@ -114,10 +134,12 @@ static int net_list(int argc, char *argv[])
 		print_json(arr);
 	}
 	for (size_t i = 0; !json && i < n; i++) {
-		char net[IP_PREFIX_STRLEN];
+		char net[IP_PREFIX_STRLEN], net6[IP_PREFIX_STRLEN] = "-";
 
-		printf("%-15s %-18s %-15s %-8s %zu member%s%s\n", v[i].net.name,
-		       ip_prefix_str(&v[i].net.subnet, net), v[i].net.bridge,
+		if (ip_addr_is_set(&v[i].net.subnet6.addr))
+			ip_prefix_str(&v[i].net.subnet6, net6);
+		printf("%-15s %-18s %-24s %-15s %-8s %zu member%s%s\n", v[i].net.name,
+		       ip_prefix_str(&v[i].net.subnet, net), net6, v[i].net.bridge,
 		       v[i].net.isolated ? "isolated" : "-", v[i].net.n_members,
 		       v[i].net.n_members == 1 ? "" : "s", v[i].bridge_present ? "" : " (bridge missing)");
 	}

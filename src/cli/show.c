@@ -38,9 +38,8 @@ static json_object *published_json(const struct portmap *p, size_t n)
 		json_object_object_add(o, "proto", json_object_new_string(portmap_proto_name(p[i].proto)));
 		json_object_object_add(o, "to", json_object_new_string(ip_addr_str(&p[i].to_addr, a)));
 		/* An unbound port of a dual-stack gateway leads to its IPv6 address too. */
-		if (ip_addr_is_set(&p[i].to_addr6))
-			json_object_object_add(o, "to6", json_object_new_string(
-				ip_addr_str(&p[i].to_addr6, a)));
+		json_object_object_add(o, "to6", ip_addr_is_set(&p[i].to_addr6) ?
+				       json_object_new_string(ip_addr_str(&p[i].to_addr6, a)) : NULL);
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -51,7 +50,7 @@ static json_object *published_json(const struct portmap *p, size_t n)
 /* "ipv6", "subnet6", "host_addr6", "ns_addr6": null but for a dual-stack gateway. */
 static void view_json_ipv6(json_object *o, const struct gw_spec *s)
 {
-	struct ip_addr host = spec_host_addr6(&s->subnet6), ns = spec_ns_addr6(&s->subnet6);
+	struct ip_addr host = spec_host_addr6(&s->subnet6), ns = spec_gw_ns_addr6(s);
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
 	bool dual = spec_has_ipv6(s);
 
@@ -100,6 +99,17 @@ static void view_json_lan(json_object *o, const struct gw_view *v)
 		json_object_object_add(o, "ns_addr", NULL);
 }
 
+/* "address6": a member's IPv6 address on a network, null on an IPv4-only one. */
+static void net_json_addr6(json_object *n, const struct ip_prefix *subnet,
+			   const struct ip_prefix *subnet6, const struct ip_addr *addr)
+{
+	struct ip_addr a6 = net_addr6_of(subnet, subnet6, addr);
+	char a[IP_ADDR_STRLEN];
+
+	json_object_object_add(n, "address6", ip_addr_is_set(&a6) ?
+			       json_object_new_string(ip_addr_str(&a6, a)) : NULL);
+}
+
 /* "networks": the networks a member is on ([] for a plain gateway). */
 static void view_json_networks(json_object *o, const struct gw_spec *s)
 {
@@ -111,6 +121,7 @@ static void view_json_networks(json_object *o, const struct gw_spec *s)
 
 		json_object_object_add(n, "name", json_object_new_string(s->network));
 		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&s->net_addr, a)));
+		net_json_addr6(n, &s->subnet, &s->subnet6, &s->net_addr);
 		json_object_object_add(n, "bridge", json_object_new_string(s->net_bridge));
 		json_object_object_add(n, "ifname", json_object_new_string(s->ns_ifname));
 		json_object_object_add(n, "port", json_object_new_string(s->host_ifname));
@@ -122,12 +133,27 @@ static void view_json_networks(json_object *o, const struct gw_spec *s)
 
 		json_object_object_add(n, "name", json_object_new_string(m->name));
 		json_object_object_add(n, "address", json_object_new_string(ip_addr_str(&m->addr, a)));
+		net_json_addr6(n, &m->subnet, &m->subnet6, &m->addr);
 		json_object_object_add(n, "bridge", json_object_new_string(m->bridge));
 		json_object_object_add(n, "ifname", json_object_new_string(m->ns_ifname));
 		json_object_object_add(n, "port", json_object_new_string(m->port));
 		json_object_array_add(nets, n);
 	}
 	json_object_object_add(o, "networks", nets);
+}
+
+/* Without a state file nothing but the kernel's view is known: every
+ * field the state gives is there, null ("networks" empty), so a script
+ * finds the same keys whatever the status. */
+static void view_json_stateless(json_object *o)
+{
+	static const char *const keys[] = { "subnet", "host_addr", "ns_addr", "ipv6", "ipv6_mode",
+					    "subnet6", "host_addr6", "ns_addr6", "netns",
+					    "netns_created", "uplink", "dns_mode", "no_host" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		json_object_object_add(o, keys[i], NULL);
+	json_object_object_add(o, "networks", json_object_new_array());
 }
 
 static json_object *view_json(const struct gw_view *v)
@@ -137,6 +163,9 @@ static json_object *view_json(const struct gw_view *v)
 	struct ip_addr host = spec_host_addr(&s->subnet), ns = spec_gw_ns_addr(s);
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
 
+	/* nsgate.8, JSON OUTPUT: the schema goes up when a field is removed
+	 * or changes meaning; new fields come without it. */
+	json_object_object_add(o, "schema", json_object_new_int(NSG_JSON_SCHEMA));
 	json_object_object_add(o, "name", json_object_new_string(v->name));
 	json_object_object_add(o, "status", json_object_new_string(v->status));
 	json_object_object_add(o, "host_ifname", json_object_new_string(
@@ -153,6 +182,8 @@ static json_object *view_json(const struct gw_view *v)
 			s->dns_mode == GW_DNS_AUTO ? "auto" : s->dns_mode == GW_DNS_NONE ? "none" : "list"));
 		json_object_object_add(o, "no_host", json_object_new_boolean(s->no_host));
 		view_json_networks(o, s);
+	} else {
+		view_json_stateless(o);
 	}
 	for (unsigned i = 0; i < v->n_dns; i++)
 		json_object_array_add(dns, json_object_new_string(ip_addr_str(&v->dns[i], a)));
@@ -403,7 +434,7 @@ static void show_text(const struct gw_view *v, const struct fw_blocks *fw)
 			       s->nets_more[k].bridge, s->nets_more[k].ns_ifname,
 			       ip_addr_str(&s->nets_more[k].addr, a), s->nets_more[k].subnet.plen);
 		if (spec_has_ipv6(s)) {
-			struct ip_addr host6 = spec_host_addr6(&s->subnet6), ns6 = spec_ns_addr6(&s->subnet6);
+			struct ip_addr host6 = spec_host_addr6(&s->subnet6), ns6 = spec_gw_ns_addr6(s);
 
 			printf("  subnet6    %s (host %s, namespace %s)\n", ip_prefix_str(&s->subnet6, net),
 			       ip_addr_str(&host6, a), ip_addr_str(&ns6, b));

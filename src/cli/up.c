@@ -216,11 +216,15 @@ int cmd_up(int argc, char *argv[])
 	}
 	host = spec_host_addr(&res.state.spec.subnet);
 	if (res.state.spec.network[0]) {
-		char ns[IP_ADDR_STRLEN];
+		char ns[IP_ADDR_STRLEN], ns6[IP_ADDR_STRLEN + 8] = "";
+		struct ip_addr a6 = spec_gw_ns_addr6(&res.state.spec);
 
-		printf("%s: %s %s/%u on network %s, namespace %s via %s %s\n", a.spec.name,
+		/* A dual-stack network's member: its IPv6 address too. */
+		if (ip_addr_is_set(&a6))
+			snprintf(ns6, sizeof(ns6), " %s/%u", ip_addr_str(&a6, net6), GW_SUBNET6_PLEN);
+		printf("%s: %s %s/%u%s on network %s, namespace %s via %s %s\n", a.spec.name,
 		       res.unchanged ? "unchanged" : "up", ip_addr_str(&res.state.spec.net_addr, ns),
-		       res.state.spec.subnet.plen, res.state.spec.network,
+		       res.state.spec.subnet.plen, ns6, res.state.spec.network,
 		       nsg_escape(res.state.spec.netns_path, path, sizeof(path)),
 		       res.state.spec.net_bridge, ip_addr_str(&host, addr));
 		for (unsigned k = 0; k < res.state.spec.n_nets_more; k++) {

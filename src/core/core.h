@@ -85,13 +85,15 @@ static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
 {
 	return (struct ruleset_gw){ .name = s->name, .host_ifname = s->host_ifname,
 				    .uplink = s->uplink, .ns_addr = spec_gw_ns_addr(s),
-				    .ns_addr6 = spec_ns_addr6(&s->subnet6), .no_host = s->no_host,
+				    .ns_addr6 = spec_gw_ns_addr6(s), .no_host = s->no_host,
+				    .ns_ll6 = s->network[0] && spec_has_ipv6(s)
+					      ? net_ll6_of(&s->subnet, &s->net_addr) : (struct ip_addr){ 0 },
 				    .bridge = s->network[0] ? s->net_bridge : NULL };
 }
 /* Where its published ports lead: its namespace's addresses. */
 static inline struct gw_target gw_target_of(const struct gw_spec *s)
 {
-	return (struct gw_target){ .v4 = spec_gw_ns_addr(s), .v6 = spec_ns_addr6(&s->subnet6) };
+	return (struct gw_target){ .v4 = spec_gw_ns_addr(s), .v6 = spec_gw_ns_addr6(s) };
 }
 /* Fill gw's DNS servers (only with no_host) from a resolv.conf's text, or,
  * with text NULL, from the gateway's /etc/netns/NAME/resolv.conf: the
@@ -111,32 +113,61 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s,
 		   struct nsg_err *e);
 
+/* A network's IPv6: --ipv6 (the gateways' rule), --subnet6 (given, or
+ * NULL), its IPv4 subnet (whose /24's index picks the /64, beside the
+ * gateways' ones) and the other networks' /64s (avoid). */
+struct net6_want {
+	enum gw_ipv6 ipv6;
+	const struct ip_prefix *given;
+	const struct ip_prefix *subnet4;
+	const struct ip_prefix *avoid;
+	size_t n_avoid;
+};
+/* Decide whether the network is dual-stack and check or pick its /64 from
+ * the host's ULA /48 (never one a gateway or another network has); *ret
+ * AF_UNSPEC for an IPv4-only network. */
+int subnet6_network(struct nl_sock *host, const struct net6_want *w, struct ip_prefix *ret,
+		    struct nsg_err *e);
+
 /* ------------------------------------------------------------ network.c */
 
+/* A member's networks as its up reads them: each network's file loaded
+ * once by network_member_check (missing: one the join makes, its subnet
+ * chosen), kept as the join saves it, read by the later steps. */
+struct net_up {
+	unsigned n;
+	struct net_state net[GW_NETS_MAX];
+	bool missing[GW_NETS_MAX];
+};
+void net_up_clear(struct net_up *nu);
 /* up of a member (spec->network set): refuse what a member cannot have,
  * and take its subnet and the next free address from its network (none
- * yet when the network is made by the join). Changes nothing. */
-int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e);
+ * yet when the network is made by the join), its networks into nu.
+ * Changes nothing. */
+int network_member_check(struct session *s, struct gw_spec *spec, struct net_up *nu,
+			 struct nsg_err *e);
 /* Make the network if it is missing (*made), and record the member in its
- * file: the address is taken from then on. */
-int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e);
+ * file (and nu): the address is taken from then on. */
+int network_member_join(struct session *s, struct gw_spec *spec, struct net_up *nu, bool *made,
+			struct nsg_err *e);
 /* Undo of the join: the member out of the file and its port element; the
  * network too when it was made implicitly and is empty now. */
 void network_member_undo(struct session *s, const struct gw_spec *spec);
 /* The member's host side as a port of its bridge, up. */
-int network_port_up(struct session *s, const struct gw_spec *spec, struct nsg_err *e);
+int network_port_up(struct session *s, const struct gw_spec *spec, const struct net_up *nu,
+		    struct nsg_err *e);
 /* Its namespace side's fixed MAC (net_mac_of), before it comes up. */
 int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e);
 /* Queue a member's network elements and its port element (and table
  * bridge nsgate's skeleton), in the up's transaction. */
-int network_queue_member(struct nftx *nft, const struct gw_spec *spec);
+int network_queue_member(struct nftx *nft, const struct gw_spec *spec, const struct net_up *nu);
 /* apply: the file's [network NET] sections, each made (explicitly) where
  * missing; all checked first (a conflict: FILE:LINE, nothing made). */
 int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e);
 /* Rewrite the hosts files of spec's networks (their members as now), and
  * link /etc/netns/NAME/hosts to its network's; a member of several
  * networks has its own file instead (rewritten with any of them). */
-int network_hosts_sync(const struct gw_spec *spec, struct nsg_err *e);
+int network_hosts_sync(const struct gw_spec *spec, const struct net_up *nu, struct nsg_err *e);
 /* The veths of a member's further networks (nets_more), labelled alias;
  * deleted again. */
 int network_veths_more(struct session *s, const struct gw_spec *spec, const char *alias,
@@ -146,6 +177,11 @@ void network_veths_more_undo(struct session *s, const struct gw_spec *spec);
  * or a restore's transaction; they go with the gateway's (its comment). */
 int network_queue_more_inet(struct nftx *nft, const struct gw_spec *spec);
 /* Their namespace sides: fixed MAC, address (its subnet's route), up. */
+/* A member's IPv6 on ifname in a dual-stack network: its address and its
+ * link-local (net_addr6_of, net_ll6_of), no DAD, none of the kernel's
+ * making (before the link comes up). */
+int network_ns_addrs6(struct nl_sock *ns, const char *ifname, const struct ip_prefix *subnet,
+		      const struct ip_prefix *subnet6, const struct ip_addr *addr, struct nsg_err *e);
 int network_ns_links_more(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_err *e);
 /* Queue every network's elements and members' port elements (restore). */
 int network_restore_queue(struct nftx *nft);

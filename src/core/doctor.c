@@ -766,7 +766,7 @@ static bool dns_on_host(struct doctor *d, const struct gw_view *v)
 {
 	const struct gw_spec *spec = &v->state.spec;
 	struct ip_addr srv[GW_DNS_MAX], ns4 = spec_gw_ns_addr(spec);
-	struct ip_addr ns6 = spec_ns_addr6(&spec->subnet6);
+	struct ip_addr ns6 = spec_gw_ns_addr6(spec);
 	int k = dns_read_servers(v->name, srv, GW_DNS_MAX);
 
 	for (int i = 0; i < k; i++) {

@@ -62,7 +62,9 @@ int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
 	if (n < 0)
 		return n;
 	cap = n;
-	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
+	/* The caller that keeps the links shows their addresses (list, show
+	 * of all): both families, as show NAME has them. */
+	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, links_ret ? AF_UNSPEC : AF_INET, &links);
 	if (nl < 0 || GROW(names, cap, (size_t)n + (nl > 0 ? nl : 0)) < 0) {
 		free(names);
 		return nl < 0 ? nl : -ENOMEM;
@@ -107,7 +109,7 @@ int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], si
 {
 	_cleanup_free_ struct link_info *links = NULL;
 	char (*names)[GW_NAME_MAX + 1];
-	int n = link_list_by_alias(host, GW_ALIAS_PREFIX, &links);
+	int n = link_list_by_alias(host, GW_ALIAS_PREFIX, AF_INET, &links);
 	size_t k = 0;
 
 	if (n < 0)

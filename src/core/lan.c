@@ -14,6 +14,9 @@
  * vanished. A namespace's root may rename or relabel it: then nsgate leaves
  * it (it is theirs to break) and gc removes the gateway's files.
  */
+#include <time.h>
+#include <unistd.h>
+
 #include "core.h"
 
 #define LAN_ALIAS_MARK " lan"
@@ -134,6 +137,57 @@ int lan_check(struct nl_sock *host, struct gw_spec *sp, const char **warning, st
 	return lan_default_gateway(host, lo.ifindex, sp, e);
 }
 
+/* How long up waits for a namespace the kernel is still destroying to let
+ * go of the gateway's MAC address, and how often it asks. */
+#define LAN_MAC_WAIT_MS 3000
+#define LAN_MAC_POLL_MS 10
+
+static long long lan_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The macvlan up. The kernel refuses to open a macvlan whose MAC another
+ * macvlan on the same interface has open (EADDRINUSE). The MAC is derived
+ * from the gateway's name, so the other one is, nearly always, this
+ * gateway's previous macvlan in a namespace that was just dropped (a gc of
+ * a half-made up, an `ip netns del` of an attached one): the kernel closes
+ * it only when its cleanup_net work runs, some milliseconds to seconds
+ * later. So up asks again, for a bounded time, before it names the clash.
+ */
+static int lan_link_open(struct nl_sock *ns, const struct gw_spec *s, const uint8_t mac[6],
+			 struct nsg_err *e)
+{
+	long long deadline = lan_now_ms() + LAN_MAC_WAIT_MS;
+	struct nsg_err last = { 0 };
+	char why[160];
+	int r;
+
+	for (;;) {
+		last = (struct nsg_err){ 0 };
+		r = link_set_up(ns, s->ns_ifname, &last);
+		if (r != -EADDRINUSE || !mac || lan_now_ms() >= deadline)
+			break;
+		usleep(LAN_MAC_POLL_MS * 1000);
+	}
+	if (r == 0)
+		return 0;
+	if (r != -EADDRINUSE || !mac) {
+		if (e)
+			*e = last;
+		return r;
+	}
+	snprintf(why, sizeof(why),
+		 "its MAC address %02x:%02x:%02x:%02x:%02x:%02x is held by another macvlan there "
+		 "(still after %d s)",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], LAN_MAC_WAIT_MS / 1000);
+	return nsg_fail(e, r, why, "macvlan \"%s\" on \"%s\"", s->ns_ifname, s->lan.iface);
+}
+
 int lan_link_up(struct nl_sock *host, struct nl_sock *ns, int netns_fd, const struct gw_state *st,
 		struct nsg_err *e)
 {
@@ -160,7 +214,7 @@ int lan_link_up(struct nl_sock *host, struct nl_sock *ns, int netns_fd, const st
 	/* IPv6 is left to the namespace's defaults (accept_ra, autoconf): the
 	 * LAN's router advertisements give it SLAAC addresses and a route. */
 	if (r == 0)
-		r = link_set_up(ns, s->ns_ifname, e);
+		r = lan_link_open(ns, s, seeded ? mac : NULL, e);
 	if (r == 0 && ip_addr_is_set(&s->lan.gateway))
 		r = link_route_default_add(ns, s->ns_ifname, &s->lan.gateway, e);
 	return r;

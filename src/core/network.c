@@ -29,7 +29,7 @@ static void net_alias(const char *name, char buf[64])
  * and its nets_more, in order. */
 struct net_slot {
 	const char *net, *bridge, *port, *ns_ifname;
-	struct ip_prefix *subnet;
+	struct ip_prefix *subnet, *subnet6;
 	struct ip_addr *addr;
 };
 
@@ -41,12 +41,12 @@ static unsigned slots_of(const struct gw_spec *spec, struct net_slot out[GW_NETS
 	if (!s->network[0])
 		return 0;
 	out[n++] = (struct net_slot){ s->network, s->net_bridge, s->host_ifname, s->ns_ifname,
-				      &s->subnet, &s->net_addr };
+				      &s->subnet, &s->subnet6, &s->net_addr };
 	for (unsigned k = 0; k < s->n_nets_more; k++) {
 		struct gw_net_more *m = &s->nets_more[k];
 
 		out[n++] = (struct net_slot){ m->name, m->bridge, m->port, m->ns_ifname,
-					      &m->subnet, &m->addr };
+					      &m->subnet, &m->subnet6, &m->addr };
 	}
 	return n;
 }
@@ -61,13 +61,67 @@ static bool spec_in_net(const struct gw_spec *s, const char *net)
 	return false;
 }
 
+/* Its /64 when dual-stack (ipv6, the gateways' rule; a given one in
+ * n->subnet6 when n->subnet6_given), beside its /24 and clear of used[]
+ * (the other networks' subnets of both families). */
+static int net_subnet6_choose(struct session *s, struct net_state *n, enum gw_ipv6 ipv6,
+			      const struct ip_prefix *used, size_t n_used, struct nsg_err *e)
+{
+	struct ip_prefix given = n->subnet6;
+	struct net6_want w = { .ipv6 = ipv6, .given = n->subnet6_given ? &given : NULL,
+			       .subnet4 = &n->subnet, .avoid = used, .n_avoid = n_used };
+
+	return subnet6_network(s->host, &w, &n->subnet6, e);
+}
+
+/* A member's sources on its port of network n: its IPv4 address, and in
+ * a dual-stack network its IPv6 one and its link-local (one MAC, made of
+ * the IPv4 address). *k_ret: how many. */
+static unsigned port_srcs_of(const struct net_state *n, const struct ip_addr *addr,
+			     struct ip_addr out[3], uint8_t mac[6])
+{
+	out[0] = *addr;
+	out[1] = net_addr6_of(&n->subnet, &n->subnet6, addr);
+	out[2] = net_ll6_of(&n->subnet, addr);
+	net_mac_of(addr, mac);
+	return ip_addr_is_set(&out[1]) ? 3 : 1;
+}
+
+static int queue_port_srcs(struct nftx *nft, const char *member, const char *port,
+			   const struct net_state *n, const struct ip_addr *addr, bool del)
+{
+	struct ip_addr a[3];
+	uint8_t mac[6];
+	unsigned k = port_srcs_of(n, addr, a, mac);
+	int r = 0;
+
+	for (unsigned i = 0; i < k && r == 0; i++)
+		r = ruleset_queue_port_src(nft, member, port, mac, &a[i], del);
+	return r;
+}
+
+/* 1 when all of them are there, 0 when one is missing, -errno. */
+static int port_srcs_present(struct nftx *nft, const char *port, const struct net_state *n,
+			     const struct ip_addr *addr)
+{
+	struct ip_addr a[3];
+	uint8_t mac[6];
+	unsigned k = port_srcs_of(n, addr, a, mac);
+	int r = 1;
+
+	for (unsigned i = 0; i < k && r > 0; i++)
+		r = ruleset_port_src_present(nft, port, mac, &a[i]);
+	return r;
+}
+
 /* The first /24 of the pool free of the host's routes and addresses (every
  * gateway's /30 and every network's bridge among them) and of the other
  * networks' subnets (a bridge being made may have no route yet); or a
- * given subnet checked against the same. A network is made rarely: the
- * full dump is fine here. */
-static int net_subnet_choose(struct session *s, struct net_state *n, const struct ip_prefix *also,
-			     size_t n_also, struct nsg_err *e)
+ * given subnet checked against the same; then its /64 (net_subnet6_choose).
+ * also[]: subnets of both families. A network is made rarely: the full
+ * dump is fine here. */
+static int net_subnet_choose(struct session *s, struct net_state *n, enum gw_ipv6 ipv6,
+			     const struct ip_prefix *also, size_t n_also, struct nsg_err *e)
 {
 	_cleanup_free_ struct ip_prefix *used = NULL;
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
@@ -87,11 +141,13 @@ static int net_subnet_choose(struct session *s, struct net_state *n, const struc
 
 		if (!strcmp(names[i], n->name) || state_net_load(names[i], &other) < 0)
 			continue;
-		grown = realloc(used, (n_used + 1) * sizeof(*used));
+		grown = realloc(used, (n_used + 2) * sizeof(*used));
 		if (!grown)
 			return -ENOMEM;
 		used = grown;
 		used[n_used++] = other.subnet;
+		if (ip_addr_is_set(&other.subnet6.addr))
+			used[n_used++] = other.subnet6;
 	}
 	/* Networks this up makes before n (one gateway's several --network). */
 	for (size_t i = 0; i < n_also; i++) {
@@ -107,11 +163,11 @@ static int net_subnet_choose(struct session *s, struct net_state *n, const struc
 		if (ipam_pick(&pool, NET_SUBNET_PLEN, used, n_used, &n->subnet) < 0)
 			return nsg_fail(e, -EADDRINUSE, "no free /24 left (use --subnet)",
 					"address pool %s", NET_POOL_DEFAULT);
-		return 0;
+		return net_subnet6_choose(s, n, ipv6, used, n_used, e);
 	}
 	hit = ipam_find_overlap(&n->subnet, used, n_used);
 	if (hit < 0)
-		return 0;
+		return net_subnet6_choose(s, n, ipv6, used, n_used, e);
 	nsg_fail(e, -EADDRINUSE, NULL, "--subnet \"%s\"", ip_prefix_str(&n->subnet, a));
 	nsg_why(e, "overlaps %s, already in use", ip_prefix_str(&used[hit], b));
 	return -EADDRINUSE;
@@ -120,26 +176,54 @@ static int net_subnet_choose(struct session *s, struct net_state *n, const struc
 /* The bridge's settings, before it comes up: forwarding of what members
  * send (decided by the interface it comes in on), route_localnet for the
  * host's 127.0.0.1 to published ports (the guard drops the members' own
- * 127/8), and no IPv6 (IPv4-only networks: nothing of the kernel's making
- * on the link). They go with the link. */
-static int bridge_sysctls(const char *bridge, struct nsg_err *e)
+ * 127/8); no IPv6 for an IPv4-only network (nothing of the kernel's making
+ * on the link), or for a dual-stack one a plain gateway's host side's
+ * (nothing learned from members, forwarding of what they send). They go
+ * with the link. */
+static int bridge_sysctls(const char *bridge, bool dual, struct nsg_err *e)
 {
-	static const char *const keys[][2] = {
-		{ "net/ipv4/conf/%s/forwarding", "1" },
-		{ "net/ipv4/conf/%s/route_localnet", "1" },
-		{ "net/ipv6/conf/%s/disable_ipv6", "1" },
+	static const struct {
+		const char *key, *value;
+		int when;   /* 0 always, 1 IPv4 only, 2 dual-stack, 3 dual and per interface */
+	} keys[] = {
+		{ "net/ipv4/conf/%s/forwarding", "1", 0 },
+		{ "net/ipv4/conf/%s/route_localnet", "1", 0 },
+		{ "net/ipv6/conf/%s/disable_ipv6", "1", 1 },
+		{ "net/ipv6/conf/%s/accept_ra", "0", 2 },
+		{ "net/ipv6/conf/%s/accept_redirects", "0", 2 },
+		{ "net/ipv6/conf/%s/autoconf", "0", 2 },
+		{ "net/ipv6/conf/%s/force_forwarding", "1", 3 },
 	};
+	bool per_if = dual && forward6_per_interface();
 	char key[80];
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		int r;
+		int r, w = keys[i].when;
 
-		snprintf(key, sizeof(key), keys[i][0], bridge);
-		r = sysctl_write(key, keys[i][1]);
-		if (r < 0 && !(r == -ENOENT && i == 2))
+		if ((w == 1 && dual) || (w == 2 && !dual) || (w == 3 && !per_if))
+			continue;
+		snprintf(key, sizeof(key), keys[i].key, bridge);
+		r = sysctl_write(key, keys[i].value);
+		if (r < 0 && !(r == -ENOENT && w == 1))
 			return nsg_fail(e, r, NULL, "sysctl %s", key);
 	}
 	return 0;
+}
+
+/* A dual-stack bridge's ::1 and fe80::1 only, no DAD (link_addr_add), no
+ * address of the kernel's making (before it comes up). The link-local is
+ * what the kernel's neighbour solicitations for members go out from. */
+static int bridge_addrs6(struct session *s, const struct net_state *n, struct nsg_err *e)
+{
+	struct ip_addr gw6 = spec_host_addr6(&n->subnet6), ll;
+	int r = link_set_ipv6_manual(s->host, n->bridge, e);
+
+	ip_addr_parse(GW_LL_HOST, AF_INET6, &ll);
+	if (r == 0)
+		r = link_addr_add(s->host, n->bridge, &gw6, GW_SUBNET6_PLEN, e);
+	if (r == 0)
+		r = link_addr_add(s->host, n->bridge, &ll, 64, e);
+	return r;
 }
 
 /* n's bridge with the gateway address, up; deleted again on failure. */
@@ -155,7 +239,9 @@ static int net_bridge_make(struct session *s, const struct net_state *n, struct 
 	r = bridge_create(s->host, n->bridge, alias, mac, e);
 	if (r < 0)
 		return r;
-	r = bridge_sysctls(n->bridge, e);
+	r = bridge_sysctls(n->bridge, ip_addr_is_set(&n->subnet6.addr), e);
+	if (r == 0 && ip_addr_is_set(&n->subnet6.addr))
+		r = bridge_addrs6(s, n, e);
 	if (r == 0)
 		r = link_addr_add(s->host, n->bridge, &gw, n->subnet.plen, e);
 	if (r == 0)
@@ -237,8 +323,13 @@ static int multi_hosts_write(const char *member, struct nsg_err *e)
 		me = net_member_find(&n, member);
 		if (!me || !me->port[0])
 			continue;
-		for (size_t j = 0; j < n.n_members && r == 0; j++)
-			r = net_member_add(&all, &n.members[j]);
+		for (size_t j = 0; j < n.n_members && r == 0; j++) {
+			struct net_member one = n.members[j];
+
+			/* all has no subnet of its own: each network's IPv6 address. */
+			one.addr6 = net_member_addr6(&n, &one);
+			r = net_member_add(&all, &one);
+		}
 	}
 	if (r == 0)
 		r = net_hosts_render(&all, &text);
@@ -264,22 +355,14 @@ static int net_hosts_write(const struct net_state *n, struct nsg_err *e)
 	return r;
 }
 
-int network_hosts_sync(const struct gw_spec *spec, struct nsg_err *e)
+int network_hosts_sync(const struct gw_spec *spec, const struct net_up *nu, struct nsg_err *e)
 {
-	struct net_slot sl[GW_NETS_MAX];
-	unsigned n = slots_of(spec, sl);
 	char path[PATH_MAX];
 	int r = 0;
 
-	for (unsigned k = 0; k < n && r == 0; k++) {
-		_cleanup_net_ struct net_state net = { 0 };
-
-		r = state_net_load(sl[k].net, &net);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "state of network \"%s\"", sl[k].net);
-		r = net_hosts_write(&net, e);
-	}
-	if (r < 0 || n != 1)
+	for (unsigned k = 0; k < nu->n && r == 0; k++)
+		r = net_hosts_write(&nu->net[k], e);
+	if (r < 0 || nu->n != 1)
 		return r;
 	state_net_hosts_path(spec->network, path);
 	return dns_hosts_link(spec->name, path, e);
@@ -298,16 +381,14 @@ static int net_prune(struct session *s, struct net_state *n,
 	for (size_t i = 0; i < n->n_members; ) {
 		struct net_member m = n->members[i];
 		char port[IF_NAMESIZE];
-		uint8_t mac[6];
 
 		if (keep(&m, n->name, arg)) {
 			i++;
 			continue;
 		}
 		net_member_port(&m, port);
-		net_mac_of(&m.addr, mac);
 		if (br && r == 0)
-			r = ruleset_queue_port_src(s->nft, m.name, port, mac, &m.addr, true);
+			r = queue_port_srcs(s->nft, m.name, port, n, &m.addr, true);
 		net_member_remove(n, m.name);
 		dns_hosts_remove(m.name);
 		changed = true;
@@ -404,34 +485,52 @@ int network_sync(struct session *s, struct nsg_err *e)
 /* One network of a member: its subnet and the next free address (made
  * by the join on a subnet chosen here when missing, avoiding the subnets
  * also[] this up chose before). */
-static int member_check_one(struct session *s, const struct net_slot *sl,
-			    const struct ip_prefix *also, size_t n_also, struct nsg_err *e)
+static int member_check_one(struct session *s, const struct net_slot *sl, enum gw_ipv6 ipv6,
+			    const struct ip_prefix *also, size_t n_also, struct net_state *n,
+			    bool *missing, struct nsg_err *e)
 {
-	_cleanup_net_ struct net_state n = { 0 };
-	int r = state_net_load(sl->net, &n);
+	int r = state_net_load(sl->net, n);
+	bool dual;
 
+	*missing = r == -ENOENT;
 	if (r == -ENOENT) {
-		snprintf(n.name, sizeof(n.name), "%s", sl->net);
-		r = net_subnet_choose(s, &n, also, n_also, e);
+		*n = (struct net_state){ 0 };
+		snprintf(n->name, sizeof(n->name), "%s", sl->net);
+		r = net_subnet_choose(s, n, ipv6, also, n_also, e);
 		if (r < 0)
 			return r;
 	} else if (r < 0)
 		return nsg_fail(e, r, NULL, "state of network \"%s\"", sl->net);
-	*sl->subnet = n.subnet;
-	r = net_addr_pick(&n.subnet, n.members, n.n_members, sl->addr);
+	/* A member's IPv6 is its network's: --ipv6 only decides a new one's. */
+	dual = ip_addr_is_set(&n->subnet6.addr);
+	if ((ipv6 == GW_IPV6_ON && !dual) || (ipv6 == GW_IPV6_OFF && dual))
+		return nsg_fail(e, -EINVAL, dual ? "the network is dual-stack" : "the network is IPv4 only",
+				"--ipv6 %s with --network \"%s\"", dual ? "off" : "on", sl->net);
+	*sl->subnet = n->subnet;
+	*sl->subnet6 = n->subnet6;
+	r = net_addr_pick(&n->subnet, n->members, n->n_members, sl->addr);
 	return r < 0 ? nsg_fail(e, r, "no free address left", "network \"%s\"", sl->net) : 0;
 }
 
-int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err *e)
+void net_up_clear(struct net_up *nu)
+{
+	for (unsigned k = 0; k < nu->n; k++)
+		net_state_clear(&nu->net[k]);
+	nu->n = 0;
+}
+
+int network_member_check(struct session *s, struct gw_spec *spec, struct net_up *nu,
+			 struct nsg_err *e)
 {
 	struct net_slot sl[GW_NETS_MAX];
-	struct ip_prefix chosen[GW_NETS_MAX];
+	struct ip_prefix chosen[2 * GW_NETS_MAX];   /* both families */
+	size_t n_chosen = 0;
 	unsigned n;
 	int r = 0;
 
-	if (spec->subnet_given || spec->subnet6_given || spec->ipv6 == GW_IPV6_ON)
-		return nsg_fail(e, -EINVAL, "a member's addresses are its network's (IPv4 only)",
-				"--network \"%s\" with --subnet, --subnet6 or --ipv6 on", spec->network);
+	if (spec->subnet_given || spec->subnet6_given)
+		return nsg_fail(e, -EINVAL, "a member's addresses are its network's",
+				"--network \"%s\" with --subnet or --subnet6", spec->network);
 	if (spec->uplink[0] || spec->no_host)
 		return nsg_fail(e, -EINVAL, "not for network members yet",
 				"--network \"%s\" with --uplink or --no-host", spec->network);
@@ -443,33 +542,32 @@ int network_member_check(struct session *s, struct gw_spec *spec, struct nsg_err
 					"--ns-ifname \"%s\" with %u networks", spec->ns_ifname,
 					spec->n_nets_more + 1);
 	}
-	memset(&spec->subnet6, 0, sizeof(spec->subnet6));
 	n = slots_of(spec, sl);
 	for (unsigned k = 0; k < n && r == 0; k++) {
-		r = member_check_one(s, &sl[k], chosen, k, e);
-		chosen[k] = *sl[k].subnet;
+		r = member_check_one(s, &sl[k], spec->ipv6, chosen, n_chosen, &nu->net[k],
+				     &nu->missing[k], e);
+		nu->n = k + 1;
+		chosen[n_chosen++] = *sl[k].subnet;
+		if (r == 0 && ip_addr_is_set(&sl[k].subnet6->addr))
+			chosen[n_chosen++] = *sl[k].subnet6;
 	}
 	return r;
 }
 
 /* Record the member in one network's file (the network made if missing). */
 static int member_join_one(struct session *s, const struct gw_spec *spec, const struct net_slot *sl,
-			   bool multi, bool *made, struct nsg_err *e)
+			   struct net_state *n, bool missing, bool multi, bool *made,
+			   struct nsg_err *e)
 {
-	_cleanup_net_ struct net_state n = { 0 };
 	struct net_member m = { 0 };
-	int r = state_net_load(sl->net, &n);
+	int r;
 
-	if (r == -ENOENT) {
-		n = (struct net_state){ 0 };
-		snprintf(n.name, sizeof(n.name), "%s", sl->net);
-		n.subnet = *sl->subnet;   /* network_member_check chose it */
-		r = net_make(s, &n, e);
+	/* network_member_check loaded n, or chose the subnet of a missing one. */
+	if (missing) {
+		r = net_make(s, n, e);
 		if (r < 0)
 			return r;
 		*made = true;
-	} else if (r < 0) {
-		return nsg_fail(e, r, NULL, "state of network \"%s\"", sl->net);
 	}
 	snprintf(m.name, sizeof(m.name), "%s", spec->name);
 	m.addr = *sl->addr;
@@ -478,22 +576,26 @@ static int member_join_one(struct session *s, const struct gw_spec *spec, const 
 	if (multi)
 		snprintf(m.port, sizeof(m.port), "%s", sl->port);
 	/* A line a crash left for this name is replaced, not doubled. */
-	net_member_remove(&n, spec->name);
-	r = net_member_add(&n, &m);
+	net_member_remove(n, spec->name);
+	r = net_member_add(n, &m);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "network \"%s\"", sl->net);
-	return state_net_save(&n, e);
+	return state_net_save(n, e);
 }
 
-int network_member_join(struct session *s, struct gw_spec *spec, bool *made, struct nsg_err *e)
+int network_member_join(struct session *s, struct gw_spec *spec, struct net_up *nu, bool *made,
+			struct nsg_err *e)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	unsigned n = slots_of(spec, sl);
 	int r = 0;
 
 	*made = false;
-	for (unsigned k = 0; k < n && r == 0; k++)
-		r = member_join_one(s, spec, &sl[k], n > 1, made, e);
+	for (unsigned k = 0; k < n && k < nu->n && r == 0; k++) {
+		r = member_join_one(s, spec, &sl[k], &nu->net[k], nu->missing[k], n > 1, made, e);
+		if (r == 0)
+			nu->missing[k] = false;
+	}
 	return r;
 }
 
@@ -527,25 +629,23 @@ void network_veths_more_undo(struct session *s, const struct gw_spec *spec)
 		link_delete(s->host, spec->nets_more[k].port, NULL);
 }
 
-int network_port_up(struct session *s, const struct gw_spec *spec, struct nsg_err *e)
+int network_port_up(struct session *s, const struct gw_spec *spec, const struct net_up *nu,
+		    struct nsg_err *e)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	unsigned n = slots_of(spec, sl);
 	int r = 0;
 
-	for (unsigned k = 0; k < n && r == 0; k++) {
-		_cleanup_net_ struct net_state net = { 0 };
+	for (unsigned k = 0; k < n && k < nu->n && r == 0; k++) {
+		const struct net_state *net = &nu->net[k];
 		char key[80];
 
-		r = state_net_load(sl[k].net, &net);
-		if (r < 0)
-			return nsg_fail(e, r, NULL, "state of network \"%s\"", sl[k].net);
 		/* A port is a wire of the bridge: no address, no IPv6 of its own. */
 		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", sl[k].port);
 		r = sysctl_write(key, "1");
 		if (r < 0 && r != -ENOENT)
 			return nsg_fail(e, r, NULL, "sysctl %s", key);
-		r = bridge_port_attach(s->host, sl[k].port, net.bridge, net.isolated, e);
+		r = bridge_port_attach(s->host, sl[k].port, net->bridge, net->isolated, e);
 		if (r == 0)
 			r = link_set_up(s->host, sl[k].port, e);
 	}
@@ -558,6 +658,19 @@ int network_ns_mac(struct nl_sock *ns, const struct gw_spec *spec, struct nsg_er
 
 	net_mac_of(&spec->net_addr, mac);
 	return link_set_mac(ns, spec->ns_ifname, mac, e);
+}
+
+int network_ns_addrs6(struct nl_sock *ns, const char *ifname, const struct ip_prefix *subnet,
+		      const struct ip_prefix *subnet6, const struct ip_addr *addr, struct nsg_err *e)
+{
+	struct ip_addr a6 = net_addr6_of(subnet, subnet6, addr), ll = net_ll6_of(subnet, addr);
+	int r = link_set_ipv6_manual(ns, ifname, e);
+
+	if (r == 0)
+		r = link_addr_add(ns, ifname, &a6, GW_SUBNET6_PLEN, e);
+	if (r == 0)
+		r = link_addr_add(ns, ifname, &ll, 64, e);
+	return r;
 }
 
 /* Only the subnet's route (the kernel's, with the address): the default
@@ -574,6 +687,8 @@ int network_ns_links_more(struct nl_sock *ns, const struct gw_spec *spec, struct
 		r = link_set_mac(ns, m->ns_ifname, mac, e);
 		if (r == 0)
 			r = link_addr_add(ns, m->ns_ifname, &m->addr, m->subnet.plen, e);
+		if (r == 0 && ip_addr_is_set(&m->subnet6.addr))
+			r = network_ns_addrs6(ns, m->ns_ifname, &m->subnet, &m->subnet6, &m->addr, e);
 		if (r == 0)
 			r = link_set_up(ns, m->ns_ifname, e);
 	}
@@ -590,34 +705,33 @@ int network_queue_more_inet(struct nftx *nft, const struct gw_spec *spec)
 	for (unsigned k = 0; k < spec->n_nets_more && r == 0; k++) {
 		const struct gw_net_more *m = &spec->nets_more[k];
 		struct ruleset_gw gw = { .name = spec->name, .host_ifname = m->port,
-					 .uplink = "", .ns_addr = m->addr, .bridge = m->bridge };
+					 .uplink = "", .ns_addr = m->addr, .bridge = m->bridge,
+					 .ns_addr6 = net_addr6_of(&m->subnet, &m->subnet6, &m->addr) };
+
+		if (ip_addr_is_set(&gw.ns_addr6))
+			gw.ns_ll6 = net_ll6_of(&m->subnet, &m->addr);
 
 		r = ruleset_queue_gateway(nft, &gw, false);
 	}
 	return r;
 }
 
-int network_queue_member(struct nftx *nft, const struct gw_spec *spec)
+int network_queue_member(struct nftx *nft, const struct gw_spec *spec, const struct net_up *nu)
 {
 	struct net_slot sl[GW_NETS_MAX];
 	unsigned n = slots_of(spec, sl);
 	int r = 0;
 
-	for (unsigned k = 0; k < n && r == 0; k++) {
-		_cleanup_net_ struct net_state net = { 0 };
-		uint8_t mac[6];
+	for (unsigned k = 0; k < n && k < nu->n && r == 0; k++) {
+		const struct net_state *net = &nu->net[k];
 
-		r = state_net_load(sl[k].net, &net);
-		if (r < 0)
-			return r;
 		/* Idempotent: the skeleton refills its chains, an element that is
 		 * there is added again as a no-op. A member's up thus also repairs both. */
 		r = ruleset_queue_bridge_skeleton(nft);
 		if (r == 0)
-			r = ruleset_queue_network(nft, net.name, net.bridge, net.isolated, false);
-		net_mac_of(sl[k].addr, mac);
+			r = ruleset_queue_network(nft, net->name, net->bridge, net->isolated, false);
 		if (r == 0)
-			r = ruleset_queue_port_src(nft, spec->name, sl[k].port, mac, sl[k].addr, false);
+			r = queue_port_srcs(nft, spec->name, sl[k].port, net, sl[k].addr, false);
 	}
 	return r < 0 ? r : network_queue_more_inet(nft, spec);
 }
@@ -640,11 +754,9 @@ int network_restore_queue(struct nftx *nft)
 		for (size_t k = 0; k < net.n_members && r == 0; k++) {
 			const struct net_member *m = &net.members[k];
 			char port[IF_NAMESIZE];
-			uint8_t mac[6];
 
 			net_member_port(m, port);
-			net_mac_of(&m->addr, mac);
-			r = ruleset_queue_port_src(nft, m->name, port, mac, &m->addr, false);
+			r = queue_port_srcs(nft, m->name, port, &net, &m->addr, false);
 		}
 	}
 	return n < 0 ? n : r;
@@ -660,11 +772,9 @@ static int net_intact(struct nftx *nft, const struct net_state *n)
 	for (size_t i = 0; r > 0 && i < n->n_members; i++) {
 		const struct net_member *m = &n->members[i];
 		char port[IF_NAMESIZE];
-		uint8_t mac[6];
 
 		net_member_port(m, port);
-		net_mac_of(&m->addr, mac);
-		r = ruleset_port_src_present(nft, port, mac, &m->addr);
+		r = port_srcs_present(nft, port, n, &m->addr);
 	}
 	return r;
 }
@@ -733,15 +843,28 @@ int network_repair(struct session *s, bool *repaired, struct nsg_err *e)
 
 /* Network name as asked (subnet NULL: any), made explicitly: *unchanged
  * when it was so already; check_only: only say whether it can be. */
-static int net_ensure(struct session *s, const char *name, const struct ip_prefix *subnet,
-		      bool isolated, bool check_only, bool *unchanged, struct nsg_err *e)
+/* Whether an existing network n is as asked for IPv6 (auto: either). */
+static bool net_ipv6_same(const struct net_state *n, const struct net_opts *o)
+{
+	bool dual = ip_addr_is_set(&n->subnet6.addr);
+
+	if (o->subnet6)
+		return dual && ip_prefix_eq(o->subnet6, &n->subnet6);
+	return o->ipv6 == GW_IPV6_AUTO || dual == (o->ipv6 == GW_IPV6_ON);
+}
+
+static int net_ensure(struct session *s, const char *name, const struct net_opts *o,
+		      bool check_only, bool *unchanged, struct nsg_err *e)
 {
 	_cleanup_net_ struct net_state n = { 0 };
+	const struct ip_prefix *subnet = o->subnet;
+	bool isolated = o->isolated;
 	int r = state_net_load(name, &n);
 
 	*unchanged = false;
 	if (r == 0) {
-		if (n.isolated != isolated || (subnet && !ip_prefix_eq(subnet, &n.subnet)))
+		if (n.isolated != isolated || (subnet && !ip_prefix_eq(subnet, &n.subnet)) ||
+		    !net_ipv6_same(&n, o))
 			return nsg_fail(e, -EEXIST, "exists with other settings", "network \"%s\"",
 					name);
 		*unchanged = n.explicit_;
@@ -756,12 +879,15 @@ static int net_ensure(struct session *s, const char *name, const struct ip_prefi
 		n.subnet = *subnet;
 		n.subnet_given = true;
 	}
-	r = net_subnet_choose(s, &n, NULL, 0, e);
+	if (o->subnet6) {
+		n.subnet6 = *o->subnet6;
+		n.subnet6_given = true;
+	}
+	r = net_subnet_choose(s, &n, o->ipv6, NULL, 0, e);
 	return r < 0 || check_only ? r : net_make(s, &n, e);
 }
 
-int network_create(const char *name, const struct ip_prefix *subnet, bool isolated,
-		   bool *unchanged, struct nsg_err *e)
+int network_create(const char *name, const struct net_opts *o, bool *unchanged, struct nsg_err *e)
 {
 	_cleanup_session_ struct session s = SESSION_INIT;
 	int r = spec_name_check(name, e);
@@ -769,7 +895,7 @@ int network_create(const char *name, const struct ip_prefix *subnet, bool isolat
 	*unchanged = false;
 	if (r == 0)
 		r = session_open(&s, SESSION_ALL, e);
-	return r < 0 ? r : net_ensure(&s, name, subnet, isolated, false, unchanged, e);
+	return r < 0 ? r : net_ensure(&s, name, o, false, unchanged, e);
 }
 
 int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e)
@@ -782,9 +908,10 @@ int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e
 	for (int pass = 0; pass < 2 && r == 0; pass++)
 		for (size_t i = 0; i < cfg->n_nets && r == 0; i++) {
 			const struct config_net *cn = &cfg->nets[i];
+			struct net_opts o = { .subnet = cn->subnet_given ? &cn->subnet : NULL,
+					      .isolated = cn->isolated };
 
-			r = net_ensure(s, cn->name, cn->subnet_given ? &cn->subnet : NULL, cn->isolated,
-				       pass == 0, &unchanged, e);
+			r = net_ensure(s, cn->name, &o, pass == 0, &unchanged, e);
 			if (r < 0) {
 				char why[sizeof(e->why)];
 

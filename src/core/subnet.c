@@ -203,13 +203,54 @@ static int ipv6_wanted(struct nl_sock *host, const struct gw_spec *s, struct nsg
 	return n > 0;
 }
 
+/* --subnet6 refused: in_way has (part of) it. */
+static int subnet6_taken(const struct ip_prefix *given, const struct ip_prefix *in_way,
+			 struct nsg_err *e)
+{
+	char a[IP_PREFIX_STRLEN], b[IP_PREFIX_STRLEN];
+
+	nsg_fail(e, -EADDRINUSE, NULL, "--subnet6 \"%s\"", ip_prefix_str(given, a));
+	nsg_why(e, "overlaps %s, already in use", ip_prefix_str(in_way, b));
+	return -EADDRINUSE;
+}
+
+/* The host's ULA /48 (ipam_ula_pool of its seed). */
+static int ula_pool(struct ip_prefix *ret, struct nsg_err *e)
+{
+	uint8_t seed[16];
+	int r = state_ula_seed(seed);
+
+	if (r < 0)
+		return nsg_fail(e, r, NULL, "the host's IPv6 ULA prefix (/etc/machine-id)");
+	*ret = ipam_ula_pool(seed);
+	return 0;
+}
+
+/* The first /64 of ula free of the host's IPv6 addresses and routes (the
+ * full dump) and of extra[]. */
+static int subnet6_first_free(struct nl_sock *host, const struct ip_prefix *ula,
+			      const struct ip_prefix *extra, int n_extra, struct ip_prefix *ret,
+			      struct nsg_err *e)
+{
+	_cleanup_free_ struct ip_prefix *used = NULL;
+	char a[IP_PREFIX_STRLEN];
+	int n = link_used_prefixes(host, AF_INET6, &used);
+
+	if (n < 0)
+		return nsg_fail(e, n, NULL, "reading the host's IPv6 addresses and routes");
+	if (append_prefixes(&used, &n, extra, n_extra) < 0)
+		return -ENOMEM;
+	if (ipam_pick(ula, GW_SUBNET6_PLEN, used, n, ret) < 0)
+		return nsg_fail(e, -EADDRINUSE, "no free /64 left (use --subnet6)",
+				"IPv6 pool %s", ip_prefix_str(ula, a));
+	return 0;
+}
+
 int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, struct nsg_err *e)
 {
-	_cleanup_free_ struct ip_prefix *used = NULL, *used_ns = NULL;
-	char a[IP_PREFIX_STRLEN], b[IP_PREFIX_STRLEN];
+	_cleanup_free_ struct ip_prefix *used_ns = NULL;
 	struct ip_prefix ula, in_way;
-	uint8_t seed[16];
-	int n = 0, n_ns = 0, r = ipv6_wanted(host, s, e);
+	int n_ns = 0, r = ipv6_wanted(host, s, e);
 
 	if (r <= 0) {
 		memset(&s->subnet6, 0, sizeof(s->subnet6));
@@ -228,16 +269,11 @@ int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, 
 		r = hit >= 0 ? 1 : subnet6_in_way(host, &s->subnet6, &in_way);
 		if (r < 0)
 			return nsg_fail(e, r, NULL, "route lookup");
-		if (r == 0)
-			return 0;
-		nsg_fail(e, -EADDRINUSE, NULL, "--subnet6 \"%s\"", ip_prefix_str(&s->subnet6, a));
-		nsg_why(e, "overlaps %s, already in use", ip_prefix_str(&in_way, b));
-		return -EADDRINUSE;
+		return r == 0 ? 0 : subnet6_taken(&s->subnet6, &in_way, e);
 	}
-	r = state_ula_seed(seed);
+	r = ula_pool(&ula, e);
 	if (r < 0)
-		return nsg_fail(e, r, NULL, "the host's IPv6 ULA prefix (/etc/machine-id)");
-	ula = ipam_ula_pool(seed);
+		return r;
 	/* The /64 beside the /30 first: free unless someone else routes it. */
 	if (subnet6_beside(&ula, s, &s->subnet6) == 0 && ipam_find_overlap(&s->subnet6, used_ns, n_ns) < 0) {
 		r = subnet6_in_way(host, &s->subnet6, &in_way);
@@ -247,13 +283,79 @@ int subnet6_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, 
 			return 0;
 	}
 	/* Otherwise the first free one, from the full list. */
-	n = link_used_prefixes(host, AF_INET6, &used);
-	if (n < 0)
-		return nsg_fail(e, n, NULL, "reading the host's IPv6 addresses and routes");
-	if (append_prefixes(&used, &n, used_ns, n_ns) < 0)
-		return -ENOMEM;
-	if (ipam_pick(&ula, GW_SUBNET6_PLEN, used, n, &s->subnet6) < 0)
-		return nsg_fail(e, -EADDRINUSE, "no free /64 left (use --subnet6)",
-				"IPv6 pool %s", ip_prefix_str(&ula, a));
+	return subnet6_first_free(host, &ula, used_ns, n_ns, &s->subnet6, e);
+}
+
+/* A network's /64 is beside its /24 the same way, after the gateways':
+ * subnet IDs from 0x4000 (the gateways' /30s use 0 to 0x3fff). */
+#define NET6_ID_BASE 0x4000
+
+static int net6_beside(const struct ip_prefix *ula, const struct ip_prefix *subnet4,
+		       struct ip_prefix *ret)
+{
+	struct ip_prefix pool;
+	uint32_t index;
+
+	ip_prefix_parse(NET_POOL_DEFAULT, AF_INET, &pool);
+	if (subnet4->plen != NET_SUBNET_PLEN || !ip_prefix_contains(&pool, &subnet4->addr))
+		return -ERANGE;
+	index = NET6_ID_BASE + ((subnet4->addr.v4 - pool.addr.v4) >> (32 - NET_SUBNET_PLEN));
+	*ret = *ula;
+	ret->plen = GW_SUBNET6_PLEN;
+	ret->addr.v6[6] = index >> 8;
+	ret->addr.v6[7] = index & 0xff;
 	return 0;
+}
+
+/* Whether net is in the way: routed on the host (three FIB lookups) or
+ * another network's (avoid, whose bridge may not be up yet). 1 with what
+ * is in the way in *in_way. */
+static int net6_in_way(struct nl_sock *host, const struct ip_prefix *net,
+		       const struct ip_prefix *avoid, size_t n_avoid, struct ip_prefix *in_way)
+{
+	long hit = ipam_find_overlap(net, avoid, n_avoid);
+
+	if (hit >= 0) {
+		*in_way = avoid[hit];
+		return 1;
+	}
+	return subnet6_in_way(host, net, in_way);
+}
+
+int subnet6_network(struct nl_sock *host, const struct net6_want *w, struct ip_prefix *ret,
+		    struct nsg_err *e)
+{
+	_cleanup_free_ struct gw_spec *as = calloc(1, sizeof(*as));
+	struct ip_prefix ula, in_way;
+	int r;
+
+	if (!as)
+		return -ENOMEM;
+	/* The gateways' rule: on, off, or auto (the host's IPv6 default route). */
+	as->ipv6 = w->ipv6;
+	as->subnet6_given = w->given != NULL;
+	memset(ret, 0, sizeof(*ret));
+	r = ipv6_wanted(host, as, e);
+	if (r <= 0)
+		return r;
+	if (w->given) {
+		r = net6_in_way(host, w->given, w->avoid, w->n_avoid, &in_way);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "route lookup");
+		if (r > 0)
+			return subnet6_taken(w->given, &in_way, e);
+		*ret = *w->given;
+		return 0;
+	}
+	r = ula_pool(&ula, e);
+	if (r < 0)
+		return r;
+	if (net6_beside(&ula, w->subnet4, ret) == 0) {
+		r = net6_in_way(host, ret, w->avoid, w->n_avoid, &in_way);
+		if (r < 0)
+			return nsg_fail(e, r, NULL, "route lookup");
+		if (r == 0)
+			return 0;
+	}
+	return subnet6_first_free(host, &ula, w->avoid, (int)w->n_avoid, ret, e);
 }

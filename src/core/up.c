@@ -28,6 +28,7 @@ struct up_ctx {
 	bool fw_opened;         /* step_firewall changed one */
 	pid_t run_pid;
 	bool net_joined;        /* a network member: recorded in its network */
+	struct net_up nets;     /* its networks, loaded once (network_member_check) */
 	struct nsg_err *e;
 };
 
@@ -86,7 +87,7 @@ static int step_network(struct up_ctx *c)
 
 	if (!c->st.spec.network[0])
 		return 0;
-	r = network_member_join(c->s, &c->st.spec, &made, c->e);
+	r = network_member_join(c->s, &c->st.spec, &c->nets, &made, c->e);
 	/* Even when it failed: the networks before the failing one have it
 	 * (the undo changes nothing of a network without it). */
 	c->net_joined = true;
@@ -113,7 +114,7 @@ static void undo_forwarding(struct up_ctx *c)
 /* IPv6's, for a dual-stack gateway (forward6.c). */
 static int step_forwarding6(struct up_ctx *c)
 {
-	if (!spec_has_ipv6(&c->st.spec))
+	if (!spec_wants_ipv6(&c->st.spec))
 		return 0;
 	return forward6_on(c->s, c->st.spec.uplink, &c->fwd6, c->e);
 }
@@ -203,7 +204,7 @@ static int step_host_link(struct up_ctx *c)
 	int r;
 
 	if (s->network[0])
-		return network_port_up(c->s, s, c->e);
+		return network_port_up(c->s, s, &c->nets, c->e);
 	r = link_addr_add(c->host, s->host_ifname, &host, s->subnet.plen, c->e);
 	if (r < 0)
 		return r;
@@ -230,7 +231,13 @@ static int ns_link6_addrs(struct up_ctx *c)
 {
 	const struct gw_spec *s = &c->st.spec;
 	struct ip_addr ns = spec_ns_addr6(&s->subnet6), ll;
-	int r = link_set_ipv6_manual(c->ns, s->ns_ifname, c->e);
+	int r;
+
+	/* A member's: its own address in its network's /64 and link-local. */
+	if (s->network[0])
+		return network_ns_addrs6(c->ns, s->ns_ifname, &s->subnet, &s->subnet6, &s->net_addr,
+					 c->e);
+	r = link_set_ipv6_manual(c->ns, s->ns_ifname, c->e);
 
 	ip_addr_parse(GW_LL_NS, AF_INET6, &ll);
 	if (r == 0)
@@ -311,7 +318,7 @@ static int step_nft(struct up_ctx *c)
 	if (r == 0)
 		r = ruleset_queue_gateway(c->nft, &gw, false);
 	if (r == 0 && c->st.spec.network[0])
-		r = network_queue_member(c->nft, &c->st.spec);
+		r = network_queue_member(c->nft, &c->st.spec, &c->nets);
 	if (r == 0) {
 		struct gw_target to = gw_target_of(&c->st.spec);
 
@@ -363,7 +370,7 @@ static int step_dns(struct up_ctx *c)
 	/* The members' names: the network's hosts lists this one now, and
 	 * its /etc/netns/NAME/hosts links there. */
 	if (c->st.spec.network[0]) {
-		r = network_hosts_sync(&c->st.spec, c->e);
+		r = network_hosts_sync(&c->st.spec, &c->nets, c->e);
 		if (r < 0)
 			return r;
 	}
@@ -571,13 +578,14 @@ static int up_check_attached6(struct up_ctx *c)
 		return nsg_fail(c->e, r, NULL, "IPv6 routes of netns \"%s\"", s->netns_arg);
 	if (r == 0)
 		return 0;
-	if (s->ipv6 == GW_IPV6_AUTO && !s->subnet6_given) {
+	/* A member's IPv6 is its network's: no IPv4-only member on a dual-stack one. */
+	if (s->ipv6 == GW_IPV6_AUTO && !s->subnet6_given && !s->network[0]) {
 		memset(&s->subnet6, 0, sizeof(s->subnet6));
 		return 0;
 	}
 	r = nsg_fail(c->e, -EEXIST, NULL, "netns \"%s\"", s->netns_arg);
-	nsg_why(c->e, "has an IPv6 default route already (dev %s): delete it first, or --ipv6 off",
-		dflt[0]);
+	nsg_why(c->e, "has an IPv6 default route already (dev %s): delete it first%s", dflt[0],
+		s->network[0] ? "" : ", or --ipv6 off");
 	return r;
 }
 
@@ -627,7 +635,7 @@ static int up_check(struct up_ctx *c, const struct gw_spec *req, struct gw_up_re
 	if (spec_is_lan(s))
 		return 0;
 	if (s->network[0])
-		r = network_member_check(c->s, s, c->e);
+		r = network_member_check(c->s, s, &c->nets, c->e);
 	else
 		r = subnet_choose(c->host, c->ns, s, c->e);
 	if (r == 0 && !s->network[0])
@@ -674,6 +682,7 @@ static void up_ctx_free(struct up_ctx *c)
 	if (c->netns_fd >= 0)
 		close(c->netns_fd);
 	link_sock_close(c->ns);
+	net_up_clear(&c->nets);
 }
 
 int up_run(struct session *s, const struct gw_spec *req, const struct gw_up_opts *o,

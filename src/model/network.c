@@ -111,7 +111,7 @@ int net_member_remove(struct net_state *n, const char *name)
 int net_state_format(const struct net_state *n, char **ret)
 {
 	char net[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN];
-	size_t len = 256 + n->n_members * (GW_NAME_MAX + IP_ADDR_STRLEN + IF_NAMESIZE + 16), off;
+	size_t len = 384 + n->n_members * (GW_NAME_MAX + IP_ADDR_STRLEN + IF_NAMESIZE + 16), off;
 	char *buf = malloc(len);
 	int w;
 
@@ -123,6 +123,12 @@ int net_state_format(const struct net_state *n, char **ret)
 		     NET_STATE_VERSION, n->name, n->bridge, ip_prefix_str(&n->subnet, net),
 		     n->subnet_given, n->isolated, n->explicit_);
 	off = w < 0 ? len : (size_t)w;
+	/* Only for a dual-stack network: older files load as IPv4 only. */
+	if (n->subnet6.addr.family == AF_INET6 && off < len) {
+		w = snprintf(buf + off, len - off, "subnet6=%s\n%s", ip_prefix_str(&n->subnet6, net),
+			     n->subnet6_given ? "subnet6_given=1\n" : "");
+		off = w < 0 ? len : off + w;
+	}
 	for (size_t i = 0; i < n->n_members && off < len; i++) {
 		const struct net_member *m = &n->members[i];
 
@@ -244,6 +250,11 @@ static int parse_kv(struct net_state *n, const char *k, const char *v, unsigned 
 		*seen |= 64;
 		return parse_flag(v, &n->explicit_);
 	}
+	if (!strcmp(k, "subnet6"))
+		return ip_prefix_parse(v, AF_INET6, &n->subnet6) < 0 ||
+		       n->subnet6.plen != GW_SUBNET6_PLEN ? -EBADMSG : 0;
+	if (!strcmp(k, "subnet6_given"))
+		return parse_flag(v, &n->subnet6_given);
 	if (!strcmp(k, "member"))
 		return parse_member(n, v);
 	return -EBADMSG;
@@ -287,15 +298,21 @@ int net_state_parse(const char *text, struct net_state *ret)
 int net_hosts_render(const struct net_state *n, char **ret)
 {
 	static const char head[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
-	size_t len = sizeof(head) + n->n_members * (IP_ADDR_STRLEN + GW_NAME_MAX + 2), off;
+	size_t len = sizeof(head) + n->n_members * 2 * (IP_ADDR_STRLEN + GW_NAME_MAX + 2), off;
 	char *buf = malloc(len), a[IP_ADDR_STRLEN];
 
 	if (!buf)
 		return -ENOMEM;
 	off = snprintf(buf, len, "%s", head);
-	for (size_t i = 0; i < n->n_members; i++)
+	for (size_t i = 0; i < n->n_members; i++) {
+		struct ip_addr a6 = net_member_addr6(n, &n->members[i]);
+
 		off += snprintf(buf + off, len - off, "%s\t%s\n", ip_addr_str(&n->members[i].addr, a),
 				n->members[i].name);
+		if (ip_addr_is_set(&a6))
+			off += snprintf(buf + off, len - off, "%s\t%s\n", ip_addr_str(&a6, a),
+					n->members[i].name);
+	}
 	*ret = buf;
 	return 0;
 }

@@ -783,7 +783,8 @@ static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set, int fami
 	return link_dump_txn(sk, RTM_GETADDR, family, set->n == 1 ? set->v[0].ifindex : 0, &t);
 }
 
-int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link_info **ret)
+int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, int family,
+		       struct link_info **ret)
 {
 	struct link_set set = {
 		.alias_prefix = alias_prefix ? alias_prefix : "",
@@ -798,7 +799,7 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, struct link
 		if (r >= 0)
 			r = set.error;
 		if (r >= 0)
-			r = link_set_add_addrs(sk, &set, AF_INET);
+			r = link_set_add_addrs(sk, &set, family);
 	}
 	if (r < 0) {
 		free(set.v);

@@ -112,15 +112,17 @@ static int queue_ns_addrs6(struct nftx *n, const struct ruleset_gw *gw, bool del
 {
 	uint8_t keys[2][IFNAMSIZ + 16];
 	struct nftx_elem e[2];
-	struct ip_addr ll;
-	int r = ip_addr_parse(GW_LL_NS, AF_INET6, &ll);
+	/* A member's come in on its bridge, its link-local is its own. */
+	const char *ifname = gw->bridge ? gw->bridge : gw->host_ifname;
+	struct ip_addr ll = gw->ns_ll6;
+	int r = ip_addr_is_set(&ll) ? 0 : ip_addr_parse(GW_LL_NS, AF_INET6, &ll);
 
 	if (r < 0)
 		return r;
 	e[0] = (struct nftx_elem){ .key = keys[0], .comment = gw->name,
-				   .key_len = ifname_addr_key(gw->host_ifname, &gw->ns_addr6, keys[0]) };
+				   .key_len = ifname_addr_key(ifname, &gw->ns_addr6, keys[0]) };
 	e[1] = (struct nftx_elem){ .key = keys[1], .comment = gw->name,
-				   .key_len = ifname_addr_key(gw->host_ifname, &ll, keys[1]) };
+				   .key_len = ifname_addr_key(ifname, &ll, keys[1]) };
 	return queue_elems(n, SET_NS_ADDRS6, e, 2, del);
 }
 
@@ -169,14 +171,18 @@ int ruleset_queue_network(struct nftx *n, const char *name, const char *bridge, 
 }
 
 
-/* port_src4's key: port . MAC (two 4-byte slots) . address. */
-static void port_src_key(const char *port, const uint8_t mac[6], const struct ip_addr *addr,
-			 uint8_t key[IFNAMSIZ + 8 + 4])
+/* port_src4's and port_src6's key: port . MAC (two 4-byte slots) . address;
+ * its length, 0 for an address of neither family. */
+static size_t port_src_key(const char *port, const uint8_t mac[6], const struct ip_addr *addr,
+			   uint8_t key[IFNAMSIZ + 8 + 16], const char **set)
 {
-	memset(key, 0, IFNAMSIZ + 8 + 4);
+	if (!ip_addr_is_set(addr))
+		return 0;
+	memset(key, 0, IFNAMSIZ + 8 + 16);
 	ifname_key(port, (char *)key);
 	memcpy(key + IFNAMSIZ, mac, 6);
-	ip_addr_to_bytes(addr, key + IFNAMSIZ + 8);
+	*set = ip_addr_is_v4(addr) ? SET_PORT_SRC4 : SET_PORT_SRC6;
+	return IFNAMSIZ + 8 + ip_addr_to_bytes(addr, key + IFNAMSIZ + 8);
 }
 
 /* nftx_elem_get's callback when only presence counts. */
@@ -204,27 +210,28 @@ int ruleset_network_present(struct nftx *n, const char *bridge, bool isolated)
 int ruleset_port_src_present(struct nftx *n, const char *port, const uint8_t mac[6],
 			     const struct ip_addr *addr)
 {
-	uint8_t key[IFNAMSIZ + 8 + 4];
+	uint8_t key[IFNAMSIZ + 8 + 16];
+	const char *set;
+	size_t len = port_src_key(port, mac, addr, key, &set);
 	int r;
 
-	if (!ip_addr_is_v4(addr))
+	if (!len)
 		return -EAFNOSUPPORT;
-	port_src_key(port, mac, addr, key);
-	r = nftx_elem_get(n, BRIDGE_FAMILY, RULESET_TABLE, SET_PORT_SRC4, key, sizeof(key),
-			  elem_seen, NULL);
+	r = nftx_elem_get(n, BRIDGE_FAMILY, RULESET_TABLE, set, key, len, elem_seen, NULL);
 	return r == -ENOENT ? 0 : r;
 }
 
 int ruleset_queue_port_src(struct nftx *n, const char *member, const char *port,
 			   const uint8_t mac[6], const struct ip_addr *addr, bool del)
 {
-	uint8_t key[IFNAMSIZ + 8 + 4];
-	struct nftx_elem e = { .key = key, .key_len = sizeof(key), .comment = member };
+	uint8_t key[IFNAMSIZ + 8 + 16];
+	const char *set;
+	struct nftx_elem e = { .key = key, .comment = member };
 
-	if (!ip_addr_is_v4(addr))
+	e.key_len = port_src_key(port, mac, addr, key, &set);
+	if (!e.key_len)
 		return -EAFNOSUPPORT;
-	port_src_key(port, mac, addr, key);
-	return queue_elems_in(n, BRIDGE_FAMILY, SET_PORT_SRC4, &e, 1, del);
+	return queue_elems_in(n, BRIDGE_FAMILY, set, &e, 1, del);
 }
 
 /* The uplinks nsgate switched forwarding on for belong to no gateway: one

@@ -38,6 +38,8 @@
 #define SET_NET_INTRA "net_intra"
 /* table bridge nsgate: member port . its MAC . its address. */
 #define SET_PORT_SRC4 "port_src4"
+/* ... and its IPv6 addresses (dual-stack networks): port . MAC . address. */
+#define SET_PORT_SRC6 "port_src6"
 #define BRIDGE_FAMILY NFPROTO_BRIDGE
 /* The guard set of a family's forwarding. */
 static inline const char *fwd_guard_set(int family)

@@ -107,6 +107,8 @@ const size_t ruleset_n_sets = ARRAY_SIZE(ruleset_sets);
 static const struct set_def bridge_sets[] = {
 	{ SET_PORT_SRC4, 101, DT_CONCAT(DT_CONCAT(DT_IFNAME, DT_ETHERADDR), DT_IPADDR),
 	  IFNAMSIZ + 8 + 4, 0, 0 },
+	{ SET_PORT_SRC6, 102, DT_CONCAT(DT_CONCAT(DT_IFNAME, DT_ETHERADDR), DT_IP6ADDR),
+	  IFNAMSIZ + 8 + 16, 0, 0 },
 };
 
 static const struct set_def *set_by_name(const char *name)
@@ -895,11 +897,17 @@ int ruleset_queue_skeleton(struct nftx *n)
 /*
  * table bridge nsgate {
  *   set port_src4 { type ifname . ether_addr . ipv4_addr; }   member port . MAC . address
+ *   set port_src6 { type ifname . ether_addr . ipv6_addr; }   ... its IPv6 ones
  *   chain prerouting { type filter hook prerouting priority -200; policy accept;
  *                      iifname "nsg-*" jump from_port }
  *   chain from_port  { meta protocol ip iifname . ether saddr . ip saddr @port_src4 return
  *                      meta protocol arp iifname . ether saddr . arp saddr ip @port_src4
  *                        iifname . arp saddr ether . arp saddr ip @port_src4 return
+ *                      meta protocol ip6 icmpv6 type nd-router-advert drop
+ *                      meta protocol ip6 icmpv6 type nd-redirect drop
+ *                      meta protocol ip6 icmpv6 type nd-neighbor-advert
+ *                        iifname . ether saddr . @th,64,128 != @port_src6 drop
+ *                      meta protocol ip6 iifname . ether saddr . ip6 saddr @port_src6 return
  *                      drop }
  * }
  * Members of a network meet on the bridge at layer 2, where the inet guard
@@ -908,7 +916,12 @@ int ruleset_queue_skeleton(struct nftx *n)
  * MAC or forwards them. A member sends from its own MAC and address only,
  * in IPv4 and in ARP (no poisoning of another member's, or the gateway's,
  * neighbour entry; no taking over another's MAC in the bridge's table).
- * Anything else (IPv6, VLAN tags, other protocols) is dropped. Ports are
+ * In IPv6 the same, and a neighbour advertisement only for an address of
+ * its own (its target is what the receivers' caches learn); routers'
+ * advertisements and redirects never. A member of an IPv4-only network
+ * has no port_src6 element: its IPv6 is dropped. Anything else (VLAN
+ * tags, other protocols, the unspecified source: members' addresses have
+ * no DAD) is dropped. Ports are
  * matched by prefix: a port without its element is closed, not open.
  */
 static void port_src_lookup(struct rb *b)
@@ -949,8 +962,64 @@ static void rule_port_arp(struct rb *b)
 	verdict(b, NFT_RETURN, NULL);
 }
 
+/* "meta protocol ip6 icmpv6 type": the bridge family has no nfproto of
+ * IPv6, its dependency is the ethertype. */
+static void port_icmpv6_type(struct rb *b, uint8_t type)
+{
+	uint8_t icmpv6 = IPPROTO_ICMPV6;
+
+	protocol_is(b, ETH_P_IPV6);
+	meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &icmpv6, sizeof(icmpv6));
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	cmp(b, NFT_REG_1, NFT_CMP_EQ, &type, sizeof(type));
+}
+
+/* nft: meta protocol ip6 icmpv6 type nd-router-advert drop */
+static void rule_port_ra(struct rb *b)
+{
+	port_icmpv6_type(b, ND_ROUTER_ADVERT);
+	verdict(b, NF_DROP, NULL);
+}
+
+/* nft: meta protocol ip6 icmpv6 type nd-redirect drop */
+static void rule_port_redirect(struct rb *b)
+{
+	port_icmpv6_type(b, ND_REDIRECT);
+	verdict(b, NF_DROP, NULL);
+}
+
+/* "iifname . ether saddr . ADDR @port_src6" (inv: "!="), the IPv6 address
+ * at offset of header base. */
+static void port_src6_lookup(struct rb *b, uint32_t base, uint32_t offset, bool inv)
+{
+	meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	payload(b, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG32_04);   /* ether saddr */
+	payload(b, base, offset, 16, NFT_REG32_06);
+	lookup(b, NFT_REG_1, SET_PORT_SRC6, 0, inv);
+}
+
+/* nft: meta protocol ip6 icmpv6 type nd-neighbor-advert
+ *      iifname . ether saddr . @th,64,128 != @port_src6 drop   (its target) */
+static void rule_port_na(struct rb *b)
+{
+	port_icmpv6_type(b, ND_NEIGHBOR_ADVERT);
+	port_src6_lookup(b, NFT_PAYLOAD_TRANSPORT_HEADER, 8, true);
+	verdict(b, NF_DROP, NULL);
+}
+
+/* nft: meta protocol ip6 iifname . ether saddr . ip6 saddr @port_src6 return */
+static void rule_port_ip6(struct rb *b)
+{
+	protocol_is(b, ETH_P_IPV6);
+	port_src6_lookup(b, NFT_PAYLOAD_NETWORK_HEADER, 8, false);
+	verdict(b, NFT_RETURN, NULL);
+}
+
 static const struct chain_def bridge_chains[] = {
-	{ CHAIN_FROM_PORT, NULL, 0, 0, { rule_port_ip, rule_port_arp, rule_drop } },
+	{ CHAIN_FROM_PORT, NULL, 0, 0, { rule_port_ip, rule_port_arp, rule_port_ra,
+					 rule_port_redirect, rule_port_na, rule_port_ip6,
+					 rule_drop } },
 	{ "prerouting", "filter", BR_HOOK_PRE_ROUTING, BR_PRI_FILTER, { rule_guard_port } },
 };
 

@@ -83,7 +83,7 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	char net[IP_PREFIX_STRLEN], dns[GW_DNS_MAX * IP_ADDR_STRLEN + 8] = "";
 	char ns_ifname[IF_NAMESIZE + 16] = "", ipv6[16] = "";
 	char net6[IP_PREFIX_STRLEN], subnet6[IP_PREFIX_STRLEN + 40] = "";
-	char member[GW_NETS_MAX * (GW_NAME_MAX + IP_ADDR_STRLEN + IP_PREFIX_STRLEN + 32)] = "";
+	char member[GW_NETS_MAX * (GW_NAME_MAX + IP_ADDR_STRLEN + 2 * IP_PREFIX_STRLEN + 32)] = "";
 	char ma[IP_ADDR_STRLEN];
 	int n;
 
@@ -107,13 +107,15 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	if (s->network[0])
 		snprintf(member, sizeof(member), "network=%s\nnet_addr=%s\n", s->network,
 			 ip_addr_str(&s->net_addr, ma));
-	/* Its further networks, in order: "net_more=NET ADDR SUBNET". */
+	/* Its further networks, in order: "net_more=NET ADDR SUBNET [SUBNET6]". */
 	for (unsigned i = 0; s->network[0] && i < s->n_nets_more; i++) {
 		const struct gw_net_more *m = &s->nets_more[i];
 		size_t l = strlen(member);
 
-		snprintf(member + l, sizeof(member) - l, "net_more=%s %s %s\n", m->name,
-			 ip_addr_str(&m->addr, ma), ip_prefix_str(&m->subnet, net));
+		snprintf(member + l, sizeof(member) - l, "net_more=%s %s %s%s%s\n", m->name,
+			 ip_addr_str(&m->addr, ma), ip_prefix_str(&m->subnet, net),
+			 m->subnet6.addr.family == AF_INET6 ? " " : "",
+			 m->subnet6.addr.family == AF_INET6 ? ip_prefix_str(&m->subnet6, net6) : "");
 	}
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
@@ -148,18 +150,23 @@ static int copy_str(char *dst, size_t len, const char *v)
 	return 0;
 }
 
-/* A further network: "NET ADDR SUBNET" (state_format); its names derived. */
+/* A further network: "NET ADDR SUBNET [SUBNET6]" (state_format); its names
+ * derived. */
 static int parse_net_more(struct gw_spec *s, const char *v)
 {
 	char name[GW_NAME_MAX + 1], addr[IP_ADDR_STRLEN], subnet[IP_PREFIX_STRLEN];
+	char subnet6[IP_PREFIX_STRLEN] = "";
 	struct gw_net_more *m;
+	int n = sscanf(v, "%15s %45s %49s %49s", name, addr, subnet, subnet6);
 
-	if (s->n_nets_more >= GW_NETS_MAX - 1 ||
-	    sscanf(v, "%15s %45s %49s", name, addr, subnet) != 3)
+	if (s->n_nets_more >= GW_NETS_MAX - 1 || n < 3)
 		return -EBADMSG;
 	m = &s->nets_more[s->n_nets_more];
+	memset(&m->subnet6, 0, sizeof(m->subnet6));
 	if (!spec_name_known(name) || ip_addr_parse(addr, AF_INET, &m->addr) < 0 ||
-	    ip_prefix_parse(subnet, AF_INET, &m->subnet) < 0)
+	    ip_prefix_parse(subnet, AF_INET, &m->subnet) < 0 ||
+	    (n == 4 && (ip_prefix_parse(subnet6, AF_INET6, &m->subnet6) < 0 ||
+			m->subnet6.plen != GW_SUBNET6_PLEN)))
 		return -EBADMSG;
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	spec_net_more_names(s, s->n_nets_more);

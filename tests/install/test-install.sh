@@ -83,6 +83,8 @@ check_install() {
 	[ -f "$dest$prefix/share/man/man8/nsgate.8" ] || fail "prefix $prefix: no $prefix/share/man/man8/nsgate.8"
 	cmp -s "$src/conf/nsgate.conf" "$dest$prefix/share/doc/nsgate/nsgate.conf.example" ||
 		fail "prefix $prefix: $prefix/share/doc/nsgate/nsgate.conf.example is not conf/nsgate.conf"
+	cmp -s "$src/conf/nsgate.bash-completion" "$dest$prefix/share/bash-completion/completions/nsgate" ||
+		fail "prefix $prefix: $prefix/share/bash-completion/completions/nsgate is not conf/nsgate.bash-completion"
 	check_unit "$dest" "$prefix" nsgate.service \
 		"ExecStart=$prefix/sbin/nsgate apply /etc/nsgate/nsgate.conf" \
 		"ExecReload=$prefix/sbin/nsgate apply /etc/nsgate/nsgate.conf" \
@@ -96,8 +98,8 @@ check_install() {
 	# Every file installed is in the manifest (packagers and uninstall read
 	# it), named without DESTDIR.
 	for f in sbin/nsgate lib/systemd/system/nsgate.service lib/systemd/system/nsgate-watch.service \
-		share/doc/nsgate/nsgate.conf.example lib/cni/nsgate share/man/man8/nsgate-cni.8 \
-		share/doc/nsgate/cni-nsgate.conflist; do
+		share/doc/nsgate/nsgate.conf.example share/bash-completion/completions/nsgate lib/cni/nsgate \
+		share/man/man8/nsgate-cni.8 share/doc/nsgate/cni-nsgate.conflist; do
 		grep -qx "$prefix/$f" "$build/install_manifest.txt" ||
 			fail "prefix $prefix: $prefix/$f is not in install_manifest.txt"
 	done

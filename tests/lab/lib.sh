@@ -313,7 +313,7 @@ pub_entry() {
 	jq -cn --arg a "$1" --argjson hp "$2" --argjson he "$3" --argjson p "$4" \
 		--argjson e "$5" --arg pr "$6" --arg to "$7" --arg to6 "${8:-}" \
 		'{host_addr: $a, host_port: $hp, host_end: $he, port: $p, end: $e, proto: $pr, to: $to}
-		 + (if $to6 == "" then {} else {to6: $to6} end)'
+		 + {to6: (if $to6 == "" then null else $to6 end)}'
 }
 
 # expect_published NAME ENTRY... : show NAME --json lists exactly these

@@ -239,7 +239,7 @@ synopsis_is_usage() {
 	[ "$(sed '$d' <<<"$synopsis")" = "$(grep -v '^nsgate \(help\|version\)' <<<"$usage")" ] ||
 		fail "SYNOPSIS of nsgate.8 differs from the usage text:
 $(diff <(sed '$d' <<<"$synopsis") <(grep -v '^nsgate \(help\|version\)' <<<"$usage"))"
-	[ "$(tail -n1 <<<"$synopsis")" = "nsgate help [COMMAND] | nsgate COMMAND --help | nsgate version" ] ||
+	[ "$(tail -n1 <<<"$synopsis")" = "nsgate help [COMMAND] | nsgate COMMAND --help | nsgate version [--json]" ] ||
 		fail "last SYNOPSIS line: $(tail -n1 <<<"$synopsis")"
 	pass "the SYNOPSIS of nsgate.8 is the usage text of nsgate help"
 }

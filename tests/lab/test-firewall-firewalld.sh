@@ -198,6 +198,10 @@ auto_binds_and_unbinds
 watch_rebinds
 gc_rebinds
 admin_binding_kept
+expect_exit 0 nsg version
+grep -q ' +firewalld$' <<<"$LAST_OUT" || fail "nsgate version with firewalld running: $LAST_OUT"
 fwd_stop
 nft list table inet firewalld >/dev/null 2>&1 && fail "firewalld left its table behind on SIGTERM"
-pass "firewalld and its bus stopped"
+expect_exit 0 nsg version
+grep -q ' -firewalld$' <<<"$LAST_OUT" || fail "nsgate version with firewalld stopped: $LAST_OUT"
+pass "firewalld and its bus stopped; nsgate version saw +firewalld, then -firewalld"

@@ -21,7 +21,7 @@ setup() {
 	gw_json web
 	[ "$(gw_field web ns_addr)" = "$WEB" ] || fail "show web says ns_addr $(gw_field web ns_addr), eth0 has $WEB"
 	assert_json "$GW_JSON" '.status == "up" and .networks == [{"name": "app", "address": "'"$WEB"'",
-		"bridge": "nsg-+app", "ifname": "eth0", "port": "nsg-web"}]' "show web --json networks"
+		"address6": null, "bridge": "nsg-+app", "ifname": "eth0", "port": "nsg-web"}]' "show web --json networks"
 	pass "web $WEB and db $DB on app, web publishing 8080"
 }
 

@@ -159,6 +159,45 @@ static void test_hosts(void **state)
 	net_state_clear(&n);
 }
 
+/* A dual-stack network: subnet6 kept in the file (older files have none),
+ * each member's IPv6 address the host index of its IPv4 one, in hosts too. */
+static void test_dual_stack(void **state)
+{
+	struct net_state n = { .subnet6_given = true }, back;
+	struct net_member m = { .name = "web" };
+	struct ip_addr a6, ll;
+	char *text, buf[IP_ADDR_STRLEN];
+
+	(void)state;
+	snprintf(n.name, sizeof(n.name), "lan");
+	net_bridge_ifname(n.name, n.bridge);
+	ip_prefix_parse("10.77.0.0/24", AF_INET, &n.subnet);
+	ip_prefix_parse("fd00:1:2:4000::/64", AF_INET6, &n.subnet6);
+	m.addr = addr("10.77.0.7");
+	assert_int_equal(net_member_add(&n, &m), 0);
+	assert_int_equal(net_state_format(&n, &text), 0);
+	assert_contains(text, "subnet6=fd00:1:2:4000::/64\nsubnet6_given=1\n");
+	assert_int_equal(net_state_parse(text, &back), 0);
+	free(text);
+	assert_true(ip_prefix_eq(&back.subnet6, &n.subnet6) && back.subnet6_given);
+	a6 = net_member_addr6(&back, &back.members[0]);
+	assert_string_equal(ip_addr_str(&a6, buf), "fd00:1:2:4000::7");
+	ll = net_ll6_of(&back.subnet, &back.members[0].addr);
+	assert_string_equal(ip_addr_str(&ll, buf), "fe80::7");
+	assert_int_equal(net_hosts_render(&back, &text), 0);
+	assert_contains(text, "10.77.0.7\tweb\nfd00:1:2:4000::7\tweb\n");
+	free(text);
+	/* IPv4 only: no IPv6 address, no subnet6 line. */
+	memset(&back.subnet6, 0, sizeof(back.subnet6));
+	a6 = net_member_addr6(&back, &back.members[0]);
+	assert_false(ip_addr_is_set(&a6));
+	assert_int_equal(net_state_format(&back, &text), 0);
+	assert_null(strstr(text, "subnet6"));
+	free(text);
+	net_state_clear(&back);
+	net_state_clear(&n);
+}
+
 static void test_file_damaged(void **state)
 {
 	static const char *const bad[] = {
@@ -178,6 +217,10 @@ static void test_file_damaged(void **state)
 		"isolated=2\nexplicit=0\n",
 		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"
 		"isolated=0\nexplicit=0",   /* truncated */
+		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"
+		"isolated=0\nexplicit=0\nsubnet6=fd00:1:2:3::/48\n",
+		"version=1\nname=lan\nbridge=nsg-+lan\nsubnet=10.77.0.0/24\nsubnet_given=0\n"
+		"isolated=0\nexplicit=0\nsubnet6=10.1.0.0/24\n",
 	};
 	struct net_state n;
 
@@ -197,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_file_round_trip),
 		cmocka_unit_test(test_file_damaged),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_dual_stack),
 	};
 
 	return cmocka_run_group_tests_name("network", tests, NULL, NULL);

@@ -284,7 +284,17 @@ static void test_net_more(void **state)
 	assert_true(spec_networks_same(&st.spec, &got.spec));
 	got.spec.n_nets_more = 0;
 	assert_false(spec_networks_same(&st.spec, &got.spec));
+	/* A dual-stack further network: its /64 as a fourth field. */
+	ip_prefix_parse("fd00:1:2:4001::/64", AF_INET6, &st.spec.nets_more[0].subnet6);
+	assert_true(state_format(&st, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "net_more=g2 10.201.1.4 10.201.1.0/24 fd00:1:2:4001::/64\n"));
+	assert_int_equal(state_parse(buf, &got), 0);
+	assert_true(ip_prefix_eq(&got.spec.nets_more[0].subnet6, &st.spec.nets_more[0].subnet6));
+	assert_true(spec_wants_ipv6(&got.spec));
 	snprintf(buf, sizeof(buf), "%snetwork=g1\nnet_addr=10.201.0.4\nnet_more=g2 10.201.1.4\n", GOLDEN);
+	assert_int_equal(state_parse(buf, &got), -EBADMSG);
+	snprintf(buf, sizeof(buf), "%snetwork=g1\nnet_addr=10.201.0.4\n"
+		 "net_more=g2 10.201.1.4 10.201.1.0/24 fd00::/48\n", GOLDEN);
 	assert_int_equal(state_parse(buf, &got), -EBADMSG);
 	snprintf(buf, sizeof(buf), "%snetwork=g1\nnet_addr=10.201.0.4\n", GOLDEN);
 	assert_int_equal(state_parse(buf, &got), 0);
