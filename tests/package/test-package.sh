@@ -38,7 +38,7 @@ step "contents"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/sbin/nsgate /usr/share/man/man8/nsgate.8.gz /lib/systemd/system/nsgate.service \
 	/lib/systemd/system/nsgate-watch.service /usr/share/bash-completion/completions/nsgate \
-	/etc/nsgate/nsgate.conf; do
+	/etc/nsgate/nsgate.conf /usr/lib/cni/nsgate /usr/share/man/man8/nsgate-cni.8.gz; do
 	grep -qx "$f" <<<"$contents" || fail "$f is not in the package: $contents"
 done
 [ "$(dpkg-deb -I "$deb" conffiles)" = /etc/nsgate/nsgate.conf ] || fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"
