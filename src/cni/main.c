@@ -53,11 +53,19 @@ static int print_doc(char *doc)
 
 static int fail(const struct cni_conf *c, const struct cni_error *ce)
 {
-	bool input = ce->code <= CNI_ERR_CONFIG;
+	static const char *const cmds[] = { "ADD", "DEL", "CHECK", "VERSION", "GC", "STATUS" };
+	struct cni_error out = *ce;
 
-	fprintf(stderr, "nsgate-cni: %s%s%s\n", ce->msg, ce->details[0] ? ": " : "", ce->details);
-	print_doc(cni_error_json(c ? c->version : NULL, ce));
-	return input ? 2 : 1;
+	/* Which gateway it was about, for `nsgate show` in the runtime's log. */
+	if (!out.details[0] && c && c->spec.name[0] && (size_t)c->cmd < ARRAY_SIZE(cmds))
+		snprintf(out.details, sizeof(out.details), "%s of network \"%s\": gateway %s",
+			 cmds[c->cmd], c->network, c->spec.name);
+	if (out.details[0])
+		fprintf(stderr, "nsgate-cni: %s (%s)\n", out.msg, out.details);
+	else
+		fprintf(stderr, "nsgate-cni: %s\n", out.msg);
+	print_doc(cni_error_json(c ? c->version : NULL, &out));
+	return out.code <= CNI_ERR_CONFIG ? 2 : 1;
 }
 
 static int core_fail(const struct cni_conf *c, const struct nsg_err *e, int r)

@@ -202,6 +202,8 @@ bad_input() {
 	cni_fails 100 ADD ctr5 /run/netns/c5 eth0 \
 		"$(conf 1.0.0 '{"runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 81}]}}')"
 	[ "$(cni_names)" = "$name" ] || fail "the refused ADD left a gateway: $(cni_names)"
+	assert_json "$LAST_OUT" '.details | test("^ADD of network \"labnet\": gateway cni-")' \
+		"the error's details name the gateway"
 	expect_exit 0 cni DEL ctr4 /run/netns/c4 eth0 "$(conf 1.0.0)"
 	must ip netns del c4
 	must ip netns del c5
