@@ -70,6 +70,8 @@ int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct 
 int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e);
 /* ifindex (> 0) of name, or -ENODEV. */
 int link_index(struct nl_sock *sk, const char *name);
+/* A link's Ethernet address; -ENODEV when absent (or it has none). */
+int link_mac(struct nl_sock *sk, const char *name, uint8_t mac[6]);
 
 /* What the kernel knows about one link, for list/show. */
 struct link_info {

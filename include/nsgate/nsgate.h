@@ -151,6 +151,14 @@ int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e);
 /* Every gateway known from state files or from links nsgate labelled;
  * gateway_view_clear each view, then free the array. */
 int gateway_list(struct gw_view **ret, size_t *n, struct nsg_err *e);
+/* The Ethernet addresses of a gateway's veth ends, each with whether it
+ * exists (the namespace side: in the namespace the gateway attached). For a
+ * front end that reports them (nsgate-cni). NOT_FOUND without a state. */
+struct gw_link_macs {
+	bool host_present, ns_present;
+	uint8_t host[6], ns[6];
+};
+int gateway_link_macs(const char *name, struct gw_link_macs *ret, struct nsg_err *e);
 /* Run argv inside the gateway's namespace; returns only on failure. */
 int gateway_exec(const char *name, char *const argv[], struct nsg_err *e);
 

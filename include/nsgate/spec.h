@@ -22,6 +22,10 @@
 #define GW_DNS_MAX 3            /* what the resolver reads (MAXNS) */
 #define GW_POOL_DEFAULT "10.200.0.0/16"
 #define GW_SUBNET_PLEN 30
+/* Gateways nsgate-cni makes (container attachments) are named with this
+ * prefix, which the nsgate command refuses for its own (spec_name_own_check):
+ * the two front ends' names never collide. */
+#define GW_CNI_PREFIX "cni-"
 
 enum gw_netns_kind {
 	GW_NETNS_OWN,     /* nsgate creates /run/netns/NAME and deletes it at down */
@@ -108,6 +112,9 @@ struct gw_spec {
 	struct ip_addr net_addr;
 	unsigned n_nets_more;            /* networks after the first, in order */
 	struct gw_net_more nets_more[GW_NETS_MAX - 1];
+	/* Where a subnet is picked from when none is given: AF_UNSPEC for
+	 * GW_POOL_DEFAULT (nsgate-cni's "subnetPool"). Not kept in the state. */
+	struct ip_prefix pool;
 };
 
 /* What `nsgate up` assumes before its options: every field empty but an
@@ -118,6 +125,11 @@ void spec_init(struct gw_spec *s);
 /* Names: [A-Za-z0-9_.-]{1,15}, not "." or "..", not starting with '-'.
  * -EINVAL/-ENAMETOOLONG with a reason in e. */
 int spec_name_check(const char *name, struct nsg_err *e);
+/* spec_name_check, and not GW_CNI_PREFIX (reserved for nsgate-cni): what
+ * the nsgate command and its config file accept for a gateway they make. */
+int spec_name_own_check(const char *name, struct nsg_err *e);
+/* Whether name has the prefix of nsgate-cni's gateways. */
+bool spec_name_reserved(const char *name);
 /* Whether name can be an existing gateway's: spec_name_check's rules as
  * they were before names could not start with '-' (state files and labels
  * an older nsgate wrote). */

@@ -81,7 +81,7 @@ static int up_option(int c, const char *cmd, char *argv[], struct up_args *a)
 			a->user = optarg;
 			break;
 		}
-		r = spec_name_check(optarg, &e);
+		r = spec_name_own_check(optarg, &e);
 		if (r == 0)
 			snprintf(s->name, sizeof(s->name), "%s", optarg);
 		a->named = true;
@@ -139,7 +139,7 @@ static int up_args_parse(int argc, char *argv[], const char *cmd, struct up_args
 		code = args_count(cmd, argc, argv, 1, "NAME");
 		if (code >= 0)
 			return code;
-		r = spec_name_check(argv[optind], &e);
+		r = spec_name_own_check(argv[optind], &e);
 		if (r < 0)
 			return report(&e, r);
 		snprintf(s->name, sizeof(s->name), "%s", argv[optind]);

@@ -638,7 +638,8 @@ static int apply_all(struct session *s, const struct file_check *fc, bool prune,
 	for (int i = 0; prune && i < n; i++) {
 		bool found;
 
-		if (config_find(cfg, names[i]))
+		/* nsgate-cni's attachments belong to their container runtime. */
+		if (config_find(cfg, names[i]) || spec_name_reserved(names[i]))
 			continue;
 		r = teardown_one(s, names[i], &found, e);
 		if (r < 0)

@@ -76,6 +76,7 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 	_cleanup_free_ struct ip_prefix *used = NULL, *used_ns = NULL;
 	struct ip_prefix pool;
 	struct ip_addr hint = { 0 };
+	char pool_str[IP_PREFIX_STRLEN];
 	int n, n_ns = 0, r;
 
 	/* The arithmetic below, the pool and the gateway's routes are IPv4. */
@@ -97,7 +98,10 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 	if (s->subnet_given)
 		return check_given_subnet(host, &s->subnet, used, n, e);
 
-	ip_prefix_parse(GW_POOL_DEFAULT, AF_INET, &pool);
+	if (s->pool.addr.family == AF_INET)
+		pool = s->pool;
+	else
+		ip_prefix_parse(GW_POOL_DEFAULT, AF_INET, &pool);
 	state_hint_get(&hint);
 	for (int round = 0; round < 64; round++) {
 		struct ip_prefix in_way;
@@ -105,7 +109,7 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 
 		if (ipam_pick_from(&pool, GW_SUBNET_PLEN, used, n, &hint, &s->subnet) < 0)
 			return nsg_fail(e, -EADDRINUSE, "no free /30 left (use --subnet)",
-					"address pool %s", GW_POOL_DEFAULT);
+					"address pool %s", ip_prefix_str(&pool, pool_str));
 		for (uint32_t a = s->subnet.addr.v4; clear && a < s->subnet.addr.v4 + 4; a++) {
 			struct ip_addr one = ip_addr_v4(a);
 
@@ -135,7 +139,7 @@ int subnet_choose(struct nl_sock *host, struct nl_sock *ns, struct gw_spec *s, s
 		return -ENOMEM;
 	if (ipam_pick(&pool, GW_SUBNET_PLEN, used, n, &s->subnet) < 0)
 		return nsg_fail(e, -EADDRINUSE, "no free /30 left (use --subnet)",
-				"address pool %s", GW_POOL_DEFAULT);
+				"address pool %s", ip_prefix_str(&pool, pool_str));
 	return 0;
 }
 

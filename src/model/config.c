@@ -181,7 +181,7 @@ static int section_start(struct parser *p, const char *line, size_t n)
 	if (!strncmp(name, NET_SECTION, strlen(NET_SECTION)))
 		return net_section_start(p, name + strlen(NET_SECTION));
 	p->in_net = false;
-	r = spec_name_check(name, &se);
+	r = spec_name_own_check(name, &se);
 	if (r < 0)
 		return fail_at(p, p->lineno, "section [%s]: %s", name, nsg_err_reason(&se));
 	for (size_t i = 0; i < p->cfg.n; i++)

@@ -124,6 +124,21 @@ int spec_name_check(const char *name, struct nsg_err *e)
 	return 0;
 }
 
+bool spec_name_reserved(const char *name)
+{
+	return !strncmp(name, GW_CNI_PREFIX, strlen(GW_CNI_PREFIX));
+}
+
+int spec_name_own_check(const char *name, struct nsg_err *e)
+{
+	int r = spec_name_check(name, e);
+
+	if (r == 0 && spec_name_reserved(name))
+		return nsg_fail(e, -EINVAL, "the prefix \"" GW_CNI_PREFIX "\" is reserved for nsgate-cni's "
+				"container attachments", "name \"%s\"", name);
+	return r;
+}
+
 bool spec_name_known(const char *name)
 {
 	char as_new[GW_NAME_MAX + 1];

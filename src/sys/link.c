@@ -304,6 +304,35 @@ int link_index(struct nl_sock *sk, const char *name)
 	return ifindex > 0 ? ifindex : -ENODEV;
 }
 
+struct link_mac_req {
+	bool found;
+	uint8_t mac[6];
+};
+
+static void on_link_mac(struct nl_object *obj, void *userdata)
+{
+	struct nl_addr *a = rtnl_link_get_addr((struct rtnl_link *)obj);
+	struct link_mac_req *q = userdata;
+
+	if (a && nl_addr_get_len(a) == sizeof(q->mac)) {
+		memcpy(q->mac, nl_addr_get_binary_addr(a), sizeof(q->mac));
+		q->found = true;
+	}
+}
+
+int link_mac(struct nl_sock *sk, const char *name, uint8_t mac[6])
+{
+	struct link_mac_req q = { 0 };
+	int r = link_get_kernel(sk, name, on_link_mac, &q);
+
+	if (r < 0)
+		return r;
+	if (!q.found)
+		return -ENODEV;
+	memcpy(mac, q.mac, sizeof(q.mac));
+	return 0;
+}
+
 /* Set the ifalias of an existing link, addressed by name. */
 static int link_set_alias(struct nl_sock *sk, const char *name, const char *alias,
 			  char *why, size_t why_size)

@@ -4,11 +4,11 @@
 # seeds committed here are not rewritten. Fails when a target cannot be built
 # or finds a crash, a leak, undefined behaviour, a failed property check or a
 # hang; the input that did it is kept in build-fuzz/artifacts/.
-# FUZZ_TARGETS="resolv" runs only those (default: config state resolv network).
+# FUZZ_TARGETS="resolv" runs only those (default: config state resolv network cni).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-20}
-targets=(${FUZZ_TARGETS:-config state resolv network})
+targets=(${FUZZ_TARGETS:-config state resolv network cni})
 build=$top/build-fuzz
 
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (Debian packages clang libclang-rt-dev)" >&2; exit 1; }

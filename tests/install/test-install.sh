@@ -20,7 +20,7 @@ fail() {
 build=$tmp/build
 cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/opt/x -DNSGATE_TESTS=OFF -DNSGATE_BENCH=OFF \
 	>"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; echo "FAIL: configure" >&2; exit 1; }
-cmake --build "$build" -j2 --target nsgate >"$tmp/build.log" 2>&1 ||
+cmake --build "$build" -j2 --target nsgate nsgate-cni >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; echo "FAIL: build" >&2; exit 1; }
 
 # unit_execs UNIT : the unit's Exec*= lines, one a line.
@@ -98,7 +98,8 @@ check_install() {
 	# Every file installed is in the manifest (packagers and uninstall read
 	# it), named without DESTDIR.
 	for f in sbin/nsgate lib/systemd/system/nsgate.service lib/systemd/system/nsgate-watch.service \
-		share/doc/nsgate/nsgate.conf.example share/bash-completion/completions/nsgate; do
+		share/doc/nsgate/nsgate.conf.example share/bash-completion/completions/nsgate lib/cni/nsgate \
+		share/man/man8/nsgate-cni.8 share/doc/nsgate/cni-nsgate.conflist; do
 		grep -qx "$prefix/$f" "$build/install_manifest.txt" ||
 			fail "prefix $prefix: $prefix/$f is not in install_manifest.txt"
 	done

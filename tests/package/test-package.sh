@@ -38,7 +38,7 @@ step "contents"
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/sbin/nsgate /usr/share/man/man8/nsgate.8.gz /lib/systemd/system/nsgate.service \
 	/lib/systemd/system/nsgate-watch.service /usr/share/bash-completion/completions/nsgate \
-	/etc/nsgate/nsgate.conf; do
+	/etc/nsgate/nsgate.conf /usr/lib/cni/nsgate /usr/share/man/man8/nsgate-cni.8.gz; do
 	grep -qx "$f" <<<"$contents" || fail "$f is not in the package: $contents"
 done
 [ "$(dpkg-deb -I "$deb" conffiles)" = /etc/nsgate/nsgate.conf ] || fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"
@@ -86,7 +86,8 @@ NSGATE=/usr/sbin/nsgate bash "$top/tests/lab/lab.sh" "$tmp/test-conffile.sh" || 
 
 step "purge"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq nsgate >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get purge"; }
-for f in /usr/sbin/nsgate /etc/nsgate /lib/systemd/system/nsgate.service /usr/share/bash-completion/completions/nsgate; do
+for f in /usr/sbin/nsgate /etc/nsgate /lib/systemd/system/nsgate.service /usr/share/bash-completion/completions/nsgate \
+	/usr/lib/cni/nsgate; do
 	[ ! -e "$f" ] || fail "$f is left after purge"
 done
 echo "PASS: package $version: built, lintian clean, installed, nsgate version and test-internet ran against it, purged"
