@@ -4,8 +4,9 @@
 # in a copy of the tree, so the checkout stays clean), check it with lintian
 # (no error; every warning overridden in debian/ with its reason), install
 # it on this machine (apt, so its Depends are what apt installs), run the
-# installed /usr/sbin/nsgate: `nsgate version`, then one lab test against
-# it, and purge it: nothing of it left (binary, units, /etc/nsgate).
+# installed /usr/sbin/nsgate: `nsgate version`, then test-internet against
+# it and test-cni against /usr/lib/cni/nsgate, and purge it: nothing of it
+# left (binaries, units, /etc/nsgate).
 # Needs root (apt, the lab) and the packages debhelper lintian (.ci/packages).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,6 +75,8 @@ fi
 
 step "lab tests against /usr/sbin/nsgate"
 NSGATE=/usr/sbin/nsgate bash "$top/tests/lab/lab.sh" "$top/tests/lab/test-internet.sh" || fail "test-internet against the package"
+NSGATE=/usr/sbin/nsgate NSGATE_CNI=/usr/lib/cni/nsgate bash "$top/tests/lab/lab.sh" "$top/tests/lab/test-cni.sh" ||
+	fail "test-cni against the package's /usr/lib/cni/nsgate"
 # The shipped conffile is valid and configures nothing (inside a lab too:
 # nothing here runs nsgate in the machine's own network namespace).
 cat >"$tmp/test-conffile.sh" <<'LAB'
@@ -86,7 +89,8 @@ NSGATE=/usr/sbin/nsgate bash "$top/tests/lab/lab.sh" "$tmp/test-conffile.sh" || 
 
 step "purge"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq nsgate >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log"; fail "apt-get purge"; }
-for f in /usr/sbin/nsgate /etc/nsgate /lib/systemd/system/nsgate.service /usr/share/bash-completion/completions/nsgate; do
+for f in /usr/sbin/nsgate /etc/nsgate /lib/systemd/system/nsgate.service /usr/share/bash-completion/completions/nsgate \
+	/usr/lib/cni/nsgate; do
 	[ ! -e "$f" ] || fail "$f is left after purge"
 done
-echo "PASS: package $version: built, lintian clean, installed, nsgate version and test-internet ran against it, purged"
+echo "PASS: package $version: built, lintian clean, installed, nsgate version, test-internet and test-cni ran against it, purged"
