@@ -79,6 +79,20 @@ int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], si
 int inventory_name_cmp(const void *a, const void *b);
 int inventory_link_cmp(const void *a, const void *b);
 
+/* -------------------------------------------------------------- dying.c */
+
+/* The ifalias of a gateway's link that down left to the kernel. */
+void dying_alias(const char *name, char buf[64]);
+/* Whether li is gateway name's link, left to the kernel. */
+bool dying_link_is(const struct link_info *li, const char *name);
+/* Link ifindex, gateway name's, out of service and its name free. */
+int dying_retire(struct nl_sock *host, const char *name, int ifindex, struct nsg_err *e);
+/* After the namespace's unmount: the link deleted if its namespace
+ * (netnsid, the link's link_netnsid) is held by someone else. */
+int dying_reap(struct nl_sock *host, int ifindex, int netnsid, struct nsg_err *e);
+/* dying_reap of every dying link: what a kill in down left. */
+void dying_sweep(struct nl_sock *host);
+
 /* What a gateway contributes to the table, but for the DNS servers a
  * --no-host gateway may use on the host (gw_rules_dns). */
 static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)
