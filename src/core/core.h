@@ -85,11 +85,16 @@ int inventory_link_cmp(const void *a, const void *b);
 void dying_alias(const char *name, char buf[64]);
 /* Whether li is gateway name's link, left to the kernel. */
 bool dying_link_is(const struct link_info *li, const char *name);
-/* Link ifindex, gateway name's, out of service and its name free. */
-int dying_retire(struct nl_sock *host, const char *name, int ifindex, struct nsg_err *e);
-/* After the namespace's unmount: the link deleted if its namespace
- * (netnsid, the link's link_netnsid) is held by someone else. */
-int dying_reap(struct nl_sock *host, int ifindex, int netnsid, struct nsg_err *e);
+/* Link li, gateway name's, out of service, its name and addresses free. */
+int dying_retire(struct nl_sock *host, const char *name, const struct link_info *li,
+		 struct nsg_err *e);
+/* A retired link and its peer's namespace (its link_netnsid). */
+struct dying_link {
+	int ifindex, netnsid;
+};
+/* After the namespaces' unmount: the links of v[] whose namespace someone
+ * else holds deleted (in a child, once the kernel had time to let go). */
+void dying_reap(struct nl_sock *host, struct dying_link *v, size_t n);
 /* dying_reap of every dying link: what a kill in down left. */
 void dying_sweep(struct nl_sock *host);
 

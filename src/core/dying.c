@@ -10,7 +10,12 @@
  * ifindex (the gateway's name is free for the next up at once; the name
  * keeps nsgate's prefix, so nsgate's rules still drop whatever it sends).
  */
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "core.h"
+#include "nsgate/route.h"
 
 void dying_alias(const char *name, char buf[64])
 {
@@ -26,38 +31,99 @@ bool dying_link_is(const struct link_info *li, const char *name)
 }
 
 
-int dying_retire(struct nl_sock *host, const char *name, int ifindex, struct nsg_err *e)
+int dying_retire(struct nl_sock *host, const char *name, const struct link_info *li,
+		 struct nsg_err *e)
 {
 	char alias[64], ifname[IF_NAMESIZE];
+	int r;
 
 	dying_alias(name, alias);
 	/* The ifindex is unique while the link lives: so is the name. */
-	snprintf(ifname, sizeof(ifname), GW_DYING_IFNAME_PREFIX "%x", (unsigned)ifindex);
-	return link_retire(host, ifindex, alias, ifname, e);
+	snprintf(ifname, sizeof(ifname), GW_DYING_IFNAME_PREFIX "%x", (unsigned)li->ifindex);
+	r = link_retire(host, li->ifindex, alias, ifname, e);
+	/* A down link keeps its IPv4 addresses' local routes (its IPv6
+	 * addresses went with the down): the next up may want the subnet. */
+	for (size_t i = 0; r == 0 && i < li->n_addrs; i++)
+		if (ip_addr_is_v4(&li->addr_local[i]))
+			link_addr_delete(host, li->ifindex, &li->addr_local[i], li->addrs[i].plen);
+	return r;
 }
 
-/* The namespace is no longer nsgate's to hold: if someone else still holds
- * it (a process `exec` or `run` started, a bind mount elsewhere), the kernel
- * will not destroy it, nor the link: delete the link now, as down always
- * did, so the namespace keeps nothing of the gateway. */
-int dying_reap(struct nl_sock *host, int ifindex, int netnsid, struct nsg_err *e)
-{
-	int r;
+/* How long the child of dying_reap waits for a namespace to lose its last
+ * reference: this many RCU grace periods (~10 ms each here). A socket closed
+ * shortly before (up's in the namespace, a run's command's) still holds it
+ * until an RCU callback after its grace period. */
+#define REAP_GRACE_ROUNDS 8
 
-	if (netnsid >= 0 && link_netnsid_alive(host, netnsid) == 0)
-		return 0;
-	r = link_delete_index(host, ifindex, e);
-	/* ENODEV: the kernel was faster. */
-	return r == -ENODEV ? 0 : r;
+/* Keep in v[] the links whose namespace is still referenced; their count. */
+static size_t still_held(struct nl_sock *host, struct dying_link *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].netnsid < 0 || link_netnsid_alive(host, v[i].netnsid))
+			v[k++] = v[i];
+	return k;
+}
+
+/* Wait for the kernel, then delete what is still held; never returns. */
+static void reap_child(struct dying_link *v, size_t n)
+{
+	struct nl_sock *host = NULL;
+
+	/* Hold nothing the caller may wait on (a stdout pipe, the lock). */
+	close_range(0, ~0U, 0);
+	if (link_sock_open(&host) < 0)
+		_exit(1);
+	for (int round = 0; n && round < REAP_GRACE_ROUNDS; round++) {
+		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		n = still_held(host, v, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		link_delete_index(host, v[i].ifindex, NULL);
+	_exit(0);
+}
+
+/*
+ * The namespaces are no longer nsgate's to hold: if someone else still
+ * holds one (a process `exec` or `run` started, a bind mount elsewhere), the
+ * kernel will not destroy it, nor its link: that link is deleted, as down
+ * always did, so the namespace keeps nothing of the gateway. Whether it is
+ * held shows only once recently closed sockets have let go of it, after a
+ * grace period or more: a child waits for that, so down does not.
+ */
+void dying_reap(struct nl_sock *host, struct dying_link *v, size_t n)
+{
+	pid_t pid;
+
+	n = still_held(host, v, n);
+	if (!n)
+		return;
+	pid = fork();
+	if (pid == 0)
+		reap_child(v, n);
+	/* No child: the same wait, here. */
+	if (pid < 0) {
+		for (int round = 0; n && round < REAP_GRACE_ROUNDS; round++) {
+			syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+			n = still_held(host, v, n);
+		}
+		for (size_t i = 0; i < n; i++)
+			link_delete_index(host, v[i].ifindex, NULL);
+	}
 }
 
 void dying_sweep(struct nl_sock *host)
 {
 	_cleanup_free_ struct link_info *links = NULL;
+	_cleanup_free_ struct dying_link *v = NULL;
 	int n = link_list_by_alias(host, GW_DYING_ALIAS_PREFIX, &links);
 
 	/* Under the lock no down is between its retire and its unmount: a
 	 * dying link whose namespace lives was left by a kill. */
+	if (n <= 0 || !(v = calloc(n, sizeof(*v))))
+		return;
 	for (int i = 0; i < n; i++)
-		dying_reap(host, links[i].ifindex, links[i].link_netnsid, NULL);
+		v[i] = (struct dying_link){ links[i].ifindex, links[i].link_netnsid };
+	dying_reap(host, v, n);
 }

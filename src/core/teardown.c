@@ -89,6 +89,7 @@ struct leftovers {
 	bool link_present;     /* its host link, known to be its own */
 	bool retired;          /* ... left to the kernel (dying.c) */
 	int ifindex, netnsid;  /* ... its index and its peer's namespace id (-1: none) */
+	struct link_info li;   /* ... all of it (one, not the further ports) */
 	bool own_netns;        /* nsgate made its namespace: delete it too */
 	uint64_t netns_ino;    /* that namespace's inode (0: not known) */
 	char *lo_netns;        /* attached namespace whose lo goes back down; malloc'ed */
@@ -191,6 +192,8 @@ static void leftovers_find(struct nl_sock *host, const char *name, struct leftov
 			  leftovers_link_is(l, name, &li, &own);
 	l->ifindex = l->link_present ? li.ifindex : 0;
 	l->netnsid = l->link_present ? li.link_netnsid : -1;
+	if (l->link_present)
+		l->li = li;
 	/* Without a state file, the link's label says whether the namespace was ours. */
 	if (!l->have_state)
 		l->own_netns = l->link_present && own;
@@ -253,7 +256,7 @@ static int leftovers_remove(struct nl_sock *host, struct leftovers *l, const cha
 {
 	int r = 0;
 
-	l->retired = to_kernel && dying_retire(host, name, l->ifindex, NULL) == 0;
+	l->retired = to_kernel && dying_retire(host, name, &l->li, NULL) == 0;
 	/* Not retired (a link of the dying name in the way): deleted, as before. */
 	if (to_kernel && !l->retired) {
 		r = link_delete_index(host, l->ifindex, e);
@@ -269,7 +272,7 @@ static int leftovers_remove(struct nl_sock *host, struct leftovers *l, const cha
 	if (r == 0)
 		r = leftovers_netns_delete(l, name, e);
 	if (r == 0 && l->retired)
-		r = dying_reap(host, l->ifindex, l->netnsid, e);
+		dying_reap(host, &(struct dying_link){ l->ifindex, l->netnsid }, 1);
 	/* The namespace was ours and its link is not there: a down killed
 	 * after its retire, whose link a holder of the namespace may keep. */
 	if (r == 0 && l->have_state && l->own_netns && !l->link_present)
@@ -360,7 +363,7 @@ static bool retire_link(struct nl_sock *host, const struct link_info *li, const 
 	l->link_present = true;
 	if (!leftovers_to_kernel(l))
 		return false;
-	l->retired = dying_retire(host, name, li->ifindex, NULL) == 0;
+	l->retired = dying_retire(host, name, li, NULL) == 0;
 	return l->retired;
 }
 
@@ -440,26 +443,40 @@ static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t
 	return 0;
 }
 
-/* The namespaces of names[], and the links left to the kernel whose
- * namespace someone else holds (dying_reap); the first error in *r. */
-static void many_netns_remove(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1],
-			      struct leftovers *left, size_t n, struct nsg_err *e, int *r)
+/* The namespaces of names[]; the first error in *r. */
+static void many_netns_remove(char (*names)[GW_NAME_MAX + 1], struct leftovers *left, size_t n,
+			      struct nsg_err *e, int *r)
 {
+	for (size_t i = 0; i < n; i++) {
+		int rr = leftovers_lan_remove(&left[i], names[i], *r == 0 ? e : NULL);
+
+		if (rr == 0)
+			rr = leftovers_netns_delete(&left[i], names[i], *r == 0 ? e : NULL);
+		if (rr < 0 && *r == 0)
+			*r = rr;
+	}
+}
+
+/* After the namespaces: the links left to the kernel whose namespace
+ * someone else holds (dying_reap), and what a kill left (dying_sweep). */
+static void many_reap(struct nl_sock *host, const struct leftovers *left, size_t n)
+{
+	_cleanup_free_ struct dying_link *retired = calloc(n, sizeof(*retired));
+	size_t k = 0;
 	bool sweep = false;
 
 	for (size_t i = 0; i < n; i++) {
-		struct leftovers *l = &left[i];
-		int rr = leftovers_lan_remove(l, names[i], *r == 0 ? e : NULL);
+		struct dying_link one = { left[i].ifindex, left[i].netnsid };
 
-		if (rr == 0)
-			rr = leftovers_netns_delete(l, names[i], *r == 0 ? e : NULL);
-		if (rr == 0 && l->retired)
-			rr = dying_reap(host, l->ifindex, l->netnsid, *r == 0 ? e : NULL);
-		if (rr < 0 && *r == 0)
-			*r = rr;
+		if (left[i].retired && retired)
+			retired[k++] = one;
+		else if (left[i].retired)
+			dying_reap(host, &one, 1);
 		/* As in leftovers_remove: a down killed after its retire. */
-		sweep |= l->have_state && l->own_netns && !l->link_present;
+		sweep |= left[i].have_state && left[i].own_netns && !left[i].link_present;
 	}
+	if (k)
+		dying_reap(host, retired, k);
 	if (sweep)
 		dying_sweep(host);
 }
@@ -518,7 +535,7 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 
 	/* Namespaces and files meanwhile: the files last, for a kill to leave
 	 * gc something to find. */
-	many_netns_remove(s->host, names, left, n, r == 0 ? e : NULL, &r);
+	many_netns_remove(names, left, n, r == 0 ? e : NULL, &r);
 	for (size_t i = 0; i < n; i++) {
 		leftovers_lo_restore(&left[i]);
 		teardown_files(names[i], true, NULL);
@@ -530,6 +547,8 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		r = rr < 0 ? rr : 0;
 	}
 	link_job_wait(&job);
+	/* After the thread: dying_reap may fork. */
+	many_reap(s->host, left, n);
 	/* ENODEV: the kernel destroyed them all with their namespaces first. */
 	if (r == 0 && n_links && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;
