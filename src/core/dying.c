@@ -30,7 +30,6 @@ bool dying_link_is(const struct link_info *li, const char *name)
 	return !strcmp(li->alias, alias);
 }
 
-
 int dying_retire(struct nl_sock *host, const char *name, const struct link_info *li,
 		 struct nsg_err *e)
 {
@@ -66,22 +65,18 @@ static size_t still_held(struct nl_sock *host, struct dying_link *v, size_t n)
 	return k;
 }
 
-/* Wait for the kernel, then delete what is still held; never returns. */
-static void reap_child(struct dying_link *v, size_t n)
+/* Give the kernel REAP_GRACE_ROUNDS grace periods, then delete what is
+ * still held. An id freed meanwhile may be a new namespace's by then: its
+ * link is gone, and the delete by index finds nothing (ifindexes are not
+ * reused soon). */
+static void reap_wait(struct nl_sock *host, struct dying_link *v, size_t n)
 {
-	struct nl_sock *host = NULL;
-
-	/* Hold nothing the caller may wait on (a stdout pipe, the lock). */
-	close_range(0, ~0U, 0);
-	if (link_sock_open(&host) < 0)
-		_exit(1);
 	for (int round = 0; n && round < REAP_GRACE_ROUNDS; round++) {
 		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 		n = still_held(host, v, n);
 	}
 	for (size_t i = 0; i < n; i++)
 		link_delete_index(host, v[i].ifindex, NULL);
-	_exit(0);
 }
 
 /*
@@ -94,23 +89,23 @@ static void reap_child(struct dying_link *v, size_t n)
  */
 void dying_reap(struct nl_sock *host, struct dying_link *v, size_t n)
 {
+	struct nl_sock *own = NULL;
 	pid_t pid;
 
 	n = still_held(host, v, n);
 	if (!n)
 		return;
 	pid = fork();
-	if (pid == 0)
-		reap_child(v, n);
 	/* No child: the same wait, here. */
-	if (pid < 0) {
-		for (int round = 0; n && round < REAP_GRACE_ROUNDS; round++) {
-			syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
-			n = still_held(host, v, n);
-		}
-		for (size_t i = 0; i < n; i++)
-			link_delete_index(host, v[i].ifindex, NULL);
-	}
+	if (pid < 0)
+		reap_wait(host, v, n);
+	if (pid != 0)
+		return;
+	/* Hold nothing the caller may wait on (a stdout pipe, the lock). */
+	close_range(0, ~0U, 0);
+	if (link_sock_open(&own) == 0)
+		reap_wait(own, v, n);
+	_exit(0);
 }
 
 void dying_sweep(struct nl_sock *host)
