@@ -8,11 +8,13 @@
 #                 (--netns: its veth is deleted, two RCU grace periods)
 #   run           nsgate run -- true (up, the command, down)
 #   unshare       unshare -n true (a namespace, no network at all)
-# then down --all of ALL gateways, and the wait for the kernel to finish.
+# then down --all of ALL gateways, the wait for the kernel to finish, a run
+# loop of LOOP of one name, and what is left after (nothing, or it fails).
 . "$BENCH_DIR/common-steps.sh"
 need_tools ip unshare
 ROUNDS=${ROUNDS:-30}
 ALL=${ALL:-200}
+LOOP=${LOOP:-200}
 : >"$RESULTS/down.tsv"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -40,7 +42,14 @@ t0=$EPOCHREALTIME
 WAIT_TRIES=3000 wait_for no_dying_links || fail "links left to the kernel never went"
 us_since "$t0"
 rec down kernel-done us 1 "$US"
+# A run loop of one name: every run works, and nothing is left after.
+t0=$EPOCHREALTIME
+for i in $(seq "$LOOP"); do "$NSGATE" run --name loop -- true || fail "run $i of $LOOP failed"; done
+us_since "$t0"
+rec down run-loop us 1 "$US"
+WAIT_TRIES=3000 wait_for no_dying_links || fail "links left to the kernel never went"
 ip netns del att
+left="$(ip -o link show | grep -c ': nsg-' || true) links, $(find /run/netns -mindepth 1 ! -name inet | wc -l) namespaces, $(find /run/nsgate -name '*.state' -o -name '*.run' | wc -l) files"
 
 t=$(col true | median)
 echo "rounds                 $ROUNDS"
@@ -51,3 +60,5 @@ done
 printf '%-22s %6.2fx\n' "run_vs_unshare" "$(echo "$(col run | median) / $(col unshare | median)" | bc -l)"
 echo "down_all_${ALL}_us        $(col down-all)"
 echo "kernel_done_after_us   $(col kernel-done)"
+echo "run_loop_${LOOP}_us      $(col run-loop)"
+echo "left_after             $left"

@@ -83,8 +83,8 @@ up_ok h
 sub=$(nsg show h --json | jq -r '.subnet')
 ip netns exec h sleep 60 &
 HOLDER=$!
-wait_for test "$(stat -L -c %i /proc/$HOLDER/ns/net 2>/dev/null)" = "$(stat -L -c %i /run/netns/h)" ||
-	fail "the holder never entered h"
+holder_in() { [ "$(stat -L -c %i "/proc/$HOLDER/ns/net" 2>/dev/null)" = "$(stat -L -c %i /run/netns/h)" ]; }
+wait_for holder_in || fail "the holder never entered h"
 up_ok h2
 must touch "$LAB_TMP/h2-hold"
 must mount --bind /run/netns/h2 "$LAB_TMP/h2-hold"
