@@ -68,6 +68,16 @@ int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct 
 /* Delete every link of group in one request: the kernel unregisters them as
  * one batch, paying its RCU grace periods once instead of once a link. */
 int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e);
+int link_delete_index(struct nl_sock *sk, int ifindex, struct nsg_err *e);
+/* Take link ifindex out of service without deleting it: down (no traffic,
+ * no routes), ifalias set to alias, then renamed new_name (its old name is
+ * free). None of it waits for an RCU grace period, unlike a deletion. */
+int link_retire(struct nl_sock *sk, int ifindex, const char *alias, const char *new_name,
+		struct nsg_err *e);
+/* Whether the namespace of nsid (as sk's namespace numbers it: a link's
+ * link_netnsid) is alive: 1, or 0 once its last reference is gone (the
+ * kernel no longer resolves the id, and is destroying it). */
+int link_netnsid_alive(struct nl_sock *sk, int nsid);
 /* ifindex (> 0) of name, or -ENODEV. */
 int link_index(struct nl_sock *sk, const char *name);
 /* A link's Ethernet address; -ENODEV when absent (or it has none). */
@@ -81,6 +91,7 @@ struct link_info {
 	unsigned flags;           /* IFF_* */
 	unsigned mtu;
 	uint32_t group;           /* IFLA_GROUP */
+	int link_netnsid;         /* IFLA_LINK_NETNSID of a veth's peer namespace, -1: none */
 	size_t n_addrs;
 	struct ip_prefix addrs[8];    /* masked prefix + ... */
 	struct ip_addr addr_local[8]; /* the address itself */

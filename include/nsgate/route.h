@@ -22,6 +22,8 @@ struct nl_sock;
  * (IFA_F_NODAD: usable at once; both ends of a veth are nsgate's). */
 int link_addr_add(struct nl_sock *sk, const char *name, const struct ip_addr *addr, uint8_t plen,
 		  struct nsg_err *e);
+/* Delete addr/plen from the link of index ifindex (its routes go with it). */
+int link_addr_delete(struct nl_sock *sk, int ifindex, const struct ip_addr *addr, uint8_t plen);
 /* Default route via gw on name, of gw's family. */
 int link_route_default_add(struct nl_sock *sk, const char *name, const struct ip_addr *gw,
 			   struct nsg_err *e);

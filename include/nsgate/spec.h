@@ -18,6 +18,10 @@
 #define GW_NAME_MAX 15          /* like an interface name */
 #define GW_IFNAME_PREFIX "nsg-"
 #define GW_ALIAS_PREFIX "nsgate:"
+/* A host link down left to the kernel (src/core/dying.c): '~' follows the
+ * prefix in no other name nsgate gives. */
+#define GW_DYING_IFNAME_PREFIX "nsg-~"
+#define GW_DYING_ALIAS_PREFIX "nsgate-dying:"
 #define GW_NS_IFNAME_DEFAULT "eth0"   /* the veth's end in the namespace */
 #define GW_DNS_MAX 3            /* what the resolver reads (MAXNS) */
 #define GW_POOL_DEFAULT "10.200.0.0/16"

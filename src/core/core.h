@@ -79,6 +79,25 @@ int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], si
 int inventory_name_cmp(const void *a, const void *b);
 int inventory_link_cmp(const void *a, const void *b);
 
+/* -------------------------------------------------------------- dying.c */
+
+/* The ifalias of a gateway's link that down left to the kernel. */
+void dying_alias(const char *name, char buf[64]);
+/* Whether li is gateway name's link, left to the kernel. */
+bool dying_link_is(const struct link_info *li, const char *name);
+/* Link li, gateway name's, out of service, its name and addresses free. */
+int dying_retire(struct nl_sock *host, const char *name, const struct link_info *li,
+		 struct nsg_err *e);
+/* A retired link and its peer's namespace (its link_netnsid). */
+struct dying_link {
+	int ifindex, netnsid;
+};
+/* After the namespaces' unmount: the links of v[] whose namespace someone
+ * else holds deleted (in a child, once the kernel had time to let go). */
+void dying_reap(struct nl_sock *host, struct dying_link *v, size_t n);
+/* dying_reap of every dying link: what a kill in down left. */
+void dying_sweep(struct nl_sock *host);
+
 /* What a gateway contributes to the table, but for the DNS servers a
  * --no-host gateway may use on the host (gw_rules_dns). */
 static inline struct ruleset_gw gw_rules_of(const struct gw_spec *s)

@@ -221,6 +221,10 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 		if (items)
 			qsort(items, k, sizeof(*items), inventory_name_cmp);
 	}
+	/* A kill in down can leave a link it retired (dying.c) whose namespace
+	 * someone else holds; its state file made it one of the k. */
+	if (!runs_only && r == 0 && k > 0)
+		dying_sweep(s->host);
 	/* A down killed after its state file went leaves its member in the
 	 * network's file (and hosts files): settle the networks every time. */
 	if (!runs_only && r == 0 && k == 0)

@@ -87,6 +87,9 @@ struct leftovers {
 	bool have_state;
 	bool creating;         /* its up never finished: its link may be unlabelled */
 	bool link_present;     /* its host link, known to be its own */
+	bool retired;          /* ... left to the kernel (dying.c) */
+	int ifindex, netnsid;  /* ... its index and its peer's namespace id (-1: none) */
+	struct link_info li;   /* ... all of it (one, not the further ports) */
 	bool own_netns;        /* nsgate made its namespace: delete it too */
 	uint64_t netns_ino;    /* that namespace's inode (0: not known) */
 	char *lo_netns;        /* attached namespace whose lo goes back down; malloc'ed */
@@ -163,8 +166,20 @@ static bool leftovers_link_is(const struct leftovers *l, const char *name,
 {
 	if (inventory_link_is(li, name, own_netns))
 		return true;
+	/* A down killed between its retire's two messages: still its name. */
+	if (dying_link_is(li, name))
+		return true;
 	return l->creating && !li->alias[0] && li->group == LINK_GROUP_UNLABELLED &&
 	       !strcmp(li->name, l->ifname);
+}
+
+/* Whether the kernel can take the link with the namespace: one nsgate made,
+ * whose only veth it is (a LAN gateway's macvlan and a member's further
+ * ports keep the synchronous path). */
+static bool leftovers_to_kernel(const struct leftovers *l)
+{
+	return l->link_present && l->own_netns && !l->n_more && !l->lan_netns && l->ifindex > 0 &&
+	       l->netnsid >= 0;
 }
 
 static void leftovers_find(struct nl_sock *host, const char *name, struct leftovers *l)
@@ -175,6 +190,10 @@ static void leftovers_find(struct nl_sock *host, const char *name, struct leftov
 	leftovers_read(name, l);
 	l->link_present = link_get(host, l->ifname, &li) == 0 &&
 			  leftovers_link_is(l, name, &li, &own);
+	l->ifindex = l->link_present ? li.ifindex : 0;
+	l->netnsid = l->link_present ? li.link_netnsid : -1;
+	if (l->link_present)
+		l->li = li;
 	/* Without a state file, the link's label says whether the namespace was ours. */
 	if (!l->have_state)
 		l->own_netns = l->link_present && own;
@@ -229,14 +248,49 @@ static int queue_rules_delete(struct nftx *nft, const char *name, bool others, s
 	return 0;
 }
 
+/* After the elements and the flows: the link left to the kernel (when
+ * to_kernel; or deleted meanwhile by the caller), the further ports, the
+ * namespace, what else there is. */
+static int leftovers_remove(struct nl_sock *host, struct leftovers *l, const char *name,
+			    bool to_kernel, struct nsg_err *e)
+{
+	int r = 0;
+
+	l->retired = to_kernel && dying_retire(host, name, &l->li, NULL) == 0;
+	/* Not retired (a link of the dying name in the way): deleted, as before. */
+	if (to_kernel && !l->retired) {
+		r = link_delete_index(host, l->ifindex, e);
+		r = r == -ENODEV ? 0 : r;
+	}
+	if (r == 0)
+		r = leftovers_more_remove(host, l, name, e);
+	/* Only now the namespace: unmounting it starts the kernel's cleanup of
+	 * the namespace, which takes RTNL for a while and would hold up the
+	 * link's deletion had it still been going. */
+	if (r == 0)
+		r = leftovers_lan_remove(l, name, e);
+	if (r == 0)
+		r = leftovers_netns_delete(l, name, e);
+	if (r == 0 && l->retired)
+		dying_reap(host, &(struct dying_link){ l->ifindex, l->netnsid }, 1);
+	/* The namespace was ours and its link is not there: a down killed
+	 * after its retire, whose link a holder of the namespace may keep. */
+	if (r == 0 && l->have_state && l->own_netns && !l->link_present)
+		dying_sweep(host);
+	if (r == 0)
+		leftovers_lo_restore(l);
+	return r;
+}
+
 /*
- * down's two slow kernel operations each can wait for an RCU grace period
- * (15-20 ms here): deleting the veth (netdev unregister) and the nftables
- * commit (which waits for commit_mutex while a recently closed nfnetlink
- * socket flushes nf_tables' destroy work); with published ports a third,
- * the conntrack dump, walks every bucket of the table (~10 ms). The link
- * goes in a thread while the rules and then the flows go here, so the
- * three overlap.
+ * down's slow kernel operations each can wait for an RCU grace period
+ * (15-20 ms here): deleting a veth (netdev unregister, two of them) and the
+ * nftables commit (which waits for commit_mutex while a recently closed
+ * nfnetlink socket flushes nf_tables' destroy work); with published ports
+ * the conntrack dump walks every bucket of the table (~10 ms). A veth whose
+ * namespace nsgate made is not deleted: it goes with the namespace, in the
+ * kernel's time (dying.c). Any other goes in a thread while the rules and
+ * then the flows go here, so the three overlap.
  */
 int teardown_one(struct session *s, const char *name, bool *found, struct nsg_err *e)
 {
@@ -245,11 +299,12 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	_cleanup_free_ struct portmap *pub = NULL;
 	char gone[1][GW_NAME_MAX + 1];
 	size_t n_elems = 0, n_pub = 0;
-	bool others;
+	bool others, to_kernel;
 	int r, forgot = 0;
 
 	*found = false;
 	leftovers_find(s->host, name, &l);
+	to_kernel = leftovers_to_kernel(&l);
 	others = inventory_others_exist(name);
 
 	/* Its published ports, whose connections are forgotten once the
@@ -264,7 +319,7 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 		return r;
 	}
 
-	if (l.link_present)
+	if (l.link_present && !to_kernel)
 		link_job_start(&job);
 	r = nftx_batch_commit(s->nft, e);
 	/* The mappings are gone, so no new flow can use them: forget the
@@ -276,22 +331,13 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	}
 	link_job_wait(&job);
 	if (r == 0)
-		r = leftovers_more_remove(s->host, &l, name, e);
-	/* Only now the namespace: unmounting it starts the kernel's cleanup of
-	 * the namespace, which takes RTNL for a while and would hold up the
-	 * link's deletion had it still been going. */
-	if (r == 0)
-		r = leftovers_lan_remove(&l, name, e);
-	if (r == 0)
-		r = leftovers_netns_delete(&l, name, e);
-	if (r == 0)
-		leftovers_lo_restore(&l);
+		r = leftovers_remove(s->host, &l, name, to_kernel, e);
 	leftovers_free(&l);
 	if (r == 0 && forgot < 0)
 		r = forgot;
 	if (r < 0)
 		return r;
-	if (l.link_present && job.r < 0 && job.r != -ENODEV) {
+	if (l.link_present && !to_kernel && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;
 		return job.r;
 	}
@@ -307,11 +353,26 @@ int teardown_one(struct session *s, const char *name, bool *found, struct nsg_er
 	return 0;
 }
 
+/* Leave li, a link of left[k], to the kernel if it can take it with the
+ * namespace (leftovers_to_kernel): true when it did. */
+static bool retire_link(struct nl_sock *host, const struct link_info *li, const char *name,
+			struct leftovers *l)
+{
+	l->ifindex = li->ifindex;
+	l->netnsid = li->link_netnsid;
+	l->link_present = true;
+	if (!leftovers_to_kernel(l))
+		return false;
+	l->retired = dying_retire(host, name, li, NULL) == 0;
+	return l->retired;
+}
+
 /* Move the links of names[] into the job's link group: the labelled ones
- * (from the one dump), and those of ups that never finished (looked up by
- * name: a link without its label is not in that dump). */
+ * (from the one dump), but those left to the kernel (retire_link), and
+ * those of ups that never finished (looked up by name: a link without its
+ * label is not in that dump). */
 static int group_links(struct nl_sock *host, const struct link_info *links, size_t nl,
-		       char (*names)[GW_NAME_MAX + 1], const struct leftovers *left, size_t n,
+		       char (*names)[GW_NAME_MAX + 1], struct leftovers *left, size_t n,
 		       struct link_job *job, size_t *n_links, struct nsg_err *e)
 {
 	struct link_info li;
@@ -320,9 +381,12 @@ static int group_links(struct nl_sock *host, const struct link_info *links, size
 	*n_links = 0;
 	for (size_t i = 0; i < nl; i++) {
 		char owner[GW_NAME_MAX + 1];
+		char (*at)[GW_NAME_MAX + 1];
 
 		if (!inventory_alias_owner(links[i].alias, owner, NULL) ||
-		    !bsearch(owner, names, n, sizeof(*names), inventory_name_cmp))
+		    !(at = bsearch(owner, names, n, sizeof(*names), inventory_name_cmp)))
+			continue;
+		if (retire_link(host, &links[i], *at, &left[at - names]))
 			continue;
 		r = link_set_group(host, links[i].name, job->group, e);
 		if (r < 0)
@@ -379,12 +443,51 @@ static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t
 	return 0;
 }
 
+/* The namespaces of names[]; the first error in *r. */
+static void many_netns_remove(char (*names)[GW_NAME_MAX + 1], struct leftovers *left, size_t n,
+			      struct nsg_err *e, int *r)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rr = leftovers_lan_remove(&left[i], names[i], *r == 0 ? e : NULL);
+
+		if (rr == 0)
+			rr = leftovers_netns_delete(&left[i], names[i], *r == 0 ? e : NULL);
+		if (rr < 0 && *r == 0)
+			*r = rr;
+	}
+}
+
+/* After the namespaces: the links left to the kernel whose namespace
+ * someone else holds (dying_reap), and what a kill left (dying_sweep). */
+static void many_reap(struct nl_sock *host, const struct leftovers *left, size_t n)
+{
+	_cleanup_free_ struct dying_link *retired = calloc(n, sizeof(*retired));
+	size_t k = 0;
+	bool sweep = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct dying_link one = { left[i].ifindex, left[i].netnsid };
+
+		if (left[i].retired && retired)
+			retired[k++] = one;
+		else if (left[i].retired)
+			dying_reap(host, &one, 1);
+		/* As in leftovers_remove: a down killed after its retire. */
+		sweep |= left[i].have_state && left[i].own_netns && !left[i].link_present;
+	}
+	if (k)
+		dying_reap(host, retired, k);
+	if (sweep)
+		dying_sweep(host);
+}
+
 /*
  * Remove many gateways at once (down --all, gc): one nftables transaction,
  * and their links moved into one link group and deleted with one request,
  * so the kernel unregisters them together and waits for its RCU grace
  * periods once, not once per link (1,000 veths: well under a second instead
- * of ~20 s). names[] is sorted in place.
+ * of ~20 s); or, for a namespace nsgate made, left to the kernel with it
+ * (dying.c). names[] is sorted in place.
  */
 int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, size_t *n_found,
 		  struct nsg_err *e)
@@ -430,15 +533,10 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 	if (n_links)
 		link_job_start(&job);
 
-	/* Namespaces and files meanwhile. */
+	/* Namespaces and files meanwhile: the files last, for a kill to leave
+	 * gc something to find. */
+	many_netns_remove(names, left, n, r == 0 ? e : NULL, &r);
 	for (size_t i = 0; i < n; i++) {
-		int rr = leftovers_lan_remove(&left[i], names[i], r == 0 ? e : NULL);
-
-		if (rr == 0)
-			rr = leftovers_netns_delete(&left[i], names[i], r == 0 ? e : NULL);
-
-		if (rr < 0 && r == 0)
-			r = rr;
 		leftovers_lo_restore(&left[i]);
 		teardown_files(names[i], true, NULL);
 		(*n_found)++;  /* a state file or a labelled link named it */
@@ -449,6 +547,8 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		r = rr < 0 ? rr : 0;
 	}
 	link_job_wait(&job);
+	/* After the thread: dying_reap may fork. */
+	many_reap(s->host, left, n);
 	/* ENODEV: the kernel destroyed them all with their namespaces first. */
 	if (r == 0 && n_links && job.r < 0 && job.r != -ENODEV) {
 		*e = job.e;

@@ -525,7 +525,7 @@ static int up_check_existing(struct up_ctx *c, const struct gw_spec *req,
 		/* An up killed before it labelled its link left it in the group
 		 * that marks it. */
 		if (link_get(c->host, req->host_ifname, &li) == 0 &&
-		    !inventory_link_is(&li, req->name, NULL) &&
+		    !inventory_link_is(&li, req->name, NULL) && !dying_link_is(&li, req->name) &&
 		    !(interrupted && !li.alias[0] && li.group == LINK_GROUP_UNLABELLED))
 			return nsg_fail(c->e, -EEXIST, "exists and is not this gateway's",
 					"interface \"%s\"", req->host_ifname);

@@ -67,6 +67,10 @@ static void link_event(const struct nlmsghdr *nlh, struct events *ev)
 
 		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
 			continue;
+		/* A link down left to the kernel (dying.c) is no gateway's now. */
+		if (t == IFLA_IFNAME && !strncmp(mnl_attr_get_str(attr), GW_DYING_IFNAME_PREFIX,
+						 strlen(GW_DYING_IFNAME_PREFIX)))
+			return;
 		if ((t == IFLA_IFALIAS && !strncmp(mnl_attr_get_str(attr), GW_ALIAS_PREFIX,
 						   strlen(GW_ALIAS_PREFIX))) ||
 		    (t == IFLA_IFNAME && !strncmp(mnl_attr_get_str(attr), GW_IFNAME_PREFIX,

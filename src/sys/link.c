@@ -601,6 +601,80 @@ int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e)
 	return 0;
 }
 
+int link_delete_index(struct nl_sock *sk, int ifindex, struct nsg_err *e)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *link = rtnl_link_alloc();
+	struct nl_msg *msg = NULL;
+	char why[256] = "";
+	int r;
+
+	if (!link)
+		return nsg_fail(e, -ENOMEM, NULL, "link %d", ifindex);
+	rtnl_link_set_ifindex(link, ifindex);
+	r = rtnl_link_build_delete_request(link, &msg);
+	r = link_txn_built(sk, r, msg, why, sizeof(why));
+	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "link %d", ifindex) : 0;
+}
+
+/* One NEWLINK by index changing what the link's fields say. */
+static int link_change_index(struct nl_sock *sk, struct rtnl_link *link, int ifindex, char *why,
+			     size_t why_size)
+{
+	struct nl_msg *msg = NULL;
+	int r;
+
+	rtnl_link_set_ifindex(link, ifindex);
+	r = rtnl_link_build_add_request(link, 0, &msg);
+	return link_txn_built(sk, r, msg, why, why_size);
+}
+
+int link_retire(struct nl_sock *sk, int ifindex, const char *alias, const char *new_name,
+		struct nsg_err *e)
+{
+	_cleanup_(rtnl_link_putp) struct rtnl_link *down = rtnl_link_alloc();
+	_cleanup_(rtnl_link_putp) struct rtnl_link *rename = rtnl_link_alloc();
+	char why[256] = "";
+	int r = check_ifname(new_name);
+
+	if (r == 0 && (!down || !rename))
+		r = -ENOMEM;
+	/* Two messages: the kernel renames before it changes flags, and
+	 * kernels before live renaming refuse to rename a link that is up. */
+	if (r == 0) {
+		rtnl_link_unset_flags(down, IFF_UP);
+		rtnl_link_set_ifalias(down, alias);
+		r = link_change_index(sk, down, ifindex, why, sizeof(why));
+	}
+	if (r == 0) {
+		rtnl_link_set_name(rename, new_name);
+		r = link_change_index(sk, rename, ifindex, why, sizeof(why));
+	}
+	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "link %d", ifindex) : 0;
+}
+
+int link_netnsid_alive(struct nl_sock *sk, int nsid)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 1 };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	struct link_txn t = {};
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	/* That namespace's lo (index 1 in every namespace), asked for through
+	 * the id: the kernel resolves it only while a reference is held. */
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_s32(msg, IFLA_TARGET_NETNSID, nsid) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	r = link_txn_run(sk, msg, false, &t);
+	nlmsg_free(msg);
+	/* EINVAL: no namespace of that id (any other answer: it is there). */
+	return r == -EINVAL ? 0 : 1;
+}
+
 int link_set_ipv6_manual(struct nl_sock *sk, const char *name, struct nsg_err *e)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
@@ -697,6 +771,7 @@ static bool addr_ip(struct rtnl_addr *a, struct ip_addr *addr, uint8_t *plen)
 
 static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 {
+	int32_t nsid;
 	const char *s;
 
 	memset(li, 0, sizeof(*li));
@@ -708,6 +783,9 @@ static void link_info_fill(struct link_info *li, struct rtnl_link *link)
 	li->flags = rtnl_link_get_flags(link);
 	li->mtu = rtnl_link_get_mtu(link);
 	li->group = rtnl_link_get_group(link);
+	if (rtnl_link_get_link_netnsid(link, &nsid) < 0)
+		nsid = -1;
+	li->link_netnsid = nsid;
 }
 
 static void link_info_add_addr(struct link_info *li, const struct ip_addr *addr, uint8_t plen)

@@ -111,6 +111,24 @@ fail:
 	return nsg_fail(e, r, link_why_or_null(why), "address %s on \"%s\"", buf, name);
 }
 
+int link_addr_delete(struct nl_sock *sk, int ifindex, const struct ip_addr *addr, uint8_t plen)
+{
+	_cleanup_(rtnl_addr_putp) struct rtnl_addr *ra = rtnl_addr_alloc();
+	_cleanup_(nl_addr_putp) struct nl_addr *local = nl_addr_of(addr, plen);
+	struct nl_msg *msg = NULL;
+	int r;
+
+	if (!ra || !local)
+		return -ENOMEM;
+	rtnl_addr_set_ifindex(ra, ifindex);
+	r = rtnl_addr_set_local(ra, local);
+	if (r < 0)
+		return link_nle_errno(r);
+	rtnl_addr_set_prefixlen(ra, plen);
+	r = rtnl_addr_build_delete_request(ra, 0, &msg);
+	return link_txn_built(sk, r, msg, NULL, 0);
+}
+
 int link_route_default_add(struct nl_sock *sk, const char *name, const struct ip_addr *gw,
 			   struct nsg_err *e)
 {

@@ -334,6 +334,7 @@ kp_gw_gone() {
 kp_no_residue() {
 	local n left fwd
 	for n in "$@"; do kp_gw_gone "$n"; done
+	no_dying_links || WAIT_TRIES=1500 wait_for no_dying_links
 	left=$(ip -o link show | awk -F': ' '$2 ~ /^nsg-/ { sub(/@.*/, "", $2); printf " %s", $2 }')
 	[ -z "$left" ] || fail "links left:$left"
 	nft list table inet nsgate >/dev/null 2>&1 && fail "table inet nsgate is left ($(nft_elements | grep -c '') elements)"

@@ -111,9 +111,18 @@ subnets_overlap() {
 }
 
 # ------------------------------------------------------------------ residue
+# wait_dying_gone : the links down left to the kernel (nsg-~*, gone with
+# their namespaces, asynchronously) are gone; bounded (DYING_TRIES x 10 ms).
+no_dying_links() { ! ip -o link show | grep -q ': nsg-~'; }
+wait_dying_gone() {
+	WAIT_TRIES=${DYING_TRIES:-1500} wait_for no_dying_links ||
+		fail "links left to the kernel never went: $(ip -o link show | grep ': nsg-~')"
+}
+
 # assert_gone NAME : nothing of gateway NAME is left (other gateways may be).
 assert_gone() {
 	local name=$1 links
+	wait_dying_gone
 	links=$(ip -o link show)
 	if grep -q "alias nsgate:$name\$" <<<"$(ip -d -o link show | sed 's/\\ */\n/g')"; then
 		fail "a link with ifalias nsgate:$name is left: $links"
@@ -135,6 +144,7 @@ assert_gone() {
 assert_no_residue() {
 	local name links fwd saved
 	for name in "$@"; do assert_gone "$name"; done
+	wait_dying_gone
 	links=$(ip -o link show)
 	grep -q ': nsg-' <<<"$links" && fail "an nsg-* link is left: $links"
 	if nft list table inet nsgate >"$LAB_TMP/table" 2>&1; then
