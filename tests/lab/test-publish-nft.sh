@@ -71,7 +71,7 @@ show_reads_kernel() {
 	expect_exit 0 nsg publish web 8085:85
 	expect_exit 0 nsg publish web 8086:86
 	published_json web
-	jq -e --arg ns "$WEB_NS" 'index([{host_addr: "0.0.0.0", host_port: 8084, host_end: 8086, port: 84, end: 86, proto: "tcp", to: $ns}]) != null' \
+	jq -e --arg ns "$WEB_NS" 'index([{host_addr: "0.0.0.0", host_port: 8084, host_end: 8086, port: 84, end: 86, proto: "tcp", to: $ns, to6: null}]) != null' \
 		>/dev/null <<<"$PUB_JSON" || fail "8084:84, 8085:85, 8086:86 published one by one are not shown as 8084-8086 -> 84-86: $PUB_JSON"
 	jq -e 'map(select(.host_addr == "0.0.0.0" and .host_port == 8085)) == []' >/dev/null <<<"$PUB_JSON" ||
 		fail "8085 is shown apart from the merged 8084-8086 range: $PUB_JSON"
