@@ -112,7 +112,7 @@ void dying_sweep(struct nl_sock *host)
 {
 	_cleanup_free_ struct link_info *links = NULL;
 	_cleanup_free_ struct dying_link *v = NULL;
-	int n = link_list_by_alias(host, GW_DYING_ALIAS_PREFIX, &links);
+	int n = link_list_by_alias(host, GW_DYING_ALIAS_PREFIX, AF_INET, &links);
 
 	/* Under the lock no down is between its retire and its unmount: a
 	 * dying link whose namespace lives was left by a kill. */
