@@ -269,7 +269,15 @@ choices() {
 		fail "d on n5 (--subnet6 fd00:5:6:7::/64) has address6 $(member6 n5 d)"
 	down_ok d
 	expect_exit 0 nsg network rm n5
-	pass "--ipv6 off on dual-stack n1 exits 2; network create --ipv6 off is IPv4 only, --subnet6 fd00:5:6:7::/64 is used as given"
+	# The config file's [network NET] keys ipv6 and subnet6.
+	printf '[network n6]\nsubnet6 = fd00:8:9:a::/64\n[m6]\nnetwork = n6\n' >"$LAB_TMP/n6.conf"
+	expect_exit 0 nsg apply "$LAB_TMP/n6.conf"
+	net_json
+	[ "$(net_field n6 subnet6)" = fd00:8:9:a::/64 ] || fail "apply: n6 has subnet6 $(net_field n6 subnet6)"
+	[ "$(member6 n6 m6)" = "fd00:8:9:a::2" ] || fail "apply: m6 on n6 has address6 $(member6 n6 m6)"
+	down_ok m6
+	expect_exit 0 nsg network rm n6
+	pass "--ipv6 off on dual-stack n1 exits 2; network create --ipv6 off is IPv4 only, --subnet6 fd00:5:6:7::/64 (and apply's subnet6 = fd00:8:9:a::/64) is used as given"
 }
 
 # 8. A member of n1 and n2: eth1 gets its ::I of n2 (subnet route only), it
@@ -338,6 +346,6 @@ down_ok a
 down_ok b
 down_ok c
 down_ok g
-assert_no_residue6 a b c d g both fail1 fail2
+assert_no_residue6 a b c d g both fail1 fail2 m6
 assert_no_net_residue
 pass "down a, b, c, g: no link, file, table or IPv6 state left"
