@@ -42,12 +42,16 @@ struct config_gw {
 };
 
 /* A "[network NET]" section: a network as `nsgate network create` makes
- * it (keys subnet, isolated); apply makes it when it is missing. */
+ * it (keys subnet, isolated, ipv6, subnet6); apply makes it when it is
+ * missing. */
 struct config_net {
 	char name[GW_NAME_MAX + 1];
 	struct ip_prefix subnet;
 	bool subnet_given;
 	bool isolated;
+	enum gw_ipv6 ipv6;           /* as --ipv6 (auto by default) */
+	struct ip_prefix subnet6;
+	bool subnet6_given;          /* implies ipv6 on, as --subnet6 */
 	unsigned line;
 };
 

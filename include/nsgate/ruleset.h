@@ -47,7 +47,8 @@ struct ruleset_gw {
 int ruleset_queue_skeleton(struct nftx *n);
 /* Queue the addition (or deletion) of a gateway's elements: ifaces, its
  * masquerade element, ns_addrs4, on a dual-stack gateway (ns_addr6 set)
- * ns_addrs6 (veth . ns_addr6 and veth . GW_LL_NS), and with no_host those
+ * ns_addrs6 (veth . ns_addr6 and veth . GW_LL_NS; a member's on its
+ * bridge, with its own ns_ll6), and with no_host those
  * of ruleset_queue_no_host. -EAFNOSUPPORT unless ns_addr is IPv4 and
  * ns_addr6 IPv6 or unset. A deletion
  * here and in the two below queues each element's add (a no-op if it

@@ -909,7 +909,8 @@ int network_apply(struct session *s, const struct config *cfg, struct nsg_err *e
 		for (size_t i = 0; i < cfg->n_nets && r == 0; i++) {
 			const struct config_net *cn = &cfg->nets[i];
 			struct net_opts o = { .subnet = cn->subnet_given ? &cn->subnet : NULL,
-					      .isolated = cn->isolated };
+					      .isolated = cn->isolated, .ipv6 = cn->ipv6,
+					      .subnet6 = cn->subnet6_given ? &cn->subnet6 : NULL };
 
 			r = net_ensure(s, cn->name, &o, pass == 0, &unchanged, e);
 			if (r < 0) {

@@ -49,7 +49,7 @@ struct parser {
 	size_t cap_gw, cap_lines; /* of cfg.gw, of lines */
 	size_t cap_nets;          /* of cfg.nets */
 	bool in_net;              /* the current section is a [network NET] */
-	unsigned net_keys[2];     /* its subnet's and isolated's lines */
+	unsigned net_keys[4];     /* the lines of its subnet, isolated, ipv6, subnet6 */
 	/* The first error; errors come in line order but for the checks
 	 * across sections, so the earliest line wins. */
 	int err;
@@ -133,30 +133,44 @@ static int net_section_start(struct parser *p, const char *name)
 	return 1;
 }
 
-/* A key of a [network NET] section: subnet = CIDR, isolated = yes|no. */
+/* A key of a [network NET] section: subnet = CIDR, isolated = yes|no,
+ * ipv6 = auto|on|off, subnet6 = PREFIX (parsed as up's options). */
 static int net_key(struct parser *p, const char *name, const char *value)
 {
+	static const char *const keys[] = { "subnet", "isolated", "ipv6", "subnet6" };
 	struct config_net *net = &p->cfg.nets[p->cfg.n_nets - 1];
-	bool subnet = !strcmp(name, "subnet");
 	struct nsg_err se = { 0 };
+	struct gw_spec v6 = { .ipv6 = net->ipv6 };
+	size_t k = 0;
+	int r = 0;
 
-	if (!subnet && strcmp(name, "isolated"))
-		return fail_at(p, p->lineno, "unknown key \"%s\" in [network %s] (expected subnet or "
-			       "isolated)", name, net->name);
-	if (p->net_keys[!subnet])
+	while (k < ARRAY_SIZE(keys) && strcmp(name, keys[k]))
+		k++;
+	if (k == ARRAY_SIZE(keys))
+		return fail_at(p, p->lineno, "unknown key \"%s\" in [network %s] (expected subnet, "
+			       "isolated, ipv6 or subnet6)", name, net->name);
+	if (p->net_keys[k])
 		return fail_at(p, p->lineno, "\"%s\" given twice in [network %s] (first on line %u)",
-			       name, net->name, p->net_keys[!subnet]);
-	p->net_keys[!subnet] = p->lineno;
-	if (!subnet) {
+			       name, net->name, p->net_keys[k]);
+	p->net_keys[k] = p->lineno;
+	if (k == 1) {
 		if (strcmp(value, "yes") && strcmp(value, "no"))
 			return fail_at(p, p->lineno, "isolated: expected yes or no, not \"%s\"", value);
 		net->isolated = !strcmp(value, "yes");
 		return 1;
 	}
-	if (net_subnet_parse(value, &net->subnet, &se) < 0)
-		return fail_spec(p, value, &se);
-	net->subnet_given = true;
-	return 1;
+	if (k == 0) {
+		r = net_subnet_parse(value, &net->subnet, &se);
+		net->subnet_given = r == 0;
+	} else {
+		r = k == 2 ? spec_ipv6_parse(value, &v6, &se) : spec_subnet6_parse(value, &v6, &se);
+		net->ipv6 = v6.ipv6;
+		if (r == 0 && k == 3) {
+			net->subnet6 = v6.subnet6;
+			net->subnet6_given = true;
+		}
+	}
+	return r < 0 ? fail_spec(p, value, &se) : 1;
 }
 
 /* A "[NAME]" line (n bytes, blanks stripped): check it, start a gateway. */
@@ -434,9 +448,7 @@ static void check_networks(struct parser *p)
 				fail_at(p, p->lines[i].key[not_with[k]],
 					"%s: not for a member of network \"%s\" (line %u)",
 					key_names[not_with[k]], s->network, p->lines[i].key[K_NETWORK]);
-		if (s->ipv6 == GW_IPV6_ON)
-			fail_at(p, p->lines[i].key[K_IPV6], "ipv6 = on: not for a member of network "
-				"\"%s\" (IPv4 only)", s->network);
+		/* ipv6 = on|off must match the network's (up checks it). */
 	}
 }
 

@@ -450,7 +450,8 @@ nft_elements() {
 # gateways, in nft_elements' format: ifaces, masq_any / masq_via and
 # ns_addrs4 per gateway (a network member's: ifaces, ns_addrs4 on its bridge,
 # and per network with members its masq_any and net_intra; for each further
-# network its port in ifaces and its bridge . address), no_host and one
+# network its port in ifaces and its bridge . address; ns_addrs6 of
+# dual-stack ones), no_host and one
 # no_host_dns4 per DNS server with
 # --no-host, one ports4 / ports4h element per published port; and one
 # fwd_guard element per uplink whose forwarding nsgate saved.
@@ -472,6 +473,13 @@ expected_elements() {
 		   else "masq_via\t\($n)\t\($ifn) . \(.uplink)" end),
 		  "ns_addrs4\t\($n)\t\($br // $ifn) . \(.ns_addr)",
 		  ((.networks // [])[1:][] | "ifaces\t\($n)\t\(.port)", "ns_addrs4\t\($n)\t\(.bridge) . \(.address)"),
+		  # IPv6 sources: a dual-stack gateway its ::2 and fe80::2, a member on a
+		  # dual-stack network its ::I and fe80::I (the address6 after "::").
+		  (if $br == null and .ns_addr6 != null
+		   then "ns_addrs6\t\($n)\t\($ifn) . \(.ns_addr6)", "ns_addrs6\t\($n)\t\($ifn) . fe80::2" else empty end),
+		  ((.networks // [])[] | select(.address6 != null)
+			| "ns_addrs6\t\($n)\t\(.bridge) . \(.address6)",
+			  "ns_addrs6\t\($n)\t\(.bridge) . fe80::\(.address6 | split("::") | last)"),
 		  (if .no_host then "no_host\t\($n)\t\($ifn)", (.dns[] | "no_host_dns4\t\($n)\t\($ifn) . \(.)") else empty end),
 		  ((.published // [])[] | . as $p | range(0; $p.host_end - $p.host_port + 1) as $i
 			| (if $p.end == $p.port then $p.port else $p.port + $i end) as $tp

@@ -269,10 +269,58 @@ choices() {
 		fail "d on n5 (--subnet6 fd00:5:6:7::/64) has address6 $(member6 n5 d)"
 	down_ok d
 	expect_exit 0 nsg network rm n5
-	pass "--ipv6 off on dual-stack n1 exits 2; network create --ipv6 off is IPv4 only, --subnet6 fd00:5:6:7::/64 is used as given"
+	# The config file's [network NET] keys ipv6 and subnet6.
+	printf '[network n6]\nsubnet6 = fd00:8:9:a::/64\n[m6]\nnetwork = n6\n' >"$LAB_TMP/n6.conf"
+	expect_exit 0 nsg apply "$LAB_TMP/n6.conf"
+	net_json
+	[ "$(net_field n6 subnet6)" = fd00:8:9:a::/64 ] || fail "apply: n6 has subnet6 $(net_field n6 subnet6)"
+	[ "$(member6 n6 m6)" = "fd00:8:9:a::2" ] || fail "apply: m6 on n6 has address6 $(member6 n6 m6)"
+	down_ok m6
+	expect_exit 0 nsg network rm n6
+	pass "--ipv6 off on dual-stack n1 exits 2; network create --ipv6 off is IPv4 only, --subnet6 fd00:5:6:7::/64 (and apply's subnet6 = fd00:8:9:a::/64) is used as given"
 }
 
-# 8. Recovery: a flushed ruleset comes back with the IPv6 elements.
+# 8. A member of n1 and n2: eth1 gets its ::I of n2 (subnet route only), it
+# reaches c over IPv6 there and b on n1; n1 and n2 stay apart.
+two_networks() {
+	local both1 both2 c6 got
+	up_ok both --network n1 --network n2
+	net_json
+	both1=$(member6 n1 both) both2=$(member6 n2 both) c6=$(member6 n2 c)
+	ip -n both -6 -o addr show dev eth1 scope global | grep -qF " $both2/64 " ||
+		fail "both's eth1 lacks $both2/64: $(ip -n both -6 -o addr show dev eth1)"
+	[ "$(ip -n both -6 route show default | grep -c .)" = 1 ] && ip -n both -6 route show default | grep -q 'dev eth0' ||
+		fail "both's IPv6 default route is not eth0's alone: $(ip -n both -6 route)"
+	expect_answer6 tcp "$c6" 7002 "c $both2" run_in_gw both
+	expect_answer6 tcp "$B6" 7001 "b $both1" run_in_gw both
+	got=$(ip netns exec both getent ahostsv6 c | awk 'NR == 1 { print $1 }')
+	[ "$(ip6_norm "$got")" = "$c6" ] || fail "both resolves c over IPv6 to '$got', expected $c6"
+	expect_no_answer6 tcp "$c6" 7002 run_in_gw a
+	down_ok both
+	pass "both on n1 ($both1) and n2 ($both2, eth1): reaches b and c over IPv6 and by name; a still cannot reach c"
+}
+
+# 9. A member's up failing at any step leaves nothing of it, nor of the
+# dual-stack network it made; the other members keep working.
+rollback() {
+	local step
+	for step in netns network forwarding6 veth host_link ns_link nftables dns state; do
+		NSGATE_TEST_FAIL_STEP=$step expect_exit 1 nsg up fail1 --network n1
+		assert_gone fail1
+		NSGATE_TEST_FAIL_STEP=$step expect_exit 1 nsg up fail2 --network tmp
+		assert_gone fail2
+		ip link show nsg-+tmp >/dev/null 2>&1 && fail "step $step: bridge nsg-+tmp is left"
+		[ -e /run/nsgate/networks/tmp.net ] && fail "step $step: tmp.net is left"
+		nft list set bridge nsgate port_src6 | grep -q '"fail[12]"' &&
+			fail "step $step: port_src6 elements of fail1/fail2 are left: $(nft list set bridge nsgate port_src6)"
+	done
+	net_json
+	assert_json "$NET_JSON" '[.[] | select(.name == "n1") | .members[].name] == ["a", "b"]' "n1 after rollbacks"
+	expect_answer6 tcp "$B6" 7001 "b $A6" run_in_gw a
+	pass "a member's failed up (every step) leaves nothing of it or of the dual-stack network tmp it made; a and b still meet over IPv6"
+}
+
+# 10. Recovery: a flushed ruleset comes back with the IPv6 elements.
 recovery() {
 	must nft flush ruleset
 	expect_exit 0 nsg gc
@@ -291,11 +339,13 @@ internet_and_ports
 spoof
 isolation
 choices
+two_networks
+rollback
 recovery
 down_ok a
 down_ok b
 down_ok c
 down_ok g
-assert_no_residue6 a b c d g
+assert_no_residue6 a b c d g both fail1 fail2 m6
 assert_no_net_residue
 pass "down a, b, c, g: no link, file, table or IPv6 state left"

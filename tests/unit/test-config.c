@@ -631,6 +631,15 @@ static void test_networks(void **state)
 	assert_false(c.nets[1].subnet_given || c.nets[1].isolated);
 	assert_string_equal(c.gw[0].spec.network, "lan");
 	config_free(&c);
+	parse_ok("[network six]\nipv6 = off\n[network given]\nsubnet6 = fd00:1:2:3::/64\n", &c);
+	assert_int_equal(c.nets[0].ipv6, GW_IPV6_OFF);
+	assert_false(c.nets[0].subnet6_given);
+	assert_true(c.nets[1].subnet6_given && c.nets[1].ipv6 == GW_IPV6_AUTO);
+	assert_string_equal(ip_prefix_str(&c.nets[1].subnet6, buf), "fd00:1:2:3::/64");
+	config_free(&c);
+	parse_bad("[network lan]\nipv6 = maybe\n", 2, "expected auto, on or off");
+	parse_bad("[network lan]\nsubnet6 = fd00:1:2:3::/48\n", 2, "/64");
+	parse_bad("[network lan]\nipv6 = on\nipv6 = off\n", 3, "given twice");
 	parse_bad("[network lan]\nuplink = eth0\n", 2, "unknown key \"uplink\" in [network lan]");
 	parse_bad("[network lan]\nisolated = maybe\n", 2, "expected yes or no");
 	parse_bad("[network lan]\nsubnet = 10.88.0.0/30\n", 2, "16 to 29");
