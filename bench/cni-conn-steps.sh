@@ -10,10 +10,14 @@
 #   3. CONN_ROUNDS rounds, each: CONN_N sequential new connections from inet
 #      to the lab host's uplink address on b1's port, on bN's port, and to a
 #      connlat server on the lab host itself (direct: no DNAT, the drift
-#      reference), the three in rotated order; rows "IMPL conn_first|
-#      conn_last|conn_direct N ROUND p50_us". The report takes the ratio of
-#      each port's p50 to the direct p50 of the same round: the VM drifts
-#      20-40 % between minutes, far less within a round.
+#      reference), and inside inet to its own loopback (loop: no host
+#      netfilter at all), the four in rotated order; rows "IMPL conn_first|
+#      conn_last|conn_direct|conn_loop N ROUND p50_us". The report takes the
+#      ratio of each port's p50 to the direct (and the loop) p50 of the same
+#      round: the VM drifts 20-40 % between minutes, far less within a round.
+#      portmap jumps to its DNAT chain for every local destination, so the
+#      chain's direct connections walk that chain too: the loop reference
+#      shows what the ratio to direct hides.
 #   4. the servers stopped, DEL each (rows "IMPL sdel N I us"), the
 #      namespaces deleted, and a check that nothing is left.
 # portmap adds a rule per container to its DNAT chain (and ptp one per
@@ -37,13 +41,18 @@ wait_for host_listening $DIRECT_PORT || fail "connlat server on the lab host did
 ip netns exec inet sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 
 p50_of() { sed -n 's/.* p50_us=\([0-9]*\).*/\1/p'; }
-# dial PORT: CONN_N connections from inet to the lab host's PORT, the p50 (µs).
+LOOP_PORT=8081
+ip netns exec inet "$BIN/connlat" -l $LOOP_PORT -T 7200 >/dev/null 2>&1 &
+wait_for server_listening inet $LOOP_PORT || fail "connlat server in inet did not start"
+# dial ADDR PORT: CONN_N connections from inet to ADDR:PORT, the p50 (µs).
 dial() {
 	local p
-	p=$(ip netns exec inet timeout 120 "$BIN/connlat" -n "$CONN_N" -T 100 "$UPLINK_ADDR" "$1" | p50_of)
-	[ -n "$p" ] || fail "connlat to $UPLINK_ADDR:$1 failed"
+	p=$(ip netns exec inet timeout 120 "$BIN/connlat" -n "$CONN_N" -T 100 "$1" "$2" | p50_of)
+	[ -n "$p" ] || fail "connlat to $1:$2 failed"
 	echo "$p"
 }
+# rules: the number of rules in the ruleset (nft's view: iptables-nft's too).
+rules() { nft -a list ruleset | grep -E '# handle [0-9]+$' | grep -cvE '\{ # handle'; }
 
 # conn_residue: nothing of the phase is left (the kernel may still be
 # destroying the namespaces: polled by the caller).
@@ -83,12 +92,15 @@ conn_one() {
 		ip netns exec inet timeout 60 "$BIN/connlat" -n 100 -T 30 "$UPLINK_ADDR" "$w" >/dev/null ||
 			fail "$impl N=$n: warm-up connections to port $w failed"
 	done
+	printf '%s	rules	%s	0	%s
+' "$impl" "$n" "$(rules)" >>"$OUT"
 	for r in $(seq "$CONN_ROUNDS"); do
-		for w in $(rotate "$r" first last direct); do
+		for w in $(rotate "$r" first last direct loop); do
 			case $w in
-			first) p=$(dial $((PORT_BASE + 1))) ;;
-			last) p=$(dial $((PORT_BASE + n))) ;;
-			direct) p=$(dial $DIRECT_PORT) ;;
+			first) p=$(dial "$UPLINK_ADDR" $((PORT_BASE + 1))) ;;
+			last) p=$(dial "$UPLINK_ADDR" $((PORT_BASE + n))) ;;
+			direct) p=$(dial "$UPLINK_ADDR" $DIRECT_PORT) ;;
+			loop) p=$(dial 127.0.0.1 $LOOP_PORT) ;;
 			esac
 			printf '%s\tconn_%s\t%s\t%s\t%s\n' "$impl" "$w" "$n" "$r" "$p" >>"$OUT"
 		done

@@ -100,16 +100,18 @@ pct() {
 # median: the median of the numbers on stdin (one a line).
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2 }'; }
 # conn IMPL N WHAT: over the rounds, the median of WHAT: a p50 (first, last,
-# direct) or a ratio of a port's p50 to the same round's direct p50
-# (rfirst, rlast); WHAT-min / WHAT-max for the range of the ratios.
+# direct, loop) or a ratio of two p50s of the same round (first/direct,
+# last/loop, ...); WHAT-min / WHAT-max: the range instead.
 conn() {
 	local agg=median w=$3
 	case $w in *-min) agg="sort -g | head -1" w=${w%-min} ;; *-max) agg="sort -g | tail -1" w=${w%-max} ;; esac
 	awk -F'\t' -v i="$1" -v n="$2" -v w="$w" '$1 == i && $3 == n && $2 ~ /^conn_/ { v[substr($2, 6), $4] = $5; r[$4] }
-		END { for (k in r) {
-			if (w ~ /^r/) { if (v["direct", k] > 0) printf "%.4f\n", v[substr(w, 2), k] / v["direct", k] }
-			else print v[w, k] } }' "$OUT" | eval "$agg"
+		END { k = split(w, q, "/"); for (x in r) {
+			if (k == 1) print v[q[1], x]; else if (v[q[2], x] > 0) printf "%.4f\n", v[q[1], x] / v[q[2], x] } }' "$OUT" |
+		eval "$agg"
 }
+# ratio IMPL N A/B: "median (min..max)" of a ratio over the rounds.
+ratio() { printf '%.3f (%.3f..%.3f)' "$(conn "$@")" "$(conn "$1" "$2" "$3-min")" "$(conn "$1" "$2" "$3-max")"; }
 # seq_p50 IMPL OP N FROM TO: the median µs of IMPL's OP (sadd, sdel) at size N
 # for containers FROM..TO.
 seq_p50() {
@@ -136,31 +138,42 @@ if grep -qP '^\w+\tadd\t' "$OUT"; then
 fi
 if grep -qP '^\w+\tconn_' "$OUT"; then
 	read -r N0 N1 <<<"$(awk -F'\t' '$2 ~ /^conn_/ { print $3 }' "$OUT" | sort -n | sed -n '1p;$p' | tr '\n' ' ')"
-	echo "# Per-connection cost: new connections from inet to $UPLINK_ADDR (connlat, $CONN_N a round, $CONN_ROUNDS rounds):"
-	echo "# through the first / the last container's published port, and direct to a server on the lab host;"
-	echo "# ratio = port p50 / direct p50 of the same round, median (min..max) over the rounds"
-	printf '%-7s %5s %9s %9s %9s %22s %22s %10s %10s\n' impl N first_p50 last_p50 direct_p50 \
-		"first/direct" "last/direct" add_last10 del_last10
+	echo "# Per-connection cost: new connections from inet (connlat, $CONN_N a round, $CONN_ROUNDS rounds, p50 µs)"
+	echo "# to $UPLINK_ADDR through the first / the last container's published port, direct to a server"
+	echo "# on the lab host, and loop (inet to its own loopback: no host netfilter); ratios are of the"
+	echo "# p50s of one round, median (min..max) over the rounds; rules: the nft ruleset's rule count"
+	f='%-7s %5s %6s %6s %6s %6s %6s %21s %21s %21s %21s %9s %9s\n'
+	# shellcheck disable=SC2059
+	printf "$f" impl N rules first last direct loop first/direct last/direct last/loop direct/loop add_l10 del_l10
 	for n in $(awk -F'\t' '$2 ~ /^conn_/ { print $3 }' "$OUT" | sort -nu); do
 		for impl in nsgate chain; do
 			[ -n "$(conn "$impl" "$n" direct)" ] || continue
-			printf '%-7s %5s %9s %9s %9s %22s %22s %10s %10s\n' "$impl" "$n" "$(conn "$impl" "$n" first)" \
-				"$(conn "$impl" "$n" last)" "$(conn "$impl" "$n" direct)" \
-				"$(printf '%.3f (%.3f..%.3f)' "$(conn "$impl" "$n" rfirst)" "$(conn "$impl" "$n" rfirst-min)" "$(conn "$impl" "$n" rfirst-max)")" \
-				"$(printf '%.3f (%.3f..%.3f)' "$(conn "$impl" "$n" rlast)" "$(conn "$impl" "$n" rlast-min)" "$(conn "$impl" "$n" rlast-max)")" \
+			# shellcheck disable=SC2059
+			printf "$f" "$impl" "$n" "$(awk -F'\t' -v i="$impl" -v n="$n" '$1 == i && $2 == "rules" && $3 == n { print $5 }' "$OUT")" \
+				"$(conn "$impl" "$n" first)" "$(conn "$impl" "$n" last)" "$(conn "$impl" "$n" direct)" \
+				"$(conn "$impl" "$n" loop)" "$(ratio "$impl" "$n" first/direct)" "$(ratio "$impl" "$n" last/direct)" \
+				"$(ratio "$impl" "$n" last/loop)" "$(ratio "$impl" "$n" direct/loop)" \
 				"$(seq_p50 "$impl" sadd "$n" $((n - 9)) "$n")" "$(seq_p50 "$impl" sdel "$n" $((n - 9)) "$n")"
 		done
 	done
-	echo "(add_last10, del_last10: median µs of the ADD / DEL of the last 10 containers at that N)"
-	# growth IMPL WHAT: ratio at the largest N / ratio at the smallest, - 1, in %.
+	echo "(add_l10, del_l10: median µs of the ADD / DEL of the last 10 containers at that N)"
+	# growth IMPL WHAT: WHAT's median at the largest N / at the smallest, - 1, in %.
 	growth() { awk -v a="$(conn "$1" "$N0" "$2")" -v b="$(conn "$1" "$N1" "$2")" 'BEGIN { printf "%+.1f", (b / a - 1) * 100 }'; }
+	# worst IMPL WHAT...: the largest growth among WHATs, "+x.y (WHAT)".
+	worst() {
+		local i=$1 w
+		shift
+		for w in "$@"; do echo "$(growth "$i" "$w") $w"; done | sort -g | tail -1
+	}
 	for impl in nsgate chain; do
-		echo "$impl: port/direct from N=$N0 to N=$N1: first container's port $(growth "$impl" rfirst) %, last's $(growth "$impl" rlast) %"
+		echo "$impl from N=$N0 to N=$N1: first/direct $(growth "$impl" first/direct) %, last/direct $(growth "$impl" last/direct) %," \
+			"first/loop $(growth "$impl" first/loop) %, last/loop $(growth "$impl" last/loop) %, direct/loop $(growth "$impl" direct/loop) %," \
+			"last p50 $(growth "$impl" last) %"
 	done
-	g=$(for w in rfirst rlast; do growth nsgate "$w"; echo; done | sort -g | tail -1)
-	TARGETS+=("nsgate: per-connection cost flat from $N0 to $N1 containers (<= 5 %)|worst port $g %|$(verdict "$g" 'x <= 5')")
-	g=$(for w in rfirst rlast; do growth chain "$w"; echo; done | sort -g | tail -1)
-	TARGETS+=("ptp+portmap: per-connection cost grows from $N0 to $N1 containers (shown when > 5 %)|worst port $g %|$(verdict "$g" 'x > 5')")
+	read -r g w <<<"$(worst nsgate first/direct last/direct)"
+	TARGETS+=("nsgate: per-connection cost flat from $N0 to $N1 containers (<= 5 %)|$g % ($w, the worse port; first/loop $(growth nsgate first/loop) %, last/loop $(growth nsgate last/loop) %)|$(verdict "$g" 'x <= 5')")
+	read -r g w <<<"$(worst chain first/direct last/direct first/loop last/loop)"
+	TARGETS+=("ptp+portmap: per-connection cost grows from $N0 to $N1 containers (shown when > 5 %)|$g % ($w; last/direct $(growth chain last/direct) %, direct/loop $(growth chain direct/loop) %)|$(verdict "$g" 'x > 5')")
 	echo
 fi
 if [ ${#TARGETS[@]} -gt 0 ]; then
