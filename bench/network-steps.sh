@@ -81,6 +81,8 @@ for f in direct out; do
 done
 for i in 3 2 1; do "$NSGATE" down "m$i" || fail "down m$i"; done
 "$NSGATE" network rm big || fail "network rm big"
+# A member's veth goes with its namespace, after down returns (nsg-~N meanwhile).
+wait_dying_gone
 ip -o link show | grep -q ': nsg' && fail "links left: $(ip -o link show | grep ': nsg')"
 nft list tables | grep -q nsgate && fail "tables left: $(nft list tables)"
 ls /run/nsgate/networks 2>/dev/null | grep -q . && fail "network files left: $(ls /run/nsgate/networks)"

@@ -92,6 +92,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 # Nothing of nsgate's may be left by its runs.
 [ -z "$(ls /run/nsgate/*.state 2>/dev/null)" ] || fail "nsgate run left state files"
+wait_dying_gone
 ip -o link show | grep -q ': nsg-' && fail "nsgate run left links"
 note "run-e2e: $ROUNDS rounds of ${rows[*]}"
 pass "run-e2e bench: $ROUNDS rounds"

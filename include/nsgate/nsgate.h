@@ -135,6 +135,7 @@ struct gw_view {
 	struct gw_state state;
 	bool link_present;
 	bool more_links_present; /* a member's further networks' veths (all of them) */
+	bool more_rules_present; /* ... and their elements in nsgate's table */
 	struct gw_link_view link;
 	struct gw_rules_view nft;
 	bool netns_present;

@@ -163,7 +163,9 @@ struct ruleset_gw_state {
 	char masq_via[16];       /* or only toward this uplink ("" if none) */
 	bool in_ns_addrs4;       /* its namespace's address may send */
 	bool in_ns_addrs6;       /* its IPv6 one and GW_LL_NS may (both elements there) */
-	unsigned n_ns_addrs6;    /* of those two */
+	unsigned n_ns_addrs6;    /* of those two (and a member's further networks' pairs) */
+	unsigned n_ifaces;       /* its ifaces elements: a member's further ports add one each */
+	unsigned n_ns_addrs4;    /* its ns_addrs4 elements: the same */
 	bool no_host;            /* kept off the host */
 	size_t n_no_host_dns;    /* host DNS servers it may still use (both families) */
 	size_t n_ports;          /* elements of ports4, ports4h, ports6 and ports6h */

@@ -363,6 +363,9 @@ int firewall_sync(struct session *s, struct fw_survey *sv, struct fw_blocks *new
 int restore_queue(struct nftx *nft, const char *except, size_t *n);
 /* Whether the kernel lacks elements gateway s (its rules gw, DNS servers
  * filled) should have, as restore and doctor judge it: ports aside. */
+/* Whether a member's further networks lack an element (restore_elems_missing
+ * asks it too; view uses it for the status). */
+bool restore_more_missing(const struct gw_spec *s, const struct ruleset_gw_state *have);
 bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
 			   const struct ruleset_gw_state *have);
 /* runs_only: only gateways of dead `nsgate run`s (what up checks first). */

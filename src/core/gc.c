@@ -240,10 +240,25 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
  * what is missing counts: an extra element opens nothing (the rules match
  * gateways by their name's prefix), and re-adding would report a repair
  * at every look. Ports are the exception (restore_elems_one). */
+/* A member's further networks: each adds its port to ifaces, its bridge .
+ * address to ns_addrs4, and on a dual-stack network two to ns_addrs6. */
+bool restore_more_missing(const struct gw_spec *s, const struct ruleset_gw_state *have)
+{
+	unsigned want6 = spec_has_ipv6(s) ? 2 : 0;
+
+	for (unsigned k = 0; k < s->n_nets_more; k++)
+		if (ip_addr_is_set(&s->nets_more[k].subnet6.addr))
+			want6 += 2;
+	return have->n_ifaces < 1 + s->n_nets_more || have->n_ns_addrs4 < 1 + s->n_nets_more ||
+	       have->n_ns_addrs6 < want6;
+}
+
 bool restore_elems_missing(const struct gw_spec *s, const struct ruleset_gw *gw,
 			   const struct ruleset_gw_state *have)
 {
 	if (!have->in_ifaces || !have->in_ns_addrs4 || (spec_has_ipv6(s) && !have->in_ns_addrs6))
+		return true;
+	if (restore_more_missing(s, have))
 		return true;
 	/* A network member's masquerade element is its network's. */
 	if (!s->network[0] && (s->uplink[0] ? strcmp(have->masq_via, s->uplink) != 0

@@ -53,7 +53,7 @@ static const char *view_status(const struct gw_view *v)
 	/* Without its source element the guard drops all it sends; without
 	 * its no_host element it may reach the host. */
 	if (!v->nft.in_ifaces || !v->nft.in_ns_addrs4 || v->state.spec.no_host != v->nft.no_host ||
-	    (spec_has_ipv6(&v->state.spec) && !v->nft.in_ns_addrs6))
+	    (spec_has_ipv6(&v->state.spec) && !v->nft.in_ns_addrs6) || !v->more_rules_present)
 		return "rules-missing";
 	if (!v->netns_present)
 		return "netns-gone";
@@ -159,6 +159,7 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 	}
 	rules_view_of(&rules, &v->nft);
 	v->more_links_present = view_more_links(s, v, snap);
+	v->more_rules_present = !v->have_state || !restore_more_missing(&v->state.spec, &rules);
 	v->netns_present = v->have_state && inventory_netns_alive(&v->state);
 	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;

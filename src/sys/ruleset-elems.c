@@ -348,13 +348,13 @@ static void note_state(struct ruleset_gw_state *st, const char *set, const struc
 
 	st->n_elems++;
 	if (!strcmp(set, SET_IFACES))
-		st->in_ifaces = true;
+		st->in_ifaces = ++st->n_ifaces > 0;
 	else if (!strcmp(set, SET_MASQ_ANY))
 		st->masq_any = true;
 	else if (!strcmp(set, SET_MASQ_VIA) && el->key_len == 2 * IFNAMSIZ)
 		snprintf(st->masq_via, sizeof(st->masq_via), "%.15s", (const char *)el->key + IFNAMSIZ);
 	else if (!strcmp(set, SET_NS_ADDRS4))
-		st->in_ns_addrs4 = true;
+		st->in_ns_addrs4 = ++st->n_ns_addrs4 > 0;
 	else if (!strcmp(set, SET_NS_ADDRS6))
 		/* Both of them: its ::2 and its fe80::2 (neighbour discovery). */
 		st->in_ns_addrs6 = ++st->n_ns_addrs6 >= 2;

@@ -109,6 +109,30 @@ no_transit() {
 	pass "both with ip_forward=1 and routes through it: a1 and b1 still do not meet (with and without bridge-nf-call-iptables)"
 }
 
+# A further network's elements, deleted behind nsgate's back: show says
+# rules-missing, doctor flags it, gc puts them back (it once looked at the
+# first network only).
+more_elements() {
+	local br2 set elem
+	br2=$(jq -r '.[] | select(.name == "g2") | .bridge' <<<"$NET_JSON")
+	for set in ns_addrs4 ifaces; do
+		case $set in
+		ns_addrs4) elem="\"$br2\" . $BB" ;;
+		ifaces) elem='"nsg-=1both"' ;;
+		esac
+		nft get element inet nsgate $set "{ $elem }" >/dev/null 2>&1 || fail "no $set element { $elem } for both"
+		must nft delete element inet nsgate $set "{ $elem }"
+		[ "$(gw_status both)" = rules-missing ] || fail "both without its g2 $set element: status $(gw_status both)"
+		expect_exit 1 nsg doctor both
+		grep -q '^both: nftables: ' <<<"$LAST_OUT" || fail "doctor both does not flag the missing $set element: $LAST_OUT"
+		expect_exit 0 nsg gc
+		nft get element inet nsgate $set "{ $elem }" >/dev/null 2>&1 || fail "gc did not put back $set { $elem }"
+		[ "$(gw_status both)" = up ] || fail "both after gc: status $(gw_status both)"
+	done
+	[ "$(peer_seen "$B1" 7200 run_in_gw both)" = "$BB" ] || fail "both cannot reach b1 after gc"
+	pass "a further network's ns_addrs4 and ifaces elements deleted: rules-missing, doctor flags them, gc restores"
+}
+
 down_both() {
 	down_ok both
 	assert_gone both
@@ -166,5 +190,6 @@ refusals_rollback() {
 setup
 groups
 no_transit
+more_elements
 down_both
 refusals_rollback
