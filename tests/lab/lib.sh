@@ -141,6 +141,16 @@ assert_gone() {
 # assert_no_residue NAME... : no gateway at all is left, and nothing of NAMEs:
 # no nsg-* link, no table inet nsgate, ip_forward and up0's forwarding as the
 # lab started (LAB_UP0_FORWARDING may be overridden), no saved forwarding.
+# assert_no_net_residue : no table bridge nsgate, no network file (after the
+# last network went).
+assert_no_net_residue() {
+	nft list table bridge nsgate >/dev/null 2>&1 &&
+		fail "table bridge nsgate is left: $(nft list table bridge nsgate)"
+	[ -z "$(ls -A /run/nsgate/networks 2>/dev/null)" ] ||
+		fail "network files are left: $(ls -A /run/nsgate/networks)"
+	return 0
+}
+
 assert_no_residue() {
 	local name links fwd saved
 	for name in "$@"; do assert_gone "$name"; done

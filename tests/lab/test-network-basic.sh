@@ -28,14 +28,6 @@ assert_net_gone() {
 	[ -e "/run/nsgate/networks/$1.net" ] && fail "/run/nsgate/networks/$1.net is left"
 	return 0
 }
-assert_no_net_residue() {
-	nft list table bridge nsgate >/dev/null 2>&1 &&
-		fail "table bridge nsgate is left: $(nft list table bridge nsgate)"
-	[ -z "$(ls -A /run/nsgate/networks 2>/dev/null)" ] ||
-		fail "network files are left: $(ls -A /run/nsgate/networks)"
-	return 0
-}
-
 # Two members of an implicit network: own addresses of its /24, default
 # route via .1, direct connections both ways (the peer sees the member's
 # own address: no NAT), ping, and the internet masqueraded.

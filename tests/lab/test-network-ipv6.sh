@@ -34,14 +34,6 @@ member4() {
 }
 mac_in() { ip netns exec "$1" cat /sys/class/net/eth0/address; }
 
-assert_no_net_residue() {
-	nft list table bridge nsgate >/dev/null 2>&1 &&
-		fail "table bridge nsgate is left: $(nft list table bridge nsgate)"
-	[ -z "$(ls -A /run/nsgate/networks 2>/dev/null)" ] ||
-		fail "network files are left: $(ls -A /run/nsgate/networks)"
-	return 0
-}
-
 # assert_net_v4only NET MEMBER : NET's bridge and MEMBER's port have no IPv6,
 # the member no global IPv6 address nor IPv6 default route.
 assert_net_v4only() {
