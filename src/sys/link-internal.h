@@ -27,6 +27,10 @@ struct link_txn {
 	 * building a libnl object per entry costs more than the kernel does. */
 	void (*on_msg)(struct nlmsghdr *nlh, void *userdata);
 	void *userdata;
+	/* Set by on_msg when the rest of a dump is not wanted; honoured only
+	 * with may_stop (the socket is then left with an unfinished dump: a
+	 * private one, closed after). */
+	bool stop, may_stop;
 	bool done;
 	int kernel_error;    /* the kernel's errno, negative; 0 when it acked */
 	int parse_error;     /* first NLE_* from parsing a reply */

@@ -107,7 +107,10 @@ static int txn_on_valid(struct nl_msg *msg, void *arg)
 
 	if (t->on_msg) {
 		t->on_msg(nlmsg_hdr(msg), t->userdata);
-		return NL_OK;
+		if (!t->stop || !t->may_stop)
+			return NL_OK;
+		t->done = true;
+		return NL_STOP;
 	}
 	if (!t->on_object)
 		return NL_SKIP;

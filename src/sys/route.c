@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 #include <netlink/addr.h>
 #include <netlink/attr.h>
@@ -389,7 +393,72 @@ struct default_oifs {
 	int family;
 	int v[LINK_DEFAULT_IFACES_MAX];
 	size_t n;
+	struct link_txn *txn;  /* its stop is set once past the default routes */
 };
+
+/*
+ * An IPv4 table dump walks the trie in key order, so every default route
+ * (key 0.0.0.0, whatever the metric) comes before any route with another
+ * destination: past it, the rest of the dump (one prefix route per
+ * gateway, 10,000 of them on a busy host) is not needed. IPv6 dumps walk
+ * their tree children first, the default route last: they go to the end.
+ */
+static bool past_ipv4_defaults(struct nlmsghdr *nlh)
+{
+	const struct rtmsg *rtm = nlmsg_data(nlh);
+	struct nlattr *dst;
+
+	if (rtm->rtm_family != AF_INET)
+		return false;
+	dst = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_DST);
+	return dst && nla_len(dst) == 4 && nla_get_u32(dst) != 0;
+}
+
+/*
+ * A socket of its own in sk's namespace, for a dump to be cut short (an
+ * unfinished dump makes a socket useless until it is closed). -errno when
+ * there is none to be had (no CAP_NET_ADMIN): the caller dumps it all.
+ */
+static int sock_beside(struct nl_sock *sk, struct nl_sock **ret)
+{
+	_cleanup_close_ int ns = ioctl(nl_socket_get_fd(sk), SIOCGSKNS);
+	struct stat a, b;
+
+	if (ns < 0)
+		return -errno;
+	if (fstat(ns, &a) == 0 && stat("/proc/thread-self/ns/net", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return link_sock_open(ret);
+	return link_sock_open_in(ns, ret);
+}
+
+/* Dump sk's main table of family into t's on_msg, which may cut it short
+ * (t->stop) when sk's namespace gives a socket of its own. */
+static int main_table_dump(struct nl_sock *sk, int family, struct link_txn *t)
+{
+	/* Only the main table, where default routes live unless policy routing
+	 * says otherwise (then --uplink names the interface). The socket checks
+	 * dump requests strictly, so the kernel walks that table alone, not the
+	 * local table with its three entries per gateway. */
+	struct rtmsg rtm = { .rtm_family = family, .rtm_table = RT_TABLE_MAIN };
+	struct nl_sock *own = NULL;
+	int r;
+
+	if (family == AF_INET && sock_beside(sk, &own) == 0)
+		sk = own;
+	t->may_stop = own != NULL;
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
+	if (!msg)
+		r = -ENOMEM;
+	else if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
+		r = -EMSGSIZE;
+	else
+		r = link_txn_run(sk, msg, true, t);
+	/* Closing it ends a dump cut short. */
+	if (own)
+		link_sock_close(own);
+	return r;
+}
 
 static void default_oif_add(struct default_oifs *d, int ifindex)
 {
@@ -406,8 +475,11 @@ static void on_default_route(struct nlmsghdr *nlh, void *userdata)
 	struct default_oifs *d = userdata;
 	struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != d->family ||
-	    rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != d->family)
+		return;
+	if (past_ipv4_defaults(nlh))
+		d->txn->stop = true;
+	if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
 		return;
 	a = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_OIF);
 	if (a && nla_len(a) == sizeof(uint32_t))
@@ -465,26 +537,16 @@ int link_default_ifnames(struct nl_sock *sk, char (*ret)[IF_NAMESIZE], size_t ma
 
 int link_default_ifnames_of(struct nl_sock *sk, int family, char (*ret)[IF_NAMESIZE], size_t max)
 {
-	/* Only the main table, where default routes live unless policy routing
-	 * says otherwise (then --uplink names the interface). The socket checks
-	 * dump requests strictly, so the kernel walks that table alone, not the
-	 * local table with its three entries per gateway. */
-	struct rtmsg rtm = { .rtm_family = family, .rtm_table = RT_TABLE_MAIN };
 	struct default_oifs d = { .family = family };
 	size_t n = 0;
 	int r = -EAGAIN;
 
 	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
-		_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-
-		if (!msg)
-			return -ENOMEM;
-		if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
-			return -EMSGSIZE;
 		struct link_txn t = { .on_msg = on_default_route, .userdata = &d };
 
 		d.n = 0;
-		r = link_txn_run(sk, msg, true, &t);
+		d.txn = &t;
+		r = main_table_dump(sk, family, &t);
 	}
 	if (r < 0)
 		return r;
@@ -504,6 +566,7 @@ int link_default_ifnames_of(struct nl_sock *sk, int family, char (*ret)[IF_NAMES
 struct default_gw {
 	int ifindex;
 	struct ip_addr gw;
+	struct link_txn *txn;
 };
 
 static void on_default_gw(struct nlmsghdr *nlh, void *userdata)
@@ -512,8 +575,11 @@ static void on_default_gw(struct nlmsghdr *nlh, void *userdata)
 	struct default_gw *d = userdata;
 	struct nlattr *oif, *via;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
-	    rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST || ip_addr_is_set(&d->gw))
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET)
+		return;
+	if (past_ipv4_defaults(nlh))
+		d->txn->stop = true;
+	if (rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST || ip_addr_is_set(&d->gw))
 		return;
 	oif = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_OIF);
 	via = nlmsg_find_attr(nlh, sizeof(*rtm), RTA_GATEWAY);
@@ -524,20 +590,15 @@ static void on_default_gw(struct nlmsghdr *nlh, void *userdata)
 
 int link_default_gateway(struct nl_sock *sk, int ifindex, struct ip_addr *ret)
 {
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN };
 	struct default_gw d = { .ifindex = ifindex };
 	int r = -EAGAIN;
 
 	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
-		_cleanup_(nlmsg_freep) struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
 		struct link_txn t = { .on_msg = on_default_gw, .userdata = &d };
 
-		if (!msg)
-			return -ENOMEM;
-		if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0)
-			return -EMSGSIZE;
 		d.gw = (struct ip_addr){ 0 };
-		r = link_txn_run(sk, msg, true, &t);
+		d.txn = &t;
+		r = main_table_dump(sk, AF_INET, &t);
 	}
 	if (r < 0)
 		return r;
