@@ -50,7 +50,9 @@ int dns_tmp_sweep(const char *name);
 int dns_tmp_sweep_all(void);
 
 /* The same relative to an open /etc/netns (etc): what the above call, and
- * what unit tests call with a directory of their own. */
+ * what unit tests call with a directory of their own; dns_etc_open opens
+ * it for reading (no directory is made), for callers that read many. */
+int dns_etc_open(int *ret_fd);
 int dns_write_at(int etc, const char *name, const char *content, struct nsg_err *e);
 int dns_remove_at(int etc, const char *name);
 int dns_read_servers_at(int etc, const char *name, struct ip_addr *ret, unsigned max);

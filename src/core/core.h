@@ -63,9 +63,19 @@ bool inventory_alias_owner(const char *alias, char name[GW_NAME_MAX + 1], bool *
 bool inventory_link_is(const struct link_info *li, const char *name, bool *own_netns);
 /* Every gateway known from state files or from links nsgate labelled,
  * sorted and unique (returns the count); the labelled links themselves in
- * *links_ret (sorted by name) unless links_ret is NULL. */
+ * *links_ret (sorted by name) unless links_ret is NULL, with their
+ * addresses when flags say INVENTORY_WITH_ADDRS (both families, or IPv4
+ * with INVENTORY_ADDRS_V4). Without INVENTORY_QUICK every link's label is
+ * read from the kernel (what removes links needs); with it a link named as
+ * a gateway with a state file is taken as its (what only reads needs: a
+ * dump of every link costs O(N^2) in the kernel, link_list_known). */
+enum {
+	INVENTORY_QUICK = 1 << 0,
+	INVENTORY_WITH_ADDRS = 1 << 1,
+	INVENTORY_ADDRS_V4 = 1 << 2,
+};
 int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], struct link_info **links_ret,
-		   size_t *n_links_ret);
+		   size_t *n_links_ret, unsigned flags);
 /* Whether a gateway but name has a state file: shared things (the table,
  * the uplinks' forwarding) stay while one does. */
 bool inventory_others_exist(const char *name);
@@ -74,8 +84,6 @@ bool inventory_netns_alive(const struct gw_state *st);
 /* The state of a gateway that is up, for publish and exec: NOT_FOUND for
  * none and for one whose up never finished, the damage otherwise. */
 int inventory_load_running(const char *name, struct gw_state *st, struct nsg_err *e);
-/* The gateways whose labelled link exists, sorted; *ret malloc'ed. */
-int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], size_t *n_ret);
 int inventory_name_cmp(const void *a, const void *b);
 int inventory_link_cmp(const void *a, const void *b);
 

@@ -895,7 +895,7 @@ static int doctor_names(struct session *s, const char *name, char (**names)[GW_N
 	int r;
 
 	if (!name) {
-		r = inventory_list(s->host, names, NULL, NULL);
+		r = inventory_list(s->host, names, NULL, NULL, 0);
 		return r < 0 ? nsg_fail(e, r, NULL, "listing gateways") : r;
 	}
 	r = view_one(s, name, &v, NULL);

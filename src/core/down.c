@@ -21,7 +21,7 @@ int gateway_down_all(size_t *count, struct nsg_err *e)
 	r = session_open(&s, SESSION_ALL, e);
 	if (r < 0)
 		return r;
-	n = inventory_list(s.host, &names, NULL, NULL);
+	n = inventory_list(s.host, &names, NULL, NULL, INVENTORY_QUICK);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
 	return teardown_many(&s, names, n, count, e);

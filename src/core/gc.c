@@ -164,6 +164,20 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 	return NULL;
 }
 
+/* The owners of the labelled links (sorted by name), sorted. */
+static int live_links_of(const struct link_info *labelled, size_t n, struct live_links *ret)
+{
+	ret->names = calloc(n ? n : 1, sizeof(*ret->names));
+	ret->n = 0;
+	if (!ret->names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (inventory_alias_owner(labelled[i].alias, ret->names[ret->n], NULL))
+			ret->n++;
+	qsort(ret->names, ret->n, sizeof(*ret->names), inventory_name_cmp);
+	return 0;
+}
+
 /* Keep in names[] (and items[], unless NULL) the gateways that should go;
  * returns their count. */
 static size_t gc_select(const struct live_links *links, char (*names)[GW_NAME_MAX + 1], size_t n,
@@ -192,10 +206,12 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	_cleanup_free_ struct gw_gc_item *items = NULL;
 	struct live_links links = { .host = s->host };
-	size_t k;
+	_cleanup_free_ struct link_info *labelled = NULL;
+	size_t k, n_labelled = 0;
 	int n, r = 0;
 
-	n = runs_only ? state_run_names(&names) : inventory_list(s->host, &names, NULL, NULL);
+	n = runs_only ? state_run_names(&names)
+		      : inventory_list(s->host, &names, &labelled, &n_labelled, INVENTORY_QUICK);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
 	if (ret) {
@@ -205,9 +221,9 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 	}
 	/* Decide first, remove together: one transaction, one link group. */
 	if (!runs_only) {
-		r = inventory_live_links(s->host, &links.names, &links.n);
+		r = live_links_of(labelled, n_labelled, &links);
 		if (r < 0)
-			return nsg_fail(e, r, NULL, "listing links");
+			return r;
 	}
 	k = gc_select(runs_only ? NULL : &links, names, n, items);
 	free(links.names);

@@ -50,8 +50,33 @@ int inventory_name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* The links labelled GW_ALIAS_PREFIX: every link's alias read from a dump,
+ * or (INVENTORY_QUICK) the links named as names[0..n) are taken as theirs
+ * (a link of theirs carries no own-netns mark then: they have a state file,
+ * which says) and only the others' aliases are read. */
+static int labelled_links(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1], int n,
+			  unsigned flags, struct link_info **links)
+{
+	int family = !(flags & INVENTORY_WITH_ADDRS) ? LINK_ADDRS_NONE
+		   : flags & INVENTORY_ADDRS_V4 ? AF_INET : AF_UNSPEC;
+	_cleanup_free_ struct link_info *known = NULL;
+
+	if (!(flags & INVENTORY_QUICK))
+		return link_list_by_alias(host, GW_ALIAS_PREFIX, family, links);
+	known = calloc(n ? n : 1, sizeof(*known));
+	if (!known)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		spec_host_ifname(names[i], known[i].name);
+		snprintf(known[i].alias, sizeof(known[i].alias), GW_ALIAS_PREFIX "%s", names[i]);
+	}
+	qsort(known, n, sizeof(*known), inventory_link_cmp);
+	return link_list_known(host, known, n, GW_ALIAS_PREFIX, GW_DYING_IFNAME_PREFIX, family,
+			       links);
+}
+
 int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
-		   struct link_info **links_ret, size_t *n_links_ret)
+		   struct link_info **links_ret, size_t *n_links_ret, unsigned flags)
 {
 	char (*names)[GW_NAME_MAX + 1] = NULL;
 	_cleanup_free_ struct link_info *links = NULL;
@@ -62,9 +87,7 @@ int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
 	if (n < 0)
 		return n;
 	cap = n;
-	/* The caller that keeps the links shows their addresses (list, show
-	 * of all): both families, as show NAME has them. */
-	nl = link_list_by_alias(host, GW_ALIAS_PREFIX, links_ret ? AF_UNSPEC : AF_INET, &links);
+	nl = labelled_links(host, names, n, flags, &links);
 	if (nl < 0 || GROW(names, cap, (size_t)n + (nl > 0 ? nl : 0)) < 0) {
 		free(names);
 		return nl < 0 ? nl : -ENOMEM;
@@ -103,27 +126,6 @@ bool inventory_netns_alive(const struct gw_state *st)
 		return false;
 	/* A PID can be reused by a process in another namespace. */
 	return !st->netns_ino || (uint64_t)sb.st_ino == st->netns_ino;
-}
-
-int inventory_live_links(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1], size_t *n_ret)
-{
-	_cleanup_free_ struct link_info *links = NULL;
-	char (*names)[GW_NAME_MAX + 1];
-	int n = link_list_by_alias(host, GW_ALIAS_PREFIX, AF_INET, &links);
-	size_t k = 0;
-
-	if (n < 0)
-		return n;
-	names = calloc(n ? n : 1, sizeof(*names));
-	if (!names)
-		return -ENOMEM;
-	for (int i = 0; i < n; i++)
-		if (inventory_alias_owner(links[i].alias, names[k], NULL))
-			k++;
-	qsort(names, k, sizeof(*names), inventory_name_cmp);
-	*ret = names;
-	*n_ret = k;
-	return 0;
 }
 
 int inventory_load_running(const char *name, struct gw_state *st, struct nsg_err *e)

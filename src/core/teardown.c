@@ -425,7 +425,7 @@ static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t
 		       size_t *n_pub, struct nsg_err *e)
 {
 	char (*all)[GW_NAME_MAX + 1] = NULL;
-	int n_all = inventory_list(s->host, &all, links, nl), r;
+	int n_all = inventory_list(s->host, &all, links, nl, INVENTORY_WITH_ADDRS), r;
 	size_t k = 0;
 
 	if (n_all < 0)

@@ -14,11 +14,24 @@ struct view_snapshot {
 	const struct ruleset_gw_state *nft;     /* this gateway's elements */
 	const struct portmap *pub;              /* its ports */
 	size_t n_pub;
+	int etc;                                /* /etc/netns, or -errno */
+	char (*runs)[GW_NAME_MAX + 1];          /* the run files' names, sorted */
+	size_t n_runs;
 };
+
+/* Whether the run that owned a gateway ended: with a snapshot, one without
+ * a run file is not looked for (list at 10,000 gateways: 10,000 opens). */
+static bool view_run_ended(const struct gw_view *v, const struct view_snapshot *snap)
+{
+	if (snap && !(snap->n_runs && bsearch(v->name, snap->runs, snap->n_runs,
+					      sizeof(*snap->runs), inventory_name_cmp)))
+		return false;
+	return state_run_alive(v->name) == 0;
+}
 
 /* A LAN gateway's, from its link on: no rules to miss. Without --address
  * it has none until a DHCP client inside gets one, and is up all the same. */
-static const char *view_status_lan(const struct gw_view *v)
+static const char *view_status_lan(const struct gw_view *v, const struct view_snapshot *snap)
 {
 	bool has = !ip_addr_is_set(&v->state.spec.lan.addr);
 
@@ -31,11 +44,11 @@ static const char *view_status_lan(const struct gw_view *v)
 		has = ip_addr_eq(&v->link.addrs[i], &v->state.spec.lan.addr);
 	if (!v->link.up || !has)
 		return "link-down";
-	return state_run_alive(v->name) == 0 ? "run-ended" : "up";
+	return view_run_ended(v, snap) ? "run-ended" : "up";
 }
 
 /* The first thing broken, or "up". */
-static const char *view_status(const struct gw_view *v)
+static const char *view_status(const struct gw_view *v, const struct view_snapshot *snap)
 {
 	if (v->state_damaged)
 		return "state-damaged";
@@ -44,7 +57,7 @@ static const char *view_status(const struct gw_view *v)
 	if (v->state.creating)
 		return "incomplete";
 	if (spec_is_lan(&v->state.spec))
-		return view_status_lan(v);
+		return view_status_lan(v, snap);
 	if (!v->link_present || !v->more_links_present)
 		return "link-missing";
 	/* A network member's host side is a bridge port, with no address. */
@@ -57,9 +70,7 @@ static const char *view_status(const struct gw_view *v)
 		return "rules-missing";
 	if (!v->netns_present)
 		return "netns-gone";
-	if (state_run_alive(v->name) == 0)
-		return "run-ended";
-	return "up";
+	return view_run_ended(v, snap) ? "run-ended" : "up";
 }
 
 /* What the kernel says, in the terms of the public view. */
@@ -161,7 +172,10 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 	v->more_links_present = view_more_links(s, v, snap);
 	v->more_rules_present = !v->have_state || !restore_more_missing(&v->state.spec, &rules);
 	v->netns_present = v->have_state && inventory_netns_alive(&v->state);
-	r = dns_read_servers(name, v->dns, GW_DNS_MAX);
+	if (!snap)
+		r = dns_read_servers(name, v->dns, GW_DNS_MAX);
+	else
+		r = snap->etc < 0 ? snap->etc : dns_read_servers_at(snap->etc, name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;
 	v->n_dns = r > 0 ? (unsigned)r : 0;
 
@@ -169,7 +183,7 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 		gateway_view_clear(v);
 		return -ENOENT;
 	}
-	v->status = view_status(v);
+	v->status = view_status(v, snap);
 	return 0;
 }
 
@@ -202,12 +216,20 @@ static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 {
 	_cleanup_free_ struct ruleset_gw_state *states = calloc(n ? n : 1, sizeof(*states));
 	_cleanup_free_ struct portmap *pub = NULL;
+	_cleanup_free_ char (*runs)[GW_NAME_MAX + 1] = NULL;
+	_cleanup_close_ int etc = -1;
 	size_t n_pub = 0, j = 0;
-	int r;
+	int r, n_runs, etc_r;
 
 	*n_views = 0;
 	if (!states)
 		return -ENOMEM;
+	/* Read once, not once per gateway: the run files there are, and
+	 * /etc/netns (each gateway's resolv.conf is read relative to it). */
+	n_runs = state_run_names(&runs);
+	if (n_runs < 0)
+		return nsg_fail(e, n_runs, NULL, "listing runs");
+	etc_r = dns_etc_open(&etc);
 	r = ruleset_gateway_states(s->nft, (const char (*)[GW_NAME_MAX + 1])names, n, states);
 	if (r == 0)
 		r = ruleset_published(s->nft, NULL, &pub, &n_pub);
@@ -215,7 +237,9 @@ static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 		return nsg_fail(e, r, NULL, "reading table inet " RULESET_TABLE);
 	portmap_sort_by_owner(pub, n_pub);
 	for (size_t i = 0; i < n; i++) {
-		struct view_snapshot snap = { .links = links, .n_links = n_links, .nft = &states[i] };
+		struct view_snapshot snap = { .links = links, .n_links = n_links, .nft = &states[i],
+					      .etc = etc_r < 0 ? etc_r : etc, .runs = runs,
+					      .n_runs = (size_t)n_runs };
 		size_t first;
 
 		/* names and owners are both sorted: one merge pass. */
@@ -249,7 +273,7 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 	r = session_open(&s, SESSION_RTNL | SESSION_NFT, e);
 	if (r < 0)
 		return r;
-	n = inventory_list(s.host, &names, &links, &n_links);
+	n = inventory_list(s.host, &names, &links, &n_links, INVENTORY_QUICK | INVENTORY_WITH_ADDRS);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
 	views = calloc(n ? n : 1, sizeof(*views));

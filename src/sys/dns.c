@@ -359,6 +359,12 @@ int dns_tmp_sweep(const char *name)
 	return r < 0 ? (r == -ENOENT ? 0 : r) : dns_tmp_sweep_at(etc, name);
 }
 
+int dns_etc_open(int *ret_fd)
+{
+	*ret_fd = -1;
+	return etc_open(0, ret_fd);
+}
+
 int dns_read_servers(const char *name, struct ip_addr *ret, unsigned max)
 {
 	_cleanup_close_ int etc = -1;

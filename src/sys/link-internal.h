@@ -51,6 +51,9 @@ int link_txn_built(struct nl_sock *sk, int built, struct nl_msg *msg, char *why,
  * entries (address dumps), 0 for all. */
 int link_dump_txn(struct nl_sock *sk, int type, int family, int ifindex, struct link_txn *txn);
 
+/* Whether sk is in this thread's network namespace. */
+bool link_sock_is_local(struct nl_sock *sk);
+
 static inline const char *link_why_or_null(const char *why)
 {
 	return why && why[0] ? why : NULL;

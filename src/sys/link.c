@@ -19,9 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 #include <netlink/attr.h>
 #include <netlink/handlers.h>
@@ -35,6 +39,7 @@
 #include <netlink/route/link/veth.h>
 
 #include "nsgate/common.h"
+#include "nsgate/fileio.h"
 #include "nsgate/ipaddr.h"
 #include "nsgate/link.h"
 #include "link-internal.h"
@@ -856,7 +861,7 @@ static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set, int fami
 {
 	struct link_txn t = { .on_object = on_link_addr, .userdata = set };
 
-	if (set->n == 0)
+	if (set->n == 0 || family == LINK_ADDRS_NONE)
 		return 0;
 	qsort(set->v, set->n, sizeof(*set->v), link_info_cmp);
 	/* One link: ask for its addresses only (the filter needs strict
@@ -890,6 +895,140 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, int family,
 		free(set.v);
 		set.v = NULL;
 	}
+	*ret = set.v;
+	return (int)set.n;
+}
+
+bool link_sock_is_local(struct nl_sock *sk)
+{
+	_cleanup_close_ int ns = ioctl(nl_socket_get_fd(sk), SIOCGSKNS);
+	struct stat a, b;
+
+	return ns >= 0 && fstat(ns, &a) == 0 && stat("/proc/thread-self/ns/net", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* A known link's facts by name, from the kernel's ioctls: -ENODEV when it
+ * is gone. */
+static int link_peek(int fd, const struct link_info *known, struct link_info *ret)
+{
+	struct ifreq ifr = { 0 };
+
+	*ret = *known;
+	ret->n_addrs = 0;
+	ret->link_netnsid = -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", known->name);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	ret->ifindex = ifr.ifr_ifindex;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return -errno;
+	ret->flags = (unsigned short)ifr.ifr_flags;
+	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+		return -errno;
+	ret->mtu = ifr.ifr_mtu;
+	return 0;
+}
+
+static int known_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct link_info *)elem)->name);
+}
+
+/*
+ * /proc/thread-self/net/dev: every link's name in this thread's namespace,
+ * from the kernel's device list, with none of the attributes a link dump
+ * fills in. "  NAME: counters..." after two header lines; a name holds
+ * no ':' or blank.
+ */
+static int each_link_name(int (*fn)(const char *name, void *userdata), void *userdata)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	char *line, *next;
+	int r = file_read_all("/proc/thread-self/net/dev", 64 << 20, &text, &len);
+
+	if (r < 0)
+		return r;
+	for (line = text; line && *line; line = next) {
+		char *colon;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;    /* a header line */
+		*colon = '\0';
+		line += strspn(line, " ");
+		if (*line && strlen(line) < IF_NAMESIZE && (r = fn(line, userdata)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct known_scan {
+	struct nl_sock *sk;
+	const struct link_info *known;
+	size_t n_known;
+	const char *skip_prefix;
+	struct link_set *set;
+};
+
+static int on_link_name(const char *name, void *userdata)
+{
+	struct known_scan *k = userdata;
+	struct link_set *set = k->set;
+	const struct link_info *known;
+	int r;
+
+	known = k->n_known ? bsearch(name, k->known, k->n_known, sizeof(*k->known), known_cmp)
+			   : NULL;
+	if (known) {
+		if (GROW(set->v, set->cap, set->n + 1) < 0)
+			return -ENOMEM;
+		r = link_peek(nl_socket_get_fd(k->sk), known, &set->v[set->n]);
+		if (r == 0)
+			set->n++;
+		return r == -ENODEV ? 0 : r;
+	}
+	if (k->skip_prefix && !strncmp(name, k->skip_prefix, strlen(k->skip_prefix)))
+		return 0;
+	/* Unknown to the caller: its alias tells (on_link_object keeps it
+	 * when labelled). Gone since: nothing to keep. */
+	r = link_get_kernel(k->sk, name, on_link_object, set);
+	if (r == -ENODEV)
+		return 0;
+	return r < 0 ? r : set->error;
+}
+
+int link_list_known(struct nl_sock *sk, const struct link_info *known, size_t n_known,
+		    const char *alias_prefix, const char *skip_prefix, int family,
+		    struct link_info **ret)
+{
+	struct link_set set = {
+		.alias_prefix = alias_prefix ? alias_prefix : "",
+		.prefix_len = alias_prefix ? strlen(alias_prefix) : 0,
+	};
+	struct known_scan k = { sk, known, n_known, skip_prefix, &set };
+	int r = -EAGAIN;
+
+	/* The device list read is this thread's namespace's. */
+	if (!link_sock_is_local(sk))
+		return link_list_by_alias(sk, alias_prefix, family, ret);
+	for (int i = 0; i < LINK_DUMP_ATTEMPTS && r == -EAGAIN; i++) {
+		set.n = 0;
+		set.error = 0;
+		r = each_link_name(on_link_name, &k);
+		if (r >= 0)
+			r = link_set_add_addrs(sk, &set, family);
+	}
+	if (r < 0 || set.n == 0) {
+		free(set.v);
+		set.v = NULL;
+	}
+	if (r < 0)
+		return r;
 	*ret = set.v;
 	return (int)set.n;
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -421,15 +420,12 @@ static bool past_ipv4_defaults(struct nlmsghdr *nlh)
  */
 static int sock_beside(struct nl_sock *sk, struct nl_sock **ret)
 {
-	_cleanup_close_ int ns = ioctl(nl_socket_get_fd(sk), SIOCGSKNS);
-	struct stat a, b;
+	_cleanup_close_ int ns = -1;
 
-	if (ns < 0)
-		return -errno;
-	if (fstat(ns, &a) == 0 && stat("/proc/thread-self/ns/net", &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+	if (link_sock_is_local(sk))
 		return link_sock_open(ret);
-	return link_sock_open_in(ns, ret);
+	ns = ioctl(nl_socket_get_fd(sk), SIOCGSKNS);
+	return ns < 0 ? -errno : link_sock_open_in(ns, ret);
 }
 
 /* Dump sk's main table of family into t's on_msg, which may cut it short
