@@ -23,6 +23,11 @@
 #define GW_DYING_IFNAME_PREFIX "nsg-~"
 #define GW_DYING_ALIAS_PREFIX "nsgate-dying:"
 #define GW_NS_IFNAME_DEFAULT "eth0"   /* the veth's end in the namespace */
+/* A --netns path's bytes with its NUL. Not PATH_MAX: every gateway's spec
+ * holds two, and list holds a spec per gateway (with PATH_MAX, 9 KiB each:
+ * 90 MB to zero and fault in at 10,000 gateways). Runtimes' namespace
+ * paths are under 100 bytes. */
+#define GW_NETNS_PATH_MAX 512
 #define GW_DNS_MAX 3            /* what the resolver reads (MAXNS) */
 #define GW_POOL_DEFAULT "10.200.0.0/16"
 #define GW_SUBNET_PLEN 30
@@ -92,8 +97,8 @@ struct gw_spec {
 	char host_ifname[IF_NAMESIZE];   /* derived from name */
 	char ns_ifname[IF_NAMESIZE];     /* the veth's end in the namespace */
 	enum gw_netns_kind netns_kind;
-	char netns_arg[PATH_MAX];        /* as the user gave it (name, pid, path) */
-	char netns_path[PATH_MAX];       /* what nsgate opens */
+	char netns_arg[GW_NETNS_PATH_MAX];   /* as the user gave it (name, pid, path) */
+	char netns_path[GW_NETNS_PATH_MAX];  /* what nsgate opens */
 	bool subnet_given;
 	struct ip_prefix subnet;         /* chosen or given; IPv4 */
 	char uplink[IF_NAMESIZE];        /* empty: every non-gateway interface */

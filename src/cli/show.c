@@ -312,7 +312,8 @@ int cmd_list(int argc, char *argv[])
 		return code;
 	if (need_privileges("list"))
 		return EXIT_FAIL;
-	r = gateway_list(&views, &n, &e);
+	/* The table shows names and status only. */
+	r = gateway_list(&views, &n, json ? 0 : GW_LIST_BRIEF, &e);
 	if (r < 0)
 		return report(&e, r);
 	if (json) {

@@ -237,7 +237,7 @@ static int cmd_gc(struct cni_conf *c)
 	size_t n = 0;
 	int r, r_first = 0;
 
-	r = gateway_list(&v, &n, &e);
+	r = gateway_list(&v, &n, GW_LIST_BRIEF, &e);
 	if (r < 0)
 		return core_fail(c, &e, r);
 	for (size_t i = 0; i < n; i++) {
@@ -263,7 +263,7 @@ static int cmd_status(struct cni_conf *c)
 	struct nsg_err e = { 0 };
 	struct cni_error ce = { 0 };
 	size_t n = 0;
-	int r = gateway_list(&v, &n, &e);
+	int r = gateway_list(&v, &n, GW_LIST_BRIEF, &e);
 
 	for (size_t i = 0; i < n; i++)
 		gateway_view_clear(&v[i]);

@@ -14,6 +14,7 @@ struct view_snapshot {
 	const struct ruleset_gw_state *nft;     /* this gateway's elements */
 	const struct portmap *pub;              /* its ports */
 	size_t n_pub;
+	bool brief;                             /* GW_LIST_BRIEF */
 	int etc;                                /* /etc/netns, or -errno */
 	char (*runs)[GW_NAME_MAX + 1];          /* the run files' names, sorted */
 	size_t n_runs;
@@ -174,6 +175,8 @@ int view_one(struct session *s, const char *name, struct gw_view *v,
 	v->netns_present = v->have_state && inventory_netns_alive(&v->state);
 	if (!snap)
 		r = dns_read_servers(name, v->dns, GW_DNS_MAX);
+	else if (snap->brief)
+		r = -ENODATA;
 	else
 		r = snap->etc < 0 ? snap->etc : dns_read_servers_at(snap->etc, name, v->dns, GW_DNS_MAX);
 	v->dns_present = r >= 0;
@@ -211,7 +214,7 @@ int gateway_view(const char *name, struct gw_view *ret, struct nsg_err *e)
 /* The views of names[] (sorted), from one read of the links, sets and maps
  * for all: *n_views of them (a name with nothing left has none). */
 static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
-		    const struct link_info *links, size_t n_links, struct gw_view *views,
+		    const struct link_info *links, size_t n_links, bool brief, struct gw_view *views,
 		    size_t *n_views, struct nsg_err *e)
 {
 	_cleanup_free_ struct ruleset_gw_state *states = calloc(n ? n : 1, sizeof(*states));
@@ -229,16 +232,16 @@ static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 	n_runs = state_run_names(&runs);
 	if (n_runs < 0)
 		return nsg_fail(e, n_runs, NULL, "listing runs");
-	etc_r = dns_etc_open(&etc);
+	etc_r = brief ? -ENODATA : dns_etc_open(&etc);
 	r = ruleset_gateway_states(s->nft, (const char (*)[GW_NAME_MAX + 1])names, n, states);
-	if (r == 0)
+	if (r == 0 && !brief)
 		r = ruleset_published(s->nft, NULL, &pub, &n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading table inet " RULESET_TABLE);
 	portmap_sort_by_owner(pub, n_pub);
 	for (size_t i = 0; i < n; i++) {
 		struct view_snapshot snap = { .links = links, .n_links = n_links, .nft = &states[i],
-					      .etc = etc_r < 0 ? etc_r : etc, .runs = runs,
+					      .brief = brief, .etc = etc_r < 0 ? etc_r : etc, .runs = runs,
 					      .n_runs = (size_t)n_runs };
 		size_t first;
 
@@ -261,7 +264,7 @@ static int view_all(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
 	return 0;
 }
 
-int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
+int gateway_list(struct gw_view **ret, size_t *n_ret, unsigned flags, struct nsg_err *e)
 {
 	_cleanup_session_ struct session s = SESSION_INIT;
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
@@ -273,13 +276,17 @@ int gateway_list(struct gw_view **ret, size_t *n_ret, struct nsg_err *e)
 	r = session_open(&s, SESSION_RTNL | SESSION_NFT, e);
 	if (r < 0)
 		return r;
-	n = inventory_list(s.host, &names, &links, &n_links, INVENTORY_QUICK | INVENTORY_WITH_ADDRS);
+	/* Brief: the status needs to know whether a link has an address,
+	 * which an IPv4 one tells (every NAT gateway's host side has one). */
+	n = inventory_list(s.host, &names, &links, &n_links,
+			   INVENTORY_QUICK | INVENTORY_WITH_ADDRS |
+			   (flags & GW_LIST_BRIEF ? INVENTORY_ADDRS_V4 : 0));
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
 	views = calloc(n ? n : 1, sizeof(*views));
 	if (!views)
 		return -ENOMEM;
-	r = view_all(&s, names, n, links, n_links, views, &k, e);
+	r = view_all(&s, names, n, links, n_links, flags & GW_LIST_BRIEF, views, &k, e);
 	if (r < 0) {
 		for (size_t i = 0; i < k; i++)
 			gateway_view_clear(&views[i]);

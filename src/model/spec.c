@@ -299,6 +299,8 @@ int spec_hostname_check(const char *name, struct nsg_err *e)
 	}
 }
 
+_Static_assert(GW_NETNS_PATH_MAX == 512, "spec_netns_parse's message says 511 bytes");
+
 int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 {
 	unsigned long pid;
@@ -307,7 +309,7 @@ int spec_netns_parse(const char *arg, struct gw_spec *s, struct nsg_err *e)
 	if (!arg[0])
 		return nsg_fail(e, -EINVAL, "must not be empty", "--netns \"\"");
 	if (strlen(arg) >= sizeof(s->netns_arg))
-		return nsg_fail(e, -ENAMETOOLONG, NULL, "--netns");
+		return nsg_fail(e, -ENAMETOOLONG, "longer than 511 bytes", "--netns");
 	snprintf(s->netns_arg, sizeof(s->netns_arg), "%s", arg);
 
 	if (arg[0] >= '0' && arg[0] <= '9' && spec_parse_uint(arg, INT32_MAX, &pid) == 0) {
