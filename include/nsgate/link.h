@@ -70,10 +70,14 @@ int link_set_group(struct nl_sock *sk, const char *name, uint32_t group, struct 
 int link_delete_group(struct nl_sock *sk, uint32_t group, struct nsg_err *e);
 int link_delete_index(struct nl_sock *sk, int ifindex, struct nsg_err *e);
 /* Take link ifindex out of service without deleting it: down (no traffic,
- * no routes), ifalias set to alias, then renamed new_name (its old name is
- * free). None of it waits for an RCU grace period, unlike a deletion. */
+ * no routes), ifalias set to alias, renamed new_name (its old name is
+ * free), in one message where the kernel renames links that are up (6.2).
+ * None of it waits for an RCU grace period, unlike a deletion. */
 int link_retire(struct nl_sock *sk, int ifindex, const char *alias, const char *new_name,
 		struct nsg_err *e);
+/* The id sk's namespace gives the namespace of netns_fd (what its veths'
+ * link_netnsid says): -ENOENT when it has given none. */
+int link_netns_id(struct nl_sock *sk, int netns_fd, int *ret);
 /* Whether the namespace of nsid (as sk's namespace numbers it: a link's
  * link_netnsid) is alive: 1, or 0 once its last reference is gone (the
  * kernel no longer resolves the id, and is destroying it). */

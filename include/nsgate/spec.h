@@ -285,6 +285,11 @@ struct gw_state {
 	struct gw_spec spec;
 	bool netns_created;     /* nsgate made /run/netns/NAME: delete it at down */
 	uint64_t netns_ino;     /* the namespace's nsfs inode, to notice a reused PID */
+	/* The namespace's id in the host's (its veth's link_netnsid), from up:
+	 * what down --all asks whether someone still holds the namespace by,
+	 * without a dump of every link (inventory_list). */
+	bool netnsid_known;
+	int netnsid;
 	/* Saved before up's first change and cleared by its last step: a state
 	 * that still says so was left by an up that never finished, and gc (or
 	 * an up of the name) removes what it made. */

@@ -103,6 +103,9 @@ struct dying_link {
 /* After the namespaces' unmount: the links of v[] whose namespace someone
  * else holds deleted (in a child, once the kernel had time to let go). */
 void dying_reap(struct nl_sock *host, struct dying_link *v, size_t n);
+/* Wait one RCU grace period (membarrier): what a socket closed just
+ * before still holds of its namespace is let go by then. */
+void dying_grace(void);
 /* dying_reap of every dying link: what a kill in down left. */
 void dying_sweep(struct nl_sock *host);
 
@@ -257,9 +260,20 @@ int lan_link_remove(const char *name, const char *netns_path, uint64_t ino, cons
 
 /* Remove everything of one gateway; *found is false when there was nothing. */
 int teardown_one(struct session *s, const char *name, bool *found, struct nsg_err *e);
-/* Remove many together (one transaction, one link group); names sorted in place. */
-int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, size_t *n_found,
-		  struct nsg_err *e);
+/* What teardown_many reads first, for a caller that has it already (down
+ * --all, gc): every labelled link, sorted by name (inventory_list's quick
+ * kind: what is changed of a link is read again by name first), and whether
+ * a gateway not among those removed stays. */
+#define TEARDOWN_INVENTORY INVENTORY_QUICK
+struct teardown_survey {
+	const struct link_info *links;
+	size_t n_links;
+	bool others;
+};
+/* Remove many together (one transaction, one link group); names sorted in
+ * place. known may be NULL. */
+int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+		  const struct teardown_survey *known, size_t *n_found, struct nsg_err *e);
 /* A gateway's files: its resolv.conf (when resolv), ports, run mark, and
  * state, the last. 1 if a state file was removed, 0 if there was none, or
  * -errno (detail in e, may be NULL). */

@@ -9,6 +9,9 @@
  * gc and watch pass it by) and renamed GW_DYING_IFNAME_PREFIX + its
  * ifindex (the gateway's name is free for the next up at once; the name
  * keeps nsgate's prefix, so nsgate's rules still drop whatever it sends).
+ * down --all leaves such links untouched unless their namespace is still
+ * held (teardown.c, many_mark): each change to a veth costs the kernel
+ * O(gateways).
  */
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -48,6 +51,11 @@ int dying_retire(struct nl_sock *host, const char *name, const struct link_info 
 	return r;
 }
 
+void dying_grace(void)
+{
+	syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+}
+
 /* How long the child of dying_reap waits for a namespace to lose its last
  * reference: this many RCU grace periods (~10 ms each here). A socket closed
  * shortly before (up's in the namespace, a run's command's) still holds it
@@ -72,7 +80,7 @@ static size_t still_held(struct nl_sock *host, struct dying_link *v, size_t n)
 static void reap_wait(struct nl_sock *host, struct dying_link *v, size_t n)
 {
 	for (int round = 0; n && round < REAP_GRACE_ROUNDS; round++) {
-		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		dying_grace();
 		n = still_held(host, v, n);
 	}
 	for (size_t i = 0; i < n; i++)

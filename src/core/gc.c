@@ -120,6 +120,9 @@ struct live_links {
 	char (*names)[GW_NAME_MAX + 1];   /* sorted */
 	size_t n;
 	struct nl_sock *host;             /* a member's veths beyond its first, looked up */
+	/* The run files' names, sorted (one readdir, not an open a gateway). */
+	char (*runs)[GW_NAME_MAX + 1];
+	size_t n_runs;
 };
 
 /* Why gateway name should go, or NULL. links NULL: only a dead run counts.
@@ -130,7 +133,9 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 	struct gw_state st;
 	int r;
 
-	if (state_run_alive(name) == 0)
+	if ((!links || (links->n_runs && bsearch(name, links->runs, links->n_runs,
+						    sizeof(*links->runs), inventory_name_cmp))) &&
+	    state_run_alive(name) == 0)
 		return "its run ended";
 	if (!links)
 		return NULL;
@@ -211,7 +216,7 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 	int n, r = 0;
 
 	n = runs_only ? state_run_names(&names)
-		      : inventory_list(s->host, &names, &labelled, &n_labelled, INVENTORY_QUICK);
+		      : inventory_list(s->host, &names, &labelled, &n_labelled, TEARDOWN_INVENTORY);
 	if (n < 0)
 		return nsg_fail(e, n, NULL, "listing gateways");
 	if (ret) {
@@ -224,15 +229,26 @@ int gc_run(struct session *s, bool runs_only, struct gw_gc_item **ret, size_t *n
 		r = live_links_of(labelled, n_labelled, &links);
 		if (r < 0)
 			return r;
+		r = state_run_names(&links.runs);
+		if (r < 0) {
+			free(links.names);
+			return nsg_fail(e, r, NULL, "listing runs");
+		}
+		links.n_runs = (size_t)r;
+		r = 0;
 	}
 	k = gc_select(runs_only ? NULL : &links, names, n, items);
 	free(links.names);
+	free(links.runs);
 	if (k == 1) {
 		bool found;
 		r = teardown_one(s, names[0], &found, e);
 	} else if (k > 1) {
 		size_t gone;
-		r = teardown_many(s, names, k, &gone, e);
+		/* The inventory above is what teardown_many would read first. */
+		struct teardown_survey known = { labelled, n_labelled, (size_t)n > k };
+
+		r = teardown_many(s, names, k, runs_only ? NULL : &known, &gone, e);
 		/* teardown_many sorts names: the items follow the same order. */
 		if (items)
 			qsort(items, k, sizeof(*items), inventory_name_cmp);

@@ -75,6 +75,32 @@ static int labelled_links(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1], 
 			       links);
 }
 
+/*
+ * Drop the links of names[0..n_state) without a state file whose namespace
+ * was nsgate's and has no reference left: down --all leaves such a link
+ * as it is, for the kernel to destroy with the namespace (teardown.c,
+ * many_mark), and it is no gateway's meanwhile. Its peer's id no longer
+ * resolves (link_netnsid_alive), or no longer is reported. Returns the
+ * count kept.
+ */
+static int drop_released(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1], int n_state,
+			 struct link_info *links, int nl)
+{
+	int k = 0;
+
+	for (int i = 0; i < nl; i++) {
+		char owner[GW_NAME_MAX + 1];
+		bool own = false;
+
+		if (inventory_alias_owner(links[i].alias, owner, &own) && own &&
+		    !(n_state && bsearch(owner, names, n_state, sizeof(*names), inventory_name_cmp)) &&
+		    (links[i].link_netnsid < 0 || !link_netnsid_alive(host, links[i].link_netnsid)))
+			continue;
+		links[k++] = links[i];
+	}
+	return k;
+}
+
 int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
 		   struct link_info **links_ret, size_t *n_links_ret, unsigned flags)
 {
@@ -88,6 +114,8 @@ int inventory_list(struct nl_sock *host, char (**ret)[GW_NAME_MAX + 1],
 		return n;
 	cap = n;
 	nl = labelled_links(host, names, n, flags, &links);
+	if (nl > 0)
+		nl = drop_released(host, names, n, links, nl);
 	if (nl < 0 || GROW(names, cap, (size_t)n + (nl > 0 ? nl : 0)) < 0) {
 		free(names);
 		return nl < 0 ? nl : -ENOMEM;

@@ -88,6 +88,7 @@ struct leftovers {
 	bool creating;         /* its up never finished: its link may be unlabelled */
 	bool link_present;     /* its host link, known to be its own */
 	bool retired;          /* ... left to the kernel (dying.c) */
+	bool marked;           /* ... untouched: its namespace dropped, the kernel's (down --all) */
 	int ifindex, netnsid;  /* ... its index and its peer's namespace id (-1: none) */
 	struct link_info li;   /* ... all of it (one, not the further ports) */
 	bool own_netns;        /* nsgate made its namespace: delete it too */
@@ -103,7 +104,7 @@ static void leftovers_read(const char *name, struct leftovers *l)
 {
 	struct gw_state st;
 
-	*l = (struct leftovers){ 0 };
+	*l = (struct leftovers){ .netnsid = -1 };
 	l->have_state = state_load(name, &st) == 0;
 	if (!l->have_state) {
 		spec_host_ifname(name, l->ifname);
@@ -115,6 +116,8 @@ static void leftovers_read(const char *name, struct leftovers *l)
 		snprintf(l->more_ports[l->n_more++], IF_NAMESIZE, "%s", st.spec.nets_more[k].port);
 	l->own_netns = st.netns_created;
 	l->netns_ino = st.netns_ino;
+	if (st.netnsid_known)
+		l->netnsid = st.netnsid;
 	if (st.lo_set_up && !st.netns_created)
 		l->lo_netns = strdup(st.spec.netns_path);
 	if (spec_is_lan(&st.spec)) {
@@ -194,9 +197,11 @@ static void leftovers_find(struct nl_sock *host, const char *name, struct leftov
 	l->netnsid = l->link_present ? li.link_netnsid : -1;
 	if (l->link_present)
 		l->li = li;
-	/* Without a state file, the link's label says whether the namespace was ours. */
+	/* Without a state file, the link's label says whether the namespace
+	 * was ours; a dying label is only ever given to such a link (down
+	 * --all leaves it so, and up of the name retires it: dying.c). */
 	if (!l->have_state)
-		l->own_netns = l->link_present && own;
+		l->own_netns = l->link_present && (own || dying_link_is(&li, name));
 }
 
 /* Put the attached namespace's lo back down, as up found it; only in the
@@ -384,11 +389,15 @@ static int group_links(struct nl_sock *host, const struct link_info *links, size
 		char (*at)[GW_NAME_MAX + 1];
 
 		if (!inventory_alias_owner(links[i].alias, owner, NULL) ||
-		    !(at = bsearch(owner, names, n, sizeof(*names), inventory_name_cmp)))
+		    !(at = bsearch(owner, names, n, sizeof(*names), inventory_name_cmp)) ||
+		    left[at - names].marked)
 			continue;
-		if (retire_link(host, &links[i], *at, &left[at - names]))
+		/* Known by name only so far (many_survey): its label decides. */
+		if (link_get(host, links[i].name, &li) < 0 || !inventory_link_is(&li, *at, NULL))
 			continue;
-		r = link_set_group(host, links[i].name, job->group, e);
+		if (retire_link(host, &li, *at, &left[at - names]))
+			continue;
+		r = link_set_group(host, li.name, job->group, e);
 		if (r < 0)
 			return r;
 		(*n_links)++;
@@ -417,23 +426,13 @@ static void leftovers_read_all(char (*names)[GW_NAME_MAX + 1], size_t n,
 	}
 }
 
-/* What removing names[] (sorted) together needs to know: every labelled
- * link and whether other gateways stay (one dump), and the ports of
- * names[], whose flows are forgotten once the elements are gone. */
-static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
-		       struct link_info **links, size_t *nl, bool *others, struct portmap **pub,
-		       size_t *n_pub, struct nsg_err *e)
+/* The ports of names[], whose flows are forgotten once the elements are gone. */
+static int many_ports(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+		      struct portmap **pub, size_t *n_pub, struct nsg_err *e)
 {
-	char (*all)[GW_NAME_MAX + 1] = NULL;
-	int n_all = inventory_list(s->host, &all, links, nl, INVENTORY_WITH_ADDRS), r;
 	size_t k = 0;
+	int r = ruleset_published(s->nft, NULL, pub, n_pub);
 
-	if (n_all < 0)
-		return nsg_fail(e, n_all, NULL, "listing gateways");
-	for (int i = 0; i < n_all && !*others; i++)
-		*others = !bsearch(all[i], names, n, sizeof(*names), inventory_name_cmp);
-	free(all);
-	r = ruleset_published(s->nft, NULL, pub, n_pub);
 	if (r < 0)
 		return nsg_fail(e, r, NULL, "reading published ports");
 	for (size_t i = 0; i < *n_pub; i++)
@@ -443,12 +442,108 @@ static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t
 	return 0;
 }
 
-/* The namespaces of names[]; the first error in *r. */
+/* What removing names[] (sorted) together needs to know: every labelled
+ * link and whether other gateways stay (one dump), and the ports of
+ * names[], whose flows are forgotten once the elements are gone. */
+static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+		       struct link_info **links, size_t *nl, bool *others, struct portmap **pub,
+		       size_t *n_pub, struct nsg_err *e)
+{
+	char (*all)[GW_NAME_MAX + 1] = NULL;
+	/* Quick: a dump of every link costs O(N^2) in the kernel; what
+	 * removes a link reads its label by name first (group_links,
+	 * many_settle_marked), and down --all leaves most links untouched. */
+	int n_all = inventory_list(s->host, &all, links, nl, TEARDOWN_INVENTORY);
+
+	if (n_all < 0)
+		return nsg_fail(e, n_all, NULL, "listing gateways");
+	for (int i = 0; i < n_all && !*others; i++)
+		*others = !bsearch(all[i], names, n, sizeof(*names), inventory_name_cmp);
+	free(all);
+	return many_ports(s, names, n, pub, n_pub, e);
+}
+
+
+/*
+ * The links of names[] the kernel can take with their namespace
+ * (leftovers_to_kernel) are not touched at all: any change to a veth (a
+ * retire's down, rename and address removal) makes the kernel walk the
+ * host's whole FIB, its sysctl tree, and every namespace id it has given
+ * (each notification names the peer's), O(gateways) a link: 10,000
+ * gateways' down --all took 39 s. Their namespaces are dropped first;
+ * once a namespace has no reference left, its link is the kernel's, which
+ * destroys both (and until then list, gc and up tell it by its dead peer:
+ * inventory_list, teardown_one). A namespace still held is settled next
+ * (many_settle_marked), all before the rules go.
+ */
+static void many_mark(const struct link_info *links, size_t nl, char (*names)[GW_NAME_MAX + 1],
+		      struct leftovers *left, size_t n)
+{
+	for (size_t i = 0; i < nl; i++) {
+		char owner[GW_NAME_MAX + 1];
+		char (*at)[GW_NAME_MAX + 1];
+		struct leftovers *l;
+
+		if (!inventory_alias_owner(links[i].alias, owner, NULL) ||
+		    !(at = bsearch(owner, names, n, sizeof(*names), inventory_name_cmp)))
+			continue;
+		l = &left[at - names];
+		l->ifindex = links[i].ifindex;
+		/* A link known by its name (inventory_list's quick kind) comes
+		 * without its peer's id: the state file has it. */
+		if (links[i].link_netnsid >= 0)
+			l->netnsid = links[i].link_netnsid;
+		l->link_present = true;
+		l->li = links[i];
+		l->marked = leftovers_to_kernel(l);
+	}
+}
+
+/*
+ * After the marked links' namespaces were dropped, and before the rules
+ * go: one whose namespace is still held (someone else's reference, or a
+ * socket closed within a grace period) would stay up and addressed, with
+ * forwarding and route_localnet on, for its holder: it is retired (and
+ * reaped later) as down of one gateway does, or deleted when that fails.
+ * The others belong to the kernel: no process is left to send through them.
+ */
+static void many_settle_marked(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1],
+			       struct leftovers *left, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = left[i].marked;
+	if (!any)
+		return;
+	dying_grace();
+	for (size_t i = 0; i < n; i++) {
+		struct leftovers *l = &left[i];
+		struct link_info li;
+
+		if (!l->marked || !link_netnsid_alive(host, l->netnsid))
+			continue;
+		/* Known by name only so far: its label decides, as ever. */
+		if (link_get(host, l->li.name, &li) < 0 || li.ifindex != l->ifindex ||
+		    !leftovers_link_is(l, names[i], &li, NULL))
+			continue;
+		l->retired = dying_retire(host, names[i], &li, NULL) == 0;
+		if (!l->retired)
+			link_delete_index(host, l->ifindex, NULL);
+	}
+}
+
+/* The namespaces of names[] marked (many_mark) or not as marked says;
+ * the first error in *r. */
 static void many_netns_remove(char (*names)[GW_NAME_MAX + 1], struct leftovers *left, size_t n,
-			      struct nsg_err *e, int *r)
+			      bool marked, struct nsg_err *e, int *r)
 {
 	for (size_t i = 0; i < n; i++) {
-		int rr = leftovers_lan_remove(&left[i], names[i], *r == 0 ? e : NULL);
+		int rr;
+
+		if (left[i].marked != marked)
+			continue;
+		rr = leftovers_lan_remove(&left[i], names[i], *r == 0 ? e : NULL);
 
 		if (rr == 0)
 			rr = leftovers_netns_delete(&left[i], names[i], *r == 0 ? e : NULL);
@@ -489,23 +584,33 @@ static void many_reap(struct nl_sock *host, const struct leftovers *left, size_t
  * of ~20 s); or, for a namespace nsgate made, left to the kernel with it
  * (dying.c). names[] is sorted in place.
  */
-int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, size_t *n_found,
-		  struct nsg_err *e)
+int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n,
+		  const struct teardown_survey *known, size_t *n_found, struct nsg_err *e)
 {
-	_cleanup_free_ struct link_info *links = NULL;
+	_cleanup_free_ struct link_info *own_links = NULL;
+	const struct link_info *links;
 	_cleanup_free_ struct portmap *pub = NULL;
 	struct link_job job = { .host = s->host,
 				.group = 0x6e736800u | ((uint32_t)getpid() & 0xff) };
 	size_t n_pub = 0, n_elems, n_links = 0, nl = 0;
 	struct leftovers *left;
 	bool others = false;
-	int r;
+	int r, r_marked = 0;
+	struct nsg_err e_marked = { 0 };
 
 	*n_found = 0;
 	if (n == 0)
 		return 0;
 	qsort(names, n, sizeof(*names), inventory_name_cmp);
-	r = many_survey(s, names, n, &links, &nl, &others, &pub, &n_pub, e);
+	if (known) {
+		links = known->links;
+		nl = known->n_links;
+		others = known->others;
+		r = many_ports(s, names, n, &pub, &n_pub, e);
+	} else {
+		r = many_survey(s, names, n, &own_links, &nl, &others, &pub, &n_pub, e);
+		links = own_links;
+	}
 	if (r < 0)
 		return r;
 
@@ -513,6 +618,13 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 	if (!left)
 		return -ENOMEM;
 	leftovers_read_all(names, n, links, nl, left);
+
+	/* The links the kernel can take: labelled, their namespaces dropped,
+	 * the held ones retired, all before the rules go, so that no link a
+	 * process can still send through is up without them. */
+	many_mark(links, nl, names, left, n);
+	many_netns_remove(names, left, n, true, &e_marked, &r_marked);
+	many_settle_marked(s->host, names, left, n);
 
 	nftx_batch_begin(s->nft);
 	if (others) {
@@ -535,7 +647,7 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 
 	/* Namespaces and files meanwhile: the files last, for a kill to leave
 	 * gc something to find. */
-	many_netns_remove(names, left, n, r == 0 ? e : NULL, &r);
+	many_netns_remove(names, left, n, false, r == 0 ? e : NULL, &r);
 	for (size_t i = 0; i < n; i++) {
 		leftovers_lo_restore(&left[i]);
 		teardown_files(names[i], true, NULL);
@@ -555,6 +667,10 @@ int teardown_many(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t n, s
 		r = job.r;
 	}
 	shared_settle(s, (const char (*)[GW_NAME_MAX + 1])names, n, others);
+	if (r == 0 && r_marked < 0) {
+		*e = e_marked;
+		r = r_marked;
+	}
 out:
 	for (size_t i = 0; i < n; i++)
 		leftovers_free(&left[i]);

@@ -59,24 +59,25 @@ static void nft_event(const struct nlmsghdr *nlh, struct events *ev)
 static void link_event(const struct nlmsghdr *nlh, struct events *ev)
 {
 	const struct nlattr *attr;
+	const char *name = "", *alias = "";
 
 	if (nlh->nlmsg_type != RTM_DELLINK)
 		return;
 	mnl_attr_for_each(attr, nlh, sizeof(struct ifinfomsg)) {
 		uint16_t t = mnl_attr_get_type(attr);
 
-		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
-			continue;
-		/* A link down left to the kernel (dying.c) is no gateway's now. */
-		if (t == IFLA_IFNAME && !strncmp(mnl_attr_get_str(attr), GW_DYING_IFNAME_PREFIX,
-						 strlen(GW_DYING_IFNAME_PREFIX)))
-			return;
-		if ((t == IFLA_IFALIAS && !strncmp(mnl_attr_get_str(attr), GW_ALIAS_PREFIX,
-						   strlen(GW_ALIAS_PREFIX))) ||
-		    (t == IFLA_IFNAME && !strncmp(mnl_attr_get_str(attr), GW_IFNAME_PREFIX,
-						  strlen(GW_IFNAME_PREFIX))))
-			ev->gc = true;
+		if ((t == IFLA_IFNAME || t == IFLA_IFALIAS) &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			*(t == IFLA_IFNAME ? &name : &alias) = mnl_attr_get_str(attr);
 	}
+	/* A link down left to the kernel (dying.c) is no gateway's now:
+	 * renamed by down of one gateway, only relabelled by down --all. */
+	if (!strncmp(name, GW_DYING_IFNAME_PREFIX, strlen(GW_DYING_IFNAME_PREFIX)) ||
+	    !strncmp(alias, GW_DYING_ALIAS_PREFIX, strlen(GW_DYING_ALIAS_PREFIX)))
+		return;
+	if (!strncmp(alias, GW_ALIAS_PREFIX, strlen(GW_ALIAS_PREFIX)) ||
+	    !strncmp(name, GW_IFNAME_PREFIX, strlen(GW_IFNAME_PREFIX)))
+		ev->gc = true;
 }
 
 /* Read everything queued; an overrun means events were lost: check all. */

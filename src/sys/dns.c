@@ -254,9 +254,11 @@ static int etc_file_remove_at(int etc, const char *name, const char *file)
 		return r == -ENOENT ? 0 : r;
 	if (unlinkat(dir, file, 0) < 0 && errno != ENOENT)
 		return -errno;
-	/* A kill's leftover tmp would keep the directory forever. */
-	file_tmp_sweep_at(dir);
-	ns_dir_drop_if_empty(etc, name);
+	/* Empty most of the time: only a directory that is not is read, for
+	 * a kill's leftover tmp, which would keep it forever. */
+	if (unlinkat(etc, name, AT_REMOVEDIR) < 0 && errno == ENOTEMPTY &&
+	    file_tmp_sweep_at(dir) > 0)
+		ns_dir_drop_if_empty(etc, name);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 
@@ -639,25 +640,71 @@ static int link_change_index(struct nl_sock *sk, struct rtnl_link *link, int ifi
 int link_retire(struct nl_sock *sk, int ifindex, const char *alias, const char *new_name,
 		struct nsg_err *e)
 {
-	_cleanup_(rtnl_link_putp) struct rtnl_link *down = rtnl_link_alloc();
+	_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
 	_cleanup_(rtnl_link_putp) struct rtnl_link *rename = rtnl_link_alloc();
 	char why[256] = "";
 	int r = check_ifname(new_name);
 
-	if (r == 0 && (!down || !rename))
+	if (r == 0 && (!change || !rename))
 		r = -ENOMEM;
-	/* Two messages: the kernel renames before it changes flags, and
-	 * kernels before live renaming refuse to rename a link that is up. */
+	/* One message, so that a kill leaves the link as it was or retired:
+	 * the kernel renames first, then changes the flags. */
 	if (r == 0) {
-		rtnl_link_unset_flags(down, IFF_UP);
-		rtnl_link_set_ifalias(down, alias);
-		r = link_change_index(sk, down, ifindex, why, sizeof(why));
+		rtnl_link_set_ifalias(change, alias);
+		rtnl_link_set_name(change, new_name);
+		rtnl_link_unset_flags(change, IFF_UP);
+		r = link_change_index(sk, change, ifindex, why, sizeof(why));
 	}
-	if (r == 0) {
-		rtnl_link_set_name(rename, new_name);
-		r = link_change_index(sk, rename, ifindex, why, sizeof(why));
+	/* Kernels before 6.2 rename no link that is up (EBUSY): down and
+	 * label first, then the name. */
+	if (r == -EBUSY) {
+		_cleanup_(rtnl_link_putp) struct rtnl_link *first = rtnl_link_alloc();
+
+		why[0] = '\0';
+		r = first ? 0 : -ENOMEM;
+		if (r == 0) {
+			rtnl_link_set_ifalias(first, alias);
+			rtnl_link_unset_flags(first, IFF_UP);
+			r = link_change_index(sk, first, ifindex, why, sizeof(why));
+		}
+		if (r == 0) {
+			rtnl_link_set_name(rename, new_name);
+			r = link_change_index(sk, rename, ifindex, why, sizeof(why));
+		}
 	}
 	return r < 0 ? nsg_fail(e, r, link_why_or_null(why), "link %d", ifindex) : 0;
+}
+
+static void on_netns_id(struct nlmsghdr *nlh, void *userdata)
+{
+	struct nlattr *tb[NETNSA_MAX + 1];
+
+	if (nlh->nlmsg_type == RTM_NEWNSID &&
+	    nlmsg_parse(nlh, sizeof(struct rtgenmsg), tb, NETNSA_MAX, NULL) == 0 &&
+	    tb[NETNSA_NSID])
+		*(int *)userdata = nla_get_s32(tb[NETNSA_NSID]);
+}
+
+int link_netns_id(struct nl_sock *sk, int netns_fd, int *ret)
+{
+	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETNSID, 0);
+	struct link_txn t = { .on_msg = on_netns_id, .userdata = ret };
+	int r;
+
+	*ret = -1;
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &g, sizeof(g), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, NETNSA_FD, (uint32_t)netns_fd) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	r = link_txn_run(sk, msg, false, &t);
+	nlmsg_free(msg);
+	if (r == 0 && *ret < 0)
+		r = -ENOENT;  /* NETNSA_NSID_NOT_ASSIGNED */
+	return r;
 }
 
 int link_netnsid_alive(struct nl_sock *sk, int nsid)
@@ -988,14 +1035,21 @@ static int on_link_name(const char *name, void *userdata)
 		if (GROW(set->v, set->cap, set->n + 1) < 0)
 			return -ENOMEM;
 		r = link_peek(nl_socket_get_fd(k->sk), known, &set->v[set->n]);
-		if (r == 0)
+		if (r == -ENODEV)
+			return 0;
+		if (r < 0)
+			return r;
+		/* Every gateway's link is up: one that is not may be one a
+		 * kill left relabelled (dying.c) under its old name, so its
+		 * label is read, as any other link's. */
+		if (set->v[set->n].flags & IFF_UP) {
 			set->n++;
-		return r == -ENODEV ? 0 : r;
-	}
-	if (k->skip_prefix && !strncmp(name, k->skip_prefix, strlen(k->skip_prefix)))
+			return 0;
+		}
+	} else if (k->skip_prefix && !strncmp(name, k->skip_prefix, strlen(k->skip_prefix)))
 		return 0;
-	/* Unknown to the caller: its alias tells (on_link_object keeps it
-	 * when labelled). Gone since: nothing to keep. */
+	/* Unknown to the caller, or down: its alias tells (on_link_object
+	 * keeps it when labelled). Gone since: nothing to keep. */
 	r = link_get_kernel(k->sk, name, on_link_object, set);
 	if (r == -ENODEV)
 		return 0;

@@ -84,7 +84,7 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	char ns_ifname[IF_NAMESIZE + 16] = "", ipv6[16] = "";
 	char net6[IP_PREFIX_STRLEN], subnet6[IP_PREFIX_STRLEN + 40] = "";
 	char member[GW_NETS_MAX * (GW_NAME_MAX + IP_ADDR_STRLEN + 2 * IP_PREFIX_STRLEN + 32)] = "";
-	char ma[IP_ADDR_STRLEN];
+	char ma[IP_ADDR_STRLEN], netnsid[32] = "";
 	int n;
 
 	/* One key a line: a newline inside a value would forge keys. */
@@ -117,6 +117,9 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 			 m->subnet6.addr.family == AF_INET6 ? " " : "",
 			 m->subnet6.addr.family == AF_INET6 ? ip_prefix_str(&m->subnet6, net6) : "");
 	}
+	/* Only when known: older files load as not known. */
+	if (st->netnsid_known)
+		snprintf(netnsid, sizeof(netnsid), "netnsid=%d\n", st->netnsid);
 	if (s->dns_mode == GW_DNS_AUTO)
 		snprintf(dns, sizeof(dns), "auto");
 	else if (s->dns_mode == GW_DNS_NONE)
@@ -129,14 +132,14 @@ int state_format(const struct gw_state *st, char *buf, size_t len)
 	n = snprintf(buf, len,
 		     "version=%d\nname=%s\nhost_ifname=%s\nnetns_kind=%s\nnetns_arg=%s\n"
 		     "netns_path=%s\nnetns_created=%d\nnetns_ino=%" PRIu64 "\nsubnet=%s\n"
-		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s%s%s%s",
+		     "subnet_given=%d\nuplink=%s\ndns=%s\n%s%s%s%s%s%s%s%s%s",
 		     STATE_VERSION, s->name, s->host_ifname, netns_kinds[s->netns_kind], s->netns_arg,
 		     s->netns_path, st->netns_created, st->netns_ino, ip_prefix_str(&s->subnet, net),
 		     s->subnet_given, s->uplink, dns, ns_ifname,
 		     /* Only when set, like ns_ifname: older files load as "off". */
 		     s->no_host ? "no_host=1\n" : "",
 		     s->firewall == GW_FIREWALL_NONE ? "firewall=none\n" : "", st->lo_set_up ? "lo_set_up=1\n" : "",
-		     ipv6, subnet6, member, st->creating ? "creating=1\n" : "");
+		     ipv6, subnet6, member, st->creating ? "creating=1\n" : "", netnsid);
 	if (n >= 0 && (size_t)n < len && spec_is_lan(s))
 		n += state_format_lan(s, buf + n, len - n);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : n;
@@ -237,6 +240,12 @@ static int parse_kv(struct gw_state *st, const char *k, const char *v, unsigned 
 		r = copy_str(s->netns_path, sizeof(s->netns_path), v);
 	} else if (!strcmp(k, "netns_created")) {
 		r = parse_bool(v, &st->netns_created);
+	} else if (!strcmp(k, "netnsid")) {
+		unsigned long id;
+
+		r = spec_parse_uint(v, INT32_MAX, &id) < 0 ? -EBADMSG : 0;
+		st->netnsid = (int)id;
+		st->netnsid_known = r == 0;
 	} else if (!strcmp(k, "netns_ino")) {
 		char *end;
 		/* strtoull alone would take " 5", "+5" and "-1". */

@@ -305,13 +305,16 @@ kp_gw_up() {
 	kp_published_one_of "$name" --json "$json" "$@"
 }
 
-# kp_gw_gone NAME : nothing of NAME is left: no link of its name or label,
+# kp_gw_gone NAME : nothing of NAME is left (once the kernel has removed
+# the links left to it: wait_dying_gone's): no link of its name or label,
 # no namespace /run/netns/NAME, no state, ports or run file, no
 # /etc/netns/NAME at all (an empty directory is residue too), no element of
 # table inet nsgate naming it. (assert_gone's checks, with messages short
 # enough for kp_verdict's table.)
 kp_gw_gone() {
 	local name=$1 f left=
+	# Links down left to the kernel go with their namespaces, after it.
+	no_dying_links || WAIT_TRIES=1500 wait_for no_dying_links
 	[ -e "/sys/class/net/nsg-$name" ] && left+=" link nsg-$name"
 	for f in /sys/class/net/*/ifalias; do
 		case $(cat "$f" 2>/dev/null) in

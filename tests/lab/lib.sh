@@ -111,12 +111,29 @@ subnets_overlap() {
 }
 
 # ------------------------------------------------------------------ residue
-# wait_dying_gone : the links down left to the kernel (nsg-~*, gone with
-# their namespaces, asynchronously) are gone; bounded (DYING_TRIES x 10 ms).
-no_dying_links() { ! ip -o link show | grep -q ': nsg-~'; }
+# wait_dying_gone : the links down left to the kernel (gone with their
+# namespaces, asynchronously) are gone; bounded (DYING_TRIES x 10 ms). They
+# are: renamed nsg-~* by down; labelled nsgate-dying:NAME (a kill on a
+# kernel before 6.2); left as they were by down --all (labelled
+# "nsgate:NAME own-netns", with no state file for NAME).
+# dying_filter: of `ip -o link show` lines on stdin, those of such links.
+dying_filter() {
+	local line alias
+	while IFS= read -r line; do
+		alias=$(sed -n 's/.*alias \(.*\)$/\1/p' <<<"$line")
+		case $line in
+		*": nsg-~"* | *"alias nsgate-dying:"*) echo "$line" ;;
+		*"alias nsgate:"*" own-netns")
+			alias=${alias#nsgate:}
+			[ -e "/run/nsgate/${alias% own-netns}.state" ] || echo "$line" ;;
+		esac
+	done
+}
+dying_links() { ip -o link show | grep ': nsg-' | dying_filter; }
+no_dying_links() { [ -z "$(dying_links)" ]; }
 wait_dying_gone() {
 	WAIT_TRIES=${DYING_TRIES:-1500} wait_for no_dying_links ||
-		fail "links left to the kernel never went: $(ip -o link show | grep ': nsg-~')"
+		fail "links left to the kernel never went: $(dying_links)"
 }
 
 # assert_gone NAME : nothing of gateway NAME is left (other gateways may be).

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 # test-down-async.sh: `down` of a gateway whose namespace nsgate made leaves
 # the veth to the kernel (src/core/dying.c): the link is retired (down,
-# relabelled nsgate-dying:NAME, renamed nsg-~IFINDEX) and goes with the
-# namespace once its last reference is gone. Checked: the name is reusable
-# at once (up/down/up of one name, a fixed --subnet too, a run loop of 100);
-# list, gc and watch never take a dying link for a gateway or a leak (right
-# after a down --all of 200, and with a dying link that stays); a namespace
+# relabelled nsgate-dying:NAME, renamed nsg-~IFINDEX; down --all leaves it
+# as it is and drops the namespaces) and goes with the namespace once its
+# last reference is gone. Checked: the name is reusable at once (up/down/up
+# of one name, a fixed --subnet too, a run loop of 100, up right after down
+# --all); list, gc and watch never take a dying link for a gateway or a leak
+# (right after a down --all of 200, and with a dying link that stays); a
+# namespace held during down --all has its link down when it returns; a namespace
 # someone else still holds (a process inside, a bind mount elsewhere) keeps
 # nothing of the gateway (its link is down at once, then deleted); an
 # attached namespace's veth is deleted by down itself; the published port and
@@ -16,7 +18,7 @@
 
 need_tools nsenter
 WLOG=$LAB_TMP/watch.log
-dying_count() { ip -o link show | grep -c ': nsg-~' || true; }
+dying_count() { dying_links | grep -c . || true; }
 # nsg_links_up : the host's nsg-* links that are up, one a line.
 nsg_links_up() { ip -o link show up | awk -F': ' '$2 ~ /^nsg-/ { sub(/@.*/, "", $2); print $2 }'; }
 listed() { nsg list --json | jq -r '.[].name' | tr '\n' ' '; }
@@ -47,16 +49,38 @@ nft list table inet nsgate >"$LAB_TMP/table" 2>/dev/null && grep -qw p "$LAB_TMP
 pass "down: elements gone and no link up when it returns"
 
 # 3. down --all of 200, then list and gc at once: the dying links are no
-# gateways and no leaks.
+# gateways and no leaks. One namespace is held by a process meanwhile: its
+# link must be down when down --all returns (the others' namespaces are
+# gone: nothing can send through their links, which the kernel removes).
 for i in $(seq 200); do up_ok "m$i" >/dev/null; done
+ip netns exec m7 sleep 60 &
+HOLDER=$!
+holder_in() { [ "$(stat -L -c %i "/proc/$HOLDER/ns/net" 2>/dev/null)" = "$(stat -L -c %i /run/netns/m7)" ]; }
+wait_for holder_in || fail "the holder never entered m7"
 down_ok --all
 seen=$(dying_count)
 [ -z "$(listed)" ] || fail "list right after down --all: $(listed)"
 expect_exit 0 nsg gc
 [ -z "$LAST_OUT" ] || fail "gc right after down --all removed something: $LAST_OUT"
-[ -z "$(nsg_links_up)" ] || fail "links still up right after down --all: $(nsg_links_up | head -3)"
+snap=$(ip -o link show | grep ': nsg-' || true)
+undying=$(comm -23 <(sort <<<"$snap") <(dying_filter <<<"$snap" | sort))
+[ -z "$undying" ] || fail "right after down --all, nsg- links that are not the kernel's: $undying"
+left=$(find /run/netns -name 'm*')
+[ -z "$left" ] || fail "namespaces left right after down --all: $(tr '\n' ' ' <<<"$left")"
+# The held one's: retired (down), or deleted already by down's reaper.
+held=$(ip -o link show | grep -e ': nsg-m7[:@]' -e 'alias nsgate-dying:m7$' || true)
+grep -q ',UP' <<<"$held" && fail "the held namespace's link is up after down --all: $held"
+
+# The name at once, while its old link may still be the kernel's.
+up_ok m1
+[ "$(listed)" = "m1 " ] || fail "up m1 right after down --all: list shows '$(listed)'"
+down_ok m1
 wait_dying_gone
-pass "down --all of 200: list empty, gc silent ($seen dying links were still there), all gone within the wait"
+left=$(nsenter -t "$HOLDER" -n ip -o link show | awk -F': ' '{ print $2 }' | grep -v '^lo$' || true)
+[ -z "$left" ] || fail "m7's namespace, held through down --all, kept links of the gateway: $left"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null
+pass "down --all of 200 (one namespace held): list empty, gc silent ($seen links still the kernel's), namespaces gone, held link down, m1 up at once, all gone within the wait"
 
 # 4. A dying link that stays (its namespace held by a bind mount): list, gc
 # and watch pass it by; a gc that removes something deletes it.
@@ -78,6 +102,22 @@ wait_for test ! -e /sys/class/net/nsg-~fff0 ||
 	fail "gc removed z but left the dying link whose namespace is held"
 must ip netns del syn
 pass "a dying link whose namespace lives: not listed, not a leak, deleted by a gc that removes something"
+
+# 4b. A link relabelled dying but still named nsg-q (a kill between the two
+# messages of a retire on a kernel before 6.2; its namespace here one that
+# lives): up q takes the name, and the old link, whose namespace is held, is
+# deleted.
+must ip netns add syn2
+must ip link add nsg-q type veth peer name eth0 netns syn2
+must ip link set nsg-q alias "nsgate-dying:q"
+must ip link set nsg-q up
+up_ok q
+[ "$(listed)" = "q " ] || fail "up q over a dying nsg-q: list shows '$(listed)'"
+ip -o link show nsg-q | grep -q 'alias nsgate:q' || fail "nsg-q is not q's new link: $(ip -o link show nsg-q)"
+wait_for no_dying_links || fail "the relabelled link whose namespace is held was never deleted: $(dying_links)"
+down_ok q
+must ip netns del syn2
+pass "up over a link relabelled dying under its old name: name taken, old link gone"
 
 # 5. A namespace someone else holds: a process inside, a bind mount.
 up_ok h
@@ -126,5 +166,5 @@ kill "$WATCH"
 wait "$WATCH" 2>/dev/null
 pass "watch reported no removal but z's"
 
-assert_no_residue a s p m1 m200 z h h2 att r
+assert_no_residue a s p m1 m200 z q h h2 att r
 pass "no residue once the kernel is done"
