@@ -111,7 +111,8 @@ int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, int family,
  * The same, without a dump of every link, for a host where the caller knows
  * most labelled links by name: a link named as one of known[0..n_known)
  * (sorted by name) is taken as labelled as that entry's alias says and read
- * with ioctls; any other link's alias is read by name, except for names
+ * with ioctls while it is up; any other link's alias (and a known one's
+ * that is down) is read by name, except for names
  * starting with skip_prefix (NULL: none). A dump fills in each veth its
  * peer namespace's id, found by a walk of every id the host has given
  * (__peernet2id): O(N) per veth, O(N^2) a dump, 1 s at 10,000 gateways.

@@ -125,6 +125,13 @@ struct live_links {
 	size_t n_runs;
 };
 
+/* Whether name has a run file (links NULL: names are the run files'). */
+static bool run_listed(const struct live_links *links, const char *name)
+{
+	return !links || (links->n_runs && bsearch(name, links->runs, links->n_runs,
+						   sizeof(*links->runs), inventory_name_cmp));
+}
+
 /* Why gateway name should go, or NULL. links NULL: only a dead run counts.
  * Costs a few file reads and a stat, whatever the number of gateways: gc of
  * a thousand healthy gateways must not read every set a thousand times. */
@@ -133,9 +140,7 @@ static const char *gc_reason(const struct live_links *links, const char *name)
 	struct gw_state st;
 	int r;
 
-	if ((!links || (links->n_runs && bsearch(name, links->runs, links->n_runs,
-						    sizeof(*links->runs), inventory_name_cmp))) &&
-	    state_run_alive(name) == 0)
+	if (run_listed(links, name) && state_run_alive(name) == 0)
 		return "its run ended";
 	if (!links)
 		return NULL;

@@ -76,8 +76,9 @@ static int labelled_links(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1], 
 }
 
 /*
- * Drop the links of names[0..n_state) without a state file whose namespace
- * was nsgate's and has no reference left: down --all leaves such a link
+ * Drop the links whose owner has no state file (is not in names[0..n_state),
+ * sorted) and whose namespace nsgate made and has no reference left: down
+ * --all leaves such a link
  * as it is, for the kernel to destroy with the namespace (teardown.c,
  * many_mark), and it is no gateway's meanwhile. Its peer's id no longer
  * resolves (link_netnsid_alive), or no longer is reported. Returns the

@@ -463,7 +463,6 @@ static int many_survey(struct session *s, char (*names)[GW_NAME_MAX + 1], size_t
 	return many_ports(s, names, n, pub, n_pub, e);
 }
 
-
 /*
  * The links of names[] the kernel can take with their namespace
  * (leftovers_to_kernel) are not touched at all: any change to a veth (a
@@ -544,7 +543,6 @@ static void many_netns_remove(char (*names)[GW_NAME_MAX + 1], struct leftovers *
 		if (left[i].marked != marked)
 			continue;
 		rr = leftovers_lan_remove(&left[i], names[i], *r == 0 ? e : NULL);
-
 		if (rr == 0)
 			rr = leftovers_netns_delete(&left[i], names[i], *r == 0 ? e : NULL);
 		if (rr < 0 && *r == 0)

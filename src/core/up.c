@@ -133,9 +133,10 @@ static int step_veth(struct up_ctx *c)
 	inventory_alias(&c->st, alias, sizeof(alias));
 	r = link_veth_create(c->host, c->st.spec.host_ifname, alias, c->st.spec.ns_ifname,
 			     c->netns_fd, c->e);
-	/* The id the host gave the namespace for the veth, for down --all
-	 * (teardown.c, many_settle_marked); without it down --all reads it
-	 * from a dump of every link. */
+	/* The id the host gave the namespace for the veth, by which down
+	 * --all asks whether the namespace is still held (teardown.c,
+	 * many_settle_marked); without it (an older state file) down --all
+	 * retires the link as down does. */
 	if (r == 0)
 		c->st.netnsid_known = link_netns_id(c->host, c->netns_fd, &c->st.netnsid) == 0;
 	/* A member's further networks: a veth each, labelled the same. */

@@ -641,11 +641,10 @@ int link_retire(struct nl_sock *sk, int ifindex, const char *alias, const char *
 		struct nsg_err *e)
 {
 	_cleanup_(rtnl_link_putp) struct rtnl_link *change = rtnl_link_alloc();
-	_cleanup_(rtnl_link_putp) struct rtnl_link *rename = rtnl_link_alloc();
 	char why[256] = "";
 	int r = check_ifname(new_name);
 
-	if (r == 0 && (!change || !rename))
+	if (r == 0 && !change)
 		r = -ENOMEM;
 	/* One message, so that a kill leaves the link as it was or retired:
 	 * the kernel renames first, then changes the flags. */
@@ -659,9 +658,10 @@ int link_retire(struct nl_sock *sk, int ifindex, const char *alias, const char *
 	 * label first, then the name. */
 	if (r == -EBUSY) {
 		_cleanup_(rtnl_link_putp) struct rtnl_link *first = rtnl_link_alloc();
+		_cleanup_(rtnl_link_putp) struct rtnl_link *rename = rtnl_link_alloc();
 
 		why[0] = '\0';
-		r = first ? 0 : -ENOMEM;
+		r = first && rename ? 0 : -ENOMEM;
 		if (r == 0) {
 			rtnl_link_set_ifalias(first, alias);
 			rtnl_link_unset_flags(first, IFF_UP);
