@@ -510,14 +510,12 @@ static int restore_elems(struct session *s, char (*names)[GW_NAME_MAX + 1], size
 	return 0;
 }
 
-int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err *e)
+static int restore_round(struct session *s, struct gw_restore_result *ret, struct nsg_err *e)
 {
 	_cleanup_free_ char (*names)[GW_NAME_MAX + 1] = NULL;
 	size_t n_gw = 0;
 	int n, r;
 
-	if (ret)
-		*ret = (struct gw_restore_result){ 0 };
 	n = state_names(&names);
 	if (n <= 0)
 		return n < 0 ? nsg_fail(e, n, NULL, "listing gateways") : 0;
@@ -544,6 +542,33 @@ int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err
 	if (r == 0 && ret)
 		ret->table = n_gw > 0;
 	return r;
+}
+
+/* Another tool may flush the table between the read that found it whole
+ * and the commit of the missing elements (watch's first round races the
+ * very flush it is there for): the batch then fails on a set that is gone
+ * and, being atomic, changed nothing. The round starts again, which now
+ * finds the table gone and rebuilds it; bounded, as each try costs a
+ * flush by someone else. */
+#define RESTORE_TRIES 3
+
+int restore_run(struct session *s, struct gw_restore_result *ret, struct nsg_err *e)
+{
+	int r;
+
+	if (ret)
+		*ret = (struct gw_restore_result){ 0 };
+	for (int i = 0;; i++) {
+		r = restore_round(s, ret, e);
+		if (r != -ENOENT || i + 1 == RESTORE_TRIES)
+			return r;
+		if (e)
+			*e = (struct nsg_err){ 0 };
+		if (ret) {   /* the elements may have gone in before the networks failed */
+			free(ret->gateways);
+			*ret = (struct gw_restore_result){ 0 };
+		}
+	}
 }
 
 int gateway_gc(struct gw_gc_item **ret, size_t *n_ret, struct gw_restore_result *restored,

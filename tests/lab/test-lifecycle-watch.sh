@@ -3,9 +3,12 @@
 # asked: within 1 s of `nft flush ruleset`, `nft delete table inet nsgate` or
 # a deleted nsgate rule the table is back with every element and traffic
 # works; when the process holding an attached namespace exits, the gateway is
-# removed within 1 s; it leaves no zombie behind and stops on SIGTERM, exit 0.
+# removed within 1 s; it leaves no zombie behind and stops on SIGTERM, exit 0;
+# a flush while its first round is at work does not end it.
 # Runs inside lab.sh's hermetic lab (fresh network, mount and PID namespaces).
 [ "${LAB_READY:-}" = yes ] || exec bash "$(dirname "$0")/lab.sh" "$0"
+
+need_tools strace pgrep
 
 start_server_in inet "$SERVER_PORT"
 WLOG=$LAB_TMP/watch.log
@@ -159,6 +162,46 @@ stop_sigint_inherited_ignored() {
 	fi
 }
 
+# A flush while watch's first round is at work must not end watch: between
+# the read that finds the table whole and the commit of what it lacks, the
+# sets may go (a CI run once caught it: "adding elements of "ifaces": No
+# such file or directory", and watch exited). strace holds each netlink
+# send of the first round in turn for 300 ms while the table is flushed;
+# whatever the order, the table comes back and watch stays.
+strace_watch() {   # STRACE_LOG WATCH_LOG [STRACE_ARGS...]
+	local slog=$1 wlog=$2
+	shift 2
+	strace -f -qq -o "$slog" -e trace=sendto,sendmsg,poll "$@" "$NSGATE" watch >"$wlog" 2>&1 &
+	STRACE_PID=$!
+	wait_for grep -q listening "$wlog" || fail "watch under strace never listened: $(cat "$wlog")"
+}
+stop_traced_watch() {
+	local w
+	w=$(pgrep -P "$STRACE_PID" -x nsgate)
+	[ -n "$w" ] && kill -TERM "$w"
+	wait_exit "$STRACE_PID" 5 || fail "watch under strace still running 5 s after SIGTERM"
+}
+flush_in_first_round() {
+	local slog=$LAB_TMP/first-round.strace wlog=$LAB_TMP/watch-race.log sends n
+	# The first round ends where watch first waits in poll.
+	strace_watch "$slog" "$wlog"
+	wait_for grep -q 'poll(' "$slog" || fail "watch under strace never reached poll"
+	sends=$(sed '/poll(/,$d' "$slog" | grep -c 'send')
+	stop_traced_watch
+	[ "$sends" -gt 2 ] || fail "watch's first round made $sends netlink sends: too few to be real"
+	for n in $(seq "$sends"); do
+		strace_watch "$slog" "$wlog" -e inject=sendto,sendmsg:delay_enter=300000:when="$n"
+		must nft flush ruleset
+		WAIT_TRIES=$WAIT_1S wait_for table_whole ||
+			fail "a flush during watch's first round (send $n of $sends held) left the table $(nft_rule_count) rules, watch log: $(cat "$wlog")"
+		pgrep -P "$STRACE_PID" -x nsgate >/dev/null ||
+			fail "watch ended after a flush during its first round (send $n of $sends held): $(cat "$wlog")"
+		grep -q '^nsgate:' "$wlog" && fail "watch reported an error for a flush during its first round (send $n of $sends held): $(cat "$wlog")"
+		stop_traced_watch
+	done
+	pass "a flush at each of the $sends netlink sends of watch's first round: the table comes back, watch stays, no error"
+}
+
 setup
 flushed
 table_deleted
@@ -168,6 +211,7 @@ no_zombies
 stop
 log_lines_known
 stop_sigint_inherited_ignored
+flush_in_first_round
 expect_exit 0 nsg down --all
 assert_no_residue a b held
 deferred_verdict
