@@ -105,6 +105,10 @@ struct link_info {
  * family (AF_INET, or AF_UNSPEC for both: one more dump's worth of IPv6
  * link-locals; LINK_ADDRS_NONE: none); *ret is malloc'ed. Returns count. */
 #define LINK_ADDRS_NONE (-1)
+/* For link_list_known: IPv4 addresses, matched to their links by label;
+ * a known link has only its flags read (ifindex and mtu 0): one ioctl, not
+ * three (list's plain table needs no more). */
+#define LINK_ADDRS_V4_BRIEF (-2)
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, int family,
 		       struct link_info **ret);
 /*

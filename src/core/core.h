@@ -65,7 +65,8 @@ bool inventory_link_is(const struct link_info *li, const char *name, bool *own_n
  * sorted and unique (returns the count); the labelled links themselves in
  * *links_ret (sorted by name) unless links_ret is NULL, with their
  * addresses when flags say INVENTORY_WITH_ADDRS (both families, or IPv4
- * with INVENTORY_ADDRS_V4). Without INVENTORY_QUICK every link's label is
+ * with INVENTORY_ADDRS_V4, which with INVENTORY_QUICK leaves a known link's
+ * ifindex and mtu 0: list's plain table). Without INVENTORY_QUICK every link's label is
  * read from the kernel (what removes links needs); with it a link named as
  * a gateway with a state file is taken as its (what only reads needs: a
  * dump of every link costs O(N^2) in the kernel, link_list_known). */

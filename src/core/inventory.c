@@ -58,7 +58,8 @@ static int labelled_links(struct nl_sock *host, char (*names)[GW_NAME_MAX + 1], 
 			  unsigned flags, struct link_info **links)
 {
 	int family = !(flags & INVENTORY_WITH_ADDRS) ? LINK_ADDRS_NONE
-		   : flags & INVENTORY_ADDRS_V4 ? AF_INET : AF_UNSPEC;
+		   : !(flags & INVENTORY_ADDRS_V4) ? AF_UNSPEC
+		   : flags & INVENTORY_QUICK ? LINK_ADDRS_V4_BRIEF : AF_INET;
 	_cleanup_free_ struct link_info *known = NULL;
 
 	if (!(flags & INVENTORY_QUICK))

@@ -859,6 +859,7 @@ struct link_set {
 	struct link_info *v;
 	size_t n, cap;
 	int error;
+	bool brief;   /* LINK_ADDRS_V4_BRIEF: sorted by name, addresses matched by label */
 };
 
 static int link_info_cmp(const void *a, const void *b)
@@ -866,6 +867,11 @@ static int link_info_cmp(const void *a, const void *b)
 	const struct link_info *x = a, *y = b;
 
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static int link_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct link_info *)a)->name, ((const struct link_info *)b)->name);
 }
 
 static void on_link_object(struct nl_object *obj, void *userdata)
@@ -896,8 +902,17 @@ static void on_link_addr(struct nl_object *obj, void *userdata)
 	if (nl_object_get_msgtype(obj) != RTM_NEWADDR ||
 	    !addr_ip((struct rtnl_addr *)obj, &addr, &plen))
 		return;
-	key.ifindex = rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
-	li = set->n ? bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp) : NULL;
+	if (set->brief) {
+		const char *label = rtnl_addr_get_label((struct rtnl_addr *)obj);
+
+		if (!label || strlen(label) >= sizeof(key.name))
+			return;
+		snprintf(key.name, sizeof(key.name), "%s", label);
+		li = set->n ? bsearch(&key, set->v, set->n, sizeof(*set->v), link_name_cmp) : NULL;
+	} else {
+		key.ifindex = rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
+		li = set->n ? bsearch(&key, set->v, set->n, sizeof(*set->v), link_info_cmp) : NULL;
+	}
 	if (li)
 		link_info_add_addr(li, &addr, plen);
 }
@@ -910,7 +925,11 @@ static int link_set_add_addrs(struct nl_sock *sk, struct link_set *set, int fami
 
 	if (set->n == 0 || family == LINK_ADDRS_NONE)
 		return 0;
-	qsort(set->v, set->n, sizeof(*set->v), link_info_cmp);
+	/* An IPv4 address's label is its link's name (renames carry it along). */
+	set->brief = family == LINK_ADDRS_V4_BRIEF;
+	qsort(set->v, set->n, sizeof(*set->v), set->brief ? link_name_cmp : link_info_cmp);
+	if (set->brief)
+		return link_dump_txn(sk, RTM_GETADDR, AF_INET, 0, &t);
 	/* One link: ask for its addresses only (the filter needs strict
 	 * checking; without it the kernel sends all and bsearch sorts them out). */
 	return link_dump_txn(sk, RTM_GETADDR, family, set->n == 1 ? set->v[0].ifindex : 0, &t);
@@ -956,8 +975,9 @@ bool link_sock_is_local(struct nl_sock *sk)
 }
 
 /* A known link's facts by name, from the kernel's ioctls: -ENODEV when it
- * is gone. */
-static int link_peek(int fd, const struct link_info *known, struct link_info *ret)
+ * is gone. Brief: its flags only (index and MTU 0). Each ioctl looks the
+ * name up in the host's device hash, whose chains grow with the links. */
+static int link_peek(int fd, const struct link_info *known, bool brief, struct link_info *ret)
 {
 	struct ifreq ifr = { 0 };
 
@@ -965,12 +985,14 @@ static int link_peek(int fd, const struct link_info *known, struct link_info *re
 	ret->n_addrs = 0;
 	ret->link_netnsid = -1;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", known->name);
-	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
-		return -errno;
-	ret->ifindex = ifr.ifr_ifindex;
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
 		return -errno;
 	ret->flags = (unsigned short)ifr.ifr_flags;
+	if (brief)
+		return 0;
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	ret->ifindex = ifr.ifr_ifindex;
 	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
 		return -errno;
 	ret->mtu = ifr.ifr_mtu;
@@ -1020,6 +1042,7 @@ struct known_scan {
 	size_t n_known;
 	const char *skip_prefix;
 	struct link_set *set;
+	bool brief;
 };
 
 static int on_link_name(const char *name, void *userdata)
@@ -1034,7 +1057,7 @@ static int on_link_name(const char *name, void *userdata)
 	if (known) {
 		if (GROW(set->v, set->cap, set->n + 1) < 0)
 			return -ENOMEM;
-		r = link_peek(nl_socket_get_fd(k->sk), known, &set->v[set->n]);
+		r = link_peek(nl_socket_get_fd(k->sk), known, k->brief, &set->v[set->n]);
 		if (r == -ENODEV)
 			return 0;
 		if (r < 0)
@@ -1064,7 +1087,8 @@ int link_list_known(struct nl_sock *sk, const struct link_info *known, size_t n_
 		.alias_prefix = alias_prefix ? alias_prefix : "",
 		.prefix_len = alias_prefix ? strlen(alias_prefix) : 0,
 	};
-	struct known_scan k = { sk, known, n_known, skip_prefix, &set };
+	struct known_scan k = { sk, known, n_known, skip_prefix, &set,
+				family == LINK_ADDRS_V4_BRIEF };
 	int r = -EAGAIN;
 
 	/* The device list read is this thread's namespace's. */
