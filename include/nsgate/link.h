@@ -107,7 +107,8 @@ struct link_info {
 #define LINK_ADDRS_NONE (-1)
 /* For link_list_known: IPv4 addresses, matched to their links by label;
  * a known link has only its flags read (ifindex and mtu 0): one ioctl, not
- * three (list's plain table needs no more). */
+ * three (list's plain table needs no more). With LINK_ADDRS_NONE a known
+ * link's mtu is not read either (0). */
 #define LINK_ADDRS_V4_BRIEF (-2)
 int link_list_by_alias(struct nl_sock *sk, const char *alias_prefix, int family,
 		       struct link_info **ret);

@@ -974,10 +974,26 @@ bool link_sock_is_local(struct nl_sock *sk)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* What link_peek reads of a known link, by what the caller asked for:
+ * the brief view only its flags, teardown (no addresses) no MTU. */
+enum peek {
+	PEEK_FLAGS,
+	PEEK_INDEX,
+	PEEK_ALL,
+};
+
+static enum peek peek_of(int family)
+{
+	return family == LINK_ADDRS_V4_BRIEF ? PEEK_FLAGS
+	       : family == LINK_ADDRS_NONE   ? PEEK_INDEX
+					     : PEEK_ALL;
+}
+
 /* A known link's facts by name, from the kernel's ioctls: -ENODEV when it
- * is gone. Brief: its flags only (index and MTU 0). Each ioctl looks the
- * name up in the host's device hash, whose chains grow with the links. */
-static int link_peek(int fd, const struct link_info *known, bool brief, struct link_info *ret)
+ * is gone; what is not read is 0. Each ioctl looks the name up in the
+ * host's device hash, whose chains grow with the links. */
+static int link_peek(int fd, const struct link_info *known, enum peek what,
+		     struct link_info *ret)
 {
 	struct ifreq ifr = { 0 };
 
@@ -988,11 +1004,13 @@ static int link_peek(int fd, const struct link_info *known, bool brief, struct l
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
 		return -errno;
 	ret->flags = (unsigned short)ifr.ifr_flags;
-	if (brief)
+	if (what == PEEK_FLAGS)
 		return 0;
 	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
 		return -errno;
 	ret->ifindex = ifr.ifr_ifindex;
+	if (what == PEEK_INDEX)
+		return 0;
 	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
 		return -errno;
 	ret->mtu = ifr.ifr_mtu;
@@ -1042,7 +1060,7 @@ struct known_scan {
 	size_t n_known;
 	const char *skip_prefix;
 	struct link_set *set;
-	bool brief;
+	enum peek peek;
 };
 
 static int on_link_name(const char *name, void *userdata)
@@ -1057,7 +1075,7 @@ static int on_link_name(const char *name, void *userdata)
 	if (known) {
 		if (GROW(set->v, set->cap, set->n + 1) < 0)
 			return -ENOMEM;
-		r = link_peek(nl_socket_get_fd(k->sk), known, k->brief, &set->v[set->n]);
+		r = link_peek(nl_socket_get_fd(k->sk), known, k->peek, &set->v[set->n]);
 		if (r == -ENODEV)
 			return 0;
 		if (r < 0)
@@ -1087,8 +1105,7 @@ int link_list_known(struct nl_sock *sk, const struct link_info *known, size_t n_
 		.alias_prefix = alias_prefix ? alias_prefix : "",
 		.prefix_len = alias_prefix ? strlen(alias_prefix) : 0,
 	};
-	struct known_scan k = { sk, known, n_known, skip_prefix, &set,
-				family == LINK_ADDRS_V4_BRIEF };
+	struct known_scan k = { sk, known, n_known, skip_prefix, &set, peek_of(family) };
 	int r = -EAGAIN;
 
 	/* The device list read is this thread's namespace's. */
